@@ -1,0 +1,94 @@
+"""Linear Recurrent Unit (Orvieto et al., 2023; arXiv 2303.06349).
+
+    lambda = exp(-exp(nu_log) + i exp(theta_log))            |lambda| < 1
+    h_t    = lambda * h_{t-1} + gamma * (B_re + i B_im) x_t   gamma = exp(gamma_log)
+    y_t    = Re(C h_t) + D * x_t
+
+lambda is time-invariant, so the scan reads only the inputs; B x and C h are
+GEMMs around a per-state :func:`tsrec.scan.linear_scan`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+from ..scan import linear_scan
+from .blocks import Block, Stack, State
+
+__all__ = ["LRU", "LRUModel"]
+
+
+class LRU(nn.Module):
+    """One LRU layer, ``(B, L, d_model) -> (B, L, d_model)`` with a complex state of ``d_state``.
+
+    Parameters
+    ----------
+    d_model, d_state : int
+        Width of the input/output and of the diagonal complex state.
+    r_min, r_max : float
+        Ring of the eigenvalue init, 0 <= r_min < r_max < 1 (uniform by area).
+    max_phase : float
+        Phases are drawn uniformly in [0, max_phase].
+    backend : str
+        Scan backend (see :mod:`tsrec.scan`).
+    """
+
+    #: parameters of the recurrence: lower learning rate, no weight decay
+    recurrent_parameters = ("nu_log", "theta_log", "gamma_log", "B_re", "B_im")
+
+    def __init__(
+        self, d_model: int, d_state: int, r_min: float = 0.9, r_max: float = 0.999, max_phase: float = math.pi / 10,
+        backend: str = "auto",
+    ) -> None:
+        super().__init__()
+        if not 0 <= r_min < r_max < 1:
+            raise ValueError(f"need 0 <= r_min < r_max < 1, got r_min={r_min}, r_max={r_max}")
+        self.d_state, self.backend = d_state, backend
+        u1, u2 = torch.rand(d_state), torch.rand(d_state)
+        nu_log = torch.log(-0.5 * torch.log(u1 * (r_max**2 - r_min**2) + r_min**2))
+        theta_log = torch.log(max_phase * u2)
+        mod = torch.exp(-torch.exp(nu_log))
+        self.nu_log = nn.Parameter(nu_log)
+        self.theta_log = nn.Parameter(theta_log)
+        self.gamma_log = nn.Parameter(torch.log(torch.sqrt(1 - mod**2)))
+        self.B_re = nn.Parameter(torch.randn(d_state, d_model) / math.sqrt(2 * d_model))
+        self.B_im = nn.Parameter(torch.randn(d_state, d_model) / math.sqrt(2 * d_model))
+        self.C_re = nn.Parameter(torch.randn(d_model, d_state) / math.sqrt(d_state))
+        self.C_im = nn.Parameter(torch.randn(d_model, d_state) / math.sqrt(d_state))
+        self.D = nn.Parameter(torch.randn(d_model))
+
+    def eigenvalues(self) -> Tensor:
+        return torch.exp(torch.complex(-torch.exp(self.nu_log), torch.exp(self.theta_log)))
+
+    def init_state(self, batch_size: int, device=None, dtype=None) -> State:
+        cdtype = torch.complex128 if dtype == torch.float64 else torch.complex64
+        return {"h": torch.zeros(batch_size, self.d_state, dtype=cdtype, device=device)}
+
+    def forward(self, x: Tensor, state: State | None = None) -> tuple[Tensor, State]:
+        lam = self.eigenvalues()
+        gamma = torch.exp(self.gamma_log).unsqueeze(-1)
+        B = torch.complex(self.B_re * gamma, self.B_im * gamma)
+        cdtype = B.dtype
+        bu = x.to(cdtype) @ B.T  # (B, L, d_state)
+        h0 = None if state is None else state["h"].to(cdtype)
+        h = linear_scan(lam.to(cdtype), bu, h0, backend=self.backend)
+        y = h.real @ self.C_re.T - h.imag @ self.C_im.T + self.D * x
+        return y, {"h": h[:, -1]}
+
+
+class LRUModel(Stack):
+    """A stack of LRU blocks: encoder -> n_layers x [norm -> LRU -> GELU -> GLU -> residual] -> head."""
+
+    def __init__(
+        self, c_in: int, c_out: int, horizon: int, d_model: int = 64, d_state: int = 64, n_layers: int = 2,
+        dropout: float = 0.0, r_min: float = 0.9, r_max: float = 0.999, max_phase: float = math.pi / 10,
+        skip_last: bool = True, backend: str = "auto",
+    ) -> None:
+        blocks = [
+            Block(LRU(d_model, d_state, r_min, r_max, max_phase, backend), d_model, dropout, kind="glu")
+            for _ in range(n_layers)
+        ]
+        super().__init__(blocks, c_in, c_out, horizon, d_model, skip_last)
