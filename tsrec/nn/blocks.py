@@ -91,8 +91,10 @@ class Stack(nn.Module):
 
     encoder Linear(c_in -> d_model) -> blocks -> LayerNorm -> head Linear(d_model -> horizon * c_out),
     plus, with ``skip_last``, the last observed value of each target (the first
-    ``c_out`` input channels) added to all ``horizon`` outputs: the network
-    learns the change from persistence.
+    ``c_out // n_quantiles`` input channels) added to all ``horizon`` outputs
+    (and to each quantile): the network learns the change from persistence.
+    With ``n_quantiles`` > 1 the output channels are (target, quantile) pairs,
+    the quantiles of one target adjacent.
 
     Implements the model contract of DESIGN.md::
 
@@ -104,12 +106,16 @@ class Stack(nn.Module):
     """
 
     def __init__(
-        self, blocks: list[Block], c_in: int, c_out: int, horizon: int, d_model: int, skip_last: bool = True
+        self, blocks: list[Block], c_in: int, c_out: int, horizon: int, d_model: int, skip_last: bool = True,
+        n_quantiles: int = 1,
     ) -> None:
         super().__init__()
-        if c_out > c_in and skip_last:
-            raise ValueError("skip_last needs the targets among the inputs (c_out <= c_in)")
+        if c_out % n_quantiles:
+            raise ValueError(f"c_out={c_out} must be a multiple of n_quantiles={n_quantiles}")
+        if c_out // n_quantiles > c_in and skip_last:
+            raise ValueError("skip_last needs the targets among the inputs (c_out // n_quantiles <= c_in)")
         self.c_in, self.c_out, self.horizon, self.d_model, self.skip_last = c_in, c_out, horizon, d_model, skip_last
+        self.n_quantiles = n_quantiles
         self.encoder = nn.Linear(c_in, d_model)
         self.blocks = nn.ModuleList(blocks)
         self.norm = nn.LayerNorm(d_model)
@@ -135,7 +141,8 @@ class Stack(nn.Module):
             new_state.update({f"{i}.{k}": v for k, v in s.items()})
         yhat = self.head(self.norm(h)).unflatten(-1, (self.horizon, self.c_out))
         if self.skip_last:
-            yhat = yhat + x[..., None, : self.c_out]
+            last = x[..., None, : self.c_out // self.n_quantiles]
+            yhat = yhat + (last.repeat_interleave(self.n_quantiles, dim=-1) if self.n_quantiles > 1 else last)
         return yhat, new_state
 
     def step(self, x_t: Tensor, state: State | None) -> tuple[Tensor, State]:

@@ -85,10 +85,10 @@ class LRUModel(Stack):
     def __init__(
         self, c_in: int, c_out: int, horizon: int, d_model: int = 64, d_state: int = 64, n_layers: int = 2,
         dropout: float = 0.0, r_min: float = 0.9, r_max: float = 0.999, max_phase: float = math.pi / 10,
-        skip_last: bool = True, backend: str = "auto",
+        skip_last: bool = True, n_quantiles: int = 1, backend: str = "auto",
     ) -> None:
         blocks = [
             Block(LRU(d_model, d_state, r_min, r_max, max_phase, backend), d_model, dropout, kind="glu")
             for _ in range(n_layers)
         ]
-        super().__init__(blocks, c_in, c_out, horizon, d_model, skip_last)
+        super().__init__(blocks, c_in, c_out, horizon, d_model, skip_last, n_quantiles)

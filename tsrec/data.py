@@ -1,0 +1,345 @@
+"""Inputs to arrays and back: validation, scaling, windows and output frames.
+
+This module is the only place that knows about pandas. The estimators hand it
+what the user gave them and get back a :class:`Batch` of float arrays, one per
+series, with the targets in the first columns and the covariates after them;
+forecasts go back out through :func:`to_output` with the future index and the
+target names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import Tensor
+
+__all__ = [
+    "Batch",
+    "SeriesMeta",
+    "to_batch",
+    "StandardScaler",
+    "dense_targets",
+    "sliding_windows",
+    "future_index",
+    "to_output",
+]
+
+LONG_ID, LONG_TIME, LONG_VALUE = "unique_id", "ds", "y"
+
+
+@dataclass
+class SeriesMeta:
+    """What is needed to continue a series' index: its last label and its step."""
+
+    kind: str  # "datetime", "int" or "none" (arrays)
+    last: Any = None
+    freq: str | int | None = None
+    first: Any = None  # first label of the rows this meta was made from (for seam checks)
+
+    def to_json(self) -> dict:
+        last = self.last.isoformat() if isinstance(self.last, pd.Timestamp) else self.last
+        first = self.first.isoformat() if isinstance(self.first, pd.Timestamp) else self.first
+        return {"kind": self.kind, "last": last if isinstance(last, str) or last is None else int(last),
+                "freq": self.freq, "first": first if isinstance(first, str) or first is None else int(first)}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "SeriesMeta":
+        conv = pd.Timestamp if d["kind"] == "datetime" else (lambda v: v)
+        return cls(d["kind"], conv(d["last"]), d["freq"], None if d.get("first") is None else conv(d["first"]))
+
+
+@dataclass
+class Batch:
+    """Validated input: one float64 array ``(T_i, n_targets + n_covariates)`` per series."""
+
+    values: list[np.ndarray]
+    meta: list[SeriesMeta]
+    target_names: list[str]
+    covariate_names: list[str]
+    kind: str  # "frame", "array" or "long"
+    is_list: bool
+    id_values: list[Any] = field(default_factory=list)  # series ids of a long frame
+
+    @property
+    def n_targets(self) -> int:
+        return len(self.target_names)
+
+    @property
+    def n_features(self) -> int:
+        return len(self.target_names) + len(self.covariate_names)
+
+
+def _is_long_frame(X: Any) -> bool:
+    return isinstance(X, pd.DataFrame) and {LONG_ID, LONG_TIME, LONG_VALUE} <= set(map(str, X.columns))
+
+
+def _split_long(X: pd.DataFrame) -> tuple[list[pd.DataFrame], list[Any]]:
+    """A long frame (unique_id, ds, y[, covariates]) -> one wide frame per series."""
+    frames, ids = [], []
+    for uid, part in X.groupby(LONG_ID, sort=False):
+        part = part.drop(columns=[LONG_ID]).set_index(LONG_TIME)
+        part.index.name = None
+        cols = [LONG_VALUE] + [c for c in part.columns if c != LONG_VALUE]
+        frames.append(part[cols])
+        ids.append(uid)
+    return frames, ids
+
+
+def _as_frame(X: Any, what: str) -> pd.DataFrame:
+    """One series (DataFrame, Series, 1-D/2-D array) as a DataFrame with validated index."""
+    if isinstance(X, pd.Series):
+        X = X.to_frame(name=X.name if X.name is not None else "y")
+    if isinstance(X, pd.DataFrame):
+        df = X
+    elif isinstance(X, (np.ndarray, torch.Tensor)) or np.isscalar(X) is False and hasattr(X, "__array__"):
+        arr = np.asarray(X)
+        if arr.ndim == 1:
+            arr = arr[:, None]
+        if arr.ndim != 2:
+            raise ValueError(f"{what} must be 1-D or 2-D (time, channels), got an array of shape {arr.shape}")
+        df = pd.DataFrame(arr, columns=[str(i) for i in range(arr.shape[1])])
+    else:
+        raise TypeError(
+            f"{what} must be a pandas DataFrame/Series, a numpy array, or a list of these; got {type(X).__name__}"
+        )
+    if df.shape[0] == 0:
+        raise ValueError(f"{what} is empty (0 rows)")
+    if df.shape[1] == 0:
+        raise ValueError(f"{what} has no columns")
+    non_numeric = [str(c) for c, dt in df.dtypes.items() if not (pd.api.types.is_numeric_dtype(dt) and not pd.api.types.is_bool_dtype(dt))]
+    if non_numeric:
+        raise TypeError(f"{what} has non-numeric columns: {non_numeric}")
+    values = df.to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        cols = [str(c) for c, n in zip(df.columns, bad.sum(0)) if n]
+        kind = "NaN" if np.isnan(values).any() else "inf"
+        raise ValueError(f"{what} contains {kind} values (columns {cols}); fill or drop them first")
+    _check_index(df.index, what)
+    return df
+
+
+def _check_index(index: pd.Index, what: str) -> None:
+    if isinstance(index, pd.DatetimeIndex) or pd.api.types.is_integer_dtype(index.dtype):
+        if index.has_duplicates:
+            raise ValueError(f"{what} has a duplicated index: {list(index[index.duplicated()][:3])}")
+        if not index.is_monotonic_increasing:
+            raise ValueError(f"{what} has an unsorted index; sort it by time first")
+        return
+    if index.dtype == object and len({type(v) for v in index}) > 1:
+        raise TypeError(f"{what} has a mixed-type index; use a DatetimeIndex or an integer index")
+    raise TypeError(f"{what} must have a DatetimeIndex or an integer index, got {type(index).__name__} of {index.dtype}")
+
+
+def _meta(df: pd.DataFrame, from_array: bool) -> SeriesMeta:
+    idx = df.index
+    if from_array:
+        return SeriesMeta("none", len(idx) - 1, 1, 0)
+    if isinstance(idx, pd.DatetimeIndex):
+        freq = idx.freqstr or (pd.infer_freq(idx) if len(idx) >= 3 else None)
+        if freq is None:
+            if len(idx) < 2:
+                raise ValueError("cannot tell the frequency of a DatetimeIndex with one row; give its freq")
+            freq = pd.tseries.frequencies.to_offset(pd.Series(idx).diff().median()).freqstr
+        return SeriesMeta("datetime", idx[-1], freq, idx[0])
+    step = int(idx[1] - idx[0]) if len(idx) > 1 else 1
+    return SeriesMeta("int", int(idx[-1]), step, int(idx[0]))
+
+
+def to_batch(X: Any, y: Any = None, what: str = "X") -> Batch:
+    """Validate input into a :class:`Batch`.
+
+    Parameters
+    ----------
+    X : DataFrame, Series, ndarray, long DataFrame, or list of these
+        Rows are time steps and columns channels. A DataFrame with columns
+        ``unique_id``, ``ds`` and ``y`` is a panel in long format (``y`` the
+        target, other columns covariates). A list is a panel of series.
+    y : same kind as X, optional
+        If given, its columns are the targets and X holds covariates observed
+        at the same steps; otherwise every column of X is a target.
+    """
+    long_ids: list[Any] = []
+    if _is_long_frame(X):
+        if y is not None:
+            raise ValueError("a long (unique_id, ds, y) frame carries its targets; do not pass y")
+        frames, long_ids = _split_long(X)
+        xs, ys, is_list, kind = frames, [None] * len(frames), True, "long"
+    else:
+        is_list = isinstance(X, (list, tuple))
+        xs = list(X) if is_list else [X]
+        if y is None:
+            ys = [None] * len(xs)
+        else:
+            ys = list(y) if isinstance(y, (list, tuple)) else [y]
+            if len(ys) != len(xs):
+                raise ValueError(f"X is a panel of {len(xs)} series but y has {len(ys)}")
+        if not xs:
+            raise ValueError(f"{what} is an empty list")
+        kind = "frame" if all(isinstance(x, (pd.DataFrame, pd.Series)) for x in xs) else "array"
+    values, metas = [], []
+    names_t: list[str] | None = None
+    names_c: list[str] = []
+    for i, (x, yy) in enumerate(zip(xs, ys)):
+        label = f"{what}[{i}]" if is_list else what
+        fx = _as_frame(x, label)
+        if yy is None:
+            ft, fc = fx, None
+        else:
+            ft = _as_frame(yy, "y" if not is_list else f"y[{i}]")
+            fc = fx
+            if len(ft) != len(fc):
+                raise ValueError(f"y has {len(ft)} rows but X has {len(fc)}: they must be observed at the same steps")
+            if isinstance(ft.index, pd.DatetimeIndex) and not ft.index.equals(fc.index):
+                raise ValueError("y and X must share one index")
+        t_names = [str(c) for c in ft.columns]
+        c_names = [str(c) for c in fc.columns] if fc is not None else []
+        if names_t is None:
+            names_t, names_c = t_names, c_names
+        elif t_names != names_t or c_names != names_c:
+            raise ValueError(f"every series of a panel needs the same columns; {label} has {t_names + c_names}, "
+                             f"the first has {names_t + names_c}")
+        arr = ft.to_numpy(np.float64) if fc is None else np.hstack([ft.to_numpy(np.float64), fc.to_numpy(np.float64)])
+        values.append(arr)
+        metas.append(_meta(ft, from_array=not isinstance(x, (pd.DataFrame, pd.Series))))
+    return Batch(values, metas, names_t or [], names_c, kind, is_list, long_ids)
+
+
+class StandardScaler:
+    """Per-channel mean/std with exact online updates (Chan et al.'s parallel formula).
+
+    Statistics are pooled over all series of a panel. ``update`` merges new rows
+    into the running statistics, so a stream keeps its scale current at O(1)
+    memory.
+    """
+
+    def __init__(self, n_channels: int) -> None:
+        self.count = 0.0
+        self.mean = np.zeros(n_channels)
+        self.m2 = np.zeros(n_channels)
+
+    def update(self, rows: np.ndarray) -> "StandardScaler":
+        n = rows.shape[0]
+        if n == 0:
+            return self
+        mean_b = rows.mean(0)
+        m2_b = ((rows - mean_b) ** 2).sum(0)
+        total = self.count + n
+        delta = mean_b - self.mean
+        self.mean = self.mean + delta * n / total
+        self.m2 = self.m2 + m2_b + delta**2 * self.count * n / total
+        self.count = total
+        return self
+
+    @property
+    def scale(self) -> np.ndarray:
+        std = np.sqrt(self.m2 / max(self.count, 1.0))
+        return np.where(std > 1e-12 * np.maximum(1.0, np.abs(self.mean)), std, 1.0)
+
+    def transform(self, rows: np.ndarray) -> np.ndarray:
+        return (rows - self.mean) / self.scale
+
+    def inverse(self, rows: np.ndarray, channels: slice = slice(None)) -> np.ndarray:
+        return rows * self.scale[channels] + self.mean[channels]
+
+    def state(self) -> dict[str, np.ndarray]:
+        return {"count": np.array([self.count]), "mean": self.mean, "m2": self.m2}
+
+    @classmethod
+    def from_state(cls, state: dict[str, np.ndarray]) -> "StandardScaler":
+        s = cls(len(state["mean"]))
+        s.count, s.mean, s.m2 = float(state["count"][0]), np.asarray(state["mean"], float), np.asarray(state["m2"], float)
+        return s
+
+
+def dense_targets(seq: Tensor, horizon: int, n_targets: int) -> tuple[Tensor, Tensor]:
+    """Targets of every step of ``seq`` for dense supervision.
+
+    ``seq`` is ``(B, L, C)`` (targets in the first ``n_targets`` channels).
+    Returns ``targets`` ``(B, L, horizon, n_targets)`` with
+    ``targets[:, t, k] = seq[:, t + 1 + k]`` and a boolean ``mask`` ``(L, horizon)``
+    that is False where t + 1 + k runs past the end (those targets are zeros).
+    """
+    B, L, _ = seq.shape
+    pad = seq.new_zeros(B, horizon, n_targets)
+    ext = torch.cat([seq[:, 1:, :n_targets], pad], dim=1)[:, : L - 1 + horizon]  # (B, L-1+H, n)
+    if ext.shape[1] < L - 1 + horizon:  # L == 0 edge is excluded by callers
+        ext = torch.cat([ext, seq.new_zeros(B, L - 1 + horizon - ext.shape[1], n_targets)], dim=1)
+    targets = ext.unfold(1, horizon, 1).transpose(-1, -2)  # (B, L, H, n)
+    t = torch.arange(L, device=seq.device)[:, None]
+    k = torch.arange(horizon, device=seq.device)[None, :]
+    return targets, (t + 1 + k) < L
+
+
+def sliding_windows(series: Sequence[np.ndarray], length: int, stride: int = 1) -> np.ndarray:
+    """All windows of ``length`` rows of each series, stacked: ``(N, length, C)``."""
+    out = []
+    for arr in series:
+        if arr.shape[0] >= length:
+            w = np.lib.stride_tricks.sliding_window_view(arr, length, axis=0)[::stride]  # (n, C, length)
+            out.append(w.transpose(0, 2, 1))
+    if not out:
+        return np.zeros((0, length, series[0].shape[1] if len(series) else 0))
+    return np.ascontiguousarray(np.concatenate(out, axis=0))
+
+
+def future_index(meta: SeriesMeta, horizon: int) -> pd.Index:
+    """The index of the ``horizon`` steps after the end of a series."""
+    if meta.kind == "datetime":
+        return pd.date_range(start=meta.last, periods=horizon + 1, freq=meta.freq)[1:]
+    step = int(meta.freq or 1)
+    start = int(meta.last) + step
+    return pd.RangeIndex(start, start + step * horizon, step)
+
+
+def advance_meta(meta: SeriesMeta, new: SeriesMeta, n_new: int, what: str = "X") -> SeriesMeta:
+    """The meta of a series continued by ``n_new`` rows whose own meta is ``new``.
+
+    Raises ValueError when a datetime stream has a gap or a changed frequency at
+    the seam. Integer indexes continue when they follow on; a fresh 0-based
+    index (or an array) is renumbered to follow on.
+    """
+    if meta.kind == "datetime":
+        if new.kind != "datetime":
+            raise ValueError(f"{what} must have a DatetimeIndex to continue a series fitted with one")
+        expected = future_index(meta, 1)[0]
+        first = new.first
+        if n_new > 2 and pd.tseries.frequencies.to_offset(new.freq) != pd.tseries.frequencies.to_offset(meta.freq):
+            raise ValueError(f"{what} has frequency {new.freq} but the fitted series has {meta.freq}")
+        if first != expected:
+            raise ValueError(f"{what} does not continue the series: it starts at {first}, expected {expected} "
+                             f"(a gap or an overlap at the seam)")
+        return SeriesMeta("datetime", new.last, meta.freq, meta.first)
+    step = int(meta.freq or 1)
+    if new.kind == "int":
+        first = int(new.first)
+        if first not in (0, int(meta.last) + step):
+            raise ValueError(f"{what} does not continue the series: its index starts at {first}, "
+                             f"expected {int(meta.last) + step} (a gap or an overlap at the seam)")
+    return SeriesMeta(meta.kind, int(meta.last) + step * n_new, step, meta.first)
+
+
+def to_output(
+    forecasts: list[np.ndarray], metas: list[SeriesMeta], names: list[str], kind: str, is_list: bool,
+    ids: list[Any] | None = None, columns: Any = None,
+) -> Any:
+    """Forecast arrays ``(horizon, n)`` back to the kind the user gave."""
+    outs: list[Any] = []
+    for f, m in zip(forecasts, metas):
+        if kind == "array":
+            outs.append(f)
+        else:
+            outs.append(pd.DataFrame(f, index=future_index(m, f.shape[0]), columns=columns if columns is not None else names))
+    if kind == "long":
+        parts = []
+        for uid, df in zip(ids or [], outs):
+            part = df.rename(columns={names[0]: LONG_VALUE}) if columns is None else df
+            part = part.rename_axis(LONG_TIME).reset_index()
+            part.insert(0, LONG_ID, uid)
+            parts.append(part)
+        return pd.concat(parts, ignore_index=True)
+    return outs if is_list else outs[0]
