@@ -1,0 +1,679 @@
+"""The estimator contract shared by every tsrec forecaster.
+
+:class:`BaseForecaster` holds all of it: input validation and scaling (through
+:mod:`tsrec.data`), training (through :mod:`tsrec.training`), the stream state
+that ``predict``, ``partial_fit`` and ``score`` continue from, and safe
+persistence. A concrete forecaster only lists its hyperparameters in
+``__init__`` (scikit-learn rules: stored unchanged) and builds its network in
+``_build_model``.
+
+The stream
+----------
+After ``fit`` (or the first ``partial_fit``) the estimator keeps, per series,
+the last ``keep = (context or 0) + horizon`` raw rows (the *buffer*) and, for
+``context=None``, the model state after every row before the buffer. The
+forecast after the end of the stream is the model run over the buffer from
+that state, so ``predict()`` costs O(keep), and ``partial_fit`` advances the
+state over the new rows only. Memory is bounded by the parameters, the buffer
+and the replay buffer, never by the length of the stream.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import numbers
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+from torch import Tensor, nn
+
+from ..data import Batch, SeriesMeta, StandardScaler, advance_meta, sliding_windows, to_batch, to_output
+from ..nn.blocks import State
+from ..scan import BACKENDS
+from ..training import TrainConfig, fit_windows, gradient_steps, make_optimizer, resolve_device
+
+__all__ = ["BaseForecaster", "FORMAT_VERSION"]
+
+FORMAT_VERSION = 1
+_LOSSES = ("mse", "mae", "quantile")
+
+
+def _seeded(seed: int | None):
+    """A context in which torch's global RNG is seeded (and restored afterwards)."""
+    ctx = torch.random.fork_rng(devices=[])
+    if seed is not None:
+        class _Ctx:
+            def __enter__(self_inner):
+                ctx.__enter__()
+                torch.manual_seed(seed)
+
+            def __exit__(self_inner, *exc):
+                return ctx.__exit__(*exc)
+
+        return _Ctx()
+    return ctx
+
+
+def _state_slice(state: State | None, i: int) -> State | None:
+    return None if state is None else {k: v[i : i + 1] for k, v in state.items()}
+
+
+def _state_cat(states: list[State]) -> State:
+    return {k: torch.cat([s[k] for s in states], dim=0) for k in states[0]}
+
+
+class BaseForecaster(BaseEstimator):
+    """Base class of the tsrec forecasters (see the module docstring for the contract).
+
+    Subclasses define ``__init__`` with every hyperparameter (common ones
+    below, plus their model's) and ``_build_model(c_in, c_out)``.
+
+    Common parameters
+    -----------------
+    horizon : int
+        Number of future steps forecast at once.
+    context : int or None
+        None: the model is stateful over the whole history (trained on chunks
+        of ``chunk_length`` steps). An int: a fixed look-back window of that many
+        steps, the model restarting from a zero state on each window.
+    chunk_length : int
+        Length of training chunks when ``context`` is None.
+    lr, weight_decay : float
+        AdamW settings (recurrence parameters get half the lr and no decay).
+    max_epochs, batch_size : int
+        Training length and windows per optimiser step.
+    early_stopping : bool
+        Stop when the loss on a validation tail (the last ``validation_fraction``
+        of every series) has not improved for ``patience`` epochs; restore the
+        best weights.
+    stride : int
+        Step between consecutive training windows.
+    loss : {"mse", "mae", "quantile"}
+        Training loss; "quantile" trains the pinball loss at ``quantiles``.
+    n_steps, replay_size : int
+        Gradient steps per ``partial_fit`` call, and windows kept in its
+        reservoir replay buffer (0 = none).
+    device : {"auto", "cpu", "cuda"}
+    backend : {"auto", "torch", "cupy", "reference"}
+        Scan backend (see :mod:`tsrec.scan`).
+    random_state : int or None
+        Seed for weights and window order: the same seed, data and device give
+        the same forecasts on CPU.
+    verbose : bool
+        Show a progress bar while training.
+    """
+
+    _model_params: tuple[str, ...] = ()
+
+    # ------------------------------------------------------------------ hooks
+    def _build_model(self, c_in: int, c_out: int) -> nn.Module:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _check_model_params(self) -> None:
+        """Subclasses validate their own hyperparameters here (raise ValueError)."""
+
+    # ------------------------------------------------------------- sklearn face
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = False
+        tags.input_tags.allow_nan = False
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+    def _check_params(self) -> None:
+        def pos_int(name: str, minimum: int = 1) -> None:
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < minimum:
+                raise ValueError(f"{name} must be an integer >= {minimum}, got {v!r}")
+
+        for name in ("horizon", "chunk_length", "max_epochs", "batch_size", "patience", "stride", "n_steps"):
+            pos_int(name)
+        pos_int("replay_size", 0)
+        if self.context is not None:
+            pos_int("context")
+        for name in ("lr",):
+            v = getattr(self, name)
+            if not isinstance(v, numbers.Real) or not v > 0 or not math.isfinite(v):
+                raise ValueError(f"{name} must be a positive number, got {v!r}")
+        if not isinstance(self.weight_decay, numbers.Real) or self.weight_decay < 0:
+            raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay!r}")
+        if not isinstance(self.validation_fraction, numbers.Real) or not 0 <= self.validation_fraction < 0.5:
+            raise ValueError(f"validation_fraction must be in [0, 0.5), got {self.validation_fraction!r}")
+        if self.loss not in _LOSSES:
+            raise ValueError(f"loss must be one of {_LOSSES}, got {self.loss!r}")
+        q = np.asarray(self.quantiles, dtype=float) if self.quantiles is not None else np.array([])
+        if self.loss == "quantile" and (q.ndim != 1 or q.size == 0 or (q <= 0).any() or (q >= 1).any()
+                                        or (np.diff(q) <= 0).any()):
+            raise ValueError(f"quantiles must be increasing numbers in (0, 1), got {self.quantiles!r}")
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {self.backend!r}")
+        if self.device not in ("auto", "cpu", "cuda") and not str(self.device).startswith("cuda:"):
+            raise ValueError(f"device must be 'auto', 'cpu' or 'cuda[:n]', got {self.device!r}")
+        if self.random_state is not None and (isinstance(self.random_state, bool)
+                                              or not isinstance(self.random_state, numbers.Integral)):
+            raise ValueError(f"random_state must be None or an int, got {self.random_state!r}")
+        if not isinstance(self.d_model, numbers.Integral) or self.d_model < 1:
+            raise ValueError(f"d_model must be an integer >= 1, got {self.d_model!r}")
+        if not isinstance(self.n_layers, numbers.Integral) or self.n_layers < 1:
+            raise ValueError(f"n_layers must be an integer >= 1, got {self.n_layers!r}")
+        if not isinstance(self.dropout, numbers.Real) or not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        self._check_model_params()
+
+    def _train_config(self, **overrides: Any) -> TrainConfig:
+        cfg = TrainConfig(
+            lr=float(self.lr), weight_decay=float(self.weight_decay), max_epochs=int(self.max_epochs),
+            batch_size=int(self.batch_size), early_stopping=bool(self.early_stopping), patience=int(self.patience),
+            loss=self.loss, quantiles=tuple(float(q) for q in self._quantiles()), verbose=bool(self.verbose),
+            seed=self.random_state,
+        )
+        for k, v in overrides.items():
+            setattr(cfg, k, v)
+        return cfg
+
+    def _quantiles(self) -> tuple[float, ...]:
+        return tuple(self.quantiles) if self.loss == "quantile" else ()
+
+    @property
+    def _n_quantiles(self) -> int:
+        return max(1, len(self._quantiles()))
+
+    @property
+    def _keep(self) -> int:
+        return (self.context or 0) + self.horizon
+
+    @property
+    def _window(self) -> int:
+        return self.context if self.context is not None else self.chunk_length
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X: Any, y: Any = None, **fit_params: Any) -> "BaseForecaster":
+        """Fit the forecaster on a history.
+
+        Parameters
+        ----------
+        X : DataFrame, Series, ndarray, long DataFrame, or list of these
+            Rows are time steps, columns channels (see :func:`tsrec.data.to_batch`).
+            A list (or a long ``unique_id``/``ds``/``y`` frame) is a panel:
+            one global model is fitted on all series.
+        y : same kind as X, optional
+            Targets; when given, the columns of X are covariates observed at
+            the same steps. When None every column of X is a target.
+        **fit_params
+            ``epoch_callback(epoch, val_loss)``: called after every epoch
+            (used for Optuna pruning).
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        batch = to_batch(X, y)
+        H = self.horizon
+        shortest = min(len(v) for v in batch.values)
+        if self.context is not None and shortest < self.context + H:
+            raise ValueError(f"too few rows: a series has {shortest}, context + horizon = {self.context + H} needed")
+        if shortest < H + 2:
+            raise ValueError(f"too few rows: a series has {shortest}, at least horizon + 2 = {H + 2} needed")
+        device = resolve_device(self.device)
+        scaler = StandardScaler(batch.n_features)
+        for v in batch.values:
+            scaler.update(v)
+        scaled = [scaler.transform(v).astype(np.float32) for v in batch.values]
+        L = self._window if self.context is not None else min(self.chunk_length, shortest - H)
+        train_parts, val_parts = [], []
+        use_val = self.early_stopping and self.validation_fraction > 0
+        for s in scaled:
+            n_val = int(round(len(s) * self.validation_fraction)) if use_val else 0
+            if n_val < H or len(s) - n_val < L + H:
+                n_val = 0
+            border = len(s) - n_val
+            train_parts.append(s[:border])
+            if n_val:
+                val_parts.append(s[border - L :])  # windows whose forecast targets lie in the tail
+        train = torch.from_numpy(sliding_windows(train_parts, L + H, self.stride))
+        val = torch.from_numpy(sliding_windows(val_parts, L + H, 1)) if val_parts else None
+        if train.shape[0] == 0:
+            raise ValueError(f"too few rows for one training window of {L + H} steps")
+        cfg = self._train_config(epoch_callback=fit_params.get("epoch_callback"))
+        with _seeded(self.random_state):
+            model = self._build_model(batch.n_features, batch.n_targets * self._n_quantiles).to(device)
+            history = fit_windows(model, train, val, H, batch.n_targets, cfg, device)
+        model.eval()
+        stream = self._new_stream(model, batch, scaler, device)
+        # commit only now: a failed fit leaves an earlier fit untouched
+        self._set_fitted(model, scaler, batch, stream, history, device)
+        return self
+
+    def _set_fitted(self, model, scaler, batch: Batch, stream: dict, history: dict, device) -> None:
+        self.model_ = model
+        self.scaler_ = scaler
+        self.history_ = history
+        self.device_ = device
+        self.target_names_ = list(batch.target_names)
+        self.covariate_names_ = list(batch.covariate_names)
+        self.n_features_in_ = len(batch.covariate_names) if batch.covariate_names else batch.n_targets
+        if batch.kind != "array":
+            self.feature_names_in_ = np.asarray(batch.covariate_names or batch.target_names, dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        self._stream = stream
+        self._optimizer = None
+
+    def _new_stream(self, model: nn.Module, batch: Batch, scaler: StandardScaler, device) -> dict:
+        keep = self._keep
+        buffers, states = [], []
+        for v in batch.values:
+            buffers.append(v[-keep:].copy())
+            if self.context is None:
+                head = v[:-keep] if len(v) > keep else v[:0]
+                states.append(self._advance(model, scaler, head, None, device))
+        return {
+            "buffers": buffers,
+            "state": _state_cat(states) if states else None,
+            "metas": list(batch.meta),
+            "kind": batch.kind,
+            "is_list": batch.is_list,
+            "ids": list(batch.id_values),
+            "replay": [],
+            "replay_seen": 0,
+        }
+
+    @torch.no_grad()
+    def _advance(self, model: nn.Module, scaler: StandardScaler, rows: np.ndarray, state: State | None,
+                 device) -> State:
+        """The model state after ``rows`` (raw), from ``state`` (zero when None)."""
+        if state is None:
+            state = model.init_state(1, device=device)
+        if len(rows) == 0:
+            return state
+        x = torch.from_numpy(scaler.transform(rows).astype(np.float32)).to(device)[None]
+        _, state = model(x, state)
+        return state
+
+    # -------------------------------------------------------------- forecasts
+    @torch.no_grad()
+    def _forecast_at(self, rows: np.ndarray, state: State | None, origins: np.ndarray) -> np.ndarray:
+        """Scaled forecasts ``(len(origins), H, C_out)`` made at rows ``origins`` of ``rows`` (raw).
+
+        ``state`` is the model state before ``rows[0]`` (context=None); with a
+        fixed context each origin sees the ``context`` rows ending at it.
+        """
+        model, device = self.model_, self.device_
+        seq = torch.from_numpy(self.scaler_.transform(rows).astype(np.float32)).to(device)
+        if self.context is None:
+            yhat, _ = model(seq[None], state)
+            return yhat[0, torch.as_tensor(origins, device=device)].cpu().numpy()
+        out = np.zeros((len(origins), self.horizon, model.c_out), dtype=np.float32)
+        full = origins >= self.context - 1
+        idx_full = np.nonzero(full)[0]
+        for start in range(0, len(idx_full), 512):
+            sel = idx_full[start : start + 512]
+            wins = torch.stack([seq[o - self.context + 1 : o + 1] for o in origins[sel]])
+            yhat, _ = model(wins)
+            out[sel] = yhat[:, -1].cpu().numpy()
+        for i in np.nonzero(~full)[0]:
+            yhat, _ = model(seq[None, : origins[i] + 1])
+            out[i] = yhat[0, -1].cpu().numpy()
+        return out
+
+    def _to_user_units(self, scaled: np.ndarray) -> np.ndarray:
+        """(..., C_out) scaled forecasts -> user units (quantile channels share their target's scale)."""
+        n_t = len(self.target_names_)
+        scale = np.repeat(self.scaler_.scale[:n_t], self._n_quantiles)
+        mean = np.repeat(self.scaler_.mean[:n_t], self._n_quantiles)
+        return scaled * scale + mean
+
+    def _history_forecasts(self, X: Any, y: Any) -> tuple[list[np.ndarray], Batch]:
+        """Forecasts (user units, ``(H, C_out)``) after the end of each series of a new history."""
+        batch = to_batch(X, y)
+        self._check_columns(batch)
+        outs = []
+        for v in batch.values:
+            rows = v if self.context is None else v[-self.context :]
+            f = self._forecast_at(rows, None, np.array([len(rows) - 1]))[0]
+            outs.append(self._to_user_units(f))
+        return outs, batch
+
+    def _stream_forecasts(self) -> list[np.ndarray]:
+        st = self._stream
+        outs = []
+        for i, buf in enumerate(st["buffers"]):
+            f = self._forecast_at(buf, _state_slice(st["state"], i), np.array([len(buf) - 1]))[0]
+            outs.append(self._to_user_units(f))
+        return outs
+
+    def _raw_forecasts(self, X: Any, y: Any) -> tuple[list[np.ndarray], list[SeriesMeta], str, bool, list]:
+        check_is_fitted(self, "model_")
+        if X is None:
+            if y is not None:
+                raise ValueError("pass y together with X (a new history), or neither")
+            st = self._stream
+            return self._stream_forecasts(), st["metas"], st["kind"], st["is_list"], st["ids"]
+        outs, batch = self._history_forecasts(X, y)
+        return outs, batch.meta, batch.kind, batch.is_list, batch.id_values
+
+    def predict(self, X: Any = None, y: Any = None) -> Any:
+        """Forecast the next ``horizon`` steps.
+
+        Parameters
+        ----------
+        X : same kinds as for ``fit``, optional
+            A history to forecast after. None: after the end of what was
+            fitted or streamed.
+        y : optional
+            The history's targets, when the model was fitted with covariates.
+
+        Returns
+        -------
+        DataFrame, ndarray or list
+            The same kind as given (as fitted when X is None): a DataFrame with
+            the future index and the target names, an array ``(horizon,
+            n_targets)``, or a list of these for a panel. In user units. For a
+            quantile model, the median (or the middle quantile).
+        """
+        outs, metas, kind, is_list, ids = self._raw_forecasts(X, y)
+        if self._n_quantiles > 1:
+            q = np.asarray(self._quantiles())
+            mid = int(np.argmin(np.abs(q - 0.5)))
+            outs = [o.reshape(o.shape[0], -1, len(q))[..., mid] for o in outs]
+        return to_output(outs, metas, self.target_names_, kind, is_list, ids)
+
+    def predict_quantiles(self, X: Any = None, y: Any = None, quantiles: Any = None) -> Any:
+        """Forecast quantiles (needs ``loss="quantile"``).
+
+        Returns DataFrames whose columns are (target, quantile) pairs, sorted so
+        that quantiles never cross, or arrays ``(horizon, n_targets, n_quantiles)``.
+        ``quantiles`` must be a subset of the trained ones (default: all).
+        """
+        check_is_fitted(self, "model_")
+        if self.loss != "quantile":
+            raise ValueError("predict_quantiles needs a model trained with loss='quantile'")
+        trained = np.asarray(self._quantiles())
+        want = trained if quantiles is None else np.atleast_1d(np.asarray(quantiles, dtype=float))
+        pos = []
+        for q in want:
+            hit = np.nonzero(np.isclose(trained, q))[0]
+            if not len(hit):
+                raise ValueError(f"quantile {q} was not trained; trained quantiles are {trained.tolist()}")
+            pos.append(int(hit[0]))
+        outs, metas, kind, is_list, ids = self._raw_forecasts(X, y)
+        res = []
+        for o in outs:
+            o = np.sort(o.reshape(o.shape[0], -1, len(trained)), axis=-1)[..., pos]  # no crossing
+            res.append(o if kind == "array" else o.reshape(o.shape[0], -1))
+        import pandas as pd
+
+        cols = pd.MultiIndex.from_product([self.target_names_, [float(q) for q in want]])
+        return to_output(res, metas, self.target_names_, kind, is_list, ids, columns=cols)
+
+    # ---------------------------------------------------------------- stream
+    def _check_columns(self, batch: Batch) -> None:
+        if list(batch.target_names) != self.target_names_ or list(batch.covariate_names) != self.covariate_names_:
+            if batch.kind == "array" and batch.n_targets == len(self.target_names_) and \
+                    len(batch.covariate_names) == len(self.covariate_names_):
+                return
+            raise ValueError(
+                f"columns differ from fit: got targets {batch.target_names} and covariates {batch.covariate_names}, "
+                f"fitted with targets {self.target_names_} and covariates {self.covariate_names_}"
+            )
+
+    def _continue(self, X: Any, y: Any) -> tuple[Batch, list[SeriesMeta]]:
+        batch = to_batch(X, y)
+        self._check_columns(batch)
+        n = len(self._stream["buffers"])
+        if len(batch.values) != n:
+            raise ValueError(f"the stream has {n} series but {len(batch.values)} were given")
+        metas = [advance_meta(m, new, len(v)) for m, new, v in zip(self._stream["metas"], batch.meta, batch.values)]
+        return batch, metas
+
+    def partial_fit(self, X: Any, y: Any = None, update_params: bool = True) -> "BaseForecaster":
+        """Continue the stream with new rows.
+
+        The state advances over the new rows only. With ``update_params`` the
+        scaling statistics update online and the weights take ``n_steps``
+        gradient steps on the new rows (truncated backpropagation from the
+        carried, detached state; plus up to ``batch_size`` windows from the
+        replay buffer when ``replay_size`` > 0). With ``update_params=False``
+        nothing but the state and the buffer changes, so any chunking of a
+        stream gives the same forecasts as one call.
+
+        The first call on an unfitted estimator initialises it from ``X``.
+        """
+        if not hasattr(self, "model_"):
+            return self._start_stream(X, y)
+        batch, metas = self._continue(X, y)
+        st = self._stream
+        scaler = StandardScaler.from_state(self.scaler_.state()) if update_params else self.scaler_
+        params_before = copy.deepcopy(self.model_.state_dict()) if update_params else None
+        try:
+            if update_params:
+                for v in batch.values:
+                    scaler.update(v)
+                self._gradient_update(batch, scaler)
+            new_states, new_buffers, replay, seen = [], [], list(st["replay"]), st["replay_seen"]
+            for i, (buf, v) in enumerate(zip(st["buffers"], batch.values)):
+                ext = np.concatenate([buf, v], axis=0)
+                n_adv = max(len(ext) - self._keep, 0)
+                if self.context is None:
+                    new_states.append(self._advance(self.model_, scaler, ext[:n_adv], _state_slice(st["state"], i),
+                                                    self.device_))
+                new_buffers.append(ext[n_adv:].copy())
+                if update_params and self.replay_size:
+                    replay, seen = self._reservoir(replay, seen, ext)
+        except BaseException:
+            if params_before is not None:
+                self.model_.load_state_dict(params_before)
+            raise
+        self.scaler_ = scaler
+        st.update(buffers=new_buffers, state=_state_cat(new_states) if new_states else None, metas=metas,
+                  replay=replay, replay_seen=seen)
+        return self
+
+    def _start_stream(self, X: Any, y: Any) -> "BaseForecaster":
+        self._check_params()
+        batch = to_batch(X, y)
+        device = resolve_device(self.device)
+        scaler = StandardScaler(batch.n_features)
+        for v in batch.values:
+            scaler.update(v)
+        with _seeded(self.random_state):
+            model = self._build_model(batch.n_features, batch.n_targets * self._n_quantiles).to(device).eval()
+        empty = Batch([v[:0] for v in batch.values], [SeriesMeta(m.kind, None, m.freq, m.first) for m in batch.meta],
+                      batch.target_names, batch.covariate_names, batch.kind, batch.is_list, batch.id_values)
+        stream = self._new_stream(model, empty, scaler, device)
+        self._set_fitted(model, scaler, batch, stream, {"loss": [], "val_loss": [], "lr": []}, device)
+        # the index of the first chunk starts the stream
+        self._stream["metas"] = [SeriesMeta(m.kind, m.first, m.freq, m.first) for m in batch.meta]
+        for i, (m, v) in enumerate(zip(batch.meta, batch.values)):
+            step = m.freq if m.kind != "datetime" else None
+            if m.kind != "datetime":
+                self._stream["metas"][i] = SeriesMeta(m.kind, int(m.first) - int(step or 1), step, m.first)
+            else:
+                import pandas as pd
+
+                prev = pd.date_range(end=m.first, periods=2, freq=m.freq)[0]
+                self._stream["metas"][i] = SeriesMeta(m.kind, prev, m.freq, m.first)
+        try:
+            return self.partial_fit(X, y)
+        except BaseException:
+            for name in ("model_", "scaler_", "history_", "device_", "target_names_", "covariate_names_",
+                         "n_features_in_", "feature_names_in_", "_stream", "_optimizer"):
+                if hasattr(self, name):
+                    delattr(self, name)
+            raise
+
+    def _gradient_update(self, batch: Batch, scaler: StandardScaler) -> None:
+        st, device = self._stream, self.device_
+        if self._optimizer is None:
+            self._optimizer = make_optimizer(self.model_, self._train_config())
+        cfg = self._train_config()
+        extra = None
+        if st["replay"]:
+            gen = np.random.default_rng(st["replay_seen"])
+            pick = gen.choice(len(st["replay"]), size=min(len(st["replay"]), self.batch_size), replace=False)
+            extra = torch.from_numpy(np.stack([scaler.transform(st["replay"][j]) for j in pick]).astype(np.float32)).to(device)
+        for i, (buf, v) in enumerate(zip(st["buffers"], batch.values)):
+            ext = np.concatenate([buf, v], axis=0)
+            if self.context is None:
+                seq = torch.from_numpy(scaler.transform(ext).astype(np.float32)).to(device)[None]
+                state = _state_slice(st["state"], i)
+            else:
+                W = self.context + self.horizon
+                if len(ext) < W:
+                    continue
+                wins = sliding_windows([scaler.transform(ext)], W, 1)[-self.batch_size :]
+                seq, state = torch.from_numpy(wins.astype(np.float32)).to(device), None
+            gradient_steps(self.model_, self._optimizer, seq, state, self.horizon, len(self.target_names_), cfg,
+                           n_steps=self.n_steps, extra=extra if i == 0 else None)
+
+    def _reservoir(self, replay: list[np.ndarray], seen: int, ext: np.ndarray) -> tuple[list[np.ndarray], int]:
+        W = self._window + self.horizon
+        if len(ext) < W:
+            return replay, seen
+        seen += 1
+        window = ext[-W:].copy()
+        if len(replay) < self.replay_size:
+            replay.append(window)
+        else:
+            j = int(np.random.default_rng(seen).integers(seen))
+            if j < self.replay_size:
+                replay[j] = window
+        return replay, seen
+
+    # ----------------------------------------------------------------- score
+    def rolling_forecasts(self, X: Any, y: Any = None) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Forecasts made at every step of a continuation of the stream, and their targets.
+
+        Returns, per series, ``forecasts`` ``(n_origins, H, n_targets)`` in
+        user units (origins: the end of the stream and every row of X but the
+        last) and ``actual`` of the same shape with NaN where the target lies
+        beyond X. The stream itself does not move.
+        """
+        check_is_fitted(self, "model_")
+        batch, _ = self._continue(X, y)
+        st, H, n_t = self._stream, self.horizon, len(self.target_names_)
+        preds, actuals = [], []
+        for i, (buf, v) in enumerate(zip(st["buffers"], batch.values)):
+            ext = np.concatenate([buf, v], axis=0)
+            origins = np.arange(max(len(buf) - 1, 0), len(ext) - 1)
+            f = self._to_user_units(self._forecast_at(ext, _state_slice(st["state"], i), origins))
+            if self._n_quantiles > 1:
+                q = np.asarray(self._quantiles())
+                f = f.reshape(*f.shape[:-1], n_t, len(q))[..., int(np.argmin(np.abs(q - 0.5)))]
+            pad = np.full((H, ext.shape[1]), np.nan)
+            ext_pad = np.concatenate([ext, pad], axis=0)
+            act = np.stack([ext_pad[o + 1 : o + 1 + H, :n_t] for o in origins])
+            preds.append(f)
+            actuals.append(act)
+        return preds, actuals
+
+    def score(self, X: Any, y: Any = None) -> float:
+        """Negative mean squared error of rolling forecasts over ``X``.
+
+        ``X`` continues what was fitted (as ``TimeSeriesSplit`` hands it over).
+        Forecasts are made at the end of the fitted stream and at every row of
+        X, each scored against the rows of X that it forecasts, in user units.
+        Higher is better; the estimator's stream does not move.
+        """
+        preds, actuals = self.rolling_forecasts(X, y)
+        err = np.concatenate([(p - a).ravel() for p, a in zip(preds, actuals)])
+        err = err[~np.isnan(err)]
+        if err.size == 0:
+            raise ValueError("X has no rows to score")
+        return -float(np.mean(err**2))
+
+    # ----------------------------------------------------------- persistence
+    def save(self, path: str | Path) -> None:
+        """Save to one safetensors file: weights, stream state and scaler as tensors,
+        hyperparameters and fitted metadata as JSON (no pickle anywhere)."""
+        from safetensors.torch import save_file
+
+        check_is_fitted(self, "model_")
+        st = self._stream
+        tensors: dict[str, Tensor] = {f"model.{k}": v.detach().cpu().contiguous() for k, v in self.model_.state_dict().items()}
+        if st["state"] is not None:
+            tensors.update({f"state.{k}": v.detach().cpu().contiguous() for k, v in st["state"].items()})
+        tensors.update({f"scaler.{k}": torch.from_numpy(np.asarray(v, dtype=np.float64)) for k, v in self.scaler_.state().items()})
+        tensors.update({f"buffer.{i}": torch.from_numpy(np.ascontiguousarray(b)) for i, b in enumerate(st["buffers"])})
+        params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params(deep=False).items()}
+        fitted = {
+            "target_names": self.target_names_, "covariate_names": self.covariate_names_,
+            "metas": [m.to_json() for m in st["metas"]], "kind": st["kind"], "is_list": st["is_list"],
+            "ids": [str(i) for i in st["ids"]], "c_in": self.model_.c_in, "c_out": self.model_.c_out,
+            "n_series": len(st["buffers"]), "history": self.history_,
+            "has_feature_names": hasattr(self, "feature_names_in_"),
+        }
+        meta = {"format": "tsrec", "format_version": str(FORMAT_VERSION), "class": type(self).__name__,
+                "params": json.dumps(params), "fitted": json.dumps(fitted)}
+        save_file(tensors, str(path), metadata=meta)
+
+    @classmethod
+    def load(cls, path: str | Path, device: str | None = None) -> "BaseForecaster":
+        """Load a forecaster written by :meth:`save`. Never unpickles.
+
+        Raises ValueError for a file that is not a tsrec model, has another
+        format version, another class, or unknown keys.
+        """
+        from safetensors import SafetensorError
+        from safetensors.torch import safe_open
+
+        from . import FORECASTERS
+
+        try:
+            with safe_open(str(path), framework="pt") as f:
+                meta = f.metadata() or {}
+                tensors = {k: f.get_tensor(k) for k in f.keys()}
+        except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+            raise ValueError(f"{path} is not a readable tsrec model file ({type(e).__name__}: {e})") from None
+        if meta.get("format") != "tsrec":
+            raise ValueError(f"{path} is not a tsrec model file (no tsrec format marker)")
+        if meta.get("format_version") != str(FORMAT_VERSION):
+            raise ValueError(f"{path} has format version {meta.get('format_version')!r}; this tsrec reads {FORMAT_VERSION}")
+        name = meta.get("class")
+        klass = FORECASTERS.get(name)
+        if klass is None:
+            raise ValueError(f"{path} holds an unknown estimator class {name!r}")
+        if cls is not BaseForecaster and not issubclass(klass, cls):
+            raise ValueError(f"{path} holds a {name}, not a {cls.__name__}")
+        try:
+            params, fitted = json.loads(meta["params"]), json.loads(meta["fitted"])
+        except (KeyError, json.JSONDecodeError) as e:
+            raise ValueError(f"{path} has a damaged config: {e}") from None
+        known = set(klass._get_param_names())
+        unknown = set(params) - known
+        if unknown:
+            raise ValueError(f"{path} has unknown hyperparameters {sorted(unknown)} for {name}")
+        if "quantiles" in params and isinstance(params["quantiles"], list):
+            params["quantiles"] = tuple(params["quantiles"])
+        if device is not None:
+            params["device"] = device
+        est = klass(**params)
+        est._check_params()
+        dev = resolve_device(est.device)
+        with _seeded(0):
+            model = est._build_model(int(fitted["c_in"]), int(fitted["c_out"]))
+        weights = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
+        try:
+            model.load_state_dict(weights, strict=True)
+        except RuntimeError as e:
+            raise ValueError(f"{path}: weights do not match the {name} configuration: {e}") from None
+        model.to(dev).eval()
+        state = {k[len("state."):]: v.to(dev) for k, v in tensors.items() if k.startswith("state.")} or None
+        scaler = StandardScaler.from_state({k[len("scaler."):]: v.numpy() for k, v in tensors.items() if k.startswith("scaler.")})
+        buffers = [tensors[f"buffer.{i}"].numpy().copy() for i in range(int(fitted["n_series"]))]
+        batch = Batch([np.zeros((0, int(fitted["c_in"])))], [], fitted["target_names"], fitted["covariate_names"],
+                      fitted["kind"], fitted["is_list"], fitted["ids"])
+        stream = {"buffers": buffers, "state": state, "metas": [SeriesMeta.from_json(m) for m in fitted["metas"]],
+                  "kind": fitted["kind"], "is_list": fitted["is_list"], "ids": fitted["ids"], "replay": [],
+                  "replay_seen": 0}
+        est._set_fitted(model, scaler, batch, stream, fitted.get("history", {}), dev)
+        if not fitted.get("has_feature_names") and hasattr(est, "feature_names_in_"):
+            del est.feature_names_in_
+        return est
