@@ -141,9 +141,7 @@ def _meta(df: pd.DataFrame, from_array: bool) -> SeriesMeta:
         return SeriesMeta("none", len(idx) - 1, 1, 0)
     if isinstance(idx, pd.DatetimeIndex):
         freq = idx.freqstr or (pd.infer_freq(idx) if len(idx) >= 3 else None)
-        if freq is None:
-            if len(idx) < 2:
-                raise ValueError("cannot tell the frequency of a DatetimeIndex with one row; give its freq")
+        if freq is None and len(idx) >= 2:
             freq = pd.tseries.frequencies.to_offset(pd.Series(idx).diff().median()).freqstr
         return SeriesMeta("datetime", idx[-1], freq, idx[0])
     step = int(idx[1] - idx[0]) if len(idx) > 1 else 1
@@ -306,9 +304,11 @@ def advance_meta(meta: SeriesMeta, new: SeriesMeta, n_new: int, what: str = "X")
     if meta.kind == "datetime":
         if new.kind != "datetime":
             raise ValueError(f"{what} must have a DatetimeIndex to continue a series fitted with one")
+        if meta.freq is None:  # a stream begun with a single row learns its step from the next rows
+            meta = SeriesMeta(meta.kind, meta.last, new.freq or (new.first - meta.last), meta.first)
         expected = future_index(meta, 1)[0]
         first = new.first
-        if n_new > 2 and pd.tseries.frequencies.to_offset(new.freq) != pd.tseries.frequencies.to_offset(meta.freq):
+        if new.freq is not None and pd.tseries.frequencies.to_offset(new.freq) != pd.tseries.frequencies.to_offset(meta.freq):
             raise ValueError(f"{what} has frequency {new.freq} but the fitted series has {meta.freq}")
         if first != expected:
             raise ValueError(f"{what} does not continue the series: it starts at {first}, expected {expected} "

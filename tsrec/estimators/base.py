@@ -38,7 +38,60 @@ from ..nn.blocks import State
 from ..scan import BACKENDS
 from ..training import TrainConfig, fit_windows, gradient_steps, make_optimizer, resolve_device
 
-__all__ = ["BaseForecaster", "FORMAT_VERSION"]
+__all__ = ["BaseForecaster", "FORMAT_VERSION", "COMMON_PARAMS_DOC"]
+
+#: The parameters every forecaster shares, for the class docstrings (``%(common)s``).
+COMMON_PARAMS_DOC = """horizon : int, default=1
+        Number of future steps forecast at once.
+    context : int or None, default=None
+        None: the model is stateful over the whole history (trained on chunks
+        of ``chunk_length`` steps). An int: a fixed look-back window of that
+        many steps, the model restarting from a zero state on each window.
+    chunk_length : int, default=128
+        Length of the training chunks when ``context`` is None.
+    d_model : int, default=64
+        Width of the residual stream.
+    n_layers : int
+        Number of blocks.
+    dropout : float, default=0.0
+        Dropout inside the blocks.
+    lr : float, default=3e-3
+        AdamW learning rate (recurrence parameters get half of it and no weight decay).
+    weight_decay : float, default=0.01
+        AdamW weight decay of the weight matrices.
+    max_epochs : int, default=20
+        Passes over the training windows.
+    batch_size : int, default=32
+        Windows per optimiser step.
+    early_stopping : bool, default=True
+        Stop when the loss on a validation tail (the last
+        ``validation_fraction`` of every series) has not improved for
+        ``patience`` epochs, and restore the best weights.
+    patience : int, default=5
+        Epochs without improvement before stopping.
+    validation_fraction : float, default=0.1
+        Share of every series held out as the validation tail.
+    stride : int, default=1
+        Step between consecutive training windows.
+    loss : {"mse", "mae", "quantile"}, default="mse"
+        Training loss; "quantile" trains the pinball loss at ``quantiles``.
+    quantiles : tuple of float, default=(0.1, 0.5, 0.9)
+        Quantiles trained when ``loss="quantile"``.
+    n_steps : int, default=1
+        Gradient steps per ``partial_fit`` call.
+    replay_size : int, default=0
+        Windows kept in the reservoir replay buffer of ``partial_fit`` (0 = none).
+    skip_last : bool, default=True
+        Forecast the change from the last observed value.
+    device : {"auto", "cpu", "cuda"}, default="auto"
+        Where the model runs ("auto": CUDA when available).
+    backend : {"auto", "torch", "cupy", "reference"}, default="auto"
+        Scan backend (see :mod:`tsrec.scan`).
+    random_state : int or None, default=None
+        Seed of the weights and of the window order: the same seed, data and
+        device give the same forecasts.
+    verbose : bool, default=False
+        Show a progress bar while training."""
 
 FORMAT_VERSION = 1
 _LOSSES = ("mse", "mae", "quantile")
@@ -74,42 +127,12 @@ class BaseForecaster(BaseEstimator):
     Subclasses define ``__init__`` with every hyperparameter (common ones
     below, plus their model's) and ``_build_model(c_in, c_out)``.
 
-    Common parameters
-    -----------------
-    horizon : int
-        Number of future steps forecast at once.
-    context : int or None
-        None: the model is stateful over the whole history (trained on chunks
-        of ``chunk_length`` steps). An int: a fixed look-back window of that many
-        steps, the model restarting from a zero state on each window.
-    chunk_length : int
-        Length of training chunks when ``context`` is None.
-    lr, weight_decay : float
-        AdamW settings (recurrence parameters get half the lr and no decay).
-    max_epochs, batch_size : int
-        Training length and windows per optimiser step.
-    early_stopping : bool
-        Stop when the loss on a validation tail (the last ``validation_fraction``
-        of every series) has not improved for ``patience`` epochs; restore the
-        best weights.
-    stride : int
-        Step between consecutive training windows.
-    loss : {"mse", "mae", "quantile"}
-        Training loss; "quantile" trains the pinball loss at ``quantiles``.
-    n_steps, replay_size : int
-        Gradient steps per ``partial_fit`` call, and windows kept in its
-        reservoir replay buffer (0 = none).
-    device : {"auto", "cpu", "cuda"}
-    backend : {"auto", "torch", "cupy", "reference"}
-        Scan backend (see :mod:`tsrec.scan`).
-    random_state : int or None
-        Seed for weights and window order: the same seed, data and device give
-        the same forecasts on CPU.
-    verbose : bool
-        Show a progress bar while training.
-    """
+    The common hyperparameters are documented in every subclass:
 
-    _model_params: tuple[str, ...] = ()
+    Parameters
+    ----------
+    %(common)s
+    """
 
     # ------------------------------------------------------------------ hooks
     def _build_model(self, c_in: int, c_out: int) -> nn.Module:  # pragma: no cover - abstract
@@ -677,3 +700,6 @@ class BaseForecaster(BaseEstimator):
         if not fitted.get("has_feature_names") and hasattr(est, "feature_names_in_"):
             del est.feature_names_in_
         return est
+
+
+BaseForecaster.__doc__ = BaseForecaster.__doc__.replace("%(common)s", COMMON_PARAMS_DOC)

@@ -7,7 +7,7 @@ import math
 from torch import nn
 
 from ..nn.lru import LRUModel
-from .base import BaseForecaster
+from .base import COMMON_PARAMS_DOC, BaseForecaster
 
 __all__ = ["LRUForecaster"]
 
@@ -21,44 +21,13 @@ class LRUForecaster(BaseForecaster):
 
     Parameters
     ----------
-    horizon : int, default=1
-        Steps forecast at once.
-    context : int or None, default=None
-        None: stateful over the whole history. An int: fixed look-back window.
-    chunk_length : int, default=128
-        Training chunk length when ``context`` is None.
-    d_model : int, default=64
-        Width of the residual stream.
     d_state : int, default=64
         Complex state size of each LRU layer.
-    n_layers : int, default=2
-        Number of LRU blocks.
-    dropout : float, default=0.0
     r_min, r_max : float, default=0.9, 0.999
-        Ring of the eigenvalue magnitudes at initialisation.
+        Ring of the eigenvalue magnitudes at initialisation (uniform by area).
     max_phase : float, default=pi/10
         Largest eigenvalue phase at initialisation.
-    lr : float, default=3e-3
-    weight_decay : float, default=0.01
-    max_epochs : int, default=20
-    batch_size : int, default=32
-    early_stopping : bool, default=True
-    patience : int, default=5
-    validation_fraction : float, default=0.1
-    stride : int, default=1
-    loss : {"mse", "mae", "quantile"}, default="mse"
-    quantiles : tuple of float, default=(0.1, 0.5, 0.9)
-        Used when ``loss="quantile"``.
-    n_steps : int, default=1
-        Gradient steps per ``partial_fit`` call.
-    replay_size : int, default=0
-        Windows kept for replay during ``partial_fit``.
-    skip_last : bool, default=True
-        Forecast the change from the last observed value.
-    device : str, default="auto"
-    backend : str, default="auto"
-    random_state : int or None, default=None
-    verbose : bool, default=False
+    %(common)s
 
     Examples
     --------
@@ -142,3 +111,6 @@ class LRUForecaster(BaseForecaster):
             dropout=self.dropout, r_min=self.r_min, r_max=self.r_max, max_phase=self.max_phase,
             skip_last=self.skip_last, n_quantiles=self._n_quantiles, backend=self.backend,
         )
+
+
+LRUForecaster.__doc__ = LRUForecaster.__doc__.replace("%(common)s", COMMON_PARAMS_DOC)

@@ -69,11 +69,7 @@ class Aaren(nn.Module):
 
     def forward(self, x: Tensor, state: State | None = None) -> tuple[Tensor, State]:
         s, v = self.scores_values(x)
-        carried = None
-        if state is not None:
-            # -inf (empty state) -> the most negative finite number: same result, and no NaN in backward
-            l0 = state["l"].to(s.dtype).clamp_min(torch.finfo(s.dtype).min)
-            carried = (l0, state["o"].to(v.dtype))
+        carried = None if state is None else (state["l"].to(s.dtype), state["o"].to(v.dtype))
         o, (l, o_last) = aaren_scan(s, v, carried, backend=self.backend)
         return self.out(o.flatten(-2)), {"l": l, "o": o_last}
 
@@ -97,7 +93,7 @@ class AarenModel(Stack):
 
     def __init__(
         self, c_in: int, c_out: int, horizon: int, d_model: int = 64, n_heads: int = 4, n_layers: int = 2,
-        dropout: float = 0.0, skip_last: bool = True, backend: str = "auto",
+        dropout: float = 0.0, skip_last: bool = True, n_quantiles: int = 1, backend: str = "auto",
     ) -> None:
         blocks = [Block(Aaren(d_model, n_heads, backend), d_model, dropout, kind="ffn") for _ in range(n_layers)]
-        super().__init__(blocks, c_in, c_out, horizon, d_model, skip_last)
+        super().__init__(blocks, c_in, c_out, horizon, d_model, skip_last, n_quantiles)

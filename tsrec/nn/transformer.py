@@ -182,9 +182,10 @@ class TransformerModel(Stack):
     def __init__(
         self, c_in: int, c_out: int, horizon: int, d_model: int = 64, n_heads: int = 4, n_layers: int = 2,
         window: int | None = 256, dropout: float = 0.0, skip_last: bool = True, max_cache: int = 1024,
+        n_quantiles: int = 1,
     ) -> None:
         blocks = [
             Block(CausalSelfAttention(d_model, n_heads, window, max_cache, dropout), d_model, dropout, kind="ffn")
             for _ in range(n_layers)
         ]
-        super().__init__(blocks, c_in, c_out, horizon, d_model, skip_last)
+        super().__init__(blocks, c_in, c_out, horizon, d_model, skip_last, n_quantiles)

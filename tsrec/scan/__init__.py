@@ -141,6 +141,9 @@ def aaren_scan(
     B, L, K, E = v.shape
     if state is not None:
         l0, o0 = state
+        # an empty state has l0 = -inf; the most negative finite number gives the same
+        # result without a NaN in logcumsumexp's backward
+        l0 = l0.clamp_min(torch.finfo(l0.dtype).min)
         s_ext = torch.cat([l0.unsqueeze(1), s], dim=1)
         lse = torch.logcumsumexp(s_ext, dim=1)[:, 1:]
         h0 = o0.reshape(B, K * E)

@@ -1,0 +1,192 @@
+"""The estimator contract of DESIGN.md, checked for every forecaster on real data (ETTh1)."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, TimeSeriesSplit, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from tsrec.estimators import BaseForecaster
+
+from .conftest import make
+
+
+def test_fit_predict_frame(name, small_frame):
+    f = make(name).fit(small_frame)
+    out = f.predict()
+    assert isinstance(out, pd.DataFrame)
+    assert list(out.columns) == list(small_frame.columns)
+    assert out.index[0] == small_frame.index[-1] + pd.Timedelta(hours=1)
+    assert len(out) == 4 and out.index.freqstr == "h"
+    assert np.isfinite(out.to_numpy()).all()
+    # forecasts are in the user's units: near the recent level, not near 0
+    assert abs(out["OT"].iloc[0] - small_frame["OT"].iloc[-1]) < 5 * small_frame["OT"].std()
+    assert f.n_features_in_ == 3 and list(f.feature_names_in_) == list(small_frame.columns)
+
+
+def test_fit_predict_array_and_panel(name, small_frame):
+    arr = small_frame.to_numpy()
+    f = make(name).fit(arr)
+    out = f.predict()
+    assert isinstance(out, np.ndarray) and out.shape == (4, 3)
+    assert not hasattr(f, "feature_names_in_")
+    g = make(name).fit([small_frame.iloc[:300], small_frame.iloc[300:]])
+    outs = g.predict()
+    assert isinstance(outs, list) and len(outs) == 2
+    assert outs[1].index[0] == small_frame.index[-1] + pd.Timedelta(hours=1)
+    assert outs[0].index[0] == small_frame.index[299] + pd.Timedelta(hours=1)
+
+
+def test_predict_given_history_equals_stream(name, small_frame):
+    f = make(name).fit(small_frame)
+    np.testing.assert_allclose(f.predict(small_frame).to_numpy(), f.predict().to_numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_covariates(name, small_frame):
+    X, y = small_frame[["HUFL", "MUFL"]], small_frame[["OT"]]
+    f = make(name).fit(X, y)
+    out = f.predict()
+    assert list(out.columns) == ["OT"]
+    assert f.n_features_in_ == 2
+    assert f.predict(X, y).shape == (4, 1)
+
+
+def test_clone_params_pipeline(name, small_frame):
+    f = make(name)
+    g = clone(f)
+    assert g.get_params() == f.get_params()
+    g.set_params(horizon=2)
+    assert g.horizon == 2 and f.horizon == 4
+    pipe = make_pipeline(StandardScaler().set_output(transform="pandas"), make(name)).fit(small_frame)
+    out = pipe.predict(small_frame)
+    assert out.shape == (4, 3) and np.isfinite(out.to_numpy()).all()
+
+
+def test_gridsearch_time_series_split(name, small_frame):
+    scores = cross_val_score(make(name), small_frame, cv=TimeSeriesSplit(2))
+    assert scores.shape == (2,) and np.isfinite(scores).all() and (scores < 0).all()
+    gs = GridSearchCV(make(name), {"lr": [1e-3, 3e-3]}, cv=TimeSeriesSplit(2)).fit(small_frame)
+    assert gs.best_params_["lr"] in (1e-3, 3e-3)
+    assert gs.best_estimator_.predict().shape == (4, 3)
+
+
+def test_partial_fit_without_updates_matches_one_call(name, small_frame):
+    f = make(name).fit(small_frame.iloc[:400])
+    one, chunked = copy.deepcopy(f), copy.deepcopy(f)
+    one.partial_fit(small_frame.iloc[400:500], update_params=False)
+    for start in (400, 401, 417, 450, 499):  # uneven chunks, single rows included
+        stop = {400: 401, 401: 417, 417: 450, 450: 499, 499: 500}[start]
+        chunked.partial_fit(small_frame.iloc[start:stop], update_params=False)
+    a, b = one.predict(), chunked.predict()
+    assert a.index[0] == small_frame.index[500]
+    np.testing.assert_allclose(a.to_numpy(), b.to_numpy(), rtol=1e-4, atol=1e-4)
+    # and equal to forecasting from the whole history with the same weights
+    np.testing.assert_allclose(one.predict(small_frame.iloc[:500]).to_numpy(), a.to_numpy(), rtol=1e-3, atol=1e-3)
+    for p, q in zip(f.model_.parameters(), one.model_.parameters()):
+        assert (p == q).all()
+
+
+def test_partial_fit_updates_weights_and_stream(name, small_frame):
+    f = make(name).fit(small_frame.iloc[:400])
+    before = [p.detach().clone() for p in f.model_.parameters()]
+    f.partial_fit(small_frame.iloc[400:450])
+    assert f.predict().index[0] == small_frame.index[450]
+    assert any((p != q).any() for p, q in zip(before, f.model_.parameters()))
+    assert f.scaler_.count == 450
+
+
+def test_partial_fit_starts_a_stream(name, small_frame):
+    f = make(name)
+    for start in range(0, 120, 30):
+        f.partial_fit(small_frame.iloc[start : start + 30])
+    out = f.predict()
+    assert out.index[0] == small_frame.index[120]
+    assert np.isfinite(out.to_numpy()).all()
+
+
+def test_score_is_rolling_continuation(name, small_frame):
+    f = make(name).fit(small_frame.iloc[:500])
+    stream_before = f.predict()
+    preds, actual = f.rolling_forecasts(small_frame.iloc[500:540])
+    assert preds[0].shape == (40, 4, 3)
+    # the first origin is the end of the fitted stream
+    np.testing.assert_allclose(preds[0][0], stream_before.to_numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(actual[0][0], small_frame.iloc[500:504].to_numpy())
+    assert np.isnan(actual[0][-1][1:]).all()
+    s = f.score(small_frame.iloc[500:540])
+    err = np.concatenate([(p - a).ravel() for p, a in zip(preds, actual)])
+    assert s == pytest.approx(-np.nanmean(err**2))
+    pd.testing.assert_frame_equal(f.predict(), stream_before)  # score does not move the stream
+
+
+def test_save_load_round_trip(name, small_frame, tmp_path):
+    f = make(name).fit(small_frame)
+    f.partial_fit(small_frame.iloc[-1:].set_axis([small_frame.index[-1] + pd.Timedelta(hours=1)]), update_params=False)
+    path = tmp_path / "model.safetensors"
+    f.save(path)
+    g = BaseForecaster.load(path)
+    assert type(g) is type(f) and g.get_params() == f.get_params()
+    pd.testing.assert_frame_equal(g.predict(), f.predict())
+    nxt = small_frame.iloc[:5].set_axis(pd.date_range(f.predict().index[0], periods=5, freq="h"))
+    g.partial_fit(nxt, update_params=False)
+    f.partial_fit(nxt, update_params=False)
+    pd.testing.assert_frame_equal(g.predict(), f.predict())
+
+
+def test_load_rejects_pickle(name, tmp_path):
+    class Boom:
+        def __reduce__(self):
+            return (open, (str(tmp_path / "pwned"), "w"))
+
+    path = tmp_path / "evil.safetensors"
+    path.write_bytes(pickle.dumps(Boom()))
+    with pytest.raises(ValueError, match="not a readable tsrec model"):
+        BaseForecaster.load(path)
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_same_seed_same_forecast(name, small_frame):
+    a = make(name).fit(small_frame).predict()
+    b = make(name).fit(small_frame).predict()
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_bad_input_leaves_fit_unchanged(name, small_frame):
+    f = make(name).fit(small_frame)
+    ref = f.predict()
+    bad = small_frame.copy()
+    bad.iloc[5, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        f.fit(bad)
+    with pytest.raises(ValueError, match="NaN"):
+        f.partial_fit(bad)
+    with pytest.raises(TypeError, match="non-numeric"):
+        f.fit(small_frame.assign(label="a"))
+    with pytest.raises(ValueError, match="unsorted"):
+        f.fit(small_frame.iloc[::-1])
+    with pytest.raises(ValueError, match="too few rows"):
+        f.fit(small_frame.iloc[:5])
+    with pytest.raises(ValueError, match="columns differ"):
+        f.predict(small_frame[["OT", "HUFL", "MUFL"]])
+    with pytest.raises(ValueError, match="continue"):
+        f.partial_fit(small_frame.iloc[10:20])  # overlaps the fitted rows
+    with pytest.raises(ValueError, match="horizon"):
+        make(name, horizon=0).fit(small_frame)
+    pd.testing.assert_frame_equal(f.predict(), ref)
+
+
+def test_learns_on_real_data(name, etth1):
+    """Trained on 1500 hourly rows of OT, rolling forecasts on the next 300 beat the training mean."""
+    ot = etth1[["OT"]].iloc[:1800]
+    f = make(name, max_epochs=4, horizon=6, stride=2).fit(ot.iloc[:1500])
+    assert f.history_["loss"][-1] < f.history_["loss"][0]
+    mse_model = -f.score(ot.iloc[1500:])
+    mse_mean = float(((ot.iloc[1500:].to_numpy() - ot.iloc[:1500].to_numpy().mean()) ** 2).mean())
+    assert mse_model < 0.5 * mse_mean

@@ -1,0 +1,101 @@
+"""AarenForecaster: Forecaster on Aaren, attention as a recurrent network (Feng et al., 2024)."""
+
+from __future__ import annotations
+
+from torch import nn
+
+from ..nn.aaren import AarenModel
+from .base import COMMON_PARAMS_DOC, BaseForecaster
+
+__all__ = ["AarenForecaster"]
+
+
+class AarenForecaster(BaseForecaster):
+    """Forecaster on Aaren, attention as a recurrent network (Feng et al., 2024).
+
+    Each layer attends with a learned query token per head over all steps so
+    far; the softmax-weighted prefix means come from a stable linear scan, so
+    a new step costs O(1) time and memory. Layers are stacked like Transformer
+    blocks (pre-norm, FFN, residual).
+
+    Parameters
+    ----------
+    n_heads : int, default=4
+        Heads per layer; must divide ``d_model``.
+    n_layers : int, default=2
+        Number of Aaren blocks.
+    %(common)s
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tsrec import AarenForecaster
+    >>> y = np.sin(np.arange(200) / 5.0)
+    >>> f = AarenForecaster(horizon=3, max_epochs=2, random_state=0).fit(y)
+    >>> f.predict().shape
+    (3, 1)
+    """
+
+    def __init__(
+        self,
+        horizon: int = 1,
+        context: int | None = None,
+        chunk_length: int = 128,
+        d_model: int = 64,
+        n_heads: int = 4,
+        n_layers: int = 2,
+        dropout: float = 0.0,
+        lr: float = 3e-3,
+        weight_decay: float = 0.01,
+        max_epochs: int = 20,
+        batch_size: int = 32,
+        early_stopping: bool = True,
+        patience: int = 5,
+        validation_fraction: float = 0.1,
+        stride: int = 1,
+        loss: str = "mse",
+        quantiles: tuple[float, ...] = (0.1, 0.5, 0.9),
+        n_steps: int = 1,
+        replay_size: int = 0,
+        skip_last: bool = True,
+        device: str = "auto",
+        backend: str = "auto",
+        random_state: int | None = None,
+        verbose: bool = False,
+    ) -> None:
+        self.horizon = horizon
+        self.context = context
+        self.chunk_length = chunk_length
+        self.d_model = d_model
+        self.n_heads = n_heads
+        self.n_layers = n_layers
+        self.dropout = dropout
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.early_stopping = early_stopping
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.stride = stride
+        self.loss = loss
+        self.quantiles = quantiles
+        self.n_steps = n_steps
+        self.replay_size = replay_size
+        self.skip_last = skip_last
+        self.device = device
+        self.backend = backend
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _check_model_params(self) -> None:
+        if not isinstance(self.n_heads, int) or self.n_heads < 1 or self.d_model % self.n_heads:
+            raise ValueError(f"n_heads must be a positive divisor of d_model={self.d_model}, got {self.n_heads!r}")
+
+    def _build_model(self, c_in: int, c_out: int) -> nn.Module:
+        return AarenModel(
+            c_in, c_out, self.horizon, d_model=self.d_model, n_heads=self.n_heads, n_layers=self.n_layers,
+            dropout=self.dropout, skip_last=self.skip_last, n_quantiles=self._n_quantiles, backend=self.backend,
+        )
+
+AarenForecaster.__doc__ = AarenForecaster.__doc__.replace("%(common)s", COMMON_PARAMS_DOC)

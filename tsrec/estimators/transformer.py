@@ -1,0 +1,117 @@
+"""TransformerForecaster: Forecaster on a causal pre-norm Transformer (the attention baseline)."""
+
+from __future__ import annotations
+
+from torch import nn
+
+from ..nn.transformer import TransformerModel
+from .base import COMMON_PARAMS_DOC, BaseForecaster
+
+__all__ = ["TransformerForecaster"]
+
+
+class TransformerForecaster(BaseForecaster):
+    """Forecaster on a causal pre-norm Transformer (the attention baseline).
+
+    Multi-head causal self-attention on ``scaled_dot_product_attention`` with
+    rotary position embeddings, so scores depend on the distance between
+    steps only; attention looks back at most ``window`` steps, and the
+    streaming state is a KV cache of that many steps (bounded memory).
+
+    Parameters
+    ----------
+    n_heads : int, default=4
+        Heads per layer; ``d_model / n_heads`` must be even (rotary embeddings).
+    n_layers : int, default=2
+        Number of Transformer blocks.
+    window : int or None, default=256
+        Steps each position attends back to (its KV cache size). None: full
+        causal attention within a chunk plus a cache of ``max_cache`` steps.
+    max_cache : int, default=1024
+        KV cache bound when ``window`` is None.
+    %(common)s
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tsrec import TransformerForecaster
+    >>> y = np.sin(np.arange(200) / 5.0)
+    >>> f = TransformerForecaster(horizon=3, max_epochs=2, random_state=0).fit(y)
+    >>> f.predict().shape
+    (3, 1)
+    """
+
+    def __init__(
+        self,
+        horizon: int = 1,
+        context: int | None = None,
+        chunk_length: int = 128,
+        d_model: int = 64,
+        n_heads: int = 4,
+        n_layers: int = 2,
+        window: int | None = 256,
+        max_cache: int = 1024,
+        dropout: float = 0.0,
+        lr: float = 3e-3,
+        weight_decay: float = 0.01,
+        max_epochs: int = 20,
+        batch_size: int = 32,
+        early_stopping: bool = True,
+        patience: int = 5,
+        validation_fraction: float = 0.1,
+        stride: int = 1,
+        loss: str = "mse",
+        quantiles: tuple[float, ...] = (0.1, 0.5, 0.9),
+        n_steps: int = 1,
+        replay_size: int = 0,
+        skip_last: bool = True,
+        device: str = "auto",
+        backend: str = "auto",
+        random_state: int | None = None,
+        verbose: bool = False,
+    ) -> None:
+        self.horizon = horizon
+        self.context = context
+        self.chunk_length = chunk_length
+        self.d_model = d_model
+        self.n_heads = n_heads
+        self.n_layers = n_layers
+        self.window = window
+        self.max_cache = max_cache
+        self.dropout = dropout
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.early_stopping = early_stopping
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.stride = stride
+        self.loss = loss
+        self.quantiles = quantiles
+        self.n_steps = n_steps
+        self.replay_size = replay_size
+        self.skip_last = skip_last
+        self.device = device
+        self.backend = backend
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _check_model_params(self) -> None:
+        if not isinstance(self.n_heads, int) or self.n_heads < 1 or self.d_model % self.n_heads:
+            raise ValueError(f"n_heads must be a positive divisor of d_model={self.d_model}, got {self.n_heads!r}")
+        if (self.d_model // self.n_heads) % 2:
+            raise ValueError(f"d_model / n_heads must be even for rotary embeddings, got {self.d_model // self.n_heads}")
+        if self.window is not None and (not isinstance(self.window, int) or self.window < 1):
+            raise ValueError(f"window must be None or an integer >= 1, got {self.window!r}")
+        if not isinstance(self.max_cache, int) or self.max_cache < 1:
+            raise ValueError(f"max_cache must be an integer >= 1, got {self.max_cache!r}")
+
+    def _build_model(self, c_in: int, c_out: int) -> nn.Module:
+        return TransformerModel(
+            c_in, c_out, self.horizon, d_model=self.d_model, n_heads=self.n_heads, n_layers=self.n_layers,
+            window=self.window, max_cache=self.max_cache, dropout=self.dropout, skip_last=self.skip_last,
+            n_quantiles=self._n_quantiles,
+        )
+
+TransformerForecaster.__doc__ = TransformerForecaster.__doc__.replace("%(common)s", COMMON_PARAMS_DOC)
