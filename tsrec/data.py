@@ -305,7 +305,8 @@ def advance_meta(meta: SeriesMeta, new: SeriesMeta, n_new: int, what: str = "X")
         if new.kind != "datetime":
             raise ValueError(f"{what} must have a DatetimeIndex to continue a series fitted with one")
         if meta.freq is None:  # a stream begun with a single row learns its step from the next rows
-            meta = SeriesMeta(meta.kind, meta.last, new.freq or (new.first - meta.last), meta.first)
+            step = new.freq or pd.tseries.frequencies.to_offset(new.first - meta.last).freqstr
+            meta = SeriesMeta(meta.kind, meta.last, step, meta.first)
         expected = future_index(meta, 1)[0]
         first = new.first
         if new.freq is not None and pd.tseries.frequencies.to_offset(new.freq) != pd.tseries.frequencies.to_offset(meta.freq):
