@@ -1,0 +1,180 @@
+"""Long-horizon forecasting on ETTh1/ETTm1 under the standard protocol.
+
+Protocol (``../shared/datasets/SOURCES.md``): train/val/test borders 12/4/4 months
+(ETTm: x4 rows); StandardScaler fitted on the train rows; every test window of
+``look-back`` inputs and ``horizon`` targets whose targets lie in the test split
+(2785 origins for ETTh1 at horizon 96); MSE and MAE on the scaled values, all
+channels. The baselines (persistence, seasonal naive, channel-independent Ridge
+on the last 336 values) validate the harness against REFERENCES.md.
+
+tsrec models are fitted on the train + validation rows with
+``validation_fraction`` equal to the validation split (so early stopping uses
+exactly the standard validation rows) and scored with ``rolling_forecasts`` over
+the test rows as a continuation. ``--ci`` fits one global model on the channels
+as separate univariate series (channel independence, as PatchTST/DLinear).
+
+    python benchmarks/long_horizon.py --datasets ETTh1 --horizons 96 --models baselines LRUForecaster
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import tsrec  # noqa: E402
+from tsrec.datasets import load_ett, split_borders  # noqa: E402
+
+PUBLISHED = {  # MSE: PatchTST/64, DLinear, SegRNN (look-back 720)
+    ("ETTh1", 96): (0.370, 0.375, 0.351), ("ETTh1", 720): (0.447, 0.472, 0.466),
+    ("ETTm1", 96): (0.293, 0.299, 0.293), ("ETTm1", 720): (0.416, 0.425, 0.410),
+}
+DEFAULTS = {
+    "LRUForecaster": dict(d_model=64, d_state=64, n_layers=2, r_min=0.5, r_max=0.99),
+    "LEMForecaster": dict(d_model=64, n_layers=1),
+    "S4Forecaster": dict(d_model=64, d_state=64, n_layers=2),
+    "AarenForecaster": dict(d_model=64, n_heads=4, n_layers=2),
+    "TransformerForecaster": dict(d_model=64, n_heads=4, n_layers=2, window=None),
+}
+
+
+def machine() -> str:
+    try:
+        cpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+        model = next(line.split(":", 1)[1].strip() for line in cpu.splitlines() if line.startswith("Model name"))
+    except Exception:
+        model = platform.processor()
+    return f"{model}, {torch.get_num_threads()} threads, torch {torch.__version__}"
+
+
+def scaled_splits(name: str):
+    df = load_ett(name)
+    b = split_borders(name, len(df))
+    train = df.iloc[: b.train_end]
+    mean, std = train.mean(), train.std(ddof=0)
+    z = (df - mean) / std
+    return z.iloc[: b.test_end], b
+
+
+def test_windows(z: pd.DataFrame, b, lookback: int, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs (N, lookback, C) and targets (N, horizon, C) of every standard test origin."""
+    v = z.to_numpy()
+    starts = np.arange(b.val_end - lookback, b.test_end - lookback - horizon + 1)
+    X = np.stack([v[s : s + lookback] for s in starts])
+    Y = np.stack([v[s + lookback : s + lookback + horizon] for s in starts])
+    return X, Y
+
+
+def baselines(z, b, horizon: int, lookback: int = 336) -> dict[str, np.ndarray]:
+    from sklearn.linear_model import Ridge
+
+    X, Y = test_windows(z, b, lookback, horizon)
+    season = 24 if len(z) < 20000 else 96
+    reps = int(np.ceil(horizon / season))
+    preds = {
+        "persistence": np.repeat(X[:, -1:], horizon, axis=1),
+        "seasonal naive": np.concatenate([X[:, -season:]] * reps, axis=1)[:, :horizon],
+    }
+    v = z.to_numpy()
+    # channel-independent Ridge: one model for all channels, penalty chosen on the validation rows
+    def cw(lo, hi):
+        starts = np.arange(lo, hi - lookback - horizon + 1)
+        xs = np.concatenate([np.stack([v[s : s + lookback, c] for s in starts]) for c in range(v.shape[1])])
+        ys = np.concatenate([np.stack([v[s + lookback : s + lookback + horizon, c] for s in starts]) for c in range(v.shape[1])])
+        return xs, ys
+
+    xtr, ytr = cw(0, b.train_end)
+    xva, yva = cw(b.train_end - lookback, b.val_end)
+    best = min((float(np.mean((Ridge(alpha=a).fit(xtr, ytr).predict(xva) - yva) ** 2)), a) for a in (1, 10, 100, 1000, 10000))
+    ridge = Ridge(alpha=best[1]).fit(xtr, ytr)
+    preds["ridge (CI, 336)"] = np.stack([ridge.predict(X[:, :, c]) for c in range(X.shape[2])], axis=-1)
+    return {k: p for k, p in preds.items()}, Y
+
+
+def run_model(name: str, z, b, horizon: int, lookback: int, epochs: int, stride: int, ci: bool, extra: dict):
+    trainval = z.iloc[: b.val_end]
+    test = z.iloc[b.val_end :]
+    vf = (b.val_end - b.train_end) / b.val_end
+    params = dict(horizon=horizon, context=lookback, max_epochs=epochs, stride=stride, batch_size=64, lr=1e-3,
+                  validation_fraction=vf, patience=3, random_state=0, device="cpu", verbose=False)
+    params.update(DEFAULTS.get(name, {}))
+    params.update(extra)
+    est = getattr(tsrec, name)(**params)
+    if ci:
+        fit_data = [trainval[[c]].set_axis(["y"], axis=1) for c in z.columns]
+        test_data = [test[[c]].set_axis(["y"], axis=1) for c in z.columns]
+    else:
+        fit_data, test_data = trainval, test
+    t0 = time.perf_counter()
+    est.fit(fit_data)
+    fit_s = time.perf_counter() - t0
+    preds, actual = est.rolling_forecasts(test_data)
+    if ci:
+        P = np.concatenate(preds, axis=-1)  # (origins, H, C)
+        A = np.concatenate(actual, axis=-1)
+    else:
+        P, A = preds[0], actual[0]
+    full = ~np.isnan(A).any(axis=(1, 2))
+    P, A = P[full], A[full]
+    n_params = sum(p.numel() for p in est.model_.parameters())
+    epochs_run = len(est.history_["loss"])
+    return P, A, n_params, fit_s / max(epochs_run, 1), epochs_run
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--datasets", nargs="+", default=["ETTh1"])
+    ap.add_argument("--horizons", nargs="+", type=int, default=[96])
+    ap.add_argument("--models", nargs="+", default=["baselines", "LRUForecaster"])
+    ap.add_argument("--lookback", type=int, default=336)
+    ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--stride", type=int, default=4)
+    ap.add_argument("--ci", action="store_true", help="channel-independent global model")
+    ap.add_argument("--param", action="append", default=[], help="extra hyperparameter key=value")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--results", default=str(Path(__file__).with_name("RESULTS.md")))
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    extra = {}
+    for kv in args.param:
+        k, v = kv.split("=", 1)
+        extra[k] = eval(v, {}, {})  # numbers, None, tuples from the command line
+    rows = []
+    for ds in args.datasets:
+        z, b = scaled_splits(ds)
+        for H in args.horizons:
+            pub = PUBLISHED.get((ds, H), (np.nan,) * 3)
+            for model in args.models:
+                if model == "baselines":
+                    preds, Y = baselines(z, b, H)
+                    for label, P in preds.items():
+                        rows.append((ds, H, label, np.mean((P - Y) ** 2), np.mean(np.abs(P - Y)), "-", "-", 336, len(Y), "-"))
+                    continue
+                P, A, n_params, epoch_s, n_ep = run_model(model, z, b, H, args.lookback, args.epochs, args.stride,
+                                                          args.ci, extra)
+                label = model + (" (CI)" if args.ci else "")
+                rows.append((ds, H, label, np.mean((P - A) ** 2), np.mean(np.abs(P - A)), n_params, f"{epoch_s:.1f}",
+                             args.lookback, len(P), n_ep))
+                print(rows[-1], flush=True)
+            print(f"published MSE {ds}-{H}: PatchTST/64 {pub[0]}, DLinear {pub[1]}, SegRNN {pub[2]}")
+    header = "| data | H | model | MSE | MAE | params | s/epoch | look-back | origins | epochs |\n|---|---|---|---|---|---|---|---|---|---|"
+    lines = [f"| {r[0]} | {r[1]} | {r[2]} | {r[3]:.3f} | {r[4]:.3f} | {r[5]} | {r[6]} | {r[7]} | {r[8]} | {r[9]} |" for r in rows]
+    table = "\n".join([header, *lines])
+    print(table)
+    cmd = "python benchmarks/long_horizon.py " + " ".join(sys.argv[1:])
+    with open(args.results, "a") as f:
+        f.write(f"\n### Long horizon, {date.today()}\n\nMachine: {machine()}. Command: `{cmd}`\n\n{table}\n")
+
+
+if __name__ == "__main__":
+    main()
