@@ -140,6 +140,20 @@ def _krylov(A: Tensor, v: Tensor, L: int) -> Tensor:
     return out[..., :L]
 
 
+def _input_to_state(u: Tensor, M: Tensor) -> Tensor:
+    """sum_l M[h, k, l] u[b, h, l] for real u (B, H, L) and complex M (H, K, L), as one real batched matmul."""
+    K = M.shape[1]
+    Mr = torch.view_as_real(M.transpose(1, 2)).flatten(-2)  # (H, L, 2K)
+    out = torch.bmm(u.transpose(0, 1).contiguous(), Mr)  # channel-major operands keep bmm on its fast path
+    return torch.view_as_complex(out.transpose(0, 1).unflatten(-1, (K, 2)).contiguous())
+
+
+def _state_to_output(x: Tensor, M: Tensor) -> Tensor:
+    """Re(sum_k x[b, h, k] M[h, k, l]) for complex x (B, H, K) and M (H, K, L), as one real batched matmul."""
+    xr = torch.cat([x.real, x.imag], -1).transpose(0, 1).contiguous()  # (H, B, 2K)
+    return torch.bmm(xr, torch.cat([M.real, -M.imag], 1)).transpose(0, 1)
+
+
 def _conj_full(v: Tensor) -> Tensor:
     """The N/2 kept modes completed with their conjugates: (..., N/2) -> (..., N)."""
     return torch.cat([v, v.conj()], dim=-1)
@@ -180,6 +194,9 @@ class S4(nn.Module):
     N(0, 1), D ~ N(0, 1). ``recurrent_parameters`` names the SSM parameters.
     A single step (L = 1) runs the recurrence x_k = Abar x_{k-1} + Bbar u_k,
     y_k = 2 Re(C x_k) + D u_k (for S4 with the bilinear DPLR matrices, O(N)).
+    In mode S4 the final state and the effect of a carried state use the dense
+    N x N discrete matrices (as state-spaces does for its state forward):
+    O(H N^2 L) per chunk on top of the O(H N L) Cauchy kernel.
     """
 
     #: parameters of the recurrence: lower learning rate, no weight decay (S4 adds "P")
@@ -251,17 +268,21 @@ class S4(nn.Module):
         return torch.log((1 + dtA / 2) / (1 - dtA / 2)), dt * B / (1 - dtA / 2)
 
     def _dense(self) -> tuple[Tensor, Tensor]:
-        """S4: Abar (H, N, N) and Bbar (H, N) of the conjugate-completed bilinear DPLR system."""
+        """S4: Abar (H, N, N) and Bbar (H, N) of the conjugate-completed bilinear DPLR system.
+
+        A1 = (2/dt - A)^(-1) = R - R P P* R / (1 + P* R P) with R = diag(1 / (2/dt - Lambda))
+        (Woodbury), and then Abar = A1 (2/dt + A) = (4/dt) A1 - I, Bbar = 2 A1 B: no dense solve.
+        """
         dt = torch.exp(self.log_dt)
         Lam = _conj_full(self.eigenvalues())
         P = _conj_full(torch.view_as_complex(self.P))
         B = _conj_full(torch.view_as_complex(self.B))
-        A = torch.diag_embed(Lam) - P[..., :, None] * P.conj()[..., None, :]
-        eye = torch.eye(A.shape[-1], dtype=A.dtype, device=A.device)
-        half = (dt / 2)[:, None, None]
-        M = eye - half * A
-        Abar = torch.linalg.solve(M, eye + half * A)
-        Bbar = torch.linalg.solve(M, (dt[:, None] * B).unsqueeze(-1)).squeeze(-1)
+        R = 1 / (2 / dt[:, None] - Lam)  # (H, N)
+        RP, PR = R * P, P.conj() * R
+        A1 = torch.diag_embed(R) - RP.unsqueeze(-1) * PR.unsqueeze(-2) / (1 + (PR * P).sum(-1))[:, None, None]
+        eye = torch.eye(Lam.shape[-1], dtype=A1.dtype, device=A1.device)
+        Abar = (4 / dt)[:, None, None] * A1 - eye
+        Bbar = 2 * (A1 @ B.unsqueeze(-1)).squeeze(-1)
         return Abar, Bbar
 
     def _solve_C(self, Abar: Tensor) -> Tensor:
@@ -281,7 +302,8 @@ class S4(nn.Module):
     def _vandermonde(self, log_Abar: Tensor, L: int) -> Tensor:
         """Abar^l for l = 0..L-1, (H, N/2, L)."""
         steps = torch.arange(L, device=log_Abar.device, dtype=self.D.dtype)
-        return torch.exp(log_Abar.unsqueeze(-1) * steps)
+        w = log_Abar.unsqueeze(-1) * steps
+        return torch.polar(torch.exp(w.real), w.imag)  # exp(w), faster than the complex exp on CPU
 
     def _kernel_dplr(self, L: int) -> Tensor:
         """S4: K_0..K_{L-1} (H, L) for C~ defined at length L, by the Cauchy kernel at the L-th roots of unity.
@@ -394,11 +416,10 @@ class S4(nn.Module):
         vand = self._vandermonde(log_Abar, L)  # (H, N/2, L)
         K = 2 * torch.einsum("hn,hnl->hl", C * Bbar, vand).real
         y = _fftconv(u, K) + self.D[:, None] * u
-        uc = u.to(vand.dtype)
-        x1 = torch.einsum("bhl,hnl->bhn", uc, vand.flip(-1)) * Bbar  # sum_l Abar^(L-1-l) Bbar u_l
+        x1 = _input_to_state(u, vand.flip(-1)) * Bbar  # sum_l Abar^(L-1-l) Bbar u_l
         if x0 is not None:
             Abar = torch.exp(log_Abar)
-            y = y + 2 * torch.einsum("bhn,hnl->bhl", x0 * C, vand * Abar.unsqueeze(-1)).real
+            y = y + 2 * _state_to_output(x0 * C, vand * Abar.unsqueeze(-1))  # 2 Re(C Abar^(l+1) x0)
             x1 = x1 + torch.exp(log_Abar * L) * x0
         return y, x1
 
@@ -418,15 +439,14 @@ class S4(nn.Module):
         L, N2 = u.shape[-1], self.d_state // 2
         y = _fftconv(u, self._kernel_dplr(self.l_max)[:, :L]) + self.D[:, None] * u
         Abar, Bbar = self._dense()
-        uc = u.to(Abar.dtype)
         S = _krylov(Abar, Bbar, L)  # (H, N, L): Abar^l Bbar
-        x1 = torch.einsum("hnl,bhl->bhn", S.flip(-1), uc)
+        x1 = _input_to_state(u, S.flip(-1))
         if x0 is not None:
             x0f = _conj_full(x0)
             C = self._solve_C(Abar)
             rows = _krylov(Abar.mT, (C.unsqueeze(-2) @ Abar).squeeze(-2), L)  # (H, N, L): (C Abar^(l+1))^T
-            y = y + torch.einsum("hnl,bhn->bhl", rows, x0f).real
-            x1 = x1 + (torch.linalg.matrix_power(Abar, L) @ x0f.unsqueeze(-1)).squeeze(-1)
+            y = y + _state_to_output(x0f, rows)
+            x1 = x1 + (torch.linalg.matrix_power(Abar, L) @ x0f.permute(1, 2, 0)).permute(2, 0, 1)  # Abar^L x0
         return y, x1[..., :N2]
 
 
