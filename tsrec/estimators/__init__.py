@@ -2,13 +2,15 @@
 
 from .aaren import AarenForecaster
 from .base import FORMAT_VERSION, BaseForecaster
+from .lem import LEMForecaster
 from .lru import LRUForecaster
+from .s4 import S4Forecaster
 from .transformer import TransformerForecaster
 
 #: every forecaster by class name (what ``BaseForecaster.load`` may build)
 FORECASTERS: dict[str, type[BaseForecaster]] = {
-    c.__name__: c for c in (LRUForecaster, AarenForecaster, TransformerForecaster)
+    c.__name__: c for c in (LEMForecaster, LRUForecaster, S4Forecaster, AarenForecaster, TransformerForecaster)
 }
 
-__all__ = ["BaseForecaster", "FORMAT_VERSION", "FORECASTERS", "LRUForecaster", "AarenForecaster",
-           "TransformerForecaster"]
+__all__ = ["BaseForecaster", "FORMAT_VERSION", "FORECASTERS", "LEMForecaster", "LRUForecaster", "S4Forecaster",
+           "AarenForecaster", "TransformerForecaster"]

@@ -1,4 +1,4 @@
-"""AarenForecaster: Forecaster on Aaren, attention as a recurrent network (Feng et al., 2024)."""
+"""AarenForecaster: Aaren (attention as an RNN) behind the tsrec estimator contract."""
 
 from __future__ import annotations
 
@@ -97,5 +97,6 @@ class AarenForecaster(BaseForecaster):
             c_in, c_out, self.horizon, d_model=self.d_model, n_heads=self.n_heads, n_layers=self.n_layers,
             dropout=self.dropout, skip_last=self.skip_last, n_quantiles=self._n_quantiles, backend=self.backend,
         )
+
 
 AarenForecaster.__doc__ = AarenForecaster.__doc__.replace("%(common)s", COMMON_PARAMS_DOC)

@@ -1,4 +1,4 @@
-"""TransformerForecaster: Forecaster on a causal pre-norm Transformer (the attention baseline)."""
+"""TransformerForecaster: the causal Transformer baseline behind the tsrec estimator contract."""
 
 from __future__ import annotations
 
@@ -113,5 +113,6 @@ class TransformerForecaster(BaseForecaster):
             window=self.window, max_cache=self.max_cache, dropout=self.dropout, skip_last=self.skip_last,
             n_quantiles=self._n_quantiles,
         )
+
 
 TransformerForecaster.__doc__ = TransformerForecaster.__doc__.replace("%(common)s", COMMON_PARAMS_DOC)
