@@ -25,6 +25,8 @@ __all__ = [
     "dense_targets",
     "sliding_windows",
     "future_index",
+    "meta_before",
+    "advance_meta",
     "to_output",
 ]
 
@@ -294,6 +296,15 @@ def future_index(meta: SeriesMeta, horizon: int) -> pd.Index:
     return pd.RangeIndex(start, start + step * horizon, step)
 
 
+def meta_before(meta: SeriesMeta) -> SeriesMeta:
+    """The meta of an empty series that ends just before the rows ``meta`` describes."""
+    if meta.kind == "datetime":
+        last = None if meta.freq is None else pd.date_range(end=meta.first, periods=2, freq=meta.freq)[0]
+        return SeriesMeta("datetime", last, meta.freq, meta.first)
+    step = int(meta.freq or 1)
+    return SeriesMeta(meta.kind, int(meta.first) - step, step, meta.first)
+
+
 def advance_meta(meta: SeriesMeta, new: SeriesMeta, n_new: int, what: str = "X") -> SeriesMeta:
     """The meta of a series continued by ``n_new`` rows whose own meta is ``new``.
 
@@ -301,6 +312,8 @@ def advance_meta(meta: SeriesMeta, new: SeriesMeta, n_new: int, what: str = "X")
     the seam. Integer indexes continue when they follow on; a fresh 0-based
     index (or an array) is renumbered to follow on.
     """
+    if meta.kind == "datetime" and meta.last is None:  # a stream begun with one undated-step row
+        return SeriesMeta("datetime", new.last, new.freq, meta.first)
     if meta.kind == "datetime":
         if new.kind != "datetime":
             raise ValueError(f"{what} must have a DatetimeIndex to continue a series fitted with one")

@@ -33,7 +33,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 from torch import Tensor, nn
 
-from ..data import Batch, SeriesMeta, StandardScaler, advance_meta, sliding_windows, to_batch, to_output
+from ..data import Batch, SeriesMeta, StandardScaler, advance_meta, meta_before, sliding_windows, to_batch, to_output
 from ..nn.blocks import State
 from ..scan import BACKENDS
 from ..training import TrainConfig, fit_windows, gradient_steps, make_optimizer, resolve_device
@@ -500,29 +500,18 @@ class BaseForecaster(BaseEstimator):
         return self
 
     def _start_stream(self, X: Any, y: Any) -> "BaseForecaster":
+        """First ``partial_fit`` on an unfitted estimator: a fresh model and an empty stream ending
+        just before ``X``, then the usual update with ``X``."""
         self._check_params()
         batch = to_batch(X, y)
         device = resolve_device(self.device)
-        scaler = StandardScaler(batch.n_features)
-        for v in batch.values:
-            scaler.update(v)
         with _seeded(self.random_state):
             model = self._build_model(batch.n_features, batch.n_targets * self._n_quantiles).to(device).eval()
-        empty = Batch([v[:0] for v in batch.values], [SeriesMeta(m.kind, None, m.freq, m.first) for m in batch.meta],
-                      batch.target_names, batch.covariate_names, batch.kind, batch.is_list, batch.id_values)
+        scaler = StandardScaler(batch.n_features)  # partial_fit adds X's rows
+        empty = Batch([v[:0] for v in batch.values], [meta_before(m) for m in batch.meta], batch.target_names,
+                      batch.covariate_names, batch.kind, batch.is_list, batch.id_values)
         stream = self._new_stream(model, empty, scaler, device)
         self._set_fitted(model, scaler, batch, stream, {"loss": [], "val_loss": [], "lr": []}, device)
-        # the index of the first chunk starts the stream
-        self._stream["metas"] = [SeriesMeta(m.kind, m.first, m.freq, m.first) for m in batch.meta]
-        for i, (m, v) in enumerate(zip(batch.meta, batch.values)):
-            step = m.freq if m.kind != "datetime" else None
-            if m.kind != "datetime":
-                self._stream["metas"][i] = SeriesMeta(m.kind, int(m.first) - int(step or 1), step, m.first)
-            else:
-                import pandas as pd
-
-                prev = pd.date_range(end=m.first, periods=2, freq=m.freq)[0]
-                self._stream["metas"][i] = SeriesMeta(m.kind, prev, m.freq, m.first)
         try:
             return self.partial_fit(X, y)
         except BaseException:
