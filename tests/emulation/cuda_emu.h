@@ -71,6 +71,7 @@ void launch(dim3 grid, dim3 block, size_t smem_bytes, bool concurrent, F kernel)
 #define __forceinline__ inline
 #define __launch_bounds__(...)
 #define __shared__ static
+#define __align__(n) alignas(n)
 #define TSREC_SHARED_BUFFER(name) double* name = emu::block_smem
 #define TSREC_SPIN_WAIT() std::this_thread::yield()
 

@@ -162,7 +162,7 @@ def _device_limits(device_id: int) -> tuple[int, int]:
 def _on_device(t: Tensor) -> Iterator[None]:
     """Make t's device current for torch and CuPy, and torch's current stream CuPy's."""
     cp = _cp()
-    device_id = t.device.index if t.device.index is not None else torch.cuda.current_device()
+    device_id = t.device.index  # a CUDA tensor's device always has its index
     with torch.cuda.device(device_id), cp.cuda.Device(device_id):
         with _cupy_stream(torch.cuda.current_stream(device_id)):
             yield
@@ -502,7 +502,7 @@ def lem_recurrence(
     if B * L == 0:
         empty = u_proj.new_zeros(B, L, H)
         return empty, empty.clone()
-    dev = u_proj.device.index if u_proj.device.index is not None else torch.cuda.current_device()
+    dev = u_proj.device.index  # a CUDA tensor's device always has its index
     fits = all(_lem_launches(B, H, u_proj.dtype, dev, backward=bw) is not None for bw in (False, True))
     if not fits:
         from .reference import lem_recurrence_ref

@@ -29,10 +29,10 @@
 
 #define NY_MAX 16
 
-struct c64 {
+struct __align__(8) c64 {  // the alignment of a complex64 element: one 8-byte access
     float re, im;
 };
-struct c128 {
+struct __align__(16) c128 {
     double re, im;
 };
 
