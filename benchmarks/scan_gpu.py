@@ -95,12 +95,17 @@ def table(headers, rows):
     return "\n".join(lines)
 
 
-def bench_linear(quick: bool, copy_gbs: float):
+LINEAR_SHAPES = [(16, 4096, 1024), (4, 16384, 4096), (64, 4096, 256), (1, 65536, 64), (32, 1024, 4096)]
+LINEAR_QUICK = [(16, 4096, 1024), (1, 16384, 64)]
+AAREN_SHAPES = [(16, 4096, 4, 64), (4, 16384, 8, 64), (64, 1024, 4, 32)]
+AAREN_QUICK = AAREN_SHAPES[:1]
+LEM_SHAPES = [(64, 1000, 128), (64, 1000, 256), (16, 4096, 256), (256, 500, 64)]
+LEM_QUICK = [(64, 500, 128)]
+
+
+def bench_linear(shapes, copy_gbs: float) -> str:
     from tsrec.scan import cupy as cb
 
-    shapes = [(16, 4096, 1024), (4, 16384, 4096), (64, 4096, 256), (1, 65536, 64), (32, 1024, 4096)]
-    if quick:
-        shapes = [(16, 4096, 1024), (1, 16384, 64)]
     acc = accelerated_scan_fn()
     rows = []
     cases = [(s, kind, torch.float32) for s in shapes for kind in ("tv", "ti")] + [(shapes[0], "ti", torch.complex64)]
@@ -139,12 +144,9 @@ def bench_linear(quick: bool, copy_gbs: float):
     return table(headers, rows)
 
 
-def bench_aaren(quick: bool, copy_gbs: float):
+def bench_aaren(shapes, copy_gbs: float) -> str:
     from tsrec.scan import cupy as cb
 
-    shapes = [(16, 4096, 4, 64), (4, 16384, 8, 64), (64, 1024, 4, 32)]
-    if quick:
-        shapes = shapes[:1]
     rows = []
     for B, L, K, E in shapes:
         s = torch.randn(B, L, K, device="cuda")
@@ -168,10 +170,7 @@ def bench_aaren(quick: bool, copy_gbs: float):
     return table(headers, rows)
 
 
-def bench_lem(quick: bool):
-    shapes = [(64, 1000, 128), (64, 1000, 256), (16, 4096, 256), (256, 500, 64)]
-    if quick:
-        shapes = [(64, 500, 128)]
+def bench_lem(shapes) -> str:
     rows = []
     for B, L, H in shapes:
         bound = 1 / math.sqrt(H)
@@ -233,9 +232,10 @@ def main(argv=None) -> int:
             f"Command: `PYTHONPATH=. python benchmarks/scan_gpu.py{' --quick' if args.quick else ''}`. "
             f"Medians of CUDA-event timings. Device-to-device copy: {copy_gbs:.0f} GB/s (read + write).\n")
     sections = [head]
-    for title, fn in (("linear_scan forward", lambda: bench_linear(args.quick, copy_gbs)),
-                      ("Aaren scan", lambda: bench_aaren(args.quick, copy_gbs)),
-                      ("LEM recurrence", lambda: bench_lem(args.quick))):
+    q = args.quick
+    for title, fn in (("linear_scan forward", lambda: bench_linear(LINEAR_QUICK if q else LINEAR_SHAPES, copy_gbs)),
+                      ("Aaren scan", lambda: bench_aaren(AAREN_QUICK if q else AAREN_SHAPES, copy_gbs)),
+                      ("LEM recurrence", lambda: bench_lem(LEM_QUICK if q else LEM_SHAPES))):
         text = f"### {title}\n\n{fn()}\n"
         print(text, flush=True)
         sections.append(text)
