@@ -10,6 +10,8 @@
 #pragma once
 #include <atomic>
 #include <barrier>
+#include <chrono>
+#include <cstdlib>
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -82,5 +84,9 @@ inline T __ldcg(const T* p) { return *(const volatile T*)p; }
 inline unsigned long long atomicAdd(unsigned long long* p, unsigned long long v) {
     return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST);
 }
+inline long long clock64() {  // nanoseconds stand in for clock cycles
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+[[noreturn]] inline void __trap() { std::abort(); }
 inline float __int_as_float(int i) { float f; std::memcpy(&f, &i, sizeof f); return f; }
 inline double __longlong_as_double(long long i) { double f; std::memcpy(&f, &i, sizeof f); return f; }

@@ -47,6 +47,7 @@ __device__ __forceinline__ void aaren_tiles(const T* __restrict__ s, const T* __
     __shared__ T tile_l[NY_MAX][32];
     __shared__ T tile_a[NY_MAX][32];
     __shared__ T tile_h[NY_MAX][32];
+    if (blockDim.x != 32 || blockDim.y > NY_MAX) __trap();  // the host launches (32, ny <= NY_MAX)
     const int tx = threadIdx.x, ty = threadIdx.y, ny = blockDim.y;
     const long long KE = K * E;
     const long long ncol = B * KE;

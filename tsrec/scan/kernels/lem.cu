@@ -44,6 +44,8 @@ __device__ __forceinline__ double tanh_(double x) { return tanh(x); }
 // The counter only grows: after the m-th barrier it holds m * gridDim.x; each thread keeps m
 // in `target`. Writes before the barrier are visible after it (fence, atomic, fence: the
 // pattern of cooperative_groups' grid sync); readers load exchanged data with __ldcg (L2).
+// A wait of more than 2^36 clock cycles (tens of seconds; a step takes microseconds) can only
+// be a block that never started: trap (a launch error) rather than hang.
 __device__ __forceinline__ void group_sync(unsigned long long* counter, unsigned long long& target) {
     __syncthreads();
     if (gridDim.x > 1) {
@@ -52,7 +54,11 @@ __device__ __forceinline__ void group_sync(unsigned long long* counter, unsigned
             __threadfence();
             atomicAdd(counter, 1ULL);
             volatile unsigned long long* vc = counter;
-            while (*vc < target) TSREC_SPIN_WAIT();
+            const long long start = clock64();
+            while (*vc < target) {
+                TSREC_SPIN_WAIT();
+                if (clock64() - start > (1LL << 36)) __trap();
+            }
             __threadfence();
         }
         __syncthreads();

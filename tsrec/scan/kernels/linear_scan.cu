@@ -86,6 +86,7 @@ __device__ __forceinline__ void scan_tiles(const T* __restrict__ a, const T* __r
                                            int has_carry, int reverse) {
     __shared__ T tile_a[NY_MAX][32];
     __shared__ T tile_h[NY_MAX][32];
+    if (blockDim.x != 32 || blockDim.y > NY_MAX) __trap();  // the host launches (32, ny <= NY_MAX)
     const int tx = threadIdx.x, ty = threadIdx.y, ny = blockDim.y;
     const long long ncol = B * D;
     const long long col = (long long)blockIdx.x * 32 + tx;
