@@ -1,0 +1,352 @@
+"""The CuPy backend of the scan cores.
+
+Three groups of tests:
+
+- everywhere: the CUDA sources compile (nvcc, for sm_80 and sm_90; NVRTC too when
+  CuPy is installed), the backend imports without CuPy, launch shapes are sane;
+- ``gpu`` (skipped without CuPy and a CUDA device): every kernel against the
+  float64 torch reference, gradients against the reference's autograd and by
+  gradcheck, dispatch, streams.
+
+The kernels' logic also runs on the CPU in test_scan_cupy_emulated.py.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import subprocess
+import sys
+
+import pytest
+import torch
+
+import tsrec.scan
+from tsrec.scan import cupy as cb
+from tsrec.scan import reference
+
+ARCHS = ("sm_80", "sm_90")
+
+# --------------------------------------------------------------------------- everywhere
+
+
+@pytest.mark.skipif(shutil.which("nvcc") is None, reason="needs nvcc (the CUDA toolkit) to compile the kernels")
+def test_kernels_compile_with_nvcc(tmp_path):
+    procs = []
+    for name in cb.KERNEL_FILES:
+        src = tmp_path / name
+        src.write_text(cb.kernel_source(name))
+        for arch in ARCHS:
+            cmd = ["nvcc", "-cubin", "-std=c++17", "--Werror", "all-warnings", f"-arch={arch}", "-o",
+                   str(tmp_path / f"{name}.{arch}.cubin"), str(src)]
+            procs.append((name, arch, subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)))
+    failures = []
+    for name, arch, proc in procs:
+        out, _ = proc.communicate(timeout=300)
+        if proc.returncode != 0:
+            failures.append(f"{name} for {arch}:\n{out}")
+    assert not failures, "\n".join(failures)
+
+
+def _nvrtc_program():
+    try:
+        from cupy.cuda import compiler
+
+        prog = compiler._NVRTCProgram("__global__ void k() {}", "k.cu", (), (), name_expressions=None, method="cubin")
+        prog.compile(("-arch=sm_80",))
+        return compiler._NVRTCProgram
+    except Exception:
+        return None
+
+
+def test_kernels_compile_with_nvrtc():
+    """As CuPy compiles them at run time: NVRTC, no headers, CuPy's default options."""
+    program = _nvrtc_program()
+    if program is None:
+        pytest.skip("needs CuPy with a working NVRTC")
+    for name in cb.KERNEL_FILES:
+        for arch in ARCHS:
+            prog = program(cb.kernel_source(name), name, (), (), name_expressions=None, method="cubin")
+            cubin, _ = prog.compile(("-std=c++17", f"-arch={arch}", "--device-as-default-execution-space", "-ftz=true"))
+            assert len(cubin) > 0
+
+
+def test_import_needs_no_cupy():
+    code = (
+        "import sys, tsrec, tsrec.scan, tsrec.scan.cupy as cb\n"
+        "assert 'cupy' not in sys.modules, 'importing tsrec imported CuPy'\n"
+        "assert cb.__name__ == 'tsrec.scan.cupy'\n"
+        "assert all(cb.kernel_source(f) for f in cb.KERNEL_FILES)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.skipif(tsrec.scan.cupy_available(), reason="CuPy and a GPU are present")
+def test_cupy_backend_without_cupy_says_so():
+    x = torch.randn(2, 3, 4)
+    with pytest.raises(RuntimeError, match="needs CuPy and a CUDA GPU"):
+        tsrec.scan.linear_scan(torch.rand(4), x, backend="cupy")
+    with pytest.raises(RuntimeError, match="needs CuPy and a CUDA GPU"):
+        tsrec.scan.aaren_scan(x, x.unsqueeze(-1), backend="cupy")
+    assert tsrec.scan.resolve_backend("auto", x) == "torch"
+
+
+@pytest.mark.parametrize("B", [1, 3, 64])
+@pytest.mark.parametrize("L", [1, 7, 129, 1000, 100_000])
+@pytest.mark.parametrize("D", [1, 33, 4096])
+def test_linear_launch_config(B, L, D):
+    for chunk in (4, 8):
+        blocks_x, ny, n_seg, seg_len = cb.linear_launch_config(B, L, D, chunk, n_sm=132)
+        assert blocks_x * 32 >= B * D > (blocks_x - 1) * 32
+        assert 1 <= ny <= cb.NY_MAX and (ny - 1) * chunk < seg_len
+        assert n_seg * seg_len >= L > (n_seg - 1) * seg_len and n_seg <= 65535
+        if n_seg > 1:
+            assert blocks_x < 2 * 132 and seg_len >= 4 * cb.NY_MAX * chunk
+
+
+def test_lem_launch_config_h100_like():
+    """H = 256 float32 on an H100 (132 SMs, 227 KiB): weights split over a few blocks, all on chip."""
+    for backward in (False, True):
+        for B in (1, 16, 64, 1000):
+            P, U, BB, groups, smem = cb.lem_launch_config(B, 256, 4, 232448, 132, backward)
+            assert smem <= 232448 and P * groups <= 132 and P * U >= 256
+            assert cb.lem_smem_bytes(256, U, BB, 4, backward) == smem
+    # too large to stay on chip
+    assert cb.lem_launch_config(8, 4096, 8, 232448, 132) is None
+
+
+# --------------------------------------------------------------------------- GPU
+
+gpu = pytest.mark.skipif(not tsrec.scan.cupy_available(), reason="needs CuPy and a CUDA GPU")
+
+REAL = {torch.complex64: torch.float32, torch.complex128: torch.float64}
+WIDE = {torch.float32: torch.float64, torch.float64: torch.float64, torch.complex64: torch.complex128,
+        torch.complex128: torch.complex128}
+TOL = {torch.float32: 3e-5, torch.complex64: 3e-5, torch.float64: 1e-11, torch.complex128: 1e-11}
+
+
+def rel_err(x: torch.Tensor, ref: torch.Tensor) -> float:
+    x = x.detach().to(WIDE[x.dtype]).cpu()
+    ref = ref.detach().to(x.dtype).cpu()
+    finite = torch.isfinite(torch.view_as_real(x) if x.is_complex() else x)
+    assert finite.all(), "non-finite values"
+    return float((x - ref).abs().max() / ref.abs().max().clamp_min(1e-30))
+
+
+def rand(*shape, dtype, device="cuda", gen=None):
+    if dtype.is_complex:
+        return torch.complex(torch.randn(*shape, dtype=REAL[dtype], generator=gen),
+                             torch.randn(*shape, dtype=REAL[dtype], generator=gen)).to(device)
+    return torch.randn(*shape, dtype=dtype, generator=gen).to(device)
+
+
+def decay(shape, dtype, gen=None, device="cuda"):
+    mag = 0.5 + 0.5 * torch.rand(*shape, dtype=torch.float64, generator=gen)
+    if dtype.is_complex:
+        return torch.polar(mag, 2 * math.pi * torch.rand(*shape, dtype=torch.float64, generator=gen)).to(dtype).to(device)
+    sign = torch.where(torch.rand(*shape, generator=gen) < 0.2, -1.0, 1.0).double()
+    return (mag * sign).to(dtype).to(device)
+
+
+LINEAR_SHAPES = [
+    (2, 1, 3),  # L = 1
+    (3, 37, 5),  # odd
+    (2, 1000, 33),  # non-power-of-two, several tiles
+    (8, 64, 4096),  # large B * D
+    (1, 5003, 16),  # few columns, long: time segments
+]
+
+
+@gpu
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.complex64, torch.complex128])
+@pytest.mark.parametrize("tv", [True, False], ids=["time_varying", "time_invariant"])
+@pytest.mark.parametrize("shape", LINEAR_SHAPES)
+def test_linear_scan_fwd_matches_reference(dtype, tv, shape):
+    B, L, D = shape
+    for reverse in (False, True):
+        b = rand(B, L, D, dtype=dtype)
+        a = decay((B, L, D) if tv else (D,), dtype)
+        h0 = rand(B, D, dtype=dtype)
+        for h_init in (None, h0):
+            out = cb.linear_scan_fwd(a, b, h_init, reverse=reverse)
+            wide = WIDE[dtype]
+            ref = reference.linear_scan_ref(a.to(wide), b.to(wide), None if h_init is None else h_init.to(wide), reverse)
+            assert out.shape == b.shape and out.dtype == dtype
+            assert rel_err(out, ref) < TOL[dtype], (shape, reverse, h_init is None)
+
+
+@gpu
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype", [torch.float64, torch.complex128, torch.float32])
+@pytest.mark.parametrize("tv", [True, False], ids=["time_varying", "time_invariant"])
+def test_linear_scan_gradients_match_reference(dtype, tv):
+    B, L, D = 3, 300, 40
+    a = decay((B, L, D) if tv else (D,), dtype).requires_grad_()
+    b = rand(B, L, D, dtype=dtype).requires_grad_()
+    h0 = rand(B, D, dtype=dtype).requires_grad_()
+    w = rand(B, L, D, dtype=dtype)
+    out = tsrec.scan.linear_scan(a, b, h0, backend="cupy")
+    got = torch.autograd.grad((out * w).real.sum() if dtype.is_complex else (out * w).sum(), (a, b, h0))
+    wide = WIDE[dtype]
+    leaves = [x.detach().to(wide).requires_grad_() for x in (a, b, h0)]
+    ref = reference.linear_scan_ref(*leaves)
+    loss = (ref * w.to(wide)).real.sum() if dtype.is_complex else (ref * w.to(wide)).sum()
+    want = torch.autograd.grad(loss, leaves)
+    tol = 1e-4 if dtype == torch.float32 else 1e-10
+    for g, r in zip(got, want):
+        assert rel_err(g, r) < tol
+
+
+@gpu
+@pytest.mark.gpu
+def test_linear_scan_gradcheck():
+    for dtype, shape in ((torch.float64, (2, 5, 3)), (torch.complex128, (2, 4, 2))):
+        B, L, D = shape
+        for a_shape in ((B, L, D), (D,)):
+            a = decay(a_shape, dtype).requires_grad_()
+            b = rand(B, L, D, dtype=dtype).requires_grad_()
+            h0 = rand(B, D, dtype=dtype).requires_grad_()
+            assert torch.autograd.gradcheck(lambda a, b, h0: tsrec.scan.linear_scan(a, b, h0, backend="cupy"), (a, b, h0))
+
+
+@gpu
+@pytest.mark.gpu
+def test_linear_scan_on_a_side_stream_and_non_contiguous_input():
+    b = rand(4, 200, 96, dtype=torch.float32).transpose(0, 1).contiguous().transpose(0, 1)  # non-contiguous
+    a = decay((96,), torch.float32)
+    ref = reference.linear_scan_ref(a.double(), b.double())
+    stream = torch.cuda.Stream()
+    stream.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(stream):
+        out = tsrec.scan.linear_scan(a, b, backend="cupy")
+    torch.cuda.current_stream().wait_stream(stream)
+    assert rel_err(out, ref) < TOL[torch.float32]
+
+
+def aaren_inputs(B, L, K, E, dtype, with_state, gen=None):
+    s = 3 * torch.randn(B, L, K, dtype=dtype, generator=gen)
+    v = torch.randn(B, L, K, E, dtype=dtype, generator=gen)
+    state = None
+    if with_state:
+        state = (torch.randn(B, K, dtype=dtype, generator=gen), torch.randn(B, K, E, dtype=dtype, generator=gen))
+    cuda = lambda x: x.cuda()  # noqa: E731
+    return cuda(s), cuda(v), None if state is None else tuple(map(cuda, state))
+
+
+@gpu
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("shape", [(2, 1, 2, 3), (3, 37, 4, 5), (2, 1000, 3, 64), (1, 3001, 1, 7)])
+@pytest.mark.parametrize("with_state", [False, True])
+def test_aaren_forward_matches_reference(dtype, shape, with_state):
+    s, v, state = aaren_inputs(*shape, dtype, with_state)
+    o, (l, o_last) = cb.aaren_scan(s, v, state)
+    d = lambda x: x.double()  # noqa: E731
+    o_r, (l_r, o_last_r) = tsrec.scan.aaren_scan(d(s), d(v), None if state is None else tuple(map(d, state)), backend="reference")
+    tol = 3e-5 if dtype == torch.float32 else 1e-11
+    assert rel_err(o, o_r) < tol and rel_err(l, l_r) < tol and rel_err(o_last, o_last_r) < tol
+    # against the O(L^2) softmax as well (no state)
+    if not with_state and shape[1] <= 1000:
+        assert rel_err(o, reference.aaren_attention_ref(d(s), d(v))) < tol
+
+
+@gpu
+@pytest.mark.gpu
+@pytest.mark.parametrize("with_state", [False, True])
+def test_aaren_gradients(with_state):
+    s, v, state = aaren_inputs(2, 50, 3, 4, torch.float64, with_state)
+    leaves = [s.requires_grad_(), v.requires_grad_()] + ([x.requires_grad_() for x in state] if with_state else [])
+    w_o, w_l = torch.randn_like(v), torch.randn_like(s[:, 0])
+    o, (l, ol) = tsrec.scan.aaren_scan(s, v, state, backend="cupy")
+    got = torch.autograd.grad((o * w_o).sum() + (l * w_l).sum() + ol.sum(), leaves)
+    o_r, (l_r, ol_r) = tsrec.scan.aaren_scan(s, v, state, backend="reference")
+    want = torch.autograd.grad((o_r * w_o).sum() + (l_r * w_l).sum() + ol_r.sum(), leaves)
+    for g, r in zip(got, want):
+        assert rel_err(g, r) < 1e-9
+    small = aaren_inputs(2, 6, 2, 3, torch.float64, with_state)
+    args = [small[0].requires_grad_(), small[1].requires_grad_()] + ([x.requires_grad_() for x in small[2]] if with_state else [])
+
+    def f(s, v, *st):
+        o, (l, ol) = tsrec.scan.aaren_scan(s, v, tuple(st) if st else None, backend="cupy")
+        return o, l
+
+    assert torch.autograd.gradcheck(f, tuple(args))
+
+
+def lem_inputs(B, L, H, dtype, with_state=True):
+    bound = 1 / math.sqrt(H)
+    u = torch.randn(B, L, 4 * H, dtype=torch.float64)
+    w = (2 * torch.rand(3 * H, H, dtype=torch.float64) - 1) * bound
+    wy = (2 * torch.rand(H, H, dtype=torch.float64) - 1) * bound
+    y0 = torch.randn(B, H, dtype=torch.float64) if with_state else None
+    z0 = torch.randn(B, H, dtype=torch.float64) if with_state else None
+    return [None if x is None else x.to(dtype).cuda() for x in (u, w, wy, y0, z0)]
+
+
+@gpu
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("shape", [(2, 1, 5), (3, 37, 24), (16, 200, 128), (4, 64, 256), (70, 50, 64), (2, 20, 300)])
+def test_lem_forward_matches_reference(dtype, shape):
+    B, L, H = shape
+    for with_state in (False, True):
+        u, w, wy, y0, z0 = lem_inputs(B, L, H, dtype, with_state)
+        y, z = cb.lem_recurrence(u, w, wy, 0.25, y0, z0)
+        d = lambda x: None if x is None else x.double()  # noqa: E731
+        y_r, z_r = reference.lem_recurrence_ref(d(u), d(w), d(wy), 0.25, d(y0), d(z0))
+        tol = 5e-5 if dtype == torch.float32 else 1e-11
+        assert rel_err(y, y_r) < tol and rel_err(z, z_r) < tol
+
+
+@gpu
+@pytest.mark.gpu
+@pytest.mark.parametrize("shape", [(3, 30, 17), (8, 40, 256)])
+def test_lem_gradients_match_reference(shape):
+    B, L, H = shape
+    for with_state in (False, True):
+        leaves = [x.requires_grad_() for x in lem_inputs(B, L, H, torch.float64, with_state) if x is not None]
+        u, w, wy = leaves[:3]
+        y0, z0 = (leaves[3], leaves[4]) if with_state else (None, None)
+        gy, gz = torch.randn(B, L, H, dtype=torch.float64, device="cuda"), torch.randn(B, L, H, dtype=torch.float64, device="cuda")
+        y, z = tsrec.scan.lem_recurrence(u, w, wy, 0.3, y0, z0, backend="cupy")
+        got = torch.autograd.grad((y * gy).sum() + (z * gz).sum(), leaves)
+        y_r, z_r = reference.lem_recurrence_ref(u, w, wy, 0.3, y0, z0)
+        want = torch.autograd.grad((y_r * gy).sum() + (z_r * gz).sum(), leaves)
+        for g, r in zip(got, want):
+            assert rel_err(g, r) < 1e-9
+
+
+@gpu
+@pytest.mark.gpu
+def test_lem_gradcheck():
+    u, w, wy, y0, z0 = (x.requires_grad_() for x in lem_inputs(2, 4, 3, torch.float64))
+    f = lambda *args: tsrec.scan.lem_recurrence(*args[:3], 0.4, *args[3:], backend="cupy")  # noqa: E731
+    assert torch.autograd.gradcheck(f, (u, w, wy, y0, z0))
+
+
+@gpu
+@pytest.mark.gpu
+def test_auto_dispatch_on_cuda_goes_to_cupy(monkeypatch):
+    calls = []
+
+    def spy(name):
+        real = getattr(cb, name)
+
+        def wrapped(*args, **kwargs):
+            calls.append(name)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(cb, name, wrapped)
+
+    for name in ("linear_scan_fwd", "aaren_scan", "lem_recurrence"):
+        spy(name)
+    x = torch.randn(2, 5, 4, device="cuda")
+    assert tsrec.scan.resolve_backend("auto", x) == "cupy"
+    tsrec.scan.linear_scan(torch.rand(4, device="cuda"), x)
+    tsrec.scan.aaren_scan(x, x.unsqueeze(-1))
+    u, w, wy, _, _ = lem_inputs(2, 5, 4, torch.float32)
+    tsrec.scan.lem_recurrence(u, w, wy, 0.5)
+    assert calls == ["linear_scan_fwd", "aaren_scan", "lem_recurrence"]
+    # CPU tensors stay on the torch path
+    assert tsrec.scan.resolve_backend("auto", x.cpu()) == "torch"
