@@ -44,6 +44,7 @@ __all__ = [
     "shared_seed",
     "global_mean",
     "all_sum",
+    "check_same",
 ]
 
 
@@ -156,3 +157,13 @@ def all_sum(*values: float) -> list[float]:
 def global_mean(loss: Tensor, weight: float) -> float:
     """The whole batch's mean loss from each process's mean ``loss`` and its :func:`shard_batch` weight."""
     return all_sum(float(loss.detach()) * weight)[0] / world_size()
+
+
+def check_same(value: int, what: str) -> None:
+    """Raise ValueError unless ``value`` is the same on every process (their loops must match step for step)."""
+    t = torch.tensor([value, -value], dtype=torch.int64, device=_collective_device())
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    hi, lo = int(t[0]), -int(t[1])
+    if hi != lo:
+        raise ValueError(f"the processes have different numbers of {what} ({lo} to {hi}): every process must "
+                         f"call fit with the same data and parameters")

@@ -191,6 +191,8 @@ def fit_windows(
     seed = cfg.seed if cfg.seed is not None else int(np.random.randint(2**31))
     gen = torch.Generator().manual_seed(distributed.shared_seed(seed) if ddp else seed)
     L = train.shape[1] - horizon
+    if ddp:
+        distributed.check_same(train.shape[0], "training windows")
     net = distributed.wrap(model, device) if ddp else model  # the same parameters, gradients averaged
     opt = make_optimizer(model, cfg)
     history: dict[str, list[float]] = {"loss": [], "val_loss": [], "lr": []}
