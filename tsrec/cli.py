@@ -284,6 +284,10 @@ def _tune(args: argparse.Namespace) -> int:
         kwargs["y"] = y
     if "show_progress_bar" in accepted:
         kwargs["show_progress_bar"] = not args.quiet
+    if args.quiet:
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)  # no line per trial
     study, best = tune(est, X, **kwargs)
     best.save(args.out)
     print(f"{len(study.trials)} trials; best value {study.best_value:.6g} with {study.best_params}")
