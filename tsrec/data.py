@@ -21,6 +21,7 @@ __all__ = [
     "Batch",
     "SeriesMeta",
     "to_batch",
+    "order_by_ids",
     "StandardScaler",
     "dense_targets",
     "sliding_windows",
@@ -168,7 +169,11 @@ def to_batch(X: Any, y: Any = None, what: str = "X") -> Batch:
         if y is not None:
             raise ValueError("a long (unique_id, ds, y) frame carries its targets; do not pass y")
         frames, long_ids = _split_long(X)
-        xs, ys, is_list, kind = frames, [None] * len(frames), True, "long"
+        if frames[0].shape[1] > 1:  # y is the target, the other columns covariates
+            xs, ys = [fr.drop(columns=[LONG_VALUE]) for fr in frames], [fr[[LONG_VALUE]] for fr in frames]
+        else:
+            xs, ys = frames, [None] * len(frames)
+        is_list, kind = True, "long"
     else:
         is_list = isinstance(X, (list, tuple))
         xs = list(X) if is_list else [X]
@@ -207,6 +212,25 @@ def to_batch(X: Any, y: Any = None, what: str = "X") -> Batch:
         values.append(arr)
         metas.append(_meta(ft, from_array=not isinstance(x, (pd.DataFrame, pd.Series))))
     return Batch(values, metas, names_t or [], names_c, kind, is_list, long_ids)
+
+
+def order_by_ids(batch: Batch, ids: Sequence[Any], what: str = "X") -> Batch:
+    """The series of a long-frame ``batch`` in the order of ``ids`` (a fitted panel's ids).
+
+    A long frame may list its series in any order; a stream continues each
+    series by its ``unique_id``, never by position. Raises ValueError when the
+    ids differ from ``ids``.
+    """
+    pos = {uid: i for i, uid in enumerate(batch.id_values)}
+    fitted = set(ids)
+    missing = [uid for uid in ids if uid not in pos]
+    unknown = [uid for uid in batch.id_values if uid not in fitted]
+    if missing or unknown:
+        raise ValueError(f"{what} must hold every series of the fitted panel and no other: "
+                         f"missing unique_id {missing[:5]}, unknown unique_id {unknown[:5]}")
+    order = [pos[uid] for uid in ids]
+    return Batch([batch.values[i] for i in order], [batch.meta[i] for i in order], batch.target_names,
+                 batch.covariate_names, batch.kind, batch.is_list, [batch.id_values[i] for i in order])
 
 
 class StandardScaler:

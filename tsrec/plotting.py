@@ -36,11 +36,7 @@ def plot_forecast(
     matplotlib.figure.Figure
     """
     try:
-        import matplotlib
-
-        if ax is None:
-            matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure
     except ImportError as e:  # pragma: no cover - depends on the environment
         raise ImportError("plot_forecast needs matplotlib: pip install 'tsrec[plot]'") from e
 
@@ -53,8 +49,9 @@ def plot_forecast(
     h = pick(history)
     if last is not None:
         h = h.iloc[-last:]
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(10, 4))
+    if ax is None:  # a Figure outside pyplot: no global backend switch, shows in notebooks, saves anywhere
+        fig = Figure(figsize=(10, 4))
+        ax = fig.subplots()
     else:
         fig = ax.figure
     ax.plot(h.index, h.to_numpy(), color="0.3", lw=1, label="history")
@@ -64,7 +61,7 @@ def plot_forecast(
     f = pick(forecast)
     ax.plot(f.index, f.to_numpy(), color="C0", lw=1.5, label="forecast")
     if quantiles is not None:
-        qs = quantiles[col]
+        qs = quantiles[col if col in quantiles.columns.get_level_values(0) else quantiles.columns[0][0]]
         lo, hi = qs.columns.min(), qs.columns.max()
         ax.fill_between(qs.index, qs[lo].to_numpy(), qs[hi].to_numpy(), color="C0", alpha=0.2,
                         label=f"{lo:g}-{hi:g} quantiles")

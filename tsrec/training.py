@@ -6,6 +6,8 @@ decay), gradient clipping, dense supervision (a loss at every step whose
 targets exist), early stopping on a validation set with best-weights restore,
 a tqdm progress bar when verbose, and NaN/inf detection that restores the last
 good weights and retries at a lower learning rate a bounded number of times.
+Inside an initialised process group (``torchrun``) the same loop trains data-parallel
+through DistributedDataParallel (see :mod:`tsrec.distributed`).
 
 This module knows tensors and :mod:`tsrec.nn` models, not pandas.
 """
@@ -21,6 +23,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from . import distributed
 from .nn.blocks import State
 
 __all__ = [
@@ -62,10 +65,12 @@ class TrainConfig:
 def resolve_device(device: str | torch.device) -> torch.device:
     """``"auto"`` -> CUDA when available, else CPU; otherwise ``torch.device(device)``."""
     if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        device = "cuda" if torch.cuda.is_available() else "cpu"
     dev = torch.device(device)
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ValueError("device='cuda' but no CUDA GPU is available; use device='cpu' or 'auto'")
+    if dev.type == "cuda" and dev.index is None and distributed.is_distributed():
+        dev = torch.device("cuda", distributed.local_rank())  # one GPU per process
     return dev
 
 
@@ -149,16 +154,21 @@ def _batches(n: int, batch_size: int, gen: torch.Generator, shuffle: bool) -> It
 @torch.no_grad()
 def _validation_loss(model: nn.Module, windows: Tensor, horizon: int, n_targets: int, cfg: TrainConfig,
                      device: torch.device) -> float:
-    """Loss of the forecast made at the last input step of each validation window."""
+    """Loss of the forecast made at the last input step of each validation window
+    (each process scores its share of the windows when distributed)."""
     model.eval()
     total, count = 0.0, 0
     L = windows.shape[1] - horizon
+    if distributed.is_distributed():
+        windows = windows[distributed.rank() :: distributed.world_size()]
     for idx in range(0, windows.shape[0], max(cfg.batch_size, 256)):
         w = windows[idx : idx + max(cfg.batch_size, 256)].to(device)
         yhat, _ = model(w[:, :L])
         loss = forecast_loss(yhat[:, -1], w[:, L:, :n_targets], None, cfg)
         total += loss.item() * w.shape[0]
         count += w.shape[0]
+    if distributed.is_distributed():
+        total, count = distributed.all_sum(total, count)
     model.train()
     return total / max(count, 1)
 
@@ -177,8 +187,13 @@ def fit_windows(
 
     Returns the history: ``{"loss": [...], "val_loss": [...], "lr": [...]}``.
     """
-    gen = torch.Generator().manual_seed(cfg.seed if cfg.seed is not None else int(np.random.randint(2**31)))
+    ddp = distributed.is_distributed()
+    seed = cfg.seed if cfg.seed is not None else int(np.random.randint(2**31))
+    gen = torch.Generator().manual_seed(distributed.shared_seed(seed) if ddp else seed)
     L = train.shape[1] - horizon
+    if ddp:
+        distributed.check_same(train.shape[0], "training windows")
+    net = distributed.wrap(model, device) if ddp else model  # the same parameters, gradients averaged
     opt = make_optimizer(model, cfg)
     history: dict[str, list[float]] = {"loss": [], "val_loss": [], "lr": []}
     best_val, best_state, bad_epochs = math.inf, None, 0
@@ -186,7 +201,7 @@ def fit_windows(
     retries = 0
     epochs = range(cfg.max_epochs)
     bar = None
-    if cfg.verbose:
+    if cfg.verbose and distributed.is_main_process():
         from tqdm.auto import tqdm
 
         bar = tqdm(total=cfg.max_epochs, desc=type(model).__name__, unit="epoch")
@@ -195,18 +210,24 @@ def fit_windows(
     while epoch < cfg.max_epochs:
         total, count, diverged = 0.0, 0, False
         for idx in _batches(train.shape[0], cfg.batch_size, gen, shuffle=True):
+            n, weight = len(idx), 1.0
+            if ddp:  # this process's share of the global batch
+                if (part := distributed.shard_batch(idx)) is None:
+                    continue
+                idx, weight = part
             w = train[idx].to(device)
-            loss = sequence_loss(model, w, horizon, n_targets, cfg, n_inputs=L)
-            if not torch.isfinite(loss):
+            loss = sequence_loss(net, w, horizon, n_targets, cfg, n_inputs=L)
+            value = distributed.global_mean(loss, weight) if ddp else loss.item()
+            if not math.isfinite(value):
                 diverged = True
                 break
             opt.zero_grad(set_to_none=True)
-            loss.backward()
+            (loss * weight if ddp else loss).backward()
             if cfg.grad_clip:
                 nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
             opt.step()
-            total += loss.item() * w.shape[0]
-            count += w.shape[0]
+            total += value * n
+            count += n
         if diverged:
             retries += 1
             if retries > cfg.max_retries:

@@ -33,7 +33,8 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 from torch import Tensor, nn
 
-from ..data import Batch, SeriesMeta, StandardScaler, advance_meta, meta_before, sliding_windows, to_batch, to_output
+from ..data import (Batch, SeriesMeta, StandardScaler, advance_meta, meta_before, order_by_ids, sliding_windows,
+                    to_batch, to_output)
 from ..nn.blocks import State
 from ..scan import BACKENDS
 from ..training import TrainConfig, fit_windows, gradient_steps, make_optimizer, resolve_device
@@ -111,6 +112,13 @@ def _seeded(seed: int | None):
 
         return _Ctx()
     return ctx
+
+
+def _json_id(uid: Any) -> Any:
+    """A series id as JSON keeps it: ints and strings as they are, anything else as its string."""
+    if isinstance(uid, np.generic):
+        uid = uid.item()
+    return uid if isinstance(uid, (str, int)) and not isinstance(uid, bool) else str(uid)
 
 
 def _state_slice(state: State | None, i: int) -> State | None:
@@ -450,6 +458,8 @@ class BaseForecaster(BaseEstimator):
     def _continue(self, X: Any, y: Any) -> tuple[Batch, list[SeriesMeta]]:
         batch = to_batch(X, y)
         self._check_columns(batch)
+        if batch.kind == "long" and self._stream["kind"] == "long":
+            batch = order_by_ids(batch, self._stream["ids"])  # continue each series by its id
         n = len(self._stream["buffers"])
         if len(batch.values) != n:
             raise ValueError(f"the stream has {n} series but {len(batch.values)} were given")
@@ -618,7 +628,7 @@ class BaseForecaster(BaseEstimator):
         fitted = {
             "target_names": self.target_names_, "covariate_names": self.covariate_names_,
             "metas": [m.to_json() for m in st["metas"]], "kind": st["kind"], "is_list": st["is_list"],
-            "ids": [str(i) for i in st["ids"]], "c_in": self.model_.c_in, "c_out": self.model_.c_out,
+            "ids": [_json_id(i) for i in st["ids"]], "c_in": self.model_.c_in, "c_out": self.model_.c_out,
             "n_series": len(st["buffers"]), "history": self.history_,
             "has_feature_names": hasattr(self, "feature_names_in_"),
         }
