@@ -151,8 +151,17 @@ class TsrecForecaster(_SktimeBaseForecaster):
         self.forecaster = forecaster
         super().__init__()
         self._y, self._X = None, None  # sktime's data memory, used only if remember_data is switched on
-        inner = forecaster if forecaster is not None else _default_forecaster()
+        self._sync_pred_int_tag()
+
+    def _sync_pred_int_tag(self) -> None:
+        inner = self.forecaster if self.forecaster is not None else _default_forecaster()
         self.set_tags(**{"capability:pred_int": getattr(inner, "loss", None) == "quantile"})
+
+    def set_params(self, **params: Any) -> "TsrecForecaster":
+        """Set parameters (nested ones as ``forecaster__lr``); keeps the ``capability:pred_int`` tag current."""
+        super().set_params(**params)
+        self._sync_pred_int_tag()
+        return self
 
     # ------------------------------------------------------------------ helpers
     @staticmethod
@@ -177,6 +186,7 @@ class TsrecForecaster(_SktimeBaseForecaster):
 
     # ------------------------------------------------------------------ sktime
     def _fit(self, y: pd.DataFrame, X: pd.DataFrame | None = None, fh=None) -> "TsrecForecaster":
+        self._sync_pred_int_tag()
         inner = clone(self.forecaster) if self.forecaster is not None else _default_forecaster()
         if fh is not None:
             steps = np.asarray(fh.to_relative(self.cutoff).to_numpy(), dtype=np.int64)
