@@ -407,13 +407,14 @@ class BaseForecaster(BaseEstimator):
             The same kind as given (as fitted when X is None): a DataFrame with
             the future index and the target names, an array ``(horizon,
             n_targets)``, or a list of these for a panel. In user units. For a
-            quantile model, the median (or the middle quantile).
+            quantile model, the trained quantile nearest 0.5, taken after
+            sorting (the same as that column of ``predict_quantiles``).
         """
         outs, metas, kind, is_list, ids = self._raw_forecasts(X, y)
         if self._n_quantiles > 1:
             q = np.asarray(self._quantiles())
             mid = int(np.argmin(np.abs(q - 0.5)))
-            outs = [o.reshape(o.shape[0], -1, len(q))[..., mid] for o in outs]
+            outs = [np.sort(o.reshape(o.shape[0], -1, len(q)), axis=-1)[..., mid] for o in outs]
         return to_output(outs, metas, self.target_names_, kind, is_list, ids)
 
     def predict_quantiles(self, X: Any = None, y: Any = None, quantiles: Any = None) -> Any:
@@ -588,7 +589,7 @@ class BaseForecaster(BaseEstimator):
             f = self._to_user_units(self._forecast_at(ext, _state_slice(st["state"], i), origins))
             if self._n_quantiles > 1:
                 q = np.asarray(self._quantiles())
-                f = f.reshape(*f.shape[:-1], n_t, len(q))[..., int(np.argmin(np.abs(q - 0.5)))]
+                f = np.sort(f.reshape(*f.shape[:-1], n_t, len(q)), axis=-1)[..., int(np.argmin(np.abs(q - 0.5)))]
             pad = np.full((H, ext.shape[1]), np.nan)
             ext_pad = np.concatenate([ext, pad], axis=0)
             act = np.stack([ext_pad[o + 1 : o + 1 + H, :n_t] for o in origins])
