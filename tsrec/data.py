@@ -110,7 +110,8 @@ def _as_frame(X: Any, what: str) -> pd.DataFrame:
         raise ValueError(f"{what} is empty (0 rows)")
     if df.shape[1] == 0:
         raise ValueError(f"{what} has no columns")
-    non_numeric = [str(c) for c, dt in df.dtypes.items() if not (pd.api.types.is_numeric_dtype(dt) and not pd.api.types.is_bool_dtype(dt))]
+    non_numeric = [str(c) for c, dt in df.dtypes.items() if not pd.api.types.is_numeric_dtype(dt)
+                   or pd.api.types.is_bool_dtype(dt) or pd.api.types.is_complex_dtype(dt)]
     if non_numeric:
         raise TypeError(f"{what} has non-numeric columns: {non_numeric}")
     values = df.to_numpy(dtype=np.float64)
@@ -144,7 +145,7 @@ def _meta(df: pd.DataFrame, from_array: bool) -> SeriesMeta:
         if freq is None and len(idx) >= 2:
             freq = pd.tseries.frequencies.to_offset(pd.Series(idx).diff().median()).freqstr
         return SeriesMeta("datetime", idx[-1], freq, idx[0])
-    step = int(idx[1] - idx[0]) if len(idx) > 1 else 1
+    step = int(idx[1] - idx[0]) if len(idx) > 1 else None  # one row: the step is unknown
     return SeriesMeta("int", int(idx[-1]), step, int(idx[0]))
 
 
@@ -297,9 +298,9 @@ def future_index(meta: SeriesMeta, horizon: int) -> pd.Index:
 def advance_meta(meta: SeriesMeta, new: SeriesMeta, n_new: int, what: str = "X") -> SeriesMeta:
     """The meta of a series continued by ``n_new`` rows whose own meta is ``new``.
 
-    Raises ValueError when a datetime stream has a gap or a changed frequency at
-    the seam. Integer indexes continue when they follow on; a fresh 0-based
-    index (or an array) is renumbered to follow on.
+    Raises ValueError when a stream has a gap, an overlap or a changed
+    frequency (step) at the seam. Integer indexes continue when they follow
+    on; a fresh 0-based index (or an array) is renumbered to follow on.
     """
     if meta.kind == "datetime":
         if new.kind != "datetime":
@@ -316,11 +317,16 @@ def advance_meta(meta: SeriesMeta, new: SeriesMeta, n_new: int, what: str = "X")
                              f"(a gap or an overlap at the seam)")
         return SeriesMeta("datetime", new.last, meta.freq, meta.first)
     step = int(meta.freq or 1)
+    if new.kind == "datetime" and meta.kind == "int":
+        raise ValueError(f"{what} has a DatetimeIndex but the fitted series has an integer index")
     if new.kind == "int":
         first = int(new.first)
         if first not in (0, int(meta.last) + step):
             raise ValueError(f"{what} does not continue the series: its index starts at {first}, "
                              f"expected {int(meta.last) + step} (a gap or an overlap at the seam)")
+        if new.freq is not None and first != 0 and int(new.freq) != step:
+            raise ValueError(f"{what} has index step {new.freq} but the fitted series has step {step} "
+                             f"(a changed frequency at the seam)")
     return SeriesMeta(meta.kind, int(meta.last) + step * n_new, step, meta.first)
 
 
