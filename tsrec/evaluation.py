@@ -129,14 +129,15 @@ def prequential(
     step: int = 1,
     update_params: bool = True,
     update_every: int = 1,
-    fit_method: str = "fit",
+    fit_method: str | None = "fit",
 ) -> PrequentialResult:
     """Test-then-train evaluation of ``estimator`` on one series.
 
     The protocol, with ``T`` rows, ``w`` warm-up rows and horizon ``H``:
 
     1. ``estimator.fit(stream[:w])`` (or ``partial_fit`` with
-       ``fit_method="partial_fit"``); its time is ``fit_seconds``.
+       ``fit_method="partial_fit"``, or nothing with ``fit_method=None``);
+       its time is ``fit_seconds``.
     2. The origins are ``o = w - 1, w - 1 + step, ...`` as long as
        ``o + H <= T - 1`` (every forecast has all its ``H`` targets in the
        stream). At each origin, in this order:
@@ -181,15 +182,17 @@ def prequential(
         Whether ``partial_fit`` may update the weights (False: the state only).
     update_every : int, default=1
         Update the weights on one chunk in this many (see above).
-    fit_method : {"fit", "partial_fit"}, default="fit"
-        How the warm-up rows are learned.
+    fit_method : {"fit", "partial_fit"} or None, default="fit"
+        How the warm-up rows are learned. None: the estimator has already
+        learned exactly ``stream[:w]`` (e.g. a copy of one fitted on it) and is
+        used as it is.
 
     Returns
     -------
     PrequentialResult
     """
-    if fit_method not in ("fit", "partial_fit"):
-        raise ValueError(f"fit_method must be 'fit' or 'partial_fit', got {fit_method!r}")
+    if fit_method not in ("fit", "partial_fit", None):
+        raise ValueError(f"fit_method must be 'fit', 'partial_fit' or None, got {fit_method!r}")
     for name, v in (("step", step), ("update_every", update_every)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
             raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
@@ -214,7 +217,8 @@ def prequential(
     origins = np.arange(w - 1, T - H, step)
 
     t0 = time.perf_counter()
-    getattr(estimator, fit_method)(_rows(stream, 0, w))
+    if fit_method is not None:
+        getattr(estimator, fit_method)(_rows(stream, 0, w))
     fit_seconds = time.perf_counter() - t0
 
     mse = np.empty(len(origins))

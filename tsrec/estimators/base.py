@@ -37,7 +37,7 @@ from torch import Tensor, nn
 from ..data import Batch, SeriesMeta, StandardScaler, advance_meta, sliding_windows, to_batch, to_output
 from ..nn.blocks import State
 from ..scan import BACKENDS
-from ..training import TrainConfig, fit_windows, gradient_steps, make_optimizer, resolve_device
+from ..training import TrainConfig, clone_tree, fit_windows, gradient_steps, make_optimizer, resolve_device
 
 __all__ = ["BaseForecaster", "FORMAT_VERSION", "COMMON_PARAMS_DOC"]
 
@@ -98,20 +98,24 @@ FORMAT_VERSION = 1
 _LOSSES = ("mse", "mae", "quantile")
 
 
-def _seeded(seed: int | None):
-    """A context in which torch's global RNG is seeded (and restored afterwards)."""
-    ctx = torch.random.fork_rng(devices=[])
-    if seed is not None:
-        class _Ctx:
-            def __enter__(self_inner):
-                ctx.__enter__()
+@contextlib.contextmanager
+def _seeded(seed: int | None, device: torch.device | None = None):
+    """A context in which torch's global RNG is seeded (and restored afterwards).
+
+    With ``device``, only the CPU generator and that device's are seeded and
+    restored (cheap enough to do at every ``partial_fit``); without, every
+    device's generator is seeded by ``torch.manual_seed``.
+    """
+    devices = [device] if device is not None and device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        if seed is not None:
+            if device is None:
                 torch.manual_seed(seed)
-
-            def __exit__(self_inner, *exc):
-                return ctx.__exit__(*exc)
-
-        return _Ctx()
-    return ctx
+            else:
+                torch.default_generator.manual_seed(seed)
+                if devices:
+                    torch.cuda.manual_seed(seed)
+        yield
 
 
 def _state_slice(state: State | None, i: int) -> State | None:
@@ -506,8 +510,8 @@ class BaseForecaster(BaseEstimator):
         batch, metas = self._continue(X, y)
         st = self._stream
         scaler = StandardScaler.from_state(self.scaler_.state()) if update_params else self.scaler_
-        params_before = copy.deepcopy(self.model_.state_dict()) if update_params else None
-        opt_before = copy.deepcopy(self._optimizer.state_dict()) if update_params and self._optimizer else None
+        params_before = clone_tree(self.model_.state_dict()) if update_params else None
+        opt_before = clone_tree(self._optimizer.state_dict()) if update_params and self._optimizer else None
         n_updates = st.get("n_updates", 0)
         try:
             if update_params:
@@ -516,7 +520,7 @@ class BaseForecaster(BaseEstimator):
                 # dropout draws from torch's global RNG: seed it per update so that a
                 # stream is reproducible whatever else the process does
                 seed = None if self.random_state is None else (int(self.random_state) * 1_000_003 + n_updates) % 2**63
-                with _seeded(seed) if seed is not None else contextlib.nullcontext():
+                with _seeded(seed, self.device_) if seed is not None else contextlib.nullcontext():
                     self._gradient_update(batch, scaler)
             new_states, new_buffers, replay, seen = [], [], list(st["replay"]), st["replay_seen"]
             for i, (buf, v) in enumerate(zip(st["buffers"], batch.values)):
