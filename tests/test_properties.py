@@ -106,7 +106,8 @@ def test_chunked_index_bookkeeping_equals_whole(s, data):
     assert end.last == whole.last
     if kind == "datetime":
         assert pd.tseries.frequencies.to_offset(end.freq) == pd.tseries.frequencies.to_offset(whole.freq)
-    if kind != "array":  # the last chunk one step late: a gap at the seam
+    if kind != "array" and meta.freq is not None:  # the last chunk one step late: a gap at the seam
+        # (after a single first row the step is unknown, so any later start is accepted as the step)
         shifted = index[a:b] + (index.freq if kind == "datetime" else index[1] - index[0])
         assume(kind == "datetime" or shifted[0] != 0)  # a fresh 0-based index is renumbered by design
         with pytest.raises(ValueError, match="gap"):

@@ -204,3 +204,20 @@ def test_level_shift_is_tracked(name, etth1):
         window = slice(start, start + 100)
         assert s.loc[window].mean() < 1.5 * pre_level, (start, s.loc[window].mean(), pre_level)
         assert s.loc[window].mean() < 1.5 * c.loc[window].mean(), (start, s.loc[window].mean(), c.loc[window].mean())
+
+
+@pytest.mark.parametrize("name", AVAILABLE)
+def test_stream_begun_with_one_row_learns_its_step(name, small_frame):
+    """A stream started by partial_fit on one row (no step known yet) takes its step from the next rows."""
+    arr = small_frame.to_numpy()[:12]
+    f = make(name)
+    f.partial_fit(pd.DataFrame(arr[:1], index=[10], columns=small_frame.columns), update_params=False)
+    f.partial_fit(pd.DataFrame(arr[1:6], index=range(12, 22, 2), columns=small_frame.columns))
+    assert list(f.predict().index) == [22, 24, 26, 28]
+    with pytest.raises(ValueError, match="gap"):
+        f.partial_fit(pd.DataFrame(arr[6:7], index=[26], columns=small_frame.columns))
+    stamps = list(small_frame.index[:4])  # no freq attribute: a plain list of timestamps
+    g = make(name)
+    g.partial_fit(pd.DataFrame(arr[:1], index=pd.DatetimeIndex(stamps[:1]), columns=small_frame.columns))
+    g.partial_fit(pd.DataFrame(arr[1:3], index=pd.DatetimeIndex(stamps[1:3]), columns=small_frame.columns))
+    assert g.predict().index[0] == stamps[3]
