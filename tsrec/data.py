@@ -113,7 +113,8 @@ def _as_frame(X: Any, what: str) -> pd.DataFrame:
         raise ValueError(f"{what} is empty (0 rows)")
     if df.shape[1] == 0:
         raise ValueError(f"{what} has no columns")
-    non_numeric = [str(c) for c, dt in df.dtypes.items() if not (pd.api.types.is_numeric_dtype(dt) and not pd.api.types.is_bool_dtype(dt))]
+    non_numeric = [str(c) for c, dt in df.dtypes.items() if not pd.api.types.is_numeric_dtype(dt)
+                   or pd.api.types.is_bool_dtype(dt) or pd.api.types.is_complex_dtype(dt)]
     if non_numeric:
         raise TypeError(f"{what} has non-numeric columns: {non_numeric}")
     values = df.to_numpy(dtype=np.float64)
@@ -147,7 +148,7 @@ def _meta(df: pd.DataFrame, from_array: bool) -> SeriesMeta:
         if freq is None and len(idx) >= 2:
             freq = pd.tseries.frequencies.to_offset(pd.Series(idx).diff().median()).freqstr
         return SeriesMeta("datetime", idx[-1], freq, idx[0])
-    step = int(idx[1] - idx[0]) if len(idx) > 1 else 1
+    step = int(idx[1] - idx[0]) if len(idx) > 1 else None  # one row: the step is unknown
     return SeriesMeta("int", int(idx[-1]), step, int(idx[0]))
 
 
@@ -329,35 +330,56 @@ def meta_before(meta: SeriesMeta) -> SeriesMeta:
     return SeriesMeta(meta.kind, int(meta.first) - step, step, meta.first)
 
 
+def _same_step(a: str | None, b: str | None, at: pd.Timestamp) -> bool:
+    """Whether two frequencies give the same next label after ``at`` ("168h" and "W-SUN" on a Sunday do)."""
+    off_a, off_b = pd.tseries.frequencies.to_offset(a), pd.tseries.frequencies.to_offset(b)
+    return off_a == off_b or at + off_a == at + off_b
+
+
 def advance_meta(meta: SeriesMeta, new: SeriesMeta, n_new: int, what: str = "X") -> SeriesMeta:
     """The meta of a series continued by ``n_new`` rows whose own meta is ``new``.
 
-    Raises ValueError when a datetime stream has a gap or a changed frequency at
-    the seam. Integer indexes continue when they follow on; a fresh 0-based
-    index (or an array) is renumbered to follow on.
+    Raises ValueError when a stream has a gap, an overlap or a changed
+    frequency (step) at the seam. Integer indexes continue when they follow
+    on; a fresh 0-based index (or an array) is renumbered to follow on. A
+    stream begun with a single row (step unknown, ``meta.freq`` None) learns
+    its step from the next rows.
     """
+    if new.kind == "datetime" and meta.kind == "int":
+        raise ValueError(f"{what} has a DatetimeIndex but the fitted series has an integer index")
+    if meta.kind == "datetime" and new.kind != "datetime":
+        raise ValueError(f"{what} must have a DatetimeIndex to continue a series fitted with one")
     if meta.kind == "datetime" and meta.last is None:  # a stream begun with one undated-step row
         return SeriesMeta("datetime", new.last, new.freq, meta.first)
     if meta.kind == "datetime":
-        if new.kind != "datetime":
-            raise ValueError(f"{what} must have a DatetimeIndex to continue a series fitted with one")
         if meta.freq is None:  # a stream begun with a single row learns its step from the next rows
+            if new.first <= meta.last:
+                raise ValueError(f"{what} does not continue the series: it starts at {new.first}, "
+                                 f"not after {meta.last} (an overlap at the seam)")
             step = new.freq or pd.tseries.frequencies.to_offset(new.first - meta.last).freqstr
             meta = SeriesMeta(meta.kind, meta.last, step, meta.first)
         expected = future_index(meta, 1)[0]
-        first = new.first
-        if new.freq is not None and pd.tseries.frequencies.to_offset(new.freq) != pd.tseries.frequencies.to_offset(meta.freq):
+        if new.freq is not None and not _same_step(new.freq, meta.freq, new.first):
             raise ValueError(f"{what} has frequency {new.freq} but the fitted series has {meta.freq}")
-        if first != expected:
-            raise ValueError(f"{what} does not continue the series: it starts at {first}, expected {expected} "
+        if new.first != expected:
+            raise ValueError(f"{what} does not continue the series: it starts at {new.first}, expected {expected} "
                              f"(a gap or an overlap at the seam)")
         return SeriesMeta("datetime", new.last, meta.freq, meta.first)
-    step = int(meta.freq or 1)
+    if meta.freq is None and new.kind == "int":  # learn the step of a stream begun with a single row
+        step = int(new.freq) if new.freq is not None else int(new.first) - int(meta.last)
+        if step < 1:
+            raise ValueError(f"{what} does not continue the series: its index starts at {new.first}, "
+                             f"not after {meta.last} (an overlap at the seam)")
+    else:
+        step = int(meta.freq or 1)
     if new.kind == "int":
         first = int(new.first)
         if first not in (0, int(meta.last) + step):
             raise ValueError(f"{what} does not continue the series: its index starts at {first}, "
                              f"expected {int(meta.last) + step} (a gap or an overlap at the seam)")
+        if new.freq is not None and first != 0 and int(new.freq) != step:
+            raise ValueError(f"{what} has index step {new.freq} but the fitted series has step {step} "
+                             f"(a changed frequency at the seam)")
     return SeriesMeta(meta.kind, int(meta.last) + step * n_new, step, meta.first)
 
 

@@ -4,8 +4,16 @@ One loop for all five models: AdamW with two parameter groups (the
 recurrence's own parameters at a lower learning rate and without weight
 decay), gradient clipping, dense supervision (a loss at every step whose
 targets exist), early stopping on a validation set with best-weights restore,
-a tqdm progress bar when verbose, and NaN/inf detection that restores the last
-good weights and retries at a lower learning rate a bounded number of times.
+a tqdm progress bar when verbose, NaN/inf detection that restores the last
+good weights and retries at a lower learning rate a bounded number of times,
+and per-epoch checkpoints that an interrupted fit resumes from.
+
+A checkpoint is a folder ``epoch-NNNNN`` holding ``weights.safetensors`` (the
+weights and the best weights so far, plus the progress as JSON metadata) and
+``optimizer.pt`` (optimizer state and RNG states, written by ``torch.save``
+and read back with ``torch.load(weights_only=True)``, which unpickles no
+code). It is written under a temporary name and renamed, so a process killed
+mid-write leaves the previous checkpoint intact.
 Inside an initialised process group (``torchrun``) the same loop trains data-parallel
 through DistributedDataParallel (see :mod:`tsrec.distributed`).
 
@@ -15,9 +23,15 @@ This module knows tensors and :mod:`tsrec.nn` models, not pandas.
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import math
+import os
+import pickle  # only for its error type: checkpoints are read with torch.load(weights_only=True)
+import shutil
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from pathlib import Path
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import torch
@@ -35,6 +49,7 @@ __all__ = [
     "sequence_loss",
     "fit_windows",
     "gradient_steps",
+    "clone_tree",
 ]
 
 
@@ -60,6 +75,8 @@ class TrainConfig:
     verbose: bool = False
     seed: int | None = None
     epoch_callback: Callable[[int, float], None] | None = field(default=None, repr=False)
+    checkpoint_dir: str | os.PathLike | None = None
+    fingerprint: str | None = None  # what identifies the fit a checkpoint belongs to (besides the data)
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
@@ -173,6 +190,109 @@ def _validation_loss(model: nn.Module, windows: Tensor, horizon: int, n_targets:
     return total / max(count, 1)
 
 
+CHECKPOINT_FORMAT = "tsrec-checkpoint"
+CHECKPOINT_VERSION = "1"
+
+
+def clone_tree(obj: Any) -> Any:
+    """A copy of nested dicts/lists/tuples with every tensor cloned (a fast ``deepcopy`` of state dicts)."""
+    if isinstance(obj, Tensor):
+        return obj.detach().clone()
+    if isinstance(obj, dict):
+        return {k: clone_tree(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(clone_tree(v) for v in obj)
+    return copy.copy(obj)
+
+
+def _finite_params(model: nn.Module) -> bool:
+    return all(bool(torch.isfinite(p).all()) for p in model.parameters())
+
+
+def _backward_ok(model: nn.Module, loss: Tensor, grad_clip: float) -> bool:
+    """Backward and clip; False (and no usable gradient) when the loss or the gradient norm is NaN/inf."""
+    if not bool(torch.isfinite(loss)):
+        return False
+    loss.backward()
+    params = [p for p in model.parameters() if p.grad is not None]
+    if grad_clip:
+        norm = nn.utils.clip_grad_norm_(params, grad_clip)
+    else:
+        norm = nn.utils.get_total_norm([p.grad for p in params])
+    return bool(torch.isfinite(norm))
+
+
+def _fit_id(model: nn.Module, train: Tensor, val: Tensor | None, cfg: TrainConfig) -> str:
+    """A hash of what makes two fits the same: the caller's fingerprint, the model's shapes and the data."""
+    h = hashlib.sha256()
+    h.update((cfg.fingerprint or "").encode())
+    h.update(json.dumps([cfg.seed, [[k, list(v.shape)] for k, v in model.state_dict().items()]]).encode())
+    for t in (train, val):
+        if t is not None:
+            h.update(str(tuple(t.shape)).encode())
+            h.update(t.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+def _save_checkpoint(directory: Path, progress: dict[str, Any], model: nn.Module, best_state: dict | None,
+                     opt: torch.optim.Optimizer, gen: torch.Generator, device: torch.device) -> None:
+    from safetensors.torch import save_file
+
+    directory.mkdir(parents=True, exist_ok=True)
+    name = f"epoch-{progress['epoch']:05d}"
+    tmp = directory / f".{name}.tmp"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    if best_state is not None:
+        tensors.update({f"best.{k}": v.detach().cpu().contiguous().clone() for k, v in best_state.items()})
+    meta = {"format": CHECKPOINT_FORMAT, "format_version": CHECKPOINT_VERSION, "progress": json.dumps(progress)}
+    save_file(tensors, str(tmp / "weights.safetensors"), metadata=meta)
+    rng = {"optimizer": opt.state_dict(), "generator": gen.get_state(), "torch_rng": torch.get_rng_state(),
+           "epoch": progress["epoch"]}
+    if device.type == "cuda":
+        rng["cuda_rng"] = torch.cuda.get_rng_state(device)
+    torch.save(rng, tmp / "optimizer.pt")
+    final = directory / name
+    if final.exists():
+        shutil.rmtree(final)
+    os.replace(tmp, final)  # atomic: a checkpoint folder is complete or absent
+    for old in directory.glob("epoch-*"):
+        if old.name != name:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _load_checkpoint(directory: Path, fit_id: str, device: torch.device) -> tuple[dict, dict, dict, dict | None] | None:
+    """(progress, rng states, weights, best weights) of the newest checkpoint in ``directory``, or None."""
+    from safetensors import SafetensorError
+    from safetensors.torch import safe_open
+
+    found = sorted(p for p in directory.glob("epoch-*") if (p / "weights.safetensors").is_file()
+                   and (p / "optimizer.pt").is_file()) if directory.is_dir() else []
+    if not found:
+        return None
+    path = found[-1]
+    try:
+        with safe_open(str(path / "weights.safetensors"), framework="pt") as f:
+            meta = f.metadata() or {}
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+        rng = torch.load(path / "optimizer.pt", map_location=device, weights_only=True)
+        progress = json.loads(meta["progress"])
+    except (SafetensorError, OSError, RuntimeError, KeyError, ValueError, EOFError, pickle.UnpicklingError) as e:
+        raise ValueError(f"the checkpoint {path} is damaged ({type(e).__name__}: {e}); remove it to start afresh") from None
+    if meta.get("format") != CHECKPOINT_FORMAT or meta.get("format_version") != CHECKPOINT_VERSION:
+        raise ValueError(f"{path} is not a tsrec checkpoint of format version {CHECKPOINT_VERSION}")
+    if progress.get("fit_id") != fit_id:
+        raise ValueError(f"checkpoint_dir {directory} holds a checkpoint of another fit (other data, seed or "
+                         f"hyperparameters); use an empty folder or remove it")
+    if not isinstance(rng, dict) or rng.get("epoch") != progress.get("epoch"):
+        raise ValueError(f"the checkpoint {path} is inconsistent (optimizer and weights of different epochs)")
+    weights = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
+    best = {k[len("best."):]: v.to(device) for k, v in tensors.items() if k.startswith("best.")} or None
+    return progress, rng, weights, best
+
+
 def fit_windows(
     model: nn.Module, train: Tensor, val: Tensor | None, horizon: int, n_targets: int, cfg: TrainConfig,
     device: torch.device,
@@ -185,6 +305,14 @@ def fit_windows(
     ``cfg.early_stopping`` training stops after ``cfg.patience`` epochs without
     improvement and the best weights are restored.
 
+    A loss (or weights) turning NaN/inf restores the weights of the last good
+    epoch and retries it at a tenth of the learning rate; after
+    ``cfg.max_retries`` such retries :class:`TrainingDivergedError` is raised.
+
+    With ``cfg.checkpoint_dir`` a checkpoint is written after every epoch, and
+    a checkpoint of the same fit found there is resumed from (see the module
+    docstring); the resumed fit equals an uninterrupted one.
+
     Returns the history: ``{"loss": [...], "val_loss": [...], "lr": [...]}``.
     """
     ddp = distributed.is_distributed()
@@ -194,77 +322,94 @@ def fit_windows(
     if ddp:
         distributed.check_same(train.shape[0], "training windows")
     net = distributed.wrap(model, device) if ddp else model  # the same parameters, gradients averaged
+    cfg = copy.copy(cfg)
     opt = make_optimizer(model, cfg)
     history: dict[str, list[float]] = {"loss": [], "val_loss": [], "lr": []}
     best_val, best_state, bad_epochs = math.inf, None, 0
+    retries, epoch, stopped = 0, 0, False
+    ckpt_dir = Path(cfg.checkpoint_dir) if cfg.checkpoint_dir is not None else None
+    fit_id = _fit_id(model, train, val, cfg) if ckpt_dir is not None else ""
+    if ckpt_dir is not None:
+        found = _load_checkpoint(ckpt_dir, fit_id, device)
+        if found is not None:
+            progress, rng, weights, best_state = found
+            model.load_state_dict(weights)
+            cfg.lr = float(progress["lr"])
+            opt = make_optimizer(model, cfg)
+            opt.load_state_dict(rng["optimizer"])
+            gen.set_state(rng["generator"])
+            torch.set_rng_state(rng["torch_rng"])
+            if "cuda_rng" in rng and device.type == "cuda":
+                torch.cuda.set_rng_state(rng["cuda_rng"].cpu(), device)
+            history = {k: list(v) for k, v in progress["history"].items()}
+            best_val, bad_epochs = float(progress["best_val"]), int(progress["bad_epochs"])
+            retries, epoch, stopped = int(progress["retries"]), int(progress["epoch"]), bool(progress["stopped"])
     good_state = copy.deepcopy(model.state_dict())
-    retries = 0
-    epochs = range(cfg.max_epochs)
     bar = None
     if cfg.verbose and distributed.is_main_process():
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=cfg.max_epochs, desc=type(model).__name__, unit="epoch")
+        bar = tqdm(total=cfg.max_epochs, initial=min(epoch, cfg.max_epochs), desc=type(model).__name__, unit="epoch")
     model.train()
-    epoch = 0
-    while epoch < cfg.max_epochs:
-        total, count, diverged = 0.0, 0, False
-        for idx in _batches(train.shape[0], cfg.batch_size, gen, shuffle=True):
-            n, weight = len(idx), 1.0
-            if ddp:  # this process's share of the global batch
-                if (part := distributed.shard_batch(idx)) is None:
-                    continue
-                idx, weight = part
-            w = train[idx].to(device)
-            loss = sequence_loss(net, w, horizon, n_targets, cfg, n_inputs=L)
-            value = distributed.global_mean(loss, weight) if ddp else loss.item()
-            if not math.isfinite(value):
-                diverged = True
-                break
-            opt.zero_grad(set_to_none=True)
-            (loss * weight if ddp else loss).backward()
-            if cfg.grad_clip:
-                nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-            opt.step()
-            total += value * n
-            count += n
-        if diverged:
-            retries += 1
-            if retries > cfg.max_retries:
-                if bar is not None:
-                    bar.close()
-                raise TrainingDivergedError(
-                    f"the training loss became NaN/inf in epoch {epoch + 1} and stayed so after {cfg.max_retries} "
-                    f"retries at lower learning rates; lower lr (now {cfg.lr}) or check the data scale"
-                )
-            model.load_state_dict(good_state)
-            cfg = copy.copy(cfg)
-            cfg.lr = cfg.lr * 0.1
-            opt = make_optimizer(model, cfg)
-            continue
-        good_state = copy.deepcopy(model.state_dict())
-        history["loss"].append(total / max(count, 1))
-        history["lr"].append(cfg.lr)
-        if val is not None and val.shape[0] > 0:
-            vloss = _validation_loss(model, val, horizon, n_targets, cfg, device)
-            history["val_loss"].append(vloss)
+    try:
+        while epoch < cfg.max_epochs and not stopped:
+            total, count, diverged = 0.0, 0, False
+            for idx in _batches(train.shape[0], cfg.batch_size, gen, shuffle=True):
+                n, weight = len(idx), 1.0
+                if ddp:  # this process's share of the global batch
+                    if (part := distributed.shard_batch(idx)) is None:
+                        continue
+                    idx, weight = part
+                w = train[idx].to(device)
+                loss = sequence_loss(net, w, horizon, n_targets, cfg, n_inputs=L)
+                # under DDP every process sees the same global loss and so takes the same branch
+                value = distributed.global_mean(loss, weight) if ddp else loss.item()
+                opt.zero_grad(set_to_none=True)
+                if not math.isfinite(value) or not _backward_ok(model, loss * weight if ddp else loss, cfg.grad_clip):
+                    opt.zero_grad(set_to_none=True)
+                    diverged = True
+                    break
+                opt.step()
+                total += value * n
+                count += n
+            if diverged or not _finite_params(model):
+                retries += 1
+                if retries > cfg.max_retries:
+                    model.load_state_dict(good_state)
+                    raise TrainingDivergedError(
+                        f"the training loss became NaN/inf in epoch {epoch + 1} and stayed so after {cfg.max_retries} "
+                        f"retries at lower learning rates (last lr {cfg.lr:g}); lower lr or check the data scale"
+                    )
+                model.load_state_dict(good_state)
+                cfg.lr = cfg.lr * 0.1
+                opt = make_optimizer(model, cfg)
+                continue
+            good_state = copy.deepcopy(model.state_dict())
+            history["loss"].append(total / max(count, 1))
+            history["lr"].append(cfg.lr)
+            score = history["loss"][-1]
+            if val is not None and val.shape[0] > 0:
+                score = _validation_loss(model, val, horizon, n_targets, cfg, device)
+                history["val_loss"].append(score)
+                if score < best_val - 1e-12:
+                    best_val, best_state, bad_epochs = score, copy.deepcopy(model.state_dict()), 0
+                else:
+                    bad_epochs += 1
+            epoch += 1
+            stopped = bool(cfg.early_stopping and best_state is not None and bad_epochs >= cfg.patience)
+            if ckpt_dir is not None and distributed.is_main_process():
+                progress = {"fit_id": fit_id, "epoch": epoch, "history": history, "best_val": best_val,
+                            "bad_epochs": bad_epochs, "retries": retries, "lr": cfg.lr, "stopped": stopped}
+                _save_checkpoint(ckpt_dir, progress, model, best_state, opt, gen, device)
             if cfg.epoch_callback is not None:
-                cfg.epoch_callback(epoch, vloss)
-            if vloss < best_val - 1e-12:
-                best_val, best_state, bad_epochs = vloss, copy.deepcopy(model.state_dict()), 0
-            else:
-                bad_epochs += 1
-        elif cfg.epoch_callback is not None:
-            cfg.epoch_callback(epoch, history["loss"][-1])
+                cfg.epoch_callback(epoch - 1, score)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(loss=f"{history['loss'][-1]:.4f}",
+                                **({"val": f"{history['val_loss'][-1]:.4f}"} if history["val_loss"] else {}))
+    finally:
         if bar is not None:
-            bar.update(1)
-            bar.set_postfix(loss=f"{history['loss'][-1]:.4f}",
-                            **({"val": f"{history['val_loss'][-1]:.4f}"} if history["val_loss"] else {}))
-        epoch += 1
-        if cfg.early_stopping and best_state is not None and bad_epochs >= cfg.patience:
-            break
-    if bar is not None:
-        bar.close()
+            bar.close()
     if cfg.early_stopping and best_state is not None:
         model.load_state_dict(best_state)
     model.eval()
@@ -280,29 +425,32 @@ def gradient_steps(
     ``seq`` ``(B, L, C)`` continues from the detached ``state``; the loss is
     dense over the steps whose targets lie inside ``seq`` (truncated
     backpropagation through time). ``extra`` windows ``(N, L2 + horizon, C)``
-    (a replay buffer) are added from a zero state. A non-finite loss restores
-    the weights and raises :class:`TrainingDivergedError`.
+    (a replay buffer) are added from a zero state. A non-finite loss or
+    gradient leaves the weights and the optimizer state as they were before
+    the call and raises :class:`TrainingDivergedError`.
     """
     if seq.shape[1] < 2 and extra is None:
         return float("nan")
-    before = copy.deepcopy(model.state_dict())
+    # a divergence is caught before the optimiser steps, so only earlier steps need undoing
+    before = (clone_tree(model.state_dict()), clone_tree(opt.state_dict())) if n_steps > 1 else None
     detached = None if state is None else {k: v.detach() for k, v in state.items()}
     model.train()
     last = float("nan")
-    for _ in range(n_steps):
+    for i in range(n_steps):
         loss = seq.new_zeros(())
         if seq.shape[1] >= 2:
             loss = loss + sequence_loss(model, seq, horizon, n_targets, cfg, state=detached)
         if extra is not None and extra.shape[0] > 0:
             loss = loss + sequence_loss(model, extra, horizon, n_targets, cfg, n_inputs=extra.shape[1] - horizon)
-        if not torch.isfinite(loss):
-            model.load_state_dict(before)
-            model.eval()
-            raise TrainingDivergedError("the partial_fit loss became NaN/inf; the weights were left as they were")
         opt.zero_grad(set_to_none=True)
-        loss.backward()
-        if cfg.grad_clip:
-            nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        if not _backward_ok(model, loss, cfg.grad_clip):
+            opt.zero_grad(set_to_none=True)
+            if i and before is not None:
+                model.load_state_dict(before[0])
+                opt.load_state_dict(before[1])
+            model.eval()
+            raise TrainingDivergedError("the partial_fit loss or its gradient became NaN/inf; the weights and "
+                                        "the optimizer were left as they were")
         opt.step()
         last = loss.item()
     model.eval()

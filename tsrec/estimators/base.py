@@ -20,6 +20,7 @@ and the replay buffer, never by the length of the stream.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import math
@@ -37,7 +38,7 @@ from ..data import (Batch, SeriesMeta, StandardScaler, advance_meta, meta_before
                     to_batch, to_output)
 from ..nn.blocks import State
 from ..scan import BACKENDS
-from ..training import TrainConfig, fit_windows, gradient_steps, make_optimizer, resolve_device
+from ..training import TrainConfig, clone_tree, fit_windows, gradient_steps, make_optimizer, resolve_device
 
 __all__ = ["BaseForecaster", "FORMAT_VERSION", "COMMON_PARAMS_DOC"]
 
@@ -98,20 +99,24 @@ FORMAT_VERSION = 1
 _LOSSES = ("mse", "mae", "quantile")
 
 
-def _seeded(seed: int | None):
-    """A context in which torch's global RNG is seeded (and restored afterwards)."""
-    ctx = torch.random.fork_rng(devices=[])
-    if seed is not None:
-        class _Ctx:
-            def __enter__(self_inner):
-                ctx.__enter__()
+@contextlib.contextmanager
+def _seeded(seed: int | None, device: torch.device | None = None):
+    """A context in which torch's global RNG is seeded (and restored afterwards).
+
+    With ``device``, only the CPU generator and that device's are seeded and
+    restored (cheap enough to do at every ``partial_fit``); without, every
+    device's generator is seeded by ``torch.manual_seed``.
+    """
+    devices = [device] if device is not None and device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        if seed is not None:
+            if device is None:
                 torch.manual_seed(seed)
-
-            def __exit__(self_inner, *exc):
-                return ctx.__exit__(*exc)
-
-        return _Ctx()
-    return ctx
+            else:
+                torch.default_generator.manual_seed(seed)
+                if devices:
+                    torch.cuda.manual_seed(seed)
+        yield
 
 
 def _json_id(uid: Any) -> Any:
@@ -170,30 +175,35 @@ class BaseForecaster(BaseEstimator):
             pos_int("context")
         for name in ("lr",):
             v = getattr(self, name)
-            if not isinstance(v, numbers.Real) or not v > 0 or not math.isfinite(v):
+            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not v > 0 or not math.isfinite(v):
                 raise ValueError(f"{name} must be a positive number, got {v!r}")
-        if not isinstance(self.weight_decay, numbers.Real) or self.weight_decay < 0:
+        if not isinstance(self.weight_decay, numbers.Real) or not 0 <= self.weight_decay < math.inf:
             raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay!r}")
         if not isinstance(self.validation_fraction, numbers.Real) or not 0 <= self.validation_fraction < 0.5:
             raise ValueError(f"validation_fraction must be in [0, 0.5), got {self.validation_fraction!r}")
-        if self.loss not in _LOSSES:
+        if not isinstance(self.loss, str) or self.loss not in _LOSSES:
             raise ValueError(f"loss must be one of {_LOSSES}, got {self.loss!r}")
-        q = np.asarray(self.quantiles, dtype=float) if self.quantiles is not None else np.array([])
-        if self.loss == "quantile" and (q.ndim != 1 or q.size == 0 or (q <= 0).any() or (q >= 1).any()
+        try:
+            q = np.asarray(self.quantiles, dtype=float) if self.quantiles is not None else np.array([])
+        except (TypeError, ValueError):
+            q = np.array([np.nan])
+        if self.loss == "quantile" and (q.ndim != 1 or q.size == 0 or not (q > 0).all() or not (q < 1).all()
                                         or (np.diff(q) <= 0).any()):
             raise ValueError(f"quantiles must be increasing numbers in (0, 1), got {self.quantiles!r}")
-        if self.backend not in BACKENDS:
+        if not isinstance(self.backend, str) or self.backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {self.backend!r}")
-        if self.device not in ("auto", "cpu", "cuda") and not str(self.device).startswith("cuda:"):
+        if not isinstance(self.device, str) or (self.device not in ("auto", "cpu", "cuda")
+                                                and not self.device.startswith("cuda:")):
             raise ValueError(f"device must be 'auto', 'cpu' or 'cuda[:n]', got {self.device!r}")
         if self.random_state is not None and (isinstance(self.random_state, bool)
                                               or not isinstance(self.random_state, numbers.Integral)):
             raise ValueError(f"random_state must be None or an int, got {self.random_state!r}")
-        if not isinstance(self.d_model, numbers.Integral) or self.d_model < 1:
-            raise ValueError(f"d_model must be an integer >= 1, got {self.d_model!r}")
-        if not isinstance(self.n_layers, numbers.Integral) or self.n_layers < 1:
-            raise ValueError(f"n_layers must be an integer >= 1, got {self.n_layers!r}")
-        if not isinstance(self.dropout, numbers.Real) or not 0 <= self.dropout < 1:
+        pos_int("d_model")
+        pos_int("n_layers")
+        for name in ("early_stopping", "skip_last", "verbose"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        if isinstance(self.dropout, bool) or not isinstance(self.dropout, numbers.Real) or not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
         self._check_model_params()
 
@@ -224,7 +234,8 @@ class BaseForecaster(BaseEstimator):
         return self.context if self.context is not None else self.chunk_length
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X: Any, y: Any = None, **fit_params: Any) -> "BaseForecaster":
+    def fit(self, X: Any, y: Any = None, checkpoint_dir: str | Path | None = None,
+            **fit_params: Any) -> "BaseForecaster":
         """Fit the forecaster on a history.
 
         Parameters
@@ -236,9 +247,19 @@ class BaseForecaster(BaseEstimator):
         y : same kind as X, optional
             Targets; when given, the columns of X are covariates observed at
             the same steps. When None every column of X is a target.
+        checkpoint_dir : str or Path, optional
+            Write a checkpoint there after every epoch (weights as
+            safetensors; optimizer and RNG states through ``torch.save``, read
+            back with ``weights_only=True``; epoch and history as JSON). If it
+            already holds a checkpoint of the same fit (same hyperparameters,
+            data and seed), training resumes from it, so a fit interrupted
+            (KeyboardInterrupt, a killed process) and restarted gives the
+            same model as an uninterrupted one. A checkpoint of another fit
+            raises ValueError. ``max_epochs`` and ``verbose`` may change
+            between the two runs.
         **fit_params
-            ``epoch_callback(epoch, val_loss)``: called after every epoch
-            (used for Optuna pruning).
+            ``epoch_callback(epoch, val_loss)``: called after every epoch,
+            once its checkpoint is written (used for Optuna pruning).
 
         Returns
         -------
@@ -272,7 +293,16 @@ class BaseForecaster(BaseEstimator):
         val = torch.from_numpy(sliding_windows(val_parts, L + H, 1)) if val_parts else None
         if train.shape[0] == 0:
             raise ValueError(f"too few rows for one training window of {L + H} steps")
-        cfg = self._train_config(epoch_callback=fit_params.get("epoch_callback"))
+        unknown = set(fit_params) - {"epoch_callback"}
+        if unknown:
+            raise TypeError(f"unknown fit parameters {sorted(unknown)}")
+        fingerprint = None
+        if checkpoint_dir is not None:
+            params = {k: v for k, v in self.get_params(deep=False).items() if k not in ("max_epochs", "verbose")}
+            fingerprint = json.dumps([type(self).__name__, params, batch.n_features, batch.n_targets], sort_keys=True,
+                                     default=str)
+        cfg = self._train_config(epoch_callback=fit_params.get("epoch_callback"), checkpoint_dir=checkpoint_dir,
+                                 fingerprint=fingerprint)
         with _seeded(self.random_state):
             model = self._build_model(batch.n_features, batch.n_targets * self._n_quantiles).to(device)
             history = fit_windows(model, train, val, H, batch.n_targets, cfg, device)
@@ -314,6 +344,7 @@ class BaseForecaster(BaseEstimator):
             "ids": list(batch.id_values),
             "replay": [],
             "replay_seen": 0,
+            "n_updates": 0,
         }
 
     @torch.no_grad()
@@ -365,6 +396,9 @@ class BaseForecaster(BaseEstimator):
         """Forecasts (user units, ``(H, C_out)``) after the end of each series of a new history."""
         batch = to_batch(X, y)
         self._check_columns(batch)
+        shortest = min(len(v) for v in batch.values)
+        if self.context is not None and shortest < self.context:
+            raise ValueError(f"too few rows: a history has {shortest}, the model needs context = {self.context}")
         outs = []
         for v in batch.values:
             rows = v if self.context is None else v[-self.context :]
@@ -482,15 +516,23 @@ class BaseForecaster(BaseEstimator):
         """
         if not hasattr(self, "model_"):
             return self._start_stream(X, y)
+        if not isinstance(update_params, (bool, np.bool_)):
+            raise TypeError(f"update_params must be True or False, got {update_params!r}")
         batch, metas = self._continue(X, y)
         st = self._stream
         scaler = StandardScaler.from_state(self.scaler_.state()) if update_params else self.scaler_
-        params_before = copy.deepcopy(self.model_.state_dict()) if update_params else None
+        params_before = clone_tree(self.model_.state_dict()) if update_params else None
+        opt_before = clone_tree(self._optimizer.state_dict()) if update_params and self._optimizer else None
+        n_updates = st.get("n_updates", 0)
         try:
             if update_params:
                 for v in batch.values:
                     scaler.update(v)
-                self._gradient_update(batch, scaler)
+                # dropout draws from torch's global RNG: seed it per update so that a
+                # stream is reproducible whatever else the process does
+                seed = None if self.random_state is None else (int(self.random_state) * 1_000_003 + n_updates) % 2**63
+                with _seeded(seed, self.device_) if seed is not None else contextlib.nullcontext():
+                    self._gradient_update(batch, scaler)
             new_states, new_buffers, replay, seen = [], [], list(st["replay"]), st["replay_seen"]
             for i, (buf, v) in enumerate(zip(st["buffers"], batch.values)):
                 ext = np.concatenate([buf, v], axis=0)
@@ -504,10 +546,14 @@ class BaseForecaster(BaseEstimator):
         except BaseException:
             if params_before is not None:
                 self.model_.load_state_dict(params_before)
+            if opt_before is not None:
+                self._optimizer.load_state_dict(opt_before)
+            elif update_params:
+                self._optimizer = None
             raise
         self.scaler_ = scaler
         st.update(buffers=new_buffers, state=_state_cat(new_states) if new_states else None, metas=metas,
-                  replay=replay, replay_seen=seen)
+                  replay=replay, replay_seen=seen, n_updates=n_updates + bool(update_params))
         return self
 
     def _start_stream(self, X: Any, y: Any) -> "BaseForecaster":
@@ -641,8 +687,12 @@ class BaseForecaster(BaseEstimator):
     def load(cls, path: str | Path, device: str | None = None) -> "BaseForecaster":
         """Load a forecaster written by :meth:`save`. Never unpickles.
 
-        Raises ValueError for a file that is not a tsrec model, has another
-        format version, another class, or unknown keys.
+        The file is read by safetensors (a JSON header and raw tensor bytes),
+        and every part is checked before anything is built: the format marker
+        and version, the class (a known tsrec forecaster, and ``cls`` or a
+        subclass of it), the exact set of metadata, hyperparameter and fitted
+        keys, the tensor names, and the shapes of the weights, state, scaler
+        and buffers. Any mismatch raises ValueError.
         """
         from safetensors import SafetensorError
         from safetensors.torch import safe_open
@@ -653,12 +703,14 @@ class BaseForecaster(BaseEstimator):
             with safe_open(str(path), framework="pt") as f:
                 meta = f.metadata() or {}
                 tensors = {k: f.get_tensor(k) for k in f.keys()}
-        except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        except (SafetensorError, OSError, ValueError, RuntimeError, TypeError) as e:
             raise ValueError(f"{path} is not a readable tsrec model file ({type(e).__name__}: {e})") from None
         if meta.get("format") != "tsrec":
             raise ValueError(f"{path} is not a tsrec model file (no tsrec format marker)")
         if meta.get("format_version") != str(FORMAT_VERSION):
             raise ValueError(f"{path} has format version {meta.get('format_version')!r}; this tsrec reads {FORMAT_VERSION}")
+        if set(meta) != _META_KEYS:
+            raise ValueError(f"{path} has unexpected metadata keys {sorted(set(meta) ^ _META_KEYS)}")
         name = meta.get("class")
         klass = FORECASTERS.get(name)
         if klass is None:
@@ -669,37 +721,84 @@ class BaseForecaster(BaseEstimator):
             params, fitted = json.loads(meta["params"]), json.loads(meta["fitted"])
         except (KeyError, json.JSONDecodeError) as e:
             raise ValueError(f"{path} has a damaged config: {e}") from None
+        if not isinstance(params, dict) or not isinstance(fitted, dict):
+            raise ValueError(f"{path} has a damaged config (params and fitted must be JSON objects)")
         known = set(klass._get_param_names())
-        unknown = set(params) - known
-        if unknown:
-            raise ValueError(f"{path} has unknown hyperparameters {sorted(unknown)} for {name}")
+        if set(params) != known:
+            raise ValueError(f"{path} has unknown hyperparameters {sorted(set(params) - known)} or lacks "
+                             f"{sorted(known - set(params))} for {name}")
+        if set(fitted) != _FITTED_KEYS:
+            raise ValueError(f"{path} has unexpected fitted keys {sorted(set(fitted) ^ _FITTED_KEYS)}")
+        bad_names = [k for k in tensors if k.split(".", 1)[0] not in ("model", "state", "scaler", "buffer")]
+        if bad_names:
+            raise ValueError(f"{path} has unexpected tensors {bad_names[:5]}")
         if "quantiles" in params and isinstance(params["quantiles"], list):
             params["quantiles"] = tuple(params["quantiles"])
         if device is not None:
             params["device"] = device
+        try:
+            return cls._from_parts(klass, params, fitted, tensors)
+        except (KeyError, TypeError, ValueError, RuntimeError) as e:
+            raise ValueError(f"{path} is not a valid {name} file: {e}") from None
+
+    @staticmethod
+    def _from_parts(klass, params: dict, fitted: dict, tensors: dict[str, Tensor]) -> "BaseForecaster":
+        """Build a fitted estimator from the checked parts of a saved file (raises on any inconsistency)."""
         est = klass(**params)
         est._check_params()
         dev = resolve_device(est.device)
+        c_in, c_out, n_series = int(fitted["c_in"]), int(fitted["c_out"]), int(fitted["n_series"])
+        n_t, n_c = len(fitted["target_names"]), len(fitted["covariate_names"])
+        if c_in != n_t + n_c or c_out != n_t * est._n_quantiles or n_series < 1:
+            raise ValueError(f"inconsistent sizes: c_in={c_in}, c_out={c_out}, {n_t} targets, {n_c} covariates, "
+                             f"{n_series} series")
+        if fitted["kind"] not in ("frame", "array", "long") or not all(
+                isinstance(n, str) for n in fitted["target_names"] + fitted["covariate_names"]):
+            raise ValueError("the fitted kind or column names are damaged")
+        if len(fitted["metas"]) != n_series or len(fitted["ids"]) not in (0, n_series):
+            raise ValueError("the series metadata do not match n_series")
         with _seeded(0):
-            model = est._build_model(int(fitted["c_in"]), int(fitted["c_out"]))
+            model = est._build_model(c_in, c_out)
         weights = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
         try:
             model.load_state_dict(weights, strict=True)
         except RuntimeError as e:
-            raise ValueError(f"{path}: weights do not match the {name} configuration: {e}") from None
+            raise ValueError(f"weights do not match the configuration: {e}") from None
         model.to(dev).eval()
         state = {k[len("state."):]: v.to(dev) for k, v in tensors.items() if k.startswith("state.")} or None
-        scaler = StandardScaler.from_state({k[len("scaler."):]: v.numpy() for k, v in tensors.items() if k.startswith("scaler.")})
-        buffers = [tensors[f"buffer.{i}"].numpy().copy() for i in range(int(fitted["n_series"]))]
-        batch = Batch([np.zeros((0, int(fitted["c_in"])))], [], fitted["target_names"], fitted["covariate_names"],
-                      fitted["kind"], fitted["is_list"], fitted["ids"])
+        if est.context is None:
+            ref = model.init_state(n_series, device=dev)
+            if state is None or set(state) != set(ref) or any(
+                    state[k].shape != ref[k].shape or state[k].dtype != ref[k].dtype for k in ref):
+                raise ValueError("the stream state does not match the model")
+        elif state is not None:
+            raise ValueError("a model with a fixed context carries no stream state")
+        scaler_t = {k[len("scaler."):]: v for k, v in tensors.items() if k.startswith("scaler.")}
+        if set(scaler_t) != {"count", "mean", "m2"} or scaler_t["count"].shape != (1,) or \
+                scaler_t["mean"].shape != (c_in,) or scaler_t["m2"].shape != (c_in,):
+            raise ValueError("the scaler statistics do not match the model")
+        scaler = StandardScaler.from_state({k: v.numpy().astype(np.float64) for k, v in scaler_t.items()})
+        buffers = [tensors[f"buffer.{i}"].numpy().astype(np.float64) for i in range(n_series)]
+        if len([k for k in tensors if k.startswith("buffer.")]) != n_series or any(
+                b.ndim != 2 or b.shape[1] != c_in or not 1 <= b.shape[0] <= est._keep for b in buffers):
+            raise ValueError("the stream buffers do not match the model")
+        if not all(np.isfinite(b).all() for b in buffers) or not np.isfinite(scaler.mean).all() or \
+                not np.isfinite(scaler.m2).all():
+            raise ValueError("the stream buffers or scaler hold NaN/inf")
+        batch = Batch([np.zeros((0, c_in))], [], list(fitted["target_names"]), list(fitted["covariate_names"]),
+                      fitted["kind"], bool(fitted["is_list"]), fitted["ids"])
         stream = {"buffers": buffers, "state": state, "metas": [SeriesMeta.from_json(m) for m in fitted["metas"]],
-                  "kind": fitted["kind"], "is_list": fitted["is_list"], "ids": fitted["ids"], "replay": [],
-                  "replay_seen": 0}
+                  "kind": fitted["kind"], "is_list": bool(fitted["is_list"]), "ids": fitted["ids"], "replay": [],
+                  "replay_seen": 0, "n_updates": 0}
         est._set_fitted(model, scaler, batch, stream, fitted.get("history", {}), dev)
         if not fitted.get("has_feature_names") and hasattr(est, "feature_names_in_"):
             del est.feature_names_in_
         return est
+
+
+_META_KEYS = {"format", "format_version", "class", "params", "fitted"}
+_FITTED_KEYS = {"target_names", "covariate_names", "metas", "kind", "is_list", "ids", "c_in", "c_out", "n_series",
+                "history", "has_feature_names"}
 
 
 BaseForecaster.__doc__ = BaseForecaster.__doc__.replace("%(common)s", COMMON_PARAMS_DOC)

@@ -1,0 +1,291 @@
+"""The bad-input matrix: every forecaster, every public method, every kind of bad input.
+
+Each bad call must raise ValueError or TypeError with a message that names the
+problem, and leave a fitted estimator exactly as it was: same weights, same
+stream (buffers, state, index bookkeeping, replay), same scaler and the same
+forecasts. Hyperparameters are validated at fit (scikit-learn style): the
+constructor stores anything, ``fit`` and the first ``partial_fit`` reject it.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.base import clone
+
+from .conftest import AVAILABLE, make
+
+N_FIT, N_HIST = 300, 120
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Tiny tensors: one intra-op thread avoids thread hand-off costs on a busy 2-core machine."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+_FITTED: dict[str, object] = {}
+
+
+@pytest.fixture(scope="module")
+def frame(etth1):
+    return etth1[["HUFL", "MUFL", "OT"]].iloc[:400]
+
+
+def fitted(name, frame):
+    """One quantile-trained, streamed estimator per forecaster (so predict_quantiles works too)."""
+    if name not in _FITTED:
+        f = make(name, loss="quantile", max_epochs=1, replay_size=4).fit(frame.iloc[:N_FIT - 20])
+        f.partial_fit(frame.iloc[N_FIT - 20 : N_FIT])  # a moved stream: replay, optimizer and n_updates in use
+        _FITTED[name] = f
+    return _FITTED[name]
+
+
+def snapshot(f) -> dict:
+    return {
+        "forecast": f.predict_quantiles(),
+        "weights": {k: v.detach().clone() for k, v in f.model_.state_dict().items()},
+        "stream": copy.deepcopy(f._stream),
+        "scaler": {k: np.array(v, copy=True) for k, v in f.scaler_.state().items()},
+        "optimizer": copy.deepcopy(f._optimizer.state_dict()) if f._optimizer is not None else None,
+        "params": f.get_params(),
+        "names": (list(f.target_names_), list(f.covariate_names_), list(getattr(f, "feature_names_in_", []))),
+    }
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, torch.Tensor):
+        return a.shape == b.shape and a.dtype == b.dtype and bool(torch.equal(a, b))
+    if isinstance(a, np.ndarray):
+        return a.shape == b.shape and np.array_equal(a, b)
+    if isinstance(a, pd.DataFrame):
+        return a.equals(b) and a.index.equals(b.index) and a.columns.equals(b.columns)
+    return a == b
+
+
+def assert_unchanged(f, snap: dict) -> None:
+    now = snapshot(f)
+    for key in snap:
+        assert _same(snap[key], now[key]), f"a failed call changed the estimator's {key}"
+
+
+# ------------------------------------------------------------------ the cases
+def _nan(df):
+    out = df.copy()
+    out.iloc[len(df) // 2, -1] = np.nan
+    return out
+
+
+def _inf(df, sign=1.0):
+    out = df.copy()
+    out.iloc[1, 0] = sign * np.inf
+    return out
+
+
+def _mixed_index(df):
+    idx = pd.Index([df.index[0]] + list(range(1, len(df))), dtype=object)
+    return df.set_axis(idx)
+
+
+def _as_strings(df):
+    return df.assign(OT=df["OT"].map(lambda v: f"{v:.3f}"))
+
+
+def _as_objects(df):
+    return df.assign(OT=df["OT"].astype(object))
+
+
+# name -> (make bad input from a well-formed frame, exception, message pattern)
+CONTENT_CASES = {
+    "nan_target": (_nan, ValueError, "NaN"),
+    "inf_target": (_inf, ValueError, "inf"),
+    "neg_inf_target": (lambda d: _inf(d, -1.0), ValueError, "inf"),
+    "string_column": (_as_strings, TypeError, "non-numeric"),
+    "object_column": (_as_objects, TypeError, "non-numeric"),
+    "bool_column": (lambda d: d.assign(OT=d["OT"] > d["OT"].median()), TypeError, "non-numeric"),
+    "complex_column": (lambda d: d.assign(OT=d["OT"] + 1j), TypeError, "non-numeric"),
+    "datetime_column": (lambda d: d.assign(OT=d.index), TypeError, "non-numeric"),
+    "unsorted_index": (lambda d: d.iloc[::-1], ValueError, "unsorted"),
+    "shuffled_index": (lambda d: d.sample(frac=1.0, random_state=0), ValueError, "unsorted"),
+    "duplicated_index": (lambda d: d.set_axis(d.index[:1].append(d.index[:-1])), ValueError, "duplicated"),
+    "mixed_type_index": (_mixed_index, TypeError, "mixed-type"),
+    "string_index": (lambda d: d.set_axis(d.index.astype(str)), TypeError, "DatetimeIndex or an integer index"),
+    "float_index": (lambda d: d.set_axis(np.arange(len(d)) + 0.5), TypeError, "DatetimeIndex or an integer index"),
+    "empty_frame": (lambda d: d.iloc[:0], ValueError, "empty"),
+    "no_columns": (lambda d: d[[]], ValueError, "no columns"),
+    "empty_list": (lambda d: [], ValueError, "empty list"),
+    "array_3d": (lambda d: d.to_numpy()[None], ValueError, "1-D or 2-D"),
+    "list_of_3d": (lambda d: [d.to_numpy()[None]], ValueError, "1-D or 2-D"),
+    "scalar": (lambda d: 3.0, TypeError, "must be a pandas DataFrame"),
+    "none_in_list": (lambda d: [None], TypeError, "must be a pandas DataFrame"),
+    "string": (lambda d: "data.csv", TypeError, "must be a pandas DataFrame"),
+    "dict": (lambda d: d.to_dict(), TypeError, "must be a pandas DataFrame"),
+    "nan_in_array": (lambda d: _nan(d).to_numpy(), ValueError, "NaN"),
+    "y_wrong_length": (lambda d: (d[["HUFL", "MUFL"]], d[["OT"]].iloc[:-1]), ValueError, "same steps"),
+    "y_nan": (lambda d: (d[["HUFL", "MUFL"]], _nan(d[["OT"]])), ValueError, "NaN"),
+}
+# against what was fitted (not for fit, which may change the columns)
+COLUMN_CASES = {
+    "missing_column": (lambda d: d[["HUFL", "OT"]], ValueError, "columns differ"),
+    "extra_column": (lambda d: d.assign(LUFL=1.0), ValueError, "columns differ"),
+    "renamed_column": (lambda d: d.rename(columns={"OT": "ot"}), ValueError, "columns differ"),
+    "reordered_columns": (lambda d: d[["OT", "HUFL", "MUFL"]], ValueError, "columns differ"),
+    "array_wrong_width": (lambda d: d.to_numpy()[:, :2], ValueError, "columns differ"),
+    "unexpected_y": (lambda d: (d[["HUFL", "MUFL"]], d[["OT"]]), ValueError, "columns differ"),
+}
+# the continuation of a stream (partial_fit, score)
+SEAM_CASES = {
+    "gap_at_seam": (lambda d: d.iloc[2:], ValueError, "gap"),
+    "overlap_at_seam": (lambda d: d.set_axis(d.index - pd.Timedelta(hours=5)), ValueError, "overlap"),
+    "changed_frequency": (lambda d: d.set_axis(pd.date_range(d.index[0], periods=len(d), freq="30min")),
+                          ValueError, "frequency"),
+    "int_index_after_datetime": (lambda d: d.reset_index(drop=True).set_axis(range(5, 5 + len(d))),
+                                 ValueError, "DatetimeIndex"),
+    "panel_for_one_series": (lambda d: [d, d], ValueError, "series"),
+}
+
+METHODS = ("fit", "predict", "partial_fit", "score", "predict_quantiles")
+MATRIX = (
+    [(c, m) for c in CONTENT_CASES for m in METHODS]
+    + [(c, m) for c in COLUMN_CASES for m in METHODS if m != "fit"]
+    + [(c, m) for c in SEAM_CASES for m in ("partial_fit", "score")]
+)
+ALL_CASES = {**CONTENT_CASES, **COLUMN_CASES, **SEAM_CASES}
+
+
+def _base(method: str, frame: pd.DataFrame) -> pd.DataFrame:
+    if method == "fit":
+        return frame.iloc[:N_FIT]
+    if method in ("partial_fit", "score"):
+        return frame.iloc[N_FIT : N_FIT + 40]  # continues the fitted stream
+    return frame.iloc[:N_HIST]  # a new history to forecast after
+
+
+def _call(f, method: str, bad):
+    X, y = bad if isinstance(bad, tuple) else (bad, None)
+    if method == "predict_quantiles":
+        return f.predict_quantiles(X, y)
+    return getattr(f, method)(X, y)
+
+
+@pytest.mark.parametrize("name", AVAILABLE)
+@pytest.mark.parametrize("case, method", MATRIX, ids=[f"{c}-{m}" for c, m in MATRIX])
+def test_bad_input_matrix(name, case, method, frame):
+    f = fitted(name, frame)
+    build, exc, pattern = ALL_CASES[case]
+    base = _base(method, frame)
+    snap = snapshot(f)
+    with pytest.raises(exc, match=pattern):
+        _call(f, method, build(base))
+    assert_unchanged(f, snap)
+
+
+@pytest.mark.parametrize("name", AVAILABLE)
+def test_matrix_bases_are_valid(name, frame):
+    """Every bad input is built from a well-formed one that each method accepts."""
+    f = copy.deepcopy(fitted(name, frame))
+    assert np.isfinite(f.score(_base("score", frame)))
+    assert f.predict(_base("predict", frame)).shape == (4, 3)
+    assert f.predict_quantiles(_base("predict_quantiles", frame)).shape == (4, 9)
+    f.partial_fit(_base("partial_fit", frame))
+    clone(f).fit(_base("fit", frame))
+
+
+def test_matrix_size():
+    """The count reported in the issue note: (case, method) pairs per estimator."""
+    assert len(MATRIX) == len(CONTENT_CASES) * 5 + len(COLUMN_CASES) * 4 + len(SEAM_CASES) * 2
+
+
+# --------------------------------------------------------------- too few rows
+@pytest.mark.parametrize("name", AVAILABLE)
+def test_too_few_rows(name, frame):
+    f = fitted(name, frame)
+    snap = snapshot(f)
+    with pytest.raises(ValueError, match="too few rows"):
+        f.fit(frame.iloc[:5])  # fewer than horizon + 2
+    with pytest.raises(ValueError, match="too few rows"):
+        clone(f).set_params(context=50).fit(frame.iloc[:40])  # fewer than context + horizon
+    with pytest.raises(ValueError, match="too few rows"):
+        f.fit([frame.iloc[:100], frame.iloc[100:104]])  # one series of a panel too short
+    assert_unchanged(f, snap)
+    g = make(name, context=16).partial_fit(frame.iloc[:40], update_params=False)
+    before = g.predict()
+    with pytest.raises(ValueError, match="too few rows"):
+        g.predict(frame.iloc[:10])  # a history shorter than the look-back window
+    pd.testing.assert_frame_equal(g.predict(), before)
+
+
+@pytest.mark.parametrize("name", AVAILABLE)
+def test_other_bad_calls(name, frame):
+    f = fitted(name, frame)
+    snap = snapshot(f)
+    nxt = frame.iloc[N_FIT : N_FIT + 10]
+    with pytest.raises(TypeError, match="update_params"):
+        f.partial_fit(nxt, update_params="no")
+    with pytest.raises(ValueError, match="quantile 0.25 was not trained"):
+        f.predict_quantiles(quantiles=[0.25])
+    with pytest.raises(ValueError, match="pass y together with X"):
+        f.predict(None, frame[["OT"]])
+    with pytest.raises(TypeError, match="unknown fit parameters"):
+        f.fit(frame.iloc[:N_FIT], epochs=3)
+    assert_unchanged(f, snap)
+    g = make(name).partial_fit(frame.iloc[:30], update_params=False)
+    with pytest.raises(ValueError, match="loss='quantile'"):
+        g.predict_quantiles()
+
+
+# ------------------------------------------------------------ hyperparameters
+COMMON_BAD_PARAMS = [
+    ("horizon", 0), ("horizon", 1.5), ("horizon", True), ("context", 0), ("context", -3), ("chunk_length", 0),
+    ("d_model", 0), ("d_model", 8.0), ("n_layers", 0), ("dropout", 1.0), ("dropout", -0.1), ("lr", 0.0),
+    ("lr", -1e-3), ("lr", float("nan")), ("lr", float("inf")), ("lr", "fast"), ("weight_decay", -1.0),
+    ("max_epochs", 0), ("batch_size", 0), ("patience", 0), ("validation_fraction", 0.6), ("stride", 0),
+    ("loss", "huber"), ("loss", None), ("n_steps", 0), ("replay_size", -1), ("early_stopping", "yes"),
+    ("skip_last", None), ("verbose", 2), ("device", "tpu"), ("device", 0), ("backend", "fast"),
+    ("random_state", "seed"), ("random_state", 1.5),
+]
+QUANTILE_BAD = [(0.5, 0.1), (0.0, 0.5), (0.5, 1.0), (), "median", (0.1, float("nan"))]
+MODEL_BAD_PARAMS = {
+    "LRUForecaster": [("d_state", 0), ("r_min", 0.9995), ("r_max", 1.0), ("max_phase", 0.0)],
+    "AarenForecaster": [("n_heads", 3), ("n_heads", 0)],
+    "TransformerForecaster": [("n_heads", 3), ("window", 0), ("max_cache", 0)],
+    "LEMForecaster": [("d_hidden", 0)],
+    "S4Forecaster": [("d_state", 0)],
+}
+HYPER_CASES = [(n, p, v) for n in AVAILABLE for p, v in COMMON_BAD_PARAMS + MODEL_BAD_PARAMS.get(n, [])]
+
+
+@pytest.mark.parametrize("name, param, value", HYPER_CASES, ids=[f"{n}-{p}={v!r}" for n, p, v in HYPER_CASES])
+def test_invalid_hyperparameter_checked_at_fit(name, param, value, frame):
+    est = make(name, **{param: value})  # sklearn rule: the constructor stores anything unchanged
+    assert est.get_params()[param] is value
+    with pytest.raises(ValueError, match=param):
+        est.fit(frame.iloc[:N_FIT])
+    with pytest.raises(ValueError, match=param):
+        make(name, **{param: value}).partial_fit(frame.iloc[:30])
+    f = fitted(name, frame)  # a failed refit leaves the fitted estimator as it was
+    snap = snapshot(f)
+    old = f.get_params()[param]
+    f.set_params(**{param: value})
+    try:
+        with pytest.raises(ValueError, match=param):
+            f.fit(frame.iloc[:N_FIT])
+    finally:
+        f.set_params(**{param: old})
+    assert_unchanged(f, snap)
+
+
+@pytest.mark.parametrize("name", AVAILABLE)
+@pytest.mark.parametrize("quantiles", QUANTILE_BAD, ids=repr)
+def test_invalid_quantiles(name, quantiles, frame):
+    with pytest.raises(ValueError, match="quantiles"):
+        make(name, loss="quantile", quantiles=quantiles).fit(frame.iloc[:N_FIT])

@@ -1,0 +1,174 @@
+"""Safe persistence: ``load`` never unpickles, and a tampered or hostile file raises a clear ValueError, running no code."""
+
+from __future__ import annotations
+
+import io
+import json
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from safetensors.torch import safe_open, save_file
+
+import tsrec
+from tsrec.estimators import FORMAT_VERSION, BaseForecaster
+
+from .conftest import AVAILABLE, make
+
+_SAVED: dict[str, bytes] = {}
+
+
+@pytest.fixture(autouse=True)
+def no_unpickling(monkeypatch):
+    """Any use of pickle or torch.load during a test fails it."""
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("load must not unpickle")
+
+    class NoUnpickler(pickle.Unpickler):
+        def __init__(self, *args, **kwargs):
+            forbidden()
+
+    for mod, attr in ((pickle, "load"), (pickle, "loads"), (torch, "load")):
+        monkeypatch.setattr(mod, attr, forbidden)
+    monkeypatch.setattr(pickle, "Unpickler", NoUnpickler)
+
+
+def saved(name: str, frame: pd.DataFrame, tmp_path: Path) -> Path:
+    """A valid saved file of forecaster ``name`` (streamed, so state and buffers are in use)."""
+    if name not in _SAVED:
+        f = make(name).partial_fit(frame.iloc[:60])
+        p = tmp_path / "valid.safetensors"
+        f.save(p)
+        _SAVED[name] = p.read_bytes()
+    path = tmp_path / f"{name}.safetensors"
+    path.write_bytes(_SAVED[name])
+    return path
+
+
+def parts(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    with safe_open(str(path), framework="pt") as f:
+        return {k: f.get_tensor(k) for k in f.keys()}, dict(f.metadata())
+
+
+def rewrite(path: Path, tensors: dict, meta: dict) -> Path:
+    out = path.with_name("tampered.safetensors")
+    save_file(tensors, str(out), metadata=meta)
+    return out
+
+
+class Boom:
+    """A pickle payload whose unpickling creates a file."""
+
+    target = ""
+
+    def __reduce__(self):
+        return (open, (self.target, "w"))
+
+
+def _first(tensors: dict, prefix: str) -> str:
+    return next(k for k in tensors if k.startswith(prefix))
+
+
+def _edit_json(meta: dict, key: str, change) -> dict:
+    d = json.loads(meta[key])
+    change(d)
+    return {**meta, key: json.dumps(d)}
+
+
+# name -> (tensors, meta) -> (tensors, meta) of a tampered file, and the expected message
+TAMPER = {
+    "unknown_metadata_key": (lambda t, m: (t, {**m, "exec": "import os"}), "unexpected metadata keys"),
+    "missing_metadata_key": (lambda t, m: (t, {k: v for k, v in m.items() if k != "fitted"}), "metadata keys"),
+    "other_format_version": (lambda t, m: (t, {**m, "format_version": str(FORMAT_VERSION + 1)}), "format version"),
+    "no_format_marker": (lambda t, m: (t, {**m, "format": "other"}), "not a tsrec model file"),
+    "unknown_class": (lambda t, m: (t, {**m, "class": "os.system"}), "unknown estimator class"),
+    "unknown_hyperparameter": (lambda t, m: (t, _edit_json(m, "params", lambda d: d.update(evil=1))),
+                               "unknown hyperparameters"),
+    "missing_hyperparameter": (lambda t, m: (t, _edit_json(m, "params", lambda d: d.pop("horizon"))), "lacks"),
+    "invalid_hyperparameter": (lambda t, m: (t, _edit_json(m, "params", lambda d: d.update(horizon=-1))),
+                               "horizon"),
+    "unknown_fitted_key": (lambda t, m: (t, _edit_json(m, "fitted", lambda d: d.update(code="x"))),
+                           "unexpected fitted keys"),
+    "damaged_json": (lambda t, m: (t, {**m, "params": m["params"][:-3]}), "damaged config"),
+    "json_not_object": (lambda t, m: (t, {**m, "fitted": "[1, 2]"}), "damaged config"),
+    "wrong_type_in_fitted": (lambda t, m: (t, _edit_json(m, "fitted", lambda d: d.update(c_in="three"))),
+                             "not a valid"),
+    "wrong_sizes": (lambda t, m: (t, _edit_json(m, "fitted", lambda d: d.update(c_out=7))), "not a valid"),
+    "bad_kind": (lambda t, m: (t, _edit_json(m, "fitted", lambda d: d.update(kind="pickle"))), "not a valid"),
+    "extra_tensor": (lambda t, m: ({**t, "payload.x": torch.zeros(3)}, m), "unexpected tensors"),
+    "weight_wrong_shape": (lambda t, m: ({**t, _first(t, "model."): torch.zeros(2, 2)}, m), "weights do not match"),
+    "missing_weight": (lambda t, m: ({k: v for k, v in t.items() if k != _first(t, "model.")}, m),
+                       "weights do not match"),
+    "state_wrong_shape": (lambda t, m: ({k: (v[:, :1] if k.startswith("state.") and v.dim() > 1 and v.shape[1] > 1 else v)
+                                         for k, v in t.items()}, m), "state does not match"),
+    "buffer_nan": (lambda t, m: ({**t, "buffer.0": t["buffer.0"] * np.nan}, m), "NaN/inf"),
+    "buffer_wrong_width": (lambda t, m: ({**t, "buffer.0": t["buffer.0"][:, :1].contiguous()}, m), "buffers do not match"),
+    "missing_buffer": (lambda t, m: ({k: v for k, v in t.items() if k != "buffer.0"}, m), "not a valid"),
+    "scaler_wrong_shape": (lambda t, m: ({**t, "scaler.mean": torch.zeros(7, dtype=torch.float64)}, m), "scaler"),
+}
+
+
+@pytest.mark.parametrize("name", AVAILABLE)
+@pytest.mark.parametrize("case", list(TAMPER))
+def test_tampered_file_is_refused(name, case, small_frame, tmp_path):
+    path = saved(name, small_frame, tmp_path)
+    tensors, meta = parts(path)
+    change, pattern = TAMPER[case]
+    bad = rewrite(path, *change(dict(tensors), dict(meta)))
+    with pytest.raises(ValueError, match=pattern):
+        BaseForecaster.load(bad)
+
+
+@pytest.mark.parametrize("name", AVAILABLE)
+def test_hostile_bytes_are_refused_and_run_no_code(name, small_frame, tmp_path):
+    path = saved(name, small_frame, tmp_path)
+    good = path.read_bytes()
+    Boom.target = str(tmp_path / "pwned")
+    buf = io.BytesIO()
+    torch.save({"model": Boom()}, buf)  # a torch zip checkpoint with a pickle inside
+    payloads = {
+        "pickle": pickle.dumps(Boom()),
+        "pickle_protocol_0": pickle.dumps(Boom(), protocol=0),
+        "torch_save": buf.getvalue(),
+        "empty": b"",
+        "random": np.random.default_rng(0).bytes(4096),
+        "huge_header_length": (2**62).to_bytes(8, "little") + b"{}",
+        "header_not_json": len(b"{notjson").to_bytes(8, "little") + b"{notjson",
+        "pickle_after_header": good[: 8 + int.from_bytes(good[:8], "little")] + pickle.dumps(Boom()),
+    }
+    for cut in (4, 9, len(good) // 2, len(good) - 1):
+        payloads[f"truncated_at_{cut}"] = good[:cut]
+    for label, data in payloads.items():
+        path.write_bytes(data)
+        with pytest.raises(ValueError, match="tsrec model|not a readable|not a valid"):
+            BaseForecaster.load(path)
+        assert not (tmp_path / "pwned").exists(), label
+    with pytest.raises(ValueError, match="not a readable"):
+        BaseForecaster.load(tmp_path / "missing.safetensors")
+    with pytest.raises(ValueError, match="not a readable"):
+        BaseForecaster.load(tmp_path)  # a folder
+
+
+@pytest.mark.parametrize("name", AVAILABLE)
+def test_wrong_class_is_refused(name, small_frame, tmp_path):
+    path = saved(name, small_frame, tmp_path)
+    others = [getattr(tsrec, n) for n in AVAILABLE if n != name]
+    for other in others:
+        with pytest.raises(ValueError, match=f"holds a {name}, not a {other.__name__}"):
+            other.load(path)
+    assert type(getattr(tsrec, name).load(path)).__name__ == name
+    assert type(BaseForecaster.load(path)).__name__ == name
+
+
+@pytest.mark.parametrize("name", AVAILABLE)
+def test_saved_file_carries_format_version_and_round_trips(name, small_frame, tmp_path):
+    path = saved(name, small_frame, tmp_path)
+    tensors, meta = parts(path)
+    assert meta["format"] == "tsrec" and meta["format_version"] == str(FORMAT_VERSION) and meta["class"] == name
+    f = BaseForecaster.load(path)  # no pickle, no torch.load (the autouse fixture forbids both)
+    g = make(name).partial_fit(small_frame.iloc[:60])
+    pd.testing.assert_frame_equal(f.predict(), g.predict())
