@@ -21,7 +21,7 @@ Each model runs in its own process on one torch thread, ``--jobs`` at a time;
 the timing profile of LRUForecaster runs first, alone.
 Results are printed and appended to benchmarks/RESULTS.md.
 
-    python benchmarks/streaming.py            # full run (~10 min on 2 cores)
+    python benchmarks/streaming.py            # full run (about 10 min on 2 idle cores)
     python benchmarks/streaming.py --quick    # ETTm1 cut to 20k rows, 3 epochs, 20k-step memory run
     python benchmarks/streaming.py --rss-steps 1000000 --only rss   # the 10^6-step memory run alone
 """

@@ -21,7 +21,6 @@ and the replay buffer, never by the length of the stream.
 from __future__ import annotations
 
 import contextlib
-import copy
 import json
 import math
 import numbers
