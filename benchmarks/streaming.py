@@ -313,7 +313,8 @@ def table(rows: list[dict]) -> str:
     lines = ["| dataset | model | origins | MSE | MAE | throughput (obs/s) | update ms/chunk | predict ms | fit s |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
-        lines.append(f"| {r['dataset']} | {r['model']} | {r['n_origins']} | {r['mse']:.4f} | {r['mae']:.4f} | "
+        mse, mae = (f"{v:.4f}" if np.isfinite(v) and abs(v) < 1e6 else "diverged" for v in (r["mse"], r["mae"]))
+        lines.append(f"| {r['dataset']} | {r['model']} | {r['n_origins']} | {mse} | {mae} | "
                      f"{r['throughput']:,.0f} | {r['update_ms']:.2f} | {r['predict_ms']:.2f} | {r['fit_seconds']:.1f} |")
     return "\n".join(lines)
 
