@@ -220,6 +220,7 @@ def test_checkpoint_resume_after_kill(name, data, tmp_path):
     np.testing.assert_allclose(f.predict(), ref.predict(), rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
 def test_checkpoint_of_another_fit_or_damaged_is_refused(data, tmp_path):
     name = AVAILABLE[0]
     ckpt = tmp_path / "ckpt"

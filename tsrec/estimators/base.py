@@ -21,7 +21,6 @@ and the replay buffer, never by the length of the stream.
 from __future__ import annotations
 
 import contextlib
-import copy
 import json
 import math
 import numbers
@@ -266,6 +265,9 @@ class BaseForecaster(BaseEstimator):
         self
         """
         self._check_params()
+        unknown = set(fit_params) - {"epoch_callback"}
+        if unknown:
+            raise TypeError(f"unknown fit parameters {sorted(unknown)}")
         batch = to_batch(X, y)
         H = self.horizon
         shortest = min(len(v) for v in batch.values)
@@ -293,9 +295,6 @@ class BaseForecaster(BaseEstimator):
         val = torch.from_numpy(sliding_windows(val_parts, L + H, 1)) if val_parts else None
         if train.shape[0] == 0:
             raise ValueError(f"too few rows for one training window of {L + H} steps")
-        unknown = set(fit_params) - {"epoch_callback"}
-        if unknown:
-            raise TypeError(f"unknown fit parameters {sorted(unknown)}")
         fingerprint = None
         if checkpoint_dir is not None:
             params = {k: v for k, v in self.get_params(deep=False).items() if k not in ("max_epochs", "verbose")}
