@@ -208,7 +208,7 @@ def make_lem(B, L, H, dtype=torch.float64, seed=0):
 
 @pytest.mark.parametrize("with_state", [True, False])
 @pytest.mark.parametrize("L", [1, 13])
-def test_lem_matches_reference(with_state, L):
+def test_lem_matches_reference(scan_path, with_state, L):
     u, W, Wz, y0, z0 = make_lem(3, L, 6)
     if not with_state:
         y0 = z0 = None
@@ -223,7 +223,7 @@ def test_lem_matches_reference(with_state, L):
         assert rel_err(x, xr) < 1e-12
 
 
-def test_lem_only_y_used():
+def test_lem_only_y_used(scan_path):
     u, W, Wz, y0, z0 = make_lem(2, 5, 4)
     inputs = [x.requires_grad_() for x in (u, W, Wz, y0, z0)]
     y, _ = lem_recurrence(u, W, Wz, 0.7, y0, z0, backend="torch")
@@ -232,12 +232,27 @@ def test_lem_only_y_used():
         assert rel_err(x, xr) < 1e-12
 
 
-def test_lem_gradcheck():
+def test_lem_no_grad_and_frozen_weights(scan_path):
+    u, W, Wz, y0, z0 = make_lem(2, 9, 5)
+    yr, zr = reference.lem_recurrence_ref(u, W, Wz, 0.3, y0, z0)
+    with torch.no_grad():
+        y, z = cpu.lem_recurrence(u, W, Wz, 0.3, y0, z0)
+    assert rel_err(y, yr) < 1e-12 and rel_err(z, zr) < 1e-12
+    u.requires_grad_()  # weights frozen: only du
+    y, z = cpu.lem_recurrence(u, W, Wz, 0.3, y0, z0)
+    (du,) = torch.autograd.grad(y.sum() + z.sum(), (u,))
+    u2 = u.detach().clone().requires_grad_()
+    yr, zr = reference.lem_recurrence_ref(u2, W, Wz, 0.3, y0, z0)
+    (dur,) = torch.autograd.grad(yr.sum() + zr.sum(), (u2,))
+    assert rel_err(du, dur) < 1e-12
+
+
+def test_lem_gradcheck(scan_path):
     inputs = tuple(x.requires_grad_() for x in make_lem(2, 4, 3))
     assert gradcheck(lambda u, W, Wz, y0, z0: cpu.lem_recurrence(u, W, Wz, 0.3, y0, z0), inputs)
 
 
-def test_lem_float32_close_to_float64():
+def test_lem_float32_close_to_float64(scan_path):
     u, W, Wz, y0, z0 = make_lem(4, 200, 16, torch.float32, seed=2)
     inputs = [x.requires_grad_() for x in (u, W, Wz, y0, z0)]
     y, z = cpu.lem_recurrence(u, W, Wz, 0.2, y0, z0)
@@ -250,7 +265,7 @@ def test_lem_float32_close_to_float64():
         assert rel_err(x, xr) < 1e-4
 
 
-def test_lem_nan_propagates():
+def test_lem_nan_propagates(scan_path):
     u, W, Wz, y0, z0 = make_lem(2, 8, 4)
     u[1, 2, 0] = float("nan")  # a gate of sample 1 at step 2
     y, z = cpu.lem_recurrence(u, W, Wz, 0.5, y0, z0)

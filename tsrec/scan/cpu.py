@@ -18,11 +18,20 @@ Dispatch, in order:
 2. otherwise a time-major torch loop (L small ops), and the generic backward
    of :class:`~tsrec.scan.linear.LinearScan` (a reverse scan).
 
-Measured against these (``benchmarks/scan_cpu.py``): the plain torch loop is
-10x or more slower at (64, 512, 128); a chunked-matmul form of the
-time-invariant scan (powers of ``a`` within chunks of 16-64 steps) moves the
-same bytes but does ``chunk`` times the arithmetic and loses to the numba
-loop on CPU, so it is not used. Set ``TSREC_NUMBA=0`` to force the torch path.
+Other candidates measured (``benchmarks/scan_cpu.py``): the time-major torch
+loop is several times slower than the kernels at (64, 512, 128); a
+chunked-matmul form of the time-invariant scan (powers of ``a`` within chunks
+of 32 steps, carry across chunks) moves the same bytes but does ``chunk``
+times the arithmetic and loses by far on CPU, so it is not used. Set
+``TSREC_NUMBA=0`` to force the torch path.
+
+Notes. The kernels are compiled on first use for each dtype (seconds each)
+and cached on disk by numba. numba picks its own threading layer; with GNU
+OpenMP (the usual one) a process that forks after using the kernels should
+not call them in the child. Large outputs are allocated through numpy, which
+asks for transparent huge pages: writing fresh memory (page faults) is a large
+part of a scan's time on virtual machines (setting ``THP_MEM_ALLOC_ENABLE=1``
+does the same for torch's own allocations).
 
 LEM recurrence
 --------------
@@ -193,10 +202,19 @@ def linear_scan_bwd(
         da = _empty(B, L, D, dtype=h.dtype) if need_grad_a else h.new_empty(1, 1, 1)
         kernels.scan_tv_bwd(_np(a), _np(h), _np(h0_), _np(grad_h), dh.numpy(), da.numpy(), dh0.numpy(),
                             need_grad_a, blk)
+    elif h.is_complex():
+        # complex data as interleaved (re, im) floats; per-row sums of the decay's gradient in double
+        def pairs(x):
+            return torch.view_as_real(x.detach().resolve_conj().contiguous()).reshape(*x.shape[:-1], 2 * D).numpy()
+
+        real = torch.float32 if h.dtype == torch.complex64 else torch.float64
+        rows = torch.zeros(B, 2 * D, dtype=torch.float64)
+        kernels.scan_ti_bwd_pairs(_np(a.real.to(real)), _np(a.imag.to(real)), pairs(h), pairs(h0_), pairs(grad_h),
+                                  pairs(dh), rows.numpy(), pairs(dh0), need_grad_a, blk)
+        da = torch.view_as_complex(rows.sum(0).view(D, 2)).to(h.dtype)
     else:
-        # per-row sums of the shared decay's gradient, accumulated in double precision
-        wide = torch.complex128 if h.is_complex() else torch.float64
-        rows = torch.zeros(B, D, dtype=wide)
+        # per-row sums of the shared decay's gradient, in double
+        rows = torch.zeros(B, D, dtype=torch.float64)
         kernels.scan_ti_bwd(_np(a), _np(h), _np(h0_), _np(grad_h), dh.numpy(), rows.numpy(), dh0.numpy(),
                             need_grad_a, blk)
         da = rows.sum(0).to(h.dtype)
