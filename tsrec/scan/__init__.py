@@ -92,7 +92,7 @@ def linear_scan(a: Tensor, b: Tensor, h0: Tensor | None = None, backend: str = "
         from . import cupy as cupy_backend
 
         return LinearScan.apply(a.contiguous(), b.contiguous(), h0, cupy_backend.linear_scan_fwd)
-    return LinearScan.apply(a, b, h0, cpu.linear_scan_fwd)
+    return LinearScan.apply(a, b, h0, cpu.linear_scan_fwd, cpu.linear_scan_bwd)
 
 
 def aaren_scan(
