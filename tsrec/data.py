@@ -323,11 +323,11 @@ def future_index(meta: SeriesMeta, horizon: int) -> pd.Index:
 
 def meta_before(meta: SeriesMeta) -> SeriesMeta:
     """The meta of an empty series that ends just before the rows ``meta`` describes."""
+    if meta.freq is None:  # one row: the step is unknown, so the first chunk defines the series
+        return SeriesMeta(meta.kind, None, None, meta.first)
     if meta.kind == "datetime":
-        last = None if meta.freq is None else pd.date_range(end=meta.first, periods=2, freq=meta.freq)[0]
-        return SeriesMeta("datetime", last, meta.freq, meta.first)
-    step = int(meta.freq or 1)
-    return SeriesMeta(meta.kind, int(meta.first) - step, step, meta.first)
+        return SeriesMeta("datetime", pd.date_range(end=meta.first, periods=2, freq=meta.freq)[0], meta.freq, meta.first)
+    return SeriesMeta(meta.kind, int(meta.first) - int(meta.freq), int(meta.freq), meta.first)
 
 
 def _same_step(a: str | None, b: str | None, at: pd.Timestamp) -> bool:
@@ -349,8 +349,8 @@ def advance_meta(meta: SeriesMeta, new: SeriesMeta, n_new: int, what: str = "X")
         raise ValueError(f"{what} has a DatetimeIndex but the fitted series has an integer index")
     if meta.kind == "datetime" and new.kind != "datetime":
         raise ValueError(f"{what} must have a DatetimeIndex to continue a series fitted with one")
-    if meta.kind == "datetime" and meta.last is None:  # a stream begun with one undated-step row
-        return SeriesMeta("datetime", new.last, new.freq, meta.first)
+    if meta.last is None:  # the first chunk of a stream begun by partial_fit on one row
+        return SeriesMeta(new.kind, new.last, new.freq, new.first)
     if meta.kind == "datetime":
         if meta.freq is None:  # a stream begun with a single row learns its step from the next rows
             if new.first <= meta.last:
