@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 import tsrec
+
+# The test models are tiny: one thread avoids the intra-op threading overhead that dominates them on
+# 2 cores (measured: a small layer_norm 10 ms on 2 threads under load vs 0.09 ms on 1).
+torch.set_num_threads(1)
 
 # Small, fast settings per forecaster: the contract tests exercise behaviour, not accuracy.
 SMALL = dict(horizon=4, d_model=16, n_layers=1, max_epochs=2, batch_size=16, random_state=0, device="cpu",
