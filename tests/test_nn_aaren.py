@@ -19,7 +19,7 @@ def direct_attention(layer: Aaren, x: torch.Tensor) -> torch.Tensor:
     """O(L^2) masked softmax attention of the learned query over the causal prefix."""
     B, L, _ = x.shape
     K, E = layer.n_heads, layer.d_head
-    k = (x @ layer.key.weight.T + layer.key.bias).reshape(B, L, K, E)
+    k = (x @ layer.key.weight.T).reshape(B, L, K, E)  # the key projection has no bias
     v = (x @ layer.value.weight.T + layer.value.bias).reshape(B, L, K, E)
     s = torch.einsum("blke,ke->bkl", k, layer.query) / math.sqrt(E)  # (B, K, L): score of each key
     scores = s.unsqueeze(2).expand(B, K, L, L)  # (B, K, t, i)

@@ -49,7 +49,9 @@ class Aaren(nn.Module):
             raise ValueError(f"n_heads={n_heads} must divide d_model={d_model}")
         self.d_model, self.n_heads, self.d_head, self.backend = d_model, n_heads, d_model // n_heads, backend
         self.query = nn.Parameter(torch.randn(n_heads, self.d_head))
-        self.key = nn.Linear(d_model, d_model)
+        # no key bias: q . b is one constant per head, which the softmax ignores (its gradient is
+        # pure rounding noise that Adam would amplify into a random walk)
+        self.key = nn.Linear(d_model, d_model, bias=False)
         self.value = nn.Linear(d_model, d_model)
         self.out = nn.Linear(d_model, d_model)
 
