@@ -302,21 +302,21 @@ def _lem_fwd_numba(k, u, W, Wz, y0, z0, dt, train):
     G3 = _empty(L if train else 1, B, 3 * H, dtype=u.dtype)  # gates s1, s2, zh of every step
     Gy = _empty(L if train else 1, B, H, dtype=u.dtype)  # gate yh
     c = np.array([dt, 1.0], dtype=_NP_DTYPES[u.dtype])
-    G3n, Gyn, Yn, Zn = G3.numpy(), Gy.numpy(), Y.numpy(), Z.numpy()
+    y_out = _empty(B, L, H, dtype=u.dtype)  # the outputs, batch-major, written alongside
+    z_out = _empty(B, L, H, dtype=u.dtype)
+    G3n, Gyn, Yn, Zn, yon, zon = G3.numpy(), Gy.numpy(), Y.numpy(), Z.numpy(), y_out.numpy(), z_out.numpy()
     # views of every step, made in one call each (indexing per step costs microseconds)
     G3s, Gys, Ys, Zs = G3.unbind(0), Gy.unbind(0), Y.unbind(0), Z.unbind(0)
     u3, uy = u.detach()[..., : 3 * H].unbind(1), u.detach()[..., 3 * H :].unbind(1)
-    WT, WzT = W.detach().t(), Wz.detach().t()
+    WT, WzT = W.detach().t().contiguous(), Wz.detach().t().contiguous()  # GEMMs run faster on these
     for t in range(L):
         j = t if train else 0
         torch.addmm(u3[t], Ys[t], WT, out=G3s[j])
         G3s[j].sigmoid_()  # all three gates; the kernel turns the third into tanh
-        k.lem_fwd_z(G3n, j, Zn, t, c)
+        k.lem_fwd_z(G3n, j, Zn, zon, t, c)
         torch.addmm(uy[t], Zs[t + 1], WzT, out=Gys[j])
         Gys[j].tanh_()
-        k.lem_fwd_y(G3n, Gyn, j, Yn, t, c)
-    y_out = Y[1:].transpose(0, 1).contiguous()
-    z_out = Z[1:].transpose(0, 1).contiguous()
+        k.lem_fwd_y(G3n, Gyn, j, Yn, yon, t, c)
     return y_out, z_out, ((G3, Gy, Y, Z) if train else ())
 
 
@@ -361,7 +361,7 @@ def _lem_fwd_torch(u, W, Wz, y0, z0, dt, train):
     A = torch.empty(B, H4, **kw)  # this step's s1, s2, zh, yh, computed in place over a copy of u
     s12, s1, s2, zh, yh = A[:, : 2 * H], A[:, :H], A[:, H : 2 * H], A[:, 2 * H : 3 * H], A[:, 3 * H :]
     diff = torch.empty(B, 2, H, **kw)  # zh - z_{n-1}, yh - y_{n-1}
-    WT, WzT = W.detach().t(), Wz.detach().t()
+    WT, WzT = W.detach().t().contiguous(), Wz.detach().t().contiguous()
     y, z = y0.detach(), z0.detach()
     us, Ys, Zs = u.detach().unbind(1), Y.unbind(1), Z.unbind(1)
     for t in range(L):
