@@ -1,13 +1,15 @@
-"""Numba kernels for the linear scan on CPU (imported lazily by :mod:`tsrec.scan.cpu`).
+"""Numba kernels for the scan cores on CPU (imported lazily by :mod:`tsrec.scan.cpu`).
 
-Every kernel works on C-contiguous numpy views of torch tensors (zero-copy)
-and is parallel over jobs of (batch row, block of channels). Within a job the
-loop runs over time and, inside, over a contiguous block of channels, so the
-inner loop streams whole rows and vectorises. They are compiled once per
-argument types and cached on disk (``cache=True``).
+Every kernel works on C-contiguous numpy views of torch tensors (zero-copy).
+The linear-scan kernels are parallel over jobs of (batch row, block of
+channels); within a job the loop runs over time and, inside, over a
+contiguous block of channels, so the inner loop streams whole rows and
+vectorises. The LEM kernels are the fused elementwise part of one step. All
+are compiled once per argument types and cached on disk (``cache=True``).
 
-Complex arrays are used as numba complex64/complex128 directly; ``np.conj``
-of a real number is the number itself, so one source serves both.
+Complex arrays are used as numba complex64/complex128 directly (``np.conj``
+of a real number is the number itself, so one source serves both), except
+in the time-invariant backward, which is faster on interleaved real pairs.
 """
 
 from __future__ import annotations
@@ -194,8 +196,8 @@ def scan_ti_bwd_pairs(ar, ai, h, h0, g, dh, da_rows, dh0, need_da, blk):  # prag
 
 
 @njit(cache=True)
-def lem_fwd_z(G3, j, Z, t, c):  # pragma: no cover - compiled
-    """Z[t + 1] = z + dt s1 (zh - z) with z = Z[t] and the gates in G3[j].
+def lem_fwd_z(G3, j, Z, Zo, t, c):  # pragma: no cover - compiled
+    """Z[t + 1] = z + dt s1 (zh - z) with z = Z[t] and the gates in G3[j]; also into Zo[:, t].
 
     On entry G3[j] holds sigmoid of all three pre-activations (torch applied one
     sigmoid to the contiguous block); zh = tanh(a) is recovered from p = sigmoid(a)
@@ -208,16 +210,19 @@ def lem_fwd_z(G3, j, Z, t, c):  # pragma: no cover - compiled
         zh = G3[j, b, 2 * H :]
         zp = Z[t, b]
         zn = Z[t + 1, b]
+        zo = Zo[b, t]
         for h in range(H):
             p = zh[h]
             zh[h] = (p + p - one) / (p * p + (one - p) * (one - p))
         for h in range(H):
             zn[h] = zp[h] + dt * s1[h] * (zh[h] - zp[h])
+        for h in range(H):
+            zo[h] = zn[h]
 
 
 @njit(cache=True)
-def lem_fwd_y(G3, Gy, j, Y, t, c):  # pragma: no cover - compiled
-    """Y[t + 1] = y + dt s2 (yh - y) with y = Y[t], s2 in G3[j] and yh in Gy[j]."""
+def lem_fwd_y(G3, Gy, j, Y, Yo, t, c):  # pragma: no cover - compiled
+    """Y[t + 1] = y + dt s2 (yh - y) with y = Y[t], s2 in G3[j] and yh in Gy[j]; also into Yo[:, t]."""
     dt = c[0]
     B, H = Y.shape[1], Y.shape[2]
     for b in range(B):
@@ -225,8 +230,11 @@ def lem_fwd_y(G3, Gy, j, Y, t, c):  # pragma: no cover - compiled
         yh = Gy[j, b]
         yp = Y[t, b]
         yn = Y[t + 1, b]
+        yo = Yo[b, t]
         for h in range(H):
             yn[h] = yp[h] + dt * s2[h] * (yh[h] - yp[h])
+        for h in range(H):
+            yo[h] = yn[h]
 
 
 @njit(cache=True)

@@ -246,10 +246,11 @@ class LEMRecurrence(torch.autograd.Function):
     GEMM each after the loop. Two implementations of the loops:
 
     - numba (CPU, float32/float64, numba installed): time-major buffers; the
-      forward keeps the gates (s1, s2, zh, yh) of every step; per step two
-      ``addmm``, one sigmoid and one tanh (torch, on contiguous blocks) and
-      two fused numba calls for the state updates; the backward is two
-      ``addmm_`` and two fused numba calls per step.
+      forward keeps the gates (s1, s2, zh, yh) of every step, computed in
+      place over a copy of ``u``: per step two ``addmm_``, one sigmoid over
+      the three gates of the first (the kernel recovers tanh of the z gate
+      from it), one tanh, and two fused numba calls for the state updates;
+      the backward is two ``addmm_`` and two fused numba calls per step.
     - torch (anything else): the forward stores the four multipliers of
       ``du`` (``F``, laid out like ``du``) and ``1 - dt s1``, ``1 - dt s2``
       (``R``); the backward is four elementwise ops and two ``addmm`` per step.
@@ -302,21 +303,30 @@ def _lem_fwd_numba(k, u, W, Wz, y0, z0, dt, train):
     G3 = _empty(L if train else 1, B, 3 * H, dtype=u.dtype)  # gates s1, s2, zh of every step
     Gy = _empty(L if train else 1, B, H, dtype=u.dtype)  # gate yh
     c = np.array([dt, 1.0], dtype=_NP_DTYPES[u.dtype])
-    G3n, Gyn, Yn, Zn = G3.numpy(), Gy.numpy(), Y.numpy(), Z.numpy()
+    y_out = _empty(B, L, H, dtype=u.dtype)  # the outputs, batch-major, written alongside
+    z_out = _empty(B, L, H, dtype=u.dtype)
+    G3n, Gyn, Yn, Zn, yon, zon = G3.numpy(), Gy.numpy(), Y.numpy(), Z.numpy(), y_out.numpy(), z_out.numpy()
     # views of every step, made in one call each (indexing per step costs microseconds)
     G3s, Gys, Ys, Zs = G3.unbind(0), Gy.unbind(0), Y.unbind(0), Z.unbind(0)
     u3, uy = u.detach()[..., : 3 * H].unbind(1), u.detach()[..., 3 * H :].unbind(1)
-    WT, WzT = W.detach().t(), Wz.detach().t()
+    WT, WzT = W.detach().t().contiguous(), Wz.detach().t().contiguous()  # GEMMs run faster on these
+    if train:  # u, time-major, into the gate buffers; then the GEMMs add in place (faster than per step)
+        G3.copy_(u.detach()[..., : 3 * H].transpose(0, 1))
+        Gy.copy_(u.detach()[..., 3 * H :].transpose(0, 1))
     for t in range(L):
         j = t if train else 0
-        torch.addmm(u3[t], Ys[t], WT, out=G3s[j])
+        if train:
+            G3s[j].addmm_(Ys[t], WT)
+        else:
+            torch.addmm(u3[t], Ys[t], WT, out=G3s[j])
         G3s[j].sigmoid_()  # all three gates; the kernel turns the third into tanh
-        k.lem_fwd_z(G3n, j, Zn, t, c)
-        torch.addmm(uy[t], Zs[t + 1], WzT, out=Gys[j])
+        k.lem_fwd_z(G3n, j, Zn, zon, t, c)
+        if train:
+            Gys[j].addmm_(Zs[t + 1], WzT)
+        else:
+            torch.addmm(uy[t], Zs[t + 1], WzT, out=Gys[j])
         Gys[j].tanh_()
-        k.lem_fwd_y(G3n, Gyn, j, Yn, t, c)
-    y_out = Y[1:].transpose(0, 1).contiguous()
-    z_out = Z[1:].transpose(0, 1).contiguous()
+        k.lem_fwd_y(G3n, Gyn, j, Yn, yon, t, c)
     return y_out, z_out, ((G3, Gy, Y, Z) if train else ())
 
 
@@ -361,7 +371,7 @@ def _lem_fwd_torch(u, W, Wz, y0, z0, dt, train):
     A = torch.empty(B, H4, **kw)  # this step's s1, s2, zh, yh, computed in place over a copy of u
     s12, s1, s2, zh, yh = A[:, : 2 * H], A[:, :H], A[:, H : 2 * H], A[:, 2 * H : 3 * H], A[:, 3 * H :]
     diff = torch.empty(B, 2, H, **kw)  # zh - z_{n-1}, yh - y_{n-1}
-    WT, WzT = W.detach().t(), Wz.detach().t()
+    WT, WzT = W.detach().t().contiguous(), Wz.detach().t().contiguous()
     y, z = y0.detach(), z0.detach()
     us, Ys, Zs = u.detach().unbind(1), Y.unbind(1), Z.unbind(1)
     for t in range(L):

@@ -23,7 +23,9 @@ ScanFn = Callable[..., Tensor]
 
 class LinearScan(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, a: Tensor, b: Tensor, h0: Tensor | None, fwd: ScanFn, bwd: Callable | None = None) -> Tensor:  # type: ignore[override]
+    def forward(  # type: ignore[override]
+        ctx, a: Tensor, b: Tensor, h0: Tensor | None, fwd: ScanFn, bwd: Callable | None = None
+    ) -> Tensor:
         h = fwd(a, b, h0, reverse=False)
         ctx.fwd, ctx.bwd = fwd, bwd
         ctx.has_h0 = h0 is not None
