@@ -158,17 +158,19 @@ def main() -> None:
                 if model == "baselines":
                     preds, Y = baselines(z, b, H)
                     for label, P in preds.items():
-                        rows.append((ds, H, label, np.mean((P - Y) ** 2), np.mean(np.abs(P - Y)), "-", "-", 336, len(Y), "-"))
+                        rows.append((ds, H, label, np.mean((P - Y) ** 2), np.mean(np.abs(P - Y)), "-", "-", 336, len(Y), "-", "-"))
                     continue
                 P, A, n_params, epoch_s, n_ep = run_model(model, z, b, H, args.lookback, args.epochs, args.stride,
                                                           args.ci, extra)
                 label = model + (" (CI)" if args.ci else "")
                 rows.append((ds, H, label, np.mean((P - A) ** 2), np.mean(np.abs(P - A)), n_params, f"{epoch_s:.1f}",
-                             args.lookback, len(P), n_ep))
+                             args.lookback, len(P), n_ep, args.stride))
                 print(rows[-1], flush=True)
             print(f"published MSE {ds}-{H}: PatchTST/64 {pub[0]}, DLinear {pub[1]}, SegRNN {pub[2]}")
-    header = "| data | H | model | MSE | MAE | params | s/epoch | look-back | origins | epochs |\n|---|---|---|---|---|---|---|---|---|---|"
-    lines = [f"| {r[0]} | {r[1]} | {r[2]} | {r[3]:.3f} | {r[4]:.3f} | {r[5]} | {r[6]} | {r[7]} | {r[8]} | {r[9]} |" for r in rows]
+    header = ("| data | H | model | MSE | MAE | params | s/epoch | look-back | origins | epochs | stride |\n"
+              "|---|---|---|---|---|---|---|---|---|---|---|")
+    lines = [f"| {r[0]} | {r[1]} | {r[2]} | {r[3]:.3f} | {r[4]:.3f} | {r[5]} | {r[6]} | {r[7]} | {r[8]} | {r[9]} | {r[10]} |"
+             for r in rows]
     table = "\n".join([header, *lines])
     print(table)
     cmd = "python benchmarks/long_horizon.py " + " ".join(sys.argv[1:])

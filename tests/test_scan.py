@@ -99,6 +99,32 @@ def test_linear_scan_float32_close_to_float64(scan_path, dtype, time_varying):
         assert rel_err(x, xr) < 1e-5
 
 
+@pytest.mark.parametrize("dtype", [torch.float64, torch.complex128])
+@pytest.mark.parametrize("time_varying", [True, False])
+@pytest.mark.parametrize("threads", [2, 3])
+def test_linear_scan_split_over_threads(monkeypatch, dtype, time_varying, threads):
+    """The numba path split into job ranges on several threads gives the reference values and gradients."""
+    if not cpu.numba_available():
+        pytest.skip("numba not installed")
+    monkeypatch.setattr(cpu, "_PARALLEL_MIN", 0)
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        a, b, h0 = make_scan(5, 33, 70, dtype, time_varying, True, seed=3)
+        a, b, h0 = (x.requires_grad_() for x in (a, b, h0))
+        h = linear_scan(a, b, h0, backend="torch")
+        g = torch.randn_like(h)
+        grads = torch.autograd.grad(h, (a, b, h0), g)
+    finally:
+        torch.set_num_threads(before)
+    ar, br, hr0 = (x.detach().clone().requires_grad_() for x in (a, b, h0))
+    hr = reference.linear_scan_ref(ar, br, hr0)
+    grads_r = torch.autograd.grad(hr, (ar, br, hr0), g)
+    assert rel_err(h, hr) < 1e-12
+    for x, xr in zip(grads, grads_r):
+        assert rel_err(x, xr) < 1e-12
+
+
 def test_linear_scan_noncontiguous_and_conj_inputs(scan_path):
     a, b, h0 = make_scan(3, 12, 6, torch.complex128, True, True)
     bt = b.transpose(0, 2).contiguous().transpose(0, 2)  # same values, other strides

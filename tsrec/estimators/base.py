@@ -73,7 +73,7 @@ COMMON_PARAMS_DOC = """horizon : int, default=1
     validation_fraction : float, default=0.1
         Share of every series held out as the validation tail.
     stride : int, default=1
-        Step between consecutive training windows.
+        Step between consecutive training windows (and validation windows).
     loss : {"mse", "mae", "quantile"}, default="mse"
         Training loss; "quantile" trains the pinball loss at ``quantiles``.
     quantiles : tuple of float, default=(0.1, 0.5, 0.9)
@@ -292,7 +292,8 @@ class BaseForecaster(BaseEstimator):
             if n_val:
                 val_parts.append(s[border - L :])  # windows whose forecast targets lie in the tail
         train = torch.from_numpy(sliding_windows(train_parts, L + H, self.stride))
-        val = torch.from_numpy(sliding_windows(val_parts, L + H, 1)) if val_parts else None
+        # validation windows share the training stride: with stride 1 a long tail costs more than an epoch
+        val = torch.from_numpy(sliding_windows(val_parts, L + H, self.stride)) if val_parts else None
         if train.shape[0] == 0:
             raise ValueError(f"too few rows for one training window of {L + H} steps")
         fingerprint = None

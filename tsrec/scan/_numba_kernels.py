@@ -1,10 +1,13 @@
 """Numba kernels for the scan cores on CPU (imported lazily by :mod:`tsrec.scan.cpu`).
 
 Every kernel works on C-contiguous numpy views of torch tensors (zero-copy).
-The linear-scan kernels are parallel over jobs of (batch row, block of
-channels); within a job the loop runs over time and, inside, over a
-contiguous block of channels, so the inner loop streams whole rows and
-vectorises. The LEM kernels are the fused elementwise part of one step. All
+The linear-scan kernels work on a range ``[j0, j1)`` of jobs (batch row,
+block of channels) and release the GIL, so :mod:`tsrec.scan.cpu` runs the
+ranges of a large scan on a few Python threads (numba's own threading layer
+is not used: its OpenMP team spins beside torch's and slowed every later
+torch op 10-100x in a process on one torch thread). Within a job the loop
+runs over time and, inside, over a contiguous block of channels, so the
+inner loop streams whole rows and vectorises. The LEM kernels are the fused elementwise part of one step. All
 are compiled once per argument types and cached on disk (``cache=True``).
 
 Complex arrays are used as numba complex64/complex128 directly (``np.conj``
@@ -15,15 +18,15 @@ in the time-invariant backward, which is faster on interleaved real pairs.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 
-@njit(parallel=True, cache=True)
-def scan_tv(a, b, h0, out, reverse, blk):  # pragma: no cover - compiled
+@njit(nogil=True, cache=True)
+def scan_tv(a, b, h0, out, reverse, blk, j0, j1):  # pragma: no cover - compiled
     """out[i, t] = a[i, t] * out[i, t -/+ 1] + b[i, t], started from h0[i]."""
     B, L, D = b.shape
     nblk = (D + blk - 1) // blk
-    for job in prange(B * nblk):
+    for job in range(j0, j1):
         i = job // nblk
         d0 = (job - i * nblk) * blk
         n = min(blk, D - d0)
@@ -38,12 +41,12 @@ def scan_tv(a, b, h0, out, reverse, blk):  # pragma: no cover - compiled
                 ot[d] = h[d]
 
 
-@njit(parallel=True, cache=True)
-def scan_ti(a, b, h0, out, reverse, blk):  # pragma: no cover - compiled
+@njit(nogil=True, cache=True)
+def scan_ti(a, b, h0, out, reverse, blk, j0, j1):  # pragma: no cover - compiled
     """As :func:`scan_tv` with one decay per channel, ``a`` of shape (D,)."""
     B, L, D = b.shape
     nblk = (D + blk - 1) // blk
-    for job in prange(B * nblk):
+    for job in range(j0, j1):
         i = job // nblk
         d0 = (job - i * nblk) * blk
         n = min(blk, D - d0)
@@ -58,15 +61,15 @@ def scan_ti(a, b, h0, out, reverse, blk):  # pragma: no cover - compiled
                 ot[d] = h[d]
 
 
-@njit(parallel=True, cache=True)
-def scan_tv_bwd(a, h, h0, g, dh, da, dh0, need_da, blk):  # pragma: no cover - compiled
+@njit(nogil=True, cache=True)
+def scan_tv_bwd(a, h, h0, g, dh, da, dh0, need_da, blk, j0, j1):  # pragma: no cover - compiled
     """Fused backward of the time-varying scan.
 
     dh_t = g_t + conj(a_{t+1}) dh_{t+1};  da_t = dh_t conj(h_{t-1});  dh0 = conj(a_0) dh_0.
     """
     B, L, D = g.shape
     nblk = (D + blk - 1) // blk
-    for job in prange(B * nblk):
+    for job in range(j0, j1):
         i = job // nblk
         d0 = (job - i * nblk) * blk
         n = min(blk, D - d0)
@@ -87,8 +90,8 @@ def scan_tv_bwd(a, h, h0, g, dh, da, dh0, need_da, blk):  # pragma: no cover - c
         dh0[i, d0 : d0 + n] = acc
 
 
-@njit(parallel=True, cache=True)
-def scan_ti_bwd(a, h, h0, g, dh, da_rows, dh0, need_da, blk):  # pragma: no cover - compiled
+@njit(nogil=True, cache=True)
+def scan_ti_bwd(a, h, h0, g, dh, da_rows, dh0, need_da, blk, j0, j1):  # pragma: no cover - compiled
     """Fused backward of the time-invariant scan (real dtypes; complex ones use :func:`scan_ti_bwd_pairs`).
 
     As :func:`scan_tv_bwd`, with the gradient of the shared decay summed over
@@ -97,7 +100,7 @@ def scan_ti_bwd(a, h, h0, g, dh, da_rows, dh0, need_da, blk):  # pragma: no cove
     """
     B, L, D = g.shape
     nblk = (D + blk - 1) // blk
-    for job in prange(B * nblk):
+    for job in range(j0, j1):
         i = job // nblk
         d0 = (job - i * nblk) * blk
         n = min(blk, D - d0)
@@ -124,8 +127,8 @@ def scan_ti_bwd(a, h, h0, g, dh, da_rows, dh0, need_da, blk):  # pragma: no cove
         da_rows[i, d0 : d0 + n] = tot
 
 
-@njit(parallel=True, cache=True)
-def scan_ti_bwd_pairs(ar, ai, h, h0, g, dh, da_rows, dh0, need_da, blk):  # pragma: no cover - compiled
+@njit(nogil=True, cache=True)
+def scan_ti_bwd_pairs(ar, ai, h, h0, g, dh, da_rows, dh0, need_da, blk, j0, j1):  # pragma: no cover - compiled
     """:func:`scan_ti_bwd` for complex data seen as interleaved (re, im) floats.
 
     ``h``, ``h0``, ``g``, ``dh``, ``dh0`` are real views with a last axis of
@@ -136,7 +139,7 @@ def scan_ti_bwd_pairs(ar, ai, h, h0, g, dh, da_rows, dh0, need_da, blk):  # prag
     B, L, D2 = g.shape
     D = D2 // 2
     nblk = (D + blk - 1) // blk
-    for job in prange(B * nblk):
+    for job in range(j0, j1):
         i = job // nblk
         d0 = (job - i * nblk) * blk
         n = min(blk, D - d0)

@@ -26,9 +26,11 @@ times the arithmetic and loses by far on CPU, so it is not used. Set
 ``TSREC_NUMBA=0`` to force the torch path.
 
 Notes. The kernels are compiled on first use for each dtype (seconds each)
-and cached on disk by numba. numba picks its own threading layer; with GNU
-OpenMP (the usual one) a process that forks after using the kernels should
-not call them in the child. Large outputs are allocated through numpy, which
+and cached on disk by numba. A scan of at least ``_PARALLEL_MIN`` elements
+is split into ``torch.get_num_threads()`` ranges of jobs run on Python
+threads (the kernels release the GIL); numba's threading layer is not used,
+so there is no second OpenMP team to spin beside torch's, and the kernels
+are safe after ``fork`` and from several threads at once. Large outputs are allocated through numpy, which
 asks for transparent huge pages: writing fresh memory (page faults) is a large
 part of a scan's time on virtual machines (setting ``THP_MEM_ALLOC_ENABLE=1``
 does the same for torch's own allocations).
@@ -47,6 +49,7 @@ from __future__ import annotations
 
 import math
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
@@ -83,12 +86,32 @@ def _kernels_for(*tensors: Tensor | None):
     for t in tensors:
         if t is not None and (t.device.type != "cpu" or t.dtype not in _NUMBA_DTYPES):
             return None
-    kernels = _numba_kernels()
-    if kernels is not None:
-        import numba
+    return _numba_kernels()
 
-        numba.set_num_threads(max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS)))
-    return kernels
+
+_PARALLEL_MIN = 1 << 16  # elements below which one thread runs the whole scan
+_pool: tuple[int, ThreadPoolExecutor] | None = None  # (pid, executor): a forked child makes its own
+
+
+def _executor(n: int) -> ThreadPoolExecutor:
+    global _pool
+    if _pool is None or _pool[0] != os.getpid() or _pool[1]._max_workers < n:
+        _pool = (os.getpid(), ThreadPoolExecutor(max_workers=n, thread_name_prefix="tsrec-scan"))
+    return _pool[1]
+
+
+def _run_jobs(kernel, n_jobs: int, n_elements: int, *args) -> None:
+    """``kernel(*args, j0, j1)`` over the jobs ``[0, n_jobs)``, split over ``torch.get_num_threads()``
+    Python threads (the kernels release the GIL) when the scan has at least ``_PARALLEL_MIN`` elements."""
+    n = min(torch.get_num_threads(), n_jobs) if n_elements >= _PARALLEL_MIN else 1
+    if n <= 1:
+        kernel(*args, 0, n_jobs)
+        return
+    bounds = [n_jobs * k // n for k in range(n + 1)]
+    futures = [_executor(n).submit(kernel, *args, bounds[k], bounds[k + 1]) for k in range(1, n)]
+    kernel(*args, bounds[0], bounds[1])
+    for f in futures:
+        f.result()
 
 
 def _np(t: Tensor):
@@ -147,7 +170,8 @@ def linear_scan_fwd(a: Tensor, b: Tensor, h0: Tensor | None = None, reverse: boo
     out = _empty(B, L, D, dtype=b.dtype)
     h0_ = h0 if h0 is not None else b.new_zeros(B, D)
     fn = kernels.scan_tv if a.dim() == 3 else kernels.scan_ti
-    fn(_np(a), _np(b), _np(h0_), out.numpy(), reverse, _block(B, D))
+    blk = _block(B, D)
+    _run_jobs(fn, B * -(-D // blk), B * L * D, _np(a), _np(b), _np(h0_), out.numpy(), reverse, blk)
     return out
 
 
@@ -198,10 +222,11 @@ def linear_scan_bwd(
     dh0 = torch.empty(B, D, dtype=h.dtype)
     h0_ = h0 if h0 is not None else h.new_zeros(B, D)
     blk = _block(B, D)
+    jobs = (B * -(-D // blk), B * L * D)
     if a.dim() == 3:
         da = _empty(B, L, D, dtype=h.dtype) if need_grad_a else h.new_empty(1, 1, 1)
-        kernels.scan_tv_bwd(_np(a), _np(h), _np(h0_), _np(grad_h), dh.numpy(), da.numpy(), dh0.numpy(),
-                            need_grad_a, blk)
+        _run_jobs(kernels.scan_tv_bwd, *jobs, _np(a), _np(h), _np(h0_), _np(grad_h), dh.numpy(), da.numpy(),
+                  dh0.numpy(), need_grad_a, blk)
     elif h.is_complex():
         # complex data as interleaved (re, im) floats; per-row sums of the decay's gradient in double
         def pairs(x):
@@ -209,14 +234,14 @@ def linear_scan_bwd(
 
         real = torch.float32 if h.dtype == torch.complex64 else torch.float64
         rows = torch.zeros(B, 2 * D, dtype=torch.float64)
-        kernels.scan_ti_bwd_pairs(_np(a.real.to(real)), _np(a.imag.to(real)), pairs(h), pairs(h0_), pairs(grad_h),
-                                  pairs(dh), rows.numpy(), pairs(dh0), need_grad_a, blk)
+        _run_jobs(kernels.scan_ti_bwd_pairs, *jobs, _np(a.real.to(real)), _np(a.imag.to(real)), pairs(h),
+                  pairs(h0_), pairs(grad_h), pairs(dh), rows.numpy(), pairs(dh0), need_grad_a, blk)
         da = torch.view_as_complex(rows.sum(0).view(D, 2)).to(h.dtype)
     else:
         # per-row sums of the shared decay's gradient, in double
         rows = torch.zeros(B, D, dtype=torch.float64)
-        kernels.scan_ti_bwd(_np(a), _np(h), _np(h0_), _np(grad_h), dh.numpy(), rows.numpy(), dh0.numpy(),
-                            need_grad_a, blk)
+        _run_jobs(kernels.scan_ti_bwd, *jobs, _np(a), _np(h), _np(h0_), _np(grad_h), dh.numpy(), rows.numpy(),
+                  dh0.numpy(), need_grad_a, blk)
         da = rows.sum(0).to(h.dtype)
     return dh, (da if need_grad_a else None), dh0
 
