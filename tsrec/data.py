@@ -92,39 +92,46 @@ def _split_long(X: pd.DataFrame) -> tuple[list[pd.DataFrame], list[Any]]:
     return frames, ids
 
 
-def _as_frame(X: Any, what: str) -> pd.DataFrame:
-    """One series (DataFrame, Series, 1-D/2-D array) as a DataFrame with validated index."""
+def _as_frame(X: Any, what: str) -> tuple[np.ndarray, list[str], pd.DataFrame | None]:
+    """One series (DataFrame, Series, 1-D/2-D array) validated: ``(values (T, C) float64, column names,
+    the DataFrame or None for an array)``."""
     if isinstance(X, pd.Series):
         X = X.to_frame(name=X.name if X.name is not None else "y")
     if isinstance(X, pd.DataFrame):
         df = X
+        non_numeric = [str(c) for c, dt in df.dtypes.items() if not pd.api.types.is_numeric_dtype(dt)
+                       or pd.api.types.is_bool_dtype(dt) or pd.api.types.is_complex_dtype(dt)]
+        names = [str(c) for c in df.columns]
     elif isinstance(X, (np.ndarray, torch.Tensor)) or np.isscalar(X) is False and hasattr(X, "__array__"):
+        df = None
         arr = np.asarray(X)
         if arr.ndim == 1:
             arr = arr[:, None]
         if arr.ndim != 2:
             raise ValueError(f"{what} must be 1-D or 2-D (time, channels), got an array of shape {arr.shape}")
-        df = pd.DataFrame(arr, columns=[str(i) for i in range(arr.shape[1])])
+        kind = arr.dtype.kind
+        non_numeric = [] if kind in "iuf" else [str(i) for i in range(arr.shape[1])]
+        names = [str(i) for i in range(arr.shape[1])]
     else:
         raise TypeError(
             f"{what} must be a pandas DataFrame/Series, a numpy array, or a list of these; got {type(X).__name__}"
         )
-    if df.shape[0] == 0:
+    shape = df.shape if df is not None else arr.shape
+    if shape[0] == 0:
         raise ValueError(f"{what} is empty (0 rows)")
-    if df.shape[1] == 0:
+    if shape[1] == 0:
         raise ValueError(f"{what} has no columns")
-    non_numeric = [str(c) for c, dt in df.dtypes.items() if not pd.api.types.is_numeric_dtype(dt)
-                   or pd.api.types.is_bool_dtype(dt) or pd.api.types.is_complex_dtype(dt)]
     if non_numeric:
         raise TypeError(f"{what} has non-numeric columns: {non_numeric}")
-    values = df.to_numpy(dtype=np.float64)
+    values = df.to_numpy(dtype=np.float64) if df is not None else np.asarray(arr, dtype=np.float64)
     bad = ~np.isfinite(values)
     if bad.any():
-        cols = [str(c) for c, n in zip(df.columns, bad.sum(0)) if n]
+        cols = [name for name, n in zip(names, bad.sum(0)) if n]
         kind = "NaN" if np.isnan(values).any() else "inf"
         raise ValueError(f"{what} contains {kind} values (columns {cols}); fill or drop them first")
-    _check_index(df.index, what)
-    return df
+    if df is not None:
+        _check_index(df.index, what)
+    return values, names, df
 
 
 def _check_index(index: pd.Index, what: str) -> None:
@@ -139,10 +146,8 @@ def _check_index(index: pd.Index, what: str) -> None:
     raise TypeError(f"{what} must have a DatetimeIndex or an integer index, got {type(index).__name__} of {index.dtype}")
 
 
-def _meta(df: pd.DataFrame, from_array: bool) -> SeriesMeta:
+def _meta(df: pd.DataFrame) -> SeriesMeta:
     idx = df.index
-    if from_array:
-        return SeriesMeta("none", len(idx) - 1, 1, 0)
     if isinstance(idx, pd.DatetimeIndex):
         freq = idx.freqstr or (pd.infer_freq(idx) if len(idx) >= 3 else None)
         if freq is None and len(idx) >= 2:
@@ -192,26 +197,28 @@ def to_batch(X: Any, y: Any = None, what: str = "X") -> Batch:
     names_c: list[str] = []
     for i, (x, yy) in enumerate(zip(xs, ys)):
         label = f"{what}[{i}]" if is_list else what
-        fx = _as_frame(x, label)
+        vx, x_names, fx = _as_frame(x, label)
         if yy is None:
-            ft, fc = fx, None
+            (vt, t_names, ft), c_names = (vx, x_names, fx), []
         else:
-            ft = _as_frame(yy, "y" if not is_list else f"y[{i}]")
-            fc = fx
-            if len(ft) != len(fc):
-                raise ValueError(f"y has {len(ft)} rows but X has {len(fc)}: they must be observed at the same steps")
-            if isinstance(ft.index, pd.DatetimeIndex) and not ft.index.equals(fc.index):
+            vt, t_names, ft = _as_frame(yy, "y" if not is_list else f"y[{i}]")
+            c_names = x_names
+            if len(vt) != len(vx):
+                raise ValueError(f"y has {len(vt)} rows but X has {len(vx)}: they must be observed at the same steps")
+            if ft is not None and isinstance(ft.index, pd.DatetimeIndex) and (fx is None or not ft.index.equals(fx.index)):
                 raise ValueError("y and X must share one index")
-        t_names = [str(c) for c in ft.columns]
-        c_names = [str(c) for c in fc.columns] if fc is not None else []
         if names_t is None:
             names_t, names_c = t_names, c_names
         elif t_names != names_t or c_names != names_c:
             raise ValueError(f"every series of a panel needs the same columns; {label} has {t_names + c_names}, "
                              f"the first has {names_t + names_c}")
-        arr = ft.to_numpy(np.float64) if fc is None else np.hstack([ft.to_numpy(np.float64), fc.to_numpy(np.float64)])
-        values.append(arr)
-        metas.append(_meta(ft, from_array=not isinstance(x, (pd.DataFrame, pd.Series))))
+        values.append(vt if yy is None else np.hstack([vt, vx]))
+        if not isinstance(x, (pd.DataFrame, pd.Series)):
+            metas.append(SeriesMeta("none", len(vt) - 1, 1, 0))
+        elif ft is None:  # frame covariates, array targets: the targets' positions
+            metas.append(SeriesMeta("int", len(vt) - 1, 1, 0))
+        else:
+            metas.append(_meta(ft))
     return Batch(values, metas, names_t or [], names_c, kind, is_list, long_ids)
 
 

@@ -118,7 +118,11 @@ def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
         {"params": groups["no_decay"], "lr": cfg.lr, "weight_decay": 0.0},
         {"params": groups["rec"], "lr": cfg.lr * cfg.recurrent_lr_scale, "weight_decay": 0.0},
     ]
-    return torch.optim.AdamW([g for g in params if g["params"]])
+    # torch's fused AdamW (one kernel per tensor group) is several times faster than its default
+    # per-tensor loop on the CPU, which dominates a small model's streaming update; complex
+    # parameters take the foreach path
+    real = all(p.is_floating_point() for g in params for p in g["params"])
+    return torch.optim.AdamW([g for g in params if g["params"]], **({"fused": True} if real else {"foreach": True}))
 
 
 def forecast_loss(yhat: Tensor, target: Tensor, mask: Tensor | None, cfg: TrainConfig) -> Tensor:

@@ -37,7 +37,7 @@ from ..data import (Batch, SeriesMeta, StandardScaler, advance_meta, meta_before
                     to_batch, to_output)
 from ..nn.blocks import State
 from ..scan import BACKENDS
-from ..training import TrainConfig, clone_tree, fit_windows, gradient_steps, make_optimizer, resolve_device
+from ..training import TrainConfig, fit_windows, gradient_steps, make_optimizer, resolve_device
 
 __all__ = ["BaseForecaster", "FORMAT_VERSION", "COMMON_PARAMS_DOC"]
 
@@ -504,11 +504,11 @@ class BaseForecaster(BaseEstimator):
     def partial_fit(self, X: Any, y: Any = None, update_params: bool = True) -> "BaseForecaster":
         """Continue the stream with new rows.
 
-        The state advances over the new rows only. With ``update_params`` the
-        scaling statistics update online and the weights take ``n_steps``
-        gradient steps on the new rows (truncated backpropagation from the
-        carried, detached state; plus up to ``batch_size`` windows from the
-        replay buffer when ``replay_size`` > 0). With ``update_params=False``
+        The state advances over the new rows only, with the current weights.
+        With ``update_params`` the scaling statistics update online and then
+        the weights take ``n_steps`` gradient steps on the new rows (truncated
+        backpropagation from the carried, detached state; plus up to
+        ``batch_size`` windows from the replay buffer when ``replay_size`` > 0). With ``update_params=False``
         nothing but the state and the buffer changes, so any chunking of a
         stream gives the same forecasts as one call.
 
@@ -521,18 +521,15 @@ class BaseForecaster(BaseEstimator):
         batch, metas = self._continue(X, y)
         st = self._stream
         scaler = StandardScaler.from_state(self.scaler_.state()) if update_params else self.scaler_
-        params_before = clone_tree(self.model_.state_dict()) if update_params else None
-        opt_before = clone_tree(self._optimizer.state_dict()) if update_params and self._optimizer else None
         n_updates = st.get("n_updates", 0)
+        had_optimizer = self._optimizer is not None
         try:
             if update_params:
                 for v in batch.values:
                     scaler.update(v)
-                # dropout draws from torch's global RNG: seed it per update so that a
-                # stream is reproducible whatever else the process does
-                seed = None if self.random_state is None else (int(self.random_state) * 1_000_003 + n_updates) % 2**63
-                with _seeded(seed, self.device_) if seed is not None else contextlib.nullcontext():
-                    self._gradient_update(batch, scaler)
+            # the state advances with the weights the rows arrive to (truncated BPTT carries the
+            # state of the forward pass), then the weights step; nothing is committed before the
+            # step, which leaves the weights and the optimizer as they were when it fails
             new_states, new_buffers, replay, seen = [], [], list(st["replay"]), st["replay_seen"]
             for i, (buf, v) in enumerate(zip(st["buffers"], batch.values)):
                 ext = np.concatenate([buf, v], axis=0)
@@ -543,12 +540,14 @@ class BaseForecaster(BaseEstimator):
                 new_buffers.append(ext[n_adv:].copy())
                 if update_params and self.replay_size:
                     replay, seen = self._reservoir(replay, seen, ext)
+            if update_params:
+                # dropout draws from torch's global RNG: seed it per update so that a
+                # stream is reproducible whatever else the process does
+                seed = None if self.random_state is None else (int(self.random_state) * 1_000_003 + n_updates) % 2**63
+                with _seeded(seed, self.device_) if seed is not None else contextlib.nullcontext():
+                    self._gradient_update(batch, scaler)
         except BaseException:
-            if params_before is not None:
-                self.model_.load_state_dict(params_before)
-            if opt_before is not None:
-                self._optimizer.load_state_dict(opt_before)
-            elif update_params:
+            if update_params and not had_optimizer:
                 self._optimizer = None
             raise
         self.scaler_ = scaler
