@@ -229,6 +229,11 @@ class BaseForecaster(BaseEstimator):
         return (self.context or 0) + self.horizon
 
     @property
+    def _replay_window(self) -> int:
+        """Rows of one replay window: a training window and its targets."""
+        return self._window + self.horizon
+
+    @property
     def _window(self) -> int:
         return self.context if self.context is not None else self.chunk_length
 
@@ -344,6 +349,7 @@ class BaseForecaster(BaseEstimator):
             "ids": list(batch.id_values),
             "replay": [],
             "replay_seen": 0,
+            "tails": [v[-self._replay_window :].copy() for v in batch.values] if self.replay_size else None,
             "n_updates": 0,
         }
 
@@ -531,6 +537,10 @@ class BaseForecaster(BaseEstimator):
             # state of the forward pass), then the weights step; nothing is committed before the
             # step, which leaves the weights and the optimizer as they were when it fails
             new_states, new_buffers, replay, seen = [], [], list(st["replay"]), st["replay_seen"]
+            # replay candidates come from a tail of the last replay window of rows per series (only
+            # while replay is on: a tail started afresh never spans a gap)
+            tails = st.get("tails") if self.replay_size else None
+            new_tails = []
             for i, (buf, v) in enumerate(zip(st["buffers"], batch.values)):
                 ext = np.concatenate([buf, v], axis=0)
                 n_adv = max(len(ext) - self._keep, 0)
@@ -538,8 +548,11 @@ class BaseForecaster(BaseEstimator):
                     new_states.append(self._advance(self.model_, scaler, ext[:n_adv], _state_slice(st["state"], i),
                                                     self.device_))
                 new_buffers.append(ext[n_adv:].copy())
-                if update_params and self.replay_size:
-                    replay, seen = self._reservoir(replay, seen, ext)
+                if self.replay_size:
+                    tail = np.concatenate([tails[i], v], axis=0) if tails is not None else v
+                    new_tails.append(tail[-self._replay_window :].copy())
+                    if update_params:
+                        replay, seen = self._reservoir(replay, seen, new_tails[-1])
             if update_params:
                 # dropout draws from torch's global RNG: seed it per update so that a
                 # stream is reproducible whatever else the process does
@@ -552,7 +565,8 @@ class BaseForecaster(BaseEstimator):
             raise
         self.scaler_ = scaler
         st.update(buffers=new_buffers, state=_state_cat(new_states) if new_states else None, metas=metas,
-                  replay=replay, replay_seen=seen, n_updates=n_updates + bool(update_params))
+                  replay=replay, replay_seen=seen, tails=new_tails if self.replay_size else None,
+                  n_updates=n_updates + bool(update_params))
         return self
 
     def _start_stream(self, X: Any, y: Any) -> "BaseForecaster":
@@ -601,12 +615,12 @@ class BaseForecaster(BaseEstimator):
             gradient_steps(self.model_, self._optimizer, seq, state, self.horizon, len(self.target_names_), cfg,
                            n_steps=self.n_steps, extra=extra if i == 0 else None)
 
-    def _reservoir(self, replay: list[np.ndarray], seen: int, ext: np.ndarray) -> tuple[list[np.ndarray], int]:
-        W = self._window + self.horizon
-        if len(ext) < W:
+    def _reservoir(self, replay: list[np.ndarray], seen: int, tail: np.ndarray) -> tuple[list[np.ndarray], int]:
+        """Offer the window ``tail`` (once it holds a whole replay window) to the reservoir."""
+        if len(tail) < self._replay_window:
             return replay, seen
         seen += 1
-        window = ext[-W:].copy()
+        window = tail
         if len(replay) < self.replay_size:
             replay.append(window)
         else:
@@ -788,7 +802,7 @@ class BaseForecaster(BaseEstimator):
                       fitted["kind"], bool(fitted["is_list"]), fitted["ids"])
         stream = {"buffers": buffers, "state": state, "metas": [SeriesMeta.from_json(m) for m in fitted["metas"]],
                   "kind": fitted["kind"], "is_list": bool(fitted["is_list"]), "ids": fitted["ids"], "replay": [],
-                  "replay_seen": 0, "n_updates": 0}
+                  "replay_seen": 0, "tails": None, "n_updates": 0}
         est._set_fitted(model, scaler, batch, stream, fitted.get("history", {}), dev)
         if not fitted.get("has_feature_names") and hasattr(est, "feature_names_in_"):
             del est.feature_names_in_
