@@ -149,23 +149,22 @@ def bench_linear_large(floor_rows, repeats, B=32, L=4096, D=256):
     for tv in (False, True):
         a, b = scan_inputs(B, L, D, tv)
         out = torch.empty_like(b)
-        kernels = cpu._kernels_for(a, b)
-        blk = cpu._block(B, D)
-        h0 = torch.zeros(B, D, dtype=b.dtype)
-        kern = kernels.scan_tv if tv else kernels.scan_ti
 
         def api():
             with torch.no_grad():
                 linear_scan(a, b, backend="torch")
 
-        fns = {"copy": lambda: dst.copy_(src), "api": api,
-               "kernel": lambda: kern(a.numpy(), b.numpy(), h0.numpy(), out.numpy(), False, blk)}
+        def api_out():
+            with torch.no_grad():
+                linear_scan(a, b, backend="torch", out=out)
+
+        fns = {"copy": lambda: dst.copy_(src), "api": api, "out": api_out}
         t = race(fns, repeats)
         bw = 2 * n * 4 / t["copy"]
         nbytes = (3 if tv else 2) * b.element_size() * B * L * D
         floor = nbytes / bw
         kind = "time-varying" if tv else "time-invariant"
-        for label, key in (("kernel, output preallocated", "kernel"), ("linear_scan (allocates output)", "api")):
+        for label, key in (("linear_scan(out=buffer)", "out"), ("linear_scan (allocates output)", "api")):
             floor_rows.append((f"({B},{L},{D}) c64 {kind}", label, t[key], nbytes / t[key] / 1e9, bw / 1e9, floor,
                                t[key] / floor))
         del a, b, out
@@ -266,8 +265,8 @@ def main() -> None:
             "disturbed by other load on the machine). Reference loop: `tsrec.scan.reference` (per-step torch ops "
             "over `unbind`, autograd). Fast path: `backend=\"torch\"` (numba kernels for the linear scan; "
             "fused-backward Function for LEM). Floor bytes per (channel, step): time-varying 3 x 8 B (read a, b; "
-            "write h), time-invariant 2 x 8 B. 'kernel, output preallocated' is the numba kernel writing into an "
-            "existing tensor; 'linear_scan' is the public call, which also allocates its 268 MB output: the "
+            "write h), time-invariant 2 x 8 B. 'linear_scan(out=buffer)' is the public call writing into an "
+            "existing tensor; 'linear_scan (allocates output)' also allocates its 268 MB output: the "
             "operating system zeroes those fresh pages on first touch, one more write pass than the floor counts.")
     with open(args.results, "a") as f:
         f.write(f"\n### CPU scan cores, {date.today()}\n\nMachine: {info}. Command: `{cmd}`\n\n{note}\n\n{text}\n")

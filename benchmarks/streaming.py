@@ -269,13 +269,13 @@ def run_profile(chunks: int = 300) -> dict:
     parts = {}
     wanted = {
         "input validation (to_batch, seam check)": [("base.py", "_continue")],
-        "state snapshots for rollback (clone_tree)": [("base.py", "partial_fit", "clone_tree")],
         "gradient step: forward + loss": [("training.py", "sequence_loss")],
         "gradient step: backward + clip": [("training.py", "_backward_ok")],
         "gradient step: optimizer (AdamW)": [("adam.py", "step")],
         "advance the state over the new rows": [("base.py", "_advance")],
         "predict (model over the buffer)": [("base.py", "predict")],
-        "linear_scan Python loop (all calls)": [("cpu.py", "linear_scan_fwd")],
+        "linear_scan forward (numba, all calls)": [("cpu.py", "linear_scan_fwd")],
+        "linear_scan backward (numba)": [("cpu.py", "linear_scan_bwd")],
     }
     for label, keys in wanted.items():
         sec = 0.0

@@ -125,6 +125,34 @@ def test_linear_scan_split_over_threads(monkeypatch, dtype, time_varying, thread
         assert rel_err(x, xr) < 1e-12
 
 
+@pytest.mark.parametrize("time_varying", [True, False])
+def test_linear_scan_into_out(scan_path, time_varying):
+    a, b, h0 = make_scan(3, 19, 6, torch.complex128, time_varying, True, seed=4)
+    ref = reference.linear_scan_ref(a, b, h0)
+    out = torch.full_like(b, float("nan"))
+    assert linear_scan(a, b, h0, backend="torch", out=out) is out
+    assert rel_err(out, ref) < 1e-12
+    inplace = b.clone()
+    linear_scan(a, inplace, h0, backend="torch", out=inplace)  # out may be b itself
+    assert rel_err(inplace, ref) < 1e-12
+    reverse = torch.empty_like(b)
+    cpu.linear_scan_fwd(a, b, h0, reverse=True, out=reverse)
+    assert rel_err(reverse, reference.linear_scan_ref(a, b, h0, reverse=True)) < 1e-12
+
+
+def test_linear_scan_out_errors():
+    a, b, h0 = make_scan(2, 5, 3, torch.float64, False, True)
+    with pytest.raises(ValueError, match="out must be a contiguous tensor of shape"):
+        linear_scan(a, b, h0, out=torch.empty(2, 5, 4, dtype=torch.float64))
+    with pytest.raises(ValueError, match="dtype"):
+        linear_scan(a, b, h0, out=torch.empty(2, 5, 3))
+    with pytest.raises(RuntimeError, match="does not support autograd"):
+        linear_scan(a, b.requires_grad_(), h0, out=torch.empty_like(b))
+    with torch.no_grad():  # without grad mode the same call is fine
+        out = linear_scan(a, b, h0, out=torch.empty_like(b))
+    assert rel_err(out, reference.linear_scan_ref(a, b.detach(), h0)) < 1e-12
+
+
 def test_linear_scan_noncontiguous_and_conj_inputs(scan_path):
     a, b, h0 = make_scan(3, 12, 6, torch.complex128, True, True)
     bt = b.transpose(0, 2).contiguous().transpose(0, 2)  # same values, other strides

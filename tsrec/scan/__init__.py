@@ -65,7 +65,8 @@ def _check_linear(a: Tensor, b: Tensor, h0: Tensor | None) -> None:
         raise ValueError(f"h0 must be (B, D) = {(b.shape[0], b.shape[2])}, got {tuple(h0.shape)}")
 
 
-def linear_scan(a: Tensor, b: Tensor, h0: Tensor | None = None, backend: str = "auto") -> Tensor:
+def linear_scan(a: Tensor, b: Tensor, h0: Tensor | None = None, backend: str = "auto",
+                out: Tensor | None = None) -> Tensor:
     """Linear recurrence h_t = a_t * h_{t-1} + b_t along dim 1.
 
     Parameters
@@ -78,14 +79,31 @@ def linear_scan(a: Tensor, b: Tensor, h0: Tensor | None = None, backend: str = "
         Initial state ``(B, D)``; zeros when None.
     backend : {"auto", "torch", "cupy", "reference"}
         Where the recurrence runs (see the module docstring).
+    out : Tensor, optional
+        A contiguous ``(B, L, D)`` tensor of ``b``'s dtype and device to write
+        the states into (it may be ``b`` itself: an in-place scan). Without
+        autograd only. A large fresh output costs the operating system one
+        more write pass (zeroing new pages), so reusing a buffer is the fast
+        way to scan long sequences repeatedly.
 
     Returns
     -------
     Tensor
-        All states ``h`` ``(B, L, D)``. Differentiable in ``a``, ``b`` and ``h0``.
+        All states ``h`` ``(B, L, D)`` (``out`` when given). Differentiable in
+        ``a``, ``b`` and ``h0`` when ``out`` is None.
     """
     _check_linear(a, b, h0)
     which = resolve_backend(backend, b)
+    if out is not None:
+        if torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (a, b, h0)):
+            raise RuntimeError("linear_scan(out=...) does not support autograd: an input requires grad")
+        if out.shape != b.shape or out.dtype != b.dtype or out.device != b.device or not out.is_contiguous():
+            raise ValueError(f"out must be a contiguous tensor of shape {tuple(b.shape)}, dtype {b.dtype} on "
+                             f"{b.device}; got {tuple(out.shape)}, {out.dtype} on {out.device}")
+        if which == "torch":
+            return cpu.linear_scan_fwd(a, b, h0, out=out)
+        with torch.no_grad():
+            return out.copy_(linear_scan(a, b, h0, backend=which))
     if which == "reference":
         return reference.linear_scan_ref(a, b, h0)
     if which == "cupy":

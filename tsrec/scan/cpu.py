@@ -144,7 +144,8 @@ def _block(B: int, D: int) -> int:
 
 
 @torch.no_grad()
-def linear_scan_fwd(a: Tensor, b: Tensor, h0: Tensor | None = None, reverse: bool = False) -> Tensor:
+def linear_scan_fwd(a: Tensor, b: Tensor, h0: Tensor | None = None, reverse: bool = False,
+                    out: Tensor | None = None) -> Tensor:
     """h_t = a_t h_{t-1} + b_t (or h_t = a_t h_{t+1} + b_t with ``reverse``), no autograd.
 
     Parameters
@@ -157,21 +158,26 @@ def linear_scan_fwd(a: Tensor, b: Tensor, h0: Tensor | None = None, reverse: boo
         Initial state ``(B, D)`` (the state after the last step when ``reverse``); zeros when None.
     reverse : bool
         Scan from the last step to the first.
+    out : Tensor, optional
+        Contiguous ``(B, L, D)`` output buffer; may be ``b`` itself (each step
+        reads its input before it writes its state).
 
     Returns
     -------
     Tensor
-        ``h`` ``(B, L, D)``, contiguous.
+        ``h`` ``(B, L, D)``, contiguous (``out`` when given).
     """
     B, L, D = b.shape
     kernels = _kernels_for(a, b, h0)
     if kernels is None:
-        return _linear_scan_torch(a, b, h0, reverse)
-    out = _empty(B, L, D, dtype=b.dtype)
+        h = _linear_scan_torch(a, b, h0, reverse)
+        return h if out is None else out.copy_(h)
+    if out is None:
+        out = _empty(B, L, D, dtype=b.dtype)
     h0_ = h0 if h0 is not None else b.new_zeros(B, D)
     fn = kernels.scan_tv if a.dim() == 3 else kernels.scan_ti
     blk = _block(B, D)
-    _run_jobs(fn, B * -(-D // blk), B * L * D, _np(a), _np(b), _np(h0_), out.numpy(), reverse, blk)
+    _run_jobs(fn, B * -(-D // blk), B * L * D, _np(a), _np(b), _np(h0_), out.detach().numpy(), reverse, blk)
     return out
 
 
