@@ -150,6 +150,27 @@ def test_partial_fit_fault_leaves_everything_as_it_was(name, n_steps, kind, data
     assert f.predict().index[0] == data.index[240]
 
 
+def test_partial_fit_fault_in_a_later_series_of_a_panel_undoes_the_earlier_steps(data, monkeypatch):
+    """A panel steps once per series: a NaN at the second series leaves the first series' step undone."""
+    panel = [data.iloc[:200], data.iloc[:200] * 1.1]
+    f = make("LRUForecaster", max_epochs=1).fit(panel)
+    f.partial_fit([data.iloc[200:220], data.iloc[200:220] * 1.1])  # the optimizer has state
+    before, pred = weights(f), f.predict()
+    opt = copy.deepcopy(f._optimizer.state_dict())
+    fault = LossFault(skip=1)  # the first series' loss is good, the second one's is NaN
+    fault.arm()
+    monkeypatch.setattr(training, "sequence_loss", fault)
+    with pytest.raises(TrainingDivergedError):
+        f.partial_fit([data.iloc[220:240], data.iloc[220:240] * 1.1])
+    assert fault.fired == 1 and fault.calls == 2
+    assert_same_weights(before, weights(f))
+    for i, st in opt["state"].items():
+        for k, v in st.items():
+            torch.testing.assert_close(f._optimizer.state_dict()["state"][i][k], v, rtol=0, atol=0)
+    for a, b in zip(f.predict(), pred):
+        pd.testing.assert_frame_equal(a, b)
+
+
 # ------------------------------------------------------------------ checkpoints
 def _interrupt_after(k: int):
     def cb(epoch, loss):

@@ -37,7 +37,7 @@ from ..data import (Batch, SeriesMeta, StandardScaler, advance_meta, meta_before
                     to_batch, to_output)
 from ..nn.blocks import State
 from ..scan import BACKENDS
-from ..training import TrainConfig, fit_windows, gradient_steps, make_optimizer, resolve_device
+from ..training import TrainConfig, clone_tree, fit_windows, gradient_steps, make_optimizer, resolve_device
 
 __all__ = ["BaseForecaster", "FORMAT_VERSION", "COMMON_PARAMS_DOC"]
 
@@ -514,9 +514,10 @@ class BaseForecaster(BaseEstimator):
         With ``update_params`` the scaling statistics update online and then
         the weights take ``n_steps`` gradient steps on the new rows (truncated
         backpropagation from the carried, detached state; plus up to
-        ``batch_size`` windows from the replay buffer when ``replay_size`` > 0). With ``update_params=False``
-        nothing but the state and the buffer changes, so any chunking of a
-        stream gives the same forecasts as one call.
+        ``batch_size`` windows from the replay buffer when ``replay_size`` >
+        0). With ``update_params=False`` nothing but the state and the buffer
+        changes, so any chunking of a stream gives the same forecasts as one
+        call.
 
         The first call on an unfitted estimator initialises it from ``X``.
         """
@@ -529,6 +530,12 @@ class BaseForecaster(BaseEstimator):
         scaler = StandardScaler.from_state(self.scaler_.state()) if update_params else self.scaler_
         n_updates = st.get("n_updates", 0)
         had_optimizer = self._optimizer is not None
+        # a panel steps once per series: a failure at a later series must undo the earlier steps
+        # (one series needs no copy: its steps undo themselves when they diverge)
+        before = None
+        if update_params and len(batch.values) > 1:
+            before = (clone_tree(self.model_.state_dict()),
+                      clone_tree(self._optimizer.state_dict()) if had_optimizer else None)
         try:
             if update_params:
                 for v in batch.values:
@@ -560,6 +567,10 @@ class BaseForecaster(BaseEstimator):
                 with _seeded(seed, self.device_) if seed is not None else contextlib.nullcontext():
                     self._gradient_update(batch, scaler)
         except BaseException:
+            if before is not None:
+                self.model_.load_state_dict(before[0])
+                if before[1] is not None:
+                    self._optimizer.load_state_dict(before[1])
             if update_params and not had_optimizer:
                 self._optimizer = None
             raise
