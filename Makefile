@@ -26,7 +26,8 @@ test: setup
 
 bench: setup
 	$(BIN)/python benchmarks/scan_cpu.py
-	$(BIN)/python benchmarks/etth1.py
+	$(BIN)/python benchmarks/long_horizon.py --models baselines S4Forecaster --ci --epochs 4 --stride 8
+	$(BIN)/python benchmarks/streaming.py --quick
 
 clean:
 	rm -rf $(VENV) out build *.egg-info
