@@ -164,7 +164,7 @@ def bench_linear_large(floor_rows, repeats, B=32, L=4096, D=256):
         nbytes = (3 if tv else 2) * b.element_size() * B * L * D
         floor = nbytes / bw
         kind = "time-varying" if tv else "time-invariant"
-        for label, key in (("linear_scan(out=buffer)", "out"), ("linear_scan (allocates output)", "api")):
+        for label, key in (("linear_scan(out=torch buffer)", "out"), ("linear_scan (pooled output)", "api")):
             floor_rows.append((f"({B},{L},{D}) c64 {kind}", label, t[key], nbytes / t[key] / 1e9, bw / 1e9, floor,
                                t[key] / floor))
         del a, b, out
@@ -265,9 +265,10 @@ def main() -> None:
             "disturbed by other load on the machine). Reference loop: `tsrec.scan.reference` (per-step torch ops "
             "over `unbind`, autograd). Fast path: `backend=\"torch\"` (numba kernels for the linear scan; "
             "fused-backward Function for LEM). Floor bytes per (channel, step): time-varying 3 x 8 B (read a, b; "
-            "write h), time-invariant 2 x 8 B. 'linear_scan(out=buffer)' is the public call writing into an "
-            "existing tensor; 'linear_scan (allocates output)' also allocates its 268 MB output: the "
-            "operating system zeroes those fresh pages on first touch, one more write pass than the floor counts.")
+            "write h), time-invariant 2 x 8 B. 'linear_scan (pooled output)' is the public call as a model makes it: "
+            "its 268 MB output comes from tsrec's pool of dropped scan outputs (tsrec/scan/_pool.py), so after the "
+            "first repeat no fresh pages are zeroed; that memory was allocated by numpy, which asks for transparent "
+            "huge pages. 'linear_scan(out=torch buffer)' writes into a tensor from torch.empty_like (4 KiB pages).")
     with open(args.results, "a") as f:
         f.write(f"\n### CPU scan cores, {date.today()}\n\nMachine: {info}. Command: `{cmd}`\n\n{note}\n\n{text}\n")
 
