@@ -49,7 +49,6 @@ after the loop.
 
 from __future__ import annotations
 
-import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -94,14 +93,14 @@ def _kernels_for(*tensors: Tensor | None):
 
 
 _PARALLEL_MIN = 1 << 16  # elements below which one thread runs the whole scan
-_pool: tuple[int, ThreadPoolExecutor] | None = None  # (pid, executor): a forked child makes its own
+_threads: tuple[int, ThreadPoolExecutor] | None = None  # (pid, executor): a forked child makes its own
 
 
 def _executor(n: int) -> ThreadPoolExecutor:
-    global _pool
-    if _pool is None or _pool[0] != os.getpid() or _pool[1]._max_workers < n:
-        _pool = (os.getpid(), ThreadPoolExecutor(max_workers=n, thread_name_prefix="tsrec-scan"))
-    return _pool[1]
+    global _threads
+    if _threads is None or _threads[0] != os.getpid() or _threads[1]._max_workers < n:
+        _threads = (os.getpid(), ThreadPoolExecutor(max_workers=n, thread_name_prefix="tsrec-scan"))
+    return _threads[1]
 
 
 def _run_jobs(kernel, n_jobs: int, n_elements: int, *args) -> None:
