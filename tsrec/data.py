@@ -92,7 +92,7 @@ def _split_long(X: pd.DataFrame) -> tuple[list[pd.DataFrame], list[Any]]:
     return frames, ids
 
 
-def _as_frame(X: Any, what: str) -> tuple[np.ndarray, list[str], pd.DataFrame | None]:
+def _validate_series(X: Any, what: str) -> tuple[np.ndarray, list[str], pd.DataFrame | None]:
     """One series (DataFrame, Series, 1-D/2-D array) validated: ``(values (T, C) float64, column names,
     the DataFrame or None for an array)``."""
     if isinstance(X, pd.Series):
@@ -197,11 +197,11 @@ def to_batch(X: Any, y: Any = None, what: str = "X") -> Batch:
     names_c: list[str] = []
     for i, (x, yy) in enumerate(zip(xs, ys)):
         label = f"{what}[{i}]" if is_list else what
-        vx, x_names, fx = _as_frame(x, label)
+        vx, x_names, fx = _validate_series(x, label)
         if yy is None:
             (vt, t_names, ft), c_names = (vx, x_names, fx), []
         else:
-            vt, t_names, ft = _as_frame(yy, "y" if not is_list else f"y[{i}]")
+            vt, t_names, ft = _validate_series(yy, "y" if not is_list else f"y[{i}]")
             c_names = x_names
             if len(vt) != len(vx):
                 raise ValueError(f"y has {len(vt)} rows but X has {len(vx)}: they must be observed at the same steps")
