@@ -21,14 +21,6 @@ from .conftest import AVAILABLE, make
 
 N_FIT, N_HIST = 300, 120
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: one intra-op thread avoids thread hand-off costs on a busy 2-core machine."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 _FITTED: dict[str, object] = {}
 
 

@@ -10,15 +10,6 @@ import torch
 from .conftest import AVAILABLE, make
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: one intra-op thread avoids thread hand-off costs on a busy 2-core machine."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def run(name, frame, disturb: int, **kw):
     """Fit, then stream with weight updates (dropout and replay in use); ``disturb`` reseeds the global RNGs first."""
     torch.manual_seed(disturb)

@@ -23,15 +23,6 @@ from tsrec.training import TrainingDivergedError
 from .conftest import AVAILABLE, make
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: one intra-op thread avoids thread hand-off costs on a busy 2-core machine."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 @pytest.fixture(scope="module")
 def data(etth1):
     return etth1[["HUFL", "OT"]].iloc[:260]

@@ -20,14 +20,6 @@ from .conftest import make
 Q = (0.1, 0.5, 0.9)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def qmake(name, **kw):
     return make(name, loss="quantile", quantiles=Q, **kw)
 

@@ -18,15 +18,6 @@ TINY = dict(d_model=8, n_layers=1, max_epochs=1, batch_size=64, chunk_length=32,
             random_state=0)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    # many tiny models: thread start-up and sync cost more than they gain on a shared machine
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 @pytest.fixture(scope="module")
 def ot(etth1):
     """The OT column of ETTh1, 400 hourly rows (a Series with freq 'h')."""

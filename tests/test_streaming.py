@@ -16,15 +16,6 @@ from tsrec.evaluation import Persistence, SeasonalNaive, prequential
 from .conftest import AVAILABLE, make
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: one intra-op thread avoids thread hand-off costs on a busy 2-core machine."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def standardised_ot(df: pd.DataFrame, fraction: float = 0.1) -> pd.DataFrame:
     ot = df[["OT"]]
     head = ot.iloc[: int(fraction * len(ot))]

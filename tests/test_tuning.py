@@ -33,14 +33,6 @@ TINY = dict(horizon=4, d_model=16, d_state=16, n_layers=1, batch_size=32, chunk_
             device="cpu", random_state=0)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 @pytest.fixture(scope="module")
 def ot(etth1):
     return etth1[["OT"]].iloc[:480]
