@@ -10,6 +10,27 @@ from .checksums import DATASETS
 _ETT = ("ETTh1", "ETTh2", "ETTm1", "ETTm2")
 
 
+_FILE_PARAMS = """path : str or path-like, optional
+        The file itself, or a folder holding the dataset subfolders (the layout of
+        ``shared/datasets``, e.g. ``<path>/ETT-small/ETTh1.csv``). If None, the file is
+        looked up in ``$TSREC_DATA``, then ``<repo>/../shared/datasets``, then the cache
+        folder ``~/.cache/tsrec``.
+    download : bool, default=True
+        If no local copy exists, download it from its public origin (a GitHub raw URL
+        pinned to a commit) into ``path`` (a folder) or the cache folder. A failed
+        download raises ``FileNotFoundError`` saying where the file was looked for.
+    verify : bool, default=True
+        Check the file's sha256 against the registry before parsing; a mismatch raises
+        ``ValueError`` naming the file and both hashes."""
+
+
+def _file_params_doc(fn):
+    """Put the parameters every file loader shares into ``fn``'s docstring."""
+    if fn.__doc__:  # None under python -OO
+        fn.__doc__ = fn.__doc__.replace("{file_params}", _FILE_PARAMS)
+    return fn
+
+
 def _read(name: str, path: PathLike | None, download: bool, verify: bool) -> pd.DataFrame:
     relpath, freq = DATASETS[name]
     file = fetch(relpath, path, download_missing=download, verify_checksum=verify)
@@ -23,6 +44,7 @@ def _read(name: str, path: PathLike | None, download: bool, verify: bool) -> pd.
     return df
 
 
+@_file_params_doc
 def load_ett(
     name: str = "ETTh1",
     path: PathLike | None = None,
@@ -35,19 +57,7 @@ def load_ett(
     ----------
     name : {"ETTh1", "ETTh2", "ETTm1", "ETTm2"}, default="ETTh1"
         Hourly (h) or 15-minute (m) data of transformer 1 or 2.
-    path : str or path-like, optional
-        The file itself, or a folder holding the dataset subfolders (the layout of
-        ``shared/datasets``, e.g. ``<path>/ETT-small/ETTh1.csv``). If None, the file is
-        looked up in ``$TSREC_DATA``, then ``<repo>/../shared/datasets``, then the cache
-        folder ``~/.cache/tsrec``. ETTm files may be gzipped (``ETTm1.csv.gz``, as in
-        ``shared/datasets``) or plain (``ETTm1.csv``, as in the ETDataset repository).
-    download : bool, default=True
-        If no local copy exists, download it from its public origin (a GitHub raw URL
-        pinned to a commit) into ``path`` (a folder) or the cache folder. A failed
-        download raises ``FileNotFoundError`` saying where the file was looked for.
-    verify : bool, default=True
-        Check the file's sha256 against the registry before parsing; a mismatch raises
-        ``ValueError`` naming the file and both hashes.
+    {file_params}
 
     Returns
     -------
@@ -58,7 +68,8 @@ def load_ett(
 
     Notes
     -----
-    Licensed CC BY-ND 4.0 (github.com/zhouhaoyi/ETDataset): cite Zhou et al.,
+    ETTm files may be gzipped (``ETTm1.csv.gz``, as in ``shared/datasets``) or plain
+    (``ETTm1.csv``, as in the ETDataset repository). Licensed CC BY-ND 4.0 (github.com/zhouhaoyi/ETDataset): cite Zhou et al.,
     "Informer", AAAI 2021.
     """
     if name not in _ETT:
@@ -66,6 +77,7 @@ def load_ett(
     return _read(name, path, download, verify)
 
 
+@_file_params_doc
 def load_weather(
     path: PathLike | None = None, download: bool = True, verify: bool = True
 ) -> pd.DataFrame:
@@ -73,18 +85,7 @@ def load_weather(
 
     Parameters
     ----------
-    path : str or path-like, optional
-        The file itself, or a folder holding the dataset subfolders (the layout of
-        ``shared/datasets``, e.g. ``<path>/ETT-small/ETTh1.csv``). If None, the file is
-        looked up in ``$TSREC_DATA``, then ``<repo>/../shared/datasets``, then the cache
-        folder ``~/.cache/tsrec``.
-    download : bool, default=True
-        If no local copy exists, download it from its public origin (a GitHub raw URL
-        pinned to a commit) into ``path`` (a folder) or the cache folder. A failed
-        download raises ``FileNotFoundError`` saying where the file was looked for.
-    verify : bool, default=True
-        Check the file's sha256 against the registry before parsing; a mismatch raises
-        ``ValueError`` naming the file and both hashes.
+    {file_params}
 
     Returns
     -------
@@ -103,6 +104,7 @@ def load_weather(
     return _read("weather", path, download, verify)
 
 
+@_file_params_doc
 def load_exchange(
     path: PathLike | None = None, download: bool = True, verify: bool = True
 ) -> pd.DataFrame:
@@ -110,18 +112,7 @@ def load_exchange(
 
     Parameters
     ----------
-    path : str or path-like, optional
-        The file itself, or a folder holding the dataset subfolders (the layout of
-        ``shared/datasets``, e.g. ``<path>/ETT-small/ETTh1.csv``). If None, the file is
-        looked up in ``$TSREC_DATA``, then ``<repo>/../shared/datasets``, then the cache
-        folder ``~/.cache/tsrec``.
-    download : bool, default=True
-        If no local copy exists, download it from its public origin (a GitHub raw URL
-        pinned to a commit) into ``path`` (a folder) or the cache folder. A failed
-        download raises ``FileNotFoundError`` saying where the file was looked for.
-    verify : bool, default=True
-        Check the file's sha256 against the registry before parsing; a mismatch raises
-        ``ValueError`` naming the file and both hashes.
+    {file_params}
 
     Returns
     -------
@@ -138,6 +129,7 @@ def load_exchange(
     return _read("exchange_rate", path, download, verify)
 
 
+@_file_params_doc
 def load_illness(
     path: PathLike | None = None, download: bool = True, verify: bool = True
 ) -> pd.DataFrame:
@@ -145,18 +137,7 @@ def load_illness(
 
     Parameters
     ----------
-    path : str or path-like, optional
-        The file itself, or a folder holding the dataset subfolders (the layout of
-        ``shared/datasets``, e.g. ``<path>/ETT-small/ETTh1.csv``). If None, the file is
-        looked up in ``$TSREC_DATA``, then ``<repo>/../shared/datasets``, then the cache
-        folder ``~/.cache/tsrec``.
-    download : bool, default=True
-        If no local copy exists, download it from its public origin (a GitHub raw URL
-        pinned to a commit) into ``path`` (a folder) or the cache folder. A failed
-        download raises ``FileNotFoundError`` saying where the file was looked for.
-    verify : bool, default=True
-        Check the file's sha256 against the registry before parsing; a mismatch raises
-        ``ValueError`` naming the file and both hashes.
+    {file_params}
 
     Returns
     -------

@@ -5,11 +5,12 @@ from __future__ import annotations
 from torch import nn
 
 from ..nn.aaren import AarenModel
-from .base import COMMON_PARAMS_DOC, BaseForecaster
+from .base import BaseForecaster, with_common_params
 
 __all__ = ["AarenForecaster"]
 
 
+@with_common_params
 class AarenForecaster(BaseForecaster):
     """Forecaster on Aaren, attention as a recurrent network (Feng et al., 2024).
 
@@ -97,6 +98,3 @@ class AarenForecaster(BaseForecaster):
             c_in, c_out, self.horizon, d_model=self.d_model, n_heads=self.n_heads, n_layers=self.n_layers,
             dropout=self.dropout, skip_last=self.skip_last, n_quantiles=self._n_quantiles, backend=self.backend,
         )
-
-
-AarenForecaster.__doc__ = AarenForecaster.__doc__.replace("%(common)s", COMMON_PARAMS_DOC)

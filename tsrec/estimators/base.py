@@ -39,7 +39,7 @@ from ..nn.blocks import State
 from ..scan import BACKENDS
 from ..training import TrainConfig, clone_tree, fit_windows, gradient_steps, make_optimizer, resolve_device
 
-__all__ = ["BaseForecaster", "FORMAT_VERSION", "COMMON_PARAMS_DOC"]
+__all__ = ["BaseForecaster", "FORMAT_VERSION", "COMMON_PARAMS_DOC", "with_common_params"]
 
 #: The parameters every forecaster shares, for the class docstrings (``%(common)s``).
 COMMON_PARAMS_DOC = """horizon : int, default=1
@@ -133,6 +133,15 @@ def _state_cat(states: list[State]) -> State:
     return {k: torch.cat([s[k] for s in states], dim=0) for k in states[0]}
 
 
+
+def with_common_params(cls: type) -> type:
+    """Class decorator: put :data:`COMMON_PARAMS_DOC` where the docstring says ``%(common)s``."""
+    if cls.__doc__:  # None under python -OO
+        cls.__doc__ = cls.__doc__.replace("%(common)s", COMMON_PARAMS_DOC)
+    return cls
+
+
+@with_common_params
 class BaseForecaster(BaseEstimator):
     """Base class of the tsrec forecasters (see the module docstring for the contract).
 
@@ -823,6 +832,3 @@ class BaseForecaster(BaseEstimator):
 _META_KEYS = {"format", "format_version", "class", "params", "fitted"}
 _FITTED_KEYS = {"target_names", "covariate_names", "metas", "kind", "is_list", "ids", "c_in", "c_out", "n_series",
                 "history", "has_feature_names"}
-
-
-BaseForecaster.__doc__ = BaseForecaster.__doc__.replace("%(common)s", COMMON_PARAMS_DOC)

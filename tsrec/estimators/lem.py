@@ -5,11 +5,12 @@ from __future__ import annotations
 from torch import nn
 
 from ..nn.lem import LEMModel
-from .base import COMMON_PARAMS_DOC, BaseForecaster
+from .base import BaseForecaster, with_common_params
 
 __all__ = ["LEMForecaster"]
 
 
+@with_common_params
 class LEMForecaster(BaseForecaster):
     """Forecaster on Long Expressive Memory (Rusch et al., 2021).
 
@@ -104,6 +105,3 @@ class LEMForecaster(BaseForecaster):
             dt=self.dt, dropout=self.dropout, skip_last=self.skip_last, n_quantiles=self._n_quantiles,
             backend=self.backend,
         )
-
-
-LEMForecaster.__doc__ = LEMForecaster.__doc__.replace("%(common)s", COMMON_PARAMS_DOC)

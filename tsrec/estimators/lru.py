@@ -7,11 +7,12 @@ import math
 from torch import nn
 
 from ..nn.lru import LRUModel
-from .base import COMMON_PARAMS_DOC, BaseForecaster
+from .base import BaseForecaster, with_common_params
 
 __all__ = ["LRUForecaster"]
 
 
+@with_common_params
 class LRUForecaster(BaseForecaster):
     """Forecaster on a stack of Linear Recurrent Units (Orvieto et al., 2023).
 
@@ -111,6 +112,3 @@ class LRUForecaster(BaseForecaster):
             dropout=self.dropout, r_min=self.r_min, r_max=self.r_max, max_phase=self.max_phase,
             skip_last=self.skip_last, n_quantiles=self._n_quantiles, backend=self.backend,
         )
-
-
-LRUForecaster.__doc__ = LRUForecaster.__doc__.replace("%(common)s", COMMON_PARAMS_DOC)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from torch import nn
 
 from ..nn.s4 import S4Model
-from .base import COMMON_PARAMS_DOC, BaseForecaster
+from .base import BaseForecaster, with_common_params
 
 __all__ = ["S4Forecaster"]
 
 
+@with_common_params
 class S4Forecaster(BaseForecaster):
     """Forecaster on structured state spaces: S4D (diagonal) or S4 (DPLR HiPPO-LegS).
 
@@ -117,6 +118,3 @@ class S4Forecaster(BaseForecaster):
             mode=self.mode, init=self.init, discretization=self.discretization, dropout=self.dropout,
             skip_last=self.skip_last, n_quantiles=self._n_quantiles, backend=self.backend,
         )
-
-
-S4Forecaster.__doc__ = S4Forecaster.__doc__.replace("%(common)s", COMMON_PARAMS_DOC)

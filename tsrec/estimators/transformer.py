@@ -5,11 +5,12 @@ from __future__ import annotations
 from torch import nn
 
 from ..nn.transformer import TransformerModel
-from .base import COMMON_PARAMS_DOC, BaseForecaster
+from .base import BaseForecaster, with_common_params
 
 __all__ = ["TransformerForecaster"]
 
 
+@with_common_params
 class TransformerForecaster(BaseForecaster):
     """Forecaster on a causal pre-norm Transformer (the attention baseline).
 
@@ -113,6 +114,3 @@ class TransformerForecaster(BaseForecaster):
             window=self.window, max_cache=self.max_cache, dropout=self.dropout, skip_last=self.skip_last,
             n_quantiles=self._n_quantiles,
         )
-
-
-TransformerForecaster.__doc__ = TransformerForecaster.__doc__.replace("%(common)s", COMMON_PARAMS_DOC)
