@@ -39,6 +39,7 @@ from torch import Tensor, nn
 
 from . import distributed
 from .nn.blocks import State
+from .nn.window import WindowModel
 
 __all__ = [
     "TrainConfig",
@@ -46,6 +47,8 @@ __all__ = [
     "resolve_device",
     "make_optimizer",
     "forecast_loss",
+    "window_forecast",
+    "lr_factor",
     "sequence_loss",
     "fit_windows",
     "gradient_steps",
@@ -70,6 +73,7 @@ class TrainConfig:
     patience: int = 5
     grad_clip: float = 1.0
     loss: str = "mse"
+    lr_schedule: str = "constant"
     quantiles: tuple[float, ...] = ()
     max_retries: int = 3
     verbose: bool = False
@@ -149,6 +153,68 @@ def forecast_loss(yhat: Tensor, target: Tensor, mask: Tensor | None, cfg: TrainC
     return (err * m).sum() / m.sum().clamp_min(1.0)
 
 
+LR_SCHEDULES = ("constant", "onecycle", "cosine")
+
+
+def lr_factor(schedule: str, step: int, total: int) -> float:
+    """Multiplier of the base learning rate at optimiser step ``step`` of ``total``.
+
+    ``"constant"``: 1. ``"onecycle"``: the one-cycle shape of Smith & Topin (torch's
+    ``OneCycleLR`` defaults): a cosine rise from 1/25 to 1 over the first 30% of
+    the steps, then a cosine fall to 1/250000. ``"cosine"``: a linear warm-up from
+    1/25 to 1 over the first 5%, then a cosine fall to 0.
+
+    Examples
+    --------
+    >>> lr_factor("onecycle", 0, 100), lr_factor("onecycle", 30, 100)
+    (0.04, 1.0)
+    """
+    if schedule == "constant" or total <= 1:
+        return 1.0
+    t = min(max(step, 0), total - 1) / (total - 1)
+    if schedule == "onecycle":
+        lo, hi, end, peak = 1 / 25, 1.0, 1 / 25 / 1e4, 0.3
+        if t <= peak:
+            return lo + (hi - lo) * (1 - math.cos(math.pi * t / peak)) / 2
+        return end + (hi - end) * (1 + math.cos(math.pi * (t - peak) / (1 - peak))) / 2
+    if schedule == "cosine":
+        warm = 0.05
+        if t < warm:
+            return 1 / 25 + (1 - 1 / 25) * t / warm
+        return (1 + math.cos(math.pi * (t - warm) / (1 - warm))) / 2
+    raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {schedule!r}")
+
+
+def _set_lr(opt: torch.optim.Optimizer, factor: float) -> None:
+    for group in opt.param_groups:
+        group.setdefault("base_lr", group["lr"])
+        group["lr"] = group["base_lr"] * factor
+
+
+def window_forecast(model: nn.Module, x: Tensor) -> Tensor:
+    """The forecast ``(B, H, C_out)`` made at the end of each window ``x`` ``(B, L, C)`` from a zero state.
+
+    A :class:`~tsrec.nn.window.WindowModel` forecasts from its window directly; a
+    stream model (:class:`~tsrec.nn.blocks.Stack`) runs over the window and its
+    forecast at the last row is taken.
+    """
+    inner = model.module if hasattr(model, "module") else model  # DistributedDataParallel
+    if isinstance(inner, WindowModel):
+        return model(x)
+    return model(x)[0][:, -1]
+
+
+def window_loss(model: nn.Module, windows: Tensor, horizon: int, n_targets: int, cfg: TrainConfig) -> Tensor:
+    """Loss of the forecast at the end of each window ``(B, L + horizon, C)`` against its last ``horizon`` rows."""
+    L = windows.shape[1] - horizon
+    return forecast_loss(window_forecast(model, windows[:, :L]), windows[:, L:, :n_targets], None, cfg)
+
+
+def is_window_model(model: nn.Module) -> bool:
+    """True for a model that forecasts from a fixed window (trained on the forecast at the window's end)."""
+    return isinstance(model.module if hasattr(model, "module") else model, WindowModel)
+
+
 def sequence_loss(
     model: nn.Module, seq: Tensor, horizon: int, n_targets: int, cfg: TrainConfig,
     state: State | None = None, n_inputs: int | None = None,
@@ -184,8 +250,7 @@ def _validation_loss(model: nn.Module, windows: Tensor, horizon: int, n_targets:
         windows = windows[distributed.rank() :: distributed.world_size()]
     for idx in range(0, windows.shape[0], max(cfg.batch_size, 256)):
         w = windows[idx : idx + max(cfg.batch_size, 256)].to(device)
-        yhat, _ = model(w[:, :L])
-        loss = forecast_loss(yhat[:, -1], w[:, L:, :n_targets], None, cfg)
+        loss = forecast_loss(window_forecast(model, w[:, :L]), w[:, L:, :n_targets], None, cfg)
         total += loss.item() * w.shape[0]
         count += w.shape[0]
     if distributed.is_distributed():
@@ -301,10 +366,14 @@ def fit_windows(
     model: nn.Module, train: Tensor, val: Tensor | None, horizon: int, n_targets: int, cfg: TrainConfig,
     device: torch.device,
 ) -> dict[str, list[float]]:
-    """Train ``model`` on windows ``(N, L + horizon, C)`` with dense supervision.
+    """Train ``model`` on windows ``(N, L + horizon, C)``.
 
-    Each window's first L rows are inputs (from a zero state) and every step is
-    scored against the rows after it. ``val`` windows (same layout) score the
+    Each window's first L rows are inputs. A window model
+    (:class:`~tsrec.nn.window.WindowModel`) is scored on its forecast from the
+    end of the inputs (the direct objective); a stream model runs over the
+    inputs from a zero state and every step is scored against the rows after it
+    (dense supervision). ``cfg.lr_schedule`` shapes the learning rate over the
+    ``max_epochs`` planned epochs (see :func:`lr_factor`). ``val`` windows (same layout) score the
     forecast at their last input step after each epoch; with
     ``cfg.early_stopping`` training stops after ``cfg.patience`` epochs without
     improvement and the best weights are restored.
@@ -331,6 +400,9 @@ def fit_windows(
     history: dict[str, list[float]] = {"loss": [], "val_loss": [], "lr": []}
     best_val, best_state, bad_epochs = math.inf, None, 0
     retries, epoch, stopped = 0, 0, False
+    window = is_window_model(model)
+    n_batches = math.ceil(train.shape[0] / cfg.batch_size)
+    total_steps = cfg.max_epochs * n_batches  # the length of the lr schedule
     ckpt_dir = Path(cfg.checkpoint_dir) if cfg.checkpoint_dir is not None else None
     fit_id = _fit_id(model, train, val, cfg) if ckpt_dir is not None else ""
     if ckpt_dir is not None:
@@ -358,6 +430,7 @@ def fit_windows(
     try:
         while epoch < cfg.max_epochs and not stopped:
             total, count, diverged = 0.0, 0, False
+            step = epoch * n_batches
             for idx in _batches(train.shape[0], cfg.batch_size, gen, shuffle=True):
                 n, weight = len(idx), 1.0
                 if ddp:  # this process's share of the global batch
@@ -365,7 +438,11 @@ def fit_windows(
                         continue
                     idx, weight = part
                 w = train[idx].to(device)
-                loss = sequence_loss(net, w, horizon, n_targets, cfg, n_inputs=L)
+                _set_lr(opt, lr_factor(cfg.lr_schedule, step, total_steps))
+                if window:
+                    loss = window_loss(net, w, horizon, n_targets, cfg)
+                else:
+                    loss = sequence_loss(net, w, horizon, n_targets, cfg, n_inputs=L)
                 # under DDP every process sees the same global loss and so takes the same branch
                 value = distributed.global_mean(loss, weight) if ddp else loss.item()
                 opt.zero_grad(set_to_none=True)
@@ -374,6 +451,7 @@ def fit_windows(
                     diverged = True
                     break
                 opt.step()
+                step += 1
                 total += value * n
                 count += n
             if diverged or not _finite_params(model):
@@ -428,12 +506,14 @@ def gradient_steps(
 
     ``seq`` ``(B, L, C)`` continues from the detached ``state``; the loss is
     dense over the steps whose targets lie inside ``seq`` (truncated
-    backpropagation through time). ``extra`` windows ``(N, L2 + horizon, C)``
+    backpropagation through time). For a window model ``seq`` holds windows
+    ``(B, context + horizon, C)`` and the loss is that of their forecasts. ``extra`` windows ``(N, L2 + horizon, C)``
     (a replay buffer) are added from a zero state. A non-finite loss or
     gradient leaves the weights and the optimizer state as they were before
     the call and raises :class:`TrainingDivergedError`.
     """
-    if seq.shape[1] < 2 and extra is None:
+    window = is_window_model(model)
+    if (seq.shape[0] == 0 if window else seq.shape[1] < 2) and extra is None:
         return float("nan")
     # a divergence is caught before the optimiser steps, so only earlier steps need undoing
     before = (clone_tree(model.state_dict()), clone_tree(opt.state_dict())) if n_steps > 1 else None
@@ -442,10 +522,16 @@ def gradient_steps(
     last = float("nan")
     for i in range(n_steps):
         loss = seq.new_zeros(())
-        if seq.shape[1] >= 2:
-            loss = loss + sequence_loss(model, seq, horizon, n_targets, cfg, state=detached)
-        if extra is not None and extra.shape[0] > 0:
-            loss = loss + sequence_loss(model, extra, horizon, n_targets, cfg, n_inputs=extra.shape[1] - horizon)
+        if window:
+            if seq.shape[0]:
+                loss = loss + window_loss(model, seq, horizon, n_targets, cfg)
+            if extra is not None and extra.shape[0] > 0:
+                loss = loss + window_loss(model, extra, horizon, n_targets, cfg)
+        else:
+            if seq.shape[1] >= 2:
+                loss = loss + sequence_loss(model, seq, horizon, n_targets, cfg, state=detached)
+            if extra is not None and extra.shape[0] > 0:
+                loss = loss + sequence_loss(model, extra, horizon, n_targets, cfg, n_inputs=extra.shape[1] - horizon)
         opt.zero_grad(set_to_none=True)
         if not _backward_ok(model, loss, cfg.grad_clip):
             opt.zero_grad(set_to_none=True)

@@ -1,0 +1,178 @@
+"""Each forecaster with its default settings against classical methods, on real series.
+
+For every series below, each estimator is built as ``XForecaster(horizon=H)`` and
+nothing else (``random_state`` and ``device="cpu"`` aside) and fitted on the rows
+before a block of ``K`` forecast origins spaced ``H`` rows apart; its forecasts at
+those origins (``rolling_forecasts``) are scored by MAE against seasonal naive,
+Holt-Winters (statsmodels ``ExponentialSmoothing``, additive trend and season) and
+Theta (statsmodels ``ThetaModel``), which are refitted at every origin.
+
+Two blocks per series: ``val``, the ``K * H`` rows just before the ``test`` block,
+which is the last ``K * H`` rows. Defaults are chosen on ``val`` only; ``test`` is
+reported, never used to choose.
+
+    python benchmarks/defaults.py --split val --models LRUForecaster
+    python benchmarks/defaults.py --split test --record      # the table in RESULTS.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import tsrec  # noqa: E402
+from tsrec.datasets import load_dataset, load_default  # noqa: E402
+
+MODELS = ["LRUForecaster", "S4Forecaster", "LEMForecaster", "AarenForecaster", "TransformerForecaster"]
+
+
+@dataclass
+class Series:
+    name: str
+    y: pd.Series
+    horizon: int
+    period: int
+
+
+def _column(dataset: str, column: str = "OT") -> pd.Series:
+    df = load_dataset(dataset)
+    s = df[column].astype(float)
+    if dataset == "weather":  # one duplicated stamp and one gap: published results treat the rows as consecutive
+        s.index = pd.date_range(s.index[0], periods=len(s), freq="10min", name=s.index.name)
+    return s
+
+
+def series_list() -> list[Series]:
+    co2 = load_default()["co2"]
+    ett = {n: _column(n) for n in ("ETTh1", "ETTh2", "ETTm1", "ETTm2")}
+    exchange = _column("exchange_rate")
+    illness = _column("illness")
+    return [
+        Series("co2 (weekly)", co2, 52, 52),
+        Series("ETTh1 OT", ett["ETTh1"], 24, 24),
+        Series("ETTh2 OT", ett["ETTh2"], 24, 24),
+        Series("ETTm1 OT", ett["ETTm1"], 96, 96),
+        Series("ETTm2 OT", ett["ETTm2"], 96, 96),
+        Series("weather OT", _column("weather"), 144, 144),
+        Series("exchange OT", exchange, 30, 7),
+        Series("illness OT", illness, 24, 52),
+        # short series: the monthly or quarterly business regime
+        Series("co2 monthly", co2.resample("MS").mean(), 12, 12),
+        Series("exchange monthly", exchange.resample("MS").mean(), 12, 12),
+        Series("ETTh1 OT daily", ett["ETTh1"].resample("D").mean(), 14, 7),
+        Series("illness first 150", illness.iloc[:150], 12, 52),
+    ]
+
+
+def origins_of(n: int, horizon: int, split: str) -> tuple[int, np.ndarray]:
+    """(rows to fit on, forecast origins as row counts) of a split: K origins spaced H apart."""
+    k = int(min(5, max(1, n // (10 * horizon))))
+    end = n if split == "test" else n - k * horizon
+    first = end - k * horizon
+    return first, first + horizon * np.arange(k)
+
+
+def seasonal_naive(hist: np.ndarray, h: int, m: int) -> np.ndarray:
+    last = hist[-m:]
+    return np.resize(last, h) if len(hist) >= m else np.repeat(hist[-1], h)
+
+
+def holt_winters(hist: np.ndarray, h: int, m: int) -> np.ndarray:
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    seasonal = "add" if len(hist) >= 2 * m + 2 else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = ExponentialSmoothing(hist, trend="add", seasonal=seasonal, seasonal_periods=m if seasonal else None,
+                                   initialization_method="estimated").fit()
+    return fit.forecast(h)
+
+
+def theta(hist: np.ndarray, h: int, m: int) -> np.ndarray:
+    from statsmodels.tsa.forecasting.theta import ThetaModel
+
+    deseason = len(hist) >= 2 * m + 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return np.asarray(ThetaModel(hist, period=m, deseasonalize=deseason, method="additive").fit().forecast(h))
+
+
+BASELINES = {"seasonal naive": seasonal_naive, "Holt-Winters": holt_winters, "Theta": theta}
+
+
+def run_series(s: Series, split: str, models: list[str], extra: dict, seed: int) -> dict[str, tuple[float, float]]:
+    """{method: (MAE, seconds)} on one split of one series."""
+    y = s.y
+    n_fit, origins = origins_of(len(y), s.horizon, split)
+    actual = np.stack([y.to_numpy()[o : o + s.horizon] for o in origins])
+    out = {}
+    for label, fn in BASELINES.items():
+        t0 = time.perf_counter()
+        # Holt-Winters and Theta on very long series: the last 20 seasons are plenty and keep the fit fast
+        preds = np.stack([fn(y.to_numpy()[max(0, o - 20 * s.period) : o], s.horizon, s.period) for o in origins])
+        out[label] = (float(np.mean(np.abs(preds - actual))), time.perf_counter() - t0)
+    frame = y.to_frame("y")
+    for model in (m for m in models if m != "none"):
+        est = getattr(tsrec, model)(horizon=s.horizon, random_state=seed, device="cpu", **extra)
+        t0 = time.perf_counter()
+        est.fit(frame.iloc[:n_fit])
+        preds, act = est.rolling_forecasts(frame.iloc[n_fit : origins[-1] + s.horizon])
+        # rolling_forecasts' first origin is the end of the fitted rows (row n_fit - 1 forecasts n_fit ...)
+        p = preds[0][origins - n_fit, :, 0]
+        out[model] = (float(np.mean(np.abs(p - actual))), time.perf_counter() - t0)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--split", choices=["val", "test"], default="val")
+    ap.add_argument("--models", nargs="+", default=MODELS)
+    ap.add_argument("--series", nargs="+", default=None, help="names (substrings) of the series to run")
+    ap.add_argument("--param", action="append", default=[], help="extra hyperparameter key=value")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--record", action="store_true", help="append the table to benchmarks/RESULTS.md")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    extra = {}
+    for kv in args.param:
+        k, v = kv.split("=", 1)
+        extra[k] = eval(v, {}, {})  # numbers, None, tuples, strings from the command line
+    rows = []
+    for s in series_list():
+        if args.series and not any(t.lower() in s.name.lower() for t in args.series):
+            continue
+        res = run_series(s, args.split, args.models, extra, args.seed)
+        sn, hw = res["seasonal naive"][0], res["Holt-Winters"][0]
+        for method, (mae, sec) in res.items():
+            rows.append((s.name, len(s.y), s.horizon, method, mae, mae / sn, mae / hw, sec))
+            print(f"{s.name:20s} {method:22s} MAE {mae:10.4f}  /SN {mae / sn:6.3f}  /HW {mae / hw:6.3f}  {sec:7.1f}s",
+                  flush=True)
+    df = pd.DataFrame(rows, columns=["series", "rows", "H", "method", "MAE", "MAE/SN", "MAE/HW", "seconds"])
+    summary = df.groupby("method")[["MAE/SN", "MAE/HW"]].agg(lambda r: float(np.exp(np.mean(np.log(r)))))
+    summary["wins vs SN"] = df.groupby("method")["MAE/SN"].apply(lambda r: f"{int((r < 1).sum())}/{len(r)}")
+    summary["wins vs HW"] = df.groupby("method")["MAE/HW"].apply(lambda r: f"{int((r < 1).sum())}/{len(r)}")
+    print("\nGeometric mean of the MAE ratios over the series:\n" + summary.to_string(float_format="%.3f"))
+    if args.record:
+        cmd = "python benchmarks/defaults.py " + " ".join(sys.argv[1:])
+        table = df.pivot_table(index=["series", "rows", "H"], columns="method", values="MAE/SN", sort=False)
+        with open(Path(__file__).with_name("RESULTS.md"), "a") as f:
+            f.write(f"\n### Defaults vs classical methods ({args.split} block), {date.today()}\n\n"
+                    f"Command: `{cmd}`. MAE relative to seasonal naive (below 1 is better):\n\n"
+                    f"{table.to_markdown(floatfmt='.3f')}\n\nGeometric means:\n\n"
+                    f"{summary.to_markdown(floatfmt='.3f')}\n")
+
+
+if __name__ == "__main__":
+    main()

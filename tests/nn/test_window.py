@@ -1,0 +1,122 @@
+"""WindowModel: instance normalisation, segments aligned to the window end, the direct head, every body."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from tsrec.nn.aaren import AarenModel
+from tsrec.nn.lem import LEMModel
+from tsrec.nn.lru import LRUModel
+from tsrec.nn.s4 import S4Model
+from tsrec.nn.transformer import TransformerModel
+from tsrec.nn.window import WindowModel
+
+BODIES = {
+    "lru": lambda c_in, c_out, h: LRUModel(c_in, c_out, h, d_model=8, d_state=4, n_layers=2, skip_last=False),
+    "lem": lambda c_in, c_out, h: LEMModel(c_in, c_out, h, d_model=8, d_hidden=8, skip_last=False),
+    "s4": lambda c_in, c_out, h: S4Model(c_in, c_out, h, d_model=8, d_state=4, n_layers=1, skip_last=False),
+    "aaren": lambda c_in, c_out, h: AarenModel(c_in, c_out, h, d_model=8, n_heads=2, n_layers=1, skip_last=False),
+    "transformer": lambda c_in, c_out, h: TransformerModel(c_in, c_out, h, d_model=8, n_heads=2, n_layers=1,
+                                                           window=None, skip_last=False),
+}
+
+
+def window_model(body: str, c_in=3, n_targets=2, horizon=5, context=20, patch_len=6, n_quantiles=1, **kw):
+    c_out = n_targets * n_quantiles
+    return WindowModel(BODIES[body](patch_len * c_in, c_out, horizon), c_in, c_out, horizon, context, patch_len,
+                       n_quantiles=n_quantiles, **kw)
+
+
+@pytest.mark.parametrize("body", BODIES)
+def test_forecast_equals_body_stepped_over_the_segments(body):
+    """The forecast is the body's output after the last segment: stepping the body one segment at a time
+    (its O(1) streaming step) gives the same, with the oldest segment padded at the front (20 = 4 x 6 - 4)."""
+    torch.manual_seed(0)
+    model = window_model(body).double().eval()
+    with torch.no_grad():
+        model.linear.weight.normal_()  # the linear path takes part in the check too
+    x = torch.randn(4, 20, 3, dtype=torch.float64) * 3 + 1
+    out = model(x)
+    assert out.shape == (4, 5, 2)
+    mean, std = x.mean(1, keepdim=True), torch.sqrt(x.var(1, keepdim=True, unbiased=False) + model.eps)
+    z = (x - mean) / std
+    segs = torch.cat([torch.zeros(4, 4, 3, dtype=x.dtype), z], 1).reshape(4, 4, 18)
+    state = model.body.init_state(4)
+    for k in range(4):
+        y, state = model.body.step(segs[:, k], state)
+    y = y + model.linear(z[..., :2].transpose(1, 2)).transpose(1, 2)
+    expected = y * std[..., :2] + mean[..., :2]
+    torch.testing.assert_close(out, expected, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("body", ["lru", "s4"])
+def test_instance_norm_makes_the_forecast_equivariant(body):
+    """Each window is normalised by its own statistics: scaling and shifting a channel's window scales and
+    shifts its forecast the same way (and covariates' scale does not matter)."""
+    torch.manual_seed(1)
+    model = window_model(body, eps=1e-14).double().eval()  # exact up to eps / var
+    x = torch.randn(3, 20, 3, dtype=torch.float64)
+    a = torch.tensor([10.0, 0.1, 1000.0], dtype=torch.float64)
+    b = torch.tensor([-5.0, 3.0, 7.0], dtype=torch.float64)
+    torch.testing.assert_close(model(x * a + b), model(x) * a[:2] + b[:2], rtol=1e-8, atol=1e-8)
+    raw = window_model(body, instance_norm=False).double().eval()
+    raw.load_state_dict(model.state_dict())
+    assert not torch.allclose(raw(x * a + b), raw(x) * a[:2] + b[:2], rtol=1e-3)
+
+
+def test_untrained_heads_forecast_the_window_mean():
+    """Both heads start at zero weight: before training the forecast is the mean of each target's window."""
+    torch.manual_seed(2)
+    model = window_model("lru").double().eval()
+    with torch.no_grad():
+        model.body.head.weight.zero_()
+        model.body.head.bias.zero_()
+    x = torch.randn(2, 20, 3, dtype=torch.float64) + torch.tensor([4.0, -2.0, 0.0], dtype=torch.float64)
+    expected = x[..., :2].mean(1, keepdim=True).expand(2, 5, 2)
+    torch.testing.assert_close(model(x), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_quantile_channels_share_their_targets_scale():
+    torch.manual_seed(3)
+    model = window_model("lru", n_quantiles=3, eps=1e-14).double().eval()
+    x = torch.randn(2, 20, 3, dtype=torch.float64)
+    out, scaled = model(x), model(x * 100 + 1)
+    assert out.shape == (2, 5, 6)
+    torch.testing.assert_close(scaled, out * 100 + 1, rtol=1e-8, atol=1e-8)
+
+
+def test_affine_is_inverted_on_the_output():
+    """A learned affine after the normalisation is undone on the forecast: with heads that copy the last
+    normalised value, the forecast is the last observed value whatever the affine."""
+    torch.manual_seed(4)
+    model = window_model("lru", affine=True, context=12, patch_len=4, n_targets=1, c_in=1).double().eval()
+    with torch.no_grad():
+        model.body.head.weight.zero_()
+        model.body.head.bias.zero_()
+        model.linear.weight.zero_()
+        model.linear.weight[:, -1] = 1.0  # the last normalised (affine) value, for every step
+        model.affine_weight.fill_(2.5)
+        model.affine_bias.fill_(-0.7)
+    x = torch.randn(3, 12, 1, dtype=torch.float64)
+    torch.testing.assert_close(model(x), x[:, -1:].expand(3, 5, 1), rtol=1e-9, atol=1e-9)
+
+
+def test_gradcheck_small_double():
+    torch.manual_seed(5)
+    model = window_model("lru", c_in=2, n_targets=1, horizon=2, context=6, patch_len=3).double()
+    x = torch.randn(2, 6, 2, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda t: model(t), (x,), eps=1e-6, atol=1e-5)
+
+
+def test_bad_arguments():
+    body = BODIES["lru"](8, 1, 3)
+    with pytest.raises(ValueError, match="patch_len"):
+        WindowModel(body, 1, 1, 3, context=4, patch_len=8)
+    with pytest.raises(ValueError, match="body"):
+        WindowModel(body, 1, 1, 3, context=16, patch_len=4)
+    with pytest.raises(ValueError, match="targets must be among the inputs"):
+        WindowModel(BODIES["lru"](8, 2, 3), 1, 2, 3, context=16, patch_len=8)
+    model = WindowModel(body, 1, 1, 3, context=16, patch_len=8)
+    with pytest.raises(ValueError, match=r"\(B, 16, 1\)"):
+        model(torch.randn(2, 15, 1))
