@@ -15,7 +15,6 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 import torch
-from torch import Tensor
 
 __all__ = [
     "Batch",
@@ -23,8 +22,6 @@ __all__ = [
     "to_batch",
     "order_by_ids",
     "StandardScaler",
-    "dense_targets",
-    "sliding_windows",
     "future_index",
     "meta_before",
     "advance_meta",
@@ -288,37 +285,6 @@ class StandardScaler:
         return s
 
 
-def dense_targets(seq: Tensor, horizon: int, n_targets: int) -> tuple[Tensor, Tensor]:
-    """Targets of every step of ``seq`` for dense supervision.
-
-    ``seq`` is ``(B, L, C)`` (targets in the first ``n_targets`` channels).
-    Returns ``targets`` ``(B, L, horizon, n_targets)`` with
-    ``targets[:, t, k] = seq[:, t + 1 + k]`` and a boolean ``mask`` ``(L, horizon)``
-    that is False where t + 1 + k runs past the end (those targets are zeros).
-    """
-    B, L, _ = seq.shape
-    pad = seq.new_zeros(B, horizon, n_targets)
-    ext = torch.cat([seq[:, 1:, :n_targets], pad], dim=1)[:, : L - 1 + horizon]  # (B, L-1+H, n)
-    if ext.shape[1] < L - 1 + horizon:  # L == 0 edge is excluded by callers
-        ext = torch.cat([ext, seq.new_zeros(B, L - 1 + horizon - ext.shape[1], n_targets)], dim=1)
-    targets = ext.unfold(1, horizon, 1).transpose(-1, -2)  # (B, L, H, n)
-    t = torch.arange(L, device=seq.device)[:, None]
-    k = torch.arange(horizon, device=seq.device)[None, :]
-    return targets, (t + 1 + k) < L
-
-
-def sliding_windows(series: Sequence[np.ndarray], length: int, stride: int = 1) -> np.ndarray:
-    """All windows of ``length`` rows of each series, stacked: ``(N, length, C)``."""
-    out = []
-    for arr in series:
-        if arr.shape[0] >= length:
-            w = np.lib.stride_tricks.sliding_window_view(arr, length, axis=0)[::stride]  # (n, C, length)
-            out.append(w.transpose(0, 2, 1))
-    if not out:
-        return np.zeros((0, length, series[0].shape[1] if len(series) else 0))
-    return np.ascontiguousarray(np.concatenate(out, axis=0))
-
-
 def future_index(meta: SeriesMeta, horizon: int) -> pd.Index:
     """The index of the ``horizon`` steps after the end of a series."""
     if meta.kind == "datetime":
@@ -392,14 +358,42 @@ def advance_meta(meta: SeriesMeta, new: SeriesMeta, n_new: int, what: str = "X")
 
 def to_output(
     forecasts: list[np.ndarray], metas: list[SeriesMeta], names: list[str], kind: str, is_list: bool,
-    ids: list[Any] | None = None, columns: Any = None,
+    ids: list[Any] | None = None, quantiles: Sequence[float] | None = None,
 ) -> Any:
-    """Forecast arrays ``(horizon, n)`` back to the kind the user gave."""
+    """Forecast arrays back to the kind the user gave.
+
+    Parameters
+    ----------
+    forecasts : list of ndarray
+        One per series: ``(horizon, n)``, or ``(horizon, n, n_quantiles)``
+        with ``quantiles``.
+    metas : list of SeriesMeta
+        Where each series ends (the future index starts after it).
+    names : list of str
+        The target names (the columns).
+    kind : {"frame", "array", "long"}
+        What the user gave: arrays stay arrays, frames get the future index.
+    is_list : bool
+        Return a list (a panel given as a list) rather than one item.
+    ids : list, optional
+        The series ids of a long frame.
+    quantiles : sequence of float, optional
+        Quantile forecasts: frame columns are (target, quantile) pairs; arrays
+        keep the shape ``(horizon, n_targets, n_quantiles)``.
+
+    Returns
+    -------
+    DataFrame, ndarray or list of these
+    """
+    columns = None
+    if quantiles is not None:
+        columns = pd.MultiIndex.from_product([names, [float(q) for q in quantiles]])
     outs: list[Any] = []
     for f, m in zip(forecasts, metas):
         if kind == "array":
             outs.append(f)
         else:
+            f = f.reshape(f.shape[0], -1)
             outs.append(pd.DataFrame(f, index=future_index(m, f.shape[0]), columns=columns if columns is not None else names))
     if kind == "long":
         parts = []
