@@ -24,13 +24,21 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from ..data import Batch, SeriesMeta, StandardScaler, advance_meta, meta_before, order_by_ids, to_batch, to_output
+from ..data import Batch, SeriesMeta, StandardScaler, meta_before, to_batch, to_output
 from ..nn.blocks import State
-from ..training import (TrainConfig, clone_tree, fit_windows, gradient_steps, make_optimizer, resolve_device, seeded,
-                        sliding_windows, training_windows)
+from ..training import (
+    TrainConfig,
+    clone_tree,
+    fit_windows,
+    gradient_steps,
+    make_optimizer,
+    resolve_device,
+    seeded,
+    training_windows,
+)
 from . import persistence
 from .params import COMMON_PARAMS, FITTED_ATTRIBUTES, Param, check_params, render_docstring
-from .stream import Stream, advance, forecast_at, offer_to_reservoir
+from .stream import Stream, forecast_at, replay_sample, update_sequences
 
 __all__ = ["BaseForecaster"]
 
@@ -57,11 +65,10 @@ class BaseForecaster(BaseEstimator):
     #: the model's own hyperparameters (names, defaults, docs, rules), after the common ones
     _model_params: tuple[Param, ...] = ()
 
-    # ------------------------------------------------------------------ hooks
+    # ------------------------------------------------------- hooks, sklearn face
     def _build_model(self, c_in: int, c_out: int) -> nn.Module:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    # ------------------------------------------------------------- sklearn face
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = False
@@ -74,15 +81,13 @@ class BaseForecaster(BaseEstimator):
         check_params(self, COMMON_PARAMS + self._model_params)
 
     def _train_config(self, **overrides: Any) -> TrainConfig:
-        cfg = TrainConfig(
+        """The training loop's settings from the hyperparameters (``overrides``: other TrainConfig fields)."""
+        return TrainConfig(
             lr=float(self.lr), weight_decay=float(self.weight_decay), max_epochs=int(self.max_epochs),
             batch_size=int(self.batch_size), early_stopping=bool(self.early_stopping), patience=int(self.patience),
             loss=self.loss, quantiles=tuple(float(q) for q in self._quantiles()), verbose=bool(self.verbose),
-            seed=self.random_state,
+            seed=self.random_state, **overrides,
         )
-        for k, v in overrides.items():
-            setattr(cfg, k, v)
-        return cfg
 
     def _quantiles(self) -> tuple[float, ...]:
         return tuple(self.quantiles) if self.loss == "quantile" else ()
@@ -190,16 +195,8 @@ class BaseForecaster(BaseEstimator):
         self._optimizer = None
 
     def _new_stream(self, model: nn.Module, batch: Batch, scaler: StandardScaler, device: torch.device) -> Stream:
-        keep = self._keep
-        buffers, states = [], []
-        for v in batch.values:
-            buffers.append(v[-keep:].copy())
-            if self.context is None:
-                head = v[:-keep] if len(v) > keep else v[:0]
-                states.append(advance(model, scaler, head, None, device))
-        tails = [v[-self._replay_window :].copy() for v in batch.values] if self.replay_size else None
-        return Stream(buffers=buffers, state=Stream.stack_states(states), metas=list(batch.meta), kind=batch.kind,
-                      is_list=batch.is_list, ids=list(batch.id_values), tails=tails)
+        return Stream.start(batch, model, scaler, keep=self._keep, stateful=self.context is None,
+                            replay_window=self._replay_window if self.replay_size else None, device=device)
 
     # -------------------------------------------------------------- forecasts
     def _forecast_at(self, rows: np.ndarray, state: State | None, origins: np.ndarray) -> np.ndarray:
@@ -213,6 +210,14 @@ class BaseForecaster(BaseEstimator):
         mean = np.repeat(self.scaler_.mean[:n_t], self._n_quantiles)
         return scaled * scale + mean
 
+    def _median(self, forecasts: np.ndarray) -> np.ndarray:
+        """(..., C_out) -> (..., n_targets): the trained quantile nearest 0.5, after sorting (no-op otherwise)."""
+        if self._n_quantiles == 1:
+            return forecasts
+        q = np.asarray(self._quantiles())
+        ordered = np.sort(forecasts.reshape(*forecasts.shape[:-1], -1, len(q)), axis=-1)  # no crossing
+        return ordered[..., int(np.argmin(np.abs(q - 0.5)))]
+
     def _history_forecasts(self, X: Any, y: Any) -> tuple[list[np.ndarray], Batch]:
         """Forecasts (user units, ``(H, C_out)``) after the end of each series of a new history."""
         batch = to_batch(X, y)
@@ -220,20 +225,14 @@ class BaseForecaster(BaseEstimator):
         shortest = min(len(v) for v in batch.values)
         if self.context is not None and shortest < self.context:
             raise ValueError(f"too few rows: a history has {shortest}, the model needs context = {self.context}")
-        outs = []
-        for v in batch.values:
-            rows = v if self.context is None else v[-self.context :]
-            f = self._forecast_at(rows, None, np.array([len(rows) - 1]))[0]
-            outs.append(self._to_user_units(f))
-        return outs, batch
+        rows = [v if self.context is None else v[-self.context :] for v in batch.values]
+        return [self._to_user_units(self._forecast_at(r, None, np.array([len(r) - 1]))[0]) for r in rows], batch
 
     def _stream_forecasts(self) -> list[np.ndarray]:
+        """Forecasts (user units, ``(H, C_out)``) after the end of each series of the stream."""
         st = self._stream
-        outs = []
-        for i, buf in enumerate(st.buffers):
-            f = self._forecast_at(buf, st.state_of(i), np.array([len(buf) - 1]))[0]
-            outs.append(self._to_user_units(f))
-        return outs
+        return [self._to_user_units(self._forecast_at(buf, st.state_of(i), np.array([len(buf) - 1]))[0])
+                for i, buf in enumerate(st.buffers)]
 
     def _raw_forecasts(self, X: Any, y: Any) -> tuple[list[np.ndarray], list[SeriesMeta], str, bool, list]:
         check_is_fitted(self, "model_")
@@ -266,10 +265,7 @@ class BaseForecaster(BaseEstimator):
             sorting (the same as that column of ``predict_quantiles``).
         """
         outs, metas, kind, is_list, ids = self._raw_forecasts(X, y)
-        if self._n_quantiles > 1:
-            q = np.asarray(self._quantiles())
-            mid = int(np.argmin(np.abs(q - 0.5)))
-            outs = [np.sort(o.reshape(o.shape[0], -1, len(q)), axis=-1)[..., mid] for o in outs]
+        outs = [self._median(o) for o in outs]
         return to_output(outs, metas, self.target_names_, kind, is_list, ids)
 
     def predict_quantiles(self, X: Any = None, y: Any = None, quantiles: Any = None) -> Any:
@@ -308,13 +304,7 @@ class BaseForecaster(BaseEstimator):
     def _continue(self, X: Any, y: Any) -> tuple[Batch, list[SeriesMeta]]:
         batch = to_batch(X, y)
         self._check_columns(batch)
-        if batch.kind == "long" and self._stream.kind == "long":
-            batch = order_by_ids(batch, self._stream.ids)  # continue each series by its id
-        n = len(self._stream.buffers)
-        if len(batch.values) != n:
-            raise ValueError(f"the stream has {n} series but {len(batch.values)} were given")
-        metas = [advance_meta(m, new, len(v)) for m, new, v in zip(self._stream.metas, batch.meta, batch.values)]
-        return batch, metas
+        return self._stream.seam(batch)
 
     def partial_fit(self, X: Any, y: Any = None, update_params: bool = True) -> BaseForecaster:
         """Continue the stream with new rows.
@@ -337,7 +327,6 @@ class BaseForecaster(BaseEstimator):
         batch, metas = self._continue(X, y)
         st = self._stream
         scaler = StandardScaler.from_state(self.scaler_.state()) if update_params else self.scaler_
-        n_updates = st.n_updates
         had_optimizer = self._optimizer is not None
         # a panel steps once per series: a failure at a later series must undo the earlier steps
         # (one series needs no copy: its steps undo themselves when they diverge)
@@ -349,30 +338,14 @@ class BaseForecaster(BaseEstimator):
             if update_params:
                 for v in batch.values:
                     scaler.update(v)
-            # the state advances with the weights the rows arrive to (truncated BPTT carries the
-            # state of the forward pass), then the weights step; nothing is committed before the
-            # step, which leaves the weights and the optimizer as they were when it fails
-            new_states, new_buffers, replay, seen = [], [], list(st.replay), st.replay_seen
-            # replay candidates come from a tail of the last replay window of rows per series (only
-            # while replay is on: a tail started afresh never spans a gap)
-            tails = st.tails if self.replay_size else None
-            new_tails = []
-            for i, (buf, v) in enumerate(zip(st.buffers, batch.values)):
-                ext = np.concatenate([buf, v], axis=0)
-                n_adv = max(len(ext) - self._keep, 0)
-                if self.context is None:
-                    new_states.append(advance(self.model_, scaler, ext[:n_adv], st.state_of(i), self.device_))
-                new_buffers.append(ext[n_adv:].copy())
-                if self.replay_size:
-                    tail = np.concatenate([tails[i], v], axis=0) if tails is not None else v
-                    new_tails.append(tail[-self._replay_window :].copy())
-                    if update_params:
-                        replay, seen = offer_to_reservoir(replay, seen, new_tails[-1], self.replay_size,
-                                                          self._replay_window)
+            # the state advances with the weights the rows arrive to (truncated BPTT's order), then the weights
+            # step; nothing is committed before the step, which leaves everything as it was when it fails
+            new = st.continued(batch.values, metas, self.model_, scaler, keep=self._keep, stateful=self.context is None,
+                               replay_size=self.replay_size, replay_window=self._replay_window, offer=update_params,
+                               device=self.device_)
             if update_params:
-                # dropout draws from torch's global RNG: seed it per update so that a
-                # stream is reproducible whatever else the process does
-                seed = None if self.random_state is None else (int(self.random_state) * 1_000_003 + n_updates) % 2**63
+                # dropout draws from torch's global RNG: seeded per update, a stream is reproducible
+                seed = None if self.random_state is None else (int(self.random_state) * 1_000_003 + st.n_updates) % 2**63
                 with seeded(seed, self.device_) if seed is not None else contextlib.nullcontext():
                     self._gradient_update(batch, scaler)
         except BaseException:
@@ -384,9 +357,8 @@ class BaseForecaster(BaseEstimator):
                 self._optimizer = None
             raise
         self.scaler_ = scaler
-        st.buffers, st.state, st.metas = new_buffers, Stream.stack_states(new_states), metas
-        st.replay, st.replay_seen, st.tails = replay, seen, new_tails if self.replay_size else None
-        st.n_updates = n_updates + bool(update_params)
+        new.n_updates = st.n_updates + bool(update_params)
+        self._stream = new
         return self
 
     def _start_stream(self, X: Any, y: Any) -> BaseForecaster:
@@ -411,26 +383,13 @@ class BaseForecaster(BaseEstimator):
             raise
 
     def _gradient_update(self, batch: Batch, scaler: StandardScaler) -> None:
-        st, device = self._stream, self.device_
+        """``n_steps`` gradient steps per series on its new rows (the first with the replay windows)."""
+        cfg, st, device = self._train_config(), self._stream, self.device_
         if self._optimizer is None:
-            self._optimizer = make_optimizer(self.model_, self._train_config())
-        cfg = self._train_config()
-        extra = None
-        if st.replay:
-            gen = np.random.default_rng(st.replay_seen)
-            pick = gen.choice(len(st.replay), size=min(len(st.replay), self.batch_size), replace=False)
-            extra = torch.from_numpy(np.stack([scaler.transform(st.replay[j]) for j in pick]).astype(np.float32)).to(device)
-        for i, (buf, v) in enumerate(zip(st.buffers, batch.values)):
-            ext = np.concatenate([buf, v], axis=0)
-            if self.context is None:
-                seq = torch.from_numpy(scaler.transform(ext).astype(np.float32)).to(device)[None]
-                state = st.state_of(i)
-            else:
-                W = self.context + self.horizon
-                if len(ext) < W:
-                    continue
-                wins = sliding_windows([scaler.transform(ext)], W, 1)[-self.batch_size :]
-                seq, state = torch.from_numpy(wins.astype(np.float32)).to(device), None
+            self._optimizer = make_optimizer(self.model_, cfg)
+        extra = replay_sample(st, scaler, self.batch_size, device)
+        for i, seq, state in update_sequences(st, batch.values, scaler, self.context, self.horizon, self.batch_size,
+                                              device):
             gradient_steps(self.model_, self._optimizer, seq, state, self.horizon, len(self.target_names_), cfg,
                            n_steps=self.n_steps, extra=extra if i == 0 else None)
 
@@ -451,9 +410,7 @@ class BaseForecaster(BaseEstimator):
             ext = np.concatenate([buf, v], axis=0)
             origins = np.arange(max(len(buf) - 1, 0), len(ext) - 1)
             f = self._to_user_units(self._forecast_at(ext, st.state_of(i), origins))
-            if self._n_quantiles > 1:
-                q = np.asarray(self._quantiles())
-                f = np.sort(f.reshape(*f.shape[:-1], n_t, len(q)), axis=-1)[..., int(np.argmin(np.abs(q - 0.5)))]
+            f = self._median(f)
             pad = np.full((H, ext.shape[1]), np.nan)
             ext_pad = np.concatenate([ext, pad], axis=0)
             act = np.stack([ext_pad[o + 1 : o + 1 + H, :n_t] for o in origins])
@@ -478,20 +435,16 @@ class BaseForecaster(BaseEstimator):
 
     # ----------------------------------------------------------- persistence
     def save(self, path: str | Path) -> None:
-        """Save to one safetensors file: weights, stream state and scaler as tensors,
-        hyperparameters and fitted metadata as JSON (no pickle anywhere; see
-        :mod:`tsrec.estimators.persistence`)."""
+        """Save to one safetensors file: weights, stream state and scaler as tensors, hyperparameters and
+        fitted metadata as JSON (no pickle anywhere; see :mod:`tsrec.estimators.persistence`)."""
         persistence.save(self, path)
 
     @classmethod
     def load(cls, path: str | Path, device: str | None = None) -> BaseForecaster:
-        """Load a forecaster written by :meth:`save`. Never unpickles.
+        """Load a forecaster written by :meth:`save` (``cls`` or a subclass of it). Never unpickles.
 
-        The file is read by safetensors (a JSON header and raw tensor bytes),
-        and every part is checked before anything is built: the format marker
-        and version, the class (a known tsrec forecaster, and ``cls`` or a
-        subclass of it), the exact set of metadata, hyperparameter and fitted
-        keys, the tensor names, and the shapes of the weights, state, scaler
-        and buffers. Any mismatch raises ValueError.
+        Every part of the file is checked before anything is built (see
+        :func:`tsrec.estimators.persistence.load`); any mismatch raises ValueError.
+        ``device`` overrides the saved ``device`` hyperparameter.
         """
         return persistence.load(cls, path, device)

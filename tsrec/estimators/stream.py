@@ -11,18 +11,19 @@ and the replay buffer, never by the length of the stream.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import torch
+from torch import Tensor, nn
 
-from torch import nn
-
-from ..data import SeriesMeta, StandardScaler
+from ..data import Batch, SeriesMeta, StandardScaler, advance_meta, order_by_ids
 from ..nn.blocks import State
+from ..training import sliding_windows
 
-__all__ = ["Stream", "advance", "forecast_at", "offer_to_reservoir"]
+__all__ = ["Stream", "advance", "forecast_at", "offer_to_reservoir", "replay_sample", "update_sequences"]
 
 
 @dataclass
@@ -68,6 +69,62 @@ class Stream:
     def state_of(self, i: int) -> State | None:
         """The carried model state of series ``i`` (batch of one), or None."""
         return None if self.state is None else {k: v[i : i + 1] for k, v in self.state.items()}
+
+    @classmethod
+    def start(cls, batch: Batch, model: nn.Module, scaler: StandardScaler, *, keep: int, stateful: bool,
+              replay_window: int | None, device: torch.device) -> Stream:
+        """The stream at the end of ``batch``: its last ``keep`` rows and, when ``stateful``, the model
+        state before them; the replay tails (the last ``replay_window`` rows) when replay is on."""
+        buffers, states = [], []
+        for v in batch.values:
+            buffers.append(v[-keep:].copy())
+            if stateful:
+                head = v[:-keep] if len(v) > keep else v[:0]
+                states.append(advance(model, scaler, head, None, device))
+        tails = [v[-replay_window:].copy() for v in batch.values] if replay_window else None
+        return cls(buffers=buffers, state=cls.stack_states(states), metas=list(batch.meta), kind=batch.kind,
+                   is_list=batch.is_list, ids=list(batch.id_values), tails=tails)
+
+    def seam(self, batch: Batch) -> tuple[Batch, list[SeriesMeta]]:
+        """``batch`` as the continuation of this stream (series in the stream's order) and the metas after it.
+
+        Raises ValueError when the number of series differs or a series does not continue at its seam.
+        """
+        if batch.kind == "long" and self.kind == "long":
+            batch = order_by_ids(batch, self.ids)  # continue each series by its id
+        n = len(self.buffers)
+        if len(batch.values) != n:
+            raise ValueError(f"the stream has {n} series but {len(batch.values)} were given")
+        metas = [advance_meta(m, new, len(v)) for m, new, v in zip(self.metas, batch.meta, batch.values)]
+        return batch, metas
+
+    def continued(self, values: Sequence[np.ndarray], metas: list[SeriesMeta], model: nn.Module,
+                  scaler: StandardScaler, *, keep: int, stateful: bool, replay_size: int, replay_window: int,
+                  offer: bool, device: torch.device) -> Stream:
+        """A new stream: this one continued by ``values`` (one array of new rows per series).
+
+        The state advances over the rows that leave the buffer, with ``model``
+        as it is; with ``offer`` the tails' complete windows go to the replay
+        reservoir. ``self`` does not change (the caller commits).
+        """
+        new_states, new_buffers, replay, seen = [], [], list(self.replay), self.replay_seen
+        # replay candidates come from a tail of the last replay window of rows per series (only
+        # while replay is on: a tail started afresh never spans a gap)
+        tails = self.tails if replay_size else None
+        new_tails = []
+        for i, (buf, v) in enumerate(zip(self.buffers, values)):
+            ext = np.concatenate([buf, v], axis=0)
+            n_adv = max(len(ext) - keep, 0)
+            if stateful:
+                new_states.append(advance(model, scaler, ext[:n_adv], self.state_of(i), device))
+            new_buffers.append(ext[n_adv:].copy())
+            if replay_size:
+                tail = np.concatenate([tails[i], v], axis=0) if tails is not None else v
+                new_tails.append(tail[-replay_window:].copy())
+                if offer:
+                    replay, seen = offer_to_reservoir(replay, seen, new_tails[-1], replay_size, replay_window)
+        return replace(self, buffers=new_buffers, state=self.stack_states(new_states), metas=metas, replay=replay,
+                       replay_seen=seen, tails=new_tails if replay_size else None)
 
     @staticmethod
     def stack_states(states: list[State]) -> State | None:
@@ -133,3 +190,34 @@ def forecast_at(model: nn.Module, scaler: StandardScaler, rows: np.ndarray, stat
         yhat, _ = model(seq[None, : origins[i] + 1])
         out[i] = yhat[0, -1].cpu().numpy()
     return out
+
+
+def replay_sample(stream: Stream, scaler: StandardScaler, batch_size: int, device: torch.device) -> Tensor | None:
+    """Up to ``batch_size`` replay windows (scaled), drawn without replacement; None when the reservoir is empty.
+
+    The draw is seeded by ``stream.replay_seen`` (reproducible).
+    """
+    if not stream.replay:
+        return None
+    gen = np.random.default_rng(stream.replay_seen)
+    pick = gen.choice(len(stream.replay), size=min(len(stream.replay), batch_size), replace=False)
+    return torch.from_numpy(np.stack([scaler.transform(stream.replay[j]) for j in pick]).astype(np.float32)).to(device)
+
+
+def update_sequences(stream: Stream, values: Sequence[np.ndarray], scaler: StandardScaler, context: int | None,
+                     horizon: int, batch_size: int,
+                     device: torch.device) -> Iterator[tuple[int, Tensor, State | None]]:
+    """What ``partial_fit`` trains on, per series ``i``: ``(i, seq, state)`` (scaled).
+
+    ``context=None``: the series' buffer and new rows as one sequence from its
+    carried state. A fixed context: the last ``batch_size`` windows of
+    ``context + horizon`` rows from a zero state (a series with fewer rows is
+    skipped).
+    """
+    for i, (buf, v) in enumerate(zip(stream.buffers, values)):
+        ext = np.concatenate([buf, v], axis=0)
+        if context is None:
+            yield i, torch.from_numpy(scaler.transform(ext).astype(np.float32)).to(device)[None], stream.state_of(i)
+        elif len(ext) >= context + horizon:
+            wins = sliding_windows([scaler.transform(ext)], context + horizon, 1)[-batch_size:]
+            yield i, torch.from_numpy(wins.astype(np.float32)).to(device), None
