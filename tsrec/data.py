@@ -9,8 +9,9 @@ target names.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -47,7 +48,7 @@ class SeriesMeta:
                 "freq": self.freq, "first": first if isinstance(first, str) or first is None else int(first)}
 
     @classmethod
-    def from_json(cls, d: dict) -> "SeriesMeta":
+    def from_json(cls, d: dict) -> SeriesMeta:
         conv = pd.Timestamp if d["kind"] == "datetime" else (lambda v: v)
         return cls(d["kind"], conv(d["last"]), d["freq"], None if d.get("first") is None else conv(d["first"]))
 
@@ -140,7 +141,8 @@ def _check_index(index: pd.Index, what: str) -> None:
         return
     if index.dtype == object and len({type(v) for v in index}) > 1:
         raise TypeError(f"{what} has a mixed-type index; use a DatetimeIndex or an integer index")
-    raise TypeError(f"{what} must have a DatetimeIndex or an integer index, got {type(index).__name__} of {index.dtype}")
+    raise TypeError(f"{what} must have a DatetimeIndex or an integer index, "
+                    f"got {type(index).__name__} of {index.dtype}")
 
 
 def _meta(df: pd.DataFrame) -> SeriesMeta:
@@ -202,7 +204,8 @@ def to_batch(X: Any, y: Any = None, what: str = "X") -> Batch:
             c_names = x_names
             if len(vt) != len(vx):
                 raise ValueError(f"y has {len(vt)} rows but X has {len(vx)}: they must be observed at the same steps")
-            if ft is not None and isinstance(ft.index, pd.DatetimeIndex) and (fx is None or not ft.index.equals(fx.index)):
+            if ft is not None and isinstance(ft.index, pd.DatetimeIndex) and (
+                    fx is None or not ft.index.equals(fx.index)):
                 raise ValueError("y and X must share one index")
         if names_t is None:
             names_t, names_c = t_names, c_names
@@ -251,7 +254,7 @@ class StandardScaler:
         self.mean = np.zeros(n_channels)
         self.m2 = np.zeros(n_channels)
 
-    def update(self, rows: np.ndarray) -> "StandardScaler":
+    def update(self, rows: np.ndarray) -> StandardScaler:
         n = rows.shape[0]
         if n == 0:
             return self
@@ -279,9 +282,10 @@ class StandardScaler:
         return {"count": np.array([self.count]), "mean": self.mean, "m2": self.m2}
 
     @classmethod
-    def from_state(cls, state: dict[str, np.ndarray]) -> "StandardScaler":
+    def from_state(cls, state: dict[str, np.ndarray]) -> StandardScaler:
         s = cls(len(state["mean"]))
-        s.count, s.mean, s.m2 = float(state["count"][0]), np.asarray(state["mean"], float), np.asarray(state["m2"], float)
+        s.count = float(state["count"][0])
+        s.mean, s.m2 = np.asarray(state["mean"], float), np.asarray(state["m2"], float)
         return s
 
 
@@ -299,7 +303,8 @@ def meta_before(meta: SeriesMeta) -> SeriesMeta:
     if meta.freq is None:  # one row: the step is unknown, so the first chunk defines the series
         return SeriesMeta(meta.kind, None, None, meta.first)
     if meta.kind == "datetime":
-        return SeriesMeta("datetime", pd.date_range(end=meta.first, periods=2, freq=meta.freq)[0], meta.freq, meta.first)
+        last = pd.date_range(end=meta.first, periods=2, freq=meta.freq)[0]
+        return SeriesMeta("datetime", last, meta.freq, meta.first)
     return SeriesMeta(meta.kind, int(meta.first) - int(meta.freq), int(meta.freq), meta.first)
 
 
@@ -394,7 +399,8 @@ def to_output(
             outs.append(f)
         else:
             f = f.reshape(f.shape[0], -1)
-            outs.append(pd.DataFrame(f, index=future_index(m, f.shape[0]), columns=columns if columns is not None else names))
+            outs.append(pd.DataFrame(f, index=future_index(m, f.shape[0]),
+                                     columns=columns if columns is not None else names))
     if kind == "long":
         parts = []
         for uid, df in zip(ids or [], outs):

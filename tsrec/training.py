@@ -30,9 +30,9 @@ import math
 import os
 import pickle  # only for its error type: checkpoints are read with torch.load(weights_only=True)
 import shutil
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -372,7 +372,8 @@ def _load_checkpoint(directory: Path, fit_id: str, device: torch.device) -> tupl
         rng = torch.load(path / "optimizer.pt", map_location=device, weights_only=True)
         progress = json.loads(meta["progress"])
     except (SafetensorError, OSError, RuntimeError, KeyError, ValueError, EOFError, pickle.UnpicklingError) as e:
-        raise ValueError(f"the checkpoint {path} is damaged ({type(e).__name__}: {e}); remove it to start afresh") from None
+        raise ValueError(
+            f"the checkpoint {path} is damaged ({type(e).__name__}: {e}); remove it to start afresh") from None
     if meta.get("format") != CHECKPOINT_FORMAT or meta.get("format_version") != CHECKPOINT_VERSION:
         raise ValueError(f"{path} is not a tsrec checkpoint of format version {CHECKPOINT_VERSION}")
     if progress.get("fit_id") != fit_id:

@@ -345,8 +345,8 @@ class BaseForecaster(BaseEstimator):
                                device=self.device_)
             if update_params:
                 # dropout draws from torch's global RNG: seeded per update, a stream is reproducible
-                seed = None if self.random_state is None else (int(self.random_state) * 1_000_003 + st.n_updates) % 2**63
-                with seeded(seed, self.device_) if seed is not None else contextlib.nullcontext():
+                seed = None if self.random_state is None else (int(self.random_state) * 1_000_003 + st.n_updates)
+                with seeded(seed % 2**63, self.device_) if seed is not None else contextlib.nullcontext():
                     self._gradient_update(batch, scaler)
         except BaseException:
             if before is not None:

@@ -153,7 +153,8 @@ COMMON_PARAMS: tuple[Param, ...] = (
           "window.", integer(none=True)),
     Param("chunk_length", 128, "int", "Length of the training chunks when ``context`` is None.", integer()),
     Param("d_model", 64, "int", "Width of the residual stream.", integer()),
-    Param("dropout", 0.0, "float", "Dropout inside the blocks.", rule(lambda v: is_real(v) and 0 <= v < 1, "in [0, 1)")),
+    Param("dropout", 0.0, "float", "Dropout inside the blocks.",
+          rule(lambda v: is_real(v) and 0 <= v < 1, "in [0, 1)")),
     Param("lr", 3e-3, "float", "AdamW learning rate (recurrence parameters get half of it and no weight decay).",
           rule(lambda v: is_real(v) and 0 < v < math.inf, "a positive number"), shown_default="3e-3"),
     Param("weight_decay", 0.01, "float", "AdamW weight decay of the weight matrices.",
@@ -199,7 +200,8 @@ FITTED_ATTRIBUTES: tuple[Attribute, ...] = (
     Attribute("feature_names_in_", "ndarray of str",
               "Names of the columns of ``X`` seen in ``fit``; defined only when ``X`` has column names."),
     Attribute("_stream", "Stream", "The buffers and carried state the forecasts continue from."),
-    Attribute("_optimizer", "torch.optim.Optimizer or None", "The optimizer of ``partial_fit`` (made at its first update)."),
+    Attribute("_optimizer", "torch.optim.Optimizer or None",
+              "The optimizer of ``partial_fit`` (made at its first update)."),
 )
 
 

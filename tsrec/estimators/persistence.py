@@ -51,10 +51,12 @@ def save(est: BaseForecaster, path: str | Path) -> None:
 
     check_is_fitted(est, "model_")
     st = est._stream
-    tensors: dict[str, Tensor] = {f"model.{k}": v.detach().cpu().contiguous() for k, v in est.model_.state_dict().items()}
+    tensors: dict[str, Tensor] = {f"model.{k}": v.detach().cpu().contiguous()
+                                  for k, v in est.model_.state_dict().items()}
     if st.state is not None:
         tensors.update({f"state.{k}": v.detach().cpu().contiguous() for k, v in st.state.items()})
-    tensors.update({f"scaler.{k}": torch.from_numpy(np.asarray(v, dtype=np.float64)) for k, v in est.scaler_.state().items()})
+    tensors.update({f"scaler.{k}": torch.from_numpy(np.asarray(v, dtype=np.float64))
+                    for k, v in est.scaler_.state().items()})
     tensors.update({f"buffer.{i}": torch.from_numpy(np.ascontiguousarray(b)) for i, b in enumerate(st.buffers)})
     params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in est.get_params(deep=False).items()}
     fitted = {
