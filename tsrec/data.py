@@ -1,10 +1,11 @@
-"""Inputs to arrays and back: validation, scaling, windows and output frames.
+"""Inputs to arrays and back: validation, scaling and output frames.
 
 This module is the only place that knows about pandas. The estimators hand it
 what the user gave them and get back a :class:`Batch` of float arrays, one per
 series, with the targets in the first columns and the covariates after them;
 forecasts go back out through :func:`to_output` with the future index and the
-target names.
+target names (and the (target, quantile) columns of quantile forecasts). Cutting
+arrays into training windows is :mod:`tsrec.training`'s job.
 """
 
 from __future__ import annotations

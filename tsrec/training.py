@@ -1,4 +1,8 @@
-"""The training loop shared by every estimator.
+"""The training loop shared by every estimator, and the windows it trains on.
+
+The first section cuts tensors: the targets of every step (:func:`dense_targets`),
+the sliding windows of a series (:func:`sliding_windows`) and the training and
+validation windows of a fit (:func:`training_windows`).
 
 One loop for all five models: AdamW with two parameter groups (the
 recurrence's own parameters at a lower learning rate and without weight
