@@ -90,12 +90,14 @@ def baselines(z, b, horizon: int, lookback: int = 336) -> dict[str, np.ndarray]:
     def cw(lo, hi):
         starts = np.arange(lo, hi - lookback - horizon + 1)
         xs = np.concatenate([np.stack([v[s : s + lookback, c] for s in starts]) for c in range(v.shape[1])])
-        ys = np.concatenate([np.stack([v[s + lookback : s + lookback + horizon, c] for s in starts]) for c in range(v.shape[1])])
+        ys = np.concatenate([np.stack([v[s + lookback : s + lookback + horizon, c] for s in starts])
+                             for c in range(v.shape[1])])
         return xs, ys
 
     xtr, ytr = cw(0, b.train_end)
     xva, yva = cw(b.train_end - lookback, b.val_end)
-    best = min((float(np.mean((Ridge(alpha=a).fit(xtr, ytr).predict(xva) - yva) ** 2)), a) for a in (1, 10, 100, 1000, 10000))
+    best = min((float(np.mean((Ridge(alpha=a).fit(xtr, ytr).predict(xva) - yva) ** 2)), a)
+               for a in (1, 10, 100, 1000, 10000))
     ridge = Ridge(alpha=best[1]).fit(xtr, ytr)
     preds["ridge (CI, 336)"] = np.stack([ridge.predict(X[:, :, c]) for c in range(X.shape[2])], axis=-1)
     return {k: p for k, p in preds.items()}, Y
@@ -158,7 +160,8 @@ def main() -> None:
                 if model == "baselines":
                     preds, Y = baselines(z, b, H)
                     for label, P in preds.items():
-                        rows.append((ds, H, label, np.mean((P - Y) ** 2), np.mean(np.abs(P - Y)), "-", "-", 336, len(Y), "-", "-"))
+                        rows.append((ds, H, label, np.mean((P - Y) ** 2), np.mean(np.abs(P - Y)), "-", "-", 336,
+                                     len(Y), "-", "-"))
                     continue
                 P, A, n_params, epoch_s, n_ep = run_model(model, z, b, H, args.lookback, args.epochs, args.stride,
                                                           args.ci, extra)
@@ -169,8 +172,8 @@ def main() -> None:
             print(f"published MSE {ds}-{H}: PatchTST/64 {pub[0]}, DLinear {pub[1]}, SegRNN {pub[2]}")
     header = ("| data | H | model | MSE | MAE | params | s/epoch | look-back | origins | epochs | stride |\n"
               "|---|---|---|---|---|---|---|---|---|---|---|")
-    lines = [f"| {r[0]} | {r[1]} | {r[2]} | {r[3]:.3f} | {r[4]:.3f} | {r[5]} | {r[6]} | {r[7]} | {r[8]} | {r[9]} | {r[10]} |"
-             for r in rows]
+    lines = [f"| {r[0]} | {r[1]} | {r[2]} | {r[3]:.3f} | {r[4]:.3f} | {r[5]} | {r[6]} | {r[7]} | {r[8]} | {r[9]} "
+             f"| {r[10]} |" for r in rows]
     table = "\n".join([header, *lines])
     print(table)
     cmd = "python benchmarks/long_horizon.py " + " ".join(sys.argv[1:])

@@ -167,7 +167,7 @@ def bench_linear_large(floor_rows, repeats, B=32, L=4096, D=256):
         for label, key in (("linear_scan(out=torch buffer)", "out"), ("linear_scan (pooled output)", "api")):
             floor_rows.append((f"({B},{L},{D}) c64 {kind}", label, t[key], nbytes / t[key] / 1e9, bw / 1e9, floor,
                                t[key] / floor))
-        del a, b, out
+        a = b = out = None  # free the inputs before the next case allocates its own
 
 
 def bench_lem(rows, repeats, B=64, L=512, H=128):

@@ -33,7 +33,7 @@ from pathlib import Path
 import torch
 
 import tsrec.scan
-from tsrec.scan import cpu, reference
+from tsrec.scan import cpu
 
 
 def cuda_time(fn, max_reps: int = 20, budget_s: float = 2.0) -> float:
@@ -137,7 +137,7 @@ def bench_linear(shapes, copy_gbs: float) -> str:
             f"{B}x{L}x{D}", kind, str(dtype).replace("torch.", ""), fmt_ms(t_cupy), fmt_ms(t_loop), fmt_ms(t_dbl),
             f"{t_best / t_cupy:.1f}x", fmt_ms(t_acc), f"{gbs:.0f}", f"{100 * gbs / copy_gbs:.0f}%",
         ])
-        del a, b
+        a = b = None  # free the inputs before the next case allocates its own
         torch.cuda.empty_cache()
     headers = ["B x L x D", "a", "dtype", "cupy ms", "torch loop ms", "torch doubling ms", "best torch / cupy",
                "accelerated_scan ms", "cupy GB/s (floor bytes)", "of copy GB/s"]
@@ -157,14 +157,15 @@ def bench_aaren(shapes, copy_gbs: float) -> str:
         sg, vg = s.clone().requires_grad_(), v.clone().requires_grad_()
 
         def fb(backend):
-            o, (l, _) = tsrec.scan.aaren_scan(sg, vg, backend=backend)
-            (o.sum() + l.sum()).backward()
+            o, (log_norm, _) = tsrec.scan.aaren_scan(sg, vg, backend=backend)
+            (o.sum() + log_norm.sum()).backward()
 
         t_cupy_fb = cuda_time(lambda: fb("cupy"))
         t_torch_fb = cuda_time(lambda: fb("torch"), max_reps=5)
         gbs = floor_bytes / (t_cupy / 1000) / 1e9
         rows.append([f"{B}x{L}x{K}x{E}", fmt_ms(t_cupy), fmt_ms(t_torch), f"{t_torch / t_cupy:.1f}x",
-                     fmt_ms(t_cupy_fb), fmt_ms(t_torch_fb), f"{t_torch_fb / t_cupy_fb:.1f}x", f"{gbs:.0f} ({100 * gbs / copy_gbs:.0f}%)"])
+                     fmt_ms(t_cupy_fb), fmt_ms(t_torch_fb), f"{t_torch_fb / t_cupy_fb:.1f}x",
+                     f"{gbs:.0f} ({100 * gbs / copy_gbs:.0f}%)"])
     headers = ["B x L x K x E", "cupy fwd ms", "torch fwd ms", "speed-up", "cupy fwd+bwd ms", "torch fwd+bwd ms",
                "speed-up", "cupy fwd GB/s (of copy)"]
     return table(headers, rows)
@@ -206,8 +207,9 @@ def bench_lem(shapes) -> str:
         t_lstm = cuda_time(lstm_fwd)
         t_lstm_fb = cuda_time(lstm_fb)
         rows.append([f"{B}x{L}x{H}", fmt_ms(t_cupy), fmt_ms(t_cupy_fb), fmt_ms(t_ref), fmt_ms(t_ref_fb),
-                     f"{t_ref_fb / t_cupy_fb:.1f}x", fmt_ms(t_lstm), fmt_ms(t_lstm_fb), f"{t_lstm_fb / t_cupy_fb:.2f}x"])
-        del u, ug, x, lstm
+                     f"{t_ref_fb / t_cupy_fb:.1f}x", fmt_ms(t_lstm), fmt_ms(t_lstm_fb),
+                     f"{t_lstm_fb / t_cupy_fb:.2f}x"])
+        u = ug = x = lstm = None  # free them before the next case allocates its own
         torch.cuda.empty_cache()
     headers = ["B x L x H", "cupy fwd ms", "cupy fwd+bwd ms", "torch loop fwd ms", "torch loop fwd+bwd ms",
                "loop / cupy (fwd+bwd)", "cuDNN LSTM fwd ms", "cuDNN LSTM fwd+bwd ms", "LSTM / cupy (fwd+bwd)"]

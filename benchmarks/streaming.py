@@ -283,7 +283,7 @@ def run_profile(chunks: int = 300) -> dict:
             for (file, line, func), v in st.stats.items():
                 if file.endswith(key[0]) and func == key[1]:
                     if len(key) == 3:  # only the calls of key[2] made directly by key[1]
-                        for (f2, l2, fn2), v2 in st.stats.items():
+                        for (_f2, _l2, fn2), v2 in st.stats.items():
                             if fn2 == key[2] and (file, line, func) in v2[4]:
                                 sec += v2[4][(file, line, func)][3]
                     else:
@@ -332,7 +332,8 @@ def table(rows: list[dict]) -> str:
     for r in rows:
         mse, mae = (f"{v:.4f}" if np.isfinite(v) and abs(v) < 1e6 else "diverged" for v in (r["mse"], r["mae"]))
         lines.append(f"| {r['dataset']} | {r['model']} | {r['n_origins']} | {mse} | {mae} | "
-                     f"{r['throughput']:,.0f} | {r['update_ms']:.2f} | {r['predict_ms']:.2f} | {r['fit_seconds']:.1f} |")
+                     f"{r['throughput']:,.0f} | {r['update_ms']:.2f} | {r['predict_ms']:.2f} | "
+                     f"{r['fit_seconds']:.1f} |")
     return "\n".join(lines)
 
 

@@ -17,6 +17,7 @@ def run(kind: str, lr: float, n_steps: int) -> tuple:
 
     torch.set_num_threads(1)
     import streaming as S
+
     from tsrec.evaluation import prequential
     z, w = S.load("ETTh2", None)
     est = S.make_model(kind, "ETTh1", False).set_params(lr=lr, n_steps=n_steps)

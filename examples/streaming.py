@@ -49,7 +49,7 @@ def main() -> None:
                   f"   state only {errors['state only'][-1]:7.3f}")
     for label, errs in errors.items():
         print(f"{label:10s}: mean day-ahead MSE over {days} days {np.mean(errs):.3f}")
-    print(f"the stream kept {len(learner._stream['buffers'][0])} raw rows and the model state, "
+    print(f"the stream kept {len(learner._stream.buffers[0])} raw rows and the model state, "
           "however long it ran")
 
 

@@ -42,7 +42,7 @@ def snapshot(f) -> dict:
     return {
         "forecast": f.predict_quantiles(),
         "weights": {k: v.detach().clone() for k, v in f.model_.state_dict().items()},
-        "stream": copy.deepcopy(f._stream),
+        "stream": copy.deepcopy(vars(f._stream)),
         "scaler": {k: np.array(v, copy=True) for k, v in f.scaler_.state().items()},
         "optimizer": copy.deepcopy(f._optimizer.state_dict()) if f._optimizer is not None else None,
         "params": f.get_params(),

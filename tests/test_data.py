@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 import torch
 
-from tsrec.data import SeriesMeta, StandardScaler, advance_meta, dense_targets, future_index, sliding_windows, to_batch
+from tsrec.data import SeriesMeta, StandardScaler, advance_meta, future_index, to_batch
+from tsrec.training import dense_targets, sliding_windows
 
 
 def test_online_scaler_equals_batch(etth1):

@@ -129,8 +129,8 @@ def test_partial_fit_fault_leaves_everything_as_it_was(name, n_steps, kind, data
     assert fault.fired == 1
     assert_same_weights(before, weights(f))
     pd.testing.assert_frame_equal(f.predict(), pred)
-    assert f._stream["metas"] == stream["metas"] and f._stream["n_updates"] == stream["n_updates"]
-    for a, b in zip(f._stream["buffers"], stream["buffers"]):
+    assert f._stream.metas == stream.metas and f._stream.n_updates == stream.n_updates
+    for a, b in zip(f._stream.buffers, stream.buffers):
         np.testing.assert_array_equal(a, b)
     new_opt = f._optimizer.state_dict()
     for i, s in opt["state"].items():

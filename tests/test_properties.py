@@ -16,12 +16,11 @@ from hypothesis.extra.numpy import arrays
 from tsrec.data import (
     StandardScaler,
     advance_meta,
-    dense_targets,
     future_index,
-    sliding_windows,
     to_batch,
     to_output,
 )
+from tsrec.training import dense_targets, sliding_windows
 from tsrec.evaluation import rss_mb
 from tsrec.scan import aaren_scan, linear_scan
 from tsrec.scan.reference import linear_scan_ref
@@ -240,13 +239,13 @@ def test_long_stream_memory_does_not_grow(name, etth1):
         run(300)  # warm-up: optimizer state, caches, lazily imported modules
         gc.collect()
         blocks0, rss0 = sys.getallocatedblocks(), rss_mb()["rss"]
-        size0 = sum(b.size for b in f._stream["buffers"]) + sum(
-            v.numel() for v in (f._stream["state"] or {}).values())
+        size0 = sum(b.size for b in f._stream.buffers) + sum(
+            v.numel() for v in (f._stream.state or {}).values())
         run(1500)
         gc.collect()
         blocks1, rss1 = sys.getallocatedblocks(), rss_mb()["rss"]
-        size1 = sum(b.size for b in f._stream["buffers"]) + sum(
-            v.numel() for v in (f._stream["state"] or {}).values())
+        size1 = sum(b.size for b in f._stream.buffers) + sum(
+            v.numel() for v in (f._stream.state or {}).values())
     finally:
         torch.set_num_threads(n)
     assert size1 == size0

@@ -147,9 +147,9 @@ def test_any_chunking_gives_the_same_forecast(name, context, cuts, small_frame):
 def stream_size(f) -> int:
     """Numbers the stream holds: state tensors, buffers, replay windows and the replay tails."""
     s = f._stream
-    n = sum(v.numel() for v in (s["state"] or {}).values())
-    return n + sum(b.size for b in s["buffers"]) + sum(r.size for r in s["replay"]) + \
-        sum(t.size for t in s["tails"] or [])
+    n = sum(v.numel() for v in (s.state or {}).values())
+    return n + sum(b.size for b in s.buffers) + sum(r.size for r in s.replay) + \
+        sum(t.size for t in s.tails or [])
 
 
 @pytest.mark.parametrize("name", AVAILABLE)
@@ -168,8 +168,8 @@ def test_state_size_does_not_grow(name, etth1):
     f.partial_fit(frame.iloc[pos : pos + 2000], update_params=False)  # one long chunk
     sizes.append(stream_size(f))
     assert len(set(sizes)) == 1, sizes
-    assert len(f._stream["replay"]) == 3 and f._stream["replay_seen"] == 12
-    assert all(len(b) == f._keep for b in f._stream["buffers"])
+    assert len(f._stream.replay) == 3 and f._stream.replay_seen == 12
+    assert all(len(b) == f._keep for b in f._stream.buffers)
     assert f.predict().index[0] == frame.index[pos + 2000]
 
 
@@ -181,22 +181,22 @@ def test_small_chunks_fill_the_replay_buffer(etth1):
     W = f._replay_window
     for pos in range(200, 260, 2):
         f.partial_fit(frame.iloc[pos : pos + 2])
-    assert f._stream["replay_seen"] == 30 and len(f._stream["replay"]) == 4
+    assert f._stream.replay_seen == 30 and len(f._stream.replay) == 4
     rows = frame.to_numpy()[:260]
-    for window in f._stream["replay"]:
+    for window in f._stream.replay:
         assert window.shape == (W, 1)
         starts = [s for s in range(260 - W + 1) if np.array_equal(rows[s : s + W], window)]
         assert starts and starts[0] + W >= 200  # a window that ends in the streamed rows
     # a fresh tail after turning replay off and on: no window spans rows the tail did not see
     f.set_params(replay_size=0).partial_fit(frame.iloc[260:300])
-    assert f._stream["tails"] is None
+    assert f._stream.tails is None
     f.set_params(replay_size=4)
     for pos in range(300, 300 + W - 2, 2):
         f.partial_fit(frame.iloc[pos : pos + 2])
-    assert f._stream["replay_seen"] == 30  # fewer than W rows since replay came back on
+    assert f._stream.replay_seen == 30  # fewer than W rows since replay came back on
     f.partial_fit(frame.iloc[300 + W - 2 : 300 + W])
-    assert f._stream["replay_seen"] == 31
-    np.testing.assert_array_equal(f._stream["tails"][0], frame.to_numpy()[300 : 300 + W])
+    assert f._stream.replay_seen == 31
+    np.testing.assert_array_equal(f._stream.tails[0], frame.to_numpy()[300 : 300 + W])
 
 
 @pytest.mark.parametrize("name", AVAILABLE)

@@ -1,21 +1,22 @@
-"""Inputs to arrays and back: validation, scaling, windows and output frames.
+"""Inputs to arrays and back: validation, scaling and output frames.
 
 This module is the only place that knows about pandas. The estimators hand it
 what the user gave them and get back a :class:`Batch` of float arrays, one per
 series, with the targets in the first columns and the covariates after them;
 forecasts go back out through :func:`to_output` with the future index and the
-target names.
+target names (and the (target, quantile) columns of quantile forecasts). Cutting
+arrays into training windows is :mod:`tsrec.training`'s job.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
-from torch import Tensor
 
 __all__ = [
     "Batch",
@@ -23,8 +24,6 @@ __all__ = [
     "to_batch",
     "order_by_ids",
     "StandardScaler",
-    "dense_targets",
-    "sliding_windows",
     "future_index",
     "meta_before",
     "advance_meta",
@@ -50,7 +49,7 @@ class SeriesMeta:
                 "freq": self.freq, "first": first if isinstance(first, str) or first is None else int(first)}
 
     @classmethod
-    def from_json(cls, d: dict) -> "SeriesMeta":
+    def from_json(cls, d: dict) -> SeriesMeta:
         conv = pd.Timestamp if d["kind"] == "datetime" else (lambda v: v)
         return cls(d["kind"], conv(d["last"]), d["freq"], None if d.get("first") is None else conv(d["first"]))
 
@@ -143,7 +142,8 @@ def _check_index(index: pd.Index, what: str) -> None:
         return
     if index.dtype == object and len({type(v) for v in index}) > 1:
         raise TypeError(f"{what} has a mixed-type index; use a DatetimeIndex or an integer index")
-    raise TypeError(f"{what} must have a DatetimeIndex or an integer index, got {type(index).__name__} of {index.dtype}")
+    raise TypeError(f"{what} must have a DatetimeIndex or an integer index, "
+                    f"got {type(index).__name__} of {index.dtype}")
 
 
 def _meta(df: pd.DataFrame) -> SeriesMeta:
@@ -205,7 +205,8 @@ def to_batch(X: Any, y: Any = None, what: str = "X") -> Batch:
             c_names = x_names
             if len(vt) != len(vx):
                 raise ValueError(f"y has {len(vt)} rows but X has {len(vx)}: they must be observed at the same steps")
-            if ft is not None and isinstance(ft.index, pd.DatetimeIndex) and (fx is None or not ft.index.equals(fx.index)):
+            if ft is not None and isinstance(ft.index, pd.DatetimeIndex) and (
+                    fx is None or not ft.index.equals(fx.index)):
                 raise ValueError("y and X must share one index")
         if names_t is None:
             names_t, names_c = t_names, c_names
@@ -254,7 +255,7 @@ class StandardScaler:
         self.mean = np.zeros(n_channels)
         self.m2 = np.zeros(n_channels)
 
-    def update(self, rows: np.ndarray) -> "StandardScaler":
+    def update(self, rows: np.ndarray) -> StandardScaler:
         n = rows.shape[0]
         if n == 0:
             return self
@@ -282,41 +283,11 @@ class StandardScaler:
         return {"count": np.array([self.count]), "mean": self.mean, "m2": self.m2}
 
     @classmethod
-    def from_state(cls, state: dict[str, np.ndarray]) -> "StandardScaler":
+    def from_state(cls, state: dict[str, np.ndarray]) -> StandardScaler:
         s = cls(len(state["mean"]))
-        s.count, s.mean, s.m2 = float(state["count"][0]), np.asarray(state["mean"], float), np.asarray(state["m2"], float)
+        s.count = float(state["count"][0])
+        s.mean, s.m2 = np.asarray(state["mean"], float), np.asarray(state["m2"], float)
         return s
-
-
-def dense_targets(seq: Tensor, horizon: int, n_targets: int) -> tuple[Tensor, Tensor]:
-    """Targets of every step of ``seq`` for dense supervision.
-
-    ``seq`` is ``(B, L, C)`` (targets in the first ``n_targets`` channels).
-    Returns ``targets`` ``(B, L, horizon, n_targets)`` with
-    ``targets[:, t, k] = seq[:, t + 1 + k]`` and a boolean ``mask`` ``(L, horizon)``
-    that is False where t + 1 + k runs past the end (those targets are zeros).
-    """
-    B, L, _ = seq.shape
-    pad = seq.new_zeros(B, horizon, n_targets)
-    ext = torch.cat([seq[:, 1:, :n_targets], pad], dim=1)[:, : L - 1 + horizon]  # (B, L-1+H, n)
-    if ext.shape[1] < L - 1 + horizon:  # L == 0 edge is excluded by callers
-        ext = torch.cat([ext, seq.new_zeros(B, L - 1 + horizon - ext.shape[1], n_targets)], dim=1)
-    targets = ext.unfold(1, horizon, 1).transpose(-1, -2)  # (B, L, H, n)
-    t = torch.arange(L, device=seq.device)[:, None]
-    k = torch.arange(horizon, device=seq.device)[None, :]
-    return targets, (t + 1 + k) < L
-
-
-def sliding_windows(series: Sequence[np.ndarray], length: int, stride: int = 1) -> np.ndarray:
-    """All windows of ``length`` rows of each series, stacked: ``(N, length, C)``."""
-    out = []
-    for arr in series:
-        if arr.shape[0] >= length:
-            w = np.lib.stride_tricks.sliding_window_view(arr, length, axis=0)[::stride]  # (n, C, length)
-            out.append(w.transpose(0, 2, 1))
-    if not out:
-        return np.zeros((0, length, series[0].shape[1] if len(series) else 0))
-    return np.ascontiguousarray(np.concatenate(out, axis=0))
 
 
 def future_index(meta: SeriesMeta, horizon: int) -> pd.Index:
@@ -333,7 +304,8 @@ def meta_before(meta: SeriesMeta) -> SeriesMeta:
     if meta.freq is None:  # one row: the step is unknown, so the first chunk defines the series
         return SeriesMeta(meta.kind, None, None, meta.first)
     if meta.kind == "datetime":
-        return SeriesMeta("datetime", pd.date_range(end=meta.first, periods=2, freq=meta.freq)[0], meta.freq, meta.first)
+        last = pd.date_range(end=meta.first, periods=2, freq=meta.freq)[0]
+        return SeriesMeta("datetime", last, meta.freq, meta.first)
     return SeriesMeta(meta.kind, int(meta.first) - int(meta.freq), int(meta.freq), meta.first)
 
 
@@ -392,15 +364,44 @@ def advance_meta(meta: SeriesMeta, new: SeriesMeta, n_new: int, what: str = "X")
 
 def to_output(
     forecasts: list[np.ndarray], metas: list[SeriesMeta], names: list[str], kind: str, is_list: bool,
-    ids: list[Any] | None = None, columns: Any = None,
+    ids: list[Any] | None = None, quantiles: Sequence[float] | None = None,
 ) -> Any:
-    """Forecast arrays ``(horizon, n)`` back to the kind the user gave."""
+    """Forecast arrays back to the kind the user gave.
+
+    Parameters
+    ----------
+    forecasts : list of ndarray
+        One per series: ``(horizon, n)``, or ``(horizon, n, n_quantiles)``
+        with ``quantiles``.
+    metas : list of SeriesMeta
+        Where each series ends (the future index starts after it).
+    names : list of str
+        The target names (the columns).
+    kind : {"frame", "array", "long"}
+        What the user gave: arrays stay arrays, frames get the future index.
+    is_list : bool
+        Return a list (a panel given as a list) rather than one item.
+    ids : list, optional
+        The series ids of a long frame.
+    quantiles : sequence of float, optional
+        Quantile forecasts: frame columns are (target, quantile) pairs; arrays
+        keep the shape ``(horizon, n_targets, n_quantiles)``.
+
+    Returns
+    -------
+    DataFrame, ndarray or list of these
+    """
+    columns = None
+    if quantiles is not None:
+        columns = pd.MultiIndex.from_product([names, [float(q) for q in quantiles]])
     outs: list[Any] = []
     for f, m in zip(forecasts, metas):
         if kind == "array":
             outs.append(f)
         else:
-            outs.append(pd.DataFrame(f, index=future_index(m, f.shape[0]), columns=columns if columns is not None else names))
+            f = f.reshape(f.shape[0], -1)
+            outs.append(pd.DataFrame(f, index=future_index(m, f.shape[0]),
+                                     columns=columns if columns is not None else names))
     if kind == "long":
         parts = []
         for uid, df in zip(ids or [], outs):

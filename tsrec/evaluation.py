@@ -275,7 +275,7 @@ class _Baseline:
     def __init__(self, horizon: int = 1) -> None:
         self.horizon = horizon
 
-    def fit(self, X: Any, y: Any = None) -> "_Baseline":
+    def fit(self, X: Any, y: Any = None) -> _Baseline:
         batch = to_batch(X, y)
         if batch.is_list:
             raise ValueError("the baselines forecast one series")
@@ -283,7 +283,7 @@ class _Baseline:
         self.n_targets_ = batch.n_targets
         return self
 
-    def partial_fit(self, X: Any, y: Any = None, update_params: bool = True) -> "_Baseline":
+    def partial_fit(self, X: Any, y: Any = None, update_params: bool = True) -> _Baseline:
         if not hasattr(self, "last_"):
             return self.fit(X, y)
         rows = np.asarray(X.to_numpy() if isinstance(X, (pd.DataFrame, pd.Series)) else X, dtype=np.float64)

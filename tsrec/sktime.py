@@ -157,7 +157,7 @@ class TsrecForecaster(_SktimeBaseForecaster):
         inner = self.forecaster if self.forecaster is not None else _default_forecaster()
         self.set_tags(**{"capability:pred_int": getattr(inner, "loss", None) == "quantile"})
 
-    def set_params(self, **params: Any) -> "TsrecForecaster":
+    def set_params(self, **params: Any) -> TsrecForecaster:
         """Set parameters (nested ones as ``forecaster__lr``); keeps the ``capability:pred_int`` tag current."""
         super().set_params(**params)
         self._sync_pred_int_tag()
@@ -185,7 +185,7 @@ class TsrecForecaster(_SktimeBaseForecaster):
         return steps
 
     # ------------------------------------------------------------------ sktime
-    def _fit(self, y: pd.DataFrame, X: pd.DataFrame | None = None, fh=None) -> "TsrecForecaster":
+    def _fit(self, y: pd.DataFrame, X: pd.DataFrame | None = None, fh=None) -> TsrecForecaster:
         self._sync_pred_int_tag()
         inner = clone(self.forecaster) if self.forecaster is not None else _default_forecaster()
         if fh is not None:

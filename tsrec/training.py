@@ -1,4 +1,8 @@
-"""The training loop shared by every estimator.
+"""The training loop shared by every estimator, and the windows it trains on.
+
+The first section cuts tensors: the targets of every step (:func:`dense_targets`),
+the sliding windows of a series (:func:`sliding_windows`) and the training and
+validation windows of a fit (:func:`training_windows`).
 
 One loop for all five models: AdamW with two parameter groups (the
 recurrence's own parameters at a lower learning rate and without weight
@@ -22,6 +26,7 @@ This module knows tensors and :mod:`tsrec.nn` models, not pandas.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import json
@@ -29,9 +34,10 @@ import math
 import os
 import pickle  # only for its error type: checkpoints are read with torch.load(weights_only=True)
 import shutil
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import numpy as np
 import torch
@@ -42,6 +48,10 @@ from .nn.blocks import State
 from .nn.window import WindowModel
 
 __all__ = [
+    "dense_targets",
+    "sliding_windows",
+    "training_windows",
+    "seeded",
     "TrainConfig",
     "TrainingDivergedError",
     "resolve_device",
@@ -54,6 +64,90 @@ __all__ = [
     "gradient_steps",
     "clone_tree",
 ]
+
+
+# ---------------------------------------------------------------------------
+# Tensor windowing: the cuts the loop trains on (targets of every step, windows)
+# ---------------------------------------------------------------------------
+
+def dense_targets(seq: Tensor, horizon: int, n_targets: int) -> tuple[Tensor, Tensor]:
+    """Targets of every step of ``seq`` for dense supervision.
+
+    ``seq`` is ``(B, L, C)`` (targets in the first ``n_targets`` channels).
+    Returns ``targets`` ``(B, L, horizon, n_targets)`` with
+    ``targets[:, t, k] = seq[:, t + 1 + k]`` and a boolean ``mask`` ``(L, horizon)``
+    that is False where t + 1 + k runs past the end (those targets are zeros).
+    """
+    B, L, _ = seq.shape
+    pad = seq.new_zeros(B, horizon, n_targets)
+    ext = torch.cat([seq[:, 1:, :n_targets], pad], dim=1)[:, : L - 1 + horizon]  # (B, L-1+H, n)
+    if ext.shape[1] < L - 1 + horizon:  # L == 0 edge is excluded by callers
+        ext = torch.cat([ext, seq.new_zeros(B, L - 1 + horizon - ext.shape[1], n_targets)], dim=1)
+    targets = ext.unfold(1, horizon, 1).transpose(-1, -2)  # (B, L, H, n)
+    t = torch.arange(L, device=seq.device)[:, None]
+    k = torch.arange(horizon, device=seq.device)[None, :]
+    return targets, (t + 1 + k) < L
+
+
+def sliding_windows(series: Sequence[np.ndarray], length: int, stride: int = 1) -> np.ndarray:
+    """All windows of ``length`` rows of each series, stacked: ``(N, length, C)``."""
+    out = []
+    for arr in series:
+        if arr.shape[0] >= length:
+            w = np.lib.stride_tricks.sliding_window_view(arr, length, axis=0)[::stride]  # (n, C, length)
+            out.append(w.transpose(0, 2, 1))
+    if not out:
+        return np.zeros((0, length, series[0].shape[1] if len(series) else 0))
+    return np.ascontiguousarray(np.concatenate(out, axis=0))
+
+
+def training_windows(series: Sequence[np.ndarray], length: int, horizon: int, validation_fraction: float,
+                     stride: int = 1) -> tuple[Tensor, Tensor | None]:
+    """Training and validation windows of ``length + horizon`` rows from scaled series.
+
+    The last ``validation_fraction`` of every series (at least ``horizon``
+    rows, and only where ``length + horizon`` rows remain before it) is held
+    out: validation windows are those whose forecast targets lie in that tail.
+    Both sets use ``stride`` (with stride 1 a long tail would cost more than an
+    epoch). Returns ``(train, val)``, ``val`` None when nothing is held out.
+    """
+    train_parts, val_parts = [], []
+    for s in series:
+        n_val = int(round(len(s) * validation_fraction)) if validation_fraction > 0 else 0
+        if n_val < horizon or len(s) - n_val < length + horizon:
+            n_val = 0
+        border = len(s) - n_val
+        train_parts.append(s[:border])
+        if n_val:
+            val_parts.append(s[border - length :])  # windows whose forecast targets lie in the tail
+    train = torch.from_numpy(sliding_windows(train_parts, length + horizon, stride))
+    val = torch.from_numpy(sliding_windows(val_parts, length + horizon, stride)) if val_parts else None
+    return train, val
+
+
+@contextlib.contextmanager
+def seeded(seed: int | None, device: torch.device | None = None) -> Iterator[None]:
+    """A context in which torch's global RNG is seeded (and restored afterwards).
+
+    With ``device``, only the CPU generator and that device's are seeded and
+    restored (cheap enough to do at every ``partial_fit``); without, every
+    device's generator is seeded by ``torch.manual_seed``.
+    """
+    devices = [device] if device is not None and device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        if seed is not None:
+            if device is None:
+                torch.manual_seed(seed)
+            else:
+                torch.default_generator.manual_seed(seed)
+                if devices:
+                    torch.cuda.manual_seed(seed)
+        yield
+
+
+# ---------------------------------------------------------------------------
+# The loop
+# ---------------------------------------------------------------------------
 
 
 class TrainingDivergedError(RuntimeError):
@@ -224,8 +318,6 @@ def sequence_loss(
     The first ``n_inputs`` rows (all by default) are inputs; step t is scored
     against rows t+1..t+horizon of ``seq`` where they exist.
     """
-    from .data import dense_targets
-
     L = seq.shape[1] if n_inputs is None else n_inputs
     yhat, _ = model(seq[:, :L], state)
     targets, mask = dense_targets(seq, horizon, n_targets)
@@ -349,7 +441,8 @@ def _load_checkpoint(directory: Path, fit_id: str, device: torch.device) -> tupl
         rng = torch.load(path / "optimizer.pt", map_location=device, weights_only=True)
         progress = json.loads(meta["progress"])
     except (SafetensorError, OSError, RuntimeError, KeyError, ValueError, EOFError, pickle.UnpicklingError) as e:
-        raise ValueError(f"the checkpoint {path} is damaged ({type(e).__name__}: {e}); remove it to start afresh") from None
+        raise ValueError(
+            f"the checkpoint {path} is damaged ({type(e).__name__}: {e}); remove it to start afresh") from None
     if meta.get("format") != CHECKPOINT_FORMAT or meta.get("format_version") != CHECKPOINT_VERSION:
         raise ValueError(f"{path} is not a tsrec checkpoint of format version {CHECKPOINT_VERSION}")
     if progress.get("fit_id") != fit_id:

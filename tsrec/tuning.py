@@ -27,7 +27,8 @@ import json
 import math
 import os
 import socket
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -121,7 +122,7 @@ def make_storage(storage: Any) -> Any:
     return JournalStorage(JournalFileBackend(storage))
 
 
-def _suggest(trial: "optuna.Trial", space: SearchSpace) -> dict[str, Any]:
+def _suggest(trial: optuna.Trial, space: SearchSpace) -> dict[str, Any]:
     if callable(space):
         params = space(trial)
         if not isinstance(params, Mapping):
@@ -189,7 +190,7 @@ def tune(
     search_space: SearchSpace | None = None,
     n_trials: int = 20,
     cv: Any = None,
-    pruner: "optuna.pruners.BasePruner | None" = None,
+    pruner: optuna.pruners.BasePruner | None = None,
     storage: Any = None,
     study_name: str | None = None,
     n_jobs: int = 1,
@@ -198,9 +199,9 @@ def tune(
     holdout: float = 0.2,
     scoring: Callable[[Any, Any, Any], float] | None = None,
     direction: str = "maximize",
-    sampler: "optuna.samplers.BaseSampler | None" = None,
+    sampler: optuna.samplers.BaseSampler | None = None,
     refit: bool = True,
-) -> tuple["optuna.Study", Any]:
+) -> tuple[optuna.Study, Any]:
     """Tune a forecaster's hyperparameters with Optuna.
 
     Each trial sets the sampled parameters on a clone of ``estimator``.
@@ -288,7 +289,7 @@ def tune(
     sign = -1.0 if direction == "maximize" else 1.0
     worker = f"{socket.gethostname()}:{os.getpid()}"
 
-    def objective(trial: "optuna.Trial") -> float:
+    def objective(trial: optuna.Trial) -> float:
         trial.set_user_attr("worker", worker)
         params = _suggest(trial, space)
         try:

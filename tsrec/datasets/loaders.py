@@ -69,8 +69,8 @@ def load_ett(
     Notes
     -----
     ETTm files may be gzipped (``ETTm1.csv.gz``, as in ``shared/datasets``) or plain
-    (``ETTm1.csv``, as in the ETDataset repository). Licensed CC BY-ND 4.0 (github.com/zhouhaoyi/ETDataset): cite Zhou et al.,
-    "Informer", AAAI 2021.
+    (``ETTm1.csv``, as in the ETDataset repository). Licensed CC BY-ND 4.0
+    (github.com/zhouhaoyi/ETDataset): cite Zhou et al., "Informer", AAAI 2021.
     """
     if name not in _ETT:
         raise ValueError(f"name must be one of {_ETT}, got {name!r}")

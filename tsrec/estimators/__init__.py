@@ -1,9 +1,10 @@
 """The scikit-learn face of tsrec: one forecaster per model family on one base class."""
 
 from .aaren import AarenForecaster
-from .base import FORMAT_VERSION, BaseForecaster
+from .base import BaseForecaster
 from .lem import LEMForecaster
 from .lru import LRUForecaster
+from .persistence import FORMAT_VERSION
 from .s4 import S4Forecaster
 from .transformer import TransformerForecaster
 

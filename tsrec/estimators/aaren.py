@@ -5,12 +5,13 @@ from __future__ import annotations
 from torch import nn
 
 from ..nn.aaren import AarenModel
-from .base import BaseForecaster, with_common_params
+from .base import BaseForecaster
+from .params import Param, divisor_of, integer, render_docstring
 
 __all__ = ["AarenForecaster"]
 
 
-@with_common_params
+@render_docstring
 class AarenForecaster(BaseForecaster):
     """Forecaster on Aaren, attention as a recurrent network (Feng et al., 2024).
 
@@ -21,21 +22,26 @@ class AarenForecaster(BaseForecaster):
 
     Parameters
     ----------
-    n_heads : int, default=4
-        Heads per layer; must divide ``d_model``.
-    n_layers : int, default=2
-        Number of Aaren blocks.
-    %(common)s
+    %(parameters)s
+
+    Attributes
+    ----------
+    %(attributes)s
 
     Examples
     --------
     >>> import numpy as np
     >>> from tsrec import AarenForecaster
     >>> y = np.sin(np.arange(200) / 5.0)
-    >>> f = AarenForecaster(horizon=3, max_epochs=2, random_state=0).fit(y)
+    >>> f = AarenForecaster(horizon=3, d_model=8, n_heads=2, max_epochs=2, random_state=0).fit(y)
     >>> f.predict().shape
     (3, 1)
     """
+
+    _model_params = (
+        Param("n_heads", 4, "int", "Heads per layer; must divide ``d_model``.", divisor_of("d_model")),
+        Param("n_layers", 2, "int", "Number of Aaren blocks.", integer()),
+    )
 
     def __init__(
         self,
@@ -88,10 +94,6 @@ class AarenForecaster(BaseForecaster):
         self.backend = backend
         self.random_state = random_state
         self.verbose = verbose
-
-    def _check_model_params(self) -> None:
-        if not isinstance(self.n_heads, int) or self.n_heads < 1 or self.d_model % self.n_heads:
-            raise ValueError(f"n_heads must be a positive divisor of d_model={self.d_model}, got {self.n_heads!r}")
 
     def _build_model(self, c_in: int, c_out: int) -> nn.Module:
         return AarenModel(

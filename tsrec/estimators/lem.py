@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from torch import nn
 
-from ..nn.lem import LEMModel
-from .base import BaseForecaster, with_common_params
+from ..nn.lem import DEFAULT_DT, LEMModel
+from .base import BaseForecaster
+from .params import Param, integer, is_real, render_docstring, rule
 
 __all__ = ["LEMForecaster"]
 
 
-@with_common_params
+@render_docstring
 class LEMForecaster(BaseForecaster):
     """Forecaster on Long Expressive Memory (Rusch et al., 2021).
 
@@ -21,23 +22,28 @@ class LEMForecaster(BaseForecaster):
 
     Parameters
     ----------
-    d_hidden : int, default=64
-        Hidden size H of each LEM cell.
-    n_layers : int, default=1
-        Number of LEM blocks.
-    dt : float, default=0.2
-        Largest step of the discretisation (smaller: longer memory).
-    %(common)s
+    %(parameters)s
+
+    Attributes
+    ----------
+    %(attributes)s
 
     Examples
     --------
     >>> import numpy as np
     >>> from tsrec import LEMForecaster
     >>> y = np.sin(np.arange(200) / 5.0)
-    >>> f = LEMForecaster(horizon=3, max_epochs=2, random_state=0).fit(y)
+    >>> f = LEMForecaster(horizon=3, d_model=8, d_hidden=8, max_epochs=2, random_state=0).fit(y)
     >>> f.predict().shape
     (3, 1)
     """
+
+    _model_params = (
+        Param("d_hidden", 64, "int", "Hidden size H of each LEM cell.", integer()),
+        Param("n_layers", 1, "int", "Number of LEM blocks.", integer()),
+        Param("dt", DEFAULT_DT, "float", "Largest step of the discretisation (smaller: longer memory).",
+              rule(lambda v: is_real(v) and 0 < v <= 1, "in (0, 1]")),
+    )
 
     def __init__(
         self,
@@ -47,7 +53,7 @@ class LEMForecaster(BaseForecaster):
         d_model: int = 64,
         d_hidden: int = 64,
         n_layers: int = 1,
-        dt: float = 0.2,
+        dt: float = DEFAULT_DT,
         dropout: float = 0.0,
         lr: float = 3e-3,
         weight_decay: float = 0.01,
@@ -92,12 +98,6 @@ class LEMForecaster(BaseForecaster):
         self.backend = backend
         self.random_state = random_state
         self.verbose = verbose
-
-    def _check_model_params(self) -> None:
-        if not isinstance(self.d_hidden, int) or self.d_hidden < 1:
-            raise ValueError(f"d_hidden must be an integer >= 1, got {self.d_hidden!r}")
-        if not (isinstance(self.dt, (int, float)) and 0 < self.dt <= 1):
-            raise ValueError(f"dt must be in (0, 1], got {self.dt!r}")
 
     def _build_model(self, c_in: int, c_out: int) -> nn.Module:
         return LEMModel(

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from torch import nn
 
-from ..nn.lru import LRUModel
-from .base import BaseForecaster, with_common_params
+from ..nn.lru import LRUModel, check_ring
+from .base import BaseForecaster
+from .params import Param, integer, is_real, render_docstring, rule
 
 __all__ = ["LRUForecaster"]
 
 
-@with_common_params
+def _ring(name: str, value: Any, est: Any) -> None:
+    """``r_min`` and ``r_max`` together, by the rule of the LRU layer."""
+    check_ring(est.r_min, value)
+
+
+@render_docstring
 class LRUForecaster(BaseForecaster):
     """Forecaster on a stack of Linear Recurrent Units (Orvieto et al., 2023).
 
@@ -22,23 +29,39 @@ class LRUForecaster(BaseForecaster):
 
     Parameters
     ----------
-    d_state : int, default=64
-        Complex state size of each LRU layer.
-    r_min, r_max : float, default=0.9, 0.999
-        Ring of the eigenvalue magnitudes at initialisation (uniform by area).
-    max_phase : float, default=pi/10
-        Largest eigenvalue phase at initialisation.
-    %(common)s
+    %(parameters)s
+
+    Attributes
+    ----------
+    %(attributes)s
 
     Examples
     --------
     >>> import numpy as np
     >>> from tsrec import LRUForecaster
     >>> y = np.sin(np.arange(200) / 5.0)
-    >>> f = LRUForecaster(horizon=3, max_epochs=2, random_state=0).fit(y)
+    >>> f = LRUForecaster(horizon=3, d_model=8, d_state=8, max_epochs=2, random_state=0).fit(y[:150])
+    >>> f.predict().shape
+    (3, 1)
+
+    ``partial_fit`` continues the stream with new rows (O(new rows)) and
+    takes gradient steps on them; ``predict`` then forecasts after them:
+
+    >>> f = f.partial_fit(y[150:])
     >>> f.predict().shape
     (3, 1)
     """
+
+    _model_params = (
+        Param("d_state", 64, "int", "Complex state size of each LRU layer.", integer()),
+        Param("n_layers", 2, "int", "Number of LRU blocks.", integer()),
+        Param("r_min", 0.9, "float", "Smallest eigenvalue magnitude at initialisation (checked with ``r_max``)."),
+        Param("r_max", 0.999, "float",
+              "Largest eigenvalue magnitude at initialisation: the magnitudes are uniform by area on the ring "
+              "from ``r_min`` to ``r_max``, 0 <= r_min < r_max < 1.", _ring),
+        Param("max_phase", math.pi / 10, "float", "Largest eigenvalue phase at initialisation.",
+              rule(lambda v: is_real(v) and v > 0, "> 0"), shown_default="pi/10"),
+    )
 
     def __init__(
         self,
@@ -97,14 +120,6 @@ class LRUForecaster(BaseForecaster):
         self.backend = backend
         self.random_state = random_state
         self.verbose = verbose
-
-    def _check_model_params(self) -> None:
-        if not isinstance(self.d_state, int) or self.d_state < 1:
-            raise ValueError(f"d_state must be an integer >= 1, got {self.d_state!r}")
-        if not (0 <= self.r_min < self.r_max < 1):
-            raise ValueError(f"need 0 <= r_min < r_max < 1, got r_min={self.r_min!r}, r_max={self.r_max!r}")
-        if not self.max_phase > 0:
-            raise ValueError(f"max_phase must be > 0, got {self.max_phase!r}")
 
     def _build_model(self, c_in: int, c_out: int) -> nn.Module:
         return LRUModel(

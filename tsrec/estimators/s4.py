@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from torch import nn
 
-from ..nn.s4 import S4Model
-from .base import BaseForecaster, with_common_params
+from ..nn.s4 import DISCRETIZATIONS, INITS, MODES, S4Model
+from .base import BaseForecaster
+from .params import Param, integer, is_int, one_of, render_docstring, rule
 
 __all__ = ["S4Forecaster"]
 
 
-@with_common_params
+def _discretization(name: str, value: Any, est: Any) -> None:
+    """One of the discretisations (or None), and the bilinear one for ``mode="s4"``."""
+    one_of((None, *DISCRETIZATIONS))(name, value, est)
+    if est.mode == "s4" and (est.init != "legs" or value == "zoh"):
+        raise ValueError("mode='s4' needs init='legs' and the bilinear discretisation")
+
+
+@render_docstring
 class S4Forecaster(BaseForecaster):
     """Forecaster on structured state spaces: S4D (diagonal) or S4 (DPLR HiPPO-LegS).
 
@@ -20,27 +30,33 @@ class S4Forecaster(BaseForecaster):
 
     Parameters
     ----------
-    d_state : int, default=64
-        State size N of each SSM (N/2 conjugate pairs are stored).
-    n_layers : int, default=2
-        Number of S4 blocks.
-    mode : {"s4d", "s4"}, default="s4d"
-        Diagonal (Vandermonde kernel) or diagonal-plus-low-rank (Cauchy kernel).
-    init : {"legs", "inv", "lin"}, default="legs"
-        Initialisation of A (S4D-LegS, S4D-Inv, S4D-Lin); "s4" mode takes "legs".
-    discretization : {"zoh", "bilinear"} or None, default=None
-        None: zoh for s4d, bilinear for s4.
-    %(common)s
+    %(parameters)s
+
+    Attributes
+    ----------
+    %(attributes)s
 
     Examples
     --------
     >>> import numpy as np
     >>> from tsrec import S4Forecaster
     >>> y = np.sin(np.arange(200) / 5.0)
-    >>> f = S4Forecaster(horizon=3, max_epochs=2, random_state=0).fit(y)
+    >>> f = S4Forecaster(horizon=3, d_model=8, d_state=8, max_epochs=2, random_state=0).fit(y)
     >>> f.predict().shape
     (3, 1)
     """
+
+    _model_params = (
+        Param("d_state", 64, "int", "State size N of each SSM (N/2 conjugate pairs are stored).",
+              rule(lambda v: is_int(v) and v >= 2 and v % 2 == 0, "an even integer >= 2")),
+        Param("n_layers", 2, "int", "Number of S4 blocks.", integer()),
+        Param("mode", "s4d", '{"s4d", "s4"}',
+              "Diagonal (Vandermonde kernel) or diagonal-plus-low-rank (Cauchy kernel).", one_of(MODES)),
+        Param("init", "legs", '{"legs", "inv", "lin"}',
+              'Initialisation of A (S4D-LegS, S4D-Inv, S4D-Lin); "s4" mode takes "legs".', one_of(INITS)),
+        Param("discretization", None, '{"zoh", "bilinear"} or None', "None: zoh for s4d, bilinear for s4.",
+              _discretization),
+    )
 
     def __init__(
         self,
@@ -99,18 +115,6 @@ class S4Forecaster(BaseForecaster):
         self.backend = backend
         self.random_state = random_state
         self.verbose = verbose
-
-    def _check_model_params(self) -> None:
-        if not isinstance(self.d_state, int) or self.d_state < 2 or self.d_state % 2:
-            raise ValueError(f"d_state must be an even integer >= 2, got {self.d_state!r}")
-        if self.mode not in ("s4d", "s4"):
-            raise ValueError(f"mode must be 's4d' or 's4', got {self.mode!r}")
-        if self.init not in ("legs", "inv", "lin"):
-            raise ValueError(f"init must be 'legs', 'inv' or 'lin', got {self.init!r}")
-        if self.discretization not in (None, "zoh", "bilinear"):
-            raise ValueError(f"discretization must be None, 'zoh' or 'bilinear', got {self.discretization!r}")
-        if self.mode == "s4" and (self.init != "legs" or self.discretization == "zoh"):
-            raise ValueError("mode='s4' needs init='legs' and the bilinear discretisation")
 
     def _build_model(self, c_in: int, c_out: int) -> nn.Module:
         return S4Model(

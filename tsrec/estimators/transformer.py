@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from torch import nn
 
 from ..nn.transformer import TransformerModel
-from .base import BaseForecaster, with_common_params
+from .base import BaseForecaster
+from .params import Param, divisor_of, integer, render_docstring
 
 __all__ = ["TransformerForecaster"]
 
 
-@with_common_params
+def _heads(name: str, value: Any, est: Any) -> None:
+    """A divisor of ``d_model`` that leaves an even head size (rotary embeddings)."""
+    divisor_of("d_model")(name, value, est)
+    if (est.d_model // value) % 2:
+        raise ValueError(f"d_model / n_heads must be even for rotary embeddings, got {est.d_model // value}")
+
+
+@render_docstring
 class TransformerForecaster(BaseForecaster):
     """Forecaster on a causal pre-norm Transformer (the attention baseline).
 
@@ -21,26 +31,30 @@ class TransformerForecaster(BaseForecaster):
 
     Parameters
     ----------
-    n_heads : int, default=4
-        Heads per layer; ``d_model / n_heads`` must be even (rotary embeddings).
-    n_layers : int, default=2
-        Number of Transformer blocks.
-    window : int or None, default=256
-        Steps each position attends back to (its KV cache size). None: full
-        causal attention within a chunk plus a cache of ``max_cache`` steps.
-    max_cache : int, default=1024
-        KV cache bound when ``window`` is None.
-    %(common)s
+    %(parameters)s
+
+    Attributes
+    ----------
+    %(attributes)s
 
     Examples
     --------
     >>> import numpy as np
     >>> from tsrec import TransformerForecaster
     >>> y = np.sin(np.arange(200) / 5.0)
-    >>> f = TransformerForecaster(horizon=3, max_epochs=2, random_state=0).fit(y)
+    >>> f = TransformerForecaster(horizon=3, d_model=8, n_heads=2, max_epochs=2, random_state=0).fit(y)
     >>> f.predict().shape
     (3, 1)
     """
+
+    _model_params = (
+        Param("n_heads", 4, "int", "Heads per layer; ``d_model / n_heads`` must be even (rotary embeddings).", _heads),
+        Param("n_layers", 2, "int", "Number of Transformer blocks.", integer()),
+        Param("window", 256, "int or None",
+              "Steps each position attends back to (its KV cache size). None: full causal attention within a "
+              "chunk plus a cache of ``max_cache`` steps.", integer(none=True)),
+        Param("max_cache", 1024, "int", "KV cache bound when ``window`` is None.", integer()),
+    )
 
     def __init__(
         self,
@@ -97,16 +111,6 @@ class TransformerForecaster(BaseForecaster):
         self.backend = backend
         self.random_state = random_state
         self.verbose = verbose
-
-    def _check_model_params(self) -> None:
-        if not isinstance(self.n_heads, int) or self.n_heads < 1 or self.d_model % self.n_heads:
-            raise ValueError(f"n_heads must be a positive divisor of d_model={self.d_model}, got {self.n_heads!r}")
-        if (self.d_model // self.n_heads) % 2:
-            raise ValueError(f"d_model / n_heads must be even for rotary embeddings, got {self.d_model // self.n_heads}")
-        if self.window is not None and (not isinstance(self.window, int) or self.window < 1):
-            raise ValueError(f"window must be None or an integer >= 1, got {self.window!r}")
-        if not isinstance(self.max_cache, int) or self.max_cache < 1:
-            raise ValueError(f"max_cache must be an integer >= 1, got {self.max_cache!r}")
 
     def _build_model(self, c_in: int, c_out: int) -> nn.Module:
         return TransformerModel(

@@ -72,8 +72,8 @@ class Aaren(nn.Module):
     def forward(self, x: Tensor, state: State | None = None) -> tuple[Tensor, State]:
         s, v = self.scores_values(x)
         carried = None if state is None else (state["l"].to(s.dtype), state["o"].to(v.dtype))
-        o, (l, o_last) = aaren_scan(s, v, carried, backend=self.backend)
-        return self.out(o.flatten(-2)), {"l": l, "o": o_last}
+        o, (log_norm, o_last) = aaren_scan(s, v, carried, backend=self.backend)
+        return self.out(o.flatten(-2)), {"l": log_norm, "o": o_last}
 
 
 class AarenModel(Stack):

@@ -13,21 +13,12 @@ detached, saved, concatenated and indexed by series uniformly.
 
 from __future__ import annotations
 
-from typing import Protocol
-
-import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
 State = dict[str, Tensor]
 
-__all__ = ["State", "Mixer", "GLU", "FeedForward", "Block", "Stack"]
-
-
-class Mixer(Protocol):
-    def __call__(self, h: Tensor, state: State | None = None) -> tuple[Tensor, State]: ...
-
-    def init_state(self, batch_size: int, device: torch.device | None = None, dtype: torch.dtype | None = None) -> State: ...
+__all__ = ["State", "GLU", "FeedForward", "Block", "Stack"]
 
 
 class GLU(nn.Module):
@@ -136,7 +127,8 @@ class Stack(nn.Module):
         h = self.encoder(x)
         new_state: State = {}
         for i, block in enumerate(self.blocks):
-            sub = None if state is None else {k.split(".", 1)[1]: v for k, v in state.items() if k.split(".", 1)[0] == str(i)}
+            sub = None if state is None else {k.split(".", 1)[1]: v for k, v in state.items()
+                                              if k.split(".", 1)[0] == str(i)}
             h, s = block(h, sub)
             new_state.update({f"{i}.{k}": v for k, v in s.items()})
         yhat = self.head(self.norm(h)).unflatten(-1, (self.horizon, self.c_out))

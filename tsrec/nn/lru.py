@@ -18,8 +18,14 @@ from torch import Tensor, nn
 from ..scan import linear_scan
 from .blocks import Block, Stack, State
 
-__all__ = ["LRU", "LRUModel"]
+__all__ = ["LRU", "LRUModel", "check_ring"]
 
+
+
+def check_ring(r_min: float, r_max: float) -> None:
+    """Raise ValueError unless ``0 <= r_min < r_max < 1`` (the ring of the eigenvalue init)."""
+    if not 0 <= r_min < r_max < 1:
+        raise ValueError(f"need 0 <= r_min < r_max < 1, got r_min={r_min!r}, r_max={r_max!r}")
 
 class LRU(nn.Module):
     """One LRU layer, ``(B, L, d_model) -> (B, L, d_model)`` with a complex state of ``d_state``.
@@ -44,8 +50,7 @@ class LRU(nn.Module):
         backend: str = "auto",
     ) -> None:
         super().__init__()
-        if not 0 <= r_min < r_max < 1:
-            raise ValueError(f"need 0 <= r_min < r_max < 1, got r_min={r_min}, r_max={r_max}")
+        check_ring(r_min, r_max)
         self.d_state, self.backend = d_state, backend
         u1, u2 = torch.rand(d_state), torch.rand(d_state)
         nu_log = torch.log(-0.5 * torch.log(u1 * (r_max**2 - r_min**2) + r_min**2))

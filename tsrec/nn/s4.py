@@ -235,7 +235,8 @@ class S4(nn.Module):
         def real(v: Tensor) -> Tensor:
             return torch.view_as_real(v.expand(H, N2).contiguous()).to(dtype).contiguous()
 
-        self.log_dt = nn.Parameter(torch.rand(H, dtype=dtype) * (math.log(dt_max) - math.log(dt_min)) + math.log(dt_min))
+        log_span = math.log(dt_max) - math.log(dt_min)
+        self.log_dt = nn.Parameter(torch.rand(H, dtype=dtype) * log_span + math.log(dt_min))
         self.log_A_real = nn.Parameter(torch.log(-A.real).expand(H, N2).to(dtype).contiguous())
         self.A_imag = nn.Parameter(A.imag.expand(H, N2).to(dtype).contiguous())
         self.B = nn.Parameter(real(B))

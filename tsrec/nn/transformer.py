@@ -85,7 +85,8 @@ class CausalSelfAttention(nn.Module):
         if d_model % n_heads != 0:
             raise ValueError(f"n_heads={n_heads} must divide d_model={d_model}")
         if (d_model // n_heads) % 2 != 0:
-            raise ValueError(f"d_head = d_model // n_heads must be even for rotary embeddings, got {d_model // n_heads}")
+            raise ValueError(
+                f"d_head = d_model // n_heads must be even for rotary embeddings, got {d_model // n_heads}")
         if window is not None and window < 1:
             raise ValueError(f"window must be a positive int or None, got {window}")
         if max_cache < 1:

@@ -46,7 +46,8 @@ def resolve_backend(backend: str, tensor: Tensor) -> str:
         if not cupy_available():
             raise RuntimeError("backend='cupy' needs CuPy and a CUDA GPU; install tsrec[gpu] or use backend='torch'")
         if not tensor.is_cuda:
-            raise ValueError("backend='cupy' needs CUDA tensors; move the model to a CUDA device or use backend='torch'")
+            raise ValueError(
+                "backend='cupy' needs CUDA tensors; move the model to a CUDA device or use backend='torch'")
     return backend
 
 
@@ -60,7 +61,8 @@ def _check_linear(a: Tensor, b: Tensor, h0: Tensor | None) -> None:
     if a.dim() not in (1, 3):
         raise ValueError(f"a must be (B, L, D) or (D,), got shape {tuple(a.shape)}")
     if a.dtype != b.dtype or (h0 is not None and h0.dtype != b.dtype):
-        raise TypeError(f"a, b and h0 must share one dtype, got {a.dtype}, {b.dtype}, {None if h0 is None else h0.dtype}")
+        raise TypeError(
+            f"a, b and h0 must share one dtype, got {a.dtype}, {b.dtype}, {None if h0 is None else h0.dtype}")
     if h0 is not None and h0.shape != (b.shape[0], b.shape[2]):
         raise ValueError(f"h0 must be (B, D) = {(b.shape[0], b.shape[2])}, got {tuple(h0.shape)}")
 
@@ -200,6 +202,6 @@ def lem_recurrence(
         from . import cupy as cupy_backend
 
         return cupy_backend.lem_recurrence(u_proj, weight, weight_z, dt, y0, z0)
-    if which == "torch" and hasattr(cpu, "lem_recurrence"):
+    if which == "torch":
         return cpu.lem_recurrence(u_proj, weight, weight_z, dt, y0, z0)
     return reference.lem_recurrence_ref(u_proj, weight, weight_z, dt, y0, z0)

@@ -27,7 +27,8 @@ import functools
 import importlib
 import importlib.resources
 import math
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import torch
@@ -244,7 +245,8 @@ def linear_scan_fwd(a: Tensor, b: Tensor, h0: Tensor | None = None, reverse: boo
             )
             _launch(
                 _kernel("linear_scan.cu", f"linear_scan_carry_{suffix}", dev),
-                (-(-ncol // 256),), (256,), (c_a, c_h, carry, c_in, np.int64(ncol), np.int32(n_seg), np.int32(has_carry)),
+                (-(-ncol // 256),), (256,),
+                (c_a, c_h, carry, c_in, np.int64(ncol), np.int32(n_seg), np.int32(has_carry)),
             )
             carry, has_carry = c_in, 1
         _launch(
@@ -316,7 +318,8 @@ class _AarenScan(torch.autograd.Function):
         a_next = _shift_left(1 - g)  # (B, L, K)
         grad_o = grad_o.contiguous()
         d_o = linear_scan_fwd(
-            a_next.unsqueeze(-1).expand(B, L, K, E).reshape(B, L, K * E), grad_o.reshape(B, L, K * E), None, reverse=True
+            a_next.unsqueeze(-1).expand(B, L, K, E).reshape(B, L, K * E), grad_o.reshape(B, L, K * E), None,
+            reverse=True,
         ).reshape(B, L, K, E)
         o_start = o0 if ctx.has_state else torch.zeros_like(o[:, 0])
         o_prev = torch.cat([o_start.unsqueeze(1), o[:, :-1]], dim=1)

@@ -1,0 +1,237 @@
+"""Hyperparameters and fitted attributes, each declared once.
+
+A :class:`Param` names a hyperparameter, its default, its numpydoc type, its
+doc line and the rule that validates it. :data:`COMMON_PARAMS` are those
+every forecaster shares; each forecaster adds its model's own in
+``_model_params``. From the same declarations, :func:`check_params` validates
+an estimator (at ``fit``, not in ``__init__``: scikit-learn rules) and
+:func:`render_docstring` writes the class docstring's Parameters and
+Attributes sections. :data:`FITTED_ATTRIBUTES` lists the state that ``fit``
+sets.
+
+A rule is a function ``rule(name, value, estimator)`` that raises ValueError
+naming the parameter; the estimator is there for rules that depend on an
+earlier parameter (``quantiles`` on ``loss``, ``n_heads`` on ``d_model``).
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import numbers
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..scan import BACKENDS
+
+__all__ = ["Param", "Attribute", "COMMON_PARAMS", "FITTED_ATTRIBUTES", "check_params", "render_docstring"]
+
+#: ``rule(name, value, estimator)``: raises ValueError when ``value`` is not allowed
+Rule = Callable[[str, Any, Any], None]
+
+LOSSES = ("mse", "mae", "quantile")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One hyperparameter: its name, default, numpydoc type, doc text and validation rule.
+
+    ``shown_default`` replaces ``repr(default)`` in the docstring when that
+    reads badly (``pi/10`` rather than ``0.3141592653589793``).
+    """
+
+    name: str
+    default: Any
+    type: str
+    doc: str
+    rule: Rule | None = None
+    shown_default: str | None = None
+
+    def render(self) -> str:
+        """The numpydoc entry, indented for a class docstring."""
+        if self.shown_default is not None:
+            default = self.shown_default
+        elif isinstance(self.default, str):
+            default = f'"{self.default}"'
+        else:
+            default = repr(self.default)
+        return _entry(f"{self.name} : {self.type}, default={default}", self.doc)
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """One fitted attribute: its name, numpydoc type and doc text (private ones are not documented)."""
+
+    name: str
+    type: str
+    doc: str
+
+    def render(self) -> str:
+        return _entry(f"{self.name} : {self.type}", self.doc)
+
+
+def _entry(head: str, doc: str) -> str:
+    body = textwrap.wrap(doc, width=76)
+    return "\n".join([head] + ["    " + line for line in body])
+
+
+# ------------------------------------------------------------------- rules
+def is_int(v: Any) -> bool:
+    """An integer, not a bool (numpy integers count)."""
+    return isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_))
+
+
+def is_real(v: Any) -> bool:
+    """A real number, not a bool (numpy numbers count)."""
+    return isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
+
+
+def rule(test: Callable[[Any], bool], expected: str) -> Rule:
+    """A rule that raises ``ValueError("<name> must be <expected>, got <value>")`` where ``test`` fails."""
+
+    def check(name: str, value: Any, est: Any) -> None:
+        if not test(value):
+            raise ValueError(f"{name} must be {expected}, got {value!r}")
+
+    return check
+
+
+def integer(minimum: int = 1, none: bool = False) -> Rule:
+    """An integer >= ``minimum`` (or None with ``none``)."""
+    expected = ("None or " if none else "") + f"an integer >= {minimum}"
+    return rule(lambda v: (none and v is None) or (is_int(v) and v >= minimum), expected)
+
+
+def boolean() -> Rule:
+    return rule(lambda v: isinstance(v, (bool, np.bool_)), "True or False")
+
+
+def one_of(choices: tuple) -> Rule:
+    """One of ``choices`` (strings, and None where listed)."""
+    return rule(lambda v: (v is None and None in choices) or (isinstance(v, str) and v in choices),
+                f"one of {choices}")
+
+
+def divisor_of(other: str) -> Rule:
+    """A positive integer that divides the parameter ``other``."""
+
+    def check(name: str, value: Any, est: Any) -> None:
+        total = getattr(est, other)
+        if not is_int(value) or value < 1 or total % value:
+            raise ValueError(f"{name} must be a positive divisor of {other}={total}, got {value!r}")
+
+    return check
+
+
+def _quantiles(name: str, value: Any, est: Any) -> None:
+    """Checked only for ``loss="quantile"``: increasing numbers in (0, 1)."""
+    if est.loss != "quantile":
+        return
+    try:
+        q = np.asarray(value, dtype=float) if value is not None else np.array([])
+    except (TypeError, ValueError):
+        q = np.array([np.nan])
+    if q.ndim != 1 or q.size == 0 or not (q > 0).all() or not (q < 1).all() or (np.diff(q) <= 0).any():
+        raise ValueError(f"{name} must be increasing numbers in (0, 1), got {value!r}")
+
+
+def _is_device(v: Any) -> bool:
+    return isinstance(v, str) and (v in ("auto", "cpu", "cuda") or v.startswith("cuda:"))
+
+
+# ------------------------------------------------------------ declarations
+#: The hyperparameters every forecaster shares (``n_layers`` is each model's own: its default differs).
+COMMON_PARAMS: tuple[Param, ...] = (
+    Param("horizon", 1, "int", "Number of future steps forecast at once.", integer()),
+    Param("context", None, "int or None",
+          "None: the model is stateful over the whole history (trained on chunks of ``chunk_length`` steps). "
+          "An int: a fixed look-back window of that many steps, the model restarting from a zero state on each "
+          "window.", integer(none=True)),
+    Param("chunk_length", 128, "int", "Length of the training chunks when ``context`` is None.", integer()),
+    Param("d_model", 64, "int", "Width of the residual stream.", integer()),
+    Param("dropout", 0.0, "float", "Dropout inside the blocks.",
+          rule(lambda v: is_real(v) and 0 <= v < 1, "in [0, 1)")),
+    Param("lr", 3e-3, "float", "AdamW learning rate (recurrence parameters get half of it and no weight decay).",
+          rule(lambda v: is_real(v) and 0 < v < math.inf, "a positive number"), shown_default="3e-3"),
+    Param("weight_decay", 0.01, "float", "AdamW weight decay of the weight matrices.",
+          rule(lambda v: is_real(v) and 0 <= v < math.inf, ">= 0")),
+    Param("max_epochs", 20, "int", "Passes over the training windows.", integer()),
+    Param("batch_size", 32, "int", "Windows per optimiser step.", integer()),
+    Param("early_stopping", True, "bool",
+          "Stop when the loss on a validation tail (the last ``validation_fraction`` of every series) has not "
+          "improved for ``patience`` epochs, and restore the best weights.", boolean()),
+    Param("patience", 5, "int", "Epochs without improvement before stopping.", integer()),
+    Param("validation_fraction", 0.1, "float", "Share of every series held out as the validation tail.",
+          rule(lambda v: is_real(v) and 0 <= v < 0.5, "in [0, 0.5)")),
+    Param("stride", 1, "int", "Step between consecutive training windows (and validation windows).", integer()),
+    Param("loss", "mse", '{"mse", "mae", "quantile"}',
+          'Training loss; "quantile" trains the pinball loss at ``quantiles``.', one_of(LOSSES)),
+    Param("quantiles", (0.1, 0.5, 0.9), "tuple of float", 'Quantiles trained when ``loss="quantile"``.',
+          _quantiles),
+    Param("n_steps", 1, "int", "Gradient steps per ``partial_fit`` call.", integer()),
+    Param("replay_size", 0, "int", "Windows kept in the reservoir replay buffer of ``partial_fit`` (0 = none).",
+          integer(0)),
+    Param("skip_last", True, "bool", "Forecast the change from the last observed value.", boolean()),
+    Param("device", "auto", '{"auto", "cpu", "cuda"}', 'Where the model runs ("auto": CUDA when available).',
+          rule(_is_device, "'auto', 'cpu' or 'cuda[:n]'")),
+    Param("backend", "auto", '{"auto", "torch", "cupy", "reference"}', "Scan backend (see :mod:`tsrec.scan`).",
+          one_of(BACKENDS)),
+    Param("random_state", None, "int or None",
+          "Seed of the weights and of the window order: the same seed, data and device give the same forecasts.",
+          rule(lambda v: v is None or is_int(v), "None or an int")),
+    Param("verbose", False, "bool", "Show a progress bar while training.", boolean()),
+)
+
+#: What ``fit`` (or the first ``partial_fit``) sets; a failed first ``partial_fit`` removes all of it.
+FITTED_ATTRIBUTES: tuple[Attribute, ...] = (
+    Attribute("model_", "torch.nn.Module", "The trained network (a :mod:`tsrec.nn` model), in eval mode."),
+    Attribute("scaler_", "tsrec.data.StandardScaler",
+              "Per-channel scaling statistics (targets, then covariates); ``partial_fit`` updates them online."),
+    Attribute("history_", "dict", 'Per-epoch "loss", "val_loss" and "lr" of the last ``fit``.'),
+    Attribute("device_", "torch.device", "Where the model runs."),
+    Attribute("target_names_", "list of str", "Names of the forecast columns."),
+    Attribute("covariate_names_", "list of str", "Names of the covariate columns (empty without ``y``)."),
+    Attribute("n_features_in_", "int",
+              "Number of columns of ``X`` seen in ``fit`` (the covariates when ``y`` is given, else the targets)."),
+    Attribute("feature_names_in_", "ndarray of str",
+              "Names of the columns of ``X`` seen in ``fit``; defined only when ``X`` has column names."),
+    Attribute("_stream", "Stream", "The buffers and carried state the forecasts continue from."),
+    Attribute("_optimizer", "torch.optim.Optimizer or None",
+              "The optimizer of ``partial_fit`` (made at its first update)."),
+)
+
+
+def check_params(est: Any, params: tuple[Param, ...]) -> None:
+    """Validate the hyperparameters of ``est`` by the rules of ``params``, in order (raises ValueError)."""
+    for p in params:
+        if p.rule is not None:
+            p.rule(p.name, getattr(est, p.name), est)
+
+
+def render_docstring(cls: type) -> type:
+    """Class decorator: render ``cls``'s Parameters and Attributes sections from its declarations.
+
+    Puts the entries of ``cls._model_params`` and :data:`COMMON_PARAMS` where
+    the docstring says ``%(parameters)s`` and the public entries of
+    :data:`FITTED_ATTRIBUTES` where it says ``%(attributes)s``. Also checks
+    that the declarations match ``__init__`` (names and defaults): a mismatch
+    raises TypeError at import.
+    """
+    declared = cls._model_params + COMMON_PARAMS
+    if cls.__init__ is not object.__init__:
+        signature = {n: p.default for n, p in inspect.signature(cls.__init__).parameters.items() if n != "self"}
+        names = [p.name for p in declared]
+        if sorted(names) != sorted(signature) or any(signature[p.name] != p.default for p in declared):
+            raise TypeError(f"{cls.__name__}: the declared hyperparameters {names} or their defaults do not "
+                            f"match __init__ {signature}")
+    if cls.__doc__:  # None under python -OO
+        indent = "\n    "
+        parameters = indent.join(p.render().replace("\n", indent) for p in declared)
+        attributes = indent.join(a.render().replace("\n", indent) for a in FITTED_ATTRIBUTES
+                                 if not a.name.startswith("_"))
+        cls.__doc__ = cls.__doc__.replace("%(parameters)s", parameters).replace("%(attributes)s", attributes)
+    return cls

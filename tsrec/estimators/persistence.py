@@ -1,0 +1,183 @@
+"""The tsrec model file: one safetensors file, no pickle anywhere.
+
+Tensors: the weights (``model.*``), the carried stream state (``state.*``),
+the scaler statistics (``scaler.*``) and the stream buffers (``buffer.<i>``).
+Metadata (strings, as safetensors keeps them): the format marker and
+:data:`FORMAT_VERSION`, the class name, the hyperparameters and the fitted
+metadata as JSON. :func:`load` checks every part before it builds anything.
+:meth:`BaseForecaster.save <tsrec.estimators.BaseForecaster.save>` and
+:meth:`BaseForecaster.load <tsrec.estimators.BaseForecaster.load>` are the
+public face of this module.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+from sklearn.utils.validation import check_is_fitted
+from torch import Tensor
+
+from ..data import Batch, SeriesMeta, StandardScaler
+from ..training import resolve_device, seeded
+from .stream import Stream
+
+if TYPE_CHECKING:
+    from .base import BaseForecaster
+
+__all__ = ["FORMAT_VERSION", "save", "load"]
+
+#: The version this tsrec writes (every later version reads every earlier one).
+FORMAT_VERSION = 1
+#: The metadata keys of a file, and the keys of its "fitted" JSON object.
+META_KEYS = {"format", "format_version", "class", "params", "fitted"}
+FITTED_KEYS = {"target_names", "covariate_names", "metas", "kind", "is_list", "ids", "c_in", "c_out", "n_series",
+               "history", "has_feature_names"}
+
+
+def _json_id(uid: Any) -> Any:
+    """A series id as JSON keeps it: ints and strings as they are, anything else as its string."""
+    if isinstance(uid, np.generic):
+        uid = uid.item()
+    return uid if isinstance(uid, (str, int)) and not isinstance(uid, bool) else str(uid)
+
+
+def save(est: BaseForecaster, path: str | Path) -> None:
+    """Write a fitted forecaster to ``path`` (see the module docstring for the layout)."""
+    from safetensors.torch import save_file
+
+    check_is_fitted(est, "model_")
+    st = est._stream
+    tensors: dict[str, Tensor] = {f"model.{k}": v.detach().cpu().contiguous()
+                                  for k, v in est.model_.state_dict().items()}
+    if st.state is not None:
+        tensors.update({f"state.{k}": v.detach().cpu().contiguous() for k, v in st.state.items()})
+    tensors.update({f"scaler.{k}": torch.from_numpy(np.asarray(v, dtype=np.float64))
+                    for k, v in est.scaler_.state().items()})
+    tensors.update({f"buffer.{i}": torch.from_numpy(np.ascontiguousarray(b)) for i, b in enumerate(st.buffers)})
+    params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in est.get_params(deep=False).items()}
+    fitted = {
+        "target_names": est.target_names_, "covariate_names": est.covariate_names_,
+        "metas": [m.to_json() for m in st.metas], "kind": st.kind, "is_list": st.is_list,
+        "ids": [_json_id(i) for i in st.ids], "c_in": est.model_.c_in, "c_out": est.model_.c_out,
+        "n_series": len(st.buffers), "history": est.history_,
+        "has_feature_names": hasattr(est, "feature_names_in_"),
+    }
+    meta = {"format": "tsrec", "format_version": str(FORMAT_VERSION), "class": type(est).__name__,
+            "params": json.dumps(params), "fitted": json.dumps(fitted)}
+    save_file(tensors, str(path), metadata=meta)
+
+
+def load(cls: type[BaseForecaster], path: str | Path, device: str | None = None) -> BaseForecaster:
+    """Read a file written by :func:`save` as a ``cls`` (or a subclass of it). Never unpickles.
+
+    The file is read by safetensors (a JSON header and raw tensor bytes), and
+    every part is checked before anything is built: the format marker and
+    version, the class (a known tsrec forecaster, and ``cls`` or a subclass
+    of it), the exact set of metadata, hyperparameter and fitted keys, the
+    tensor names, and the shapes of the weights, state, scaler and buffers.
+    Any mismatch raises ValueError.
+    """
+    from safetensors import SafetensorError
+    from safetensors.torch import safe_open
+
+    from . import FORECASTERS
+
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+    except (SafetensorError, OSError, ValueError, RuntimeError, TypeError) as e:
+        raise ValueError(f"{path} is not a readable tsrec model file ({type(e).__name__}: {e})") from None
+    if meta.get("format") != "tsrec":
+        raise ValueError(f"{path} is not a tsrec model file (no tsrec format marker)")
+    if meta.get("format_version") != str(FORMAT_VERSION):
+        raise ValueError(f"{path} has format version {meta.get('format_version')!r}; this tsrec reads {FORMAT_VERSION}")
+    if set(meta) != META_KEYS:
+        raise ValueError(f"{path} has unexpected metadata keys {sorted(set(meta) ^ META_KEYS)}")
+    name = meta.get("class")
+    klass = FORECASTERS.get(name)
+    if klass is None:
+        raise ValueError(f"{path} holds an unknown estimator class {name!r}")
+    if not issubclass(klass, cls):  # every known class is a BaseForecaster
+        raise ValueError(f"{path} holds a {name}, not a {cls.__name__}")
+    try:
+        params, fitted = json.loads(meta["params"]), json.loads(meta["fitted"])
+    except (KeyError, json.JSONDecodeError) as e:
+        raise ValueError(f"{path} has a damaged config: {e}") from None
+    if not isinstance(params, dict) or not isinstance(fitted, dict):
+        raise ValueError(f"{path} has a damaged config (params and fitted must be JSON objects)")
+    known = set(klass._get_param_names())
+    if set(params) != known:
+        raise ValueError(f"{path} has unknown hyperparameters {sorted(set(params) - known)} or lacks "
+                         f"{sorted(known - set(params))} for {name}")
+    if set(fitted) != FITTED_KEYS:
+        raise ValueError(f"{path} has unexpected fitted keys {sorted(set(fitted) ^ FITTED_KEYS)}")
+    bad_names = [k for k in tensors if k.split(".", 1)[0] not in ("model", "state", "scaler", "buffer")]
+    if bad_names:
+        raise ValueError(f"{path} has unexpected tensors {bad_names[:5]}")
+    if "quantiles" in params and isinstance(params["quantiles"], list):
+        params["quantiles"] = tuple(params["quantiles"])
+    if device is not None:
+        params["device"] = device
+    try:
+        return _from_parts(klass, params, fitted, tensors)
+    except (KeyError, TypeError, ValueError, RuntimeError) as e:
+        raise ValueError(f"{path} is not a valid {name} file: {e}") from None
+
+
+def _from_parts(klass: type[BaseForecaster], params: dict, fitted: dict,
+                tensors: dict[str, Tensor]) -> BaseForecaster:
+    """Build a fitted estimator from the checked parts of a saved file (raises on any inconsistency)."""
+    est = klass(**params)
+    est._check_params()
+    dev = resolve_device(est.device)
+    c_in, c_out, n_series = int(fitted["c_in"]), int(fitted["c_out"]), int(fitted["n_series"])
+    n_t, n_c = len(fitted["target_names"]), len(fitted["covariate_names"])
+    if c_in != n_t + n_c or c_out != n_t * est._n_quantiles or n_series < 1:
+        raise ValueError(f"inconsistent sizes: c_in={c_in}, c_out={c_out}, {n_t} targets, {n_c} covariates, "
+                         f"{n_series} series")
+    if fitted["kind"] not in ("frame", "array", "long") or not all(
+            isinstance(n, str) for n in fitted["target_names"] + fitted["covariate_names"]):
+        raise ValueError("the fitted kind or column names are damaged")
+    if len(fitted["metas"]) != n_series or len(fitted["ids"]) not in (0, n_series):
+        raise ValueError("the series metadata do not match n_series")
+    with seeded(0):
+        model = est._build_model(c_in, c_out)
+    weights = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
+    try:
+        model.load_state_dict(weights, strict=True)
+    except RuntimeError as e:
+        raise ValueError(f"weights do not match the configuration: {e}") from None
+    model.to(dev).eval()
+    state = {k[len("state."):]: v.to(dev) for k, v in tensors.items() if k.startswith("state.")} or None
+    if est.context is None:
+        ref = model.init_state(n_series, device=dev)
+        if state is None or set(state) != set(ref) or any(
+                state[k].shape != ref[k].shape or state[k].dtype != ref[k].dtype for k in ref):
+            raise ValueError("the stream state does not match the model")
+    elif state is not None:
+        raise ValueError("a model with a fixed context carries no stream state")
+    scaler_t = {k[len("scaler."):]: v for k, v in tensors.items() if k.startswith("scaler.")}
+    if set(scaler_t) != {"count", "mean", "m2"} or scaler_t["count"].shape != (1,) or \
+            scaler_t["mean"].shape != (c_in,) or scaler_t["m2"].shape != (c_in,):
+        raise ValueError("the scaler statistics do not match the model")
+    scaler = StandardScaler.from_state({k: v.numpy().astype(np.float64) for k, v in scaler_t.items()})
+    buffers = [tensors[f"buffer.{i}"].numpy().astype(np.float64) for i in range(n_series)]
+    if len([k for k in tensors if k.startswith("buffer.")]) != n_series or any(
+            b.ndim != 2 or b.shape[1] != c_in or not 1 <= b.shape[0] <= est._keep for b in buffers):
+        raise ValueError("the stream buffers do not match the model")
+    if not all(np.isfinite(b).all() for b in buffers) or not np.isfinite(scaler.mean).all() or \
+            not np.isfinite(scaler.m2).all():
+        raise ValueError("the stream buffers or scaler hold NaN/inf")
+    batch = Batch([np.zeros((0, c_in))], [], list(fitted["target_names"]), list(fitted["covariate_names"]),
+                  fitted["kind"], bool(fitted["is_list"]), fitted["ids"])
+    stream = Stream(buffers=buffers, state=state, metas=[SeriesMeta.from_json(m) for m in fitted["metas"]],
+                    kind=fitted["kind"], is_list=bool(fitted["is_list"]), ids=fitted["ids"])
+    est._set_fitted(model, scaler, batch, stream, fitted.get("history", {}), dev)
+    if not fitted.get("has_feature_names") and hasattr(est, "feature_names_in_"):
+        del est.feature_names_in_
+    return est
