@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from torch import nn
 
 from ..nn.aaren import AarenModel
+from ..nn.blocks import Stack
 from .base import BaseForecaster
 from .params import Param, divisor_of, integer, render_docstring
 
@@ -46,13 +46,18 @@ class AarenForecaster(BaseForecaster):
     def __init__(
         self,
         horizon: int = 1,
-        context: int | None = None,
+        context: int | str | None = "auto",
+        head: str = "auto",
+        patch_len: int | str = "auto",
+        instance_norm: bool = True,
+        channel_independent: bool = True,
         chunk_length: int = 128,
         d_model: int = 64,
         n_heads: int = 4,
         n_layers: int = 2,
         dropout: float = 0.0,
         lr: float = 3e-3,
+        lr_schedule: str = "onecycle",
         weight_decay: float = 0.01,
         max_epochs: int = 20,
         batch_size: int = 32,
@@ -72,12 +77,17 @@ class AarenForecaster(BaseForecaster):
     ) -> None:
         self.horizon = horizon
         self.context = context
+        self.head = head
+        self.patch_len = patch_len
+        self.instance_norm = instance_norm
+        self.channel_independent = channel_independent
         self.chunk_length = chunk_length
         self.d_model = d_model
         self.n_heads = n_heads
         self.n_layers = n_layers
         self.dropout = dropout
         self.lr = lr
+        self.lr_schedule = lr_schedule
         self.weight_decay = weight_decay
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -95,8 +105,8 @@ class AarenForecaster(BaseForecaster):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _build_model(self, c_in: int, c_out: int) -> nn.Module:
+    def _build_stack(self, c_in: int, c_out: int, skip_last: bool) -> Stack:
         return AarenModel(
             c_in, c_out, self.horizon, d_model=self.d_model, n_heads=self.n_heads, n_layers=self.n_layers,
-            dropout=self.dropout, skip_last=self.skip_last, n_quantiles=self._n_quantiles, backend=self.backend,
+            dropout=self.dropout, skip_last=skip_last, n_quantiles=self._n_quantiles, backend=self.backend,
         )

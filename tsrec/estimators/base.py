@@ -25,7 +25,8 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from ..data import Batch, SeriesMeta, StandardScaler, meta_before, to_batch, to_output
-from ..nn.blocks import State
+from ..nn.blocks import Stack, State
+from ..nn.window import WindowModel
 from ..training import (
     TrainConfig,
     clone_tree,
@@ -37,6 +38,7 @@ from ..training import (
     training_windows,
 )
 from . import persistence
+from .frame import Frame, infer_period, resolve
 from .params import COMMON_PARAMS, FITTED_ATTRIBUTES, Param, check_params, render_docstring
 from .stream import Stream, forecast_at, replay_sample, update_sequences
 
@@ -49,7 +51,8 @@ class BaseForecaster(BaseEstimator):
 
     Subclasses define ``__init__`` with every hyperparameter (common ones
     below, plus their model's, declared in ``_model_params``) and
-    ``_build_model(c_in, c_out)``.
+    ``_build_stack(c_in, c_out, skip_last)``, the network of their blocks
+    (which the direct head runs over segments; see :mod:`tsrec.estimators.frame`).
 
     The common hyperparameters are documented in every subclass:
 
@@ -66,8 +69,29 @@ class BaseForecaster(BaseEstimator):
     _model_params: tuple[Param, ...] = ()
 
     # ------------------------------------------------------- hooks, sklearn face
-    def _build_model(self, c_in: int, c_out: int) -> nn.Module:  # pragma: no cover - abstract
+    def _build_stack(self, c_in: int, c_out: int, skip_last: bool) -> Stack:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _build_model(self, c_in: int, c_out: int, frame: Frame) -> nn.Module:
+        """The network for ``c_in`` input and ``c_out`` output channels in ``frame``."""
+        if not frame.direct:
+            return self._build_stack(c_in, c_out, self.skip_last)
+        nq = self._n_quantiles
+        ci = bool(self.channel_independent)
+        body = self._build_stack(*WindowModel.body_channels(c_in, c_out, frame.patch_len, ci, nq), skip_last=False)
+        return WindowModel(body, c_in, c_out, self.horizon, frame.context, frame.patch_len, n_quantiles=nq,
+                           instance_norm=bool(self.instance_norm), skip_last=bool(self.skip_last),
+                           channel_independent=ci)
+
+    def _resolve_frame(self, batch: Batch, streaming: bool = False) -> Frame:
+        """The frame of a fit on ``batch`` (``streaming``: a stream started by ``partial_fit``)."""
+        context = None if streaming and self.context == "auto" else self.context
+        longest = max(batch.values, key=len)
+        freq = batch.meta[0].freq if batch.meta and batch.meta[0].kind == "datetime" else None
+        period = infer_period(freq, longest[:, 0] if len(longest) else None)
+        val_fraction = self.validation_fraction if self.early_stopping else 0.0
+        return resolve(context, self.patch_len, self.head, [len(v) for v in batch.values], self.horizon,
+                       val_fraction, period)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -86,7 +110,7 @@ class BaseForecaster(BaseEstimator):
             lr=float(self.lr), weight_decay=float(self.weight_decay), max_epochs=int(self.max_epochs),
             batch_size=int(self.batch_size), early_stopping=bool(self.early_stopping), patience=int(self.patience),
             loss=self.loss, quantiles=tuple(float(q) for q in self._quantiles()), verbose=bool(self.verbose),
-            seed=self.random_state, **overrides,
+            seed=self.random_state, lr_schedule=self.lr_schedule, **overrides,
         )
 
     def _quantiles(self) -> tuple[float, ...]:
@@ -97,17 +121,18 @@ class BaseForecaster(BaseEstimator):
         return max(1, len(self._quantiles()))
 
     @property
+    def _context(self) -> int | None:
+        """The resolved context of the fitted model (None: stateful)."""
+        return self.frame_.context
+
+    @property
     def _keep(self) -> int:
-        return (self.context or 0) + self.horizon
+        return (self._context or 0) + self.horizon
 
     @property
     def _replay_window(self) -> int:
         """Rows of one replay window: a training window and its targets."""
-        return self._window + self.horizon
-
-    @property
-    def _window(self) -> int:
-        return self.context if self.context is not None else self.chunk_length
+        return (self._context or self.chunk_length) + self.horizon
 
     # ------------------------------------------------------------------ fit
     def fit(self, X: Any, y: Any = None, checkpoint_dir: str | Path | None = None,
@@ -148,16 +173,17 @@ class BaseForecaster(BaseEstimator):
         batch = to_batch(X, y)
         H = self.horizon
         shortest = min(len(v) for v in batch.values)
-        if self.context is not None and shortest < self.context + H:
-            raise ValueError(f"too few rows: a series has {shortest}, context + horizon = {self.context + H} needed")
         if shortest < H + 2:
             raise ValueError(f"too few rows: a series has {shortest}, at least horizon + 2 = {H + 2} needed")
+        frame = self._resolve_frame(batch)
+        if frame.context is not None and shortest < frame.context + H:
+            raise ValueError(f"too few rows: a series has {shortest}, context + horizon = {frame.context + H} needed")
         device = resolve_device(self.device)
         scaler = StandardScaler(batch.n_features)
         for v in batch.values:
             scaler.update(v)
         scaled = [scaler.transform(v).astype(np.float32) for v in batch.values]
-        L = self._window if self.context is not None else min(self.chunk_length, shortest - H)
+        L = frame.context if frame.context is not None else min(self.chunk_length, shortest - H)
         val_fraction = self.validation_fraction if self.early_stopping else 0.0
         train, val = training_windows(scaled, L, H, val_fraction, self.stride)
         if train.shape[0] == 0:
@@ -170,17 +196,18 @@ class BaseForecaster(BaseEstimator):
         cfg = self._train_config(epoch_callback=fit_params.get("epoch_callback"), checkpoint_dir=checkpoint_dir,
                                  fingerprint=fingerprint)
         with seeded(self.random_state):
-            model = self._build_model(batch.n_features, batch.n_targets * self._n_quantiles).to(device)
+            model = self._build_model(batch.n_features, batch.n_targets * self._n_quantiles, frame).to(device)
             history = fit_windows(model, train, val, H, batch.n_targets, cfg, device)
         model.eval()
-        stream = self._new_stream(model, batch, scaler, device)
+        stream = self._new_stream(model, batch, scaler, device, frame)
         # commit only now: a failed fit leaves an earlier fit untouched
-        self._set_fitted(model, scaler, batch, stream, history, device)
+        self._set_fitted(model, scaler, batch, stream, history, device, frame)
         return self
 
     def _set_fitted(self, model: nn.Module, scaler: StandardScaler, batch: Batch, stream: Stream, history: dict,
-                    device: torch.device) -> None:
+                    device: torch.device, frame: Frame) -> None:
         self.model_ = model
+        self.frame_ = frame
         self.scaler_ = scaler
         self.history_ = history
         self.device_ = device
@@ -194,14 +221,17 @@ class BaseForecaster(BaseEstimator):
         self._stream = stream
         self._optimizer = None
 
-    def _new_stream(self, model: nn.Module, batch: Batch, scaler: StandardScaler, device: torch.device) -> Stream:
-        return Stream.start(batch, model, scaler, keep=self._keep, stateful=self.context is None,
-                            replay_window=self._replay_window if self.replay_size else None, device=device)
+    def _new_stream(self, model: nn.Module, batch: Batch, scaler: StandardScaler, device: torch.device,
+                    frame: Frame) -> Stream:
+        context = frame.context
+        return Stream.start(batch, model, scaler, keep=(context or 0) + self.horizon, stateful=context is None,
+                            replay_window=(context or self.chunk_length) + self.horizon if self.replay_size else None,
+                            device=device)
 
     # -------------------------------------------------------------- forecasts
     def _forecast_at(self, rows: np.ndarray, state: State | None, origins: np.ndarray) -> np.ndarray:
         """Scaled forecasts ``(len(origins), H, C_out)`` at rows ``origins`` of ``rows`` (see :func:`forecast_at`)."""
-        return forecast_at(self.model_, self.scaler_, rows, state, origins, self.context, self.horizon, self.device_)
+        return forecast_at(self.model_, self.scaler_, rows, state, origins, self._context, self.horizon, self.device_)
 
     def _to_user_units(self, scaled: np.ndarray) -> np.ndarray:
         """(..., C_out) scaled forecasts -> user units (quantile channels share their target's scale)."""
@@ -223,9 +253,10 @@ class BaseForecaster(BaseEstimator):
         batch = to_batch(X, y)
         self._check_columns(batch)
         shortest = min(len(v) for v in batch.values)
-        if self.context is not None and shortest < self.context:
-            raise ValueError(f"too few rows: a history has {shortest}, the model needs context = {self.context}")
-        rows = [v if self.context is None else v[-self.context :] for v in batch.values]
+        context = self._context
+        if context is not None and shortest < context:
+            raise ValueError(f"too few rows: a history has {shortest}, the model needs context = {context}")
+        rows = [v if context is None else v[-context:] for v in batch.values]
         return [self._to_user_units(self._forecast_at(r, None, np.array([len(r) - 1]))[0]) for r in rows], batch
 
     def _stream_forecasts(self) -> list[np.ndarray]:
@@ -340,7 +371,7 @@ class BaseForecaster(BaseEstimator):
                     scaler.update(v)
             # the state advances with the weights the rows arrive to (truncated BPTT's order), then the weights
             # step; nothing is committed before the step, which leaves everything as it was when it fails
-            new = st.continued(batch.values, metas, self.model_, scaler, keep=self._keep, stateful=self.context is None,
+            new = st.continued(batch.values, metas, self.model_, scaler, keep=self._keep, stateful=self._context is None,
                                replay_size=self.replay_size, replay_window=self._replay_window, offer=update_params,
                                device=self.device_)
             if update_params:
@@ -367,13 +398,14 @@ class BaseForecaster(BaseEstimator):
         self._check_params()
         batch = to_batch(X, y)
         device = resolve_device(self.device)
+        frame = self._resolve_frame(batch, streaming=True)
         with seeded(self.random_state):
-            model = self._build_model(batch.n_features, batch.n_targets * self._n_quantiles).to(device).eval()
+            model = self._build_model(batch.n_features, batch.n_targets * self._n_quantiles, frame).to(device).eval()
         scaler = StandardScaler(batch.n_features)  # partial_fit adds X's rows
         empty = Batch([v[:0] for v in batch.values], [meta_before(m) for m in batch.meta], batch.target_names,
                       batch.covariate_names, batch.kind, batch.is_list, batch.id_values)
-        stream = self._new_stream(model, empty, scaler, device)
-        self._set_fitted(model, scaler, batch, stream, {"loss": [], "val_loss": [], "lr": []}, device)
+        stream = self._new_stream(model, empty, scaler, device, frame)
+        self._set_fitted(model, scaler, batch, stream, {"loss": [], "val_loss": [], "lr": []}, device, frame)
         try:
             return self.partial_fit(X, y)
         except BaseException:
@@ -388,7 +420,7 @@ class BaseForecaster(BaseEstimator):
         if self._optimizer is None:
             self._optimizer = make_optimizer(self.model_, cfg)
         extra = replay_sample(st, scaler, self.batch_size, device)
-        for i, seq, state in update_sequences(st, batch.values, scaler, self.context, self.horizon, self.batch_size,
+        for i, seq, state in update_sequences(st, batch.values, scaler, self._context, self.horizon, self.batch_size,
                                               device):
             gradient_steps(self.model_, self._optimizer, seq, state, self.horizon, len(self.target_names_), cfg,
                            n_steps=self.n_steps, extra=extra if i == 0 else None)

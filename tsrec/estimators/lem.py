@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from torch import nn
 
 from ..nn.lem import DEFAULT_DT, LEMModel
+from ..nn.blocks import Stack
 from .base import BaseForecaster
 from .params import Param, integer, is_real, render_docstring, rule
 
@@ -48,7 +48,11 @@ class LEMForecaster(BaseForecaster):
     def __init__(
         self,
         horizon: int = 1,
-        context: int | None = None,
+        context: int | str | None = "auto",
+        head: str = "auto",
+        patch_len: int | str = "auto",
+        instance_norm: bool = True,
+        channel_independent: bool = True,
         chunk_length: int = 128,
         d_model: int = 64,
         d_hidden: int = 64,
@@ -56,6 +60,7 @@ class LEMForecaster(BaseForecaster):
         dt: float = DEFAULT_DT,
         dropout: float = 0.0,
         lr: float = 3e-3,
+        lr_schedule: str = "onecycle",
         weight_decay: float = 0.01,
         max_epochs: int = 20,
         batch_size: int = 32,
@@ -75,6 +80,10 @@ class LEMForecaster(BaseForecaster):
     ) -> None:
         self.horizon = horizon
         self.context = context
+        self.head = head
+        self.patch_len = patch_len
+        self.instance_norm = instance_norm
+        self.channel_independent = channel_independent
         self.chunk_length = chunk_length
         self.d_model = d_model
         self.d_hidden = d_hidden
@@ -82,6 +91,7 @@ class LEMForecaster(BaseForecaster):
         self.dt = dt
         self.dropout = dropout
         self.lr = lr
+        self.lr_schedule = lr_schedule
         self.weight_decay = weight_decay
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -99,9 +109,9 @@ class LEMForecaster(BaseForecaster):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _build_model(self, c_in: int, c_out: int) -> nn.Module:
+    def _build_stack(self, c_in: int, c_out: int, skip_last: bool) -> Stack:
         return LEMModel(
             c_in, c_out, self.horizon, d_model=self.d_model, d_hidden=self.d_hidden, n_layers=self.n_layers,
-            dt=self.dt, dropout=self.dropout, skip_last=self.skip_last, n_quantiles=self._n_quantiles,
+            dt=self.dt, dropout=self.dropout, skip_last=skip_last, n_quantiles=self._n_quantiles,
             backend=self.backend,
         )

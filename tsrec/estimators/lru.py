@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from torch import nn
 
 from ..nn.lru import LRUModel, check_ring
+from ..nn.blocks import Stack
 from .base import BaseForecaster
 from .params import Param, integer, is_real, render_docstring, rule
 
@@ -66,7 +66,11 @@ class LRUForecaster(BaseForecaster):
     def __init__(
         self,
         horizon: int = 1,
-        context: int | None = None,
+        context: int | str | None = "auto",
+        head: str = "auto",
+        patch_len: int | str = "auto",
+        instance_norm: bool = True,
+        channel_independent: bool = True,
         chunk_length: int = 128,
         d_model: int = 64,
         d_state: int = 64,
@@ -76,6 +80,7 @@ class LRUForecaster(BaseForecaster):
         r_max: float = 0.999,
         max_phase: float = math.pi / 10,
         lr: float = 3e-3,
+        lr_schedule: str = "onecycle",
         weight_decay: float = 0.01,
         max_epochs: int = 20,
         batch_size: int = 32,
@@ -95,6 +100,10 @@ class LRUForecaster(BaseForecaster):
     ) -> None:
         self.horizon = horizon
         self.context = context
+        self.head = head
+        self.patch_len = patch_len
+        self.instance_norm = instance_norm
+        self.channel_independent = channel_independent
         self.chunk_length = chunk_length
         self.d_model = d_model
         self.d_state = d_state
@@ -104,6 +113,7 @@ class LRUForecaster(BaseForecaster):
         self.r_max = r_max
         self.max_phase = max_phase
         self.lr = lr
+        self.lr_schedule = lr_schedule
         self.weight_decay = weight_decay
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -121,9 +131,9 @@ class LRUForecaster(BaseForecaster):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _build_model(self, c_in: int, c_out: int) -> nn.Module:
+    def _build_stack(self, c_in: int, c_out: int, skip_last: bool) -> Stack:
         return LRUModel(
             c_in, c_out, self.horizon, d_model=self.d_model, d_state=self.d_state, n_layers=self.n_layers,
             dropout=self.dropout, r_min=self.r_min, r_max=self.r_max, max_phase=self.max_phase,
-            skip_last=self.skip_last, n_quantiles=self._n_quantiles, backend=self.backend,
+            skip_last=skip_last, n_quantiles=self._n_quantiles, backend=self.backend,
         )

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..scan import BACKENDS
+from ..training import LR_SCHEDULES
 
 __all__ = ["Param", "Attribute", "COMMON_PARAMS", "FITTED_ATTRIBUTES", "check_params", "render_docstring"]
 
@@ -139,6 +140,16 @@ def _quantiles(name: str, value: Any, est: Any) -> None:
         raise ValueError(f"{name} must be increasing numbers in (0, 1), got {value!r}")
 
 
+def _context(name: str, value: Any, est: Any) -> None:
+    if not (value is None or value == "auto" and isinstance(value, str) or is_int(value) and value >= 1):
+        raise ValueError(f"{name} must be None, 'auto' or an integer >= 1, got {value!r}")
+
+
+def _patch_len(name: str, value: Any, est: Any) -> None:
+    if not (isinstance(value, str) and value == "auto" or is_int(value) and value >= 1):
+        raise ValueError(f"{name} must be 'auto' or an integer >= 1, got {value!r}")
+
+
 def _is_device(v: Any) -> bool:
     return isinstance(v, str) and (v in ("auto", "cpu", "cuda") or v.startswith("cuda:"))
 
@@ -147,16 +158,38 @@ def _is_device(v: Any) -> bool:
 #: The hyperparameters every forecaster shares (``n_layers`` is each model's own: its default differs).
 COMMON_PARAMS: tuple[Param, ...] = (
     Param("horizon", 1, "int", "Number of future steps forecast at once.", integer()),
-    Param("context", None, "int or None",
-          "None: the model is stateful over the whole history (trained on chunks of ``chunk_length`` steps). "
-          "An int: a fixed look-back window of that many steps, the model restarting from a zero state on each "
-          "window.", integer(none=True)),
+    Param("context", "auto", 'int, "auto" or None',
+          "Rows of look-back. An int: a fixed window, the model restarting from a zero state on each window. "
+          '"auto": chosen at ``fit`` from the data, a third of the rows left for training in the shortest series, '
+          "at most 512 (``frame_`` holds the choice; see :func:`tsrec.estimators.frame.resolve`). A stream started "
+          'by ``partial_fit`` on an unfitted estimator has no history to choose from, so there "auto" means None. '
+          "None: the model is stateful over the whole history (trained on chunks of ``chunk_length`` steps).",
+          _context),
+    Param("head", "auto", '{"auto", "direct", "dense"}',
+          '"direct": the forecast of all ``horizon`` steps is read from the end of the window (a '
+          ":class:`~tsrec.nn.window.WindowModel`: segments, instance normalisation, channel independence) and "
+          'training scores that forecast only. "dense": the network forecasts after every row and training scores '
+          'every step whose targets exist (the stateful model of ``context=None``). "auto": direct for a fixed or '
+          "automatic context, dense for None.", one_of(("auto", "direct", "dense"))),
+    Param("patch_len", "auto", 'int or "auto"',
+          "Rows per segment of the direct head: the recurrence runs over ``context / patch_len`` segments, each "
+          'embedded by one linear layer. "auto": the seasonal period (from the index frequency, else the '
+          "autocorrelation), at most an eighth of the context; 1 for the dense head.", _patch_len),
+    Param("instance_norm", True, "bool",
+          "Normalise each window by its own mean and standard deviation and map the forecast back (RevIN); "
+          "direct head only (the dense head uses the global scaling alone).", boolean()),
+    Param("channel_independent", True, "bool",
+          "One network shared by the targets of a wide frame: each target is its own series, with all the "
+          "covariates beside it (direct head only; the dense head reads all channels at once).", boolean()),
     Param("chunk_length", 128, "int", "Length of the training chunks when ``context`` is None.", integer()),
     Param("d_model", 64, "int", "Width of the residual stream.", integer()),
     Param("dropout", 0.0, "float", "Dropout inside the blocks.",
           rule(lambda v: is_real(v) and 0 <= v < 1, "in [0, 1)")),
     Param("lr", 3e-3, "float", "AdamW learning rate (recurrence parameters get half of it and no weight decay).",
           rule(lambda v: is_real(v) and 0 < v < math.inf, "a positive number"), shown_default="3e-3"),
+    Param("lr_schedule", "onecycle", '{"onecycle", "cosine", "constant"}',
+          "Learning-rate schedule over the ``max_epochs`` planned epochs of ``fit`` (see "
+          ":func:`tsrec.training.lr_factor`); ``partial_fit`` steps at ``lr``.", one_of(LR_SCHEDULES)),
     Param("weight_decay", 0.01, "float", "AdamW weight decay of the weight matrices.",
           rule(lambda v: is_real(v) and 0 <= v < math.inf, ">= 0")),
     Param("max_epochs", 20, "int", "Passes over the training windows.", integer()),
@@ -191,6 +224,9 @@ FITTED_ATTRIBUTES: tuple[Attribute, ...] = (
     Attribute("model_", "torch.nn.Module", "The trained network (a :mod:`tsrec.nn` model), in eval mode."),
     Attribute("scaler_", "tsrec.data.StandardScaler",
               "Per-channel scaling statistics (targets, then covariates); ``partial_fit`` updates them online."),
+    Attribute("frame_", "tsrec.estimators.frame.Frame",
+              "The settings resolved at ``fit``: ``context``, ``patch_len``, ``direct`` (the head) and the "
+              "seasonal ``period`` the automatic settings used."),
     Attribute("history_", "dict", 'Per-epoch "loss", "val_loss" and "lr" of the last ``fit``.'),
     Attribute("device_", "torch.device", "Where the model runs."),
     Attribute("target_names_", "list of str", "Names of the forecast columns."),

@@ -12,6 +12,7 @@ public face of this module.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,8 @@ from torch import Tensor
 
 from ..data import Batch, SeriesMeta, StandardScaler
 from ..training import resolve_device, seeded
+from .frame import Frame
+from .params import is_int
 from .stream import Stream
 
 if TYPE_CHECKING:
@@ -31,11 +34,24 @@ if TYPE_CHECKING:
 __all__ = ["FORMAT_VERSION", "save", "load"]
 
 #: The version this tsrec writes (every later version reads every earlier one).
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: The versions this tsrec reads.
+READABLE_VERSIONS = ("1", "2")
 #: The metadata keys of a file, and the keys of its "fitted" JSON object.
 META_KEYS = {"format", "format_version", "class", "params", "fitted"}
 FITTED_KEYS = {"target_names", "covariate_names", "metas", "kind", "is_list", "ids", "c_in", "c_out", "n_series",
-               "history", "has_feature_names"}
+               "history", "has_feature_names", "frame"}
+#: Version 1 (tsrec 0.1.0) had none of these hyperparameters: the values that give its models back.
+V1_PARAMS = {"head": "dense", "patch_len": 1, "instance_norm": False, "channel_independent": False,
+             "lr_schedule": "constant"}
+
+
+def migrate_v1(params: dict, fitted: dict) -> tuple[dict, dict]:
+    """Version-1 hyperparameters and fitted keys as version 2 reads them (a version-1 model is a dense
+    stream model over single rows, without instance normalisation; the learning rate was constant)."""
+    params = {**V1_PARAMS, **params}
+    fitted = {**fitted, "frame": {"context": params.get("context"), "patch_len": 1, "direct": False, "period": None}}
+    return params, fitted
 
 
 def _json_id(uid: Any) -> Any:
@@ -65,6 +81,7 @@ def save(est: BaseForecaster, path: str | Path) -> None:
         "ids": [_json_id(i) for i in st.ids], "c_in": est.model_.c_in, "c_out": est.model_.c_out,
         "n_series": len(st.buffers), "history": est.history_,
         "has_feature_names": hasattr(est, "feature_names_in_"),
+        "frame": dataclasses.asdict(est.frame_),
     }
     meta = {"format": "tsrec", "format_version": str(FORMAT_VERSION), "class": type(est).__name__,
             "params": json.dumps(params), "fitted": json.dumps(fitted)}
@@ -94,8 +111,10 @@ def load(cls: type[BaseForecaster], path: str | Path, device: str | None = None)
         raise ValueError(f"{path} is not a readable tsrec model file ({type(e).__name__}: {e})") from None
     if meta.get("format") != "tsrec":
         raise ValueError(f"{path} is not a tsrec model file (no tsrec format marker)")
-    if meta.get("format_version") != str(FORMAT_VERSION):
-        raise ValueError(f"{path} has format version {meta.get('format_version')!r}; this tsrec reads {FORMAT_VERSION}")
+    version = meta.get("format_version")
+    if version not in READABLE_VERSIONS:
+        raise ValueError(f"{path} has format version {version!r}; this tsrec reads versions "
+                         f"{', '.join(READABLE_VERSIONS)}")
     if set(meta) != META_KEYS:
         raise ValueError(f"{path} has unexpected metadata keys {sorted(set(meta) ^ META_KEYS)}")
     name = meta.get("class")
@@ -110,6 +129,8 @@ def load(cls: type[BaseForecaster], path: str | Path, device: str | None = None)
         raise ValueError(f"{path} has a damaged config: {e}") from None
     if not isinstance(params, dict) or not isinstance(fitted, dict):
         raise ValueError(f"{path} has a damaged config (params and fitted must be JSON objects)")
+    if version == "1":
+        params, fitted = migrate_v1(params, fitted)
     known = set(klass._get_param_names())
     if set(params) != known:
         raise ValueError(f"{path} has unknown hyperparameters {sorted(set(params) - known)} or lacks "
@@ -145,8 +166,9 @@ def _from_parts(klass: type[BaseForecaster], params: dict, fitted: dict,
         raise ValueError("the fitted kind or column names are damaged")
     if len(fitted["metas"]) != n_series or len(fitted["ids"]) not in (0, n_series):
         raise ValueError("the series metadata do not match n_series")
+    frame = _frame(fitted["frame"], est)
     with seeded(0):
-        model = est._build_model(c_in, c_out)
+        model = est._build_model(c_in, c_out, frame)
     weights = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
     try:
         model.load_state_dict(weights, strict=True)
@@ -154,7 +176,7 @@ def _from_parts(klass: type[BaseForecaster], params: dict, fitted: dict,
         raise ValueError(f"weights do not match the configuration: {e}") from None
     model.to(dev).eval()
     state = {k[len("state."):]: v.to(dev) for k, v in tensors.items() if k.startswith("state.")} or None
-    if est.context is None:
+    if frame.context is None:
         ref = model.init_state(n_series, device=dev)
         if state is None or set(state) != set(ref) or any(
                 state[k].shape != ref[k].shape or state[k].dtype != ref[k].dtype for k in ref):
@@ -168,7 +190,8 @@ def _from_parts(klass: type[BaseForecaster], params: dict, fitted: dict,
     scaler = StandardScaler.from_state({k: v.numpy().astype(np.float64) for k, v in scaler_t.items()})
     buffers = [tensors[f"buffer.{i}"].numpy().astype(np.float64) for i in range(n_series)]
     if len([k for k in tensors if k.startswith("buffer.")]) != n_series or any(
-            b.ndim != 2 or b.shape[1] != c_in or not 1 <= b.shape[0] <= est._keep for b in buffers):
+            b.ndim != 2 or b.shape[1] != c_in or not 1 <= b.shape[0] <= (frame.context or 0) + est.horizon
+            for b in buffers):
         raise ValueError("the stream buffers do not match the model")
     if not all(np.isfinite(b).all() for b in buffers) or not np.isfinite(scaler.mean).all() or \
             not np.isfinite(scaler.m2).all():
@@ -177,7 +200,26 @@ def _from_parts(klass: type[BaseForecaster], params: dict, fitted: dict,
                   fitted["kind"], bool(fitted["is_list"]), fitted["ids"])
     stream = Stream(buffers=buffers, state=state, metas=[SeriesMeta.from_json(m) for m in fitted["metas"]],
                     kind=fitted["kind"], is_list=bool(fitted["is_list"]), ids=fitted["ids"])
-    est._set_fitted(model, scaler, batch, stream, fitted.get("history", {}), dev)
+    est._set_fitted(model, scaler, batch, stream, fitted.get("history", {}), dev, frame)
     if not fitted.get("has_feature_names") and hasattr(est, "feature_names_in_"):
         del est.feature_names_in_
     return est
+
+
+def _frame(d: Any, est: BaseForecaster) -> Frame:
+    """The saved frame, checked against the hyperparameters it was resolved from."""
+    if not isinstance(d, dict) or set(d) != {"context", "patch_len", "direct", "period"}:
+        raise ValueError("the saved frame is damaged")
+    frame = Frame(d["context"], d["patch_len"], d["direct"], d["period"])
+    ok_context = frame.context is None or (is_int(frame.context) and frame.context >= 1)
+    if not ok_context or (est.context != "auto" and est.context != frame.context):
+        raise ValueError(f"the saved context {frame.context!r} does not match context={est.context!r}")
+    if not is_int(frame.patch_len) or not 1 <= frame.patch_len <= (frame.context or 1) or \
+            est.patch_len not in ("auto", frame.patch_len):
+        raise ValueError(f"the saved patch_len {frame.patch_len!r} does not match patch_len={est.patch_len!r}")
+    if not isinstance(frame.direct, bool) or (frame.direct and frame.context is None) or \
+            est.head not in ("auto", "direct" if frame.direct else "dense"):
+        raise ValueError(f"the saved head (direct={frame.direct!r}) does not match head={est.head!r}")
+    if frame.period is not None and not (is_int(frame.period) and frame.period >= 1):
+        raise ValueError(f"the saved period {frame.period!r} is damaged")
+    return frame

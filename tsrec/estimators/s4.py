@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from torch import nn
 
 from ..nn.s4 import DISCRETIZATIONS, INITS, MODES, S4Model
+from ..nn.blocks import Stack
 from .base import BaseForecaster
 from .params import Param, integer, is_int, one_of, render_docstring, rule
 
@@ -61,7 +61,11 @@ class S4Forecaster(BaseForecaster):
     def __init__(
         self,
         horizon: int = 1,
-        context: int | None = None,
+        context: int | str | None = "auto",
+        head: str = "auto",
+        patch_len: int | str = "auto",
+        instance_norm: bool = True,
+        channel_independent: bool = True,
         chunk_length: int = 128,
         d_model: int = 64,
         d_state: int = 64,
@@ -71,6 +75,7 @@ class S4Forecaster(BaseForecaster):
         discretization: str | None = None,
         dropout: float = 0.0,
         lr: float = 3e-3,
+        lr_schedule: str = "onecycle",
         weight_decay: float = 0.01,
         max_epochs: int = 20,
         batch_size: int = 32,
@@ -90,6 +95,10 @@ class S4Forecaster(BaseForecaster):
     ) -> None:
         self.horizon = horizon
         self.context = context
+        self.head = head
+        self.patch_len = patch_len
+        self.instance_norm = instance_norm
+        self.channel_independent = channel_independent
         self.chunk_length = chunk_length
         self.d_model = d_model
         self.d_state = d_state
@@ -99,6 +108,7 @@ class S4Forecaster(BaseForecaster):
         self.discretization = discretization
         self.dropout = dropout
         self.lr = lr
+        self.lr_schedule = lr_schedule
         self.weight_decay = weight_decay
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -116,9 +126,9 @@ class S4Forecaster(BaseForecaster):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _build_model(self, c_in: int, c_out: int) -> nn.Module:
+    def _build_stack(self, c_in: int, c_out: int, skip_last: bool) -> Stack:
         return S4Model(
             c_in, c_out, self.horizon, d_model=self.d_model, d_state=self.d_state, n_layers=self.n_layers,
             mode=self.mode, init=self.init, discretization=self.discretization, dropout=self.dropout,
-            skip_last=self.skip_last, n_quantiles=self._n_quantiles, backend=self.backend,
+            skip_last=skip_last, n_quantiles=self._n_quantiles, backend=self.backend,
         )

@@ -21,7 +21,7 @@ from torch import Tensor, nn
 
 from ..data import Batch, SeriesMeta, StandardScaler, advance_meta, order_by_ids
 from ..nn.blocks import State
-from ..training import sliding_windows
+from ..training import is_window_model, sliding_windows, window_forecast
 
 __all__ = ["Stream", "advance", "forecast_at", "offer_to_reservoir", "replay_sample", "update_sequences"]
 
@@ -172,7 +172,9 @@ def forecast_at(model: nn.Module, scaler: StandardScaler, rows: np.ndarray, stat
     """Scaled forecasts ``(len(origins), horizon, C_out)`` made at rows ``origins`` of ``rows`` (raw).
 
     ``state`` is the model state before ``rows[0]`` (``context=None``); with
-    a fixed context each origin sees the ``context`` rows ending at it.
+    a fixed context each origin sees the ``context`` rows ending at it (a
+    window model's window is padded at the front with the first row where
+    fewer rows exist).
     """
     seq = torch.from_numpy(scaler.transform(rows).astype(np.float32)).to(device)
     if context is None:
@@ -184,11 +186,12 @@ def forecast_at(model: nn.Module, scaler: StandardScaler, rows: np.ndarray, stat
     for start in range(0, len(idx_full), 512):
         sel = idx_full[start : start + 512]
         wins = torch.stack([seq[o - context + 1 : o + 1] for o in origins[sel]])
-        yhat, _ = model(wins)
-        out[sel] = yhat[:, -1].cpu().numpy()
+        out[sel] = window_forecast(model, wins).cpu().numpy()
     for i in np.nonzero(~full)[0]:
-        yhat, _ = model(seq[None, : origins[i] + 1])
-        out[i] = yhat[0, -1].cpu().numpy()
+        rows_i = seq[None, : origins[i] + 1]
+        if is_window_model(model):
+            rows_i = torch.cat([rows_i[:, :1].expand(1, context - rows_i.shape[1], -1), rows_i], dim=1)
+        out[i] = window_forecast(model, rows_i)[0].cpu().numpy()
     return out
 
 

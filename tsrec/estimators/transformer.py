@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from torch import nn
 
 from ..nn.transformer import TransformerModel
+from ..nn.blocks import Stack
 from .base import BaseForecaster
 from .params import Param, divisor_of, integer, render_docstring
 
@@ -59,7 +59,11 @@ class TransformerForecaster(BaseForecaster):
     def __init__(
         self,
         horizon: int = 1,
-        context: int | None = None,
+        context: int | str | None = "auto",
+        head: str = "auto",
+        patch_len: int | str = "auto",
+        instance_norm: bool = True,
+        channel_independent: bool = True,
         chunk_length: int = 128,
         d_model: int = 64,
         n_heads: int = 4,
@@ -68,6 +72,7 @@ class TransformerForecaster(BaseForecaster):
         max_cache: int = 1024,
         dropout: float = 0.0,
         lr: float = 3e-3,
+        lr_schedule: str = "onecycle",
         weight_decay: float = 0.01,
         max_epochs: int = 20,
         batch_size: int = 32,
@@ -87,6 +92,10 @@ class TransformerForecaster(BaseForecaster):
     ) -> None:
         self.horizon = horizon
         self.context = context
+        self.head = head
+        self.patch_len = patch_len
+        self.instance_norm = instance_norm
+        self.channel_independent = channel_independent
         self.chunk_length = chunk_length
         self.d_model = d_model
         self.n_heads = n_heads
@@ -95,6 +104,7 @@ class TransformerForecaster(BaseForecaster):
         self.max_cache = max_cache
         self.dropout = dropout
         self.lr = lr
+        self.lr_schedule = lr_schedule
         self.weight_decay = weight_decay
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -112,9 +122,9 @@ class TransformerForecaster(BaseForecaster):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _build_model(self, c_in: int, c_out: int) -> nn.Module:
+    def _build_stack(self, c_in: int, c_out: int, skip_last: bool) -> Stack:
         return TransformerModel(
             c_in, c_out, self.horizon, d_model=self.d_model, n_heads=self.n_heads, n_layers=self.n_layers,
-            window=self.window, max_cache=self.max_cache, dropout=self.dropout, skip_last=self.skip_last,
+            window=self.window, max_cache=self.max_cache, dropout=self.dropout, skip_last=skip_last,
             n_quantiles=self._n_quantiles,
         )

@@ -10,7 +10,9 @@ benchmarks (see ``docs/design.md``):
 2. *segments*: the window is cut into ``patch_len``-row segments, each embedded
    by one linear layer (the body's encoder), so the recurrence runs over
    ``ceil(context / patch_len)`` steps instead of ``context``;
-3. a *direct head*: all ``horizon`` steps are read at once from the body's
+3. *channel independence* (optional): each target is its own series, with all
+   the covariates beside it, through one shared body (PatchTST, DLinear);
+4. a *direct head*: all ``horizon`` steps are read at once from the body's
    output at the last segment, plus a linear map of the normalised window
    (``linear_skip``, the NLinear/RLinear path), so the model can represent the
    linear forecasters it is compared with.
@@ -44,8 +46,9 @@ class WindowModel(nn.Module):
     Parameters
     ----------
     body : Stack
-        Built with ``c_in = patch_len * c_in``, the same ``c_out`` and
-        ``horizon``, and ``skip_last=False``; it runs over the segments.
+        Runs over the segments; built with the input and output channels
+        that :meth:`body_channels` gives, the same ``horizon``, and
+        ``skip_last=False``.
     c_in, c_out : int
         Input channels (targets first, then covariates) and output channels
         (targets x quantiles).
@@ -61,20 +64,28 @@ class WindowModel(nn.Module):
     linear_skip : bool, default=True
         Add a linear map ``Linear(context -> horizon)`` of each normalised
         target window, shared by the targets.
+    skip_last : bool, default=False
+        Add each target's last (normalised) value to its forecast: the heads
+        learn the change from persistence, and start at persistence.
+    channel_independent : bool, default=False
+        Run the body on each target separately (with all covariates), the
+        targets batched: one body shared by the targets.
 
     Examples
     --------
     >>> import torch
     >>> from tsrec.nn.lru import LRUModel
-    >>> body = LRUModel(c_in=8 * 1, c_out=1, horizon=4, d_model=16, d_state=8, n_layers=1, skip_last=False)
-    >>> model = WindowModel(body, c_in=1, c_out=1, horizon=4, context=32, patch_len=8)
-    >>> model(torch.randn(5, 32, 1)).shape
-    torch.Size([5, 4, 1])
+    >>> c_in, c_out = WindowModel.body_channels(c_in=3, c_out=3, patch_len=8, channel_independent=True)
+    >>> body = LRUModel(c_in, c_out, horizon=4, d_model=16, d_state=8, n_layers=1, skip_last=False)
+    >>> model = WindowModel(body, c_in=3, c_out=3, horizon=4, context=32, patch_len=8, channel_independent=True)
+    >>> model(torch.randn(5, 32, 3)).shape
+    torch.Size([5, 4, 3])
     """
 
     def __init__(
         self, body: Stack, c_in: int, c_out: int, horizon: int, context: int, patch_len: int, n_quantiles: int = 1,
-        instance_norm: bool = True, affine: bool = False, linear_skip: bool = True, eps: float = 1e-5,
+        instance_norm: bool = True, affine: bool = False, linear_skip: bool = True, skip_last: bool = False,
+        channel_independent: bool = False, eps: float = 1e-5,
     ) -> None:
         super().__init__()
         if c_out % n_quantiles:
@@ -84,12 +95,14 @@ class WindowModel(nn.Module):
             raise ValueError(f"the targets must be among the inputs: c_out // n_quantiles = {n_targets} > c_in = {c_in}")
         if not 1 <= patch_len <= context:
             raise ValueError(f"need 1 <= patch_len <= context, got patch_len={patch_len}, context={context}")
-        if body.c_in != patch_len * c_in or body.c_out != c_out or body.horizon != horizon or body.skip_last:
-            raise ValueError("the body must be a Stack with c_in = patch_len * c_in, the same c_out and horizon, "
-                             "and skip_last=False")
+        if (body.c_in, body.c_out) != self.body_channels(c_in, c_out, patch_len, channel_independent, n_quantiles) \
+                or body.horizon != horizon or body.skip_last:
+            raise ValueError("the body must be a Stack with the channels of WindowModel.body_channels, the same "
+                             "horizon, and skip_last=False")
         self.c_in, self.c_out, self.horizon, self.context, self.patch_len = c_in, c_out, horizon, context, patch_len
         self.n_quantiles, self.n_targets = n_quantiles, n_targets
-        self.instance_norm, self.eps = instance_norm, eps
+        self.instance_norm, self.eps, self.skip_last = instance_norm, eps, skip_last
+        self.channel_independent = channel_independent
         self.n_segments = math.ceil(context / patch_len)
         self.body = body
         self.affine_weight = nn.Parameter(torch.ones(c_in)) if affine else None
@@ -98,6 +111,15 @@ class WindowModel(nn.Module):
         if self.linear is not None:
             nn.init.zeros_(self.linear.weight)
             nn.init.zeros_(self.linear.bias)
+
+    @staticmethod
+    def body_channels(c_in: int, c_out: int, patch_len: int, channel_independent: bool = False,
+                      n_quantiles: int = 1) -> tuple[int, int]:
+        """The body's ``(c_in, c_out)``: a segment's values in, the forecast channels of one series out."""
+        if channel_independent:
+            n_targets = c_out // n_quantiles
+            return patch_len * (1 + c_in - n_targets), n_quantiles
+        return patch_len * c_in, c_out
 
     def forward(self, x: Tensor) -> Tensor:
         if x.dim() != 3 or x.shape[1] != self.context or x.shape[2] != self.c_in:
@@ -110,15 +132,21 @@ class WindowModel(nn.Module):
             z = x
         if self.affine_weight is not None:
             z = z * self.affine_weight + self.affine_bias
+        nt, nq = self.n_targets, self.n_quantiles
         pad = self.n_segments * self.patch_len - self.context
         zp = nn.functional.pad(z, (0, 0, pad, 0)) if pad else z
-        segments = zp.reshape(x.shape[0], self.n_segments, self.patch_len * self.c_in)
+        series = split_channels(zp, nt) if self.channel_independent else zp
+        segments = series.reshape(series.shape[0], self.n_segments, -1)
         yhat, _ = self.body(segments)
         out = yhat[:, -1]  # (B, H, c_out): the forecast from the last segment
-        nt, nq = self.n_targets, self.n_quantiles
+        if self.channel_independent:
+            out = merge_channels(out, nt)
         if self.linear is not None:
             lin = self.linear(z[..., :nt].transpose(1, 2)).transpose(1, 2)  # (B, H, n_targets)
             out = out + (lin.repeat_interleave(nq, dim=-1) if nq > 1 else lin)
+        if self.skip_last:
+            last = z[:, -1:, :nt]
+            out = out + (last.repeat_interleave(nq, dim=-1) if nq > 1 else last)
         if self.affine_weight is not None:
             w = self.affine_weight[:nt].repeat_interleave(nq)
             b = self.affine_bias[:nt].repeat_interleave(nq)
@@ -128,3 +156,22 @@ class WindowModel(nn.Module):
             s = std[..., :nt].repeat_interleave(nq, dim=-1) if nq > 1 else std[..., :nt]
             out = out * s + m
         return out
+
+
+def split_channels(windows: Tensor, n_targets: int) -> Tensor:
+    """Channel independence: ``(N, L, n_targets + n_cov)`` -> ``(N * n_targets, L, 1 + n_cov)``.
+
+    Row ``i * n_targets + j`` is target ``j`` of window ``i`` followed by all the covariates.
+    """
+    n, length, c = windows.shape
+    targets = windows[..., :n_targets].permute(0, 2, 1).reshape(n * n_targets, length, 1)
+    if c == n_targets:
+        return targets
+    return torch.cat([targets, windows[..., n_targets:].repeat_interleave(n_targets, dim=0)], dim=-1)
+
+
+def merge_channels(forecasts: Tensor, n_targets: int) -> Tensor:
+    """The inverse on forecasts: ``(N * n_targets, H, n_q)`` -> ``(N, H, n_targets * n_q)``, target-major."""
+    m, h, nq = forecasts.shape
+    return forecasts.reshape(m // n_targets, n_targets, h, nq).permute(0, 2, 1, 3).reshape(m // n_targets, h,
+                                                                                         n_targets * nq)

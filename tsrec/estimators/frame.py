@@ -1,0 +1,154 @@
+"""How an estimator frames its network: a window or a stream model, settings resolved from the data.
+
+A forecaster's ``head`` decides the frame:
+
+- ``"direct"``: a :class:`~tsrec.nn.window.WindowModel` forecasts all
+  ``horizon`` steps from the end of a fixed window of ``context`` rows, cut
+  into segments of ``patch_len`` rows and normalised per window
+  (``instance_norm``); training scores that forecast only. With
+  ``channel_independent`` the targets share one model, each seen as its own
+  series with all the covariates (see :mod:`tsrec.nn.window`).
+- ``"dense"``: a :class:`~tsrec.nn.blocks.Stack` forecasts after every row and
+  is trained on all of them (dense supervision); it is the stateful model of
+  ``context=None``.
+- ``"auto"``: direct for a fixed (or automatic) context, dense for ``context=None``.
+
+``context="auto"`` and ``patch_len="auto"`` are resolved at ``fit`` from the
+data by :func:`resolve`: see its docstring for the rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Frame", "infer_period", "resolve"]
+
+#: the longest automatic look-back
+MAX_AUTO_CONTEXT = 512
+
+
+@dataclass(frozen=True)
+class Frame:
+    """The resolved frame of a fitted forecaster.
+
+    Attributes
+    ----------
+    context : int or None
+        Rows of look-back (None: stateful over the whole history).
+    patch_len : int
+        Rows per segment (1 for the dense head).
+    direct : bool
+        A window model with the direct head (else a stream model, dense).
+    period : int or None
+        The seasonal period the automatic settings used (None: none found).
+    """
+
+    context: int | None
+    patch_len: int
+    direct: bool
+    period: int | None = None
+
+
+def infer_period(freq: str | int | None, values: np.ndarray | None = None) -> int | None:
+    """The seasonal period of a series from its index frequency, else from its autocorrelation.
+
+    Sub-daily steps give the steps per day (hourly 24, 15 minutes 96); daily 7,
+    business daily 5, weekly 52, monthly 12, quarterly 4, yearly 1 (no season).
+    Without a datetime frequency, the lag (2 to a third of the series, at most
+    1000) of the highest autocorrelation of ``values`` above 0.3, if any.
+
+    Examples
+    --------
+    >>> infer_period("h"), infer_period("15min"), infer_period("W-SAT"), infer_period("MS"), infer_period("D")
+    (24, 96, 52, 12, 7)
+    >>> infer_period(None, np.sin(2 * np.pi * np.arange(500) / 20))
+    20
+    """
+    if isinstance(freq, str):
+        try:
+            stamps = pd.date_range("2001-01-01", periods=3, freq=freq)
+        except ValueError:
+            stamps = None
+        if stamps is not None:
+            days = (stamps[2] - stamps[0]).total_seconds() / 2 / 86400
+            if days < 1:
+                return max(1, round(1 / days))
+            if freq.upper().startswith("B"):
+                return 5
+            for step, period in ((1, 7), (7, 52), (30.4, 12), (91.3, 4)):
+                if abs(days - step) / step < 0.1:
+                    return period
+            return None
+    if values is None or len(values) < 8:
+        return None
+    x = np.asarray(values, dtype=float)
+    x = x - x.mean()
+    max_lag = min(len(x) // 3, 1000)
+    if max_lag < 2 or not np.any(x):
+        return None
+    spectrum = np.fft.rfft(x, 2 * len(x))
+    acf = np.fft.irfft(spectrum * np.conj(spectrum))[: max_lag + 1]
+    acf = acf / acf[0]
+    # the first peak after the autocorrelation has fallen below its later maximum: not lag 1's neighbourhood
+    lags = np.arange(2, max_lag + 1)
+    peaks = lags[(acf[lags] > acf[lags - 1]) & (acf[lags] >= acf[np.minimum(lags + 1, max_lag)])]
+    if len(peaks) == 0:
+        return None
+    best = int(peaks[np.argmax(acf[peaks])])
+    return best if acf[best] > 0.3 else None
+
+
+def resolve(context: int | str | None, patch_len: int | str, head: str, lengths: list[int], horizon: int,
+            validation_fraction: float, period: int | None) -> Frame:
+    """The frame of a fit on series of ``lengths`` rows.
+
+    - ``head="auto"``: direct unless ``context`` is None.
+    - ``context="auto"``: a third of the rows left for training in the
+      shortest series (after the validation tail and the horizon), at most
+      :data:`MAX_AUTO_CONTEXT` (512), at least ``patch_len``; rounded down to a
+      multiple of the patch length.
+    - ``patch_len="auto"``: 1 for the dense head; else the seasonal period,
+      but at most an eighth of the context (so the recurrence has eight or
+      more steps) and at least 1; without a period, a sixteenth of the
+      context.
+
+    Examples
+    --------
+    >>> resolve("auto", "auto", "auto", [8000], 24, 0.1, period=24)
+    Frame(context=504, patch_len=24, direct=True, period=24)
+    >>> resolve("auto", "auto", "auto", [150], 12, 0.1, period=52)
+    Frame(context=38, patch_len=4, direct=True, period=52)
+    >>> resolve(None, "auto", "auto", [500], 12, 0.1, period=12)
+    Frame(context=None, patch_len=1, direct=False, period=12)
+    """
+    direct = head == "direct" or (head == "auto" and context is not None)
+    if context is None:
+        if direct:
+            raise ValueError("head='direct' needs a fixed context: set context to an int or 'auto'")
+        if patch_len not in ("auto", 1):
+            raise ValueError(f"patch_len={patch_len!r} needs the direct head: segments run over a fixed window "
+                             "(context an int or 'auto'); the stateful context=None model reads single rows")
+        return Frame(None, 1, False, period)
+    if not direct and patch_len not in ("auto", 1):
+        raise ValueError(f"patch_len={patch_len!r} needs head='direct' (the dense head reads single rows)")
+    shortest = min(lengths)
+    if context == "auto":
+        usable = int(shortest * (1 - validation_fraction)) - horizon
+        ctx = max(1, min(MAX_AUTO_CONTEXT, usable // 3))
+    else:
+        ctx = int(context)
+    if not direct:
+        return Frame(ctx, 1, False, period)
+    if patch_len == "auto":
+        p = period if period else max(1, ctx // 16)
+        p = max(1, min(p, ctx // 8))
+    else:
+        p = int(patch_len)
+    if context == "auto":
+        ctx = max(p, ctx - ctx % p)
+    if p > ctx:
+        raise ValueError(f"patch_len={p} is longer than the context ({ctx} rows)")
+    return Frame(ctx, p, True, period)
