@@ -300,25 +300,38 @@ def _demo(args: argparse.Namespace) -> int:
     train, test = df.iloc[:-horizon], df.iloc[-horizon:]
     print(f"data: statsmodels CO2, {len(df)} weekly rows; fit on {len(train)}, forecast the last {horizon} weeks")
     t0 = time.perf_counter()
-    size = dict(d_model=8, d_state=8, n_layers=1, stride=26) if args.fast else dict(d_model=32, d_state=32, n_layers=2,
-                                                                                    stride=2)
-    model = LRUForecaster(horizon=horizon, chunk_length=156, lr=3e-3, max_epochs=args.epochs, random_state=0,
-                          verbose=not args.quiet, **size)
-    model.fit(train)
+    fast = dict(max_epochs=2, stride=8) if args.fast else {}
+    if args.epochs is not None:
+        fast["max_epochs"] = args.epochs
+    # the default model: only the horizon (and a seed) is set; context, segments and the rest come from the data
+    model = LRUForecaster(horizon=horizon, random_state=0, verbose=not args.quiet, **fast).fit(train)
     forecast = model.predict()
     seconds = time.perf_counter() - t0
-    naive = train.iloc[-season:].to_numpy()[:horizon]
-    y = test.to_numpy()
-    rows = [("LRUForecaster", forecast.to_numpy()), ("seasonal naive (52 weeks)", naive)]
+    # the 80% interval: the same model trained on the 10% and 90% quantiles (pinball loss)
+    band = LRUForecaster(horizon=horizon, loss="quantile", quantiles=(0.1, 0.5, 0.9), random_state=0,
+                         verbose=False, **fast).fit(train).predict_quantiles(quantiles=(0.1, 0.9))
+    y = test["co2"].to_numpy()
+    rows = [("LRUForecaster (defaults)", forecast["co2"].to_numpy()),
+            ("seasonal naive (52 weeks)", train["co2"].to_numpy()[-season:][:horizon])]
+    try:
+        from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+        hw = ExponentialSmoothing(train["co2"].to_numpy(), trend="add", seasonal="add", seasonal_periods=season,
+                                  initialization_method="estimated").fit()
+        rows.append(("Holt-Winters (additive)", hw.forecast(horizon)))
+    except ImportError:  # pragma: no cover - statsmodels ships the data, so it is there
+        pass
+    lower, upper = band[("co2", 0.1)].to_numpy(), band[("co2", 0.9)].to_numpy()
     print(f"\n{'model':28s} {'MSE':>8s} {'MAE':>8s}")
     for label, pred in rows:
         print(f"{label:28s} {np.mean((pred - y) ** 2):8.3f} {np.mean(np.abs(pred - y)):8.3f}")
-    print(f"\ntrained {len(model.history_['loss'])} epochs in {seconds:.1f} s")
-    forecast.assign(actual=test["co2"].to_numpy()).to_csv(out / "forecast.csv", index_label="date")
+    print(f"\n80% interval (quantile model): {np.mean((y >= lower) & (y <= upper)):.0%} of the {horizon} weeks inside")
+    print(f"default model: {model.frame_}, {len(model.history_['loss'])} epochs in {seconds:.1f} s")
+    forecast.assign(actual=y, lower_80=lower, upper_80=upper).to_csv(out / "forecast.csv", index_label="date")
     try:
         from .plotting import plot_forecast
 
-        fig = plot_forecast(train, forecast, actual=test, last=5 * season)
+        fig = plot_forecast(train, forecast, actual=test, quantiles=band, last=5 * season)
         fig.savefig(out / "forecast.png", dpi=100, bbox_inches="tight")
         print(f"wrote {out / 'forecast.csv'} and {out / 'forecast.png'}")
     except ImportError:
@@ -384,11 +397,12 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--quiet", action="store_true")
     tune.set_defaults(func=_tune)
 
-    demo = sub.add_parser("demo", help="fit LRUForecaster on the embedded CO2 series and compare with seasonal naive")
+    demo = sub.add_parser("demo", help="fit LRUForecaster with its defaults on the embedded CO2 series and compare "
+                                       "with seasonal naive and Holt-Winters")
     demo.add_argument("--out", default="out/demo", help="folder for forecast.csv and forecast.png")
-    demo.add_argument("--epochs", type=int, default=30)
+    demo.add_argument("--epochs", type=int, default=None, help="max_epochs (default: the model's own)")
     demo.add_argument("--quiet", action="store_true")
-    demo.add_argument("--fast", action="store_true", help="a small model on every 26th window (a smoke run)")
+    demo.add_argument("--fast", action="store_true", help="two epochs on every 8th window (a smoke run)")
     demo.set_defaults(func=_demo)
     return parser
 
