@@ -38,7 +38,7 @@ from ..training import (
     training_windows,
 )
 from . import persistence
-from .frame import Frame, infer_period, resolve
+from .frame import Frame, auto_stride, infer_period, resolve
 from .params import COMMON_PARAMS, FITTED_ATTRIBUTES, Param, check_params, render_docstring
 from .stream import Stream, forecast_at, replay_sample, update_sequences
 
@@ -185,7 +185,8 @@ class BaseForecaster(BaseEstimator):
         scaled = [scaler.transform(v).astype(np.float32) for v in batch.values]
         L = frame.context if frame.context is not None else min(self.chunk_length, shortest - H)
         val_fraction = self.validation_fraction if self.early_stopping else 0.0
-        train, val = training_windows(scaled, L, H, val_fraction, self.stride)
+        stride = auto_stride([len(v) for v in scaled], L + H) if self.stride == "auto" else self.stride
+        train, val = training_windows(scaled, L, H, val_fraction, stride)
         if train.shape[0] == 0:
             raise ValueError(f"too few rows for one training window of {L + H} steps")
         fingerprint = None

@@ -24,10 +24,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["Frame", "infer_period", "resolve"]
+__all__ = ["Frame", "infer_period", "resolve", "auto_stride"]
 
 #: the longest automatic look-back
 MAX_AUTO_CONTEXT = 512
+#: the most training windows per epoch that ``stride="auto"`` keeps
+MAX_AUTO_WINDOWS = 16384
 
 
 @dataclass(frozen=True)
@@ -152,3 +154,16 @@ def resolve(context: int | str | None, patch_len: int | str, head: str, lengths:
     if p > ctx:
         raise ValueError(f"patch_len={p} is longer than the context ({ctx} rows)")
     return Frame(ctx, p, True, period)
+
+
+def auto_stride(lengths: list[int], window: int) -> int:
+    """``stride="auto"``: the smallest stride that keeps at most :data:`MAX_AUTO_WINDOWS` (16384) windows of
+    ``window`` rows per epoch over series of ``lengths`` rows (1 for all but long series).
+
+    Examples
+    --------
+    >>> auto_stride([8000], 600), auto_stride([69680], 608)
+    (1, 5)
+    """
+    n = sum(max(0, length - window + 1) for length in lengths)
+    return max(1, -(-n // MAX_AUTO_WINDOWS))

@@ -87,7 +87,7 @@ class LRUForecaster(BaseForecaster):
         early_stopping: bool = True,
         patience: int = 5,
         validation_fraction: float = 0.1,
-        stride: int = 1,
+        stride: int | str = "auto",
         loss: str = "mse",
         quantiles: tuple[float, ...] = (0.1, 0.5, 0.9),
         n_steps: int = 1,

@@ -150,6 +150,11 @@ def _patch_len(name: str, value: Any, est: Any) -> None:
         raise ValueError(f"{name} must be 'auto' or an integer >= 1, got {value!r}")
 
 
+def _stride(name: str, value: Any, est: Any) -> None:
+    if not (isinstance(value, str) and value == "auto" or is_int(value) and value >= 1):
+        raise ValueError(f"{name} must be 'auto' or an integer >= 1, got {value!r}")
+
+
 def _is_device(v: Any) -> bool:
     return isinstance(v, str) and (v in ("auto", "cpu", "cuda") or v.startswith("cuda:"))
 
@@ -200,7 +205,9 @@ COMMON_PARAMS: tuple[Param, ...] = (
     Param("patience", 5, "int", "Epochs without improvement before stopping.", integer()),
     Param("validation_fraction", 0.1, "float", "Share of every series held out as the validation tail.",
           rule(lambda v: is_real(v) and 0 <= v < 0.5, "in [0, 0.5)")),
-    Param("stride", 1, "int", "Step between consecutive training windows (and validation windows).", integer()),
+    Param("stride", "auto", 'int or "auto"',
+          'Step between consecutive training windows (and validation windows). "auto": 1, or the smallest step '
+          "that keeps at most 16384 training windows per epoch on long series.", _stride),
     Param("loss", "mse", '{"mse", "mae", "quantile"}',
           'Training loss; "quantile" trains the pinball loss at ``quantiles``.', one_of(LOSSES)),
     Param("quantiles", (0.1, 0.5, 0.9), "tuple of float", 'Quantiles trained when ``loss="quantile"``.',

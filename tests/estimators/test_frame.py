@@ -1,0 +1,51 @@
+"""The frame an estimator resolves from the data: period, context, segments, stride, and what it refuses."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tsrec.estimators.frame import MAX_AUTO_CONTEXT, auto_stride, infer_period, resolve
+
+
+def test_period_from_the_index_and_from_the_autocorrelation(etth1):
+    assert infer_period("h") == 24 and infer_period("10min") == 144 and infer_period("B") == 5
+    assert infer_period("QS") == 4 and infer_period("YS") is None
+    # without an index, the autocorrelation of real hourly data finds the day
+    assert infer_period(None, etth1["HUFL"].to_numpy()[:3000]) == 24
+    # white noise has no season
+    assert infer_period(None, np.random.default_rng(0).standard_normal(2000)) is None
+
+
+def test_auto_context_and_patch_follow_the_length_and_period():
+    long = resolve("auto", "auto", "auto", [17000, 9000], 96, 0.1, period=24)
+    assert long.direct and long.patch_len == 24 and long.context % 24 == 0 and long.context <= MAX_AUTO_CONTEXT
+    short = resolve("auto", "auto", "auto", [150], 12, 0.1, period=52)
+    assert short.direct and short.context <= (150 * 0.9 - 12) / 3 and short.context // short.patch_len >= 8
+    # a given context and patch are kept; no period: a sixteenth of the context
+    assert resolve(96, 8, "auto", [500], 12, 0.1, None) == resolve(96, 8, "direct", [500], 12, 0.1, None)
+    assert resolve(256, "auto", "auto", [5000], 12, 0.1, None).patch_len == 16
+    # the dense head and the stateful model read single rows
+    assert resolve(64, "auto", "dense", [500], 12, 0.1, 12).patch_len == 1
+    assert resolve(None, "auto", "auto", [500], 12, 0.1, 12).context is None
+
+
+def test_contradictions_are_refused():
+    with pytest.raises(ValueError, match="head='direct' needs a fixed context"):
+        resolve(None, "auto", "direct", [500], 12, 0.1, 12)
+    with pytest.raises(ValueError, match="patch_len=4 needs the direct head"):
+        resolve(None, 4, "auto", [500], 12, 0.1, 12)
+    with pytest.raises(ValueError, match="patch_len=4 needs head='direct'"):
+        resolve(64, 4, "dense", [500], 12, 0.1, 12)
+    with pytest.raises(ValueError, match="longer than the context"):
+        resolve(16, 32, "direct", [500], 12, 0.1, 12)
+
+
+def test_auto_stride_bounds_an_epoch():
+    assert auto_stride([8640], 432) == 1
+    def windows(lengths, stride):
+        return sum(len(range(0, max(0, n - 608 + 1), stride)) for n in lengths)
+
+    for lengths in ([69680], [52696, 52696], [700] * 1000):
+        s = auto_stride(lengths, 608)
+        assert s > 1 and windows(lengths, s) <= 16384 + len(lengths) and windows(lengths, s - 1) > 16384
