@@ -5,29 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-import tsrec
+from tests._settings import AVAILABLE, ESTIMATORS, SMALL, make  # noqa: F401  (re-exported)
 
 # The test models are tiny: one thread avoids the intra-op threading overhead that dominates them on
 # 2 cores (measured: a small layer_norm 10 ms on 2 threads under load vs 0.09 ms on 1).
 torch.set_num_threads(1)
-
-# Small, fast settings per forecaster: the contract tests exercise behaviour, not accuracy.
-SMALL = dict(horizon=4, d_model=16, n_layers=1, max_epochs=2, batch_size=16, random_state=0, device="cpu",
-             chunk_length=32, stride=4)
-ESTIMATORS = {
-    "LRUForecaster": dict(d_state=16),
-    "AarenForecaster": dict(n_heads=2),
-    "TransformerForecaster": dict(n_heads=2, window=32),
-    "LEMForecaster": dict(d_hidden=16),
-    "S4Forecaster": dict(d_state=16),
-}
-AVAILABLE = [name for name in ESTIMATORS if hasattr(tsrec, name)]
-
-
-def make(name: str, **kw):
-    """A small instance of forecaster ``name``."""
-    params = {**SMALL, **ESTIMATORS[name], **kw}
-    return getattr(tsrec, name)(**params)
 
 
 @pytest.fixture(scope="session")

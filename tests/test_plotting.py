@@ -15,7 +15,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from tsrec.plotting import plot_forecast  # noqa: E402
 
-from .conftest import make  # noqa: E402
+from tests._settings import make  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ from tsrec.evaluation import rss_mb
 from tsrec.scan import aaren_scan, linear_scan
 from tsrec.scan.reference import linear_scan_ref
 
-from .conftest import AVAILABLE, make
+from tests._settings import AVAILABLE, make
 
 SETTINGS = settings(max_examples=40, deadline=None)
 FREQS = ["h", "15min", "D", "W-SUN", "MS"]

@@ -25,7 +25,7 @@ from tsrec import LRUForecaster  # noqa: E402
 from tsrec.estimators import FORECASTERS  # noqa: E402
 from tsrec.tuning import default_search_space, tune  # noqa: E402
 
-from .conftest import make  # noqa: E402
+from tests._settings import make  # noqa: E402
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import torch
 
-from .conftest import AVAILABLE, make
+from tests._settings import AVAILABLE, make
 
 
 def run(name, frame, disturb: int, **kw):

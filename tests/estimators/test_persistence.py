@@ -16,7 +16,7 @@ from safetensors.torch import safe_open, save_file
 import tsrec
 from tsrec.estimators import FORMAT_VERSION, BaseForecaster
 
-from .conftest import AVAILABLE, make
+from tests._settings import AVAILABLE, make
 
 _SAVED: dict[str, bytes] = {}
 

@@ -17,7 +17,7 @@ import pytest
 import torch
 from sklearn.base import clone
 
-from .conftest import AVAILABLE, make
+from tests._settings import AVAILABLE, make
 
 N_FIT, N_HIST = 300, 120
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from tsrec.evaluation import Persistence, SeasonalNaive, prequential
 
-from .conftest import AVAILABLE, make
+from tests._settings import AVAILABLE, make
 
 
 def standardised_ot(df: pd.DataFrame, fraction: float = 0.1) -> pd.DataFrame:

@@ -15,7 +15,7 @@ from sklearn.preprocessing import StandardScaler
 
 from tsrec.estimators import BaseForecaster
 
-from .conftest import make
+from tests._settings import make
 
 
 def test_fit_predict_frame(name, small_frame):

@@ -15,7 +15,7 @@ from sklearn.base import clone
 from tsrec.estimators import BaseForecaster
 from tsrec.training import TrainConfig, forecast_loss
 
-from .conftest import make
+from tests._settings import make
 
 Q = (0.1, 0.5, 0.9)
 
@@ -109,7 +109,7 @@ def test_quantiles_learn_the_noise_spread(name):
 
 
 def _benchmark_module():
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "quantile_coverage.py"
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "quantile_coverage.py"
     spec = importlib.util.spec_from_file_location("quantile_coverage", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)

@@ -20,7 +20,7 @@ from safetensors.torch import safe_open
 import tsrec.training as training
 from tsrec.training import TrainingDivergedError
 
-from .conftest import AVAILABLE, make
+from tests._settings import AVAILABLE, make
 
 
 @pytest.fixture(scope="module")
@@ -202,7 +202,7 @@ _KILLED_FIT = textwrap.dedent("""
     import numpy as np, torch
     sys.path.insert(0, {root!r})
     torch.set_num_threads(1)
-    from tests.conftest import make
+    from tests._settings import make
     data = np.load({data!r})
 
     def kill(epoch, loss):
@@ -219,7 +219,7 @@ def test_checkpoint_resume_after_kill(name, data, tmp_path):
     arr = data.to_numpy()
     np.save(tmp_path / "data.npy", arr)
     ckpt = tmp_path / "ckpt"
-    root = str(Path(__file__).resolve().parents[1])
+    root = str(Path(__file__).resolve().parents[2])
     script = _KILLED_FIT.format(root=root, data=str(tmp_path / "data.npy"), name=name, params=params, ckpt=str(ckpt))
     env = {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
     proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, timeout=120)

@@ -13,7 +13,7 @@ import pytest
 
 from tsrec.estimators import BaseForecaster
 
-from .conftest import make
+from tests._settings import make
 
 H = 3
 FAST = dict(horizon=H, max_epochs=1, stride=16, chunk_length=24)
