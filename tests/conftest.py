@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from tests._settings import AVAILABLE, ESTIMATORS, SMALL, make  # noqa: F401  (re-exported)
+from tests._settings import ESTIMATORS, NAMES, SMALL, make  # noqa: F401  (re-exported)
 
 # The test models are tiny: one thread avoids the intra-op threading overhead that dominates them on
 # 2 cores (measured: a small layer_norm 10 ms on 2 threads under load vs 0.09 ms on 1).
@@ -28,6 +28,6 @@ def small_frame(etth1):
     return etth1[["HUFL", "MUFL", "OT"]].iloc[:600]
 
 
-@pytest.fixture(params=AVAILABLE)
+@pytest.fixture(params=NAMES)
 def name(request):
     return request.param

@@ -13,9 +13,8 @@ matplotlib.use("Agg")
 from matplotlib.collections import PolyCollection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from tsrec.plotting import plot_forecast  # noqa: E402
-
 from tests._settings import make  # noqa: E402
+from tsrec.plotting import plot_forecast  # noqa: E402
 
 
 @pytest.fixture(scope="module")

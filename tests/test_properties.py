@@ -13,6 +13,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from tests._settings import NAMES, make
 from tsrec.data import (
     StandardScaler,
     advance_meta,
@@ -25,8 +26,6 @@ from tsrec.data import (
 from tsrec.evaluation import rss_mb
 from tsrec.scan import aaren_scan, linear_scan
 from tsrec.scan.reference import linear_scan_ref
-
-from tests._settings import AVAILABLE, make
 
 SETTINGS = settings(max_examples=40, deadline=None)
 FREQS = ["h", "15min", "D", "W-SUN", "MS"]
@@ -216,7 +215,7 @@ def test_aaren_scan_matches_softmax_and_chunks(B, L, K, E, seed):
 
 
 # ------------------------------------------------------------------ soak
-@pytest.mark.parametrize("name", AVAILABLE)
+@pytest.mark.parametrize("name", NAMES)
 def test_long_stream_memory_does_not_grow(name, etth1):
     """1,800 partial_fit calls (single rows, every 60th a 16-row chunk with a gradient step): after a
     warm-up, Python objects, RSS and the stream's own size stay flat."""

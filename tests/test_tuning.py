@@ -21,11 +21,10 @@ from sklearn.base import clone  # noqa: E402
 from sklearn.model_selection import TimeSeriesSplit  # noqa: E402
 
 import tsrec  # noqa: E402
+from tests._settings import make  # noqa: E402
 from tsrec import LRUForecaster  # noqa: E402
 from tsrec.estimators import FORECASTERS  # noqa: E402
 from tsrec.tuning import default_search_space, tune  # noqa: E402
-
-from tests._settings import make  # noqa: E402
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 

@@ -17,7 +17,7 @@ import pytest
 import torch
 from sklearn.base import clone
 
-from tests._settings import AVAILABLE, make
+from tests._settings import NAMES, make
 
 N_FIT, N_HIST = 300, 120
 
@@ -169,7 +169,7 @@ def _call(f, method: str, bad):
     return getattr(f, method)(X, y)
 
 
-@pytest.mark.parametrize("name", AVAILABLE)
+@pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("case, method", MATRIX, ids=[f"{c}-{m}" for c, m in MATRIX])
 def test_bad_input_matrix(name, case, method, frame):
     f = fitted(name, frame)
@@ -181,7 +181,7 @@ def test_bad_input_matrix(name, case, method, frame):
     assert_unchanged(f, snap)
 
 
-@pytest.mark.parametrize("name", AVAILABLE)
+@pytest.mark.parametrize("name", NAMES)
 def test_matrix_bases_are_valid(name, frame):
     """Every bad input is built from a well-formed one that each method accepts."""
     f = copy.deepcopy(fitted(name, frame))
@@ -198,7 +198,7 @@ def test_matrix_size():
 
 
 # --------------------------------------------------------------- too few rows
-@pytest.mark.parametrize("name", AVAILABLE)
+@pytest.mark.parametrize("name", NAMES)
 def test_too_few_rows(name, frame):
     f = fitted(name, frame)
     snap = snapshot(f)
@@ -216,7 +216,7 @@ def test_too_few_rows(name, frame):
     pd.testing.assert_frame_equal(g.predict(), before)
 
 
-@pytest.mark.parametrize("name", AVAILABLE)
+@pytest.mark.parametrize("name", NAMES)
 def test_other_bad_calls(name, frame):
     f = fitted(name, frame)
     snap = snapshot(f)
@@ -253,7 +253,7 @@ MODEL_BAD_PARAMS = {
     "LEMForecaster": [("d_hidden", 0)],
     "S4Forecaster": [("d_state", 0)],
 }
-HYPER_CASES = [(n, p, v) for n in AVAILABLE for p, v in COMMON_BAD_PARAMS + MODEL_BAD_PARAMS.get(n, [])]
+HYPER_CASES = [(n, p, v) for n in NAMES for p, v in COMMON_BAD_PARAMS + MODEL_BAD_PARAMS.get(n, [])]
 
 
 @pytest.mark.parametrize("name, param, value", HYPER_CASES, ids=[f"{n}-{p}={v!r}" for n, p, v in HYPER_CASES])
@@ -276,7 +276,7 @@ def test_invalid_hyperparameter_checked_at_fit(name, param, value, frame):
     assert_unchanged(f, snap)
 
 
-@pytest.mark.parametrize("name", AVAILABLE)
+@pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("quantiles", QUANTILE_BAD, ids=repr)
 def test_invalid_quantiles(name, quantiles, frame):
     with pytest.raises(ValueError, match="quantiles"):

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import torch
 
-from tests._settings import AVAILABLE, make
+from tests._settings import NAMES, make
 
 
 def run(name, frame, disturb: int, **kw):
@@ -21,7 +21,7 @@ def run(name, frame, disturb: int, **kw):
     return f
 
 
-@pytest.mark.parametrize("name", AVAILABLE)
+@pytest.mark.parametrize("name", NAMES)
 def test_same_seed_same_weights_and_forecasts(name, small_frame):
     a, b = run(name, small_frame, 1), run(name, small_frame, 2)
     for (ka, va), (kb, vb) in zip(a.model_.state_dict().items(), b.model_.state_dict().items()):
@@ -32,7 +32,7 @@ def test_same_seed_same_weights_and_forecasts(name, small_frame):
     assert not np.allclose(c.predict().to_numpy(), a.predict().to_numpy())
 
 
-@pytest.mark.parametrize("name", AVAILABLE)
+@pytest.mark.parametrize("name", NAMES)
 def test_seeded_calls_leave_the_global_rng_alone(name, small_frame):
     torch.manual_seed(7)
     before = torch.get_rng_state()
@@ -41,7 +41,7 @@ def test_seeded_calls_leave_the_global_rng_alone(name, small_frame):
     assert torch.equal(torch.get_rng_state(), before)
 
 
-@pytest.mark.parametrize("name", AVAILABLE)
+@pytest.mark.parametrize("name", NAMES)
 def test_stream_started_by_partial_fit_is_deterministic(name, small_frame):
     outs = []
     for disturb in (3, 4):

@@ -13,9 +13,8 @@ from sklearn.model_selection import GridSearchCV, TimeSeriesSplit, cross_val_sco
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from tsrec.estimators import BaseForecaster
-
 from tests._settings import make
+from tsrec.estimators import BaseForecaster
 
 
 def test_fit_predict_frame(name, small_frame):

@@ -11,9 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tsrec.estimators import BaseForecaster
-
 from tests._settings import make
+from tsrec.estimators import BaseForecaster
 
 H = 3
 FAST = dict(horizon=H, max_epochs=1, stride=16, chunk_length=24)

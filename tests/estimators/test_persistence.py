@@ -14,9 +14,8 @@ import torch
 from safetensors.torch import safe_open, save_file
 
 import tsrec
+from tests._settings import NAMES, make
 from tsrec.estimators import FORMAT_VERSION, BaseForecaster
-
-from tests._settings import AVAILABLE, make
 
 _SAVED: dict[str, bytes] = {}
 
@@ -112,7 +111,7 @@ TAMPER = {
 }
 
 
-@pytest.mark.parametrize("name", AVAILABLE)
+@pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("case", list(TAMPER))
 def test_tampered_file_is_refused(name, case, small_frame, tmp_path):
     path = saved(name, small_frame, tmp_path)
@@ -123,7 +122,7 @@ def test_tampered_file_is_refused(name, case, small_frame, tmp_path):
         BaseForecaster.load(bad)
 
 
-@pytest.mark.parametrize("name", AVAILABLE)
+@pytest.mark.parametrize("name", NAMES)
 def test_hostile_bytes_are_refused_and_run_no_code(name, small_frame, tmp_path):
     path = saved(name, small_frame, tmp_path)
     good = path.read_bytes()
@@ -153,10 +152,10 @@ def test_hostile_bytes_are_refused_and_run_no_code(name, small_frame, tmp_path):
         BaseForecaster.load(tmp_path)  # a folder
 
 
-@pytest.mark.parametrize("name", AVAILABLE)
+@pytest.mark.parametrize("name", NAMES)
 def test_wrong_class_is_refused(name, small_frame, tmp_path):
     path = saved(name, small_frame, tmp_path)
-    others = [getattr(tsrec, n) for n in AVAILABLE if n != name]
+    others = [getattr(tsrec, n) for n in NAMES if n != name]
     for other in others:
         with pytest.raises(ValueError, match=f"holds a {name}, not a {other.__name__}"):
             other.load(path)
@@ -164,7 +163,7 @@ def test_wrong_class_is_refused(name, small_frame, tmp_path):
     assert type(BaseForecaster.load(path)).__name__ == name
 
 
-@pytest.mark.parametrize("name", AVAILABLE)
+@pytest.mark.parametrize("name", NAMES)
 def test_saved_file_carries_format_version_and_round_trips(name, small_frame, tmp_path):
     path = saved(name, small_frame, tmp_path)
     tensors, meta = parts(path)

@@ -12,10 +12,9 @@ import torch
 from scipy.stats import norm
 from sklearn.base import clone
 
+from tests._settings import make
 from tsrec.estimators import BaseForecaster
 from tsrec.training import TrainConfig, forecast_loss
-
-from tests._settings import make
 
 Q = (0.1, 0.5, 0.9)
 
