@@ -12,7 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-optuna = pytest.importorskip("optuna")
+from tests._settings import make, needs
+
+optuna = needs("optuna")
 
 import torch  # noqa: E402
 from optuna.distributions import FloatDistribution  # noqa: E402
@@ -21,7 +23,6 @@ from sklearn.base import clone  # noqa: E402
 from sklearn.model_selection import TimeSeriesSplit  # noqa: E402
 
 import tsrec  # noqa: E402
-from tests._settings import make  # noqa: E402
 from tsrec import LRUForecaster  # noqa: E402
 from tsrec.estimators import FORECASTERS  # noqa: E402
 from tsrec.tuning import default_search_space, tune  # noqa: E402
@@ -148,7 +149,7 @@ def test_two_processes_share_a_journal_file(tmp_path, ot):
 
 
 def test_rdb_url_storage_continues_a_study(tmp_path, ot):
-    pytest.importorskip("sqlalchemy")
+    needs("sqlalchemy")
     url = f"sqlite:///{tmp_path / 'study.db'}"
     est = LRUForecaster(**TINY, max_epochs=1)
     space = {"lr": FloatDistribution(1e-3, 1e-2, log=True)}

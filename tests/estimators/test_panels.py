@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests._settings import make
+from tests._settings import make, missing_data
 from tsrec.estimators import BaseForecaster
 
 H = 3
@@ -37,8 +37,8 @@ def two_ot():
 
     try:
         h1, h2 = load_ett("ETTh1", download=False), load_ett("ETTh2", download=False)
-    except FileNotFoundError as e:  # pragma: no cover - the data lives beside the repository
-        pytest.skip(f"ETT data not found: {e}")
+    except FileNotFoundError as e:
+        missing_data(f"ETT data not found: {e}")
     return [h1[["OT"]].iloc[:300], h2[["OT"]].iloc[100:380]]
 
 

@@ -22,6 +22,7 @@ import pytest
 import torch
 
 import tsrec.scan
+from tests._settings import not_installed
 from tsrec.scan import cupy as cb
 from tsrec.scan import reference
 
@@ -49,21 +50,22 @@ def test_kernels_compile_with_nvcc(tmp_path):
 
 
 def _nvrtc_program():
-    try:
-        from cupy.cuda import compiler
-
-        prog = compiler._NVRTCProgram("__global__ void k() {}", "k.cu", (), (), name_expressions=None, method="cubin")
-        prog.compile(("-arch=sm_80",))
-        return compiler._NVRTCProgram
-    except Exception:
+    """CuPy's NVRTC program class, or None when CuPy is not installed. An installed CuPy whose NVRTC does not
+    work fails the test: a broken optional dependency must not turn into a skip."""
+    if not_installed("cupy"):
         return None
+    from cupy.cuda import compiler
+
+    prog = compiler._NVRTCProgram("__global__ void k() {}", "k.cu", (), (), name_expressions=None, method="cubin")
+    prog.compile(("-arch=sm_80",))
+    return compiler._NVRTCProgram
 
 
 def test_kernels_compile_with_nvrtc():
     """As CuPy compiles them at run time: NVRTC, no headers, CuPy's default options."""
     program = _nvrtc_program()
     if program is None:
-        pytest.skip("needs CuPy with a working NVRTC")
+        pytest.skip("needs CuPy (not installed)")
     for name in cb.KERNEL_FILES:
         for arch in ARCHS:
             prog = program(cb.kernel_source(name), name, (), (), name_expressions=None, method="cubin")
@@ -117,7 +119,24 @@ def test_lem_launch_config_h100_like():
 
 # --------------------------------------------------------------------------- GPU
 
-gpu = pytest.mark.skipif(not tsrec.scan.cupy_available(), reason="needs CuPy and a CUDA GPU")
+def _no_gpu_reason() -> str | None:
+    """Why the GPU tests cannot run: CuPy not installed, or no CUDA device. Any other error (a broken CuPy,
+    a driver that fails) propagates and fails the run instead of skipping it."""
+    if not_installed("cupy"):
+        return "needs CuPy (not installed)"
+    import cupy
+
+    try:
+        n = cupy.cuda.runtime.getDeviceCount()
+    except cupy.cuda.runtime.CUDARuntimeError as e:
+        if e.status in (100, 35):  # cudaErrorNoDevice, cudaErrorInsufficientDriver (no driver: no device)
+            return f"needs a CUDA device ({e})"
+        raise
+    return None if n > 0 else "needs a CUDA device (none found)"
+
+
+NO_GPU = _no_gpu_reason()
+gpu = pytest.mark.skipif(NO_GPU is not None, reason=NO_GPU or "")
 
 REAL = {torch.complex64: torch.float32, torch.complex128: torch.float64}
 WIDE = {torch.float32: torch.float64, torch.float64: torch.float64, torch.complex64: torch.complex128,

@@ -7,6 +7,7 @@ later runs load them from numba's cache.
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.autograd import gradcheck
 
+from tests._settings import not_installed
 from tsrec import scan
 from tsrec.scan import aaren_scan, cpu, lem_recurrence, linear_scan, reference, resolve_backend
 
@@ -49,12 +51,23 @@ def wide(*xs):
     return [None if x is None else x.detach().to(WIDE[x.dtype]) for x in xs]
 
 
+def require_numba() -> None:
+    """Skip when numba is not installed (or TSREC_NUMBA=0 turns the kernels off); an installed numba that
+    fails to import, or whose kernels tsrec does not use, fails the test instead of skipping it."""
+    if os.environ.get("TSREC_NUMBA", "1") == "0":
+        pytest.skip("numba kernels turned off by TSREC_NUMBA=0")
+    if not_installed("numba"):
+        pytest.skip("numba not installed")
+    from tsrec.scan import _numba_kernels  # noqa: F401  (raises if the kernels do not compile or import)
+
+    assert cpu.numba_available(), "numba is installed but tsrec.scan.cpu does not use its kernels"
+
+
 @pytest.fixture(params=["numba", "torch-loop"])
 def scan_path(request, monkeypatch):
     """Run a test on the numba kernels and on the plain torch fallback."""
     if request.param == "numba":
-        if not cpu.numba_available():
-            pytest.skip("numba not installed")
+        require_numba()
     else:
         monkeypatch.setattr(cpu, "_kernels", False)
     return request.param
@@ -105,8 +118,7 @@ def test_linear_scan_float32_close_to_float64(scan_path, dtype, time_varying):
 @pytest.mark.parametrize("threads", [2, 3])
 def test_linear_scan_split_over_threads(monkeypatch, dtype, time_varying, threads):
     """The numba path split into job ranges on several threads gives the reference values and gradients."""
-    if not cpu.numba_available():
-        pytest.skip("numba not installed")
+    require_numba()
     monkeypatch.setattr(cpu, "_PARALLEL_MIN", 0)
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
@@ -385,8 +397,7 @@ def test_buffer_pool_keeps_idle_bytes_bounded():
 
 def test_scans_into_reused_buffers_stay_exact():
     """Scan outputs from recycled (uninitialised, previously written) memory: every element is rewritten."""
-    if not cpu.numba_available():
-        pytest.skip("numba not installed")
+    require_numba()
     for seed in range(3):
         a, b, h0 = make_scan(8, 300, 256, torch.complex128, seed % 2 == 0, True, seed=seed)  # 9.8 MB outputs
         leaves = [x.requires_grad_() for x in (a, b, h0)]
