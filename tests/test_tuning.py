@@ -86,6 +86,7 @@ def test_cv_reports_the_running_mean_per_fold(ot):
         assert t.state == TrialState.COMPLETE and sorted(t.intermediate_values) == [0, 1, 2]
         assert t.value == pytest.approx(t.intermediate_values[2]) and t.value < 0
     assert best.lr == study.best_params["lr"]
+    assert study.best_value == max(t.value for t in study.trials)
 
 
 def test_panel_and_covariates_holdout(etth1):
@@ -167,6 +168,10 @@ def test_optuna_search_cv_every_estimator(name, small_frame, etth1):
     search.fit(small_frame)
     assert len(search.trials_) == 2 and np.isfinite(search.best_score_) and search.best_score_ < 0
     assert 1e-4 <= search.best_params_["lr"] <= 1e-2
+    # the best of the trials run, and the refitted estimator uses it
+    top = max(search.trials_, key=lambda t: t.value)
+    assert search.best_params_ == top.params and search.best_score_ == top.value
+    assert search.best_estimator_.lr == search.best_params_["lr"]
     out = search.best_estimator_.predict()
     assert out.shape == (4, 3) and np.isfinite(out.to_numpy()).all()
     assert search.score(etth1[list(small_frame.columns)].iloc[600:650]) < 0  # the continuation

@@ -33,7 +33,10 @@ def test_persistence_reproduces_reference(etth1):
     assert r2.mse == r.mse and r2.errors.index[0] == z.index[int(0.1 * len(z)) - 1]
     assert r.mse_by_horizon.shape == (24,) and np.all(np.diff(r.mse_by_horizon) > -0.02)  # error grows with lead
     assert r.mse_by_horizon.mean() == pytest.approx(r.mse)
-    assert r.throughput > 0 and np.isfinite(r.peak_rss_mb) and r.peak_rss_mb > 0
+    # rows revealed per second of predict + partial_fit time
+    assert r.n_observations == r.n_origins - 1
+    assert r.throughput == pytest.approx(r.n_observations / (r.predict_seconds + r.update_seconds), rel=1e-12)
+    assert np.isfinite(r.peak_rss_mb) and r.peak_rss_mb > 0
 
 
 class Recorder:
