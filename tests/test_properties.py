@@ -90,7 +90,7 @@ def test_chunked_index_bookkeeping_equals_whole(s, data):
     T = len(values)
     cuts = sorted(data.draw(st.sets(st.integers(1, T - 1), min_size=1, max_size=6)))
     bounds = [0, *cuts, T]
-    spans = list(zip(bounds[:-1], bounds[1:]))
+    spans = list(zip(bounds[:-1], bounds[1:], strict=True))
 
     def meta_of(a, b, idx=None):
         sub = None if index is None else (index[a:b] if idx is None else idx)
@@ -121,7 +121,7 @@ def test_online_scaler_equals_batch_statistics(x, data):
     cuts = sorted(data.draw(st.sets(st.integers(1, max(T - 1, 1)), max_size=8))) if T > 1 else []
     bounds = [0, *cuts, T]
     sc = StandardScaler(x.shape[1])
-    for a, b in zip(bounds[:-1], bounds[1:]):
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
         sc.update(x[a:b])
     assert sc.count == T
     np.testing.assert_allclose(sc.mean, x.mean(0), rtol=1e-9, atol=1e-9 * (1 + np.abs(x).max()))

@@ -16,7 +16,6 @@ from tests._settings import make, needs
 
 optuna = needs("optuna")
 
-import torch  # noqa: E402
 from optuna.distributions import FloatDistribution  # noqa: E402
 from optuna.trial import TrialState  # noqa: E402
 from sklearn.base import clone  # noqa: E402

@@ -10,11 +10,10 @@ import pandas as pd
 import pytest
 
 import tsrec
+from tests._settings import missing_data, needs
 from tsrec import datasets
 from tsrec.datasets import _files
 from tsrec.datasets.checksums import FILES
-
-from tests._settings import missing_data, needs
 
 
 def _find_data_dir():

@@ -24,7 +24,7 @@ def run(name, frame, disturb: int, **kw):
 @pytest.mark.parametrize("name", NAMES)
 def test_same_seed_same_weights_and_forecasts(name, small_frame):
     a, b = run(name, small_frame, 1), run(name, small_frame, 2)
-    for (ka, va), (kb, vb) in zip(a.model_.state_dict().items(), b.model_.state_dict().items()):
+    for (ka, va), (kb, vb) in zip(a.model_.state_dict().items(), b.model_.state_dict().items(), strict=True):
         assert ka == kb and torch.equal(va, vb), ka
     pd.testing.assert_frame_equal(a.predict(), b.predict(), check_exact=True)
     assert a.history_ == b.history_

@@ -125,7 +125,7 @@ def test_partial_fit_without_updates_matches_one_call(name, small_frame):
     np.testing.assert_allclose(a.to_numpy(), b.to_numpy(), rtol=1e-4, atol=1e-4)
     # and equal to forecasting from the whole history with the same weights
     np.testing.assert_allclose(one.predict(small_frame.iloc[:500]).to_numpy(), a.to_numpy(), rtol=1e-3, atol=1e-3)
-    for p, q in zip(f.model_.parameters(), one.model_.parameters()):
+    for p, q in zip(f.model_.parameters(), one.model_.parameters(), strict=True):
         assert (p == q).all()
 
 
@@ -134,7 +134,7 @@ def test_partial_fit_updates_weights_and_stream(name, small_frame):
     before = [p.detach().clone() for p in f.model_.parameters()]
     f.partial_fit(small_frame.iloc[400:450])
     assert f.predict().index[0] == small_frame.index[450]
-    assert any((p != q).any() for p, q in zip(before, f.model_.parameters()))
+    assert any((p != q).any() for p, q in zip(before, f.model_.parameters(), strict=True))
     assert f.scaler_.count == 450
 
 
@@ -157,7 +157,7 @@ def test_score_is_rolling_continuation(name, small_frame):
     np.testing.assert_allclose(actual[0][0], small_frame.iloc[500:504].to_numpy())
     assert np.isnan(actual[0][-1][1:]).all()
     s = f.score(small_frame.iloc[500:540])
-    err = np.concatenate([(p - a).ravel() for p, a in zip(preds, actual)])
+    err = np.concatenate([(p - a).ravel() for p, a in zip(preds, actual, strict=True)])
     assert s == pytest.approx(-np.nanmean(err**2))
     pd.testing.assert_frame_equal(f.predict(), stream_before)  # score does not move the stream
 

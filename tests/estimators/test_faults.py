@@ -1,4 +1,4 @@
-"""Training faults: NaN/inf losses and gradients, bounded retries, checkpoints and resume after an interrupt or a kill."""
+"""Training faults: NaN/inf losses and gradients, bounded retries, checkpoints, resume after an interrupt or a kill."""
 
 from __future__ import annotations
 
@@ -157,7 +157,7 @@ def test_partial_fit_fault_in_a_later_series_of_a_panel_undoes_the_earlier_steps
     for i, st in opt["state"].items():
         for k, v in st.items():
             torch.testing.assert_close(f._optimizer.state_dict()["state"][i][k], v, rtol=0, atol=0)
-    for a, b in zip(f.predict(), pred):
+    for a, b in zip(f.predict(), pred, strict=True):
         pd.testing.assert_frame_equal(a, b)
 
 

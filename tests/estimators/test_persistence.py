@@ -1,4 +1,4 @@
-"""Safe persistence: ``load`` never unpickles, and a tampered or hostile file raises a clear ValueError, running no code."""
+"""Safe persistence: ``load`` never unpickles; a tampered or hostile file raises a clear ValueError, running no code."""
 
 from __future__ import annotations
 
@@ -117,10 +117,12 @@ TAMPER = {
     "weight_wrong_shape": (lambda t, m: ({**t, _first(t, "model."): torch.zeros(2, 2)}, m), "weights do not match"),
     "missing_weight": (lambda t, m: ({k: v for k, v in t.items() if k != _first(t, "model.")}, m),
                        "weights do not match"),
-    "state_wrong_shape": (lambda t, m: ({k: (v[:, :1] if k.startswith("state.") and v.dim() > 1 and v.shape[1] > 1 else v)
+    "state_wrong_shape": (lambda t, m: ({k: (v[:, :1] if k.startswith("state.") and v.dim() > 1 and v.shape[1] > 1
+                                             else v)
                                          for k, v in t.items()}, m), "state does not match"),
     "buffer_nan": (lambda t, m: ({**t, "buffer.0": t["buffer.0"] * np.nan}, m), "NaN/inf"),
-    "buffer_wrong_width": (lambda t, m: ({**t, "buffer.0": t["buffer.0"][:, :1].contiguous()}, m), "buffers do not match"),
+    "buffer_wrong_width": (lambda t, m: ({**t, "buffer.0": t["buffer.0"][:, :1].contiguous()}, m),
+                           "buffers do not match"),
     "missing_buffer": (lambda t, m: ({k: v for k, v in t.items() if k != "buffer.0"}, m), "not a valid"),
     "scaler_wrong_shape": (lambda t, m: ({**t, "scaler.mean": torch.zeros(7, dtype=torch.float64)}, m), "scaler"),
 }

@@ -55,7 +55,7 @@ def test_predict_quantiles_arrays_panels_and_long(name, small_frame):
     assert isinstance(qs, list) and len(qs) == 2
     assert qs[0].index[0] == parts[0].index[-1] + pd.Timedelta(hours=1)
     long = pd.concat([pd.DataFrame({"unique_id": k, "ds": p.index, "y": p["OT"].to_numpy()})
-                      for k, p in zip("ab", parts)])
+                      for k, p in zip("ab", parts, strict=True)])
     ql = qmake(name).fit(long).predict_quantiles()
     assert list(ql["unique_id"]) == ["a"] * 4 + ["b"] * 4
     assert (ql[("y", 0.1)] <= ql[("y", 0.5)]).all() and (ql[("y", 0.5)] <= ql[("y", 0.9)]).all()

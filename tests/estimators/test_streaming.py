@@ -138,11 +138,11 @@ def test_any_chunking_gives_the_same_forecast(name, context, cuts, small_frame):
     one = copy.deepcopy(f).partial_fit(new, update_params=False)
     chunked = copy.deepcopy(f)
     bounds = [0, *sorted(cuts), N_STREAM]
-    for a, b in zip(bounds[:-1], bounds[1:]):
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
         chunked.partial_fit(new.iloc[a:b], update_params=False)
     pd.testing.assert_frame_equal(chunked.predict(), one.predict(), rtol=1e-4, atol=1e-4)
     pd.testing.assert_frame_equal(chunked.predict(new.iloc[-30:]), one.predict(new.iloc[-30:]))
-    for p, q in zip(f.model_.parameters(), chunked.model_.parameters()):
+    for p, q in zip(f.model_.parameters(), chunked.model_.parameters(), strict=True):
         assert torch.equal(p, q)
 
 

@@ -82,7 +82,7 @@ def test_gradcheck_layer():
     z0 = torch.randn(2, 4, dtype=DT, requires_grad=True)
 
     def f(x, y0, z0, *ps):
-        out, s = functional_call(layer, dict(zip(names, ps)), (x, {"y": y0, "z": z0}))
+        out, s = functional_call(layer, dict(zip(names, ps, strict=True)), (x, {"y": y0, "z": z0}))
         return out, s["y"], s["z"]
 
     assert torch.autograd.gradcheck(f, (x, y0, z0, *params))

@@ -108,7 +108,7 @@ def test_linear_scan_float32_close_to_float64(scan_path, dtype, time_varying):
     hr = reference.linear_scan_ref(aw, bw, hw)
     grads_r = torch.autograd.grad(hr, (aw, bw, hw), gw)
     assert rel_err(h, hr) < 1e-5
-    for x, xr in zip(grads, grads_r):
+    for x, xr in zip(grads, grads_r, strict=True):
         assert x.shape == xr.shape
         assert rel_err(x, xr) < 1e-5
 
@@ -134,7 +134,7 @@ def test_linear_scan_split_over_threads(monkeypatch, dtype, time_varying, thread
     hr = reference.linear_scan_ref(ar, br, hr0)
     grads_r = torch.autograd.grad(hr, (ar, br, hr0), g)
     assert rel_err(h, hr) < 1e-12
-    for x, xr in zip(grads, grads_r):
+    for x, xr in zip(grads, grads_r, strict=True):
         assert rel_err(x, xr) < 1e-12
 
 
@@ -219,7 +219,7 @@ def test_linear_scan_property(B, L, D, dtype, time_varying, with_h0, seed):
     grads_r = torch.autograd.grad(hr, inputs_r, g.to(hr.dtype))
     tol = 1e-12 if dtype in (torch.float64, torch.complex128) else 1e-5
     assert rel_err(h, hr) < tol
-    for x, xr in zip(grads, grads_r):
+    for x, xr in zip(grads, grads_r, strict=True):
         assert rel_err(x, xr) < tol
 
 
@@ -286,7 +286,7 @@ def test_lem_matches_reference(scan_path, with_state, L):
     gy, gz = torch.randn_like(y), torch.randn_like(z)
     grads = torch.autograd.grad((y * gy).sum() + (z * gz).sum(), inputs)
     grads_r = torch.autograd.grad((yr * gy).sum() + (zr * gz).sum(), inputs)
-    for x, xr in zip(grads, grads_r):
+    for x, xr in zip(grads, grads_r, strict=True):
         assert rel_err(x, xr) < 1e-12
 
 
@@ -295,7 +295,7 @@ def test_lem_only_y_used(scan_path):
     inputs = [x.requires_grad_() for x in (u, W, Wz, y0, z0)]
     y, _ = lem_recurrence(u, W, Wz, 0.7, y0, z0, backend="torch")
     yr, _ = reference.lem_recurrence_ref(u, W, Wz, 0.7, y0, z0)
-    for x, xr in zip(torch.autograd.grad(y.sum(), inputs), torch.autograd.grad(yr.sum(), inputs)):
+    for x, xr in zip(torch.autograd.grad(y.sum(), inputs), torch.autograd.grad(yr.sum(), inputs), strict=True):
         assert rel_err(x, xr) < 1e-12
 
 
@@ -328,7 +328,7 @@ def test_lem_float32_close_to_float64(scan_path):
     yr, zr = reference.lem_recurrence_ref(*inputs_r[:3], 0.2, *inputs_r[3:])
     grads_r = torch.autograd.grad(yr.sum() + zr.square().sum(), inputs_r)
     assert rel_err(y, yr) < 1e-5 and rel_err(z, zr) < 1e-5
-    for x, xr in zip(grads, grads_r):
+    for x, xr in zip(grads, grads_r, strict=True):
         assert rel_err(x, xr) < 1e-4
 
 
@@ -408,7 +408,7 @@ def test_scans_into_reused_buffers_stay_exact():
         hr = reference.linear_scan_ref(*ref_leaves)
         grads_r = torch.autograd.grad(hr, ref_leaves, g)
         assert rel_err(h, hr) < 1e-12
-        for x, xr in zip(grads, grads_r):
+        for x, xr in zip(grads, grads_r, strict=True):
             assert rel_err(x, xr) < 1e-12
         del h, grads, hr, grads_r
     assert cpu._POOL.idle_bytes() > 0
