@@ -79,5 +79,5 @@ def test_two_processes_train_the_same_model_as_one(etth1, tmp_path):
     assert b["mse"] == pytest.approx(a["mse"], rel=1e-2)
     assert len(b["loss"]) == len(a["loss"])
     assert b["loss"] == pytest.approx(a["loss"], rel=1e-3)
-    for fa, fb in zip(a["forecast"], b["forecast"]):
+    for fa, fb in zip(a["forecast"], b["forecast"], strict=True):
         assert fb == pytest.approx(fa, rel=1e-3)

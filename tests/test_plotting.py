@@ -7,15 +7,15 @@ import io
 import numpy as np
 import pytest
 
-matplotlib = pytest.importorskip("matplotlib")
+from tests._settings import make, needs
+
+matplotlib = needs("matplotlib")
 matplotlib.use("Agg")
 
 from matplotlib.collections import PolyCollection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from tsrec.plotting import plot_forecast  # noqa: E402
-
-from .conftest import make  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from tests._settings import NAMES, make
 from tsrec.data import (
     StandardScaler,
     advance_meta,
@@ -24,8 +25,6 @@ from tsrec.training import dense_targets, sliding_windows
 from tsrec.evaluation import rss_mb
 from tsrec.scan import aaren_scan, linear_scan
 from tsrec.scan.reference import linear_scan_ref
-
-from .conftest import AVAILABLE, make
 
 SETTINGS = settings(max_examples=40, deadline=None)
 FREQS = ["h", "15min", "D", "W-SUN", "MS"]
@@ -90,7 +89,7 @@ def test_chunked_index_bookkeeping_equals_whole(s, data):
     T = len(values)
     cuts = sorted(data.draw(st.sets(st.integers(1, T - 1), min_size=1, max_size=6)))
     bounds = [0, *cuts, T]
-    spans = list(zip(bounds[:-1], bounds[1:]))
+    spans = list(zip(bounds[:-1], bounds[1:], strict=True))
 
     def meta_of(a, b, idx=None):
         sub = None if index is None else (index[a:b] if idx is None else idx)
@@ -121,7 +120,7 @@ def test_online_scaler_equals_batch_statistics(x, data):
     cuts = sorted(data.draw(st.sets(st.integers(1, max(T - 1, 1)), max_size=8))) if T > 1 else []
     bounds = [0, *cuts, T]
     sc = StandardScaler(x.shape[1])
-    for a, b in zip(bounds[:-1], bounds[1:]):
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
         sc.update(x[a:b])
     assert sc.count == T
     np.testing.assert_allclose(sc.mean, x.mean(0), rtol=1e-9, atol=1e-9 * (1 + np.abs(x).max()))
@@ -215,7 +214,7 @@ def test_aaren_scan_matches_softmax_and_chunks(B, L, K, E, seed):
 
 
 # ------------------------------------------------------------------ soak
-@pytest.mark.parametrize("name", AVAILABLE)
+@pytest.mark.parametrize("name", NAMES)
 def test_long_stream_memory_does_not_grow(name, etth1):
     """1,800 partial_fit calls (single rows, every 60th a 16-row chunk with a gradient step): after a
     warm-up, Python objects, RSS and the stream's own size stay flat."""

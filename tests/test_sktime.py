@@ -6,7 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-pytest.importorskip("sktime")
+from tests._settings import needs
+
+needs("sktime")
 
 import torch  # noqa: E402
 from scipy.stats import norm  # noqa: E402
@@ -176,7 +178,7 @@ def test_evaluate_expanding_window(ot):
 
 
 def test_forecasting_optuna_search_cv(ot):
-    optuna = pytest.importorskip("optuna")
+    optuna = needs("optuna")
     from sktime.forecasting.model_selection import ForecastingOptunaSearchCV
     from sktime.split import ExpandingWindowSplitter
 

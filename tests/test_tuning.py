@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-optuna = pytest.importorskip("optuna")
+from tests._settings import make, needs
 
-import torch  # noqa: E402
+optuna = needs("optuna")
+
 from optuna.distributions import FloatDistribution  # noqa: E402
 from optuna.trial import TrialState  # noqa: E402
 from sklearn.base import clone  # noqa: E402
@@ -24,8 +25,6 @@ import tsrec  # noqa: E402
 from tsrec import LRUForecaster  # noqa: E402
 from tsrec.estimators import FORECASTERS  # noqa: E402
 from tsrec.tuning import default_search_space, tune  # noqa: E402
-
-from .conftest import make  # noqa: E402
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -86,6 +85,7 @@ def test_cv_reports_the_running_mean_per_fold(ot):
         assert t.state == TrialState.COMPLETE and sorted(t.intermediate_values) == [0, 1, 2]
         assert t.value == pytest.approx(t.intermediate_values[2]) and t.value < 0
     assert best.lr == study.best_params["lr"]
+    assert study.best_value == max(t.value for t in study.trials)
 
 
 def test_panel_and_covariates_holdout(etth1):
@@ -149,7 +149,7 @@ def test_two_processes_share_a_journal_file(tmp_path, ot):
 
 
 def test_rdb_url_storage_continues_a_study(tmp_path, ot):
-    pytest.importorskip("sqlalchemy")
+    needs("sqlalchemy")
     url = f"sqlite:///{tmp_path / 'study.db'}"
     est = LRUForecaster(**TINY, max_epochs=1)
     space = {"lr": FloatDistribution(1e-3, 1e-2, log=True)}
@@ -167,6 +167,10 @@ def test_optuna_search_cv_every_estimator(name, small_frame, etth1):
     search.fit(small_frame)
     assert len(search.trials_) == 2 and np.isfinite(search.best_score_) and search.best_score_ < 0
     assert 1e-4 <= search.best_params_["lr"] <= 1e-2
+    # the best of the trials run, and the refitted estimator uses it
+    top = max(search.trials_, key=lambda t: t.value)
+    assert search.best_params_ == top.params and search.best_score_ == top.value
+    assert search.best_estimator_.lr == search.best_params_["lr"]
     out = search.best_estimator_.predict()
     assert out.shape == (4, 3) and np.isfinite(out.to_numpy()).all()
     assert search.score(etth1[list(small_frame.columns)].iloc[600:650]) < 0  # the continuation

@@ -12,10 +12,9 @@ import torch
 from scipy.stats import norm
 from sklearn.base import clone
 
+from tests._settings import make
 from tsrec.estimators import BaseForecaster
 from tsrec.training import TrainConfig, forecast_loss
-
-from .conftest import make
 
 Q = (0.1, 0.5, 0.9)
 
@@ -56,7 +55,7 @@ def test_predict_quantiles_arrays_panels_and_long(name, small_frame):
     assert isinstance(qs, list) and len(qs) == 2
     assert qs[0].index[0] == parts[0].index[-1] + pd.Timedelta(hours=1)
     long = pd.concat([pd.DataFrame({"unique_id": k, "ds": p.index, "y": p["OT"].to_numpy()})
-                      for k, p in zip("ab", parts)])
+                      for k, p in zip("ab", parts, strict=True)])
     ql = qmake(name).fit(long).predict_quantiles()
     assert list(ql["unique_id"]) == ["a"] * 4 + ["b"] * 4
     assert (ql[("y", 0.1)] <= ql[("y", 0.5)]).all() and (ql[("y", 0.5)] <= ql[("y", 0.9)]).all()
@@ -72,7 +71,7 @@ def test_covariates_stream_and_save(name, small_frame, tmp_path):
     f.save(path)
     g = BaseForecaster.load(path)
     assert g.quantiles == Q
-    pd.testing.assert_frame_equal(g.predict_quantiles(), q)
+    pd.testing.assert_frame_equal(g.predict_quantiles(), q, check_exact=True)
     assert clone(f).get_params()["quantiles"] == Q
 
 
@@ -109,7 +108,7 @@ def test_quantiles_learn_the_noise_spread(name):
 
 
 def _benchmark_module():
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "quantile_coverage.py"
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "quantile_coverage.py"
     spec = importlib.util.spec_from_file_location("quantile_coverage", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 import tsrec
+from tests._settings import missing_data, needs
 from tsrec import datasets
 from tsrec.datasets import _files
 from tsrec.datasets.checksums import FILES
@@ -23,10 +24,16 @@ def _find_data_dir():
 
 
 DATA = _find_data_dir()
-needs_data = pytest.mark.skipif(
-    DATA is None,
-    reason="benchmark files not found (set TSREC_DATA or place shared/datasets beside the repo)",
-)
+
+
+@pytest.fixture
+def data_dir():
+    if DATA is None:
+        missing_data("benchmark files not found")
+    return DATA
+
+
+needs_data = pytest.mark.usefixtures("data_dir")
 
 ETT_COLUMNS = ["HUFL", "HULL", "MUFL", "MULL", "LUFL", "LULL", "OT"]
 
@@ -57,7 +64,7 @@ def test_default_location_is_beside_the_repo():
 def test_stored_files_match_registry(relpath):
     file = DATA / relpath
     if not file.is_file():
-        pytest.skip(f"{file} absent")
+        missing_data(f"{file} absent")
     assert _files.sha256sum(file) == FILES[relpath].sha256
     _files.verify(file, FILES[relpath])
 
@@ -282,7 +289,7 @@ def test_standard_split_with_look_back():
 
 
 def test_load_default_co2():
-    pytest.importorskip("statsmodels")
+    needs("statsmodels")
     df = datasets.load_default()
     assert list(df.columns) == ["co2"] and len(df) == 2284
     assert df.index.name == "date" and df.index.freqstr == "W-SAT"

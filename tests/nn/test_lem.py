@@ -1,4 +1,4 @@
-"""LEM layer and model: the paper's equations, init, step == forward, chunked state, gradients."""
+"""LEM layer: the paper's equations, init, chunked state, gradcheck (the model contract: test_contract.py)."""
 
 import math
 
@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch.func import functional_call
 
-from tsrec.nn.lem import LEM, LEMModel
+from tsrec.nn.lem import LEM
 
 DT = torch.float64
 BACKENDS = ["torch", "reference"]
@@ -72,27 +72,6 @@ def test_layer_chunks(backend):
     assert all((s[k] - s_full[k]).abs().max() < 1e-12 for k in ("y", "z"))
 
 
-def test_model_step_matches_forward_and_shapes():
-    torch.manual_seed(3)
-    model = LEMModel(c_in=3, c_out=2, horizon=4, d_model=8, d_hidden=6, n_layers=2).to(DT)
-    x = torch.randn(2, 21, 3, dtype=DT)
-    yhat, state = model(x)
-    assert yhat.shape == (2, 21, 4, 2)
-    assert set(state) == {"0.y", "0.z", "1.y", "1.z"}
-    s = model.init_state(2, dtype=DT)
-    steps = []
-    for t in range(21):
-        yt, s = model.step(x[:, t], s)
-        assert yt.shape == (2, 4, 2)
-        steps.append(yt)
-    assert (torch.stack(steps, 1) - yhat).abs().max() < 1e-10
-    assert all((s[k] - state[k]).abs().max() < 1e-10 for k in state)
-    # two chunks with the carried state equal the whole sequence
-    y1, s1 = model(x[:, :8])
-    y2, s2 = model(x[:, 8:], s1)
-    assert (torch.cat([y1, y2], 1) - yhat).abs().max() < 1e-12
-
-
 def test_gradcheck_layer():
     torch.manual_seed(4)
     layer = LEM(3, 4, dt=0.5, backend="torch").to(DT)
@@ -103,17 +82,7 @@ def test_gradcheck_layer():
     z0 = torch.randn(2, 4, dtype=DT, requires_grad=True)
 
     def f(x, y0, z0, *ps):
-        out, s = functional_call(layer, dict(zip(names, ps)), (x, {"y": y0, "z": z0}))
+        out, s = functional_call(layer, dict(zip(names, ps, strict=True)), (x, {"y": y0, "z": z0}))
         return out, s["y"], s["z"]
 
     assert torch.autograd.gradcheck(f, (x, y0, z0, *params))
-
-
-def test_model_gradients_finite():
-    torch.manual_seed(5)
-    model = LEMModel(c_in=2, c_out=1, horizon=3, d_model=8, d_hidden=8, dropout=0.1)
-    yhat, _ = model(torch.randn(4, 30, 2))
-    yhat.square().mean().backward()
-    for name, p in model.named_parameters():
-        assert p.grad is not None and torch.isfinite(p.grad).all(), name
-    assert any(p.grad.abs().sum() > 0 for p in model.blocks[0].mixer.parameters())

@@ -8,14 +8,14 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, TimeSeriesSplit, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from tests._settings import make
 from tsrec.estimators import BaseForecaster
-
-from .conftest import make
 
 
 def test_fit_predict_frame(name, small_frame):
@@ -56,6 +56,37 @@ def test_covariates(name, small_frame):
     assert list(out.columns) == ["OT"]
     assert f.n_features_in_ == 2
     assert f.predict(X, y).shape == (4, 1)
+    # the forecast from the given history is the stream's, and the covariates are inputs: others change it
+    np.testing.assert_allclose(f.predict(X, y).to_numpy(), out.to_numpy(), rtol=1e-4, atol=1e-4)
+    assert np.abs(f.predict(X * 1.5 + 3.0, y).to_numpy() - out.to_numpy()).max() > 1e-3
+
+
+def test_covariate_forecasts_track_the_target(name, small_frame):
+    """Trained with covariates on 500 rows, rolling forecasts of OT on the next 100 stay within a factor of
+    persistence (today 1.0-2.0x at these small settings; a forecast built on a covariate's level is far off)."""
+    X, y = small_frame[["HUFL", "MUFL"]], small_frame[["OT"]]
+    f = make(name).fit(X.iloc[:500], y.iloc[:500])
+    preds, actual = f.rolling_forecasts(X.iloc[500:], y.iloc[500:])
+    p, a = preds[0][..., 0], actual[0][..., 0]
+    last = y["OT"].to_numpy()[499 : 499 + len(p)]  # origin i forecasts rows 500 + i ... from rows up to 499 + i
+    ok = ~np.isnan(a)
+    mse_model = float(((p - a)[ok] ** 2).mean())
+    mse_persistence = float(((last[:, None] - a)[ok] ** 2).mean())
+    assert mse_model < 3.0 * mse_persistence
+
+
+def test_zeroed_head_forecasts_the_last_target_value(name, small_frame):
+    """skip_last adds each target's last observed value: with the network's head zeroed, the forecast at
+    every step is exactly that value in the user's units, whatever the covariates (far from the targets) hold."""
+    X, y = small_frame[["HUFL"]] * 10 + 100, small_frame[["OT", "MUFL"]]
+    f = make(name, max_epochs=1).fit(X, y)
+    with torch.no_grad():
+        f.model_.head.weight.zero_()
+        f.model_.head.bias.zero_()
+    for rows in (slice(0, 600), slice(0, 333)):
+        out = f.predict(X.iloc[rows], y.iloc[rows])
+        last = y.iloc[rows].iloc[-1].to_numpy()
+        np.testing.assert_allclose(out.to_numpy(), np.tile(last, (4, 1)), rtol=1e-5)
 
 
 def test_clone_params_pipeline(name, small_frame):
@@ -72,8 +103,13 @@ def test_clone_params_pipeline(name, small_frame):
 def test_gridsearch_time_series_split(name, small_frame):
     scores = cross_val_score(make(name), small_frame, cv=TimeSeriesSplit(2))
     assert scores.shape == (2,) and np.isfinite(scores).all() and (scores < 0).all()
-    gs = GridSearchCV(make(name), {"lr": [1e-3, 3e-3]}, cv=TimeSeriesSplit(2)).fit(small_frame)
-    assert gs.best_params_["lr"] in (1e-3, 3e-3)
+    grid = [1e-3, 3e-3]
+    gs = GridSearchCV(make(name), {"lr": grid}, cv=TimeSeriesSplit(2)).fit(small_frame)
+    # the search picked the learning rate that scores best when each is cross-validated on its own
+    means = {lr: cross_val_score(make(name, lr=lr), small_frame, cv=TimeSeriesSplit(2)).mean() for lr in grid}
+    assert gs.best_params_["lr"] == max(means, key=means.get)
+    assert gs.best_score_ == pytest.approx(max(means.values()), rel=1e-9)
+    assert gs.best_estimator_.lr == gs.best_params_["lr"]
     assert gs.best_estimator_.predict().shape == (4, 3)
 
 
@@ -89,7 +125,7 @@ def test_partial_fit_without_updates_matches_one_call(name, small_frame):
     np.testing.assert_allclose(a.to_numpy(), b.to_numpy(), rtol=1e-4, atol=1e-4)
     # and equal to forecasting from the whole history with the same weights
     np.testing.assert_allclose(one.predict(small_frame.iloc[:500]).to_numpy(), a.to_numpy(), rtol=1e-3, atol=1e-3)
-    for p, q in zip(f.model_.parameters(), one.model_.parameters()):
+    for p, q in zip(f.model_.parameters(), one.model_.parameters(), strict=True):
         assert (p == q).all()
 
 
@@ -98,7 +134,7 @@ def test_partial_fit_updates_weights_and_stream(name, small_frame):
     before = [p.detach().clone() for p in f.model_.parameters()]
     f.partial_fit(small_frame.iloc[400:450])
     assert f.predict().index[0] == small_frame.index[450]
-    assert any((p != q).any() for p, q in zip(before, f.model_.parameters()))
+    assert any((p != q).any() for p, q in zip(before, f.model_.parameters(), strict=True))
     assert f.scaler_.count == 450
 
 
@@ -121,7 +157,7 @@ def test_score_is_rolling_continuation(name, small_frame):
     np.testing.assert_allclose(actual[0][0], small_frame.iloc[500:504].to_numpy())
     assert np.isnan(actual[0][-1][1:]).all()
     s = f.score(small_frame.iloc[500:540])
-    err = np.concatenate([(p - a).ravel() for p, a in zip(preds, actual)])
+    err = np.concatenate([(p - a).ravel() for p, a in zip(preds, actual, strict=True)])
     assert s == pytest.approx(-np.nanmean(err**2))
     pd.testing.assert_frame_equal(f.predict(), stream_before)  # score does not move the stream
 
@@ -133,11 +169,11 @@ def test_save_load_round_trip(name, small_frame, tmp_path):
     f.save(path)
     g = BaseForecaster.load(path)
     assert type(g) is type(f) and g.get_params() == f.get_params()
-    pd.testing.assert_frame_equal(g.predict(), f.predict())
+    pd.testing.assert_frame_equal(g.predict(), f.predict(), check_exact=True)  # the same weights: bit-identical
     nxt = small_frame.iloc[:5].set_axis(pd.date_range(f.predict().index[0], periods=5, freq="h"))
     g.partial_fit(nxt, update_params=False)
     f.partial_fit(nxt, update_params=False)
-    pd.testing.assert_frame_equal(g.predict(), f.predict())
+    pd.testing.assert_frame_equal(g.predict(), f.predict(), check_exact=True)
 
 
 def test_load_rejects_pickle(name, tmp_path):
@@ -155,7 +191,7 @@ def test_load_rejects_pickle(name, tmp_path):
 def test_same_seed_same_forecast(name, small_frame):
     a = make(name).fit(small_frame).predict()
     b = make(name).fit(small_frame).predict()
-    pd.testing.assert_frame_equal(a, b)
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
 
 
 def test_bad_input_leaves_fit_unchanged(name, small_frame):
@@ -183,10 +219,29 @@ def test_bad_input_leaves_fit_unchanged(name, small_frame):
 
 
 def test_learns_on_real_data(name, etth1):
-    """Trained on 1500 hourly rows of OT, rolling forecasts on the next 300 beat the training mean."""
+    """Trained on 1500 hourly rows of OT, rolling 24-step forecasts of the next 300 come near the two naive
+    forecasts of the same rows.
+
+    Measured at these small settings (4 epochs): model MSE / min(persistence, seasonal naive) is 1.16-1.38
+    across the five models, while the same models untrained (lr=1e-9) score 1.77-2.88: the bound 1.55 passes
+    the trained ones with margin and fails an untrained or broken one. (Persistence itself, 8.65, and the
+    daily seasonal naive, 8.51, are hard to beat at this size; the training mean scores far worse.)
+    """
+    H = 24
     ot = etth1[["OT"]].iloc[:1800]
-    f = make(name, max_epochs=4, horizon=6, stride=2).fit(ot.iloc[:1500])
+    f = make(name, max_epochs=4, horizon=H, stride=2).fit(ot.iloc[:1500])
     assert f.history_["loss"][-1] < f.history_["loss"][0]
     mse_model = -f.score(ot.iloc[1500:])
+    preds, actual = f.rolling_forecasts(ot.iloc[1500:])
+    a = actual[0][..., 0]
+    assert mse_model == pytest.approx(float(np.nanmean((preds[0][..., 0] - a) ** 2)), rel=1e-9)
+    y = ot["OT"].to_numpy()
+    origins = 1500 + np.arange(len(a))  # origin i forecasts rows origins[i] + 0 .. H - 1
+    ok = ~np.isnan(a)
+    persistence = np.repeat(y[origins - 1][:, None], H, 1)
+    seasonal = y[origins[:, None] + np.arange(H)[None] - 24]  # the same hour a day earlier
+    mse_persistence = float(((persistence - a)[ok] ** 2).mean())
+    mse_seasonal = float(((seasonal - a)[ok] ** 2).mean())
     mse_mean = float(((ot.iloc[1500:].to_numpy() - ot.iloc[:1500].to_numpy().mean()) ** 2).mean())
     assert mse_model < 0.5 * mse_mean
+    assert mse_model < 1.55 * min(mse_persistence, mse_seasonal)

@@ -1,4 +1,4 @@
-"""LRU layer and model: equations, init, step == forward, state carry."""
+"""LRU layer: the equations and the ring init (the model contract is checked in test_contract.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from tsrec.nn.lru import LRU, LRUModel
+from tsrec.nn.lru import LRU
 
 
 def direct_lru(layer: LRU, x: torch.Tensor) -> torch.Tensor:
@@ -44,29 +44,3 @@ def test_ring_init():
     assert layer.eigenvalues().angle().max() <= math.pi / 4 + 1e-6
     gamma = torch.exp(layer.gamma_log)
     assert torch.allclose(gamma, torch.sqrt(1 - mod**2), atol=1e-6)
-
-
-def test_model_step_equals_forward_and_chunks():
-    torch.manual_seed(1)
-    model = LRUModel(3, 2, horizon=5, d_model=8, d_state=4, n_layers=2).double().eval()
-    x = torch.randn(2, 23, 3, dtype=torch.float64)
-    y, final = model(x)
-    assert y.shape == (2, 23, 5, 2)
-    state = model.init_state(2)
-    steps = []
-    for t in range(23):
-        yt, state = model.step(x[:, t], state)
-        steps.append(yt)
-    assert (torch.stack(steps, 1) - y).abs().max() < 1e-10
-    y1, s1 = model(x[:, :9])
-    y2, s2 = model(x[:, 9:], s1)
-    assert (torch.cat([y1, y2], 1) - y).abs().max() < 1e-10
-    assert all((s2[k] - final[k]).abs().max() < 1e-10 for k in final)
-
-
-def test_gradients_finite():
-    torch.manual_seed(2)
-    model = LRUModel(2, 2, horizon=3, d_model=8, d_state=4)
-    y, _ = model(torch.randn(4, 50, 2))
-    y.square().mean().backward()
-    assert all(torch.isfinite(p.grad).all() for p in model.parameters())

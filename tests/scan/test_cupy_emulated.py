@@ -227,7 +227,7 @@ def test_linear_scan_gradients(fake_gpu):
         w = rand(2, 19, 3, dtype=torch.complex128, gen=gen)
         got = torch.autograd.grad((LinearScan.apply(a, b, h0, cb.linear_scan_fwd) * w).real.sum(), (a, b, h0))
         want = torch.autograd.grad((reference.linear_scan_ref(a, b, h0) * w).real.sum(), (a, b, h0))
-        for g, r in zip(got, want):
+        for g, r in zip(got, want, strict=True):
             assert rel_err(g, r) < 1e-12
 
 
@@ -251,9 +251,9 @@ def test_aaren_forward_matches_reference(fake_gpu, dtype):
         s, v, state = aaren_inputs(*shape, dtype, with_state, gen)
         d = lambda x: x.double()  # noqa: E731
         o_r, (l_r, ol_r) = tsrec.scan.aaren_scan(d(s), d(v), None if state is None else tuple(map(d, state)), backend="reference")
-        o, (l, ol) = cb.aaren_scan(s, v, state)
+        o, (lse, ol) = cb.aaren_scan(s, v, state)
         tol = 1e-5 if dtype == torch.float32 else 1e-12
-        assert rel_err(o, o_r) < tol and rel_err(l, l_r) < tol and rel_err(ol, ol_r) < tol
+        assert rel_err(o, o_r) < tol and rel_err(lse, l_r) < tol and rel_err(ol, ol_r) < tol
         if not with_state:
             assert rel_err(o, reference.aaren_attention_ref(d(s), d(v))) < tol
 
@@ -264,11 +264,11 @@ def test_aaren_gradients(fake_gpu):
         s, v, state = aaren_inputs(2, 23, 2, 3, torch.float64, with_state, gen)
         leaves = [s.requires_grad_(), v.requires_grad_()] + ([x.requires_grad_() for x in state] if with_state else [])
         w_o, w_l = torch.randn(v.shape, generator=gen, dtype=torch.float64), torch.randn(2, 2, generator=gen, dtype=torch.float64)
-        o, (l, ol) = cb.aaren_scan(s, v, state)
-        got = torch.autograd.grad((o * w_o).sum() + (l * w_l).sum() + ol.sum(), leaves)
+        o, (lse, ol) = cb.aaren_scan(s, v, state)
+        got = torch.autograd.grad((o * w_o).sum() + (lse * w_l).sum() + ol.sum(), leaves)
         o_r, (l_r, ol_r) = tsrec.scan.aaren_scan(s, v, state, backend="reference")
         want = torch.autograd.grad((o_r * w_o).sum() + (l_r * w_l).sum() + ol_r.sum(), leaves)
-        for g, r in zip(got, want):
+        for g, r in zip(got, want, strict=True):
             assert rel_err(g, r) < 1e-10
 
 
@@ -336,7 +336,7 @@ def test_lem_gradients(fake_gpu, setup):
         got = torch.autograd.grad((y * gy).sum() + (z * gz).sum(), leaves)
         y_r, z_r = reference.lem_recurrence_ref(u, w, wy, 0.4, y0, z0)
         want = torch.autograd.grad((y_r * gy).sum() + (z_r * gz).sum(), leaves)
-        for g, r in zip(got, want):
+        for g, r in zip(got, want, strict=True):
             assert rel_err(g, r) < 1e-11
 
 

@@ -11,9 +11,8 @@ import torch
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from tests._settings import NAMES, make
 from tsrec.evaluation import Persistence, SeasonalNaive, prequential
-
-from .conftest import AVAILABLE, make
 
 
 def standardised_ot(df: pd.DataFrame, fraction: float = 0.1) -> pd.DataFrame:
@@ -34,7 +33,10 @@ def test_persistence_reproduces_reference(etth1):
     assert r2.mse == r.mse and r2.errors.index[0] == z.index[int(0.1 * len(z)) - 1]
     assert r.mse_by_horizon.shape == (24,) and np.all(np.diff(r.mse_by_horizon) > -0.02)  # error grows with lead
     assert r.mse_by_horizon.mean() == pytest.approx(r.mse)
-    assert r.throughput > 0 and np.isfinite(r.peak_rss_mb) and r.peak_rss_mb > 0
+    # rows revealed per second of predict + partial_fit time
+    assert r.n_observations == r.n_origins - 1
+    assert r.throughput == pytest.approx(r.n_observations / (r.predict_seconds + r.update_seconds), rel=1e-12)
+    assert np.isfinite(r.peak_rss_mb) and r.peak_rss_mb > 0
 
 
 class Recorder:
@@ -97,7 +99,7 @@ def test_seasonal_naive_is_exact_on_a_periodic_series():
     assert prequential(Persistence(horizon=30), y, warmup=48).mse > 0.1
 
 
-@pytest.mark.parametrize("name", AVAILABLE)
+@pytest.mark.parametrize("name", NAMES)
 def test_prequential_matches_rolling_forecasts(name, small_frame):
     """Without weight updates, prequential's forecasts are score's rolling forecasts at the same origins."""
     f = make(name, max_epochs=1).fit(small_frame.iloc[:300])
@@ -125,7 +127,7 @@ N_STREAM = 48
 
 
 @pytest.mark.parametrize("context", [None, 12])
-@pytest.mark.parametrize("name", AVAILABLE)
+@pytest.mark.parametrize("name", NAMES)
 @settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(cuts=st.sets(st.integers(1, N_STREAM - 1), max_size=12))
 @example(cuts=set(range(1, N_STREAM)))  # one row at a time
@@ -136,11 +138,11 @@ def test_any_chunking_gives_the_same_forecast(name, context, cuts, small_frame):
     one = copy.deepcopy(f).partial_fit(new, update_params=False)
     chunked = copy.deepcopy(f)
     bounds = [0, *sorted(cuts), N_STREAM]
-    for a, b in zip(bounds[:-1], bounds[1:]):
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
         chunked.partial_fit(new.iloc[a:b], update_params=False)
     pd.testing.assert_frame_equal(chunked.predict(), one.predict(), rtol=1e-4, atol=1e-4)
     pd.testing.assert_frame_equal(chunked.predict(new.iloc[-30:]), one.predict(new.iloc[-30:]))
-    for p, q in zip(f.model_.parameters(), chunked.model_.parameters()):
+    for p, q in zip(f.model_.parameters(), chunked.model_.parameters(), strict=True):
         assert torch.equal(p, q)
 
 
@@ -152,7 +154,7 @@ def stream_size(f) -> int:
         sum(t.size for t in s.tails or [])
 
 
-@pytest.mark.parametrize("name", AVAILABLE)
+@pytest.mark.parametrize("name", NAMES)
 def test_state_size_does_not_grow(name, etth1):
     frame = etth1[["HUFL", "MUFL", "OT"]]
     f = make(name, max_epochs=1, replay_size=3).fit(frame.iloc[:200])
@@ -199,7 +201,7 @@ def test_small_chunks_fill_the_replay_buffer(etth1):
     np.testing.assert_array_equal(f._stream.tails[0], frame.to_numpy()[300 : 300 + W])
 
 
-@pytest.mark.parametrize("name", AVAILABLE)
+@pytest.mark.parametrize("name", NAMES)
 def test_level_shift_is_tracked(name, etth1):
     """A +4 std level shift in ETTh1 OT, tracked with weight updates (2 gradient steps at lr 1e-2 per
     2-row chunk): 100 steps after the shift, the rolling error is back near the pre-shift level and near
@@ -224,7 +226,7 @@ def test_level_shift_is_tracked(name, etth1):
         assert s.loc[window].mean() < 1.5 * c.loc[window].mean(), (start, s.loc[window].mean(), c.loc[window].mean())
 
 
-@pytest.mark.parametrize("name", AVAILABLE)
+@pytest.mark.parametrize("name", NAMES)
 def test_stream_begun_with_one_row_learns_its_step(name, small_frame):
     """A stream started by partial_fit on one row (no step known yet) takes its step from the next rows."""
     arr = small_frame.to_numpy()[:12]

@@ -1,11 +1,11 @@
-"""Aaren layer and model: direct-attention oracle, step == forward, chunked state, gradients."""
+"""Aaren layer: direct-attention oracle, chunked state, gradcheck (the model contract: test_contract.py)."""
 
 import math
 
 import pytest
 import torch
 
-from tsrec.nn.aaren import Aaren, AarenModel
+from tsrec.nn.aaren import Aaren
 
 DT = torch.float64
 BACKENDS = ["torch", "reference"]
@@ -53,35 +53,6 @@ def test_layer_chunks_and_init_state(backend):
     assert rel_err(s["l"], s_full["l"]) < 1e-12
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_model_step_matches_forward(backend):
-    torch.manual_seed(2)
-    model = AarenModel(c_in=3, c_out=2, horizon=4, d_model=8, n_heads=2, n_layers=2, backend=backend).to(DT)
-    x = torch.randn(2, 25, 3, dtype=DT)
-    yhat, s_full = model(x)
-    assert yhat.shape == (2, 25, 4, 2)
-    state = model.init_state(2)
-    shapes = {k: v.shape for k, v in state.items()}
-    outs = []
-    for x_t in x.unbind(1):
-        y_t, state = model.step(x_t, state)
-        assert {k: v.shape for k, v in state.items()} == shapes  # O(1) state
-        outs.append(y_t)
-    assert rel_err(torch.stack(outs, 1), yhat) < 1e-12
-    for k in s_full:
-        assert rel_err(state[k], s_full[k]) < 1e-12
-
-
-def test_model_chunks_match_whole():
-    torch.manual_seed(3)
-    model = AarenModel(c_in=2, c_out=1, horizon=3, d_model=8, n_heads=4, n_layers=3).to(DT)
-    x = torch.randn(3, 30, 2, dtype=DT)
-    yhat, _ = model(x)
-    ya, s = model(x[:, :11])
-    yb, s = model(x[:, 11:], s)
-    assert rel_err(torch.cat([ya, yb], 1), yhat) < 1e-12
-
-
 def test_long_stream_stays_finite():
     # large scores: the log-sum-exp state must not overflow
     torch.manual_seed(4)
@@ -92,20 +63,6 @@ def test_long_stream_stays_finite():
     y, state = layer(x)
     assert torch.isfinite(y).all() and torch.isfinite(state["l"]).all()
     assert rel_err(y, direct_attention(layer, x)) < 1e-10
-
-
-def test_gradients_finite_from_empty_state():
-    torch.manual_seed(5)
-    model = AarenModel(c_in=3, c_out=3, horizon=2, d_model=8, n_heads=2, n_layers=2)
-    x = torch.randn(4, 16, 3, requires_grad=True)
-    state = model.init_state(4)
-    ya, state = model(x[:, :9], state)
-    yb, state = model(x[:, 9:], state)
-    loss = (torch.cat([ya, yb], 1) ** 2).mean() + sum(v.sum() for v in state.values())
-    loss.backward()
-    grads = [p.grad for p in model.parameters()] + [x.grad]
-    assert all(g is not None and torch.isfinite(g).all() for g in grads)
-    assert model.blocks[0].mixer.query.grad.abs().sum() > 0
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

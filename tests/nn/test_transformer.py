@@ -1,11 +1,14 @@
-"""Causal attention with RoPE and a bounded KV cache: direct oracle, step == forward, chunks, bounded state."""
+"""Causal attention with RoPE and a bounded KV cache: direct oracle, step and chunks, bounded state.
+
+The model contract (step == forward, chunks, gradients) is checked in test_contract.py.
+"""
 
 import math
 
 import pytest
 import torch
 
-from tsrec.nn.transformer import CausalSelfAttention, TransformerModel, rope
+from tsrec.nn.transformer import CausalSelfAttention, rope
 
 DT = torch.float64
 
@@ -117,42 +120,6 @@ def test_no_window_cache_is_bounded():
     steps = torch.cat(outs, 1)
     assert rel_err(steps[:, :7], layer(x[:, :7])[0]) < 1e-12  # full attention up to max_cache + 1 steps
     assert rel_err(steps, direct_attention(layer, x, 6)) < 1e-12  # then a window of max_cache
-
-
-@pytest.mark.parametrize("window", [4, None])
-def test_model_step_matches_forward_far_beyond_window(window):
-    torch.manual_seed(5)
-    model = TransformerModel(c_in=3, c_out=2, horizon=4, d_model=8, n_heads=2, n_layers=2, window=window,
-                             max_cache=64).to(DT)
-    x = torch.randn(2, 40, 3, dtype=DT)
-    yhat, s_full = model(x)
-    assert yhat.shape == (2, 40, 4, 2)
-    state = model.init_state(2)
-    shapes = {k: v.shape for k, v in state.items()}
-    outs = []
-    for x_t in x.unbind(1):
-        y_t, state = model.step(x_t, state)
-        assert {k: v.shape for k, v in state.items()} == shapes  # bounded cache
-        outs.append(y_t)
-    assert rel_err(torch.stack(outs, 1), yhat) < 1e-12
-    for k in s_full:
-        assert torch.equal(state[k], s_full[k]) if k.endswith("pos") else rel_err(state[k], s_full[k]) < 1e-12
-    ya, s = model(x[:, :13])
-    yb, s = model(x[:, 13:], s)
-    assert rel_err(torch.cat([ya, yb], 1), yhat) < 1e-12
-
-
-def test_gradients_finite_with_cache_and_dropout():
-    torch.manual_seed(6)
-    model = TransformerModel(c_in=2, c_out=1, horizon=3, d_model=8, n_heads=2, window=5, dropout=0.1)
-    model.train()
-    x = torch.randn(3, 12, 2, requires_grad=True)
-    ya, s = model(x[:, :4])
-    yb, s = model(x[:, 4:], s)
-    loss = (torch.cat([ya, yb], 1) ** 2).mean() + s["0.k"].sum()
-    loss.backward()
-    grads = [p.grad for p in model.parameters()] + [x.grad]
-    assert all(g is not None and torch.isfinite(g).all() for g in grads)
 
 
 def test_gradcheck_layer_with_cache():

@@ -7,6 +7,7 @@ later runs load them from numba's cache.
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.autograd import gradcheck
 
+from tests._settings import not_installed
 from tsrec import scan
 from tsrec.scan import aaren_scan, cpu, lem_recurrence, linear_scan, reference, resolve_backend
 
@@ -49,12 +51,23 @@ def wide(*xs):
     return [None if x is None else x.detach().to(WIDE[x.dtype]) for x in xs]
 
 
+def require_numba() -> None:
+    """Skip when numba is not installed (or TSREC_NUMBA=0 turns the kernels off); an installed numba that
+    fails to import, or whose kernels tsrec does not use, fails the test instead of skipping it."""
+    if os.environ.get("TSREC_NUMBA", "1") == "0":
+        pytest.skip("numba kernels turned off by TSREC_NUMBA=0")
+    if not_installed("numba"):
+        pytest.skip("numba not installed")
+    from tsrec.scan import _numba_kernels  # noqa: F401  (raises if the kernels do not compile or import)
+
+    assert cpu.numba_available(), "numba is installed but tsrec.scan.cpu does not use its kernels"
+
+
 @pytest.fixture(params=["numba", "torch-loop"])
 def scan_path(request, monkeypatch):
     """Run a test on the numba kernels and on the plain torch fallback."""
     if request.param == "numba":
-        if not cpu.numba_available():
-            pytest.skip("numba not installed")
+        require_numba()
     else:
         monkeypatch.setattr(cpu, "_kernels", False)
     return request.param
@@ -95,7 +108,7 @@ def test_linear_scan_float32_close_to_float64(scan_path, dtype, time_varying):
     hr = reference.linear_scan_ref(aw, bw, hw)
     grads_r = torch.autograd.grad(hr, (aw, bw, hw), gw)
     assert rel_err(h, hr) < 1e-5
-    for x, xr in zip(grads, grads_r):
+    for x, xr in zip(grads, grads_r, strict=True):
         assert x.shape == xr.shape
         assert rel_err(x, xr) < 1e-5
 
@@ -105,8 +118,7 @@ def test_linear_scan_float32_close_to_float64(scan_path, dtype, time_varying):
 @pytest.mark.parametrize("threads", [2, 3])
 def test_linear_scan_split_over_threads(monkeypatch, dtype, time_varying, threads):
     """The numba path split into job ranges on several threads gives the reference values and gradients."""
-    if not cpu.numba_available():
-        pytest.skip("numba not installed")
+    require_numba()
     monkeypatch.setattr(cpu, "_PARALLEL_MIN", 0)
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
@@ -122,7 +134,7 @@ def test_linear_scan_split_over_threads(monkeypatch, dtype, time_varying, thread
     hr = reference.linear_scan_ref(ar, br, hr0)
     grads_r = torch.autograd.grad(hr, (ar, br, hr0), g)
     assert rel_err(h, hr) < 1e-12
-    for x, xr in zip(grads, grads_r):
+    for x, xr in zip(grads, grads_r, strict=True):
         assert rel_err(x, xr) < 1e-12
 
 
@@ -207,7 +219,7 @@ def test_linear_scan_property(B, L, D, dtype, time_varying, with_h0, seed):
     grads_r = torch.autograd.grad(hr, inputs_r, g.to(hr.dtype))
     tol = 1e-12 if dtype in (torch.float64, torch.complex128) else 1e-5
     assert rel_err(h, hr) < tol
-    for x, xr in zip(grads, grads_r):
+    for x, xr in zip(grads, grads_r, strict=True):
         assert rel_err(x, xr) < tol
 
 
@@ -274,7 +286,7 @@ def test_lem_matches_reference(scan_path, with_state, L):
     gy, gz = torch.randn_like(y), torch.randn_like(z)
     grads = torch.autograd.grad((y * gy).sum() + (z * gz).sum(), inputs)
     grads_r = torch.autograd.grad((yr * gy).sum() + (zr * gz).sum(), inputs)
-    for x, xr in zip(grads, grads_r):
+    for x, xr in zip(grads, grads_r, strict=True):
         assert rel_err(x, xr) < 1e-12
 
 
@@ -283,7 +295,7 @@ def test_lem_only_y_used(scan_path):
     inputs = [x.requires_grad_() for x in (u, W, Wz, y0, z0)]
     y, _ = lem_recurrence(u, W, Wz, 0.7, y0, z0, backend="torch")
     yr, _ = reference.lem_recurrence_ref(u, W, Wz, 0.7, y0, z0)
-    for x, xr in zip(torch.autograd.grad(y.sum(), inputs), torch.autograd.grad(yr.sum(), inputs)):
+    for x, xr in zip(torch.autograd.grad(y.sum(), inputs), torch.autograd.grad(yr.sum(), inputs), strict=True):
         assert rel_err(x, xr) < 1e-12
 
 
@@ -316,7 +328,7 @@ def test_lem_float32_close_to_float64(scan_path):
     yr, zr = reference.lem_recurrence_ref(*inputs_r[:3], 0.2, *inputs_r[3:])
     grads_r = torch.autograd.grad(yr.sum() + zr.square().sum(), inputs_r)
     assert rel_err(y, yr) < 1e-5 and rel_err(z, zr) < 1e-5
-    for x, xr in zip(grads, grads_r):
+    for x, xr in zip(grads, grads_r, strict=True):
         assert rel_err(x, xr) < 1e-4
 
 
@@ -385,8 +397,7 @@ def test_buffer_pool_keeps_idle_bytes_bounded():
 
 def test_scans_into_reused_buffers_stay_exact():
     """Scan outputs from recycled (uninitialised, previously written) memory: every element is rewritten."""
-    if not cpu.numba_available():
-        pytest.skip("numba not installed")
+    require_numba()
     for seed in range(3):
         a, b, h0 = make_scan(8, 300, 256, torch.complex128, seed % 2 == 0, True, seed=seed)  # 9.8 MB outputs
         leaves = [x.requires_grad_() for x in (a, b, h0)]
@@ -397,7 +408,7 @@ def test_scans_into_reused_buffers_stay_exact():
         hr = reference.linear_scan_ref(*ref_leaves)
         grads_r = torch.autograd.grad(hr, ref_leaves, g)
         assert rel_err(h, hr) < 1e-12
-        for x, xr in zip(grads, grads_r):
+        for x, xr in zip(grads, grads_r, strict=True):
             assert rel_err(x, xr) < 1e-12
         del h, grads, hr, grads_r
     assert cpu._POOL.idle_bytes() > 0

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import torch
 
-from .conftest import AVAILABLE, make
+from tests._settings import NAMES, make
 
 
 def run(name, frame, disturb: int, **kw):
@@ -21,18 +21,18 @@ def run(name, frame, disturb: int, **kw):
     return f
 
 
-@pytest.mark.parametrize("name", AVAILABLE)
+@pytest.mark.parametrize("name", NAMES)
 def test_same_seed_same_weights_and_forecasts(name, small_frame):
     a, b = run(name, small_frame, 1), run(name, small_frame, 2)
-    for (ka, va), (kb, vb) in zip(a.model_.state_dict().items(), b.model_.state_dict().items()):
+    for (ka, va), (kb, vb) in zip(a.model_.state_dict().items(), b.model_.state_dict().items(), strict=True):
         assert ka == kb and torch.equal(va, vb), ka
-    pd.testing.assert_frame_equal(a.predict(), b.predict())
+    pd.testing.assert_frame_equal(a.predict(), b.predict(), check_exact=True)
     assert a.history_ == b.history_
     c = run(name, small_frame, 1, random_state=1)
     assert not np.allclose(c.predict().to_numpy(), a.predict().to_numpy())
 
 
-@pytest.mark.parametrize("name", AVAILABLE)
+@pytest.mark.parametrize("name", NAMES)
 def test_seeded_calls_leave_the_global_rng_alone(name, small_frame):
     torch.manual_seed(7)
     before = torch.get_rng_state()
@@ -41,7 +41,7 @@ def test_seeded_calls_leave_the_global_rng_alone(name, small_frame):
     assert torch.equal(torch.get_rng_state(), before)
 
 
-@pytest.mark.parametrize("name", AVAILABLE)
+@pytest.mark.parametrize("name", NAMES)
 def test_stream_started_by_partial_fit_is_deterministic(name, small_frame):
     outs = []
     for disturb in (3, 4):
@@ -50,4 +50,4 @@ def test_stream_started_by_partial_fit_is_deterministic(name, small_frame):
         for start in range(0, 90, 30):
             f.partial_fit(small_frame.iloc[start : start + 30])
         outs.append(f.predict())
-    pd.testing.assert_frame_equal(outs[0], outs[1])
+    pd.testing.assert_frame_equal(outs[0], outs[1], check_exact=True)

@@ -11,9 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests._settings import make, missing_data
 from tsrec.estimators import BaseForecaster
-
-from .conftest import make
 
 H = 3
 FAST = dict(horizon=H, max_epochs=1, stride=16, chunk_length=24)
@@ -38,8 +37,8 @@ def two_ot():
 
     try:
         h1, h2 = load_ett("ETTh1", download=False), load_ett("ETTh2", download=False)
-    except FileNotFoundError as e:  # pragma: no cover - the data lives beside the repository
-        pytest.skip(f"ETT data not found: {e}")
+    except FileNotFoundError as e:
+        missing_data(f"ETT data not found: {e}")
     return [h1[["OT"]].iloc[:300], h2[["OT"]].iloc[100:380]]
 
 
@@ -50,7 +49,7 @@ def test_long_in_long_out(name, channels):
     assert isinstance(out, pd.DataFrame) and list(out.columns) == ["unique_id", "ds", "y"]
     assert list(out["unique_id"]) == [i for i in ids for _ in range(H)]
     last = channels["ds"].max()
-    for uid, part in out.groupby("unique_id", sort=False):
+    for _uid, part in out.groupby("unique_id", sort=False):
         assert list(part["ds"]) == list(pd.date_range(last, periods=H + 1, freq="h")[1:])
     assert np.isfinite(out["y"].to_numpy()).all()
     # each series is forecast from its own history: near its own last value rather than another's
@@ -66,17 +65,17 @@ def test_list_in_list_out_and_same_as_long(two_ot):
     f = make("LRUForecaster", **FAST).fit(two_ot)
     outs = f.predict()
     assert isinstance(outs, list) and len(outs) == 2
-    for hist, out in zip(two_ot, outs):
+    for hist, out in zip(two_ot, outs, strict=True):
         assert list(out.columns) == ["OT"]
         assert list(out.index) == list(pd.date_range(hist.index[-1], periods=H + 1, freq="h")[1:])
-    for a, b in zip(f.predict(two_ot), outs):
+    for a, b in zip(f.predict(two_ot), outs, strict=True):
         pd.testing.assert_frame_equal(a, b, rtol=1e-4, atol=1e-4)
     # the same panel as a long frame: same model (same seed), same forecasts, long format out
     long = pd.concat([s.rename(columns={"OT": "y"}).rename_axis("ds").reset_index().assign(unique_id=k)
-                      for k, s in zip(["ETTh1", "ETTh2"], two_ot)])[["unique_id", "ds", "y"]]
+                      for k, s in zip(["ETTh1", "ETTh2"], two_ot, strict=True)])[["unique_id", "ds", "y"]]
     g = make("LRUForecaster", **FAST).fit(long)
     out_long = g.predict()
-    for k, out in zip(["ETTh1", "ETTh2"], outs):
+    for k, out in zip(["ETTh1", "ETTh2"], outs, strict=True):
         part = out_long[out_long["unique_id"] == k]
         np.testing.assert_array_equal(part["ds"].to_numpy(), out.index.to_numpy())
         np.testing.assert_allclose(part["y"].to_numpy(), out["OT"].to_numpy(), rtol=1e-5)
@@ -120,11 +119,12 @@ def test_stream_continues_each_series_by_id(etth1):
 
 
 def test_long_panel_save_load_keeps_ids(etth1, tmp_path):
-    long = to_long(etth1[["HUFL", "OT"]].iloc[:200]).assign(unique_id=lambda d: d["unique_id"].map({"HUFL": 1, "OT": 2}))
+    ids = {"HUFL": 1, "OT": 2}
+    long = to_long(etth1[["HUFL", "OT"]].iloc[:200]).assign(unique_id=lambda d: d["unique_id"].map(ids))
     f = make("LRUForecaster", **FAST).fit(long)
     f.save(tmp_path / "panel.safetensors")
     g = BaseForecaster.load(tmp_path / "panel.safetensors")
-    pd.testing.assert_frame_equal(g.predict(), f.predict())
+    pd.testing.assert_frame_equal(g.predict(), f.predict(), check_exact=True)
     assert g.predict()["unique_id"].tolist() == [1] * H + [2] * H
 
 

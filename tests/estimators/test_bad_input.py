@@ -10,6 +10,8 @@ constructor stores anything, ``fit`` and the first ``partial_fit`` reject it.
 from __future__ import annotations
 
 import copy
+import dataclasses
+import math
 
 import numpy as np
 import pandas as pd
@@ -17,7 +19,7 @@ import pytest
 import torch
 from sklearn.base import clone
 
-from .conftest import AVAILABLE, make
+from tests._settings import NAMES, make
 
 N_FIT, N_HIST = 300, 120
 
@@ -30,42 +32,67 @@ def frame(etth1):
 
 
 def fitted(name, frame):
-    """One quantile-trained, streamed estimator per forecaster (so predict_quantiles works too)."""
+    """A fresh copy of one quantile-trained, streamed estimator per forecaster (so predict_quantiles works too).
+
+    Each test gets its own deep copy: a call that corrupts the estimator shows in its own case
+    and cannot hide (or cause) a failure in another one.
+    """
     if name not in _FITTED:
         f = make(name, loss="quantile", max_epochs=1, replay_size=4).fit(frame.iloc[:N_FIT - 20])
         f.partial_fit(frame.iloc[N_FIT - 20 : N_FIT])  # a moved stream: replay, optimizer and n_updates in use
         _FITTED[name] = f
-    return _FITTED[name]
+    return copy.deepcopy(_FITTED[name])
 
 
 def snapshot(f) -> dict:
-    return {
-        "forecast": f.predict_quantiles(),
-        "weights": {k: v.detach().clone() for k, v in f.model_.state_dict().items()},
-        "stream": copy.deepcopy(vars(f._stream)),
-        "scaler": {k: np.array(v, copy=True) for k, v in f.scaler_.state().items()},
-        "optimizer": copy.deepcopy(f._optimizer.state_dict()) if f._optimizer is not None else None,
-        "params": f.get_params(),
-        "names": (list(f.target_names_), list(f.covariate_names_), list(getattr(f, "feature_names_in_", []))),
-    }
+    """Everything a failed call must leave alone: the forecasts, the hyperparameters and every fitted
+    attribute (``model_`` weights, ``scaler_``, ``history_``, ``device_``, ``n_features_in_``,
+    ``feature_names_in_``, ``target_names_``, ``covariate_names_``, the stream with its buffers, state,
+    metas and replay, and the streaming optimizer), whichever attributes the estimator holds."""
+    snap = {"forecast": f.predict_quantiles(), "params": f.get_params()}
+    for key, value in vars(f).items():
+        if not (key.endswith("_") or key.startswith("_")):
+            continue  # a hyperparameter: in params
+        if isinstance(value, torch.nn.Module):
+            value = {k: v.detach().clone() for k, v in value.state_dict().items()}
+        elif isinstance(value, torch.optim.Optimizer):
+            value = copy.deepcopy(value.state_dict())
+        else:
+            value = copy.deepcopy(value)
+        snap[key] = value
+    assert {"model_", "scaler_", "history_", "device_", "n_features_in_", "feature_names_in_", "target_names_",
+            "covariate_names_", "_stream"} <= snap.keys()
+    return snap
 
 
 def _same(a, b) -> bool:
+    """Exact equality, recursively: tensors and arrays bit for bit, NaN equal to NaN."""
     if isinstance(a, dict):
         return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
     if isinstance(a, (list, tuple)):
-        return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+        return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, torch.Tensor):
-        return a.shape == b.shape and a.dtype == b.dtype and bool(torch.equal(a, b))
+        return isinstance(b, torch.Tensor) and a.shape == b.shape and a.dtype == b.dtype and \
+            bool(torch.equal(a, b) or (a.is_floating_point() and torch.equal(a.isnan(), b.isnan())
+                                       and torch.equal(a.nan_to_num(), b.nan_to_num())))
     if isinstance(a, np.ndarray):
-        return a.shape == b.shape and np.array_equal(a, b)
+        return isinstance(b, np.ndarray) and a.shape == b.shape and a.dtype == b.dtype and \
+            np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
     if isinstance(a, pd.DataFrame):
         return a.equals(b) and a.index.equals(b.index) and a.columns.equals(b.columns)
-    return a == b
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    if dataclasses.is_dataclass(a) and not isinstance(a, type):
+        return type(a) is type(b) and all(_same(getattr(a, fl.name), getattr(b, fl.name))
+                                          for fl in dataclasses.fields(a))
+    if type(a).__module__.startswith("tsrec") and hasattr(a, "__dict__"):  # the scaler, a stream object
+        return type(a) is type(b) and _same(vars(a), vars(b))
+    return type(a) is type(b) and a == b
 
 
 def assert_unchanged(f, snap: dict) -> None:
     now = snapshot(f)
+    assert now.keys() == snap.keys(), "a failed call added or removed fitted attributes"
     for key in snap:
         assert _same(snap[key], now[key]), f"a failed call changed the estimator's {key}"
 
@@ -169,7 +196,7 @@ def _call(f, method: str, bad):
     return getattr(f, method)(X, y)
 
 
-@pytest.mark.parametrize("name", AVAILABLE)
+@pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("case, method", MATRIX, ids=[f"{c}-{m}" for c, m in MATRIX])
 def test_bad_input_matrix(name, case, method, frame):
     f = fitted(name, frame)
@@ -181,10 +208,10 @@ def test_bad_input_matrix(name, case, method, frame):
     assert_unchanged(f, snap)
 
 
-@pytest.mark.parametrize("name", AVAILABLE)
+@pytest.mark.parametrize("name", NAMES)
 def test_matrix_bases_are_valid(name, frame):
     """Every bad input is built from a well-formed one that each method accepts."""
-    f = copy.deepcopy(fitted(name, frame))
+    f = fitted(name, frame)
     assert np.isfinite(f.score(_base("score", frame)))
     assert f.predict(_base("predict", frame)).shape == (4, 3)
     assert f.predict_quantiles(_base("predict_quantiles", frame)).shape == (4, 9)
@@ -193,12 +220,15 @@ def test_matrix_bases_are_valid(name, frame):
 
 
 def test_matrix_size():
-    """The count reported in the issue note: (case, method) pairs per estimator."""
-    assert len(MATRIX) == len(CONTENT_CASES) * 5 + len(COLUMN_CASES) * 4 + len(SEAM_CASES) * 2
+    """The count reported in the issue note: 164 distinct (case, method) pairs per estimator, every case and
+    every public method in use."""
+    assert len(MATRIX) == 164 and len(set(MATRIX)) == len(MATRIX)
+    assert {c for c, _ in MATRIX} == set(ALL_CASES) and {m for _, m in MATRIX} == set(METHODS)
+    assert all(callable(getattr(make(n), m, None)) for n in NAMES for m in METHODS)
 
 
 # --------------------------------------------------------------- too few rows
-@pytest.mark.parametrize("name", AVAILABLE)
+@pytest.mark.parametrize("name", NAMES)
 def test_too_few_rows(name, frame):
     f = fitted(name, frame)
     snap = snapshot(f)
@@ -216,7 +246,7 @@ def test_too_few_rows(name, frame):
     pd.testing.assert_frame_equal(g.predict(), before)
 
 
-@pytest.mark.parametrize("name", AVAILABLE)
+@pytest.mark.parametrize("name", NAMES)
 def test_other_bad_calls(name, frame):
     f = fitted(name, frame)
     snap = snapshot(f)
@@ -253,7 +283,7 @@ MODEL_BAD_PARAMS = {
     "LEMForecaster": [("d_hidden", 0)],
     "S4Forecaster": [("d_state", 0)],
 }
-HYPER_CASES = [(n, p, v) for n in AVAILABLE for p, v in COMMON_BAD_PARAMS + MODEL_BAD_PARAMS.get(n, [])]
+HYPER_CASES = [(n, p, v) for n in NAMES for p, v in COMMON_BAD_PARAMS + MODEL_BAD_PARAMS.get(n, [])]
 
 
 @pytest.mark.parametrize("name, param, value", HYPER_CASES, ids=[f"{n}-{p}={v!r}" for n, p, v in HYPER_CASES])
@@ -276,7 +306,7 @@ def test_invalid_hyperparameter_checked_at_fit(name, param, value, frame):
     assert_unchanged(f, snap)
 
 
-@pytest.mark.parametrize("name", AVAILABLE)
+@pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("quantiles", QUANTILE_BAD, ids=repr)
 def test_invalid_quantiles(name, quantiles, frame):
     with pytest.raises(ValueError, match="quantiles"):

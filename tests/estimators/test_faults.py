@@ -1,4 +1,4 @@
-"""Training faults: NaN/inf losses and gradients, bounded retries, checkpoints and resume after an interrupt or a kill."""
+"""Training faults: NaN/inf losses and gradients, bounded retries, checkpoints, resume after an interrupt or a kill."""
 
 from __future__ import annotations
 
@@ -18,9 +18,8 @@ import torch
 from safetensors.torch import safe_open
 
 import tsrec.training as training
+from tests._settings import NAMES, make
 from tsrec.training import TrainingDivergedError
-
-from .conftest import AVAILABLE, make
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +81,7 @@ class _NaNGrad(torch.autograd.Function):
 
 
 # --------------------------------------------------------------- NaN/inf in fit
-@pytest.mark.parametrize("name", AVAILABLE)
+@pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("kind", ["nan_loss", "inf_loss", "nan_grad"])
 def test_fit_recovers_from_a_fault(name, kind, data, monkeypatch):
     fault = LossFault(value=float("inf") if kind == "inf_loss" else float("nan"), grad=kind == "nan_grad")
@@ -97,7 +96,7 @@ def test_fit_recovers_from_a_fault(name, kind, data, monkeypatch):
     assert np.isfinite(f.predict().to_numpy()).all()
 
 
-@pytest.mark.parametrize("name", AVAILABLE)
+@pytest.mark.parametrize("name", NAMES)
 def test_fit_gives_up_after_bounded_retries(name, data, monkeypatch):
     fault = LossFault(times=10**9)
     monkeypatch.setattr(training, "sequence_loss", fault)
@@ -112,7 +111,7 @@ def test_fit_gives_up_after_bounded_retries(name, data, monkeypatch):
 
 
 # --------------------------------------------------------- NaN/inf in partial_fit
-@pytest.mark.parametrize("name", AVAILABLE)
+@pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("n_steps, kind", [(1, "nan_loss"), (3, "nan_loss"), (3, "nan_grad"), (1, "inf_loss")])
 def test_partial_fit_fault_leaves_everything_as_it_was(name, n_steps, kind, data, monkeypatch):
     f = make(name, max_epochs=1, n_steps=n_steps).fit(data.iloc[:200])
@@ -158,7 +157,7 @@ def test_partial_fit_fault_in_a_later_series_of_a_panel_undoes_the_earlier_steps
     for i, st in opt["state"].items():
         for k, v in st.items():
             torch.testing.assert_close(f._optimizer.state_dict()["state"][i][k], v, rtol=0, atol=0)
-    for a, b in zip(f.predict(), pred):
+    for a, b in zip(f.predict(), pred, strict=True):
         pd.testing.assert_frame_equal(a, b)
 
 
@@ -171,7 +170,7 @@ def _interrupt_after(k: int):
     return cb
 
 
-@pytest.mark.parametrize("name", AVAILABLE)
+@pytest.mark.parametrize("name", NAMES)
 def test_checkpoint_resume_after_keyboard_interrupt(name, data, tmp_path):
     params = dict(max_epochs=4, dropout=0.1, patience=10, validation_fraction=0.2)  # dropout: RNG state matters
     ref = make(name, **params).fit(data)
@@ -202,7 +201,7 @@ _KILLED_FIT = textwrap.dedent("""
     import numpy as np, torch
     sys.path.insert(0, {root!r})
     torch.set_num_threads(1)
-    from tests.conftest import make
+    from tests._settings import make
     data = np.load({data!r})
 
     def kill(epoch, loss):
@@ -213,13 +212,13 @@ _KILLED_FIT = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("name", AVAILABLE)
+@pytest.mark.parametrize("name", NAMES)
 def test_checkpoint_resume_after_kill(name, data, tmp_path):
     params = dict(max_epochs=3, dropout=0.1, early_stopping=False)
     arr = data.to_numpy()
     np.save(tmp_path / "data.npy", arr)
     ckpt = tmp_path / "ckpt"
-    root = str(Path(__file__).resolve().parents[1])
+    root = str(Path(__file__).resolve().parents[2])
     script = _KILLED_FIT.format(root=root, data=str(tmp_path / "data.npy"), name=name, params=params, ckpt=str(ckpt))
     env = {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
     proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, timeout=120)
@@ -235,7 +234,7 @@ def test_checkpoint_resume_after_kill(name, data, tmp_path):
 
 @pytest.mark.filterwarnings("ignore:Detected pickle protocol")
 def test_checkpoint_of_another_fit_or_damaged_is_refused(data, tmp_path):
-    name = AVAILABLE[0]
+    name = NAMES[0]
     ckpt = tmp_path / "ckpt"
     make(name, max_epochs=1).fit(data, checkpoint_dir=ckpt)
     for other in (make(name, max_epochs=1, lr=1e-3), make(name, max_epochs=1, random_state=1)):
