@@ -170,8 +170,16 @@ def main() -> None:
         with open(Path(__file__).with_name("RESULTS.md"), "a") as f:
             f.write(f"\n### Defaults vs classical methods ({args.split} block), {date.today()}\n\n"
                     f"Command: `{cmd}`. MAE relative to seasonal naive (below 1 is better):\n\n"
-                    f"{table.to_markdown(floatfmt='.3f')}\n\nGeometric means:\n\n"
-                    f"{summary.to_markdown(floatfmt='.3f')}\n")
+                    f"{markdown(table)}\n\nGeometric means:\n\n{markdown(summary)}\n")
+
+
+def markdown(df: pd.DataFrame) -> str:
+    """A pipe table of ``df`` (its index as the first columns), floats to three decimals."""
+    flat = df.reset_index()
+    cells = [[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row] for row in flat.itertuples(index=False)]
+    head = [str(c) for c in flat.columns]
+    return "\n".join(["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+                     + ["| " + " | ".join(r) + " |" for r in cells])
 
 
 if __name__ == "__main__":

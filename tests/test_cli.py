@@ -16,7 +16,7 @@ from tsrec.estimators import BaseForecaster, LRUForecaster
 
 SMALL = ["--param", "horizon=4", "--param", "max_epochs=1", "--param", "d_model=8", "--param", "d_state=8",
          "--param", "n_layers=1", "--param", "stride=8", "--param", "chunk_length=32", "--param", "random_state=0",
-         "--param", "device=cpu"]
+         "--param", "device=cpu", "--param", "context=24"]  # a window of 24 rows: the 40-row test file is a history
 
 
 @pytest.fixture(scope="module")

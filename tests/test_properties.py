@@ -21,10 +21,10 @@ from tsrec.data import (
     to_batch,
     to_output,
 )
-from tsrec.training import dense_targets, sliding_windows
 from tsrec.evaluation import rss_mb
 from tsrec.scan import aaren_scan, linear_scan
 from tsrec.scan.reference import linear_scan_ref
+from tsrec.training import dense_targets, sliding_windows
 
 SETTINGS = settings(max_examples=40, deadline=None)
 FREQS = ["h", "15min", "D", "W-SUN", "MS"]

@@ -28,12 +28,8 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import hashlib
-import json
 import math
 import os
-import pickle  # only for its error type: checkpoints are read with torch.load(weights_only=True)
-import shutil
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +40,7 @@ import torch
 from torch import Tensor, nn
 
 from . import distributed
+from .checkpoints import fit_id, load_checkpoint, save_checkpoint
 from .nn.blocks import State
 from .nn.window import WindowModel
 
@@ -59,6 +56,7 @@ __all__ = [
     "forecast_loss",
     "window_forecast",
     "lr_factor",
+    "training_loss",
     "sequence_loss",
     "fit_windows",
     "gradient_steps",
@@ -260,8 +258,8 @@ def lr_factor(schedule: str, step: int, total: int) -> float:
 
     Examples
     --------
-    >>> lr_factor("onecycle", 0, 100), lr_factor("onecycle", 30, 100)
-    (0.04, 1.0)
+    >>> lr_factor("onecycle", 0, 101), lr_factor("onecycle", 30, 101), lr_factor("constant", 30, 101)
+    (0.04, 1.0, 1.0)
     """
     if schedule == "constant" or total <= 1:
         return 1.0
@@ -309,6 +307,15 @@ def is_window_model(model: nn.Module) -> bool:
     return isinstance(model.module if hasattr(model, "module") else model, WindowModel)
 
 
+def training_loss(model: nn.Module, seq: Tensor, horizon: int, n_targets: int, cfg: TrainConfig,
+                  state: State | None = None, n_inputs: int | None = None) -> Tensor:
+    """The loss a model trains on: :func:`window_loss` of each window ``seq`` for a window model, else
+    :func:`sequence_loss` (dense, from ``state``, the first ``n_inputs`` rows as inputs)."""
+    if is_window_model(model):
+        return window_loss(model, seq, horizon, n_targets, cfg)
+    return sequence_loss(model, seq, horizon, n_targets, cfg, state=state, n_inputs=n_inputs)
+
+
 def sequence_loss(
     model: nn.Module, seq: Tensor, horizon: int, n_targets: int, cfg: TrainConfig,
     state: State | None = None, n_inputs: int | None = None,
@@ -351,10 +358,6 @@ def _validation_loss(model: nn.Module, windows: Tensor, horizon: int, n_targets:
     return total / max(count, 1)
 
 
-CHECKPOINT_FORMAT = "tsrec-checkpoint"
-CHECKPOINT_VERSION = "1"
-
-
 def clone_tree(obj: Any) -> Any:
     """A copy of nested dicts/lists/tuples with every tensor cloned (a fast ``deepcopy`` of state dicts)."""
     if isinstance(obj, Tensor):
@@ -381,78 +384,6 @@ def _backward_ok(model: nn.Module, loss: Tensor, grad_clip: float) -> bool:
     else:
         norm = nn.utils.get_total_norm([p.grad for p in params])
     return bool(torch.isfinite(norm))
-
-
-def _fit_id(model: nn.Module, train: Tensor, val: Tensor | None, cfg: TrainConfig) -> str:
-    """A hash of what makes two fits the same: the caller's fingerprint, the model's shapes and the data."""
-    h = hashlib.sha256()
-    h.update((cfg.fingerprint or "").encode())
-    h.update(json.dumps([cfg.seed, [[k, list(v.shape)] for k, v in model.state_dict().items()]]).encode())
-    for t in (train, val):
-        if t is not None:
-            h.update(str(tuple(t.shape)).encode())
-            h.update(t.detach().cpu().contiguous().numpy().tobytes())
-    return h.hexdigest()
-
-
-def _save_checkpoint(directory: Path, progress: dict[str, Any], model: nn.Module, best_state: dict | None,
-                     opt: torch.optim.Optimizer, gen: torch.Generator, device: torch.device) -> None:
-    from safetensors.torch import save_file
-
-    directory.mkdir(parents=True, exist_ok=True)
-    name = f"epoch-{progress['epoch']:05d}"
-    tmp = directory / f".{name}.tmp"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
-    tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    if best_state is not None:
-        tensors.update({f"best.{k}": v.detach().cpu().contiguous().clone() for k, v in best_state.items()})
-    meta = {"format": CHECKPOINT_FORMAT, "format_version": CHECKPOINT_VERSION, "progress": json.dumps(progress)}
-    save_file(tensors, str(tmp / "weights.safetensors"), metadata=meta)
-    rng = {"optimizer": opt.state_dict(), "generator": gen.get_state(), "torch_rng": torch.get_rng_state(),
-           "epoch": progress["epoch"]}
-    if device.type == "cuda":
-        rng["cuda_rng"] = torch.cuda.get_rng_state(device)
-    torch.save(rng, tmp / "optimizer.pt")
-    final = directory / name
-    if final.exists():
-        shutil.rmtree(final)
-    os.replace(tmp, final)  # atomic: a checkpoint folder is complete or absent
-    for old in directory.glob("epoch-*"):
-        if old.name != name:
-            shutil.rmtree(old, ignore_errors=True)
-
-
-def _load_checkpoint(directory: Path, fit_id: str, device: torch.device) -> tuple[dict, dict, dict, dict | None] | None:
-    """(progress, rng states, weights, best weights) of the newest checkpoint in ``directory``, or None."""
-    from safetensors import SafetensorError
-    from safetensors.torch import safe_open
-
-    found = sorted(p for p in directory.glob("epoch-*") if (p / "weights.safetensors").is_file()
-                   and (p / "optimizer.pt").is_file()) if directory.is_dir() else []
-    if not found:
-        return None
-    path = found[-1]
-    try:
-        with safe_open(str(path / "weights.safetensors"), framework="pt") as f:
-            meta = f.metadata() or {}
-            tensors = {k: f.get_tensor(k) for k in f.keys()}
-        rng = torch.load(path / "optimizer.pt", map_location=device, weights_only=True)
-        progress = json.loads(meta["progress"])
-    except (SafetensorError, OSError, RuntimeError, KeyError, ValueError, EOFError, pickle.UnpicklingError) as e:
-        raise ValueError(
-            f"the checkpoint {path} is damaged ({type(e).__name__}: {e}); remove it to start afresh") from None
-    if meta.get("format") != CHECKPOINT_FORMAT or meta.get("format_version") != CHECKPOINT_VERSION:
-        raise ValueError(f"{path} is not a tsrec checkpoint of format version {CHECKPOINT_VERSION}")
-    if progress.get("fit_id") != fit_id:
-        raise ValueError(f"checkpoint_dir {directory} holds a checkpoint of another fit (other data, seed or "
-                         f"hyperparameters); use an empty folder or remove it")
-    if not isinstance(rng, dict) or rng.get("epoch") != progress.get("epoch"):
-        raise ValueError(f"the checkpoint {path} is inconsistent (optimizer and weights of different epochs)")
-    weights = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
-    best = {k[len("best."):]: v.to(device) for k, v in tensors.items() if k.startswith("best.")} or None
-    return progress, rng, weights, best
 
 
 def fit_windows(
@@ -493,13 +424,12 @@ def fit_windows(
     history: dict[str, list[float]] = {"loss": [], "val_loss": [], "lr": []}
     best_val, best_state, bad_epochs = math.inf, None, 0
     retries, epoch, stopped = 0, 0, False
-    window = is_window_model(model)
     n_batches = math.ceil(train.shape[0] / cfg.batch_size)
     total_steps = cfg.max_epochs * n_batches  # the length of the lr schedule
     ckpt_dir = Path(cfg.checkpoint_dir) if cfg.checkpoint_dir is not None else None
-    fit_id = _fit_id(model, train, val, cfg) if ckpt_dir is not None else ""
+    run_id = fit_id(model, train, val, cfg.fingerprint, cfg.seed) if ckpt_dir is not None else ""
     if ckpt_dir is not None:
-        found = _load_checkpoint(ckpt_dir, fit_id, device)
+        found = load_checkpoint(ckpt_dir, run_id, device)
         if found is not None:
             progress, rng, weights, best_state = found
             model.load_state_dict(weights)
@@ -532,10 +462,7 @@ def fit_windows(
                     idx, weight = part
                 w = train[idx].to(device)
                 _set_lr(opt, lr_factor(cfg.lr_schedule, step, total_steps))
-                if window:
-                    loss = window_loss(net, w, horizon, n_targets, cfg)
-                else:
-                    loss = sequence_loss(net, w, horizon, n_targets, cfg, n_inputs=L)
+                loss = training_loss(net, w, horizon, n_targets, cfg, n_inputs=L)
                 # under DDP every process sees the same global loss and so takes the same branch
                 value = distributed.global_mean(loss, weight) if ddp else loss.item()
                 opt.zero_grad(set_to_none=True)
@@ -573,9 +500,9 @@ def fit_windows(
             epoch += 1
             stopped = bool(cfg.early_stopping and best_state is not None and bad_epochs >= cfg.patience)
             if ckpt_dir is not None and distributed.is_main_process():
-                progress = {"fit_id": fit_id, "epoch": epoch, "history": history, "best_val": best_val,
+                progress = {"fit_id": run_id, "epoch": epoch, "history": history, "best_val": best_val,
                             "bad_epochs": bad_epochs, "retries": retries, "lr": cfg.lr, "stopped": stopped}
-                _save_checkpoint(ckpt_dir, progress, model, best_state, opt, gen, device)
+                save_checkpoint(ckpt_dir, progress, model, best_state, opt, gen, device)
             if cfg.epoch_callback is not None:
                 cfg.epoch_callback(epoch - 1, score)
             if bar is not None:
@@ -615,16 +542,10 @@ def gradient_steps(
     last = float("nan")
     for i in range(n_steps):
         loss = seq.new_zeros(())
-        if window:
-            if seq.shape[0]:
-                loss = loss + window_loss(model, seq, horizon, n_targets, cfg)
-            if extra is not None and extra.shape[0] > 0:
-                loss = loss + window_loss(model, extra, horizon, n_targets, cfg)
-        else:
-            if seq.shape[1] >= 2:
-                loss = loss + sequence_loss(model, seq, horizon, n_targets, cfg, state=detached)
-            if extra is not None and extra.shape[0] > 0:
-                loss = loss + sequence_loss(model, extra, horizon, n_targets, cfg, n_inputs=extra.shape[1] - horizon)
+        if seq.shape[0] if window else seq.shape[1] >= 2:
+            loss = loss + training_loss(model, seq, horizon, n_targets, cfg, state=detached)
+        if extra is not None and extra.shape[0] > 0:
+            loss = loss + training_loss(model, extra, horizon, n_targets, cfg, n_inputs=extra.shape[1] - horizon)
         opt.zero_grad(set_to_none=True)
         if not _backward_ok(model, loss, cfg.grad_clip):
             opt.zero_grad(set_to_none=True)

@@ -38,7 +38,7 @@ def assert_same_weights(a: dict, b: dict, atol: float = 0.0) -> None:
 
 
 class LossFault:
-    """Wraps ``training.sequence_loss``: after ``arm()`` and ``skip`` more calls, ``times`` calls return ``value``.
+    """Wraps ``training.training_loss``: after ``arm()`` and ``skip`` more calls, ``times`` calls return ``value``.
 
     Records the model's weights at the faulty call and at the call after it
     (the retry), so a test can check that the retry starts from the last good weights.
@@ -48,7 +48,7 @@ class LossFault:
         self.value, self.times, self.grad, self.skip = value, times, grad, skip
         self.armed, self.fired, self.calls = False, 0, 0
         self.at_fault, self.at_retry = None, None
-        self.real = training.sequence_loss
+        self.real = training.training_loss
 
     def arm(self, *_):
         self.armed = True
@@ -85,7 +85,7 @@ class _NaNGrad(torch.autograd.Function):
 @pytest.mark.parametrize("kind", ["nan_loss", "inf_loss", "nan_grad"])
 def test_fit_recovers_from_a_fault(name, kind, data, monkeypatch):
     fault = LossFault(value=float("inf") if kind == "inf_loss" else float("nan"), grad=kind == "nan_grad")
-    monkeypatch.setattr(training, "sequence_loss", fault)
+    monkeypatch.setattr(training, "training_loss", fault)
     f = make(name, max_epochs=3, early_stopping=False, lr=3e-3)
     f.fit(data, epoch_callback=lambda epoch, loss: fault.arm() if epoch == 0 else None)
     assert fault.fired == 1
@@ -99,7 +99,7 @@ def test_fit_recovers_from_a_fault(name, kind, data, monkeypatch):
 @pytest.mark.parametrize("name", NAMES)
 def test_fit_gives_up_after_bounded_retries(name, data, monkeypatch):
     fault = LossFault(times=10**9)
-    monkeypatch.setattr(training, "sequence_loss", fault)
+    monkeypatch.setattr(training, "training_loss", fault)
     f = make(name, max_epochs=3).fit(data.iloc[:200])  # a good fit first (fault not armed)
     before, pred = weights(f), f.predict()
     fault.arm()
@@ -122,7 +122,7 @@ def test_partial_fit_fault_leaves_everything_as_it_was(name, n_steps, kind, data
     fault = LossFault(value=float("inf") if kind == "inf_loss" else float("nan"), grad=kind == "nan_grad",
                       skip=n_steps - 1)
     fault.arm()
-    monkeypatch.setattr(training, "sequence_loss", fault)
+    monkeypatch.setattr(training, "training_loss", fault)
     with pytest.raises(TrainingDivergedError, match="left as they were"):
         f.partial_fit(data.iloc[220:240])
     assert fault.fired == 1
@@ -135,7 +135,7 @@ def test_partial_fit_fault_leaves_everything_as_it_was(name, n_steps, kind, data
     for i, s in opt["state"].items():
         for k, v in s.items():
             torch.testing.assert_close(new_opt["state"][i][k], v, rtol=0, atol=0)
-    monkeypatch.setattr(training, "sequence_loss", fault.real)
+    monkeypatch.setattr(training, "training_loss", fault.real)
     f.partial_fit(data.iloc[220:240])  # the stream goes on from where it was
     assert f.predict().index[0] == data.index[240]
 
@@ -149,7 +149,7 @@ def test_partial_fit_fault_in_a_later_series_of_a_panel_undoes_the_earlier_steps
     opt = copy.deepcopy(f._optimizer.state_dict())
     fault = LossFault(skip=1)  # the first series' loss is good, the second one's is NaN
     fault.arm()
-    monkeypatch.setattr(training, "sequence_loss", fault)
+    monkeypatch.setattr(training, "training_loss", fault)
     with pytest.raises(TrainingDivergedError):
         f.partial_fit([data.iloc[220:240], data.iloc[220:240] * 1.1])
     assert fault.fired == 1 and fault.calls == 2
@@ -242,11 +242,15 @@ def test_checkpoint_of_another_fit_or_damaged_is_refused(data, tmp_path):
             other.fit(data, checkpoint_dir=ckpt)
     with pytest.raises(ValueError, match="another fit"):
         make(name, max_epochs=1).fit(data.iloc[:-1], checkpoint_dir=ckpt)
-    # more epochs than the checkpointed run: resumes and continues
-    f = make(name, max_epochs=2, early_stopping=False).fit(data, checkpoint_dir=tmp_path / "c2")
-    g = make(name, max_epochs=1, early_stopping=False).fit(data, checkpoint_dir=tmp_path / "c3")
-    g = make(name, max_epochs=2, early_stopping=False).fit(data, checkpoint_dir=tmp_path / "c3")
+    # more epochs than the checkpointed run: with a constant learning rate it resumes and continues; a
+    # schedule is planned over max_epochs, so there another max_epochs is another fit
+    const = dict(early_stopping=False, lr_schedule="constant")
+    f = make(name, max_epochs=2, **const).fit(data, checkpoint_dir=tmp_path / "c2")
+    g = make(name, max_epochs=1, **const).fit(data, checkpoint_dir=tmp_path / "c3")
+    g = make(name, max_epochs=2, **const).fit(data, checkpoint_dir=tmp_path / "c3")
     assert_same_weights(weights(f), weights(g))
+    with pytest.raises(ValueError, match="another fit"):
+        make(name, max_epochs=2).fit(data, checkpoint_dir=ckpt)
     # a truncated weights file or a pickle in place of the optimizer state: a clear error, no code run
     (path,) = list(ckpt.glob("epoch-*"))
     w = (path / "weights.safetensors").read_bytes()

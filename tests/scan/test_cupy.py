@@ -40,7 +40,9 @@ def test_kernels_compile_with_nvcc(tmp_path):
         for arch in ARCHS:
             cmd = ["nvcc", "-cubin", "-std=c++17", "--Werror", "all-warnings", f"-arch={arch}", "-o",
                    str(tmp_path / f"{name}.{arch}.cubin"), str(src)]
-            procs.append((name, arch, subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)))
+            procs.append(
+                (name, arch, subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+            )
     failures = []
     for name, arch, proc in procs:
         out, _ = proc.communicate(timeout=300)
@@ -162,7 +164,9 @@ def rand(*shape, dtype, device="cuda", gen=None):
 def decay(shape, dtype, gen=None, device="cuda"):
     mag = 0.5 + 0.5 * torch.rand(*shape, dtype=torch.float64, generator=gen)
     if dtype.is_complex:
-        return torch.polar(mag, 2 * math.pi * torch.rand(*shape, dtype=torch.float64, generator=gen)).to(dtype).to(device)
+        return (
+            torch.polar(mag, 2 * math.pi * torch.rand(*shape, dtype=torch.float64, generator=gen)).to(dtype).to(device)
+        )
     sign = torch.where(torch.rand(*shape, generator=gen) < 0.2, -1.0, 1.0).double()
     return (mag * sign).to(dtype).to(device)
 
@@ -190,7 +194,9 @@ def test_linear_scan_fwd_matches_reference(dtype, tv, shape):
         for h_init in (None, h0):
             out = cb.linear_scan_fwd(a, b, h_init, reverse=reverse)
             wide = WIDE[dtype]
-            ref = reference.linear_scan_ref(a.to(wide), b.to(wide), None if h_init is None else h_init.to(wide), reverse)
+            ref = reference.linear_scan_ref(
+                a.to(wide), b.to(wide), None if h_init is None else h_init.to(wide), reverse
+            )
             assert out.shape == b.shape and out.dtype == dtype
             assert rel_err(out, ref) < TOL[dtype], (shape, reverse, h_init is None)
 
@@ -226,7 +232,9 @@ def test_linear_scan_gradcheck():
             a = decay(a_shape, dtype).requires_grad_()
             b = rand(B, L, D, dtype=dtype).requires_grad_()
             h0 = rand(B, D, dtype=dtype).requires_grad_()
-            assert torch.autograd.gradcheck(lambda a, b, h0: tsrec.scan.linear_scan(a, b, h0, backend="cupy"), (a, b, h0))
+            assert torch.autograd.gradcheck(
+                lambda a, b, h0: tsrec.scan.linear_scan(a, b, h0, backend="cupy"), (a, b, h0)
+            )
 
 
 @gpu
@@ -262,7 +270,9 @@ def test_aaren_forward_matches_reference(dtype, shape, with_state):
     s, v, state = aaren_inputs(*shape, dtype, with_state)
     o, (lse, o_last) = cb.aaren_scan(s, v, state)
     d = lambda x: x.double()  # noqa: E731
-    o_r, (l_r, o_last_r) = tsrec.scan.aaren_scan(d(s), d(v), None if state is None else tuple(map(d, state)), backend="reference")
+    o_r, (l_r, o_last_r) = tsrec.scan.aaren_scan(
+        d(s), d(v), None if state is None else tuple(map(d, state)), backend="reference"
+    )
     tol = 3e-5 if dtype == torch.float32 else 1e-11
     assert rel_err(o, o_r) < tol and rel_err(lse, l_r) < tol and rel_err(o_last, o_last_r) < tol
     # against the O(L^2) softmax as well (no state)
@@ -284,7 +294,9 @@ def test_aaren_gradients(with_state):
     for g, r in zip(got, want, strict=True):
         assert rel_err(g, r) < 1e-9
     small = aaren_inputs(2, 6, 2, 3, torch.float64, with_state)
-    args = [small[0].requires_grad_(), small[1].requires_grad_()] + ([x.requires_grad_() for x in small[2]] if with_state else [])
+    args = [small[0].requires_grad_(), small[1].requires_grad_()] + (
+        [x.requires_grad_() for x in small[2]] if with_state else []
+    )
 
     def f(s, v, *st):
         o, (lse, ol) = tsrec.scan.aaren_scan(s, v, tuple(st) if st else None, backend="cupy")
@@ -327,7 +339,10 @@ def test_lem_gradients_match_reference(shape):
         leaves = [x.requires_grad_() for x in lem_inputs(B, L, H, torch.float64, with_state) if x is not None]
         u, w, wy = leaves[:3]
         y0, z0 = (leaves[3], leaves[4]) if with_state else (None, None)
-        gy, gz = torch.randn(B, L, H, dtype=torch.float64, device="cuda"), torch.randn(B, L, H, dtype=torch.float64, device="cuda")
+        gy, gz = (
+            torch.randn(B, L, H, dtype=torch.float64, device="cuda"),
+            torch.randn(B, L, H, dtype=torch.float64, device="cuda"),
+        )
         y, z = tsrec.scan.lem_recurrence(u, w, wy, 0.3, y0, z0, backend="cupy")
         got = torch.autograd.grad((y * gy).sum() + (z * gz).sum(), leaves)
         y_r, z_r = reference.lem_recurrence_ref(u, w, wy, 0.3, y0, z0)

@@ -47,7 +47,9 @@ def lib(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("emu")
     probe = tmp / "probe.cpp"
     probe.write_text("#include <barrier>\nint main() { std::barrier<> b(1); b.arrive_and_wait(); }\n")
-    if subprocess.run(["g++", "-std=c++20", "-pthread", str(probe), "-o", str(tmp / "probe")], capture_output=True).returncode:
+    if subprocess.run(
+        ["g++", "-std=c++20", "-pthread", str(probe), "-o", str(tmp / "probe")], capture_output=True
+    ).returncode:
         pytest.skip("g++ lacks C++20 <barrier>")
     out = tmp / "libemu.so"
     try:
@@ -153,7 +155,9 @@ def rel_err(x, ref) -> float:
 def rand(*shape, dtype, gen):
     if dtype.is_complex:
         real = torch.float32 if dtype == torch.complex64 else torch.float64
-        return torch.complex(torch.randn(*shape, generator=gen, dtype=real), torch.randn(*shape, generator=gen, dtype=real))
+        return torch.complex(
+            torch.randn(*shape, generator=gen, dtype=real), torch.randn(*shape, generator=gen, dtype=real)
+        )
     return torch.randn(*shape, generator=gen, dtype=dtype)
 
 
@@ -179,7 +183,9 @@ TOL = {torch.float32: 2e-5, torch.complex64: 2e-5, torch.float64: 1e-12, torch.c
 def test_linear_scan_matches_reference(fake_gpu, dtype, tv):
     gen = torch.Generator().manual_seed(1)
     wide = torch.complex128 if dtype.is_complex else torch.float64
-    cases = [((2, 1, 3), False, True), ((3, 37, 5), True, False), ((2, 203, 33), False, True), ((1, 150, 40), True, True)]
+    cases = [
+        ((2, 1, 3), False, True), ((3, 37, 5), True, False), ((2, 203, 33), False, True), ((1, 150, 40), True, True)
+    ]
     for (B, L, D), reverse, with_h0 in cases:
         b = rand(B, L, D, dtype=dtype, gen=gen)
         a = decay((B, L, D) if tv else (D,), dtype, gen)
@@ -189,19 +195,25 @@ def test_linear_scan_matches_reference(fake_gpu, dtype, tv):
         assert out.dtype == dtype and rel_err(out, ref) < TOL[dtype], (B, L, D, reverse, with_h0)
 
 
-@pytest.mark.parametrize("config", [(5, 40), (3, 77), (1, 230), (16, 230)], ids=["segments", "ragged", "one_row", "full"])
+@pytest.mark.parametrize(
+    "config", [(5, 40), (3, 77), (1, 230), (16, 230)], ids=["segments", "ragged", "one_row", "full"]
+)
 def test_linear_scan_launch_shapes(fake_gpu, monkeypatch, config):
     """Launch shapes the heuristic rarely picks: several time segments, ragged tiles, ny = 1."""
     ny, seg_len = config
     B, L, D = 2, 230, 20
-    monkeypatch.setattr(cb, "linear_launch_config", lambda B, L, D, chunk, n_sm: (-(-(B * D) // 32), ny, -(-L // seg_len), seg_len))
+    monkeypatch.setattr(
+        cb, "linear_launch_config", lambda B, L, D, chunk, n_sm: (-(-(B * D) // 32), ny, -(-L // seg_len), seg_len)
+    )
     gen = torch.Generator().manual_seed(7)
     b = rand(B, L, D, dtype=torch.float64, gen=gen)
     a = decay((B, L, D), torch.float64, gen)
     h0 = rand(B, D, dtype=torch.float64, gen=gen)
     for reverse in (False, True):
         assert rel_err(cb.linear_scan_fwd(a, b, h0, reverse), reference.linear_scan_ref(a, b, h0, reverse)) < 1e-12
-        assert rel_err(cb.linear_scan_fwd(a[0, 0], b, None, reverse), reference.linear_scan_ref(a[0, 0], b, None, reverse)) < 1e-12
+        assert rel_err(
+            cb.linear_scan_fwd(a[0, 0], b, None, reverse), reference.linear_scan_ref(a[0, 0], b, None, reverse)
+        ) < 1e-12
 
 
 def test_linear_scan_heuristic_segments(fake_gpu):
@@ -239,7 +251,10 @@ def aaren_inputs(B, L, K, E, dtype, with_state, gen):
     v = torch.randn(B, L, K, E, generator=gen, dtype=torch.float64)
     state = None
     if with_state:
-        state = (torch.randn(B, K, generator=gen, dtype=torch.float64), torch.randn(B, K, E, generator=gen, dtype=torch.float64))
+        state = (
+            torch.randn(B, K, generator=gen, dtype=torch.float64),
+            torch.randn(B, K, E, generator=gen, dtype=torch.float64),
+        )
         state = tuple(x.to(dtype) for x in state)
     return s.to(dtype), v.to(dtype), state
 
@@ -250,7 +265,9 @@ def test_aaren_forward_matches_reference(fake_gpu, dtype):
     for shape, with_state in [((2, 1, 2, 3), False), ((2, 45, 3, 4), True), ((1, 200, 2, 17), False)]:
         s, v, state = aaren_inputs(*shape, dtype, with_state, gen)
         d = lambda x: x.double()  # noqa: E731
-        o_r, (l_r, ol_r) = tsrec.scan.aaren_scan(d(s), d(v), None if state is None else tuple(map(d, state)), backend="reference")
+        o_r, (l_r, ol_r) = tsrec.scan.aaren_scan(
+            d(s), d(v), None if state is None else tuple(map(d, state)), backend="reference"
+        )
         o, (lse, ol) = cb.aaren_scan(s, v, state)
         tol = 1e-5 if dtype == torch.float32 else 1e-12
         assert rel_err(o, o_r) < tol and rel_err(lse, l_r) < tol and rel_err(ol, ol_r) < tol
@@ -263,7 +280,10 @@ def test_aaren_gradients(fake_gpu):
     for with_state in (False, True):
         s, v, state = aaren_inputs(2, 23, 2, 3, torch.float64, with_state, gen)
         leaves = [s.requires_grad_(), v.requires_grad_()] + ([x.requires_grad_() for x in state] if with_state else [])
-        w_o, w_l = torch.randn(v.shape, generator=gen, dtype=torch.float64), torch.randn(2, 2, generator=gen, dtype=torch.float64)
+        w_o, w_l = (
+            torch.randn(v.shape, generator=gen, dtype=torch.float64),
+            torch.randn(2, 2, generator=gen, dtype=torch.float64),
+        )
         o, (lse, ol) = cb.aaren_scan(s, v, state)
         got = torch.autograd.grad((o * w_o).sum() + (lse * w_l).sum() + ol.sum(), leaves)
         o_r, (l_r, ol_r) = tsrec.scan.aaren_scan(s, v, state, backend="reference")
@@ -303,7 +323,9 @@ def test_lem_setups_cover_the_launch_shapes():
             assert cfg is not None
             P, U, BB, groups, smem = cfg
             assert smem <= smem_max and P * groups <= n_sm and P * U >= H > (P - 1) * U
-            seen |= {("split", P > 1), ("groups", groups > 1), ("launches", -(-B // BB) > groups), ("ragged", P * U > H)}
+            seen |= {
+                ("split", P > 1), ("groups", groups > 1), ("launches", -(-B // BB) > groups), ("ragged", P * U > H)
+            }
     assert {("split", True), ("groups", True), ("launches", True), ("ragged", True)} <= seen
 
 

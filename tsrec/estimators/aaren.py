@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from ..nn.aaren import AarenModel
 from ..nn.blocks import Stack
 from .base import BaseForecaster

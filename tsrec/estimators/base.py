@@ -156,8 +156,9 @@ class BaseForecaster(BaseEstimator):
             data and seed), training resumes from it, so a fit interrupted
             (KeyboardInterrupt, a killed process) and restarted gives the
             same model as an uninterrupted one. A checkpoint of another fit
-            raises ValueError. ``max_epochs`` and ``verbose`` may change
-            between the two runs.
+            raises ValueError. ``verbose`` may change between the two runs,
+            and ``max_epochs`` too with ``lr_schedule="constant"`` (a
+            schedule is planned over ``max_epochs``).
         **fit_params
             ``epoch_callback(epoch, val_loss)``: called after every epoch,
             once its checkpoint is written (used for Optuna pruning).
@@ -191,7 +192,9 @@ class BaseForecaster(BaseEstimator):
             raise ValueError(f"too few rows for one training window of {L + H} steps")
         fingerprint = None
         if checkpoint_dir is not None:
-            params = {k: v for k, v in self.get_params(deep=False).items() if k not in ("max_epochs", "verbose")}
+            # max_epochs may grow between the runs where the learning rate does not follow a schedule over them
+            free = ("max_epochs", "verbose") if self.lr_schedule == "constant" else ("verbose",)
+            params = {k: v for k, v in self.get_params(deep=False).items() if k not in free}
             fingerprint = json.dumps([type(self).__name__, params, batch.n_features, batch.n_targets], sort_keys=True,
                                      default=str)
         cfg = self._train_config(epoch_callback=fit_params.get("epoch_callback"), checkpoint_dir=checkpoint_dir,
@@ -372,9 +375,9 @@ class BaseForecaster(BaseEstimator):
                     scaler.update(v)
             # the state advances with the weights the rows arrive to (truncated BPTT's order), then the weights
             # step; nothing is committed before the step, which leaves everything as it was when it fails
-            new = st.continued(batch.values, metas, self.model_, scaler, keep=self._keep, stateful=self._context is None,
-                               replay_size=self.replay_size, replay_window=self._replay_window, offer=update_params,
-                               device=self.device_)
+            new = st.continued(batch.values, metas, self.model_, scaler, keep=self._keep,
+                               stateful=self._context is None, replay_size=self.replay_size,
+                               replay_window=self._replay_window, offer=update_params, device=self.device_)
             if update_params:
                 # dropout draws from torch's global RNG: seeded per update, a stream is reproducible
                 seed = None if self.random_state is None else (int(self.random_state) * 1_000_003 + st.n_updates)

@@ -19,6 +19,7 @@ data by :func:`resolve`: see its docstring for the rules.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +29,9 @@ __all__ = ["Frame", "infer_period", "resolve", "auto_stride"]
 
 #: the longest automatic look-back
 MAX_AUTO_CONTEXT = 512
+#: the automatic look-back is this share of the rows left for training (so there are several windows per
+#: weight of the linear path)
+AUTO_CONTEXT_SHARE = float(os.environ.get("TSREC_AUTO_CONTEXT_SHARE", 1 / 3))
 #: the most training windows per epoch that ``stride="auto"`` keeps
 MAX_AUTO_WINDOWS = 16384
 
@@ -139,7 +143,7 @@ def resolve(context: int | str | None, patch_len: int | str, head: str, lengths:
     shortest = min(lengths)
     if context == "auto":
         usable = int(shortest * (1 - validation_fraction)) - horizon
-        ctx = max(1, min(MAX_AUTO_CONTEXT, usable // 3))
+        ctx = max(1, min(MAX_AUTO_CONTEXT, int(usable * AUTO_CONTEXT_SHARE)))
     else:
         ctx = int(context)
     if not direct:

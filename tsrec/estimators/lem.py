@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-
-from ..nn.lem import DEFAULT_DT, LEMModel
 from ..nn.blocks import Stack
+from ..nn.lem import DEFAULT_DT, LEMModel
 from .base import BaseForecaster
 from .params import Param, integer, is_real, render_docstring, rule
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-
-from ..nn.lru import LRUModel, check_ring
 from ..nn.blocks import Stack
+from ..nn.lru import LRUModel, check_ring
 from .base import BaseForecaster
 from .params import Param, integer, is_real, render_docstring, rule
 

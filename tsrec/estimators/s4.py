@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-
-from ..nn.s4 import DISCRETIZATIONS, INITS, MODES, S4Model
 from ..nn.blocks import Stack
+from ..nn.s4 import DISCRETIZATIONS, INITS, MODES, S4Model
 from .base import BaseForecaster
 from .params import Param, integer, is_int, one_of, render_docstring, rule
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-
-from ..nn.transformer import TransformerModel
 from ..nn.blocks import Stack
+from ..nn.transformer import TransformerModel
 from .base import BaseForecaster
 from .params import Param, divisor_of, integer, render_docstring
 

@@ -92,7 +92,8 @@ class WindowModel(nn.Module):
             raise ValueError(f"c_out={c_out} must be a multiple of n_quantiles={n_quantiles}")
         n_targets = c_out // n_quantiles
         if n_targets > c_in:
-            raise ValueError(f"the targets must be among the inputs: c_out // n_quantiles = {n_targets} > c_in = {c_in}")
+            raise ValueError(f"the targets must be among the inputs: c_out // n_quantiles = {n_targets} > "
+                             f"c_in = {c_in}")
         if not 1 <= patch_len <= context:
             raise ValueError(f"need 1 <= patch_len <= context, got patch_len={patch_len}, context={context}")
         if (body.c_in, body.c_out) != self.body_channels(c_in, c_out, patch_len, channel_independent, n_quantiles) \
