@@ -20,6 +20,7 @@ import torch
 
 __all__ = [
     "Batch",
+    "check_columns",
     "SeriesMeta",
     "to_batch",
     "order_by_ids",
@@ -411,3 +412,17 @@ def to_output(
             parts.append(part)
         return pd.concat(parts, ignore_index=True)
     return outs if is_list else outs[0]
+
+
+def check_columns(batch: Batch, target_names: list[str], covariate_names: list[str]) -> None:
+    """Raise ValueError when ``batch`` has other target or covariate columns than a fit's (arrays, which have
+    no names, need the same counts)."""
+    if list(batch.target_names) == list(target_names) and list(batch.covariate_names) == list(covariate_names):
+        return
+    if batch.kind == "array" and batch.n_targets == len(target_names) and \
+            len(batch.covariate_names) == len(covariate_names):
+        return
+    raise ValueError(
+        f"columns differ from fit: got targets {batch.target_names} and covariates {batch.covariate_names}, "
+        f"fitted with targets {list(target_names)} and covariates {list(covariate_names)}"
+    )

@@ -5,10 +5,11 @@
 (:class:`~tsrec.estimators.stream.Stream`) that ``predict``, ``partial_fit``
 and ``score`` continue from. The hyperparameters are declared in
 :mod:`tsrec.estimators.params`, the file format in
-:mod:`tsrec.estimators.persistence`. A concrete forecaster lists its
-hyperparameters in ``__init__`` (scikit-learn rules: stored unchanged),
-declares its model's own in ``_model_params``, and builds its network in
-``_build_model``.
+:mod:`tsrec.estimators.persistence`, the frame (window or stream model, settings
+from the data) in :mod:`tsrec.estimators.frame`. A concrete forecaster lists
+its hyperparameters in ``__init__`` (scikit-learn rules: stored unchanged),
+declares its model's own in ``_model_params``, and builds its blocks in
+``_build_stack``.
 """
 
 from __future__ import annotations
@@ -24,9 +25,8 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from ..data import Batch, SeriesMeta, StandardScaler, meta_before, to_batch, to_output
+from ..data import Batch, SeriesMeta, StandardScaler, check_columns, meta_before, to_batch, to_output
 from ..nn.blocks import Stack, State
-from ..nn.window import WindowModel
 from ..training import (
     TrainConfig,
     clone_tree,
@@ -38,7 +38,7 @@ from ..training import (
     training_windows,
 )
 from . import persistence
-from .frame import Frame, auto_stride, infer_period, resolve
+from .frame import Frame, auto_stride, build_model, frame_of
 from .params import COMMON_PARAMS, FITTED_ATTRIBUTES, Param, check_params, render_docstring
 from .stream import Stream, forecast_at, replay_sample, update_sequences
 
@@ -72,27 +72,6 @@ class BaseForecaster(BaseEstimator):
     def _build_stack(self, c_in: int, c_out: int, skip_last: bool) -> Stack:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _build_model(self, c_in: int, c_out: int, frame: Frame) -> nn.Module:
-        """The network for ``c_in`` input and ``c_out`` output channels in ``frame``."""
-        if not frame.direct:
-            return self._build_stack(c_in, c_out, self.skip_last)
-        nq = self._n_quantiles
-        ci = bool(self.channel_independent)
-        body = self._build_stack(*WindowModel.body_channels(c_in, c_out, frame.patch_len, ci, nq), skip_last=False)
-        return WindowModel(body, c_in, c_out, self.horizon, frame.context, frame.patch_len, n_quantiles=nq,
-                           instance_norm=bool(self.instance_norm), skip_last=bool(self.skip_last),
-                           channel_independent=ci)
-
-    def _resolve_frame(self, batch: Batch, streaming: bool = False) -> Frame:
-        """The frame of a fit on ``batch`` (``streaming``: a stream started by ``partial_fit``)."""
-        context = None if streaming and self.context == "auto" else self.context
-        longest = max(batch.values, key=len)
-        freq = batch.meta[0].freq if batch.meta and batch.meta[0].kind == "datetime" else None
-        period = infer_period(freq, longest[:, 0] if len(longest) else None)
-        val_fraction = self.validation_fraction if self.early_stopping else 0.0
-        return resolve(context, self.patch_len, self.head, [len(v) for v in batch.values], self.horizon,
-                       val_fraction, period)
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = False
@@ -113,7 +92,7 @@ class BaseForecaster(BaseEstimator):
             seed=self.random_state, lr_schedule=self.lr_schedule, **overrides,
         )
 
-    def _quantiles(self) -> tuple[float, ...]:
+    def _quantiles(self) -> tuple[float, ...]:  # the trained quantiles (none without the quantile loss)
         return tuple(self.quantiles) if self.loss == "quantile" else ()
 
     @property
@@ -121,22 +100,16 @@ class BaseForecaster(BaseEstimator):
         return max(1, len(self._quantiles()))
 
     @property
-    def _context(self) -> int | None:
-        """The resolved context of the fitted model (None: stateful)."""
-        return self.frame_.context
-
-    @property
     def _keep(self) -> int:
-        return (self._context or 0) + self.horizon
+        return (self.frame_.context or 0) + self.horizon
 
     @property
     def _replay_window(self) -> int:
         """Rows of one replay window: a training window and its targets."""
-        return (self._context or self.chunk_length) + self.horizon
+        return (self.frame_.context or self.chunk_length) + self.horizon
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X: Any, y: Any = None, checkpoint_dir: str | Path | None = None,
-            **fit_params: Any) -> BaseForecaster:
+    def fit(self, X: Any, y: Any = None, checkpoint_dir: str | Path | None = None, **fit_params: Any) -> BaseForecaster:
         """Fit the forecaster on a history.
 
         Parameters
@@ -176,7 +149,7 @@ class BaseForecaster(BaseEstimator):
         shortest = min(len(v) for v in batch.values)
         if shortest < H + 2:
             raise ValueError(f"too few rows: a series has {shortest}, at least horizon + 2 = {H + 2} needed")
-        frame = self._resolve_frame(batch)
+        frame = frame_of(self, batch)
         if frame.context is not None and shortest < frame.context + H:
             raise ValueError(f"too few rows: a series has {shortest}, context + horizon = {frame.context + H} needed")
         device = resolve_device(self.device)
@@ -200,7 +173,7 @@ class BaseForecaster(BaseEstimator):
         cfg = self._train_config(epoch_callback=fit_params.get("epoch_callback"), checkpoint_dir=checkpoint_dir,
                                  fingerprint=fingerprint)
         with seeded(self.random_state):
-            model = self._build_model(batch.n_features, batch.n_targets * self._n_quantiles, frame).to(device)
+            model = build_model(self, batch.n_features, batch.n_targets * self._n_quantiles, frame).to(device)
             history = fit_windows(model, train, val, H, batch.n_targets, cfg, device)
         model.eval()
         stream = self._new_stream(model, batch, scaler, device, frame)
@@ -209,7 +182,7 @@ class BaseForecaster(BaseEstimator):
         return self
 
     def _set_fitted(self, model: nn.Module, scaler: StandardScaler, batch: Batch, stream: Stream, history: dict,
-                    device: torch.device, frame: Frame) -> None:
+                    device: torch.device, frame: Frame) -> None:  # every attribute of FITTED_ATTRIBUTES
         self.model_ = model
         self.frame_ = frame
         self.scaler_ = scaler
@@ -235,7 +208,8 @@ class BaseForecaster(BaseEstimator):
     # -------------------------------------------------------------- forecasts
     def _forecast_at(self, rows: np.ndarray, state: State | None, origins: np.ndarray) -> np.ndarray:
         """Scaled forecasts ``(len(origins), H, C_out)`` at rows ``origins`` of ``rows`` (see :func:`forecast_at`)."""
-        return forecast_at(self.model_, self.scaler_, rows, state, origins, self._context, self.horizon, self.device_)
+        context, model = self.frame_.context, self.model_
+        return forecast_at(model, self.scaler_, rows, state, origins, context, self.horizon, self.device_)
 
     def _to_user_units(self, scaled: np.ndarray) -> np.ndarray:
         """(..., C_out) scaled forecasts -> user units (quantile channels share their target's scale)."""
@@ -255,9 +229,9 @@ class BaseForecaster(BaseEstimator):
     def _history_forecasts(self, X: Any, y: Any) -> tuple[list[np.ndarray], Batch]:
         """Forecasts (user units, ``(H, C_out)``) after the end of each series of a new history."""
         batch = to_batch(X, y)
-        self._check_columns(batch)
+        check_columns(batch, self.target_names_, self.covariate_names_)
         shortest = min(len(v) for v in batch.values)
-        context = self._context
+        context = self.frame_.context
         if context is not None and shortest < context:
             raise ValueError(f"too few rows: a history has {shortest}, the model needs context = {context}")
         rows = [v if context is None else v[-context:] for v in batch.values]
@@ -326,19 +300,9 @@ class BaseForecaster(BaseEstimator):
         return to_output(res, metas, self.target_names_, kind, is_list, ids, quantiles=want)
 
     # ---------------------------------------------------------------- stream
-    def _check_columns(self, batch: Batch) -> None:
-        if list(batch.target_names) != self.target_names_ or list(batch.covariate_names) != self.covariate_names_:
-            if batch.kind == "array" and batch.n_targets == len(self.target_names_) and \
-                    len(batch.covariate_names) == len(self.covariate_names_):
-                return
-            raise ValueError(
-                f"columns differ from fit: got targets {batch.target_names} and covariates {batch.covariate_names}, "
-                f"fitted with targets {self.target_names_} and covariates {self.covariate_names_}"
-            )
-
     def _continue(self, X: Any, y: Any) -> tuple[Batch, list[SeriesMeta]]:
         batch = to_batch(X, y)
-        self._check_columns(batch)
+        check_columns(batch, self.target_names_, self.covariate_names_)
         return self._stream.seam(batch)
 
     def partial_fit(self, X: Any, y: Any = None, update_params: bool = True) -> BaseForecaster:
@@ -376,7 +340,7 @@ class BaseForecaster(BaseEstimator):
             # the state advances with the weights the rows arrive to (truncated BPTT's order), then the weights
             # step; nothing is committed before the step, which leaves everything as it was when it fails
             new = st.continued(batch.values, metas, self.model_, scaler, keep=self._keep,
-                               stateful=self._context is None, replay_size=self.replay_size,
+                               stateful=self.frame_.context is None, replay_size=self.replay_size,
                                replay_window=self._replay_window, offer=update_params, device=self.device_)
             if update_params:
                 # dropout draws from torch's global RNG: seeded per update, a stream is reproducible
@@ -402,9 +366,9 @@ class BaseForecaster(BaseEstimator):
         self._check_params()
         batch = to_batch(X, y)
         device = resolve_device(self.device)
-        frame = self._resolve_frame(batch, streaming=True)
+        frame = frame_of(self, batch, streaming=True)
         with seeded(self.random_state):
-            model = self._build_model(batch.n_features, batch.n_targets * self._n_quantiles, frame).to(device).eval()
+            model = build_model(self, batch.n_features, batch.n_targets * self._n_quantiles, frame).to(device).eval()
         scaler = StandardScaler(batch.n_features)  # partial_fit adds X's rows
         empty = Batch([v[:0] for v in batch.values], [meta_before(m) for m in batch.meta], batch.target_names,
                       batch.covariate_names, batch.kind, batch.is_list, batch.id_values)
@@ -424,8 +388,8 @@ class BaseForecaster(BaseEstimator):
         if self._optimizer is None:
             self._optimizer = make_optimizer(self.model_, cfg)
         extra = replay_sample(st, scaler, self.batch_size, device)
-        for i, seq, state in update_sequences(st, batch.values, scaler, self._context, self.horizon, self.batch_size,
-                                              device):
+        context = self.frame_.context
+        for i, seq, state in update_sequences(st, batch.values, scaler, context, self.horizon, self.batch_size, device):
             gradient_steps(self.model_, self._optimizer, seq, state, self.horizon, len(self.target_names_), cfg,
                            n_steps=self.n_steps, extra=extra if i == 0 else None)
 

@@ -20,11 +20,19 @@ data by :func:`resolve`: see its docstring for the rules.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from torch import nn
 
-__all__ = ["Frame", "infer_period", "resolve", "auto_stride"]
+from ..data import Batch
+from ..nn.window import WindowModel
+
+if TYPE_CHECKING:
+    from .base import BaseForecaster
+
+__all__ = ["Frame", "infer_period", "resolve", "auto_stride", "frame_of", "build_model"]
 
 #: the longest automatic look-back
 MAX_AUTO_CONTEXT = 512
@@ -170,3 +178,27 @@ def auto_stride(lengths: list[int], window: int) -> int:
     """
     n = sum(max(0, length - window + 1) for length in lengths)
     return max(1, -(-n // MAX_AUTO_WINDOWS))
+
+
+def frame_of(est: BaseForecaster, batch: Batch, streaming: bool = False) -> Frame:
+    """The frame of ``est`` fitted on ``batch`` (``streaming``: a stream started by ``partial_fit``, where
+    ``context="auto"`` means None). The period comes from the first series' index, else the autocorrelation
+    of the first target of the longest series."""
+    context = None if streaming and est.context == "auto" else est.context
+    longest = max(batch.values, key=len)
+    freq = batch.meta[0].freq if batch.meta and batch.meta[0].kind == "datetime" else None
+    period = infer_period(freq, longest[:, 0] if len(longest) else None)
+    val_fraction = est.validation_fraction if est.early_stopping else 0.0
+    return resolve(context, est.patch_len, est.head, [len(v) for v in batch.values], est.horizon, val_fraction,
+                   period)
+
+
+def build_model(est: Any, c_in: int, c_out: int, frame: Frame) -> nn.Module:
+    """The network of ``est`` for ``c_in`` input and ``c_out`` output channels in ``frame``: its blocks
+    (``est._build_stack``) alone for the dense head, or run over segments inside a window model."""
+    if not frame.direct:
+        return est._build_stack(c_in, c_out, est.skip_last)
+    nq, ci = est._n_quantiles, bool(est.channel_independent)
+    body = est._build_stack(*WindowModel.body_channels(c_in, c_out, frame.patch_len, ci, nq), skip_last=False)
+    return WindowModel(body, c_in, c_out, est.horizon, frame.context, frame.patch_len, n_quantiles=nq,
+                       instance_norm=bool(est.instance_norm), skip_last=bool(est.skip_last), channel_independent=ci)

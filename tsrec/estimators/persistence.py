@@ -24,7 +24,7 @@ from torch import Tensor
 
 from ..data import Batch, SeriesMeta, StandardScaler
 from ..training import resolve_device, seeded
-from .frame import Frame
+from .frame import Frame, build_model
 from .params import is_int
 from .stream import Stream
 
@@ -168,7 +168,7 @@ def _from_parts(klass: type[BaseForecaster], params: dict, fitted: dict,
         raise ValueError("the series metadata do not match n_series")
     frame = _frame(fitted["frame"], est)
     with seeded(0):
-        model = est._build_model(c_in, c_out, frame)
+        model = build_model(est, c_in, c_out, frame)
     weights = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
     try:
         model.load_state_dict(weights, strict=True)
