@@ -146,8 +146,8 @@ def fake_gpu(lib, monkeypatch):
 
 def rel_err(x, ref) -> float:
     x = torch.as_tensor(np.asarray(x)) if not isinstance(x, torch.Tensor) else x
-    x = x.to(torch.complex128 if x.is_complex() else torch.float64)
-    ref = ref.to(x.dtype)
+    x = x.detach().to(torch.complex128 if x.is_complex() else torch.float64)
+    ref = ref.detach().to(x.dtype)
     assert torch.isfinite(torch.view_as_real(x) if x.is_complex() else x).all(), "non-finite output"
     return float((x - ref).abs().max() / ref.abs().max().clamp_min(1e-30))
 
@@ -290,6 +290,33 @@ def test_aaren_gradients(fake_gpu):
         want = torch.autograd.grad((o_r * w_o).sum() + (l_r * w_l).sum() + ol_r.sum(), leaves)
         for g, r in zip(got, want, strict=True):
             assert rel_err(g, r) < 1e-10
+
+
+@pytest.mark.parametrize("with_state", [False, True], ids=["no_state", "state"])
+def test_aaren_neg_inf_scores(fake_gpu, with_state):
+    """-inf scores (masked, padded; all of a head) give weight 0 in the kernel and its backward: no NaN,
+    o = 0 where every score so far is -inf, values and gradients as the reference's."""
+    gen = torch.Generator().manual_seed(21)
+    s, v, state = aaren_inputs(2, 37, 2, 3, torch.float64, with_state, gen)
+    s[0, :20, 0] = -math.inf  # past the first sub-chunks of a tile
+    s[1, :, 1] = -math.inf
+    s[0, 25, 1] = -math.inf
+    if with_state:
+        state[0][1, 1] = -math.inf  # an empty state
+        state[1][1, 1] = 0
+    leaves = [s.requires_grad_(), v.requires_grad_()] + ([x.requires_grad_() for x in state] if with_state else [])
+    o, (lse, ol) = cb.aaren_scan(s, v, state)
+    o_r, (l_r, ol_r) = tsrec.scan.aaren_scan(s, v, state, backend="reference")
+    assert torch.equal(torch.isneginf(lse), torch.isneginf(l_r)) and torch.isneginf(lse[1, 1])
+    assert rel_err(o, o_r) < 1e-12 and rel_err(ol, ol_r) < 1e-12
+    assert rel_err(lse[~torch.isneginf(lse)], l_r[~torch.isneginf(l_r)]) < 1e-12
+    assert (o[1, :, 1] == 0).all() and (o[0, :20, 0] == 0).all() == (not with_state)
+    w_o = torch.randn(v.shape, generator=gen, dtype=torch.float64)
+    got = torch.autograd.grad((o * w_o).sum() + ol.sum() + lse.masked_fill(torch.isneginf(lse), 0).sum(), leaves)
+    want = torch.autograd.grad((o_r * w_o).sum() + ol_r.sum() + l_r.masked_fill(torch.isneginf(l_r), 0).sum(), leaves)
+    for g, r in zip(got, want, strict=True):
+        assert rel_err(g, r) < 1e-10
+    assert (got[0][torch.isneginf(s)] == 0).all()
 
 
 # --------------------------------------------------------------------------- LEM

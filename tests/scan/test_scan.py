@@ -259,6 +259,54 @@ def test_aaren_scan_gradients():
     assert gradcheck(lambda s, v: aaren_scan(s, v, backend="torch")[0], (s, v))
 
 
+def masked_aaren_inputs(B=2, L=6, K=2, E=3, seed=5):
+    """Scores with -inf at the first steps, one head masked throughout, a hole later; and a state
+    whose first entry is empty (l0 = -inf)."""
+    g = torch.Generator().manual_seed(seed)
+    s = torch.randn(B, L, K, generator=g, dtype=torch.float64)
+    s[0, :2, 0] = -math.inf
+    s[1, :, 1] = -math.inf
+    s[0, 4, 1] = -math.inf
+    v = torch.randn(B, L, K, E, generator=g, dtype=torch.float64)
+    l0 = torch.randn(B, K, generator=g, dtype=torch.float64)
+    l0[1, 1] = -math.inf
+    o0 = torch.zeros(B, K, E, dtype=torch.float64)
+    return s, v, (l0, o0)
+
+
+@pytest.mark.parametrize("backend", ["torch", "reference"])
+def test_aaren_scan_neg_inf_scores(backend):
+    """A -inf score has weight 0; where every score so far is -inf, o is 0 and l is -inf; no NaN."""
+    s, v, state = masked_aaren_inputs()
+    for carried in (None, state):
+        leaves = [x.clone().requires_grad_() for x in (s, v)]
+        o, (lse, last) = aaren_scan(*leaves, carried, backend=backend)
+        assert torch.isfinite(o).all() and torch.isfinite(last).all() and not torch.isnan(lse).any()
+        defined = torch.isfinite(s).cumsum(1) > 0  # some weight so far
+        expected = reference.aaren_attention_ref(s, v)  # a softmax: NaN where nothing is defined
+        if carried is None:
+            assert (o[~defined] == 0).all() and torch.isneginf(lse[1, 1])
+            assert torch.allclose(o[defined], expected[defined], rtol=0, atol=1e-12)
+        else:  # the empty state of head (1, 1) has o0 = 0 and every score -inf: still 0 and -inf
+            assert (o[1, :, 1] == 0).all() and torch.isneginf(lse[1, 1])
+        grads = torch.autograd.grad(o.sum() + last.sum() + lse.masked_fill(torch.isneginf(lse), 0).sum(), leaves)
+        assert all(torch.isfinite(x).all() for x in grads)
+        assert (grads[0][torch.isneginf(s)] == 0).all()
+
+
+@pytest.mark.parametrize("backend", ["torch", "reference"])
+def test_aaren_scan_neg_inf_gradcheck(backend):
+    s, v, (l0, o0) = masked_aaren_inputs(L=5)
+
+    def fn(s, v, *state):
+        o, (lse, last) = aaren_scan(s, v, state or None, backend=backend)
+        return o, lse.masked_fill(torch.isneginf(lse.detach()), 0), last
+
+    leaves = [x.requires_grad_() for x in (s, v, l0, o0)]
+    assert gradcheck(fn, tuple(leaves[:2]))
+    assert gradcheck(fn, tuple(leaves))
+
+
 # ------------------------------------------------------------------ LEM
 
 

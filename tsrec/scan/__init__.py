@@ -143,6 +143,14 @@ def aaren_scan(
         ``(B, L, K, E)``.
     state : tuple of Tensor
         ``(l, o)`` after the last step.
+
+    Notes
+    -----
+    A score of ``-inf`` (a masked or padded step) has weight 0: it leaves ``l`` and
+    ``o`` as they were and gets a zero gradient. At steps where every score so far
+    is ``-inf`` (and the state, if any, is empty: ``l = -inf``) no weight exists; the
+    output there is defined as the carried mean, 0 without a state, and ``l`` is
+    ``-inf``. Outputs and gradients stay finite (every backend).
     """
     if s.dim() != 3 or v.dim() != 4 or v.shape[:3] != s.shape:
         raise ValueError(f"expected s (B, L, K) and v (B, L, K, E), got {tuple(s.shape)} and {tuple(v.shape)}")
@@ -153,28 +161,36 @@ def aaren_scan(
             l0, o0 = state
             m_u_w = (l0, torch.ones_like(l0), o0)
         o, (m, u, w) = reference.aaren_scan_ref(s, v, m_u_w)
-        return o, (m + torch.log(u), w / u.unsqueeze(-1))
+        empty = torch.isneginf(m)  # no weight so far: l = -inf, o the carried mean
+        u = torch.where(empty, 1, u)
+        return o, (torch.where(empty, -torch.inf, m + torch.log(u)), w / u.unsqueeze(-1))
     if which == "cupy":
         from . import cupy as cupy_backend
 
         return cupy_backend.aaren_scan(s, v, state)
     B, L, K, E = v.shape
+    # A score of -inf (and an empty state, l0 = -inf) computes as the most negative finite
+    # number: the same result without exp(-inf - (-inf)) = NaN, forward and in logcumsumexp's
+    # backward; the weight of a -inf score is then set to exactly 0.
+    lowest = torch.finfo(s.dtype).min
+    masked = torch.isneginf(s)
+    empty = masked.all(dim=1)  # (B, K): no weight at all, so far as l goes
+    s_fin = s.masked_fill(masked, lowest)
     if state is not None:
         l0, o0 = state
-        # an empty state has l0 = -inf; the most negative finite number gives the same
-        # result without a NaN in logcumsumexp's backward
-        l0 = l0.clamp_min(torch.finfo(l0.dtype).min)
-        s_ext = torch.cat([l0.unsqueeze(1), s], dim=1)
+        empty = empty & torch.isneginf(l0)
+        s_ext = torch.cat([l0.clamp_min(lowest).unsqueeze(1), s_fin], dim=1)
         lse = torch.logcumsumexp(s_ext, dim=1)[:, 1:]
         h0 = o0.reshape(B, K * E)
     else:
-        lse = torch.logcumsumexp(s, dim=1)
+        lse = torch.logcumsumexp(s_fin, dim=1)
         h0 = None
-    g = torch.exp(s - lse).unsqueeze(-1)  # (B, L, K, 1), in (0, 1]
+    g = torch.exp(s_fin - lse).masked_fill(masked, 0).unsqueeze(-1)  # (B, L, K, 1), in [0, 1]
     a = (1 - g).expand(B, L, K, E).reshape(B, L, K * E)
     b = (g * v).reshape(B, L, K * E)
     o = linear_scan(a, b, h0, backend="torch").reshape(B, L, K, E)
-    return o, (lse[:, -1], o[:, -1])
+    l_last = torch.where(empty, -torch.inf, lse[:, -1])
+    return o, (l_last, o[:, -1])
 
 
 def lem_recurrence(

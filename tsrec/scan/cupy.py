@@ -314,7 +314,7 @@ class _AarenScan(torch.autograd.Function):
         #   ds_t = g_t (dg_t + dL_t),  dl0 = (1 - g_0) dL_0,  do0 = (1 - g_0) dO_0
         s, v, o0, o, l_all = ctx.saved_tensors
         B, L, K, E = v.shape
-        g = torch.exp(s - l_all)
+        g = torch.exp(s - l_all).masked_fill_(torch.isneginf(s), 0)  # a -inf score: g = 0, not NaN
         a_next = _shift_left(1 - g)  # (B, L, K)
         grad_o = grad_o.contiguous()
         d_o = linear_scan_fwd(

@@ -44,6 +44,11 @@ def aaren_scan_ref(
     o_t = sum_{i<=t} exp(s_i) v_i / sum_{i<=t} exp(s_i) (including the carried
     ``state`` = (m, u, w) of shapes (B, K), (B, K), (B, K, E)), and the state
     after the last step.
+
+    A score of -inf has weight 0 (a step that changes nothing). While the
+    running max ``m`` is still -inf (no weight yet), ``u`` and ``w`` keep their
+    values and the output is ``w / u`` with ``u = 0`` read as 1: 0 without a
+    state. No NaN arises, forward or backward.
     """
     if state is None:
         m = torch.full_like(s[:, 0], -torch.inf)
@@ -54,12 +59,16 @@ def aaren_scan_ref(
     outs = []
     for st, vt in zip(s.unbind(1), v.unbind(1)):
         m_new = torch.maximum(m, st)
-        scale_old = torch.exp(m - m_new)
-        scale_new = torch.exp(st - m_new)
+        # m_new = -inf (m and st both -inf): exp(-inf - (-inf)) would be NaN; rescale by 1,
+        # add weight exp(-inf - 0) = 0
+        none = torch.isneginf(m_new)
+        m_safe = torch.where(none, 0, m_new)
+        scale_old = torch.where(none, 1, torch.exp(m - m_safe))
+        scale_new = torch.exp(st - m_safe)
         u = u * scale_old + scale_new
         w = w * scale_old.unsqueeze(-1) + scale_new.unsqueeze(-1) * vt
         m = m_new
-        outs.append(w / u.unsqueeze(-1))
+        outs.append(w / torch.where(u == 0, 1, u).unsqueeze(-1))
     return torch.stack(outs, dim=1), (m, u, w)
 
 

@@ -5,6 +5,8 @@
 //     o_t = (1 - g_t) o_{t-1} + g_t v_t      (the running weighted mean)
 //
 // starting from (l, o) = (l0, o0) when a state is carried, else (-inf, 0).
+// A score of -inf has g_t = 0 (not exp(-inf - (-inf)) = NaN): masked or padded steps leave
+// (l, o) unchanged, so o is 0 (or the carried o0) while every score so far is -inf.
 // s is (B, L, K), v and o are (B, L, K, E), l0 is (B, K), o0 is (B, K, E), all contiguous.
 //
 // Compiled at run time by CuPy (NVRTC): no header. Entry points aaren_scan_f32 / _f64.
@@ -102,7 +104,7 @@ __device__ __forceinline__ void aaren_tiles(const T* __restrict__ s, const T* __
             T gi = T(0);  // past the end: a = 1, b = 0, the identity
             if (active && t < L) {
                 l = logaddexp(l, av[i]);
-                gi = exp_(av[i] - l);
+                gi = av[i] == ninf ? T(0) : exp_(av[i] - l);  // l = -inf too when all so far are
                 if (write_l && e == 0) l_all[sbase + t * K] = l;
             }
             av[i] = T(1) - gi;
