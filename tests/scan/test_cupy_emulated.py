@@ -89,30 +89,43 @@ def _launch(lib, name, grid, block, args, smem=0):
 
 
 class FakeKernel:
-    def __init__(self, lib, name):
-        self.lib, self.name = lib, name
+    def __init__(self, lib, name, cooperative, launches):
+        self.lib, self.name, self.enable_cooperative_groups, self.launches = lib, name, cooperative, launches
         self.max_dynamic_shared_size_bytes = 48 * 1024
+        self.kernel = SimpleNamespace(ptr=name)  # the CUfunction handle, for the occupancy query
 
     def __call__(self, grid, block, args, shared_mem=0):
         assert shared_mem <= max(48 * 1024, self.max_dynamic_shared_size_bytes)
+        self.launches.append((self.name, tuple(grid), self.enable_cooperative_groups))
         _launch(self.lib, self.name, grid, block, args, shared_mem)
 
 
 class FakeCupy:
-    def __init__(self, lib, n_sm, smem_max):
+    def __init__(self, lib, n_sm, smem_max, blocks_per_sm=1):
         self.lib = lib
+        self.launches = []  # (kernel name, grid, cooperative) of every launch
+        self.occupancy_queries = []
         attrs = {1: n_sm, 2: smem_max}
         runtime = SimpleNamespace(cudaDevAttrMultiProcessorCount=1, cudaDevAttrMaxSharedMemoryPerBlockOptin=2,
                                   deviceGetAttribute=lambda attr, dev: attrs[attr])
-        self.cuda = SimpleNamespace(runtime=runtime, Device=lambda device_id=None: contextlib.nullcontext())
 
-    def RawModule(self, code, options=()):  # noqa: N802 (CuPy's name)
-        lib = self.lib
-        return SimpleNamespace(get_function=lambda name: FakeKernel(lib, name))
+        def occupancy(func, threads, smem):
+            self.occupancy_queries.append((func, threads, smem))
+            return blocks_per_sm
+
+        driver = SimpleNamespace(occupancyMaxActiveBlocksPerMultiprocessor=occupancy)
+        self.cuda = SimpleNamespace(
+            runtime=runtime, driver=driver, Device=lambda device_id=None: contextlib.nullcontext()
+        )
+
+    def RawModule(self, code, options=(), enable_cooperative_groups=False):  # noqa: N802 (CuPy's name)
+        lib, launches = self.lib, self.launches
+        return SimpleNamespace(get_function=lambda name: FakeKernel(lib, name, enable_cooperative_groups, launches))
 
     @staticmethod
     def from_dlpack(t):
         assert not t.requires_grad and not t.is_conj() and t.is_contiguous()
+        assert t.data_ptr() % t.element_size() == 0, "a kernel argument misaligned for its element loads"
         return np.from_dlpack(t)
 
 
@@ -120,11 +133,13 @@ class FakeCupy:
 def fake_gpu(lib, monkeypatch):
     """Point tsrec.scan.cupy at the emulated kernels; returns a setter for the pretend GPU."""
 
-    def use(n_sm=4, smem_max=48 * 1024, lem_threads=64):
+    def use(n_sm=4, smem_max=48 * 1024, lem_threads=64, blocks_per_sm=1):
         for f in (cb._module, cb._kernel, cb._device_limits):
             f.cache_clear()
-        monkeypatch.setattr(cb, "_cp", lambda: FakeCupy(lib, n_sm, smem_max))
+        fake = FakeCupy(lib, n_sm, smem_max, blocks_per_sm)
+        monkeypatch.setattr(cb, "_cp", lambda: fake)
         monkeypatch.setattr(cb, "LEM_THREADS", lem_threads)
+        return fake
 
     monkeypatch.setattr(cb, "_on_device", lambda t: contextlib.nullcontext())
     # fresh buffers hold NaN, so an element a kernel forgets to write cannot pass
@@ -225,6 +240,41 @@ def test_linear_scan_heuristic_segments(fake_gpu):
     a = decay((D,), torch.complex128, gen)
     h0 = rand(B, D, dtype=torch.complex128, gen=gen)
     assert rel_err(cb.linear_scan_fwd(a, b, h0), reference.linear_scan_ref(a, b, h0)) < 1e-12
+
+
+def misaligned(x: torch.Tensor) -> torch.Tensor:
+    """A copy of x in foreign memory whose address is 8 bytes off a multiple of 16."""
+    nbytes = x.numel() * x.element_size()
+    raw = np.zeros(nbytes + 16, dtype=np.uint8)
+    start = (8 - raw.ctypes.data) % 16
+    raw[start : start + nbytes] = x.contiguous().view(torch.uint8).reshape(-1).numpy()  # bytes: no element loads
+    t = torch.frombuffer(raw, dtype=x.dtype, count=x.numel(), offset=start).view(x.shape)
+    assert t.data_ptr() % 16 == 8 and t.is_contiguous()
+    return t
+
+
+def test_aligned_copies_misaligned_complex128():
+    """Host side: a contiguous complex128 tensor 8 bytes off is copied (16-byte loads), an aligned one is not."""
+    x = torch.randn(3, 5, 4, dtype=torch.complex128)
+    t = misaligned(x)
+    fixed = cb.aligned(t)
+    assert fixed.data_ptr() % 16 == 0 and torch.equal(fixed, x)
+    assert cb._prep(t).data_ptr() % 16 == 0
+    assert cb.aligned(x) is x
+    assert cb.aligned(x[:, 1:]).data_ptr() == x[:, 1:].data_ptr()  # offset by whole elements: no copy
+    f = torch.frombuffer(bytearray(8 * 5 + 12), dtype=torch.float64, count=5, offset=4)
+    if f.data_ptr() % 8:  # float64 4 bytes off (when the bytearray itself is 8-aligned, as usual)
+        assert cb.aligned(f).data_ptr() % 8 == 0
+
+
+def test_linear_scan_misaligned_complex128_input(fake_gpu):
+    """Misaligned complex128 a, b, h0 reach the kernel aligned (FakeCupy.from_dlpack checks) and scan correctly."""
+    gen = torch.Generator().manual_seed(23)
+    b = rand(2, 40, 5, dtype=torch.complex128, gen=gen)
+    h0 = rand(2, 5, dtype=torch.complex128, gen=gen)
+    for a in (decay((2, 40, 5), torch.complex128, gen), decay((5,), torch.complex128, gen)):
+        out = cb.linear_scan_fwd(misaligned(a), misaligned(b), misaligned(h0))
+        assert rel_err(out, reference.linear_scan_ref(a, b, h0)) < 1e-12
 
 
 def test_linear_scan_gradients(fake_gpu):
@@ -387,6 +437,48 @@ def test_lem_gradients(fake_gpu, setup):
         want = torch.autograd.grad((y_r * gy).sum() + (z_r * gz).sum(), leaves)
         for g, r in zip(got, want, strict=True):
             assert rel_err(g, r) < 1e-11
+
+
+def test_cooperative_capacity():
+    """The host check of a cooperative grid: occupancy x SMs must cover every block."""
+    cb.cooperative_capacity(8, 1, 8)
+    cb.cooperative_capacity(8, 2, 4)
+    for n_blocks, per_sm, n_sm in [(9, 1, 8), (8, 3, 2), (1, 0, 132)]:
+        with pytest.raises(RuntimeError, match="resident at once"):
+            cb.cooperative_capacity(n_blocks, per_sm, n_sm)
+
+
+def test_lem_launches_are_cooperative(fake_gpu):
+    """Both LEM kernels come from a cooperative module and are checked against the occupancy first;
+    the other kernels launch as ordinary ones."""
+    fake = fake_gpu(n_sm=8, smem_max=900, lem_threads=32)
+    gen = torch.Generator().manual_seed(29)
+    leaves = [x.requires_grad_() for x in lem_inputs(2, 4, 7, torch.float64, gen)]
+    y, z = cb.lem_recurrence(*leaves[:3], 0.3, *leaves[3:])
+    (y.sum() + z.sum()).backward()
+    cb.linear_scan_fwd(torch.full((3,), 0.5, dtype=torch.float64), torch.ones(1, 4, 3, dtype=torch.float64))
+    lem = [launch for launch in fake.launches if launch[0].startswith("lem_")]
+    assert {name for name, _, _ in lem} == {"lem_forward_f64", "lem_backward_f64"}
+    assert all(coop for _, _, coop in lem) and max(grid[0] for _, grid, _ in lem) > 1  # P > 1: a real barrier
+    assert not any(coop for name, _, coop in fake.launches if not name.startswith("lem_"))
+    assert len(fake.occupancy_queries) == len(lem) and all(q[1] == 32 for q in fake.occupancy_queries)
+
+
+def test_lem_grid_beyond_occupancy_raises(fake_gpu, monkeypatch):
+    """A grid the device cannot hold at once is refused before any launch (no spin, no trap)."""
+    gen = torch.Generator().manual_seed(31)
+    u, w, wy, y0, z0 = lem_inputs(4, 3, 6, torch.float64, gen)
+    fake = fake_gpu(n_sm=2, smem_max=1 << 20, blocks_per_sm=1)
+    # four blocks (P = 2 units' halves x 2 batch groups) on a device said to hold 1 x 2
+    monkeypatch.setattr(cb, "lem_launch_config", lambda B, H, itemsize, smem_max, n_sm, backward=False: (
+        2, 3, 2, 2, cb.lem_smem_bytes(H, 3, 2, itemsize, backward)))
+    with pytest.raises(RuntimeError, match=r"4 blocks resident at once .* 1 per SM x 2 SMs"):
+        cb.lem_recurrence(u, w, wy, 0.3, y0, z0)
+    assert not fake.launches
+    fake = fake_gpu(n_sm=2, smem_max=1 << 20, blocks_per_sm=2)  # twice the occupancy: it fits and runs
+    y, z = cb.lem_recurrence(u, w, wy, 0.3, y0, z0)
+    y_r, z_r = reference.lem_recurrence_ref(u, w, wy, 0.3, y0, z0)
+    assert rel_err(y, y_r) < 1e-12 and rel_err(z, z_r) < 1e-12 and len(fake.launches) == 1
 
 
 def test_lem_too_large_for_shared_memory_falls_back(fake_gpu):

@@ -17,7 +17,20 @@ The dispatch in :mod:`tsrec.scan` calls
   kernel; the weight gradients are two GEMMs).
 
 The pure functions :func:`linear_launch_config` and :func:`lem_launch_config`
-choose the launch shapes; they need no GPU and are tested on the CPU.
+choose the launch shapes, and :func:`cooperative_capacity` checks a cooperative
+grid; they need no GPU and are tested on the CPU.
+
+The LEM kernels meet at a barrier between the blocks of a group, which is safe only
+when all those blocks run at once. They are therefore compiled and launched as
+cooperative kernels (``enable_cooperative_groups``: ``cuLaunchCooperativeKernel``
+either starts every block together or fails with an error, where a plain launch on
+a busy GPU could leave blocks waiting for ones that never start), and the host
+checks first that the grid fits the device (occupancy x SMs), since CuPy would
+shrink a one-row grid silently.
+
+Inputs read through complex128 (16-byte) loads, or any element load, must be
+aligned to their element size; :func:`aligned` copies a tensor that is not
+(memory imported from outside torch can be).
 """
 
 from __future__ import annotations
@@ -43,10 +56,14 @@ __all__ = [
     "lem_recurrence",
     "linear_launch_config",
     "lem_launch_config",
+    "cooperative_capacity",
+    "aligned",
 ]
 
 #: the CUDA sources of this backend, in ``tsrec/scan/kernels``
 KERNEL_FILES = ("linear_scan.cu", "aaren_scan.cu", "lem.cu")
+#: the sources whose kernels synchronise across blocks: compiled and launched cooperatively
+COOPERATIVE_FILES = ("lem.cu",)
 
 #: steps per thread per tile (CH in the .cu files), per dtype
 LINEAR_CHUNK = {torch.float32: 8, torch.float64: 8, torch.complex64: 8, torch.complex128: 4}
@@ -129,6 +146,31 @@ def lem_launch_config(
     return None if best is None else best[1]
 
 
+def cooperative_capacity(n_blocks: int, blocks_per_sm: int, n_sm: int) -> None:
+    """Check that a cooperative grid of ``n_blocks`` blocks can be resident at once.
+
+    Parameters
+    ----------
+    n_blocks : int
+        Blocks in the grid (all dimensions).
+    blocks_per_sm : int
+        The kernel's occupancy: blocks of this size and shared memory one SM holds.
+    n_sm : int
+        Streaming multiprocessors of the device.
+
+    Raises
+    ------
+    RuntimeError
+        When ``blocks_per_sm * n_sm < n_blocks``: a cooperative launch cannot run
+        that grid (and CuPy would shrink a one-dimensional one silently).
+    """
+    if blocks_per_sm * n_sm < n_blocks:
+        raise RuntimeError(
+            f"the LEM kernel needs its {n_blocks} blocks resident at once (a cooperative launch), but this "
+            f"device holds {blocks_per_sm} per SM x {n_sm} SMs = {blocks_per_sm * n_sm}; use backend='torch'"
+        )
+
+
 # --------------------------------------------------------------------------- CuPy plumbing
 
 
@@ -142,7 +184,9 @@ def _cp() -> Any:
 def _module(name: str, device_id: int) -> Any:
     cp = _cp()
     with cp.cuda.Device(device_id):
-        return cp.RawModule(code=kernel_source(name), options=("-std=c++17",))
+        return cp.RawModule(
+            code=kernel_source(name), options=("-std=c++17",), enable_cooperative_groups=name in COOPERATIVE_FILES
+        )
 
 
 @functools.cache
@@ -183,13 +227,38 @@ def _cu(t: Tensor) -> Any:
     return _cp().from_dlpack(t.detach())
 
 
+def aligned(t: Tensor) -> Tensor:
+    """``t``, or a copy of it when its data pointer is not a multiple of its element size.
+
+    The kernels load elements whole (a complex128 as one 16-byte access); torch's
+    allocator aligns far more, but ``.contiguous()`` keeps the pointer of a tensor
+    made from foreign memory (DLPack, ``frombuffer``), which may be misaligned.
+    ``t`` must be contiguous. The copy goes byte by byte, since loading the
+    misaligned elements themselves is what fails.
+    """
+    if t.data_ptr() % t.element_size() == 0:
+        return t
+    return t.reshape(-1).view(torch.uint8).clone().view(t.dtype).view(t.shape)
+
+
 def _prep(t: Tensor) -> Tensor:
-    return t.detach().resolve_conj().resolve_neg().contiguous()
+    return aligned(t.detach().resolve_conj().resolve_neg().contiguous())
 
 
-def _launch(kernel: Any, grid: tuple[int, ...], block: tuple[int, ...], args: tuple, smem: int = 0) -> None:
+def _launch(
+    kernel: Any, grid: tuple[int, ...], block: tuple[int, ...], args: tuple, smem: int = 0,
+    cooperative: bool = False, device_id: int | None = None,
+) -> None:
+    """Launch ``kernel`` (a cooperative one on ``device_id``: the grid checked against the occupancy first)."""
     if smem > 48 * 1024 and kernel.max_dynamic_shared_size_bytes < smem:
         kernel.max_dynamic_shared_size_bytes = smem
+    if cooperative:  # all blocks resident at once, or a clear error before the launch
+        if not kernel.enable_cooperative_groups:
+            raise RuntimeError("a kernel that synchronises across blocks must come from a cooperative module")
+        per_sm = _cp().cuda.driver.occupancyMaxActiveBlocksPerMultiprocessor(
+            kernel.kernel.ptr, math.prod(block), smem
+        )
+        cooperative_capacity(math.prod(grid), int(per_sm), _device_limits(device_id)[0])
     kernel(grid, block, args, shared_mem=smem)
 
 
@@ -358,6 +427,11 @@ def aaren_scan(
     state : tuple of Tensor
         ``(l, o)`` after the last step. Differentiable in ``s``, ``v`` and the state
         (first order only).
+
+    Notes
+    -----
+    A ``-inf`` score has weight 0, as in :func:`tsrec.scan.aaren_scan`: no NaN, forward
+    or backward; o is 0 (the carried mean) where every score so far is ``-inf``.
     """
     if s.dtype not in (torch.float32, torch.float64) or v.dtype != s.dtype:
         raise TypeError(f"the CuPy Aaren scan takes float32 or float64 s and v of one dtype, got {s.dtype}, {v.dtype}")
@@ -405,7 +479,7 @@ def _lem_fwd(u: Tensor, w: Tensor, wy: Tensor, dt: float, y0: Tensor | None, z0:
                 (_cu(u[r0:r1]), cw, cwy, cy0, cz0, cy, cz, cg, _cu(counters), np.int64(nb), np.int64(L),
                  np.int32(H), np.int32(U), np.int32(BB), scalar(dt), np.int32(y0 is not None),
                  np.int32(z0 is not None), np.int32(save_gates)),
-                smem,
+                smem, cooperative=True, device_id=dev,
             )
     return y, z, gates
 
@@ -434,7 +508,7 @@ def _lem_bwd(w, wy, y, z, y0, z0, gates, gy, gz, dt):
                 (cw, cwy, cyr, czr, cy0, cz0, _cu(gates[r0:r1]), _cu(gy[r0:r1]), _cu(gz[r0:r1]), _cu(du[r0:r1]),
                  _cu(dy0[r0:r1]), _cu(dz0[r0:r1]), _cu(counters), np.int64(nb), np.int64(L), np.int32(H),
                  np.int32(U), np.int32(BB), scalar(dt), np.int32(y0 is not None), np.int32(z0 is not None)),
-                smem,
+                smem, cooperative=True, device_id=dev,
             )
     return du, dy0, dz0
 
@@ -458,7 +532,7 @@ class _LEMRecurrence(torch.autograd.Function):
     def backward(ctx, grad_y: Tensor, grad_z: Tensor):  # type: ignore[override]
         w, wy, y, z, y0, z0, gates = ctx.saved_tensors
         B, L, H = y.shape
-        du, dy0, dz0 = _lem_bwd(w, wy, y, z, y0, z0, gates, grad_y.contiguous(), grad_z.contiguous(), ctx.dt)
+        du, dy0, dz0 = _lem_bwd(w, wy, y, z, y0, z0, gates, _prep(grad_y), _prep(grad_z), ctx.dt)
         y_start = y0 if y0 is not None else torch.zeros_like(y[:, 0])
         y_prev = torch.cat([y_start.unsqueeze(1), y[:, :-1]], dim=1).reshape(B * L, H)
         du_flat = du.reshape(B * L, 4 * H)

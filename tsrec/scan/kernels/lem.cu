@@ -15,7 +15,9 @@
 // each, run independently. The P blocks of a group exchange the full state vectors through
 // global memory (the outputs y and z themselves; du in the backward pass) and meet at a
 // barrier between two dependent phases, twice per step. That barrier needs all P blocks of
-// a group resident at once: the host launches at most one block per SM (see cupy.py).
+// a group resident at once: the host launches these kernels cooperatively (all blocks of the
+// grid start together, or the launch fails), after checking occupancy x SMs covers the grid,
+// and at most one block per SM (see cupy.py).
 //
 // Inside a block, a task is one (batch row b, own unit uu), index b * U + uu; thread tid
 // takes tasks tid, tid + blockDim.x, ... in every phase, so each task's own state stays with
@@ -45,7 +47,8 @@ __device__ __forceinline__ double tanh_(double x) { return tanh(x); }
 // in `target`. Writes before the barrier are visible after it (fence, atomic, fence: the
 // pattern of cooperative_groups' grid sync); readers load exchanged data with __ldcg (L2).
 // A wait of more than 2^36 clock cycles (tens of seconds; a step takes microseconds) can only
-// be a block that never started: trap (a launch error) rather than hang.
+// be a block that never started, which the cooperative launch rules out: trap (a launch error)
+// rather than hang, as a last resort.
 __device__ __forceinline__ void group_sync(unsigned long long* counter, unsigned long long& target) {
     __syncthreads();
     if (gridDim.x > 1) {
