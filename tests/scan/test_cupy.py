@@ -38,7 +38,8 @@ def test_kernels_compile_with_nvcc(tmp_path):
         src = tmp_path / name
         src.write_text(cb.kernel_source(name))
         for arch in ARCHS:
-            cmd = ["nvcc", "-cubin", "-std=c++17", "--Werror", "all-warnings", f"-arch={arch}", "-o",
+            rdc = ["-rdc=true"] if name in cb.COOPERATIVE_FILES else []  # as CuPy's cooperative modules
+            cmd = ["nvcc", "-cubin", "-std=c++17", "--Werror", "all-warnings", f"-arch={arch}", *rdc, "-o",
                    str(tmp_path / f"{name}.{arch}.cubin"), str(src)]
             procs.append(
                 (name, arch, subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
@@ -71,7 +72,10 @@ def test_kernels_compile_with_nvrtc():
     for name in cb.KERNEL_FILES:
         for arch in ARCHS:
             prog = program(cb.kernel_source(name), name, (), (), name_expressions=None, method="cubin")
-            cubin, _ = prog.compile(("-std=c++17", f"-arch={arch}", "--device-as-default-execution-space", "-ftz=true"))
+            rdc = ("--device-c",) if name in cb.COOPERATIVE_FILES else ()  # CuPy's enable_cooperative_groups
+            cubin, _ = prog.compile(
+                ("-std=c++17", f"-arch={arch}", "--device-as-default-execution-space", "-ftz=true", *rdc)
+            )
             assert len(cubin) > 0
 
 
@@ -305,6 +309,51 @@ def test_aaren_gradients(with_state):
     assert torch.autograd.gradcheck(f, tuple(args))
 
 
+@gpu
+@pytest.mark.gpu
+@pytest.mark.parametrize("with_state", [False, True])
+def test_aaren_neg_inf_scores(with_state):
+    """-inf scores (masked, padded, a whole head) have weight 0: finite outputs and gradients, as the reference."""
+    s, v, state = aaren_inputs(2, 300, 2, 3, torch.float64, with_state)
+    s[0, :150, 0] = -math.inf
+    s[1, :, 1] = -math.inf
+    s[0, 200, 1] = -math.inf
+    leaves = [s.requires_grad_(), v.requires_grad_()] + ([x.requires_grad_() for x in state] if with_state else [])
+    outs = [tsrec.scan.aaren_scan(s, v, state, backend=b) for b in ("cupy", "reference")]
+    (o, (lse, ol)), (o_r, (l_r, ol_r)) = outs
+    assert torch.equal(torch.isneginf(lse), torch.isneginf(l_r)) and torch.isneginf(lse[1, 1]) != with_state
+    assert rel_err(o, o_r) < 1e-11 and rel_err(ol, ol_r) < 1e-11
+    if not with_state:
+        assert (o[1, :, 1] == 0).all() and (o[0, :150, 0] == 0).all()
+    grads = [
+        torch.autograd.grad(o.sum() + ol.sum() + lse.masked_fill(torch.isneginf(lse), 0).sum(), leaves)
+        for o, (lse, ol) in outs
+    ]
+    for g, r in zip(*grads, strict=True):
+        assert rel_err(g, r) < 1e-9
+
+
+@gpu
+@pytest.mark.gpu
+def test_linear_scan_misaligned_complex128():
+    """complex128 memory from outside torch, 8 bytes off a 16-byte boundary: copied, not loaded misaligned."""
+    import cupy
+
+    B, L, D = 2, 300, 40
+    a, b = decay((B, L, D), torch.complex128), rand(B, L, D, dtype=torch.complex128)
+    n = a.numel() * 16
+    raw = cupy.cuda.alloc(2 * n + 32)
+    views = []
+    for i, x in enumerate((a, b)):
+        ptr = raw + (i * (n + 16) + 8)  # raw is 256-aligned: ptr is 8 mod 16
+        cupy.ndarray((n,), cupy.uint8, memptr=ptr)[...] = cupy.from_dlpack(x.view(torch.uint8).reshape(-1))
+        views.append(torch.from_dlpack(cupy.ndarray(x.shape, cupy.complex128, memptr=ptr)))
+    assert all(t.data_ptr() % 16 == 8 for t in views)
+    out = cb.linear_scan_fwd(*views)
+    torch.cuda.synchronize()
+    assert rel_err(out, reference.linear_scan_ref(a, b)) < 1e-11
+
+
 def lem_inputs(B, L, H, dtype, with_state=True):
     bound = 1 / math.sqrt(H)
     u = torch.randn(B, L, 4 * H, dtype=torch.float64)
@@ -357,6 +406,35 @@ def test_lem_gradcheck():
     u, w, wy, y0, z0 = (x.requires_grad_() for x in lem_inputs(2, 4, 3, torch.float64))
     f = lambda *args: tsrec.scan.lem_recurrence(*args[:3], 0.4, *args[3:], backend="cupy")  # noqa: E731
     assert torch.autograd.gradcheck(f, (u, w, wy, y0, z0))
+
+
+@gpu
+@pytest.mark.gpu
+def test_lem_cooperative_launch(monkeypatch):
+    """The LEM kernels come from a cooperative module; a grid beyond occupancy x SMs is refused before any launch,
+    and the CUDA context stays usable; split weights (P > 1) run right."""
+    dev = torch.cuda.current_device()
+    assert cb._kernel("lem.cu", "lem_forward_f32", dev).enable_cooperative_groups
+    assert not cb._kernel("linear_scan.cu", "linear_scan_f32_ti", dev).enable_cooperative_groups
+    n_sm, smem_max = cb._device_limits(dev)
+    real = cb.lem_launch_config
+    # far more blocks than the device holds at once (at most 2048 threads, 8 blocks, per SM):
+    # P = 64 blocks of one unit per group, n_sm groups of one row in one launch
+    too_many = lambda B, H, itemsize, smem, n, backward=False: (  # noqa: E731
+        H, 1, 1, B, cb.lem_smem_bytes(H, 1, 1, itemsize, backward))
+    monkeypatch.setattr(cb, "lem_launch_config", too_many)
+    u, w, wy, y0, z0 = lem_inputs(n_sm, 3, 64, torch.float32)
+    with pytest.raises(RuntimeError, match="resident at once"):
+        cb.lem_recurrence(u, w, wy, 0.3, y0, z0)
+    u, w, wy, y0, z0 = lem_inputs(4, 20, 64, torch.float32)
+    # P = 4 blocks share the weights, one group per launch
+    monkeypatch.setattr(cb, "lem_launch_config", lambda B, H, itemsize, smem, n, backward=False: real(
+        B, H, itemsize, cb.lem_smem_bytes(H, -(-H // 4), 1, itemsize, backward), 4, backward))
+    assert cb.lem_launch_config(4, 64, 4, smem_max, n_sm)[0] > 1
+    y, z = cb.lem_recurrence(u, w, wy, 0.3, y0, z0)
+    d = lambda x: x.double()  # noqa: E731
+    y_r, z_r = reference.lem_recurrence_ref(d(u), d(w), d(wy), 0.3, d(y0), d(z0))
+    assert rel_err(y, y_r) < 5e-5 and rel_err(z, z_r) < 5e-5
 
 
 @gpu
