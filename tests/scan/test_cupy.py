@@ -14,9 +14,12 @@ The kernels' logic also runs on the CPU in test_scan_cupy_emulated.py.
 from __future__ import annotations
 
 import math
+import os
+import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -97,6 +100,27 @@ def test_cupy_backend_without_cupy_says_so():
     with pytest.raises(RuntimeError, match="needs CuPy and a CUDA GPU"):
         tsrec.scan.aaren_scan(x, x.unsqueeze(-1), backend="cupy")
     assert tsrec.scan.resolve_backend("auto", x) == "torch"
+
+
+def test_gpu_extra_and_gpu_run_script(tmp_path):
+    """The gpu extra brings CuPy's run-time compiler (the ctk extra); benchmarks/gpu_run.sh names test files
+    that exist and stops, non-zero and saying why, when CuPy cannot compile and run a kernel."""
+    import tomllib
+
+    root = Path(__file__).resolve().parents[2]
+    extra = tomllib.loads((root / "pyproject.toml").read_text())["project"]["optional-dependencies"]["gpu"]
+    assert any(dep.replace(" ", "").startswith("cupy-cuda13x[ctk]") for dep in extra), extra
+    script = (root / "benchmarks" / "gpu_run.sh").read_text()
+    named = re.findall(r"tests/\S+\.py", script)
+    assert named and all((root / path).is_file() for path in named), named
+    # a Python that fails every command stands for a CuPy that cannot compile: the script must stop first
+    failing = tmp_path / "python"
+    failing.write_text("#!/bin/sh\necho \"$@\" >> \"$(dirname \"$0\")/calls\"\nexit 1\n")
+    failing.chmod(0o755)
+    proc = subprocess.run(["bash", str(root / "benchmarks" / "gpu_run.sh")], capture_output=True, text=True,
+                          env={**os.environ, "PYTHON": str(failing)})
+    assert proc.returncode != 0 and "CuPy cannot compile or run a CUDA kernel" in proc.stderr
+    assert "pytest" not in (tmp_path / "calls").read_text()
 
 
 @pytest.mark.parametrize("B", [1, 3, 64])
