@@ -570,6 +570,12 @@ def lem_recurrence(
         ``(B, L, H)`` each; differentiable in every tensor input (first order only).
         When H is too large for the weights to stay in shared memory (beyond about
         a thousand in float32 on an H100), this falls back to the torch loop.
+
+    Raises
+    ------
+    RuntimeError
+        When the device cannot hold all blocks of the cooperative launch at once
+        (see :func:`cooperative_capacity`), before any kernel starts.
     """
     dtypes = {t.dtype for t in (u_proj, weight, weight_z, y0, z0) if t is not None}
     if len(dtypes) != 1 or u_proj.dtype not in (torch.float32, torch.float64):
