@@ -50,6 +50,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--loss", default="mse", choices=["mse", "mae"])
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--zero-head", action="store_true", help="start the body's head at zero (the linear path alone)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -72,6 +73,9 @@ def main() -> None:
               "aaren": lambda: AarenModel(n_heads=4, **kw),
               "tf": lambda: TransformerModel(n_heads=4, window=None, **kw)}
     model = WindowModel(bodies[a.model](), 1, 1, a.H, a.L, a.P, linear_skip=bool(a.linear))
+    if a.zero_head:
+        torch.nn.init.zeros_(model.body.head.weight)
+        torch.nn.init.zeros_(model.body.head.bias)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.wd)
     steps = a.epochs * math.ceil(len(train) / a.bs)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, a.lr, total_steps=steps, pct_start=0.3)
