@@ -24,7 +24,8 @@ BODIES = {
 
 def window_model(body: str, c_in=3, n_targets=2, horizon=5, context=20, patch_len=6, n_quantiles=1, **kw):
     c_out = n_targets * n_quantiles
-    return WindowModel(BODIES[body](patch_len * c_in, c_out, horizon), c_in, c_out, horizon, context, patch_len,
+    channels = WindowModel.body_channels(c_in, c_out, patch_len, kw.get("channel_independent", False), n_quantiles)
+    return WindowModel(BODIES[body](*channels, horizon), c_in, c_out, horizon, context, patch_len,
                        n_quantiles=n_quantiles, **kw)
 
 
@@ -100,6 +101,25 @@ def test_affine_is_inverted_on_the_output():
         model.affine_bias.fill_(-0.7)
     x = torch.randn(3, 12, 1, dtype=torch.float64)
     torch.testing.assert_close(model(x), x[:, -1:].expand(3, 5, 1), rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("n_quantiles", [1, 3])
+def test_channel_independence_is_each_target_alone(n_quantiles):
+    """With channel independence each target is forecast by the shared body from its own values and the
+    covariates: the same as the model run on that target alone (with the covariates), targets batched."""
+    torch.manual_seed(6)
+    model = window_model("lru", c_in=4, n_targets=3, n_quantiles=n_quantiles, channel_independent=True).double()
+    model.eval()
+    with torch.no_grad():
+        model.linear.weight.normal_()
+    x = torch.randn(2, 20, 4, dtype=torch.float64) * torch.tensor([1.0, 5.0, 0.2, 3.0], dtype=torch.float64)
+    out = model(x)
+    assert out.shape == (2, 5, 3 * n_quantiles)
+    one = WindowModel(model.body, 2, n_quantiles, 5, 20, 6, n_quantiles=n_quantiles, channel_independent=True)
+    one.linear = model.linear
+    for j in range(3):
+        alone = one(torch.stack([x[..., j], x[..., 3]], dim=-1))
+        torch.testing.assert_close(out[..., j * n_quantiles : (j + 1) * n_quantiles], alone, rtol=1e-12, atol=1e-12)
 
 
 def test_gradcheck_small_double():

@@ -142,20 +142,17 @@ class WindowModel(nn.Module):
         out = yhat[:, -1]  # (B, H, c_out): the forecast from the last segment
         if self.channel_independent:
             out = merge_channels(out, nt)
+        def per_output(t: Tensor) -> Tensor:  # (..., n_targets) -> (..., c_out): quantiles share their target's
+            return t.repeat_interleave(nq, dim=-1) if nq > 1 else t
+
         if self.linear is not None:
-            lin = self.linear(z[..., :nt].transpose(1, 2)).transpose(1, 2)  # (B, H, n_targets)
-            out = out + (lin.repeat_interleave(nq, dim=-1) if nq > 1 else lin)
+            out = out + per_output(self.linear(z[..., :nt].transpose(1, 2)).transpose(1, 2))
         if self.skip_last:
-            last = z[:, -1:, :nt]
-            out = out + (last.repeat_interleave(nq, dim=-1) if nq > 1 else last)
+            out = out + per_output(z[:, -1:, :nt])
         if self.affine_weight is not None:
-            w = self.affine_weight[:nt].repeat_interleave(nq)
-            b = self.affine_bias[:nt].repeat_interleave(nq)
-            out = (out - b) / (w + self.eps**2)
+            out = (out - per_output(self.affine_bias[:nt])) / (per_output(self.affine_weight[:nt]) + self.eps**2)
         if self.instance_norm:
-            m = mean[..., :nt].repeat_interleave(nq, dim=-1) if nq > 1 else mean[..., :nt]
-            s = std[..., :nt].repeat_interleave(nq, dim=-1) if nq > 1 else std[..., :nt]
-            out = out * s + m
+            out = out * per_output(std[..., :nt]) + per_output(mean[..., :nt])
         return out
 
 
