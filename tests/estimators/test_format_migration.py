@@ -37,3 +37,26 @@ def test_version_1_files_load_and_forecast_as_they_did(name, tmp_path):
                                index=pd.date_range(forecast.index[0], periods=2, freq="h"))[["x"]],
                   pd.DataFrame({"y": [0.1, 0.2]}, index=pd.date_range(forecast.index[0], periods=2, freq="h")))
     assert np.isfinite(g.predict().to_numpy()).all()
+
+
+def test_a_damaged_or_contradicting_frame_is_refused(tmp_path, small_frame):
+    """Version 2 saves the frame resolved at fit; one that does not match the hyperparameters, or is not a
+    frame at all, is a clear ValueError (and loading builds nothing)."""
+    from safetensors.torch import safe_open, save_file
+
+    f = tsrec.S4Forecaster(horizon=3, d_model=8, d_state=4, n_layers=1, max_epochs=1, random_state=0,
+                           device="cpu").fit(small_frame[["OT"]])
+    path = tmp_path / "s4.safetensors"
+    f.save(path)
+    with safe_open(str(path), framework="pt") as h:
+        tensors, meta = {k: h.get_tensor(k) for k in h.keys()}, dict(h.metadata())
+    fitted = json.loads(meta["fitted"])
+    assert fitted["frame"] == {"context": f.frame_.context, "patch_len": f.frame_.patch_len, "direct": True,
+                               "period": 24}
+    for change, message in (({"context": 7}, "patch_len"), ({"direct": False, "context": None}, "does not match"),
+                            ({"patch_len": 0}, "patch_len"), ({"period": -1}, "period"), (None, "frame")):
+        bad = dict(fitted, frame=None if change is None else {**fitted["frame"], **change})
+        out = tmp_path / "bad.safetensors"
+        save_file(tensors, str(out), metadata={**meta, "fitted": json.dumps(bad)})
+        with pytest.raises(ValueError, match=message):
+            BaseForecaster.load(out)

@@ -20,7 +20,7 @@ data by :func:`resolve`: see its docstring for the rules.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -36,9 +36,9 @@ __all__ = ["Frame", "infer_period", "resolve", "auto_stride", "frame_of", "build
 
 #: the longest automatic look-back
 MAX_AUTO_CONTEXT = 512
-#: the automatic look-back is this share of the rows left for training (so there are several windows per
-#: weight of the linear path)
-AUTO_CONTEXT_SHARE = 1 / 3  # chosen on the validation blocks of benchmarks/defaults.py (1/5 measured worse)
+#: the automatic look-back: this share of the rows left for training (chosen on the validation blocks of
+#: benchmarks/defaults.py, where a fifth measured worse)
+AUTO_CONTEXT_SHARE = 1 / 3
 #: the most training windows per epoch that ``stride="auto"`` keeps
 MAX_AUTO_WINDOWS = 16384
 
@@ -193,7 +193,7 @@ def frame_of(est: BaseForecaster, batch: Batch, streaming: bool = False) -> Fram
                    period)
 
 
-def build_model(est: Any, c_in: int, c_out: int, frame: Frame) -> nn.Module:
+def build_model(est: BaseForecaster, c_in: int, c_out: int, frame: Frame) -> nn.Module:
     """The network of ``est`` for ``c_in`` input and ``c_out`` output channels in ``frame``: its blocks
     (``est._build_stack``) alone for the dense head, or run over segments inside a window model."""
     if not frame.direct:
