@@ -29,7 +29,8 @@ test: setup
 
 bench: setup
 	$(BIN)/python benchmarks/scan_cpu.py
-	$(BIN)/python benchmarks/long_horizon.py --models baselines S4Forecaster --ci --epochs 4 --stride 8
+	$(BIN)/python benchmarks/long_horizon.py --models baselines S4Forecaster --epochs 4 --stride 8
+	$(BIN)/python benchmarks/defaults.py --split val --models LRUForecaster --series co2 monthly 150
 	$(BIN)/python benchmarks/streaming.py --quick
 
 clean:

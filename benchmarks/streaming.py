@@ -167,7 +167,8 @@ def make_model(kind: str, dataset: str, quick: bool):
                  "TransformerForecaster": dict(n_heads=4, window=192), "LEMForecaster": dict(),
                  "S4Forecaster": dict(d_state=64)}.get(kind, {})
         return FORECASTERS[kind](
-            horizon=HORIZON, d_model=64, n_layers=2, chunk_length=96, lr=1e-3, batch_size=32,
+            horizon=HORIZON, context=None, lr_schedule="constant", d_model=64, n_layers=2, chunk_length=96, lr=1e-3,
+            batch_size=32,
             max_epochs=3 if quick else 5, stride=4 if dataset == "ETTh1" else 16, n_steps=1, device="cpu",
             random_state=0, **extra)
     return {
@@ -206,8 +207,9 @@ def run_rss(steps: int) -> dict:
     from tsrec.evaluation import rss_mb
 
     z, w = load("ETTh1", None)
-    f = LRUForecaster(horizon=HORIZON, d_model=64, d_state=64, n_layers=2, chunk_length=96, max_epochs=1,
-                      stride=8, n_steps=1, lr=1e-3, device="cpu", random_state=0).fit(z[:w])
+    f = LRUForecaster(horizon=HORIZON, context=None, lr_schedule="constant", d_model=64, d_state=64, n_layers=2,
+                      chunk_length=96, max_epochs=1, stride=8, n_steps=1, lr=1e-3, device="cpu",
+                      random_state=0).fit(z[:w])
     n, pos = len(z), w
     marks, t_start, done = [], None, 0
     warm = 1024  # steps before the first RSS mark (optimizer state, allocator pools)
@@ -243,8 +245,9 @@ def run_profile(chunks: int = 300) -> dict:
     z, w = load("ETTh1", None)
 
     def fresh():
-        return LRUForecaster(horizon=HORIZON, d_model=64, d_state=64, n_layers=2, chunk_length=96, max_epochs=1,
-                             stride=8, device="cpu", random_state=0).fit(z[:w])
+        return LRUForecaster(horizon=HORIZON, context=None, lr_schedule="constant", d_model=64, d_state=64,
+                             n_layers=2, chunk_length=96, max_epochs=1, stride=8, device="cpu",
+                             random_state=0).fit(z[:w])
 
     def loop(f, start, n):
         t = time.perf_counter()
