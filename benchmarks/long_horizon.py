@@ -41,8 +41,9 @@ PUBLISHED = {  # fair MSE (every test origin, REFERENCES.md): best published mod
     ("ETTm1", 96): ("DUET", 0.279), ("ETTm1", 720): ("DUET", 0.405),
 }
 #: the recipe every model runs with (chosen on the ETTh1 validation split, see RESULTS.md): a direct head over
-#: 24-row segments of a 336-row window, two layers, instance normalisation, channel independence, one-cycle lr. A batch of
-#: 32 windows holds 32 x 7 channel series (channel independence), the 224 series per step of the study.
+#: 24-row segments of a 336-row window, two layers, instance normalisation, channel independence, one-cycle
+#: lr. A batch of 32 windows holds 32 x 7 channel series (channel independence), the 224 series per step of
+#: the study.
 RECIPE = dict(context=336, patch_len="auto", d_model=64, n_layers=2, dropout=0.3, lr=1e-3, batch_size=32,
               lr_schedule="onecycle", loss="mse", skip_last=False)
 DEFAULTS = {
