@@ -243,3 +243,19 @@ def test_stream_begun_with_one_row_learns_its_step(name, small_frame):
     g.partial_fit(pd.DataFrame(arr[:1], index=pd.DatetimeIndex(stamps[:1]), columns=small_frame.columns))
     g.partial_fit(pd.DataFrame(arr[1:3], index=pd.DatetimeIndex(stamps[1:3]), columns=small_frame.columns))
     assert g.predict().index[0] == stamps[3]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_window_model_stream_begun_with_fewer_rows_than_its_window(name, small_frame):
+    """A window model streamed from fewer rows than its context forecasts from the rows it has, the window
+    padded at the front with the first row; once the window is full, the padding is gone."""
+    f = make(name, context=24)
+    f.partial_fit(small_frame.iloc[:10], update_params=False)
+    assert f.frame_.direct and f.frame_.context == 24
+    rows = f.scaler_.transform(small_frame.to_numpy()[:10])
+    padded = np.concatenate([np.repeat(rows[:1], 14, axis=0), rows])
+    with torch.no_grad():
+        expected = f.model_(torch.from_numpy(padded.astype(np.float32))[None])[0].numpy()
+    np.testing.assert_allclose(f.predict().to_numpy(), f._to_user_units(expected), rtol=1e-5, atol=1e-6)
+    f.partial_fit(small_frame.iloc[10:40], update_params=False)
+    np.testing.assert_array_equal(f.predict(small_frame.iloc[16:40]).to_numpy(), f.predict().to_numpy())
