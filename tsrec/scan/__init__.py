@@ -172,24 +172,28 @@ def aaren_scan(
     # A score of -inf (and an empty state, l0 = -inf) computes as the most negative finite
     # number: the same result without exp(-inf - (-inf)) = NaN, forward and in logcumsumexp's
     # backward; the weight of a -inf score is then set to exactly 0.
+    # Finite scores (the usual case) skip the masking: measured 18-39% of the call on the CPU.
     lowest = torch.finfo(s.dtype).min
     masked = torch.isneginf(s)
-    empty = masked.all(dim=1)  # (B, K): no weight at all, so far as l goes
-    s_fin = s.masked_fill(masked, lowest)
+    any_masked = bool(masked.any()) or (state is not None and bool(torch.isneginf(state[0]).any()))
+    s_fin = s.masked_fill(masked, lowest) if any_masked else s
     if state is not None:
         l0, o0 = state
-        empty = empty & torch.isneginf(l0)
-        s_ext = torch.cat([l0.clamp_min(lowest).unsqueeze(1), s_fin], dim=1)
+        s_ext = torch.cat([(l0.clamp_min(lowest) if any_masked else l0).unsqueeze(1), s_fin], dim=1)
         lse = torch.logcumsumexp(s_ext, dim=1)[:, 1:]
         h0 = o0.reshape(B, K * E)
     else:
         lse = torch.logcumsumexp(s_fin, dim=1)
         h0 = None
-    g = torch.exp(s_fin - lse).masked_fill(masked, 0).unsqueeze(-1)  # (B, L, K, 1), in [0, 1]
+    g = torch.exp(s_fin - lse)
+    g = (g.masked_fill(masked, 0) if any_masked else g).unsqueeze(-1)  # (B, L, K, 1), in [0, 1]
     a = (1 - g).expand(B, L, K, E).reshape(B, L, K * E)
     b = (g * v).reshape(B, L, K * E)
     o = linear_scan(a, b, h0, backend="torch").reshape(B, L, K, E)
-    l_last = torch.where(empty, -torch.inf, lse[:, -1])
+    l_last = lse[:, -1]
+    if any_masked:  # no weight at all so far: l stays -inf
+        empty = masked.all(dim=1) if state is None else masked.all(dim=1) & torch.isneginf(state[0])
+        l_last = torch.where(empty, -torch.inf, l_last)
     return o, (l_last, o[:, -1])
 
 
