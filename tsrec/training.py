@@ -290,8 +290,7 @@ def window_forecast(model: nn.Module, x: Tensor) -> Tensor:
     stream model (:class:`~tsrec.nn.blocks.Stack`) runs over the window and its
     forecast at the last row is taken.
     """
-    inner = model.module if hasattr(model, "module") else model  # DistributedDataParallel
-    if isinstance(inner, WindowModel):
+    if is_window_model(model):
         return model(x)
     return model(x)[0][:, -1]
 
