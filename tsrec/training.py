@@ -42,7 +42,7 @@ from torch import Tensor, nn
 from . import distributed
 from .checkpoints import fit_id, load_checkpoint, save_checkpoint
 from .nn.blocks import State
-from .nn.window import WindowModel
+from .nn.window import WindowEnsemble, WindowModel
 
 __all__ = [
     "dense_targets",
@@ -298,12 +298,17 @@ def window_forecast(model: nn.Module, x: Tensor) -> Tensor:
 def window_loss(model: nn.Module, windows: Tensor, horizon: int, n_targets: int, cfg: TrainConfig) -> Tensor:
     """Loss of the forecast at the end of each window ``(B, L + horizon, C)`` against its last ``horizon`` rows."""
     L = windows.shape[1] - horizon
-    return forecast_loss(window_forecast(model, windows[:, :L]), windows[:, L:, :n_targets], None, cfg)
+    x, target = windows[:, :L], windows[:, L:, :n_targets]
+    inner = model.module if hasattr(model, "module") else model
+    if isinstance(inner, WindowEnsemble):  # each member on its own loss: the members learn as they would alone
+        forecasts = model(x, members=True)  # through the DDP wrapper, if any, for its gradient hooks
+        return torch.stack([forecast_loss(f, target, None, cfg) for f in forecasts]).mean()
+    return forecast_loss(window_forecast(model, x), target, None, cfg)
 
 
 def is_window_model(model: nn.Module) -> bool:
     """True for a model that forecasts from a fixed window (trained on the forecast at the window's end)."""
-    return isinstance(model.module if hasattr(model, "module") else model, WindowModel)
+    return isinstance(model.module if hasattr(model, "module") else model, (WindowModel, WindowEnsemble))
 
 
 def training_loss(model: nn.Module, seq: Tensor, horizon: int, n_targets: int, cfg: TrainConfig,

@@ -273,7 +273,7 @@ COMMON_BAD_PARAMS = [
     ("max_epochs", 0), ("batch_size", 0), ("patience", 0), ("validation_fraction", 0.6), ("stride", 0),
     ("loss", "huber"), ("loss", None), ("n_steps", 0), ("replay_size", -1), ("early_stopping", "yes"),
     ("skip_last", None), ("verbose", 2), ("device", "tpu"), ("device", 0), ("backend", "fast"),
-    ("random_state", "seed"), ("random_state", 1.5),
+    ("random_state", "seed"), ("random_state", 1.5), ("ensemble_size", 0), ("ensemble_size", 2.0),
 ]
 QUANTILE_BAD = [(0.5, 0.1), (0.0, 0.5), (0.5, 1.0), (), "median", (0.1, float("nan"))]
 MODEL_BAD_PARAMS = {

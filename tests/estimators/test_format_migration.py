@@ -1,4 +1,5 @@
-"""Files of earlier format versions keep loading: version-1 files written by tsrec 0.1.0 (main at 97e07ac)."""
+"""Files of earlier format versions keep loading: version-1 files written by tsrec 0.1.0 (main at 97e07ac) and
+version-2 files written by main at dc64c65."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from tsrec.estimators import FORMAT_VERSION, BaseForecaster
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "format_v1"
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text())
+FIXTURES_V2 = Path(__file__).resolve().parents[1] / "fixtures" / "format_v2"
+EXPECTED_V2 = json.loads((FIXTURES_V2 / "expected.json").read_text())
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -28,15 +31,30 @@ def test_version_1_files_load_and_forecast_as_they_did(name, tmp_path):
     assert isinstance(forecast, pd.DataFrame) and list(forecast.columns) == ["y"]
     np.testing.assert_array_equal(forecast.to_numpy().ravel(), np.asarray(EXPECTED[name]["predict"], dtype=np.float64))
     # saved again, the file is of the current version and gives the same forecast
-    f.save(tmp_path / "v2.safetensors")
-    g = BaseForecaster.load(tmp_path / "v2.safetensors")
-    assert FORMAT_VERSION == 2
+    f.save(tmp_path / "now.safetensors")
+    g = BaseForecaster.load(tmp_path / "now.safetensors")
+    assert FORMAT_VERSION == 3
     np.testing.assert_array_equal(g.predict().to_numpy(), forecast.to_numpy())
     # and it keeps streaming
     g.partial_fit(pd.DataFrame({"y": [0.1, 0.2], "x": [0.3, 0.4]},
                                index=pd.date_range(forecast.index[0], periods=2, freq="h"))[["x"]],
                   pd.DataFrame({"y": [0.1, 0.2]}, index=pd.date_range(forecast.index[0], periods=2, freq="h")))
     assert np.isfinite(g.predict().to_numpy()).all()
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_V2))
+def test_version_2_files_load_and_forecast_as_they_did(name, tmp_path):
+    """A version-2 file (a window model fitted with a covariate, then streamed) loads with the hyperparameters
+    version 2 lacked at the values that give its model back (one network: ``ensemble_size=1``)."""
+    f = BaseForecaster.load(FIXTURES_V2 / f"{name}.safetensors")
+    assert type(f) is getattr(tsrec, name) and f.ensemble_size == 1
+    assert f.frame_.direct and f.frame_.context == 24 and f.frame_.patch_len == EXPECTED_V2[name]["patch_len"]
+    forecast = f.predict()
+    np.testing.assert_array_equal(forecast.to_numpy().ravel(),
+                                  np.asarray(EXPECTED_V2[name]["predict"], dtype=np.float64))
+    f.save(tmp_path / "now.safetensors")
+    g = BaseForecaster.load(tmp_path / "now.safetensors")
+    np.testing.assert_array_equal(g.predict().to_numpy(), forecast.to_numpy())
 
 
 def test_a_damaged_or_contradicting_frame_is_refused(tmp_path, small_frame):

@@ -27,7 +27,7 @@ import pandas as pd
 from torch import nn
 
 from ..data import Batch
-from ..nn.window import WindowModel
+from ..nn.window import WindowEnsemble, WindowModel
 
 if TYPE_CHECKING:
     from .base import BaseForecaster
@@ -197,8 +197,18 @@ def build_model(est: BaseForecaster, c_in: int, c_out: int, frame: Frame) -> nn.
     """The network of ``est`` for ``c_in`` input and ``c_out`` output channels in ``frame``: its blocks
     (``est._build_stack``) alone for the dense head, or run over segments inside a window model."""
     if not frame.direct:
+        if est.ensemble_size != 1:
+            raise ValueError(f"ensemble_size={est.ensemble_size} needs the direct head (a fixed or automatic "
+                             "context); the dense head of context=None is one network")
         return est._build_stack(c_in, c_out, est.skip_last)
     nq, ci = est._n_quantiles, bool(est.channel_independent)
-    body = est._build_stack(*WindowModel.body_channels(c_in, c_out, frame.patch_len, ci, nq), skip_last=False)
-    return WindowModel(body, c_in, c_out, est.horizon, frame.context, frame.patch_len, n_quantiles=nq,
-                       instance_norm=bool(est.instance_norm), skip_last=bool(est.skip_last), channel_independent=ci)
+
+    def member() -> WindowModel:
+        body = est._build_stack(*WindowModel.body_channels(c_in, c_out, frame.patch_len, ci, nq), skip_last=False)
+        return WindowModel(body, c_in, c_out, est.horizon, frame.context, frame.patch_len, n_quantiles=nq,
+                           instance_norm=bool(est.instance_norm), skip_last=bool(est.skip_last),
+                           channel_independent=ci)
+
+    if est.ensemble_size == 1:
+        return member()
+    return WindowEnsemble([member() for _ in range(est.ensemble_size)])

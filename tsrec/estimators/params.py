@@ -216,6 +216,10 @@ COMMON_PARAMS: tuple[Param, ...] = (
     Param("replay_size", 0, "int", "Windows kept in the reservoir replay buffer of ``partial_fit`` (0 = none).",
           integer(0)),
     Param("skip_last", True, "bool", "Forecast the change from the last observed value.", boolean()),
+    Param("ensemble_size", 1, "int",
+          "Networks trained side by side from different initialisations, each on its own loss; the forecast is "
+          "their mean (a deep ensemble, :class:`~tsrec.nn.window.WindowEnsemble`). Costs that many times the "
+          "time and memory of one; direct head only.", integer()),
     Param("device", "auto", '{"auto", "cpu", "cuda"}', 'Where the model runs ("auto": CUDA when available).',
           rule(_is_device, "'auto', 'cpu' or 'cuda[:n]'")),
     Param("backend", "auto", '{"auto", "torch", "cupy", "reference"}', "Scan backend (see :mod:`tsrec.scan`).",

@@ -34,9 +34,9 @@ if TYPE_CHECKING:
 __all__ = ["FORMAT_VERSION", "save", "load"]
 
 #: The version this tsrec writes (every later version reads every earlier one).
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 #: The versions this tsrec reads.
-READABLE_VERSIONS = ("1", "2")
+READABLE_VERSIONS = ("1", "2", "3")
 #: The metadata keys of a file, and the keys of its "fitted" JSON object.
 META_KEYS = {"format", "format_version", "class", "params", "fitted"}
 FITTED_KEYS = {"target_names", "covariate_names", "metas", "kind", "is_list", "ids", "c_in", "c_out", "n_series",
@@ -52,6 +52,15 @@ def migrate_v1(params: dict, fitted: dict) -> tuple[dict, dict]:
     params = {**V1_PARAMS, **params}
     fitted = {**fitted, "frame": {"context": params.get("context"), "patch_len": 1, "direct": False, "period": None}}
     return params, fitted
+
+
+#: Version 2 had none of these hyperparameters: the values that give its models back.
+V2_PARAMS = {"ensemble_size": 1}
+
+
+def migrate_v2(params: dict, fitted: dict) -> tuple[dict, dict]:
+    """Version-2 hyperparameters and fitted keys as version 3 reads them."""
+    return {**V2_PARAMS, **params}, fitted
 
 
 def _json_id(uid: Any) -> Any:
@@ -131,6 +140,8 @@ def load(cls: type[BaseForecaster], path: str | Path, device: str | None = None)
         raise ValueError(f"{path} has a damaged config (params and fitted must be JSON objects)")
     if version == "1":
         params, fitted = migrate_v1(params, fitted)
+    if version in ("1", "2"):
+        params, fitted = migrate_v2(params, fitted)
     known = set(klass._get_param_names())
     if set(params) != known:
         raise ValueError(f"{path} has unknown hyperparameters {sorted(set(params) - known)} or lacks "

@@ -87,6 +87,7 @@ class S4Forecaster(BaseForecaster):
         n_steps: int = 1,
         replay_size: int = 0,
         skip_last: bool = True,
+        ensemble_size: int = 1,
         device: str = "auto",
         backend: str = "auto",
         random_state: int | None = None,
@@ -120,6 +121,7 @@ class S4Forecaster(BaseForecaster):
         self.n_steps = n_steps
         self.replay_size = replay_size
         self.skip_last = skip_last
+        self.ensemble_size = ensemble_size
         self.device = device
         self.backend = backend
         self.random_state = random_state
