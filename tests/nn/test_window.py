@@ -174,3 +174,22 @@ def test_ensemble_members_must_agree():
         WindowEnsemble([])
     with pytest.raises(ValueError, match="agree"):
         WindowEnsemble([window_model("lru"), window_model("lru", horizon=4)])
+
+
+@pytest.mark.parametrize("window", [None, 3, 64])
+def test_attention_body_cache_is_bounded_by_the_segments_without_changing_the_forecast(window):
+    """A window model's Transformer body runs fresh over its segments only, so its KV cache is bounded by
+    their number (a longer one would be built at every call and never read); the forecast is the same."""
+    from tsrec.nn.transformer import CausalSelfAttention
+
+    torch.manual_seed(5)
+    body = TransformerModel(18, 2, 5, d_model=8, n_heads=2, n_layers=2, window=window, max_cache=512,
+                            skip_last=False)
+    model = WindowModel(body, c_in=3, c_out=2, horizon=5, context=20, patch_len=6).double().eval()
+    layers = [m for m in model.modules() if isinstance(m, CausalSelfAttention)]
+    assert len(layers) == 2 and all(m.cache_size == min(window or 512, 4) for m in layers)
+    x = torch.randn(3, 20, 3, dtype=torch.float64)
+    bounded = model(x)
+    for m in layers:
+        m.max_steps = None
+    torch.testing.assert_close(bounded, model(x), rtol=1e-12, atol=1e-12)

@@ -36,6 +36,7 @@ import torch
 from torch import Tensor, nn
 
 from .blocks import Stack
+from .transformer import CausalSelfAttention
 
 __all__ = ["WindowEnsemble", "WindowModel"]
 
@@ -106,6 +107,9 @@ class WindowModel(nn.Module):
         self.channel_independent = channel_independent
         self.n_segments = math.ceil(context / patch_len)
         self.body = body
+        for layer in body.modules():  # the body only ever runs from an empty state over n_segments steps:
+            if isinstance(layer, CausalSelfAttention):  # a longer KV cache would be built and never read
+                layer.max_steps = self.n_segments
         self.affine_weight = nn.Parameter(torch.ones(c_in)) if affine else None
         self.affine_bias = nn.Parameter(torch.zeros(c_in)) if affine else None
         self.linear = nn.Linear(context, horizon) if linear_skip else None
