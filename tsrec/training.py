@@ -226,7 +226,18 @@ def forecast_loss(yhat: Tensor, target: Tensor, mask: Tensor | None, cfg: TrainC
 
     ``yhat`` is ``(..., H, n_targets * n_quantiles)`` for the quantile (pinball)
     loss, with the quantiles of a target adjacent; else ``(..., H, n_targets)``.
+    NaN targets (missing values) are left out too; where no target is left the
+    loss is 0, never NaN.
     """
+    observed = ~torch.isnan(target)
+    if not bool(observed.all()):  # missing targets: out of the loss, and out of the arithmetic (NaN * 0 is NaN)
+        target = torch.where(observed, target, torch.zeros_like(target))
+        if mask is not None:
+            m = mask
+            while m.dim() < target.dim() - 1:
+                m = m.unsqueeze(0)
+            observed = observed & m.unsqueeze(-1)
+        mask = observed
     if cfg.loss == "quantile":
         q = torch.tensor(cfg.quantiles, dtype=yhat.dtype, device=yhat.device)
         pred = yhat.unflatten(-1, (target.shape[-1], len(cfg.quantiles)))
@@ -239,9 +250,10 @@ def forecast_loss(yhat: Tensor, target: Tensor, mask: Tensor | None, cfg: TrainC
     if mask is None:
         return err.mean()
     m = mask.to(err.dtype)
-    while m.dim() < err.dim() - 1:
-        m = m.unsqueeze(0)
-    m = m.unsqueeze(-1).expand_as(err)
+    if m.shape != err.shape:  # a mask of steps, broadcast over batch and channels
+        while m.dim() < err.dim() - 1:
+            m = m.unsqueeze(0)
+        m = m.unsqueeze(-1).expand_as(err)
     return (err * m).sum() / m.sum().clamp_min(1.0)
 
 
@@ -303,7 +315,8 @@ def window_loss(model: nn.Module, windows: Tensor, horizon: int, n_targets: int,
 
 def is_window_model(model: nn.Module) -> bool:
     """True for a model that forecasts from a fixed window (trained on the forecast at the window's end)."""
-    return isinstance(model.module if hasattr(model, "module") else model, WindowModel)
+    model = model.module if hasattr(model, "module") else model
+    return isinstance(getattr(model, "inner", model), WindowModel)  # a MaskedInput's inner model
 
 
 def training_loss(model: nn.Module, seq: Tensor, horizon: int, n_targets: int, cfg: TrainConfig,
