@@ -16,6 +16,7 @@ import torch
 import tsrec
 from tests._settings import make, missing_data
 from tsrec.data import StandardScaler, full_grid, index_step, to_batch
+from tsrec.datasets import load_weather
 from tsrec.nn.lru import LRUModel
 from tsrec.nn.missing import MaskedInput, carry_forward
 from tsrec.training import TrainConfig, forecast_loss
@@ -87,14 +88,14 @@ def test_weather_file_index():
     """The weather file: the default index has a duplicated stamp (refused), and without it a 100-minute gap
     (named); ``consecutive=True`` gives the regular grid published results use, which passes."""
     try:
-        raw = tsrec.datasets.load_weather(download=False)
+        raw = load_weather(download=False)
     except FileNotFoundError as e:
         missing_data(f"weather not found: {e}")
     with pytest.raises(ValueError, match="duplicated"):
         to_batch(raw[["OT"]])
     with pytest.raises(ValueError, match="no row between 2020-05-29 09:30:00 and 2020-05-29 11:10:00"):
         to_batch(raw[["OT"]][~raw.index.duplicated()])
-    df = tsrec.datasets.load_weather(download=False, consecutive=True)
+    df = load_weather(download=False, consecutive=True)
     assert df.index.freqstr == "10min" and df.index[0] == raw.index[0] and len(df) == len(raw)
     assert df.index[-1] == pd.Timestamp("2020-12-31 22:40") and df.index.name == "date"
     np.testing.assert_array_equal(df.to_numpy(), raw.to_numpy())
