@@ -75,7 +75,7 @@ class BaseForecaster(BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = False
-        tags.input_tags.allow_nan = False
+        tags.input_tags.allow_nan = self.missing == "mask"
         tags.non_deterministic = self.random_state is None
         return tags
 

@@ -1,7 +1,11 @@
 """The tsrec model file: one safetensors file, no pickle anywhere.
 
 Tensors: the weights (``model.*``), the carried stream state (``state.*``),
-the scaler statistics (``scaler.*``) and the stream buffers (``buffer.<i>``).
+the scaler statistics (``scaler.*``; with ``scaling="series"`` also each
+series' as ``scaler.series.<i>.*``) and the stream buffers (``buffer.<i>``,
+which may hold NaN under ``missing="mask"``). A file without the
+hyperparameters added later in version 2 (``missing``, ``scaling``) loads with
+the values that give its model back (:data:`V2_ADDED_PARAMS`).
 Metadata (strings, as safetensors keeps them): the format marker and
 :data:`FORMAT_VERSION`, the class name, the hyperparameters and the fitted
 metadata as JSON. :func:`load` checks every part before it builds anything.
