@@ -168,8 +168,10 @@ def index_step(index: pd.Index) -> Any:
 
     Examples
     --------
-    >>> index_step(pd.DatetimeIndex(["2020-01-01", "2020-01-02", "2020-01-05", "2020-01-06"]))
+    >>> index_step(pd.date_range("2020-01-01", periods=30, freq="D").delete(10))  # a run of 8 stamps: daily
     <Day>
+    >>> index_step(pd.DatetimeIndex(["2020-01-01 00:00", "2020-01-01 00:10", "2020-01-01 00:40"])).freqstr
+    '10min'
     >>> index_step(pd.Index([0, 2, 4, 10]))
     2
     """
@@ -189,14 +191,12 @@ def index_step(index: pd.Index) -> Any:
             offset = pd.tseries.frequencies.to_offset(freq)
             if index.isin(pd.date_range(index[0], index[-1], freq=offset)).all():
                 return offset
-        diffs = np.diff(index.asi8)
-    else:
-        diffs = np.diff(np.asarray(index, dtype=np.int64))
-    values, counts = np.unique(diffs, return_counts=True)
+        values, counts = np.unique(np.diff(index.values), return_counts=True)  # timedelta64, in the index's unit
+        step = pd.Timedelta(values[np.argmax(counts)])
+        return pd.tseries.frequencies.to_offset(step) if step > pd.Timedelta(0) else None
+    values, counts = np.unique(np.diff(np.asarray(index, dtype=np.int64)), return_counts=True)
     step = int(values[np.argmax(counts)])
-    if step <= 0:
-        return None
-    return pd.tseries.frequencies.to_offset(pd.Timedelta(step)) if isinstance(index, pd.DatetimeIndex) else step
+    return step if step > 0 else None
 
 
 def full_grid(index: pd.Index, what: str = "X", fill: bool = False) -> pd.Index | None:
@@ -211,8 +211,8 @@ def full_grid(index: pd.Index, what: str = "X", fill: bool = False) -> pd.Index 
     Examples
     --------
     >>> idx = pd.DatetimeIndex(["2020-01-01", "2020-01-02", "2020-01-04"])
-    >>> full_grid(idx, fill=True)
-    DatetimeIndex(['2020-01-01', '2020-01-02', '2020-01-03', '2020-01-04'], dtype='datetime64[ns]', freq='D')
+    >>> list(full_grid(idx, fill=True).day)
+    [1, 2, 3, 4]
     """
     if len(index) < 3 or not (isinstance(index, pd.DatetimeIndex) or pd.api.types.is_integer_dtype(index.dtype)):
         return None
