@@ -9,6 +9,10 @@ or a stream model (:class:`~tsrec.nn.blocks.Stack`) whose inputs may hold NaN
 2. one channel per target is appended after the input channels: 1 where the
    target was observed, 0 where it was imputed.
 
+The mask channels come after the covariates, so the inner model reads them as
+covariates: under channel independence each target's series sees every target's
+mask (one target: its own).
+
 A window model carries nothing from before its window, so the last observation
 is carried forward within the window only. A stream model carries the last
 observed (or imputed) row in its state (``"missing.last"``), so stepping row by
