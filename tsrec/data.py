@@ -453,6 +453,10 @@ def _same_step(a: str | None, b: str | None, at: pd.Timestamp) -> bool:
     return off_a == off_b or at + off_a == at + off_b
 
 
+#: how to fill a gap at the seam of a stream (in the error that names it)
+_SEAM_HINT = "; fill the missing rows with NaN and set missing='mask', which also fills such a gap itself"
+
+
 def advance_meta(meta: SeriesMeta, new: SeriesMeta, n_new: int, what: str = "X") -> SeriesMeta:
     """The meta of a series continued by ``n_new`` rows whose own meta is ``new``.
 
@@ -480,7 +484,7 @@ def advance_meta(meta: SeriesMeta, new: SeriesMeta, n_new: int, what: str = "X")
             raise ValueError(f"{what} has frequency {new.freq} but the fitted series has {meta.freq}")
         if new.first != expected:
             raise ValueError(f"{what} does not continue the series: it starts at {new.first}, expected {expected} "
-                             f"(a gap or an overlap at the seam)")
+                             f"(a gap or an overlap at the seam{_SEAM_HINT if new.first > expected else ''})")
         return SeriesMeta("datetime", new.last, meta.freq, meta.first)
     if meta.freq is None and new.kind == "int":  # learn the step of a stream begun with a single row
         step = int(new.freq) if new.freq is not None else int(new.first) - int(meta.last)
@@ -493,7 +497,8 @@ def advance_meta(meta: SeriesMeta, new: SeriesMeta, n_new: int, what: str = "X")
         first = int(new.first)
         if first not in (0, int(meta.last) + step):
             raise ValueError(f"{what} does not continue the series: its index starts at {first}, "
-                             f"expected {int(meta.last) + step} (a gap or an overlap at the seam)")
+                             f"expected {int(meta.last) + step} (a gap or an overlap at the seam"
+                             f"{_SEAM_HINT if first > int(meta.last) + step else ''})")
         if new.freq is not None and first != 0 and int(new.freq) != step:
             raise ValueError(f"{what} has index step {new.freq} but the fitted series has step {step} "
                              f"(a changed frequency at the seam)")

@@ -228,3 +228,17 @@ def test_mask_forecasts_close_to_complete_data_on_etth1(etth1):
     assert masked < 1.15 * complete, (masked, complete)
     assert masked < drop, (masked, drop)
     assert masked < 0.8 * snaive, (masked, snaive)
+
+
+def test_mask_fills_integer_index_gaps_inside_and_at_the_seam(small_frame):
+    """An integer index steps like a DatetimeIndex: under missing="mask" its gaps (inside the rows and at the
+    seam of the stream) become rows of NaN, and the forecasts continue its numbering."""
+    y = small_frame[["OT"]].iloc[:300].reset_index(drop=True).set_axis(np.arange(0, 600, 2))  # step 2
+    f = make("LRUForecaster", missing="mask", max_epochs=1).fit(y.drop(y.index[100:104]))
+    assert f._stream.metas[0].last == 598 and f._stream.metas[0].freq == 2
+    nxt = small_frame[["OT"]].iloc[300:310].reset_index(drop=True).set_axis(np.arange(606, 626, 2))
+    f.partial_fit(nxt, update_params=False)
+    assert np.isnan(f._stream.buffers[0][-12:-10]).all() and not np.isnan(f._stream.buffers[0][-10:]).any()
+    assert list(f.predict().index) == [626, 628, 630, 632]
+    with pytest.raises(ValueError, match=r"starts at 606, expected 600 \(a gap.*missing='mask'"):
+        make("LRUForecaster", max_epochs=1).fit(y).partial_fit(nxt)
