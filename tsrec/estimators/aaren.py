@@ -74,6 +74,8 @@ class AarenForecaster(BaseForecaster):
         backend: str = "auto",
         random_state: int | None = None,
         verbose: bool = False,
+        missing: str = "raise",
+        scaling: str = "global",
     ) -> None:
         self.horizon = horizon
         self.context = context
@@ -105,6 +107,8 @@ class AarenForecaster(BaseForecaster):
         self.backend = backend
         self.random_state = random_state
         self.verbose = verbose
+        self.missing = missing
+        self.scaling = scaling
 
     def _build_stack(self, c_in: int, c_out: int, skip_last: bool) -> Stack:
         return AarenModel(

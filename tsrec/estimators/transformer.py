@@ -89,6 +89,8 @@ class TransformerForecaster(BaseForecaster):
         backend: str = "auto",
         random_state: int | None = None,
         verbose: bool = False,
+        missing: str = "raise",
+        scaling: str = "global",
     ) -> None:
         self.horizon = horizon
         self.context = context
@@ -122,6 +124,8 @@ class TransformerForecaster(BaseForecaster):
         self.backend = backend
         self.random_state = random_state
         self.verbose = verbose
+        self.missing = missing
+        self.scaling = scaling
 
     def _build_stack(self, c_in: int, c_out: int, skip_last: bool) -> Stack:
         return TransformerModel(
