@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
@@ -37,7 +38,8 @@ from ..training import (
     seeded,
     training_windows,
 )
-from . import persistence
+from . import backtest, persistence
+from .conformal import Calibration, check_coverage, errors_of, interval, interval_output, validation_origins
 from .frame import Frame, auto_stride, build_model, frame_of
 from .params import COMMON_PARAMS, FITTED_ATTRIBUTES, Param, check_params, render_docstring
 from .stream import Stream, forecast_at, replay_sample, update_sequences
@@ -177,8 +179,10 @@ class BaseForecaster(BaseEstimator):
             history = fit_windows(model, train, val, H, batch.n_targets, cfg, device)
         model.eval()
         stream = self._new_stream(model, batch, scaler, device, frame)
+        calibration = self._validation_calibration(model, batch, scaler, device, frame, L, val_fraction)
         # commit only now: a failed fit leaves an earlier fit untouched
         self._set_fitted(model, scaler, batch, stream, history, device, frame)
+        self._calibration = calibration
         return self
 
     def _set_fitted(self, model: nn.Module, scaler: StandardScaler, batch: Batch, stream: Stream, history: dict,
@@ -197,6 +201,7 @@ class BaseForecaster(BaseEstimator):
             del self.feature_names_in_
         self._stream = stream
         self._optimizer = None
+        self._calibration = Calibration.empty(self.horizon, batch.n_targets, self._n_quantiles)
 
     def _new_stream(self, model: nn.Module, batch: Batch, scaler: StandardScaler, device: torch.device,
                     frame: Frame) -> Stream:
@@ -225,6 +230,40 @@ class BaseForecaster(BaseEstimator):
         q = np.asarray(self._quantiles())
         ordered = np.sort(forecasts.reshape(*forecasts.shape[:-1], -1, len(q)), axis=-1)  # no crossing
         return ordered[..., int(np.argmin(np.abs(q - 0.5)))]
+
+    def _validation_calibration(self, model: nn.Module, batch: Batch, scaler: StandardScaler, device: torch.device,
+                                frame: Frame, length: int, validation_fraction: float) -> Calibration:
+        """Split conformal at ``fit``: the errors of the trained model's forecasts at the origins of the
+        validation tail (evenly thinned to the calibration's size; none without a tail)."""
+        H, n_t, n_q = self.horizon, batch.n_targets, self._n_quantiles
+        cal = Calibration.empty(H, n_t, n_q)
+        per_series = [validation_origins(len(v), length, H, validation_fraction) for v in batch.values]
+        total = sum(len(o) for o in per_series)
+        errors = []
+        for v, origins in zip(batch.values, per_series):
+            n_keep = len(origins) * cal.size // total if total > cal.size else len(origins)
+            origins = origins[np.linspace(0, len(origins) - 1, n_keep).round().astype(int)]  # distinct, ordered
+            if not len(origins):
+                continue
+            f = forecast_at(model, scaler, v, None, origins, frame.context, H, device)
+            f = f * np.repeat(scaler.scale[:n_t], n_q) + np.repeat(scaler.mean[:n_t], n_q)
+            actual = np.stack([v[o + 1 : o + 1 + H, :n_t] for o in origins])
+            errors.append(errors_of(f, actual, scaler.scale[:n_t], n_q))
+        return cal.added(np.concatenate(errors)) if errors else cal
+
+    def _completed_errors(self, values: list[np.ndarray]) -> np.ndarray:
+        """Online calibration: the errors at the origins whose ``horizon`` targets the new rows ``values``
+        complete, forecast from the stream as it is (the weights before this call's update)."""
+        st, H, n_t = self._stream, self.horizon, len(self.target_names_)
+        out = [np.zeros((0, H, n_t, self._n_quantiles), dtype=np.float32)]
+        for i, (buf, v) in enumerate(zip(st.buffers, values)):
+            ext = np.concatenate([buf, v], axis=0)
+            origins = np.arange(max(len(buf) - H, 0), len(ext) - H)
+            if len(origins):
+                f = self._to_user_units(self._forecast_at(ext, st.state_of(i), origins))
+                actual = np.stack([ext[o + 1 : o + 1 + H, :n_t] for o in origins])
+                out.append(errors_of(f, actual, self.scaler_.scale[:n_t], self._n_quantiles))
+        return np.concatenate(out)
 
     def _history_forecasts(self, X: Any, y: Any) -> tuple[list[np.ndarray], Batch]:
         """Forecasts (user units, ``(H, C_out)``) after the end of each series of a new history."""
@@ -299,9 +338,55 @@ class BaseForecaster(BaseEstimator):
         res = [np.sort(o.reshape(o.shape[0], -1, len(trained)), axis=-1)[..., pos] for o in outs]  # no crossing
         return to_output(res, metas, self.target_names_, kind, is_list, ids, quantiles=want)
 
+    def predict_interval(self, X: Any = None, y: Any = None, coverage: float = 0.8) -> Any:
+        """Forecast intervals at ``coverage`` from conformal calibration (see :mod:`tsrec.estimators.conformal`).
+
+        Per horizon step and target, the interval holds the forecast error
+        quantile of the calibration origins: those of the validation tail at
+        ``fit`` (split conformal), then the most recent origins whose targets
+        ``partial_fit`` brought (a rolling window). A point model's interval is
+        the forecast plus/minus that quantile of the absolute errors; a quantile
+        model's is its trained quantile interval nearest ``[(1 - coverage) / 2,
+        (1 + coverage) / 2]`` widened or narrowed by the conformal correction
+        (CQR). A model fitted without a validation tail (``early_stopping=False``,
+        ``validation_fraction=0`` or series too short for one) has no calibration
+        until ``partial_fit`` brings targets: ValueError until then.
+
+        Parameters
+        ----------
+        X, y : optional
+            A history to forecast after, as for :meth:`predict` (the calibration stays the fitted one).
+        coverage : float, default=0.8
+            The share of targets the intervals should hold, in (0, 1).
+
+        Returns
+        -------
+        DataFrame, ndarray or list
+            Frames whose columns are (target, "lower") and (target, "upper")
+            pairs (long frames: ``unique_id``, ``ds`` and those), or arrays
+            ``(horizon, n_targets, 2)``; a list for a panel. In user units.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from tsrec import LRUForecaster
+        >>> y = np.sin(np.arange(300) / 4) + 0.1 * np.random.default_rng(0).standard_normal(300)
+        >>> f = LRUForecaster(horizon=3, d_model=8, d_state=8, n_layers=1, max_epochs=2, random_state=0,
+        ...                   device="cpu", validation_fraction=0.3).fit(y)
+        >>> band = f.predict_interval(coverage=0.8)
+        >>> band.shape, bool((band[..., 0] < f.predict()).all() and (f.predict() < band[..., 1]).all())
+        ((3, 1, 2), True)
+        """
+        check_is_fitted(self, "model_")
+        coverage = check_coverage(coverage)
+        outs, metas, kind, is_list, ids = self._raw_forecasts(X, y)
+        scale = self.scaler_.scale[: len(self.target_names_)]
+        bands = [interval(o, self._calibration, coverage, self._quantiles(), scale) for o in outs]
+        return interval_output(bands, metas, self.target_names_, kind, is_list, ids, coverage)
+
     # ---------------------------------------------------------------- stream
     def _continue(self, X: Any, y: Any) -> tuple[Batch, list[SeriesMeta]]:
-        batch = to_batch(X, y)
+        batch = X if isinstance(X, Batch) else to_batch(X, y)  # a Batch: rows cut by historical_forecasts
         check_columns(batch, self.target_names_, self.covariate_names_)
         return self._stream.seam(batch)
 
@@ -342,6 +427,7 @@ class BaseForecaster(BaseEstimator):
             new = st.continued(batch.values, metas, self.model_, scaler, keep=self._keep,
                                stateful=self.frame_.context is None, replay_size=self.replay_size,
                                replay_window=self._replay_window, offer=update_params, device=self.device_)
+            calibration = self._calibration.added(self._completed_errors(batch.values))
             if update_params:
                 # dropout draws from torch's global RNG: seeded per update, a stream is reproducible
                 seed = None if self.random_state is None else (int(self.random_state) * 1_000_003 + st.n_updates)
@@ -358,6 +444,7 @@ class BaseForecaster(BaseEstimator):
         self.scaler_ = scaler
         new.n_updates = st.n_updates + bool(update_params)
         self._stream = new
+        self._calibration = calibration
         return self
 
     def _start_stream(self, X: Any, y: Any) -> BaseForecaster:
@@ -417,6 +504,16 @@ class BaseForecaster(BaseEstimator):
             preds.append(f)
             actuals.append(act)
         return preds, actuals
+
+    def historical_forecasts(self, X: Any, y: Any = None, stride: int = 1, update: str = "none",
+                             coverage: float | None = None) -> pd.DataFrame:
+        """Backtest: the forecasts made at origins along a continuation ``X`` of the stream, beside their targets.
+
+        See :func:`tsrec.estimators.backtest.historical_forecasts` for the
+        parameters and the returned long frame. The estimator's stream,
+        weights and calibration do not move.
+        """
+        return backtest.historical_forecasts(self, X, y, stride=stride, update=update, coverage=coverage)
 
     def score(self, X: Any, y: Any = None) -> float:
         """Negative mean squared error of rolling forecasts over ``X``.
