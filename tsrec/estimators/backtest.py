@@ -53,7 +53,8 @@ def historical_forecasts(est: BaseForecaster, X: Any, y: Any = None, stride: int
     coverage : float, optional
         Add the conformal interval at this coverage (see ``predict_interval``):
         with "none" from the fitted calibration, with "partial_fit" from the
-        copy's calibration at each origin.
+        copy's calibration at each origin. A model without enough calibration
+        origins at the start raises ValueError, as ``predict_interval`` does.
 
     Returns
     -------
@@ -93,7 +94,7 @@ def historical_forecasts(est: BaseForecaster, X: Any, y: Any = None, stride: int
     if update == "partial_fit" and len(set(lengths)) > 1:
         raise ValueError(f"update='partial_fit' needs every series of X to have the same number of rows (they "
                          f"arrive together); got {sorted(set(lengths))}")
-    if coverage is not None and update == "none":  # the same error predict_interval gives, before any work
+    if coverage is not None:  # the same error predict_interval gives, before any work
         interval(np.zeros((est.horizon, est.model_.c_out)), est._calibration, coverage, est._quantiles(),
                  est.scaler_.scale[: len(est.target_names_)])
     if update == "none":
