@@ -398,9 +398,11 @@ class BaseForecaster(BaseEstimator):
         the weights take ``n_steps`` gradient steps on the new rows (truncated
         backpropagation from the carried, detached state; plus up to
         ``batch_size`` windows from the replay buffer when ``replay_size`` >
-        0). With ``update_params=False`` nothing but the state and the buffer
-        changes, so any chunking of a stream gives the same forecasts as one
-        call.
+        0). With ``update_params=False`` nothing but the state, the buffer and
+        the calibration changes, so any chunking of a stream gives the same
+        forecasts as one call. In both modes each origin whose ``horizon``
+        targets the new rows complete joins the conformal calibration of
+        :meth:`predict_interval` (forecast with the weights before the update).
 
         The first call on an unfitted estimator initialises it from ``X``.
         """
