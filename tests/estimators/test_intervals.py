@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from tests._settings import NAMES, make
+from tsrec.estimators import base
 from tsrec.estimators.conformal import Calibration, interval, min_origins, validation_origins
 
 N_FIT, N_TEST = 1400, 600
@@ -87,22 +88,35 @@ def test_without_a_validation_tail_partial_fit_calibrates_online(context, ot):
     f.partial_fit(ot.iloc[500:540], update_params=False)
     for p in range(500, 540, 8):
         g.partial_fit(ot.iloc[p : p + 8], update_params=False)
-    assert f._calibration.errors.shape == (40, 4, 1, 1)  # origins 499-H+1 .. 539-H: 40 completed horizons
-    np.testing.assert_allclose(g._calibration.errors, f._calibration.errors, rtol=1e-5, atol=1e-6)
+    # a state-only stream defers the scoring (one batched pass later); predict_interval scores it
+    assert f._calibration.errors.shape[0] == 0 and len(f._pending[0][0]) == (f.frame_.context or 0) + 4 + 40
+    assert f.predict_interval().shape == (4, 2)
+    assert f._pending is None and f._calibration.errors.shape == (40, 4, 1, 1)  # origins 496 .. 535
+    np.testing.assert_allclose(g._flush_calibration().errors, f._calibration.errors, rtol=1e-5, atol=1e-6)
     # the first added origin is the end of the fit: its errors are the forecast's
     first = (ot["OT"].iloc[500:504].to_numpy() - make("LRUForecaster", context=context, early_stopping=False)
              .fit(ot.iloc[:500]).predict()["OT"].to_numpy()) / f.scaler_.scale[0]
     np.testing.assert_allclose(f._calibration.errors[3, :, 0, 0], first, rtol=1e-5, atol=1e-6)
-    assert f.predict_interval().shape == (4, 2)
+    # an updating call scores at once, before its update (the same errors as the deferred scoring)
+    h = make("LRUForecaster", context=context, early_stopping=False).fit(ot.iloc[:500])
+    h.partial_fit(ot.iloc[500:540])
+    assert h._pending is None
+    np.testing.assert_allclose(h._calibration.errors, f._calibration.errors, rtol=1e-5, atol=1e-6)
 
 
-def test_the_rolling_window_follows_a_noisier_regime(ot):
+def test_the_rolling_window_follows_a_noisier_regime(ot, monkeypatch):
     f = make("S4Forecaster", horizon=4, validation_fraction=0.2).fit(ot.iloc[:800])
     rows = ot.iloc[800:1400]
     noisy = rows + 3 * float(ot["OT"].iloc[:800].std()) * np.random.default_rng(0).standard_normal((600, 1))
     calm = make("S4Forecaster", horizon=4, validation_fraction=0.2).fit(ot.iloc[:800])
     calm.partial_fit(rows, update_params=False)
-    f.partial_fit(noisy, update_params=False)
+    monkeypatch.setattr(base, "PENDING_ROWS", 250)  # a long state-only stream is scored every PENDING_ROWS rows
+    for p in range(0, 600, 100):
+        f.partial_fit(noisy.iloc[p : p + 100], update_params=False)
+        assert f._pending is None or len(f._pending[0][0]) <= 250
+    assert f._calibration.errors.shape[0] > 400  # scored in passes as it went
+    calm._flush_calibration()
+    f._flush_calibration()
     n_fit = len(validation_origins(800, f.frame_.context, 4, 0.2))
     assert f._calibration.errors.shape[0] == calm._calibration.errors.shape[0] == n_fit + 600
     width = lambda g: float((g.predict_interval()[("OT", "upper")] - g.predict_interval()[("OT", "lower")]).mean())  # noqa: E731

@@ -88,6 +88,7 @@ def historical_forecasts(est: BaseForecaster, X: Any, y: Any = None, stride: int
     if coverage is not None:
         coverage = check_coverage(coverage)
     batch, _ = est._continue(X, y)
+    est._flush_calibration()  # score what the stream holds (a cache: the estimator does not move)
     st = est._stream
     starts = [_start_meta(m, new) for m, new in zip(st.metas, batch.meta)]
     lengths = [len(v) for v in batch.values]
@@ -118,7 +119,8 @@ def _start_meta(meta: SeriesMeta, new: SeriesMeta) -> SeriesMeta:
 
 
 def _band(est: BaseForecaster, forecast: np.ndarray, coverage: float) -> np.ndarray:
-    return interval(forecast, est._calibration, coverage, est._quantiles(), est.scaler_.scale[: len(est.target_names_)])
+    scale = est.scaler_.scale[: len(est.target_names_)]
+    return interval(forecast, est._flush_calibration(), coverage, est._quantiles(), scale)
 
 
 def _one_pass(est: BaseForecaster, batch: Batch, stride: int) -> list[np.ndarray]:

@@ -46,6 +46,9 @@ from .stream import Stream, forecast_at, replay_sample, update_sequences
 
 __all__ = ["BaseForecaster"]
 
+#: Rows a state-only stream collects before their calibration origins are scored in one pass.
+PENDING_ROWS = 1024
+
 
 @render_docstring
 class BaseForecaster(BaseEstimator):
@@ -202,6 +205,7 @@ class BaseForecaster(BaseEstimator):
         self._stream = stream
         self._optimizer = None
         self._calibration = Calibration.empty(self.horizon, batch.n_targets, self._n_quantiles)
+        self._pending = None
 
     def _new_stream(self, model: nn.Module, batch: Batch, scaler: StandardScaler, device: torch.device,
                     frame: Frame) -> Stream:
@@ -251,19 +255,33 @@ class BaseForecaster(BaseEstimator):
             errors.append(errors_of(f, actual, scaler.scale[:n_t], n_q))
         return cal.added(np.concatenate(errors)) if errors else cal
 
-    def _completed_errors(self, values: list[np.ndarray]) -> np.ndarray:
-        """Online calibration: the errors at the origins whose ``horizon`` targets the new rows ``values``
-        complete, forecast from the stream as it is (the weights before this call's update)."""
-        st, H, n_t = self._stream, self.horizon, len(self.target_names_)
-        out = [np.zeros((0, H, n_t, self._n_quantiles), dtype=np.float32)]
-        for i, (buf, v) in enumerate(zip(st.buffers, values)):
-            ext = np.concatenate([buf, v], axis=0)
-            origins = np.arange(max(len(buf) - H, 0), len(ext) - H)
+    def _pending_with(self, values: list[np.ndarray]) -> list[tuple]:
+        """Online calibration, deferred: per series ``(rows, state, first)``, the rows since the last scoring
+        (from the stream's buffer then, with the state before it) and then ``values``; the origins from
+        ``first`` on whose ``horizon`` targets those rows hold are yet to be scored."""
+        st, H = self._stream, self.horizon
+        pending = self._pending or [(buf, st.state_of(i), max(len(buf) - H, 0)) for i, buf in enumerate(st.buffers)]
+        return [(np.concatenate([rows, v], axis=0), state, first) for (rows, state, first), v in zip(pending, values)]
+
+    def _scored(self, pending: list[tuple] | None) -> Calibration:
+        """The calibration with the pending origins scored: each origin's forecast, with the weights and
+        scaling that held while the rows arrived (those of ``partial_fit(update_params=False)`` calls, and of
+        an updating call before its update), against its targets, in one pass per series."""
+        H, n_t = self.horizon, len(self.target_names_)
+        out = []
+        for rows, state, first in pending or []:
+            origins = np.arange(first, len(rows) - H)
             if len(origins):
-                f = self._to_user_units(self._forecast_at(ext, st.state_of(i), origins))
-                actual = np.stack([ext[o + 1 : o + 1 + H, :n_t] for o in origins])
+                f = self._to_user_units(self._forecast_at(rows, state, origins))
+                actual = np.stack([rows[o + 1 : o + 1 + H, :n_t] for o in origins])
                 out.append(errors_of(f, actual, self.scaler_.scale[:n_t], self._n_quantiles))
-        return np.concatenate(out)
+        return self._calibration.added(np.concatenate(out)) if out else self._calibration
+
+    def _flush_calibration(self) -> Calibration:
+        """Score the pending origins into the calibration (an idempotent cache: nothing observable changes)."""
+        if self._pending is not None:
+            self._calibration, self._pending = self._scored(self._pending), None
+        return self._calibration
 
     def _history_forecasts(self, X: Any, y: Any) -> tuple[list[np.ndarray], Batch]:
         """Forecasts (user units, ``(H, C_out)``) after the end of each series of a new history."""
@@ -381,7 +399,8 @@ class BaseForecaster(BaseEstimator):
         coverage = check_coverage(coverage)
         outs, metas, kind, is_list, ids = self._raw_forecasts(X, y)
         scale = self.scaler_.scale[: len(self.target_names_)]
-        bands = [interval(o, self._calibration, coverage, self._quantiles(), scale) for o in outs]
+        cal = self._flush_calibration()
+        bands = [interval(o, cal, coverage, self._quantiles(), scale) for o in outs]
         return interval_output(bands, metas, self.target_names_, kind, is_list, ids, coverage)
 
     # ---------------------------------------------------------------- stream
@@ -429,7 +448,12 @@ class BaseForecaster(BaseEstimator):
             new = st.continued(batch.values, metas, self.model_, scaler, keep=self._keep,
                                stateful=self.frame_.context is None, replay_size=self.replay_size,
                                replay_window=self._replay_window, offer=update_params, device=self.device_)
-            calibration = self._calibration.added(self._completed_errors(batch.values))
+            # the origins these rows complete join the calibration, scored before the weights move (deferred
+            # and batched while they do not: a state-only call stays cheap)
+            pending = self._pending_with(batch.values)
+            calibration = self._calibration
+            if update_params or max(len(p[0]) for p in pending) > PENDING_ROWS:
+                calibration, pending = self._scored(pending), None
             if update_params:
                 # dropout draws from torch's global RNG: seeded per update, a stream is reproducible
                 seed = None if self.random_state is None else (int(self.random_state) * 1_000_003 + st.n_updates)
@@ -446,7 +470,7 @@ class BaseForecaster(BaseEstimator):
         self.scaler_ = scaler
         new.n_updates = st.n_updates + bool(update_params)
         self._stream = new
-        self._calibration = calibration
+        self._calibration, self._pending = calibration, pending
         return self
 
     def _start_stream(self, X: Any, y: Any) -> BaseForecaster:
@@ -536,6 +560,7 @@ class BaseForecaster(BaseEstimator):
     def save(self, path: str | Path) -> None:
         """Save to one safetensors file: weights, stream state and scaler as tensors, hyperparameters and
         fitted metadata as JSON (no pickle anywhere; see :mod:`tsrec.estimators.persistence`)."""
+        self._flush_calibration()  # the file holds the scored calibration
         persistence.save(self, path)
 
     @classmethod
