@@ -173,11 +173,11 @@ SEAM_CASES = {
     "panel_for_one_series": (lambda d: [d, d], ValueError, "series"),
 }
 
-METHODS = ("fit", "predict", "partial_fit", "score", "predict_quantiles")
+METHODS = ("fit", "predict", "partial_fit", "score", "predict_quantiles", "predict_interval", "historical_forecasts")
 MATRIX = (
     [(c, m) for c in CONTENT_CASES for m in METHODS]
     + [(c, m) for c in COLUMN_CASES for m in METHODS if m != "fit"]
-    + [(c, m) for c in SEAM_CASES for m in ("partial_fit", "score")]
+    + [(c, m) for c in SEAM_CASES for m in ("partial_fit", "score", "historical_forecasts")]
 )
 ALL_CASES = {**CONTENT_CASES, **COLUMN_CASES, **SEAM_CASES}
 
@@ -185,7 +185,7 @@ ALL_CASES = {**CONTENT_CASES, **COLUMN_CASES, **SEAM_CASES}
 def _base(method: str, frame: pd.DataFrame) -> pd.DataFrame:
     if method == "fit":
         return frame.iloc[:N_FIT]
-    if method in ("partial_fit", "score"):
+    if method in ("partial_fit", "score", "historical_forecasts"):
         return frame.iloc[N_FIT : N_FIT + 40]  # continues the fitted stream
     return frame.iloc[:N_HIST]  # a new history to forecast after
 
@@ -194,6 +194,8 @@ def _call(f, method: str, bad):
     X, y = bad if isinstance(bad, tuple) else (bad, None)
     if method == "predict_quantiles":
         return f.predict_quantiles(X, y)
+    if method == "historical_forecasts":
+        return f.historical_forecasts(X, y, update="partial_fit", coverage=0.8)
     return getattr(f, method)(X, y)
 
 
@@ -216,14 +218,17 @@ def test_matrix_bases_are_valid(name, frame):
     assert np.isfinite(f.score(_base("score", frame)))
     assert f.predict(_base("predict", frame)).shape == (4, 3)
     assert f.predict_quantiles(_base("predict_quantiles", frame)).shape == (4, 9)
+    assert f.predict_interval(_base("predict_interval", frame)).shape == (4, 6)
+    assert len(f.historical_forecasts(_base("historical_forecasts", frame), update="partial_fit", coverage=0.8)) == \
+        3 * 40 * 4
     f.partial_fit(_base("partial_fit", frame))
     clone(f).fit(_base("fit", frame))
 
 
 def test_matrix_size():
-    """The count reported in the issue note: 169 distinct (case, method) pairs per estimator, every case and
-    every public method in use."""
-    assert len(MATRIX) == 169 and len(set(MATRIX)) == len(MATRIX)
+    """The count reported in the issue notes: 240 distinct (case, method) pairs per estimator (164, then the
+    gap case and predict_interval and historical_forecasts of issue 13), every case and public method in use."""
+    assert len(MATRIX) == 240 and len(set(MATRIX)) == len(MATRIX)
     assert {c for c, _ in MATRIX} == set(ALL_CASES) and {m for _, m in MATRIX} == set(METHODS)
     assert all(callable(getattr(make(n), m, None)) for n in NAMES for m in METHODS)
 
@@ -260,6 +265,14 @@ def test_other_bad_calls(name, frame):
         f.predict(None, frame[["OT"]])
     with pytest.raises(TypeError, match="unknown fit parameters"):
         f.fit(frame.iloc[:N_FIT], epochs=3)
+    nxt = frame.iloc[N_FIT : N_FIT + 10]
+    for bad in (0, 1.0, 1, "0.8", True, float("nan")):
+        with pytest.raises(ValueError, match="coverage must be a number in"):
+            f.predict_interval(coverage=bad)
+    for kw, message in (({"stride": 0}, "stride"), ({"stride": 2.0}, "stride"), ({"update": "fit"}, "update"),
+                        ({"update": None}, "update"), ({"coverage": 1.5}, "coverage")):
+        with pytest.raises(ValueError, match=message):
+            f.historical_forecasts(nxt, **kw)
     assert_unchanged(f, snap)
     g = make(name).partial_fit(frame.iloc[:30], update_params=False)
     with pytest.raises(ValueError, match="loss='quantile'"):

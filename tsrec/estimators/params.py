@@ -267,6 +267,9 @@ FITTED_ATTRIBUTES: tuple[Attribute, ...] = (
     Attribute("_stream", "Stream", "The buffers and carried state the forecasts continue from."),
     Attribute("_optimizer", "torch.optim.Optimizer or None",
               "The optimizer of ``partial_fit`` (made at its first update)."),
+    Attribute("_calibration", "tsrec.estimators.conformal.Calibration",
+              "The forecast errors ``predict_interval`` is calibrated on (validation tail, then streamed origins)."),
+    Attribute("_pending", "list or None", "Streamed rows whose calibration origins are not scored yet."),
 )
 
 
