@@ -42,6 +42,7 @@ from torch import Tensor, nn
 from . import distributed
 from .checkpoints import fit_id, load_checkpoint, save_checkpoint
 from .nn.blocks import State
+from .nn.covariates import lookahead
 from .nn.window import WindowEnsemble, WindowModel
 
 __all__ = [
@@ -297,18 +298,19 @@ def window_forecast(model: nn.Module, x: Tensor) -> Tensor:
 
 def window_loss(model: nn.Module, windows: Tensor, horizon: int, n_targets: int, cfg: TrainConfig) -> Tensor:
     """Loss of the forecast at the end of each window ``(B, L + horizon, C)`` against its last ``horizon`` rows."""
-    L = windows.shape[1] - horizon
-    x, target = windows[:, :L], windows[:, L:, :n_targets]
+    L = windows.shape[1] - horizon  # a model with known-future covariates also reads the horizon's rows
+    x, target = windows[:, : L + lookahead(model)], windows[:, L:, :n_targets]
     inner = model.module if hasattr(model, "module") else model
-    if isinstance(inner, WindowEnsemble):  # each member on its own loss: the members learn as they would alone
-        forecasts = model(x, members=True)  # through the DDP wrapper, if any, for its gradient hooks
+    if isinstance(getattr(inner, "inner", inner), WindowEnsemble):  # each member on its own loss: the members
+        forecasts = model(x, members=True)  # learn as they would alone (through the DDP wrapper, if any)
         return torch.stack([forecast_loss(f, target, None, cfg) for f in forecasts]).mean()
     return forecast_loss(window_forecast(model, x), target, None, cfg)
 
 
 def is_window_model(model: nn.Module) -> bool:
     """True for a model that forecasts from a fixed window (trained on the forecast at the window's end)."""
-    return isinstance(model.module if hasattr(model, "module") else model, (WindowModel, WindowEnsemble))
+    model = model.module if hasattr(model, "module") else model
+    return isinstance(getattr(model, "inner", model), (WindowModel, WindowEnsemble))
 
 
 def training_loss(model: nn.Module, seq: Tensor, horizon: int, n_targets: int, cfg: TrainConfig,
@@ -326,11 +328,13 @@ def sequence_loss(
 ) -> Tensor:
     """Dense loss of ``model`` run over ``seq`` ``(B, L, C)`` from ``state``.
 
-    The first ``n_inputs`` rows (all by default) are inputs; step t is scored
-    against rows t+1..t+horizon of ``seq`` where they exist.
+    The first ``n_inputs`` rows (all by default, but the model's lookahead
+    rows) are inputs; step t is scored against rows t+1..t+horizon of ``seq``
+    where they exist.
     """
-    L = seq.shape[1] if n_inputs is None else n_inputs
-    yhat, _ = model(seq[:, :L], state)
+    ahead = lookahead(model)
+    L = seq.shape[1] - ahead if n_inputs is None else n_inputs
+    yhat, _ = model(seq[:, : L + ahead], state)
     targets, mask = dense_targets(seq, horizon, n_targets)
     return forecast_loss(yhat, targets[:, :L], mask[:L], cfg)
 
@@ -353,7 +357,7 @@ def _validation_loss(model: nn.Module, windows: Tensor, horizon: int, n_targets:
         windows = windows[distributed.rank() :: distributed.world_size()]
     for idx in range(0, windows.shape[0], max(cfg.batch_size, 256)):
         w = windows[idx : idx + max(cfg.batch_size, 256)].to(device)
-        loss = forecast_loss(window_forecast(model, w[:, :L]), w[:, L:, :n_targets], None, cfg)
+        loss = forecast_loss(window_forecast(model, w[:, : L + lookahead(model)]), w[:, L:, :n_targets], None, cfg)
         total += loss.item() * w.shape[0]
         count += w.shape[0]
     if distributed.is_distributed():
@@ -536,8 +540,8 @@ def gradient_steps(
     gradient leaves the weights and the optimizer state as they were before
     the call and raises :class:`TrainingDivergedError`.
     """
-    window = is_window_model(model)
-    if (seq.shape[0] == 0 if window else seq.shape[1] < 2) and extra is None:
+    window, ahead = is_window_model(model), lookahead(model)
+    if (seq.shape[0] == 0 if window else seq.shape[1] - ahead < 2) and extra is None:
         return float("nan")
     # a divergence is caught before the optimiser steps, so only earlier steps need undoing
     before = (clone_tree(model.state_dict()), clone_tree(opt.state_dict())) if n_steps > 1 else None
@@ -546,7 +550,7 @@ def gradient_steps(
     last = float("nan")
     for i in range(n_steps):
         loss = seq.new_zeros(())
-        if seq.shape[0] if window else seq.shape[1] >= 2:
+        if seq.shape[0] if window else seq.shape[1] - ahead >= 2:
             loss = loss + training_loss(model, seq, horizon, n_targets, cfg, state=detached)
         if extra is not None and extra.shape[0] > 0:
             loss = loss + training_loss(model, extra, horizon, n_targets, cfg, n_inputs=extra.shape[1] - horizon)

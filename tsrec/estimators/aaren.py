@@ -74,6 +74,8 @@ class AarenForecaster(BaseForecaster):
         backend: str = "auto",
         random_state: int | None = None,
         verbose: bool = False,
+        future_covariates: tuple[str, ...] | None = None,
+        calendar_features: str | tuple[str, ...] | None = None,
     ) -> None:
         self.horizon = horizon
         self.context = context
@@ -105,6 +107,8 @@ class AarenForecaster(BaseForecaster):
         self.backend = backend
         self.random_state = random_state
         self.verbose = verbose
+        self.future_covariates = future_covariates
+        self.calendar_features = calendar_features
 
     def _build_stack(self, c_in: int, c_out: int, skip_last: bool) -> Stack:
         return AarenModel(

@@ -77,6 +77,8 @@ class LEMForecaster(BaseForecaster):
         backend: str = "auto",
         random_state: int | None = None,
         verbose: bool = False,
+        future_covariates: tuple[str, ...] | None = None,
+        calendar_features: str | tuple[str, ...] | None = None,
     ) -> None:
         self.horizon = horizon
         self.context = context
@@ -109,6 +111,8 @@ class LEMForecaster(BaseForecaster):
         self.backend = backend
         self.random_state = random_state
         self.verbose = verbose
+        self.future_covariates = future_covariates
+        self.calendar_features = calendar_features
 
     def _build_stack(self, c_in: int, c_out: int, skip_last: bool) -> Stack:
         return LEMModel(

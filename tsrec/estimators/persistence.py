@@ -24,7 +24,8 @@ from torch import Tensor
 
 from ..data import Batch, SeriesMeta, StandardScaler
 from ..training import resolve_device, seeded
-from .frame import Frame, build_model
+from .covariates import Covariates
+from .frame import Frame
 from .params import is_int
 from .stream import Stream
 
@@ -41,6 +42,10 @@ READABLE_VERSIONS = ("1", "2", "3")
 META_KEYS = {"format", "format_version", "class", "params", "fitted"}
 FITTED_KEYS = {"target_names", "covariate_names", "metas", "kind", "is_list", "ids", "c_in", "c_out", "n_series",
                "history", "has_feature_names", "frame"}
+#: Optional fitted keys (a file without them has none of what they hold): the covariates of the fit.
+OPTIONAL_FITTED_KEYS = {"covariates"}
+#: Hyperparameters of the covariates (files written before them load with these values: no covariates).
+COVARIATE_PARAMS = {"future_covariates": None, "calendar_features": None}
 #: Version 1 (tsrec 0.1.0) had none of these hyperparameters: the values that give its models back.
 V1_PARAMS = {"head": "dense", "patch_len": 1, "instance_norm": False, "channel_independent": False,
              "lr_schedule": "constant"}
@@ -92,6 +97,9 @@ def save(est: BaseForecaster, path: str | Path) -> None:
         "has_feature_names": hasattr(est, "feature_names_in_"),
         "frame": dataclasses.asdict(est.frame_),
     }
+    covariates = getattr(est, "covariates_", None)
+    if covariates is not None and covariates.active:
+        fitted["covariates"] = covariates.to_json()
     meta = {"format": "tsrec", "format_version": str(FORMAT_VERSION), "class": type(est).__name__,
             "params": json.dumps(params), "fitted": json.dumps(fitted)}
     save_file(tensors, str(path), metadata=meta)
@@ -142,12 +150,14 @@ def load(cls: type[BaseForecaster], path: str | Path, device: str | None = None)
         params, fitted = migrate_v1(params, fitted)
     if version in ("1", "2"):
         params, fitted = migrate_v2(params, fitted)
+    params = {**COVARIATE_PARAMS, **params}
     known = set(klass._get_param_names())
     if set(params) != known:
         raise ValueError(f"{path} has unknown hyperparameters {sorted(set(params) - known)} or lacks "
                          f"{sorted(known - set(params))} for {name}")
-    if set(fitted) != FITTED_KEYS:
-        raise ValueError(f"{path} has unexpected fitted keys {sorted(set(fitted) ^ FITTED_KEYS)}")
+    if set(fitted) - OPTIONAL_FITTED_KEYS != FITTED_KEYS:
+        raise ValueError(f"{path} has unexpected fitted keys "
+                         f"{sorted((set(fitted) - OPTIONAL_FITTED_KEYS) ^ FITTED_KEYS)}")
     bad_names = [k for k in tensors if k.split(".", 1)[0] not in ("model", "state", "scaler", "buffer")]
     if bad_names:
         raise ValueError(f"{path} has unexpected tensors {bad_names[:5]}")
@@ -169,7 +179,12 @@ def _from_parts(klass: type[BaseForecaster], params: dict, fitted: dict,
     dev = resolve_device(est.device)
     c_in, c_out, n_series = int(fitted["c_in"]), int(fitted["c_out"]), int(fitted["n_series"])
     n_t, n_c = len(fitted["target_names"]), len(fitted["covariate_names"])
-    if c_in != n_t + n_c or c_out != n_t * est._n_quantiles or n_series < 1:
+    covariates = Covariates.from_json(fitted["covariates"]) if "covariates" in fitted else Covariates()
+    if covariates.n_static and len(covariates.statics) != n_series:
+        raise ValueError("the saved statics do not match n_series")
+    if any(c not in fitted["covariate_names"] for c in covariates.future):
+        raise ValueError("the saved future covariates are not among the covariates")
+    if c_in != n_t + n_c + covariates.n_extra or c_out != n_t * est._n_quantiles or n_series < 1:
         raise ValueError(f"inconsistent sizes: c_in={c_in}, c_out={c_out}, {n_t} targets, {n_c} covariates, "
                          f"{n_series} series")
     if fitted["kind"] not in ("frame", "array", "long") or not all(
@@ -179,7 +194,7 @@ def _from_parts(klass: type[BaseForecaster], params: dict, fitted: dict,
         raise ValueError("the series metadata do not match n_series")
     frame = _frame(fitted["frame"], est)
     with seeded(0):
-        model = build_model(est, c_in, c_out, frame)
+        model = est._build_model(c_in, n_t, list(fitted["covariate_names"]), frame, covariates)
     weights = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
     try:
         model.load_state_dict(weights, strict=True)
@@ -211,7 +226,7 @@ def _from_parts(klass: type[BaseForecaster], params: dict, fitted: dict,
                   fitted["kind"], bool(fitted["is_list"]), fitted["ids"])
     stream = Stream(buffers=buffers, state=state, metas=[SeriesMeta.from_json(m) for m in fitted["metas"]],
                     kind=fitted["kind"], is_list=bool(fitted["is_list"]), ids=fitted["ids"])
-    est._set_fitted(model, scaler, batch, stream, fitted.get("history", {}), dev, frame)
+    est._set_fitted(model, scaler, batch, stream, fitted.get("history", {}), dev, frame, covariates)
     if not fitted.get("has_feature_names") and hasattr(est, "feature_names_in_"):
         del est.feature_names_in_
     return est

@@ -92,6 +92,8 @@ class S4Forecaster(BaseForecaster):
         backend: str = "auto",
         random_state: int | None = None,
         verbose: bool = False,
+        future_covariates: tuple[str, ...] | None = None,
+        calendar_features: str | tuple[str, ...] | None = None,
     ) -> None:
         self.horizon = horizon
         self.context = context
@@ -126,6 +128,8 @@ class S4Forecaster(BaseForecaster):
         self.backend = backend
         self.random_state = random_state
         self.verbose = verbose
+        self.future_covariates = future_covariates
+        self.calendar_features = calendar_features
 
     def _build_stack(self, c_in: int, c_out: int, skip_last: bool) -> Stack:
         return S4Model(
