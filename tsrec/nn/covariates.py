@@ -39,7 +39,17 @@ __all__ = ["CovariateModel", "lookahead"]
 
 
 class CovariateModel(nn.Module):
-    """A window or stream model with known-future and static covariates added to its forecast.
+    """A window or stream model with known-future and static covariates (see the module docstring).
+
+    The known-future channels (and the static embedding beside them) act
+    through a learned additive effect ``g`` on each target, in scaled units: the
+    inner model reads the targets less ``g`` of their own rows and forecasts
+    that remainder, and ``g`` of each horizon step's covariates is added back to
+    the forecast of that step. An additive driver is so removed before any
+    per-window normalisation, persistence (``skip_last``) or linear path of the
+    inner model sees the targets, and put back where its future is known. The
+    static embedding also adds a learned offset per horizon step and output
+    (a trajectory over the horizon that depends on the series' statics).
 
     Parameters
     ----------
@@ -53,8 +63,11 @@ class CovariateModel(nn.Module):
         Row channels whose future values are known (read ``horizon`` rows ahead).
     n_static : int
         Static channels (the last ``n_static`` of a row).
+    n_targets : int
+        Targets (the first row channels); the inner model's outputs are
+        ``n_targets`` times its quantiles.
     hidden : int, default=32
-        Width of the MLP on each step's covariates.
+        Width of the MLP of ``g``.
     d_static : int, default=8
         Width of the static embedding (a linear map of the static channels).
 
@@ -63,67 +76,80 @@ class CovariateModel(nn.Module):
     >>> import torch
     >>> from tsrec.nn.lru import LRUModel
     >>> inner = LRUModel(3, 1, horizon=4, d_model=8, d_state=4, n_layers=1)
-    >>> model = CovariateModel(inner, c_in=5, horizon=4, future=[1], n_static=2)
+    >>> model = CovariateModel(inner, c_in=5, horizon=4, future=[1], n_static=2, n_targets=1)
     >>> yhat, state = model(torch.randn(2, 10 + 4, 5))  # 10 input rows, 4 rows of lookahead
     >>> tuple(yhat.shape)
     (2, 10, 4, 1)
     """
 
     def __init__(self, inner: nn.Module, c_in: int, horizon: int, future: Sequence[int], n_static: int,
-                 hidden: int = 32, d_static: int = 8) -> None:
+                 n_targets: int, hidden: int = 32, d_static: int = 8) -> None:
         super().__init__()
         n_inner = c_in - n_static
         if inner.c_in != n_inner:
             raise ValueError(f"the inner model reads {inner.c_in} channels but the rows have {n_inner} non-static")
-        if any(not 0 <= i < n_inner for i in future):
-            raise ValueError(f"future channels {list(future)} must be among the {n_inner} non-static channels")
-        if not future and not n_static:
+        if any(not n_targets <= i < n_inner for i in future):
+            raise ValueError(f"future channels {list(future)} must be among the {n_inner} non-static channels "
+                             f"after the {n_targets} targets")
+        if not len(future) and not n_static:
             raise ValueError("a CovariateModel needs future or static channels")
+        if inner.c_out % n_targets:
+            raise ValueError(f"the inner model's {inner.c_out} outputs are not a multiple of {n_targets} targets")
         self.inner = inner
-        self.c_in, self.c_out, self.horizon = c_in, inner.c_out, horizon
+        self.c_in, self.c_out, self.horizon, self.n_targets = c_in, inner.c_out, horizon, n_targets
         self.n_static, self.window = n_static, isinstance(inner, WindowModel)
         self.register_buffer("future_idx", torch.as_tensor(list(future), dtype=torch.long), persistent=False)
         self.lookahead = horizon if len(future) else 0
         self.static_embed = nn.Linear(n_static, d_static) if n_static else None
         n_cond = len(future) + (d_static if n_static else 0)
-        self.mlp = nn.Sequential(nn.Linear(n_cond, hidden), nn.GELU(), nn.Linear(hidden, self.c_out))
-        self.linear = nn.Linear(n_cond, self.c_out)
-        for layer in (self.mlp[2], self.linear):
+        self.mlp = nn.Sequential(nn.Linear(n_cond, hidden), nn.GELU(), nn.Linear(hidden, n_targets))
+        self.linear = nn.Linear(n_cond, n_targets)
+        self.trajectory = nn.Linear(d_static, horizon * self.c_out) if n_static else None
+        for layer in (self.mlp[2], self.linear) + ((self.trajectory,) if n_static else ()):
             nn.init.zeros_(layer.weight)
             nn.init.zeros_(layer.bias)
 
     def init_state(self, batch_size: int, device=None, dtype=None) -> State:
         return self.inner.init_state(batch_size, device=device, dtype=dtype)
 
-    def _conditions(self, x: Tensor, n: int) -> Tensor:
-        """Per output position and step, the covariates: ``(B, H, n_cond)`` (window) or ``(B, n, H, n_cond)``."""
-        H, parts = self.horizon, []
-        if self.lookahead:
-            fut = x[..., self.future_idx]  # (B, n + H, n_future)
-            if self.window:
-                parts.append(fut[:, n : n + H])
-            else:  # step t reads rows t + 1 .. t + H
-                parts.append(fut[:, 1 : n + H].unfold(1, H, 1).transpose(-1, -2))
-        if self.n_static:
-            static = self.static_embed(x[..., x.shape[-1] - self.n_static :])
-            if self.window:
-                parts.append(static[:, n - 1, None, :].expand(-1, H, -1))
-            else:
-                parts.append(static[:, :n, None, :].expand(-1, -1, H, -1))
-        return torch.cat(parts, dim=-1)
+    def _effect(self, future: Tensor | None, static: Tensor | None) -> Tensor:
+        """``g``: the additive effect ``(..., n_targets)`` of known-future values ``(..., n_future)`` and static
+        embeddings ``(..., d_static)`` (broadcast to the same leading shape)."""
+        parts = [t for t in (future, static) if t is not None]
+        if len(parts) == 2:
+            parts[1] = parts[1].expand(*parts[0].shape[:-1], -1)
+        cond = torch.cat(parts, dim=-1)
+        return self.mlp(cond) + self.linear(cond)
+
+    def _per_output(self, t: Tensor) -> Tensor:
+        """(..., n_targets) -> (..., c_out): the quantiles of a target share its effect."""
+        nq = self.c_out // self.n_targets
+        return t.repeat_interleave(nq, dim=-1) if nq > 1 else t
 
     def forward(self, x: Tensor, state: State | None = None) -> Tensor | tuple[Tensor, State]:
-        n = x.shape[1] - self.lookahead
+        n, H, nt = x.shape[1] - self.lookahead, self.horizon, self.n_targets
         if x.dim() != 3 or x.shape[2] != self.c_in or n < 1:
             raise ValueError(f"expected x of shape (B, L + {self.lookahead}, {self.c_in}) with L >= 1, "
                              f"got {tuple(x.shape)}")
         inputs = x[:, :n, : self.c_in - self.n_static]
-        cond = self._conditions(x, n)
-        extra = self.mlp(cond) + self.linear(cond)
+        fut = x[..., self.future_idx] if self.lookahead else None  # (B, n + H, n_future)
+        emb = self.static_embed(x[:, n - 1, self.c_in - self.n_static :]) if self.n_static else None  # (B, d)
+        # the inner model forecasts the targets less the effect of their own rows' covariates
+        past = self._effect(None if fut is None else fut[:, :n], None if emb is None else emb[:, None])
+        inputs = torch.cat([inputs[..., :nt] - past, inputs[..., nt:]], dim=-1)
         if self.window:
-            return self.inner(inputs) + extra
-        yhat, state = self.inner(inputs, state)
-        return yhat + extra, state
+            out = self.inner(inputs)
+            ahead = self._effect(None if fut is None else fut[:, n : n + H], None if emb is None else emb[:, None])
+            out = out + self._per_output(ahead)
+        else:  # step t reads rows t + 1 .. t + H
+            out, state = self.inner(inputs, state)
+            steps = None if fut is None else fut[:, 1 : n + H].unfold(1, H, 1).transpose(-1, -2)  # (B, n, H, nf)
+            ahead = self._effect(steps, None if emb is None else emb[:, None, None])
+            out = out + self._per_output(ahead.expand(-1, n, -1, -1) if steps is None else ahead)
+        if self.trajectory is not None:
+            shape = self.trajectory(emb).unflatten(-1, (H, self.c_out))  # (B, H, c_out)
+            out = out + (shape if self.window else shape[:, None])
+        return out if self.window else (out, state)
 
 
 def lookahead(model: nn.Module) -> int:
