@@ -33,15 +33,16 @@ def holidays(etth1):
     return pd.DataFrame({"holiday": event}, index=ot.index), y, float(ot.std())
 
 
-@pytest.mark.parametrize("context", ["auto", None], ids=["direct", "dense"])
+@pytest.mark.parametrize("context", [96, None], ids=["direct", "dense"])
 def test_a_known_future_driver_cuts_the_error_several_times(holidays, context):
     X, y, scale = holidays
     errors = {}
     for future in (None, ("holiday",)):
-        f = make("LRUForecaster", horizon=24, context=context, future_covariates=future, max_epochs=6, lr=1e-2)
+        f = make("LRUForecaster", horizon=24, context=context, future_covariates=future, max_epochs=6, lr=1e-2,
+                 batch_size=64)
         f.fit(X[:2000], y[:2000])
         errors[future] = rolling_mae(f, X[2000:], y[2000:]) / scale
-    # measured: direct 1.68 -> 0.34, dense 1.55 -> 0.35
+    # measured (2-core CPU): direct 1.67 -> 0.44, dense 1.75 -> 0.40
     assert errors[("holiday",)] * 3 < errors[None], errors
 
 
@@ -52,9 +53,9 @@ def test_calendar_features_find_a_weekly_effect_a_short_window_cannot_see(etth1)
     errors = {}
     for calendar in (None, ("dayofweek",)):
         f = make("LRUForecaster", horizon=7, context=2, calendar_features=calendar, max_epochs=6, lr=1e-2,
-                 stride=1).fit(y[:600])
+                 stride=1, batch_size=32).fit(y[:600])
         errors[calendar] = rolling_mae(f, y[600:]) / daily.std()
-    # measured: 1.57 -> 0.35
+    # measured (2-core CPU): 1.57 -> 0.39
     assert errors[("dayofweek",)] * 3 < errors[None], errors
     assert auto_calendar("D") == ("dayofweek", "dayofyear")
 
@@ -78,9 +79,9 @@ def test_a_static_category_cuts_the_error_several_times(etth1):
     errors = {}
     for with_static in (False, True):
         f = make("LRUForecaster", horizon=7, context=14, future_covariates=("event",), max_epochs=6, lr=1e-2,
-                 stride=1).fit(train, static=static if with_static else None)
+                 stride=1, batch_size=64).fit(train, static=static if with_static else None)
         errors[with_static] = rolling_mae(f, test) / scale
-    # measured: 3.2 -> 0.6 with context="auto" (175); the sign of the event's effect is in the static alone
+    # the sign of the event's effect is in the static alone; measured (2-core CPU): 2.17 -> 0.31
     assert errors[True] * 3 < errors[False], errors
 
 

@@ -33,7 +33,7 @@ import torch
 from torch import Tensor, nn
 
 from .blocks import State
-from .window import WindowModel
+from .window import WindowEnsemble, WindowModel
 
 __all__ = ["CovariateModel", "lookahead"]
 
@@ -53,7 +53,7 @@ class CovariateModel(nn.Module):
 
     Parameters
     ----------
-    inner : WindowModel or Stack
+    inner : WindowModel, WindowEnsemble or Stack
         The model, built over the channels that are not static.
     c_in : int
         Channels of a row (the inner model's, then the static ones last).
@@ -97,7 +97,7 @@ class CovariateModel(nn.Module):
             raise ValueError(f"the inner model's {inner.c_out} outputs are not a multiple of {n_targets} targets")
         self.inner = inner
         self.c_in, self.c_out, self.horizon, self.n_targets = c_in, inner.c_out, horizon, n_targets
-        self.n_static, self.window = n_static, isinstance(inner, WindowModel)
+        self.n_static, self.window = n_static, isinstance(inner, (WindowModel, WindowEnsemble))
         self.register_buffer("future_idx", torch.as_tensor(list(future), dtype=torch.long), persistent=False)
         self.lookahead = horizon if len(future) else 0
         self.static_embed = nn.Linear(n_static, d_static) if n_static else None
@@ -126,7 +126,9 @@ class CovariateModel(nn.Module):
         nq = self.c_out // self.n_targets
         return t.repeat_interleave(nq, dim=-1) if nq > 1 else t
 
-    def forward(self, x: Tensor, state: State | None = None) -> Tensor | tuple[Tensor, State]:
+    def forward(self, x: Tensor, state: State | None = None, members: bool = False) -> Tensor | tuple[Tensor, State]:
+        """Forecasts from rows ``x`` (see the module docstring); ``members``: each member's forecast
+        ``(n_members, B, horizon, c_out)`` of a :class:`~tsrec.nn.window.WindowEnsemble` inside."""
         n, H, nt = x.shape[1] - self.lookahead, self.horizon, self.n_targets
         if x.dim() != 3 or x.shape[2] != self.c_in or n < 1:
             raise ValueError(f"expected x of shape (B, L + {self.lookahead}, {self.c_in}) with L >= 1, "
@@ -138,7 +140,7 @@ class CovariateModel(nn.Module):
         past = self._effect(None if fut is None else fut[:, :n], None if emb is None else emb[:, None])
         inputs = torch.cat([inputs[..., :nt] - past, inputs[..., nt:]], dim=-1)
         if self.window:
-            out = self.inner(inputs)
+            out = self.inner(inputs, members=True) if members else self.inner(inputs)
             ahead = self._effect(None if fut is None else fut[:, n : n + H], None if emb is None else emb[:, None])
             out = out + self._per_output(ahead)
         else:  # step t reads rows t + 1 .. t + H
