@@ -161,8 +161,9 @@ def load(cls: type[BaseForecaster], path: str | Path, device: str | None = None)
     bad_names = [k for k in tensors if k.split(".", 1)[0] not in ("model", "state", "scaler", "buffer")]
     if bad_names:
         raise ValueError(f"{path} has unexpected tensors {bad_names[:5]}")
-    if "quantiles" in params and isinstance(params["quantiles"], list):
-        params["quantiles"] = tuple(params["quantiles"])
+    for key in ("quantiles", "future_covariates", "calendar_features"):  # tuples, saved as JSON lists
+        if isinstance(params.get(key), list):
+            params[key] = tuple(params[key])
     if device is not None:
         params["device"] = device
     try:
