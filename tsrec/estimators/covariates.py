@@ -211,6 +211,8 @@ class Covariates:
         """``batch`` with the calendar encodings and the statics appended to every row (names unchanged)."""
         if not self.n_extra:
             return batch
+        if self.calendar and any(m.kind != "datetime" for m in batch.meta):
+            raise ValueError(f"the model has calendar features {list(self.calendar)}: X needs a DatetimeIndex")
         values = []
         for i, (v, meta) in enumerate(zip(batch.values, batch.meta)):
             parts = [v]
@@ -248,7 +250,7 @@ class Covariates:
     def to_json(self) -> dict:
         return {"future": list(self.future), "calendar": list(self.calendar),
                 "static_numeric": list(self.static_numeric), "static_categories": self.static_categories,
-                "statics": self.statics.tolist(), "ids": list(self.ids)}
+                "statics": self.statics.tolist(), "ids": [_json_id(i) for i in self.ids]}
 
     @classmethod
     def from_json(cls, d: dict) -> Covariates:
@@ -265,6 +267,13 @@ class Covariates:
         if spec.n_static and spec.statics.shape[1] != spec.n_static:
             raise ValueError("the saved statics do not match their columns")
         return spec
+
+
+def _json_id(uid: Any) -> Any:
+    """A series id as JSON keeps it: ints and strings as they are, anything else as its string."""
+    if isinstance(uid, np.generic):
+        uid = uid.item()
+    return uid if isinstance(uid, (str, int)) and not isinstance(uid, bool) else str(uid)
 
 
 def _static_rows(static: Any, batch: Batch, what: str) -> pd.DataFrame:
