@@ -188,3 +188,21 @@ def test_a_list_panel_takes_statics_by_position(panel):
         f.predict([s.iloc[:120] for s in series[:2]])  # two series: which statics? say them
     out = f.predict([s.iloc[:120] for s in series[:2]], static=static.iloc[:2].reset_index(drop=True))
     np.testing.assert_allclose(out[0].to_numpy(), f.predict()[0].to_numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_integer_ids_numeric_statics_and_a_new_series(panel, tmp_path):
+    """Integer unique_ids survive the file; a series not seen at fit needs its static row, and gets a forecast
+    that follows it (another static row, another forecast)."""
+    long, static, idx = panel
+    long = long.assign(unique_id=long.unique_id.map({"a": 10, "b": 11, "c": 12}))
+    numeric = static[["size"]].set_axis(pd.Index([10, 11, 12], name="unique_id"))
+    f = make("AarenForecaster", max_epochs=1, context=None).fit(long[long.ds < idx[120]], static=numeric)
+    f.save(tmp_path / "m.safetensors")
+    g = BaseForecaster.load(tmp_path / "m.safetensors")
+    pd.testing.assert_frame_equal(g.predict(), f.predict())
+    new = long[(long.unique_id == 10) & (long.ds < idx[120])].assign(unique_id=99)
+    with pytest.raises(ValueError, match=r"not seen at fit.*static="):
+        g.predict(new)
+    one = g.predict(new, static=pd.DataFrame({"size": [1.0]}, index=pd.Index([99], name="unique_id")))
+    other = g.predict(new, static=pd.DataFrame({"size": [5.0]}, index=pd.Index([99], name="unique_id")))
+    assert list(one.unique_id.unique()) == [99] and not np.allclose(one.y, other.y)
