@@ -134,20 +134,20 @@ class CovariateModel(nn.Module):
             raise ValueError(f"expected x of shape (B, L + {self.lookahead}, {self.c_in}) with L >= 1, "
                              f"got {tuple(x.shape)}")
         inputs = x[:, :n, : self.c_in - self.n_static]
-        fut = x[..., self.future_idx] if self.lookahead else None  # (B, n + H, n_future)
+        fut = x[:, : n + self.lookahead, self.future_idx] if self.lookahead else None  # (B, n + H, n_future)
         emb = self.static_embed(x[:, n - 1, self.c_in - self.n_static :]) if self.n_static else None  # (B, d)
+        # the effect of every row's covariates, once: the inputs' rows and the rows ahead
+        effect = self._effect(fut, None if emb is None else emb[:, None])  # (B, n + H or 1, n_targets)
         # the inner model forecasts the targets less the effect of their own rows' covariates
-        past = self._effect(None if fut is None else fut[:, :n], None if emb is None else emb[:, None])
-        inputs = torch.cat([inputs[..., :nt] - past, inputs[..., nt:]], dim=-1)
+        inputs = torch.cat([inputs[..., :nt] - effect[:, :n] if self.lookahead else inputs[..., :nt] - effect,
+                            inputs[..., nt:]], dim=-1)
         if self.window:
             out = self.inner(inputs, members=True) if members else self.inner(inputs)
-            ahead = self._effect(None if fut is None else fut[:, n : n + H], None if emb is None else emb[:, None])
-            out = out + self._per_output(ahead)
-        else:  # step t reads rows t + 1 .. t + H
+            out = out + self._per_output(effect[:, n : n + H] if self.lookahead else effect)
+        else:  # step t adds the effect of rows t + 1 .. t + H
             out, state = self.inner(inputs, state)
-            steps = None if fut is None else fut[:, 1 : n + H].unfold(1, H, 1).transpose(-1, -2)  # (B, n, H, nf)
-            ahead = self._effect(steps, None if emb is None else emb[:, None, None])
-            out = out + self._per_output(ahead.expand(-1, n, -1, -1) if steps is None else ahead)
+            ahead = effect[:, 1 : n + H].unfold(1, H, 1).transpose(-1, -2) if self.lookahead else effect[:, None]
+            out = out + self._per_output(ahead)
         if self.trajectory is not None:
             shape = self.trajectory(emb).unflatten(-1, (H, self.c_out))  # (B, H, c_out)
             out = out + (shape if self.window else shape[:, None])
