@@ -501,7 +501,9 @@ class BaseForecaster(BaseEstimator):
         err = np.concatenate([(p - a).ravel() for p, a in zip(preds, actuals)])
         err = err[~np.isnan(err)]
         if err.size == 0:
-            raise ValueError("X has no rows to score")
+            ahead = lookahead(self.model_)
+            raise ValueError("X has no rows to score" + (
+                f": with known-future covariates an origin needs the {ahead} rows after it in X" if ahead else ""))
         return -float(np.mean(err**2))
 
     # ----------------------------------------------------------- persistence
