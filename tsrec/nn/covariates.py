@@ -1,18 +1,23 @@
 """Known-future and static covariates around a window or stream model.
 
 :class:`CovariateModel` wraps a :class:`~tsrec.nn.window.WindowModel` (the
-direct head) or a :class:`~tsrec.nn.blocks.Stack` (the dense, stateful model)
-and adds, to the forecast of every horizon step ``k``, a learned function of
+direct head, or a :class:`~tsrec.nn.window.WindowEnsemble`) or a
+:class:`~tsrec.nn.blocks.Stack` (the dense, stateful model) and learns an
+additive effect ``g`` on each target of
 
-- the *known-future* channels at that step (their values ``k + 1`` rows after
-  the origin: prices, holidays, calendar encodings), and
+- the *known-future* channels of a row (prices, holidays, calendar
+  encodings), and
 - the *static* channels of the series (constant per series; categoricals come
   one-hot encoded, so the first linear layer is their embedding),
 
-in the globally scaled units the inner model forecasts in (after its instance
-normalisation is undone), so an additive driver of the target is one linear
-map, whatever the window's level and spread. The function is a small MLP with
-a linear path, both initialised to zero: the wrapped model starts as it was.
+in the globally scaled units the model reads: the inner model sees the
+targets less ``g`` of their own rows, and the forecast of horizon step ``k``
+gets ``g`` of the row ``k + 1`` steps after the origin back. An additive driver
+is so removed before any per-window normalisation, persistence or linear path
+of the inner model, and put back where its future is known. ``g`` is a small
+MLP with a linear path, its output layers initialised to zero (the wrapped
+model starts as it was); the statics also add a learned trajectory over the
+horizon steps.
 
 Rows carry everything. The input ``x`` of :meth:`CovariateModel.forward` is
 ``(B, L + lookahead, C)``: ``L`` input rows followed by ``lookahead``
