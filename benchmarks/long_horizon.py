@@ -65,9 +65,8 @@ def machine() -> str:
 
 
 def scaled_splits(name: str):
-    df = load_dataset(name)
-    if name == "weather":  # one duplicated stamp and one gap: published results treat the rows as consecutive
-        df.index = pd.date_range(df.index[0], periods=len(df), freq="10min", name=df.index.name)
+    # weather: one duplicated stamp and one gap; published results treat the rows as consecutive
+    df = load_dataset(name, consecutive=True) if name == "weather" else load_dataset(name)
     b = split_borders(name, len(df))
     train = df.iloc[: b.train_end]
     mean, std = train.mean(), train.std(ddof=0)

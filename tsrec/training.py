@@ -227,7 +227,18 @@ def forecast_loss(yhat: Tensor, target: Tensor, mask: Tensor | None, cfg: TrainC
 
     ``yhat`` is ``(..., H, n_targets * n_quantiles)`` for the quantile (pinball)
     loss, with the quantiles of a target adjacent; else ``(..., H, n_targets)``.
+    NaN targets (missing values) are left out too; where no target is left the
+    loss is 0, never NaN.
     """
+    observed = ~torch.isnan(target)
+    if not bool(observed.all()):  # missing targets: out of the loss, and out of the arithmetic (NaN * 0 is NaN)
+        target = torch.where(observed, target, torch.zeros_like(target))
+        if mask is not None:
+            m = mask
+            while m.dim() < target.dim() - 1:
+                m = m.unsqueeze(0)
+            observed = observed & m.unsqueeze(-1)
+        mask = observed
     if cfg.loss == "quantile":
         q = torch.tensor(cfg.quantiles, dtype=yhat.dtype, device=yhat.device)
         pred = yhat.unflatten(-1, (target.shape[-1], len(cfg.quantiles)))
@@ -240,9 +251,10 @@ def forecast_loss(yhat: Tensor, target: Tensor, mask: Tensor | None, cfg: TrainC
     if mask is None:
         return err.mean()
     m = mask.to(err.dtype)
-    while m.dim() < err.dim() - 1:
-        m = m.unsqueeze(0)
-    m = m.unsqueeze(-1).expand_as(err)
+    if m.shape != err.shape:  # a mask of steps, broadcast over batch and channels
+        while m.dim() < err.dim() - 1:
+            m = m.unsqueeze(0)
+        m = m.unsqueeze(-1).expand_as(err)
     return (err * m).sum() / m.sum().clamp_min(1.0)
 
 
@@ -300,17 +312,24 @@ def window_loss(model: nn.Module, windows: Tensor, horizon: int, n_targets: int,
     """Loss of the forecast at the end of each window ``(B, L + horizon, C)`` against its last ``horizon`` rows."""
     L = windows.shape[1] - horizon  # a model with known-future covariates also reads the horizon's rows
     x, target = windows[:, : L + lookahead(model)], windows[:, L:, :n_targets]
-    inner = model.module if hasattr(model, "module") else model
-    if isinstance(getattr(inner, "inner", inner), WindowEnsemble):  # each member on its own loss: the members
-        forecasts = model(x, members=True)  # learn as they would alone (through the DDP wrapper, if any)
+    if isinstance(_unwrap(model), WindowEnsemble):  # each member on its own loss: they learn as they would alone
+        forecasts = model(x, members=True)  # through the wrappers, if any (DDP's gradient hooks, the mask)
         return torch.stack([forecast_loss(f, target, None, cfg) for f in forecasts]).mean()
     return forecast_loss(window_forecast(model, x), target, None, cfg)
 
 
 def is_window_model(model: nn.Module) -> bool:
     """True for a model that forecasts from a fixed window (trained on the forecast at the window's end)."""
+    return isinstance(_unwrap(model), (WindowModel, WindowEnsemble))
+
+
+def _unwrap(model: nn.Module) -> nn.Module:
+    """The network inside a DDP wrapper (``.module``) and the wrappers that hold it as ``.inner``
+    (:class:`~tsrec.nn.missing.MaskedInput`, :class:`~tsrec.nn.covariates.CovariateModel`)."""
     model = model.module if hasattr(model, "module") else model
-    return isinstance(getattr(model, "inner", model), (WindowModel, WindowEnsemble))
+    while hasattr(model, "inner"):
+        model = model.inner
+    return model
 
 
 def training_loss(model: nn.Module, seq: Tensor, horizon: int, n_targets: int, cfg: TrainConfig,

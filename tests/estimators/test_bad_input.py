@@ -152,6 +152,7 @@ CONTENT_CASES = {
     "nan_in_array": (lambda d: _nan(d).to_numpy(), ValueError, "NaN"),
     "y_wrong_length": (lambda d: (d[["HUFL", "MUFL"]], d[["OT"]].iloc[:-1]), ValueError, "same steps"),
     "y_nan": (lambda d: (d[["HUFL", "MUFL"]], _nan(d[["OT"]])), ValueError, "NaN"),
+    "gap_in_index": (lambda d: d.drop(d.index[10:13]), ValueError, "has a gap: no row between"),
 }
 # against what was fitted (not for fit, which may change the columns)
 COLUMN_CASES = {
@@ -221,9 +222,9 @@ def test_matrix_bases_are_valid(name, frame):
 
 
 def test_matrix_size():
-    """The count reported in the issue note: 164 distinct (case, method) pairs per estimator, every case and
+    """The count reported in the issue note: 169 distinct (case, method) pairs per estimator, every case and
     every public method in use."""
-    assert len(MATRIX) == 164 and len(set(MATRIX)) == len(MATRIX)
+    assert len(MATRIX) == 169 and len(set(MATRIX)) == len(MATRIX)
     assert {c for c, _ in MATRIX} == set(ALL_CASES) and {m for _, m in MATRIX} == set(METHODS)
     assert all(callable(getattr(make(n), m, None)) for n in NAMES for m in METHODS)
 
@@ -277,6 +278,7 @@ COMMON_BAD_PARAMS = [
     ("random_state", "seed"), ("random_state", 1.5), ("ensemble_size", 0), ("ensemble_size", 2.0),
     ("future_covariates", ()), ("future_covariates", "HUFL"), ("future_covariates", ("HUFL", "HUFL")),
     ("calendar_features", ("weekday",)), ("calendar_features", "hourly"), ("calendar_features", ()),
+    ("missing", "drop"), ("missing", None), ("scaling", "local"), ("scaling", None),
 ]
 QUANTILE_BAD = [(0.5, 0.1), (0.0, 0.5), (0.5, 1.0), (), "median", (0.1, float("nan"))]
 MODEL_BAD_PARAMS = {

@@ -206,3 +206,17 @@ def test_integer_ids_numeric_statics_and_a_new_series(panel, tmp_path):
     one = g.predict(new, static=pd.DataFrame({"size": [1.0]}, index=pd.Index([99], name="unique_id")))
     other = g.predict(new, static=pd.DataFrame({"size": [5.0]}, index=pd.Index([99], name="unique_id")))
     assert list(one.unique_id.unique()) == [99] and not np.allclose(one.y, other.y)
+
+
+@pytest.mark.parametrize("context", [None, 24], ids=["dense", "direct"])
+def test_covariates_with_missing_values_and_series_scaling(panel, context):
+    """missing="mask" (NaN targets and gaps) and scaling="series" work beside known-future covariates."""
+    long, static, idx = panel
+    part = long[long.ds < idx[120]].copy()
+    part.loc[part.index[10:15], "y"] = np.nan
+    f = make("LRUForecaster", max_epochs=1, context=context, future_covariates=("price",), calendar_features="auto",
+             missing="mask", scaling="series").fit(part, static=static)
+    p = f.predict(X_future=_future(long, idx, 120, 4))
+    assert len(p) == 12 and np.isfinite(p.y).all()
+    f.partial_fit(long[(long.ds >= idx[120]) & (long.ds < idx[130])])
+    assert np.isfinite(f.predict(X_future=_future(long, idx, 130, 4)).y).all()

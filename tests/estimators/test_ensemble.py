@@ -56,3 +56,22 @@ def test_ensemble_needs_the_direct_head(small_frame):
     np.testing.assert_array_equal(f.predict().to_numpy(), before)
     with pytest.raises(ValueError, match="ensemble_size=2 needs the direct head"):
         make("LRUForecaster", ensemble_size=2).partial_fit(small_frame.iloc[:100])  # a stream from scratch
+
+
+def test_ensemble_with_missing_values_trains_its_members_on_their_own_losses(small_frame):
+    """Under ``missing="mask"`` the ensemble sits inside the MaskedInput; the members still train on their own
+    losses (the wrapper passes ``members`` through) and forecast finitely from windows with holes."""
+    from tsrec.nn.missing import MaskedInput
+    from tsrec.training import TrainConfig, forecast_loss, window_loss
+
+    df = small_frame.iloc[:400].copy()
+    df.iloc[100:130, 2] = np.nan
+    f = make("LRUForecaster", context=48, ensemble_size=2, missing="mask").fit(df)
+    assert isinstance(f.model_, MaskedInput) and isinstance(f.model_.inner, WindowEnsemble)
+    assert np.isfinite(f.predict().to_numpy()).all()
+    w = torch.as_tensor(f.scaler_.transform(df.iloc[60:112].to_numpy()), dtype=torch.float32)[None]
+    cfg = TrainConfig()
+    each = f.model_(w[:, :48], members=True)
+    assert each.shape[0] == 2
+    expected = torch.stack([forecast_loss(e, w[:, 48:, :3], None, cfg) for e in each]).mean()
+    torch.testing.assert_close(window_loss(f.model_, w, 4, 3, cfg), expected)

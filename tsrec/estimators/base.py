@@ -77,7 +77,7 @@ class BaseForecaster(BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = False
-        tags.input_tags.allow_nan = False
+        tags.input_tags.allow_nan = self.missing == "mask"
         tags.non_deterministic = self.random_state is None
         return tags
 
@@ -155,7 +155,7 @@ class BaseForecaster(BaseEstimator):
         unknown = set(fit_params) - {"epoch_callback"}
         if unknown:
             raise TypeError(f"unknown fit parameters {sorted(unknown)}")
-        batch = to_batch(X, y)
+        batch = to_batch(X, y, missing=self.missing)
         covariates = resolve_covariates(self.future_covariates, self.calendar_features, batch, static)
         batch = covariates.augment(batch, covariates.statics)
         c_rows = batch.values[0].shape[1]
@@ -170,7 +170,8 @@ class BaseForecaster(BaseEstimator):
         scaler = StandardScaler(c_rows)
         for v in batch.values:
             scaler.update(v)
-        scaled = [scaler.transform(v).astype(np.float32) for v in batch.values]
+        series = self._series_scalers(batch)
+        scaled = [(series[i] if series else scaler).transform(v).astype(np.float32) for i, v in enumerate(batch.values)]
         L = frame.context if frame.context is not None else min(self.chunk_length, shortest - H)
         val_fraction = self.validation_fraction if self.early_stopping else 0.0
         stride = auto_stride([len(v) for v in scaled], L + H) if self.stride == "auto" else self.stride
@@ -190,9 +191,9 @@ class BaseForecaster(BaseEstimator):
             model = self._build_model(c_rows, batch.n_targets, batch.covariate_names, frame, covariates).to(device)
             history = fit_windows(model, train, val, H, batch.n_targets, cfg, device)
         model.eval()
-        stream = self._new_stream(model, batch, scaler, device, frame)
+        stream = self._new_stream(model, batch, series or scaler, device, frame)
         # commit only now: a failed fit leaves an earlier fit untouched
-        self._set_fitted(model, scaler, batch, stream, history, device, frame, covariates)
+        self._set_fitted(model, scaler, batch, stream, history, device, frame, series, covariates)
         return self
 
     def _build_model(self, c_rows: int, n_targets: int, covariate_names: list[str], frame: Frame,
@@ -201,13 +202,25 @@ class BaseForecaster(BaseEstimator):
         future = covariates.future_channels(n_targets, covariate_names)
         return build_model(self, c_rows, n_targets * self._n_quantiles, frame, future, covariates.n_static)
 
+    def _series_scalers(self, batch: Batch, empty: bool = False) -> list[StandardScaler] | None:
+        """``scaling="series"``: the statistics of each series of ``batch`` (``empty``: none yet); else None."""
+        if self.scaling != "series":
+            return None
+        n = batch.values[0].shape[1]  # the rows' channels (with calendar and static ones)
+        return [StandardScaler(n) if empty else StandardScaler(n).update(v) for v in batch.values]
+
+    def _scaler_of(self, i: int) -> StandardScaler:
+        """The scaler of series ``i`` of the stream."""
+        return self.series_scalers_[i] if self.series_scalers_ is not None else self.scaler_
+
     def _set_fitted(self, model: nn.Module, scaler: StandardScaler, batch: Batch, stream: Stream, history: dict,
-                    device: torch.device, frame: Frame,
+                    device: torch.device, frame: Frame, series_scalers: list[StandardScaler] | None = None,
                     covariates: Covariates | None = None) -> None:  # every attribute of FITTED_ATTRIBUTES
         self.covariates_ = covariates if covariates is not None else Covariates()
         self.model_ = model
         self.frame_ = frame
         self.scaler_ = scaler
+        self.series_scalers_ = series_scalers
         self.history_ = history
         self.device_ = device
         self.target_names_ = list(batch.target_names)
@@ -220,7 +233,8 @@ class BaseForecaster(BaseEstimator):
         self._stream = stream
         self._optimizer = None
 
-    def _new_stream(self, model: nn.Module, batch: Batch, scaler: StandardScaler, device: torch.device,
+    def _new_stream(self, model: nn.Module, batch: Batch, scaler: StandardScaler | list[StandardScaler],
+                    device: torch.device,
                     frame: Frame) -> Stream:
         context = frame.context
         return Stream.start(batch, model, scaler, keep=(context or 0) + self.horizon, stateful=context is None,
@@ -228,16 +242,19 @@ class BaseForecaster(BaseEstimator):
                             device=device)
 
     # -------------------------------------------------------------- forecasts
-    def _forecast_at(self, rows: np.ndarray, state: State | None, origins: np.ndarray) -> np.ndarray:
-        """Scaled forecasts ``(len(origins), H, C_out)`` at rows ``origins`` of ``rows`` (see :func:`forecast_at`)."""
+    def _forecast_at(self, rows: np.ndarray, state: State | None, origins: np.ndarray,
+                     scaler: StandardScaler | None = None) -> np.ndarray:
+        """Scaled forecasts ``(len(origins), H, C_out)`` at rows ``origins`` of ``rows`` (see :func:`forecast_at`),
+        scaled by ``scaler`` (default ``scaler_``)."""
         context, model = self.frame_.context, self.model_
-        return forecast_at(model, self.scaler_, rows, state, origins, context, self.horizon, self.device_)
+        return forecast_at(model, scaler or self.scaler_, rows, state, origins, context, self.horizon, self.device_)
 
-    def _to_user_units(self, scaled: np.ndarray) -> np.ndarray:
-        """(..., C_out) scaled forecasts -> user units (quantile channels share their target's scale)."""
-        n_t = len(self.target_names_)
-        scale = np.repeat(self.scaler_.scale[:n_t], self._n_quantiles)
-        mean = np.repeat(self.scaler_.mean[:n_t], self._n_quantiles)
+    def _to_user_units(self, scaled: np.ndarray, scaler: StandardScaler | None = None) -> np.ndarray:
+        """(..., C_out) scaled forecasts -> user units by ``scaler`` (default ``scaler_``; quantile channels
+        share their target's scale)."""
+        n_t, scaler = len(self.target_names_), scaler or self.scaler_
+        scale = np.repeat(scaler.scale[:n_t], self._n_quantiles)
+        mean = np.repeat(scaler.mean[:n_t], self._n_quantiles)
         return scaled * scale + mean
 
     def _median(self, forecasts: np.ndarray) -> np.ndarray:
@@ -263,23 +280,27 @@ class BaseForecaster(BaseEstimator):
     def _history_forecasts(self, X: Any, y: Any, X_future: Any = None,
                            static: Any = None) -> tuple[list[np.ndarray], Batch]:
         """Forecasts (user units, ``(H, C_out)``) after the end of each series of a new history."""
-        batch = to_batch(X, y)
+        batch = to_batch(X, y, missing=self.missing)
         check_columns(batch, self.target_names_, self.covariate_names_)
         batch = self.covariates_.augment(batch, self.covariates_.statics_for(batch, static))
         shortest = min(len(v) for v in batch.values)
         context = self.frame_.context
         if context is not None and shortest < context:
             raise ValueError(f"too few rows: a history has {shortest}, the model needs context = {context}")
+        # scaling="series": each history by its own statistics (it need not be a series of the stream)
+        scalers = self._series_scalers(batch) or [self.scaler_] * len(batch.values)
         rows = [v if context is None else v[-context:] for v in batch.values]
         ends = [len(r) - 1 for r in rows]
         rows = self._with_lookahead(rows, batch.meta, X_future, batch.id_values)
-        return [self._to_user_units(self._forecast_at(r, None, np.array([e]))[0]) for r, e in zip(rows, ends)], batch
+        return [self._to_user_units(self._forecast_at(r, None, np.array([e]), sc)[0], sc)
+                for r, e, sc in zip(rows, ends, scalers)], batch
 
     def _stream_forecasts(self, X_future: Any = None) -> list[np.ndarray]:
         """Forecasts (user units, ``(H, C_out)``) after the end of each series of the stream."""
         st = self._stream
         rows = self._with_lookahead(st.buffers, st.metas, X_future, st.ids)
-        return [self._to_user_units(self._forecast_at(r, st.state_of(i), np.array([len(buf) - 1]))[0])
+        return [self._to_user_units(self._forecast_at(r, st.state_of(i), np.array([len(buf) - 1]),
+                                                      self._scaler_of(i))[0], self._scaler_of(i))
                 for i, (r, buf) in enumerate(zip(rows, st.buffers))]
 
     def _raw_forecasts(self, X: Any, y: Any, X_future: Any = None,
@@ -361,9 +382,9 @@ class BaseForecaster(BaseEstimator):
 
     # ---------------------------------------------------------------- stream
     def _continue(self, X: Any, y: Any) -> tuple[Batch, list[SeriesMeta]]:
-        batch = to_batch(X, y)
+        batch = to_batch(X, y, missing=self.missing)
         check_columns(batch, self.target_names_, self.covariate_names_)
-        batch, metas = self._stream.seam(batch)
+        batch, metas = self._stream.seam(batch, fill=self.missing == "mask")
         return self.covariates_.augment(batch, self.covariates_.statics), metas
 
     def partial_fit(self, X: Any, y: Any = None, update_params: bool = True) -> BaseForecaster:
@@ -387,6 +408,9 @@ class BaseForecaster(BaseEstimator):
         batch, metas = self._continue(X, y)
         st = self._stream
         scaler = StandardScaler.from_state(self.scaler_.state()) if update_params else self.scaler_
+        series = self.series_scalers_
+        if update_params and series is not None:
+            series = [StandardScaler.from_state(sc.state()) for sc in series]
         had_optimizer = self._optimizer is not None
         # a panel steps once per series: a failure at a later series must undo the earlier steps
         # (one series needs no copy: its steps undo themselves when they diverge)
@@ -396,18 +420,20 @@ class BaseForecaster(BaseEstimator):
                       clone_tree(self._optimizer.state_dict()) if had_optimizer else None)
         try:
             if update_params:
-                for v in batch.values:
+                for i, v in enumerate(batch.values):
                     scaler.update(v)
+                    if series is not None:
+                        series[i].update(v)
             # the state advances with the weights the rows arrive to (truncated BPTT's order), then the weights
             # step; nothing is committed before the step, which leaves everything as it was when it fails
-            new = st.continued(batch.values, metas, self.model_, scaler, keep=self._keep,
+            new = st.continued(batch.values, metas, self.model_, series or scaler, keep=self._keep,
                                stateful=self.frame_.context is None, replay_size=self.replay_size,
                                replay_window=self._replay_window, offer=update_params, device=self.device_)
             if update_params:
                 # dropout draws from torch's global RNG: seeded per update, a stream is reproducible
                 seed = None if self.random_state is None else (int(self.random_state) * 1_000_003 + st.n_updates)
                 with seeded(seed % 2**63, self.device_) if seed is not None else contextlib.nullcontext():
-                    self._gradient_update(batch, scaler)
+                    self._gradient_update(batch, series or scaler)
         except BaseException:
             if before is not None:
                 self.model_.load_state_dict(before[0])
@@ -417,6 +443,7 @@ class BaseForecaster(BaseEstimator):
                 self._optimizer = None
             raise
         self.scaler_ = scaler
+        self.series_scalers_ = series
         new.n_updates = st.n_updates + bool(update_params)
         self._stream = new
         return self
@@ -425,7 +452,7 @@ class BaseForecaster(BaseEstimator):
         """First ``partial_fit`` on an unfitted estimator: a fresh model and an empty stream ending
         just before ``X``, then the usual update with ``X``."""
         self._check_params()
-        batch = to_batch(X, y)
+        batch = to_batch(X, y, missing=self.missing)
         covariates = resolve_covariates(self.future_covariates, self.calendar_features, batch, None)
         batch = covariates.augment(batch, covariates.statics)
         c_rows = batch.values[0].shape[1]
@@ -437,8 +464,9 @@ class BaseForecaster(BaseEstimator):
         scaler = StandardScaler(c_rows)  # partial_fit adds X's rows
         empty = Batch([v[:0] for v in batch.values], [meta_before(m) for m in batch.meta], batch.target_names,
                       batch.covariate_names, batch.kind, batch.is_list, batch.id_values)
-        stream = self._new_stream(model, empty, scaler, device, frame)
-        self._set_fitted(model, scaler, batch, stream, {"loss": [], "val_loss": [], "lr": []}, device, frame,
+        series = self._series_scalers(batch, empty=True)
+        stream = self._new_stream(model, empty, series or scaler, device, frame)
+        self._set_fitted(model, scaler, batch, stream, {"loss": [], "val_loss": [], "lr": []}, device, frame, series,
                          covariates)
         try:
             return self.partial_fit(X, y)
@@ -448,7 +476,7 @@ class BaseForecaster(BaseEstimator):
                     delattr(self, attribute.name)
             raise
 
-    def _gradient_update(self, batch: Batch, scaler: StandardScaler) -> None:
+    def _gradient_update(self, batch: Batch, scaler: StandardScaler | list[StandardScaler]) -> None:
         """``n_steps`` gradient steps per series on its new rows (the first with the replay windows)."""
         cfg, st, device = self._train_config(), self._stream, self.device_
         if self._optimizer is None:
@@ -479,9 +507,10 @@ class BaseForecaster(BaseEstimator):
         for i, (buf, v) in enumerate(zip(st.buffers, batch.values)):
             ext = np.concatenate([buf, v], axis=0)
             origins = np.arange(max(len(buf) - 1, 0), len(ext) - 1)
+            sc = self._scaler_of(i)
             known = origins[origins + lookahead(self.model_) < len(ext)]  # their whole future is in X
             f = np.full((len(origins), H, n_t), np.nan)
-            f[: len(known)] = self._median(self._to_user_units(self._forecast_at(ext, st.state_of(i), known)))
+            f[: len(known)] = self._median(self._to_user_units(self._forecast_at(ext, st.state_of(i), known, sc), sc))
             pad = np.full((H, ext.shape[1]), np.nan)
             ext_pad = np.concatenate([ext, pad], axis=0)
             act = np.stack([ext_pad[o + 1 : o + 1 + H, :n_t] for o in origins])

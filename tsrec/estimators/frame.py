@@ -29,6 +29,7 @@ from torch import nn
 
 from ..data import Batch
 from ..nn.covariates import CovariateModel
+from ..nn.missing import MaskedInput
 from ..nn.window import WindowEnsemble, WindowModel
 
 if TYPE_CHECKING:
@@ -189,7 +190,10 @@ def frame_of(est: BaseForecaster, batch: Batch, streaming: bool = False) -> Fram
     context = None if streaming and est.context == "auto" else est.context
     longest = max(batch.values, key=len)
     freq = batch.meta[0].freq if batch.meta and batch.meta[0].kind == "datetime" else None
-    period = infer_period(freq, longest[:, 0] if len(longest) else None)
+    first = longest[:, 0] if len(longest) else None
+    if first is not None and np.isnan(first).any():  # missing="mask": the autocorrelation of the observed level
+        first = np.where(np.isnan(first), np.nanmean(first) if (~np.isnan(first)).any() else 0.0, first)
+    period = infer_period(freq, first)
     val_fraction = est.validation_fraction if est.early_stopping else 0.0
     return resolve(context, est.patch_len, est.head, [len(v) for v in batch.values], est.horizon, val_fraction,
                    period)
@@ -198,13 +202,21 @@ def frame_of(est: BaseForecaster, batch: Batch, streaming: bool = False) -> Fram
 def build_model(est: BaseForecaster, c_in: int, c_out: int, frame: Frame, future: Sequence[int] = (),
                 n_static: int = 0) -> nn.Module:
     """The network of ``est`` for ``c_in`` input and ``c_out`` output channels in ``frame``: its blocks
-    (``est._build_stack``) alone for the dense head, or run over segments inside a window model; inside a
-    :class:`~tsrec.nn.covariates.CovariateModel` when some channels have a known future (``future``) or the
-    last ``n_static`` are static."""
+    (``est._build_stack``) alone for the dense head, or run over segments inside a window model; with
+    ``missing="mask"`` inside a :class:`~tsrec.nn.missing.MaskedInput` (imputation and a mask channel per
+    target); and that inside a :class:`~tsrec.nn.covariates.CovariateModel` when some channels have a known
+    future (``future``) or the last ``n_static`` are static."""
     if len(future) or n_static:
         inner = build_model(est, c_in - n_static, c_out, frame)
         n_targets = c_out // est._n_quantiles
         return CovariateModel(inner, c_in, est.horizon, future, n_static, n_targets)
+    if getattr(est, "missing", "raise") == "mask":
+        n_targets = c_out // est._n_quantiles
+        return MaskedInput(_build_model(est, c_in + n_targets, c_out, frame), c_in, n_targets)
+    return _build_model(est, c_in, c_out, frame)
+
+
+def _build_model(est: BaseForecaster, c_in: int, c_out: int, frame: Frame) -> nn.Module:
     if not frame.direct:
         if est.ensemble_size != 1:
             raise ValueError(f"ensemble_size={est.ensemble_size} needs the direct head (a fixed or automatic "

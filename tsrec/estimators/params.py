@@ -259,6 +259,22 @@ COMMON_PARAMS: tuple[Param, ...] = (
           ":func:`tsrec.estimators.covariates.auto_calendar`: hourly data gets hour and day of week, daily data "
           'day of week and day of year, ...); none without a DatetimeIndex. An explicit tuple needs a '
           "DatetimeIndex (ValueError otherwise).", _calendar_features),
+    Param("missing", "raise", '{"raise", "mask"}',
+          '"raise": NaN values and gaps in a DatetimeIndex or integer index (a missing stamp at the step the '
+          "index has) raise ValueError naming the first one. "
+          '"mask": NaN values (targets and covariates) are accepted at ``fit``, ``partial_fit`` and ``predict``, '
+          "and a gap in an index is filled with rows of NaN (the index reindexed to its full grid). A NaN target "
+          "is left out of the loss; in the model's input each NaN is replaced by the last observed value of its "
+          "channel (within the window for a fixed context; carried in the state for ``context=None``), else 0 in "
+          "scaled units, and one channel per target says where it was observed (see "
+          ":class:`~tsrec.nn.missing.MaskedInput`). The scaling statistics leave NaN out.",
+          one_of(("raise", "mask"))),
+    Param("scaling", "global", '{"global", "series"}',
+          '"global": one mean and standard deviation per channel, pooled over the series of a panel. "series": '
+          "each series of a panel scaled by its own statistics (``series_scalers_``; updated online per series "
+          "by ``partial_fit``, saved with the model), so series of very different levels share one model. "
+          "``predict(X=history)`` then scales each given series by the statistics of the rows given (a series "
+          "need not be one of the fitted panel).", one_of(("global", "series"))),
 )
 
 #: What ``fit`` (or the first ``partial_fit``) sets; a failed first ``partial_fit`` removes all of it.
@@ -266,6 +282,8 @@ FITTED_ATTRIBUTES: tuple[Attribute, ...] = (
     Attribute("model_", "torch.nn.Module", "The trained network (a :mod:`tsrec.nn` model), in eval mode."),
     Attribute("scaler_", "tsrec.data.StandardScaler",
               "Per-channel scaling statistics (targets, then covariates); ``partial_fit`` updates them online."),
+    Attribute("series_scalers_", "list of tsrec.data.StandardScaler or None",
+              'With ``scaling="series"``, the statistics of each series of the stream (in its order); else None.'),
     Attribute("frame_", "tsrec.estimators.frame.Frame",
               "The settings resolved at ``fit``: ``context``, ``patch_len``, ``direct`` (the head) and the "
               "seasonal ``period`` the automatic settings used."),

@@ -1,7 +1,11 @@
 """The tsrec model file: one safetensors file, no pickle anywhere.
 
 Tensors: the weights (``model.*``), the carried stream state (``state.*``),
-the scaler statistics (``scaler.*``) and the stream buffers (``buffer.<i>``).
+the scaler statistics (``scaler.*``; with ``scaling="series"`` also each
+series' as ``scaler.series.<i>.*``) and the stream buffers (``buffer.<i>``,
+which may hold NaN under ``missing="mask"``). A version-2 file, without the
+hyperparameters that version 3 added (``ensemble_size``, ``missing``,
+``scaling``), loads with the values that give its model back (:data:`V2_PARAMS`).
 Metadata (strings, as safetensors keeps them): the format marker and
 :data:`FORMAT_VERSION`, the class name, the hyperparameters and the fitted
 metadata as JSON. :func:`load` checks every part before it builds anything.
@@ -60,7 +64,7 @@ def migrate_v1(params: dict, fitted: dict) -> tuple[dict, dict]:
 
 
 #: Version 2 had none of these hyperparameters: the values that give its models back.
-V2_PARAMS = {"ensemble_size": 1}
+V2_PARAMS = {"ensemble_size": 1, "missing": "raise", "scaling": "global"}
 
 
 def migrate_v2(params: dict, fitted: dict) -> tuple[dict, dict]:
@@ -87,6 +91,9 @@ def save(est: BaseForecaster, path: str | Path) -> None:
         tensors.update({f"state.{k}": v.detach().cpu().contiguous() for k, v in st.state.items()})
     tensors.update({f"scaler.{k}": torch.from_numpy(np.asarray(v, dtype=np.float64))
                     for k, v in est.scaler_.state().items()})
+    for i, sc in enumerate(est.series_scalers_ or []):  # scaling="series": scaler.series.<i>.<statistic>
+        tensors.update({f"scaler.series.{i}.{k}": torch.from_numpy(np.asarray(v, dtype=np.float64))
+                        for k, v in sc.state().items()})
     tensors.update({f"buffer.{i}": torch.from_numpy(np.ascontiguousarray(b)) for i, b in enumerate(st.buffers)})
     params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in est.get_params(deep=False).items()}
     fitted = {
@@ -211,26 +218,43 @@ def _from_parts(klass: type[BaseForecaster], params: dict, fitted: dict,
     elif state is not None:
         raise ValueError("a model with a fixed context carries no stream state")
     scaler_t = {k[len("scaler."):]: v for k, v in tensors.items() if k.startswith("scaler.")}
-    if set(scaler_t) != {"count", "mean", "m2"} or scaler_t["count"].shape != (1,) or \
-            scaler_t["mean"].shape != (c_in,) or scaler_t["m2"].shape != (c_in,):
-        raise ValueError("the scaler statistics do not match the model")
-    scaler = StandardScaler.from_state({k: v.numpy().astype(np.float64) for k, v in scaler_t.items()})
+    series_t = {k[len("series."):]: scaler_t.pop(k) for k in list(scaler_t) if k.startswith("series.")}
+    scaler = _scaler(scaler_t, c_in)
+    series = None
+    if est.scaling == "series":
+        series = [_scaler({k.split(".", 1)[1]: v for k, v in series_t.items() if k.split(".", 1)[0] == str(i)}, c_in)
+                  for i in range(n_series)]
+        if sum(len(sc.state()) for sc in series) != len(series_t):
+            raise ValueError("the per-series scaler statistics do not match the series")
+    elif series_t:
+        raise ValueError("per-series scaler statistics in a file of a scaling='global' model")
     buffers = [tensors[f"buffer.{i}"].numpy().astype(np.float64) for i in range(n_series)]
     if len([k for k in tensors if k.startswith("buffer.")]) != n_series or any(
             b.ndim != 2 or b.shape[1] != c_in or not 1 <= b.shape[0] <= (frame.context or 0) + est.horizon
             for b in buffers):
         raise ValueError("the stream buffers do not match the model")
-    if not all(np.isfinite(b).all() for b in buffers) or not np.isfinite(scaler.mean).all() or \
-            not np.isfinite(scaler.m2).all():
-        raise ValueError("the stream buffers or scaler hold NaN/inf")
+    nan_ok = est.missing == "mask"  # its buffers may hold missing values
+    if not all(np.isfinite(b).all() or nan_ok and not np.isinf(b).any() for b in buffers):
+        raise ValueError("the stream buffers hold NaN/inf")
     batch = Batch([np.zeros((0, c_in))], [], list(fitted["target_names"]), list(fitted["covariate_names"]),
                   fitted["kind"], bool(fitted["is_list"]), fitted["ids"])
     stream = Stream(buffers=buffers, state=state, metas=[SeriesMeta.from_json(m) for m in fitted["metas"]],
                     kind=fitted["kind"], is_list=bool(fitted["is_list"]), ids=fitted["ids"])
-    est._set_fitted(model, scaler, batch, stream, fitted.get("history", {}), dev, frame, covariates)
+    est._set_fitted(model, scaler, batch, stream, fitted.get("history", {}), dev, frame, series, covariates)
     if not fitted.get("has_feature_names") and hasattr(est, "feature_names_in_"):
         del est.feature_names_in_
     return est
+
+
+def _scaler(t: dict[str, Tensor], c_in: int) -> StandardScaler:
+    """A scaler from its saved statistics, checked (count, mean, m2 and, after missing values, n_obs)."""
+    keys = {"count", "mean", "m2"} | ({"n_obs"} if "n_obs" in t else set())
+    if set(t) != keys or t["count"].shape != (1,) or any(t[k].shape != (c_in,) for k in keys - {"count"}):
+        raise ValueError("the scaler statistics do not match the model")
+    scaler = StandardScaler.from_state({k: v.numpy().astype(np.float64) for k, v in t.items()})
+    if not all(np.isfinite(v).all() for v in scaler.state().values()):
+        raise ValueError("the scaler statistics hold NaN/inf")
+    return scaler
 
 
 def _frame(d: Any, est: BaseForecaster) -> Frame:

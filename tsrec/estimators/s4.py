@@ -94,6 +94,8 @@ class S4Forecaster(BaseForecaster):
         verbose: bool = False,
         future_covariates: tuple[str, ...] | None = None,
         calendar_features: str | tuple[str, ...] | None = None,
+        missing: str = "raise",
+        scaling: str = "global",
     ) -> None:
         self.horizon = horizon
         self.context = context
@@ -130,6 +132,8 @@ class S4Forecaster(BaseForecaster):
         self.verbose = verbose
         self.future_covariates = future_covariates
         self.calendar_features = calendar_features
+        self.missing = missing
+        self.scaling = scaling
 
     def _build_stack(self, c_in: int, c_out: int, skip_last: bool) -> Stack:
         return S4Model(

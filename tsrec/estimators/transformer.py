@@ -91,6 +91,8 @@ class TransformerForecaster(BaseForecaster):
         verbose: bool = False,
         future_covariates: tuple[str, ...] | None = None,
         calendar_features: str | tuple[str, ...] | None = None,
+        missing: str = "raise",
+        scaling: str = "global",
     ) -> None:
         self.horizon = horizon
         self.context = context
@@ -126,6 +128,8 @@ class TransformerForecaster(BaseForecaster):
         self.verbose = verbose
         self.future_covariates = future_covariates
         self.calendar_features = calendar_features
+        self.missing = missing
+        self.scaling = scaling
 
     def _build_stack(self, c_in: int, c_out: int, skip_last: bool) -> Stack:
         return TransformerModel(

@@ -58,7 +58,7 @@ class CovariateModel(nn.Module):
 
     Parameters
     ----------
-    inner : WindowModel, WindowEnsemble or Stack
+    inner : WindowModel, WindowEnsemble, Stack or MaskedInput
         The model, built over the channels that are not static.
     c_in : int
         Channels of a row (the inner model's, then the static ones last).
@@ -102,7 +102,10 @@ class CovariateModel(nn.Module):
             raise ValueError(f"the inner model's {inner.c_out} outputs are not a multiple of {n_targets} targets")
         self.inner = inner
         self.c_in, self.c_out, self.horizon, self.n_targets = c_in, inner.c_out, horizon, n_targets
-        self.n_static, self.window = n_static, isinstance(inner, (WindowModel, WindowEnsemble))
+        core = inner
+        while hasattr(core, "inner"):  # through a MaskedInput (missing="mask")
+            core = core.inner
+        self.n_static, self.window = n_static, isinstance(core, (WindowModel, WindowEnsemble))
         self.register_buffer("future_idx", torch.as_tensor(list(future), dtype=torch.long), persistent=False)
         self.lookahead = horizon if len(future) else 0
         self.static_embed = nn.Linear(n_static, d_static) if n_static else None
@@ -140,6 +143,8 @@ class CovariateModel(nn.Module):
                              f"got {tuple(x.shape)}")
         inputs = x[:, :n, : self.c_in - self.n_static]
         fut = x[:, : n + self.lookahead, self.future_idx] if self.lookahead else None  # (B, n + H, n_future)
+        if fut is not None:  # a missing (NaN, missing="mask") known-future value counts as its mean
+            fut = torch.nan_to_num(fut, nan=0.0)
         emb = self.static_embed(x[:, n - 1, self.c_in - self.n_static :]) if self.n_static else None  # (B, d)
         # the effect of every row's covariates, once: the inputs' rows and the rows ahead
         effect = self._effect(fut, None if emb is None else emb[:, None])  # (B, n + H or 1, n_targets)
