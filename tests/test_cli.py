@@ -82,6 +82,29 @@ def test_evaluate_prints_rolling_scores(fitted, files, etth1, capsys):
     assert f"MSE {m['mse']:.6g} MAE {m['mae']:.6g}" in out
 
 
+def test_future_covariates_and_calendar_features(files, etth1, capsys):
+    """--future-covariates (a covariate column known ahead; predict reads it from --future) and
+    --calendar-features give the model Python would fit, and the same forecast."""
+    model = files / "future.safetensors"
+    assert main(["fit", str(files / "train.csv"), "--target", "OT", "--covariates", "MUFL", "--future-covariates",
+                 "HUFL", "--calendar-features", "hour,dayofweek", "--out", str(model), "--quiet", *SMALL]) == 0
+    est = BaseForecaster.load(model)
+    assert est.future_covariates == ("HUFL",) and est.calendar_features == ("hour", "dayofweek")
+    assert est.covariate_names_ == ["MUFL", "HUFL"]
+    future = files / "future.csv"
+    etth1[["HUFL"]].rename_axis("date").iloc[300:304].to_csv(future)
+    out = files / "future_forecast.csv"
+    assert main(["predict", str(model), "--future", str(future), "--out", str(out)]) == 0
+    expected = est.predict(X_future=etth1[["HUFL"]].iloc[300:304])
+    np.testing.assert_allclose(read_table(out)["OT"].to_numpy(), expected["OT"].to_numpy(), rtol=1e-6)
+    assert main(["predict", str(model), "--out", str(out)]) == 2
+    assert "--future" in capsys.readouterr().err
+    assert main(["evaluate", str(model), str(files / "test.csv")]) == 0
+    assert main(["fit", str(files / "train.csv"), "--calendar-features", "auto", "--out", str(model), "--quiet",
+                 *SMALL]) == 0
+    assert BaseForecaster.load(model).covariates_.calendar == ("hour", "dayofweek")
+
+
 def test_long_panel_and_quantiles(tmp_path, etth1):
     """A long unique_id/ds/y CSV in, a long CSV out; a quantile model writes target_q columns."""
     from tsrec.datasets import load_ett

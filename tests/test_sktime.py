@@ -144,6 +144,27 @@ def test_exogenous_are_past_covariates(etth1):
         f.update(y.iloc[390:392])
 
 
+def test_future_covariates_read_the_future_X(etth1):
+    """Columns named in future_covariates are known ahead: sktime's future X reaches predict as X_future (the
+    same forecast as the wrapped forecaster's own predict with those values), and must cover the horizon."""
+    df = etth1.iloc[:400]
+    y, X = df[["OT"]], df[["HUFL", "MUFL"]]
+    f = TsrecForecaster(lru(future_covariates=("HUFL",), calendar_features="auto")).fit(y.iloc[:380], X=X.iloc[:380],
+                                                                                       fh=[1, 3])
+    assert f.forecaster_.covariate_names_ == ["HUFL", "MUFL"] and f.forecaster_.covariates_.calendar == (
+        "hour", "dayofweek")
+    p1 = f.predict(X=X.iloc[380:383])
+    p2 = f.predict(X=X.iloc[380:383] * 100.0)  # other future values, another forecast
+    assert not np.allclose(p1.to_numpy(), p2.to_numpy())
+    own = f.forecaster_.predict(X_future=X.iloc[380:383])
+    np.testing.assert_allclose(p1.to_numpy()[:, 0], own["OT"].to_numpy()[[0, 2]], rtol=1e-6)
+    assert f.predict_interval(X=X.iloc[380:383], coverage=0.8).shape == (2, 2)
+    with pytest.raises(ValueError, match="cover"):
+        f.predict(X=X.iloc[380:382])  # the third step is missing
+    f.update(y.iloc[380:390], X=X.iloc[380:390])
+    assert f.predict(X=X.iloc[390:393]).index[0] == y.index[390]
+
+
 def test_multivariate(etth1):
     y = etth1[["HUFL", "OT"]].iloc[:300]
     f = TsrecForecaster(lru()).fit(y, fh=[1, 2])

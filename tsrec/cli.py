@@ -183,13 +183,36 @@ def _load(path: str):
         raise CLIError(f"{path}: no such model file") from None
 
 
+def _names(text: str | None) -> list[str]:
+    """``a,b`` -> ["a", "b"]."""
+    return [n.strip() for n in (text or "").split(",") if n.strip()]
+
+
+def _covariate_params(args: argparse.Namespace, params: dict[str, Any]) -> list[str] | None:
+    """``--future-covariates`` and ``--calendar-features`` into ``params``; the covariate columns of the fit
+    (the future covariates are covariates: added to ``--covariates``)."""
+    covariates = args.covariates
+    if args.future_covariates is not None:
+        future = _names(args.future_covariates)
+        if not future:
+            raise CLIError("--future-covariates takes column names: a,b")
+        params["future_covariates"] = tuple(future)
+        if covariates != ["rest"]:
+            covariates = list(covariates or []) + [c for c in future if c not in (covariates or [])]
+    if args.calendar_features is not None:
+        value = args.calendar_features.strip()
+        params["calendar_features"] = {"auto": "auto", "none": None}.get(value.lower(), tuple(_names(value)))
+    return covariates
+
+
 # --------------------------------------------------------------- commands
 def _fit(args: argparse.Namespace) -> int:
     cls = _estimator_class(args.model)
     params = _parse_params(args.param, cls)
     params.setdefault("verbose", not args.quiet)
+    covariates = _covariate_params(args, params)
     est = cls(**params)
-    X, y = _split_columns(read_table(args.data, args.time_col), args.target, args.covariates, args.data)
+    X, y = _split_columns(read_table(args.data, args.time_col), args.target, covariates, args.data)
     t0 = time.perf_counter()
     est.fit(X, y)
     est.save(args.out)
@@ -208,12 +231,18 @@ def _predict(args: argparse.Namespace) -> int:
     X = y = None
     if args.data is not None:
         X, y = _model_columns(model, read_table(args.data, args.time_col), args.data)
+    future = None
+    if args.future is not None:
+        future = read_table(args.future, args.time_col)
+    elif getattr(model, "future_covariates", None):
+        raise CLIError(f"the model has future covariates {list(model.future_covariates)}: pass their values over "
+                       f"the next {model.horizon} steps with --future FILE")
     if args.quantiles:
         if model.loss != "quantile":
             raise CLIError("--quantiles needs a model fitted with --param loss=quantile")
-        out = model.predict_quantiles(X, y)
+        out = model.predict_quantiles(X, y, X_future=future)
     else:
-        out = model.predict(X, y)
+        out = model.predict(X, y, X_future=future)
     frames = out if isinstance(out, list) else [out]
     if len(frames) > 1:  # a panel given as a list: one table with a unique_id column
         frames = [f.rename_axis("ds").reset_index().assign(unique_id=i) for i, f in enumerate(frames)]
@@ -362,6 +391,11 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                      help="a hyperparameter, value as JSON/Python literal (repeat: --param horizon=24 --param lr=1e-3)")
     _data_args(fit)
+    fit.add_argument("--future-covariates", metavar="A,B",
+                     help="covariate columns whose values are known in advance (predict then needs --future)")
+    fit.add_argument("--calendar-features", metavar="auto|hour,dayofweek",
+                     help="covariates from the dates: 'auto' (by the step), 'none', or names (hour, dayofweek, "
+                          "month, dayofyear, dayofmonth, quarter, minute)")
     fit.add_argument("--out", default="model.safetensors", help="model file to write (safetensors)")
     fit.add_argument("--quiet", action="store_true", help="no progress bar")
     fit.set_defaults(func=_fit)
@@ -370,6 +404,9 @@ def build_parser() -> argparse.ArgumentParser:
     pred.add_argument("model", help="model file written by `tsrec fit`")
     pred.add_argument("--data", help="a history to forecast after (default: the end of what was fitted)")
     _data_args(pred, columns=False)
+    pred.add_argument("--future", metavar="FILE",
+                      help="the future covariates over the next horizon steps (a time column and those columns, or "
+                           "a long unique_id/ds table), for a model fitted with --future-covariates")
     pred.add_argument("--quantiles", action="store_true", help="write every trained quantile (loss=quantile models)")
     pred.add_argument("--out", default="forecast.csv", help="CSV or Parquet file to write")
     pred.set_defaults(func=_predict)

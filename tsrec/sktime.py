@@ -87,9 +87,15 @@ class TsrecForecaster(_SktimeBaseForecaster):
     only the recurrent state moves otherwise), at a cost in the new rows only.
 
     Exogenous ``X`` are *past* covariates: the model reads them up to the
-    cutoff. The future ``X`` that sktime hands to ``predict`` cannot be used and
-    is ignored. ``fh`` must be out of sample and at most the fitted horizon
-    (pass ``fh`` to ``fit`` to set it); it may have gaps.
+    cutoff. Columns of ``X`` named in the wrapped forecaster's
+    ``future_covariates`` are also known ahead: the future ``X`` that sktime
+    hands to ``predict`` must then cover the ``horizon`` steps after the cutoff
+    (whatever ``fh``), and their values there are the model's ``X_future``;
+    otherwise the future ``X`` is ignored. With ``future_covariates`` or
+    ``calendar_features`` the data reach the forecaster as frames with their
+    index (a PeriodIndex as its start timestamps), so calendar features see the
+    dates. ``fh`` must be out of sample and at most the fitted horizon (pass
+    ``fh`` to ``fit`` to set it); it may have gaps.
 
     Probabilistic forecasts need a forecaster trained with
     ``loss="quantile"``: the ``capability:pred_int`` tag follows the wrapped
@@ -175,6 +181,42 @@ class TsrecForecaster(_SktimeBaseForecaster):
                              f"X must be observed at the steps of y")
         return X.loc[index].to_numpy(dtype=np.float64)
 
+    def _with_index(self) -> bool:
+        """Whether the data go to the forecaster as frames with their index (its covariates need names or dates)."""
+        inner = self.forecaster_ if hasattr(self, "forecaster_") else self.forecaster
+        return inner is not None and bool(getattr(inner, "future_covariates", None) or
+                                          getattr(inner, "calendar_features", None))
+
+    @staticmethod
+    def _frame(df: pd.DataFrame) -> pd.DataFrame:
+        """``df`` with string columns and a PeriodIndex as timestamps (what tsrec reads)."""
+        df = df.rename(columns=str)
+        return df.set_axis(df.index.to_timestamp()) if isinstance(df.index, pd.PeriodIndex) else df
+
+    def _inputs(self, y: pd.DataFrame, X: pd.DataFrame | None) -> tuple[Any, Any]:
+        """``(X, y)`` as the wrapped forecaster's ``fit`` / ``partial_fit`` take them (X None: ``(y, None)``)."""
+        cov = self._covariates(X, y.index)
+        if self._with_index():
+            target = self._frame(y)
+            cov = None if cov is None else self._frame(X.loc[y.index])
+        else:
+            target = y.to_numpy(dtype=np.float64)
+        return (target, None) if cov is None else (cov, target)
+
+    def _future(self, X: pd.DataFrame | None) -> np.ndarray | None:
+        """The future covariates over the ``horizon`` steps after the cutoff, from sktime's future X."""
+        names = getattr(self.forecaster_, "future_covariates", None)
+        if not names:
+            return None
+        from sktime.forecasting.base import ForecastingHorizon
+
+        H = self.forecaster_.horizon
+        index = ForecastingHorizon(np.arange(1, H + 1), is_relative=True).to_absolute_index(self.cutoff)
+        if X is None or len(index.difference(X.index)):
+            raise ValueError(f"the forecaster has future_covariates {list(names)}: predict needs X covering the "
+                             f"{H} steps after the cutoff ({index[0]} to {index[-1]})")
+        return self._frame(X.loc[index])[list(names)].to_numpy(dtype=np.float64)
+
     def _steps(self, fh) -> np.ndarray:
         steps = np.asarray(fh.to_relative(self.cutoff).to_numpy(), dtype=np.int64)
         H = self.forecaster_.horizon
@@ -192,14 +234,10 @@ class TsrecForecaster(_SktimeBaseForecaster):
         if fh is not None:
             steps = np.asarray(fh.to_relative(self.cutoff).to_numpy(), dtype=np.int64)
             inner.set_params(horizon=int(steps.max()))
-        cov = self._covariates(X, y.index)
-        target = y.to_numpy(dtype=np.float64)
-        if cov is None:
-            inner.fit(target)
-        else:
-            inner.fit(cov, target)
         self.forecaster_ = inner
-        self._with_X = cov is not None
+        first, second = self._inputs(y, X)
+        inner.fit(first, second)
+        self._with_X = second is not None
         self._columns = y.columns
         self._last_index = y.index[-1]
         return self
@@ -208,26 +246,23 @@ class TsrecForecaster(_SktimeBaseForecaster):
         y = y.loc[y.index > self._last_index]  # rows already streamed are skipped
         if len(y) == 0:
             return self
-        target = y.to_numpy(dtype=np.float64)
-        if self._with_X:
-            if X is None:
-                raise ValueError("the forecaster was fitted with X; update needs X at the new steps too")
-            self.forecaster_.partial_fit(self._covariates(X, y.index), target, update_params=update_params)
-        else:
-            self.forecaster_.partial_fit(target, update_params=update_params)
+        if self._with_X and X is None:
+            raise ValueError("the forecaster was fitted with X; update needs X at the new steps too")
+        first, second = self._inputs(y, X if self._with_X else None)
+        self.forecaster_.partial_fit(first, second, update_params=update_params)
         self._last_index = y.index[-1]
         return self
 
     def _predict(self, fh, X: pd.DataFrame | None = None) -> pd.DataFrame:
         steps = self._steps(fh)
-        point = np.asarray(self.forecaster_.predict())  # (horizon, n_targets)
+        point = np.asarray(self.forecaster_.predict(X_future=self._future(X)))  # (horizon, n_targets)
         index = fh.to_absolute_index(self.cutoff)
         return pd.DataFrame(point[steps - 1], index=index, columns=self._columns)
 
     def _predict_quantiles(self, fh, X: pd.DataFrame | None, alpha: list[float]) -> pd.DataFrame:
         steps = self._steps(fh)
         inner = self.forecaster_
-        q = np.asarray(inner.predict_quantiles())  # (horizon, n_targets, n_trained), sorted
+        q = np.asarray(inner.predict_quantiles(X_future=self._future(X)))  # (horizon, n_targets, n_trained), sorted
         values = interpolate_quantiles(q[steps - 1], inner.quantiles, alpha)
         columns = self._get_columns(method="predict_quantiles", alpha=alpha)
         index = fh.to_absolute_index(self.cutoff)

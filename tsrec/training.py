@@ -42,6 +42,7 @@ from torch import Tensor, nn
 from . import distributed
 from .checkpoints import fit_id, load_checkpoint, save_checkpoint
 from .nn.blocks import State
+from .nn.covariates import lookahead
 from .nn.window import WindowEnsemble, WindowModel
 
 __all__ = [
@@ -309,8 +310,8 @@ def window_forecast(model: nn.Module, x: Tensor) -> Tensor:
 
 def window_loss(model: nn.Module, windows: Tensor, horizon: int, n_targets: int, cfg: TrainConfig) -> Tensor:
     """Loss of the forecast at the end of each window ``(B, L + horizon, C)`` against its last ``horizon`` rows."""
-    L = windows.shape[1] - horizon
-    x, target = windows[:, :L], windows[:, L:, :n_targets]
+    L = windows.shape[1] - horizon  # a model with known-future covariates also reads the horizon's rows
+    x, target = windows[:, : L + lookahead(model)], windows[:, L:, :n_targets]
     if isinstance(_unwrap(model), WindowEnsemble):  # each member on its own loss: they learn as they would alone
         forecasts = model(x, members=True)  # through the wrappers, if any (DDP's gradient hooks, the mask)
         return torch.stack([forecast_loss(f, target, None, cfg) for f in forecasts]).mean()
@@ -323,9 +324,12 @@ def is_window_model(model: nn.Module) -> bool:
 
 
 def _unwrap(model: nn.Module) -> nn.Module:
-    """The network inside a DDP wrapper (``.module``) and a :class:`~tsrec.nn.missing.MaskedInput` (``.inner``)."""
+    """The network inside a DDP wrapper (``.module``) and the wrappers that hold it as ``.inner``
+    (:class:`~tsrec.nn.missing.MaskedInput`, :class:`~tsrec.nn.covariates.CovariateModel`)."""
     model = model.module if hasattr(model, "module") else model
-    return getattr(model, "inner", model)
+    while hasattr(model, "inner"):
+        model = model.inner
+    return model
 
 
 def training_loss(model: nn.Module, seq: Tensor, horizon: int, n_targets: int, cfg: TrainConfig,
@@ -343,11 +347,13 @@ def sequence_loss(
 ) -> Tensor:
     """Dense loss of ``model`` run over ``seq`` ``(B, L, C)`` from ``state``.
 
-    The first ``n_inputs`` rows (all by default) are inputs; step t is scored
-    against rows t+1..t+horizon of ``seq`` where they exist.
+    The first ``n_inputs`` rows (all by default, but the model's lookahead
+    rows) are inputs; step t is scored against rows t+1..t+horizon of ``seq``
+    where they exist.
     """
-    L = seq.shape[1] if n_inputs is None else n_inputs
-    yhat, _ = model(seq[:, :L], state)
+    ahead = lookahead(model)
+    L = seq.shape[1] - ahead if n_inputs is None else n_inputs
+    yhat, _ = model(seq[:, : L + ahead], state)
     targets, mask = dense_targets(seq, horizon, n_targets)
     return forecast_loss(yhat, targets[:, :L], mask[:L], cfg)
 
@@ -370,7 +376,7 @@ def _validation_loss(model: nn.Module, windows: Tensor, horizon: int, n_targets:
         windows = windows[distributed.rank() :: distributed.world_size()]
     for idx in range(0, windows.shape[0], max(cfg.batch_size, 256)):
         w = windows[idx : idx + max(cfg.batch_size, 256)].to(device)
-        loss = forecast_loss(window_forecast(model, w[:, :L]), w[:, L:, :n_targets], None, cfg)
+        loss = forecast_loss(window_forecast(model, w[:, : L + lookahead(model)]), w[:, L:, :n_targets], None, cfg)
         total += loss.item() * w.shape[0]
         count += w.shape[0]
     if distributed.is_distributed():
@@ -553,8 +559,8 @@ def gradient_steps(
     gradient leaves the weights and the optimizer state as they were before
     the call and raises :class:`TrainingDivergedError`.
     """
-    window = is_window_model(model)
-    if (seq.shape[0] == 0 if window else seq.shape[1] < 2) and extra is None:
+    window, ahead = is_window_model(model), lookahead(model)
+    if (seq.shape[0] == 0 if window else seq.shape[1] - ahead < 2) and extra is None:
         return float("nan")
     # a divergence is caught before the optimiser steps, so only earlier steps need undoing
     before = (clone_tree(model.state_dict()), clone_tree(opt.state_dict())) if n_steps > 1 else None
@@ -563,7 +569,7 @@ def gradient_steps(
     last = float("nan")
     for i in range(n_steps):
         loss = seq.new_zeros(())
-        if seq.shape[0] if window else seq.shape[1] >= 2:
+        if seq.shape[0] if window else seq.shape[1] - ahead >= 2:
             loss = loss + training_loss(model, seq, horizon, n_targets, cfg, state=detached)
         if extra is not None and extra.shape[0] > 0:
             loss = loss + training_loss(model, extra, horizon, n_targets, cfg, n_inputs=extra.shape[1] - horizon)

@@ -44,12 +44,13 @@ def fitted(name, frame):
     return copy.deepcopy(_FITTED[name])
 
 
-def snapshot(f) -> dict:
+def snapshot(f, **predict_kw) -> dict:
     """Everything a failed call must leave alone: the forecasts, the hyperparameters and every fitted
     attribute (``model_`` weights, ``scaler_``, ``history_``, ``device_``, ``n_features_in_``,
     ``feature_names_in_``, ``target_names_``, ``covariate_names_``, the stream with its buffers, state,
-    metas and replay, and the streaming optimizer), whichever attributes the estimator holds."""
-    snap = {"forecast": f.predict_quantiles(), "params": f.get_params()}
+    metas and replay, and the streaming optimizer), whichever attributes the estimator holds. ``predict_kw``:
+    what the forecast needs (``X_future`` of a model with known-future covariates)."""
+    snap = {"forecast": f.predict_quantiles(**predict_kw), "params": f.get_params()}
     for key, value in vars(f).items():
         if not (key.endswith("_") or key.startswith("_")):
             continue  # a hyperparameter: in params
@@ -90,8 +91,8 @@ def _same(a, b) -> bool:
     return type(a) is type(b) and a == b
 
 
-def assert_unchanged(f, snap: dict) -> None:
-    now = snapshot(f)
+def assert_unchanged(f, snap: dict, **predict_kw) -> None:
+    now = snapshot(f, **predict_kw)
     assert now.keys() == snap.keys(), "a failed call added or removed fitted attributes"
     for key in snap:
         assert _same(snap[key], now[key]), f"a failed call changed the estimator's {key}"
@@ -288,6 +289,8 @@ COMMON_BAD_PARAMS = [
     ("loss", "huber"), ("loss", None), ("n_steps", 0), ("replay_size", -1), ("early_stopping", "yes"),
     ("skip_last", None), ("verbose", 2), ("device", "tpu"), ("device", 0), ("backend", "fast"),
     ("random_state", "seed"), ("random_state", 1.5), ("ensemble_size", 0), ("ensemble_size", 2.0),
+    ("future_covariates", ()), ("future_covariates", "HUFL"), ("future_covariates", ("HUFL", "HUFL")),
+    ("calendar_features", ("weekday",)), ("calendar_features", "hourly"), ("calendar_features", ()),
     ("missing", "drop"), ("missing", None), ("scaling", "local"), ("scaling", None),
 ]
 QUANTILE_BAD = [(0.5, 0.1), (0.0, 0.5), (0.5, 1.0), (), "median", (0.1, float("nan"))]
@@ -326,3 +329,60 @@ def test_invalid_hyperparameter_checked_at_fit(name, param, value, frame):
 def test_invalid_quantiles(name, quantiles, frame):
     with pytest.raises(ValueError, match="quantiles"):
         make(name, loss="quantile", quantiles=quantiles).fit(frame.iloc[:N_FIT])
+
+
+# ------------------------------------------------------------------ covariates
+def _covariate_model(name, frame):
+    X, y = frame[["HUFL", "MUFL"]], frame[["OT"]]
+    static = pd.DataFrame({"kind": ["a"], "size": [1.0]})
+    f = make(name, loss="quantile", max_epochs=1, future_covariates=("HUFL",), calendar_features="auto")
+    return f.fit(X.iloc[:N_FIT], y.iloc[:N_FIT], static=static), X, y, static
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_covariate_bad_calls(name, frame):
+    """Missing, short, misaligned or malformed X_future; statics without a row, with an unseen category or a
+    missing column; covariates that are not covariates: each a clear error that changes nothing."""
+    f, X, y, static = _covariate_model(name, frame)
+    xf = X.iloc[N_FIT : N_FIT + 4]
+    snap = snapshot(f, X_future=xf)
+    hist, hist_future = (X.iloc[:N_HIST], y.iloc[:N_HIST]), X.iloc[N_HIST : N_HIST + 4]
+    cases = [
+        (lambda: f.predict(), ValueError, "X_future"),
+        (lambda: f.predict_quantiles(), ValueError, "X_future"),
+        (lambda: f.predict(X_future=xf.iloc[:2]), ValueError, "horizon = 4"),
+        (lambda: f.predict(X_future=X.iloc[N_FIT + 1 : N_FIT + 5]), ValueError, "misaligned"),
+        (lambda: f.predict(X_future=xf[["MUFL"]]), ValueError, "lacks the future covariates"),
+        (lambda: f.predict(X_future=xf.assign(HUFL=np.nan)), ValueError, "NaN"),
+        (lambda: f.predict(X_future=np.zeros((4, 2))), ValueError, "array"),
+        (lambda: f.predict(X_future="prices.csv"), TypeError, "X_future"),
+        (lambda: f.predict(X_future=[xf, xf]), ValueError, "2 series"),
+        (lambda: f.predict(X_future=xf, static=static), ValueError, "new history"),
+        (lambda: f.predict(*hist, X_future=hist_future, static=static.assign(kind="b")), ValueError, "not seen"),
+        (lambda: f.predict(*hist, X_future=hist_future, static=static[["kind"]]), ValueError, "lacks the static"),
+        (lambda: f.predict(*hist, X_future=hist_future, static="a"), TypeError, "DataFrame"),
+        (lambda: f.fit(X.iloc[:N_FIT], y.iloc[:N_FIT], static=pd.concat([static, static])), ValueError,
+         "one row per series"),
+        (lambda: f.fit(X.iloc[:N_FIT], y.iloc[:N_FIT], static=static.assign(size=np.nan)), ValueError, "NaN"),
+        (lambda: f.fit(X.iloc[:N_FIT], y.iloc[:N_FIT], static=static.assign(kind=None)), ValueError, "missing"),
+        (lambda: f.fit(X.iloc[:N_FIT], y.iloc[:N_FIT], static=[1.0]), TypeError, "DataFrame"),
+        (lambda: f.fit(frame.iloc[:N_FIT]), ValueError, "not covariate columns"),  # no y: HUFL is a target
+        (lambda: f.fit(X.iloc[:N_FIT].reset_index(drop=True), y.iloc[:N_FIT].reset_index(drop=True),
+                       static=static) if f.set_params(calendar_features=("hour",)) else None, ValueError,
+         "DatetimeIndex"),
+    ]
+    for call, exc, pattern in cases:
+        try:
+            with pytest.raises(exc, match=pattern):
+                call()
+        finally:
+            f.set_params(calendar_features="auto")
+        assert_unchanged(f, snap, X_future=xf)
+    long = pd.concat([frame.iloc[:N_FIT].assign(unique_id=u).rename_axis("ds").reset_index() for u in "ab"])
+    long = long.rename(columns={"OT": "y"})[["unique_id", "ds", "y", "HUFL", "MUFL"]]
+    with pytest.raises(ValueError, match="no row for the series"):
+        f.fit(long, static=static.set_axis(pd.Index(["a"], name="unique_id")))
+    assert_unchanged(f, snap, X_future=xf)
+    g = fitted(name, frame)  # no future covariates
+    with pytest.raises(ValueError, match="no future_covariates"):
+        g.predict(X_future=xf)

@@ -46,3 +46,26 @@ def test_series_scaling_replay_survives_the_file(small_frame, tmp_path):
     g.partial_fit([s.iloc[340:360], s.iloc[340:360] * 3])
     for a, b in zip(f.predict(), g.predict(), strict=True):
         np.testing.assert_array_equal(a.to_numpy(), b.to_numpy())
+
+
+def test_backtests_with_known_future_covariates_and_series_scaling(small_frame):
+    """historical_forecasts equals rolling_forecasts for a model with known-future covariates (NaN where an
+    origin's future runs past X) and per-series scaling; update="partial_fit" runs with calendar features;
+    predict_interval takes X_future."""
+    df = small_frame[["HUFL", "OT"]]
+    x, y = df[["HUFL"]], df[["OT"]]
+    f = make("LRUForecaster", context=48, future_covariates=("HUFL",), scaling="series",
+             validation_fraction=0.2).fit([x.iloc[:400], x.iloc[:400] * 2], [y.iloc[:400], y.iloc[:400] * 2])
+    new_x, new_y = [x.iloc[400:440], x.iloc[400:440] * 2], [y.iloc[400:440], y.iloc[400:440] * 2]
+    bt = f.historical_forecasts(new_x, new_y, stride=1)
+    preds, _ = f.rolling_forecasts(new_x, new_y)
+    for uid, p in enumerate(preds):
+        got = bt[bt.unique_id == uid].y_hat.to_numpy().reshape(-1, 4)
+        np.testing.assert_allclose(got, p[..., 0], rtol=1e-6, equal_nan=True)
+        assert np.isnan(got[-3:]).all() and np.isfinite(got[:-3]).all()  # origins 436-438 of 399-438
+    np.testing.assert_allclose(preds[1][:-3], 2 * preds[0][:-3], rtol=1e-4)
+    band = f.predict_interval(X_future=[x.iloc[400:404], x.iloc[400:404] * 2])
+    np.testing.assert_allclose(band[1].to_numpy(), 2 * band[0].to_numpy(), rtol=1e-4)
+    g = make("LRUForecaster", context=48, calendar_features="auto", validation_fraction=0.2).fit(df.iloc[:400])
+    moved = g.historical_forecasts(df.iloc[400:440], stride=10, update="partial_fit", coverage=0.8)
+    assert len(moved) == 4 * 4 * 2 and np.isfinite(moved[["y_hat", "y_lower", "y_upper"]].to_numpy()).all()

@@ -74,6 +74,8 @@ class AarenForecaster(BaseForecaster):
         backend: str = "auto",
         random_state: int | None = None,
         verbose: bool = False,
+        future_covariates: tuple[str, ...] | None = None,
+        calendar_features: str | tuple[str, ...] | None = None,
         missing: str = "raise",
         scaling: str = "global",
     ) -> None:
@@ -107,6 +109,8 @@ class AarenForecaster(BaseForecaster):
         self.backend = backend
         self.random_state = random_state
         self.verbose = verbose
+        self.future_covariates = future_covariates
+        self.calendar_features = calendar_features
         self.missing = missing
         self.scaling = scaling
 

@@ -14,6 +14,7 @@ import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 from ..data import Batch, SeriesMeta, future_index
+from ..training import lookahead
 from .conformal import check_coverage, interval
 from .params import is_int
 
@@ -102,7 +103,8 @@ def historical_forecasts(est: BaseForecaster, X: Any, y: Any = None, stride: int
         forecasts = _one_pass(est, batch, stride)
         bands = None
         if coverage is not None:
-            bands = [np.stack([_band(est, f, coverage) for f in fs]) if len(fs) else None for fs in forecasts]
+            bands = [np.stack([_band(est, f, coverage, i) for f in fs]) if len(fs) else None
+                     for i, fs in enumerate(forecasts)]
     else:
         forecasts, bands = _updated(est, batch, starts, stride, coverage)
     uids = list(st.ids) if st.kind == "long" else (list(range(len(st.buffers))) if st.is_list else [0])
@@ -118,18 +120,27 @@ def _start_meta(meta: SeriesMeta, new: SeriesMeta) -> SeriesMeta:
     return meta
 
 
-def _band(est: BaseForecaster, forecast: np.ndarray, coverage: float) -> np.ndarray:
-    scale = est.scaler_.scale[: len(est.target_names_)]
+def _band(est: BaseForecaster, forecast: np.ndarray, coverage: float, i: int) -> np.ndarray:
+    scale = est._scaler_of(i).scale[: len(est.target_names_)]  # series i's own under scaling="series"
     return interval(forecast, est._flush_calibration(), coverage, est._quantiles(), scale)
+
+
+def _at(est: BaseForecaster, i: int, rows: np.ndarray, origins: np.ndarray) -> np.ndarray:
+    """Forecasts ``(len(origins), H, C_out)`` (user units) of stream series ``i`` at ``origins`` of ``rows`` (the
+    series' buffer, then new rows); NaN at origins whose known-future rows run past ``rows``."""
+    sc = est._scaler_of(i)
+    out = np.full((len(origins), est.horizon, len(est.target_names_) * est._n_quantiles), np.nan)
+    known = origins[origins + lookahead(est.model_) < len(rows)]  # origins ascend: a prefix
+    if len(known):
+        out[: len(known)] = est._to_user_units(est._forecast_at(rows, est._stream.state_of(i), known, sc), sc)
+    return out
 
 
 def _one_pass(est: BaseForecaster, batch: Batch, stride: int) -> list[np.ndarray]:
     """Forecasts ``(n_origins, H, C_out)`` (user units) per series, every origin in one call of the model."""
     st, out = est._stream, []
     for i, (buf, v) in enumerate(zip(st.buffers, batch.values)):
-        ext = np.concatenate([buf, v], axis=0)
-        origins = len(buf) - 1 + np.arange(0, len(v), stride)
-        out.append(est._to_user_units(est._forecast_at(ext, st.state_of(i), origins)))
+        out.append(_at(est, i, np.concatenate([buf, v], axis=0), len(buf) - 1 + np.arange(0, len(v), stride)))
     return out
 
 
@@ -144,10 +155,12 @@ def _updated(est: BaseForecaster, batch: Batch, starts: list[SeriesMeta], stride
         if p > done:
             twin.partial_fit(_rows(batch, starts, done, p))
             done = p
-        fs = twin._stream_forecasts()
+        st = twin._stream
+        fs = [_at(twin, i, np.concatenate([buf, v[p:]], axis=0), np.array([len(buf) - 1]))[0]
+              for i, (buf, v) in enumerate(zip(st.buffers, batch.values))]
         per_origin.append(fs)
         if coverage is not None:
-            per_band.append([_band(twin, f, coverage) for f in fs])
+            per_band.append([_band(twin, f, coverage, i) for i, f in enumerate(fs)])
     forecasts = [np.stack([fs[i] for fs in per_origin]) for i in range(len(batch.values))]
     bands = [np.stack([b[i] for b in per_band]) for i in range(len(batch.values))] if coverage is not None else None
     return forecasts, bands

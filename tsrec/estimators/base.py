@@ -28,6 +28,7 @@ from torch import nn
 
 from ..data import Batch, SeriesMeta, StandardScaler, check_columns, meta_before, to_batch, to_output
 from ..nn.blocks import Stack, State
+from ..nn.covariates import lookahead
 from ..training import (
     TrainConfig,
     clone_tree,
@@ -40,6 +41,7 @@ from ..training import (
 )
 from . import backtest, persistence
 from .conformal import Calibration, check_coverage, errors_of, interval, interval_output, validation_origins
+from .covariates import Covariates, resolve_covariates
 from .frame import Frame, auto_stride, build_model, frame_of
 from .params import COMMON_PARAMS, FITTED_ATTRIBUTES, Param, check_params, render_docstring
 from .stream import Scalers, Stream, forecast_at, replay_sample, scaler_of, update_sequences
@@ -114,7 +116,8 @@ class BaseForecaster(BaseEstimator):
         return (self.frame_.context or self.chunk_length) + self.horizon
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X: Any, y: Any = None, checkpoint_dir: str | Path | None = None, **fit_params: Any) -> BaseForecaster:
+    def fit(self, X: Any, y: Any = None, checkpoint_dir: str | Path | None = None, static: Any = None,
+            **fit_params: Any) -> BaseForecaster:
         """Fit the forecaster on a history.
 
         Parameters
@@ -137,6 +140,14 @@ class BaseForecaster(BaseEstimator):
             raises ValueError. ``verbose`` may change between the two runs,
             and ``max_epochs`` too with ``lr_schedule="constant"`` (a
             schedule is planned over ``max_epochs``).
+        static : DataFrame, optional
+            Static covariates, one row per series: indexed by ``unique_id``
+            for a long frame, in the order of the series for a list (or one
+            row for one series). Numeric columns are used as they are,
+            categorical ones (strings, categories, bools) one-hot encoded and
+            embedded. Every series needs a complete row. They are saved with
+            the model; ``predict``, ``partial_fit`` and ``score`` use them
+            for the fitted series (see ``predict`` for new ones).
         **fit_params
             ``epoch_callback(epoch, val_loss)``: called after every epoch,
             once its checkpoint is written (used for Optuna pruning).
@@ -150,6 +161,9 @@ class BaseForecaster(BaseEstimator):
         if unknown:
             raise TypeError(f"unknown fit parameters {sorted(unknown)}")
         batch = to_batch(X, y, missing=self.missing)
+        covariates = resolve_covariates(self.future_covariates, self.calendar_features, batch, static)
+        batch = covariates.augment(batch, covariates.statics)
+        c_rows = batch.values[0].shape[1]
         H = self.horizon
         shortest = min(len(v) for v in batch.values)
         if shortest < H + 2:
@@ -158,7 +172,7 @@ class BaseForecaster(BaseEstimator):
         if frame.context is not None and shortest < frame.context + H:
             raise ValueError(f"too few rows: a series has {shortest}, context + horizon = {frame.context + H} needed")
         device = resolve_device(self.device)
-        scaler = StandardScaler(batch.n_features)
+        scaler = StandardScaler(c_rows)
         for v in batch.values:
             scaler.update(v)
         series = self._series_scalers(batch)
@@ -179,30 +193,37 @@ class BaseForecaster(BaseEstimator):
         cfg = self._train_config(epoch_callback=fit_params.get("epoch_callback"), checkpoint_dir=checkpoint_dir,
                                  fingerprint=fingerprint)
         with seeded(self.random_state):
-            model = build_model(self, batch.n_features, batch.n_targets * self._n_quantiles, frame).to(device)
+            model = self._build_model(c_rows, batch.n_targets, batch.covariate_names, frame, covariates).to(device)
             history = fit_windows(model, train, val, H, batch.n_targets, cfg, device)
         model.eval()
         stream = self._new_stream(model, batch, series or scaler, device, frame)
         calibration = self._validation_calibration(model, batch, series or scaler, device, frame, L, val_fraction)
         # commit only now: a failed fit leaves an earlier fit untouched
-        self._set_fitted(model, scaler, batch, stream, history, device, frame, series)
+        self._set_fitted(model, scaler, batch, stream, history, device, frame, series, covariates)
         self._calibration = calibration
         return self
+
+    def _build_model(self, c_rows: int, n_targets: int, covariate_names: list[str], frame: Frame,
+                     covariates: Covariates) -> nn.Module:
+        """The network for rows of ``c_rows`` channels (targets, covariates of X, then ``covariates``' own)."""
+        future = covariates.future_channels(n_targets, covariate_names)
+        return build_model(self, c_rows, n_targets * self._n_quantiles, frame, future, covariates.n_static)
 
     def _series_scalers(self, batch: Batch, empty: bool = False) -> list[StandardScaler] | None:
         """``scaling="series"``: the statistics of each series of ``batch`` (``empty``: none yet); else None."""
         if self.scaling != "series":
             return None
-        return [StandardScaler(batch.n_features) if empty else StandardScaler(batch.n_features).update(v)
-                for v in batch.values]
+        n = batch.values[0].shape[1]  # the rows' channels (with calendar and static ones)
+        return [StandardScaler(n) if empty else StandardScaler(n).update(v) for v in batch.values]
 
     def _scaler_of(self, i: int) -> StandardScaler:
         """The scaler of series ``i`` of the stream."""
         return self.series_scalers_[i] if self.series_scalers_ is not None else self.scaler_
 
     def _set_fitted(self, model: nn.Module, scaler: StandardScaler, batch: Batch, stream: Stream, history: dict,
-                    device: torch.device, frame: Frame,
-                    series_scalers: list[StandardScaler] | None = None) -> None:  # every attribute of FITTED_ATTRIBUTES
+                    device: torch.device, frame: Frame, series_scalers: list[StandardScaler] | None = None,
+                    covariates: Covariates | None = None) -> None:  # every attribute of FITTED_ATTRIBUTES
+        self.covariates_ = covariates if covariates is not None else Covariates()
         self.model_ = model
         self.frame_ = frame
         self.scaler_ = scaler
@@ -304,10 +325,24 @@ class BaseForecaster(BaseEstimator):
             self._calibration, self._pending = self._scored(self._pending), None
         return self._calibration
 
-    def _history_forecasts(self, X: Any, y: Any) -> tuple[list[np.ndarray], Batch]:
+    def _with_lookahead(self, rows: list[np.ndarray], metas: list[SeriesMeta], X_future: Any,
+                        ids: list | None) -> list[np.ndarray]:
+        """``rows`` with the ``horizon`` rows a model with known-future covariates reads after their end."""
+        cov = self.covariates_
+        if not (cov.future or cov.calendar):
+            if X_future is not None:
+                raise ValueError("X_future was given but the model has no future_covariates")
+            return rows
+        ahead = cov.lookahead_rows(X_future, metas, rows, self.horizon, len(self.target_names_),
+                                   self.covariate_names_, ids)
+        return [np.concatenate([r, a], axis=0) for r, a in zip(rows, ahead)]
+
+    def _history_forecasts(self, X: Any, y: Any, X_future: Any = None,
+                           static: Any = None) -> tuple[list[np.ndarray], Batch]:
         """Forecasts (user units, ``(H, C_out)``) after the end of each series of a new history."""
         batch = to_batch(X, y, missing=self.missing)
         check_columns(batch, self.target_names_, self.covariate_names_)
+        batch = self.covariates_.augment(batch, self.covariates_.statics_for(batch, static))
         shortest = min(len(v) for v in batch.values)
         context = self.frame_.context
         if context is not None and shortest < context:
@@ -315,27 +350,34 @@ class BaseForecaster(BaseEstimator):
         # scaling="series": each history by its own statistics (it need not be a series of the stream)
         scalers = self._series_scalers(batch) or [self.scaler_] * len(batch.values)
         rows = [v if context is None else v[-context:] for v in batch.values]
-        return [self._to_user_units(self._forecast_at(r, None, np.array([len(r) - 1]), sc)[0], sc)
-                for r, sc in zip(rows, scalers)], batch
+        ends = [len(r) - 1 for r in rows]
+        rows = self._with_lookahead(rows, batch.meta, X_future, batch.id_values)
+        return [self._to_user_units(self._forecast_at(r, None, np.array([e]), sc)[0], sc)
+                for r, e, sc in zip(rows, ends, scalers)], batch
 
-    def _stream_forecasts(self) -> list[np.ndarray]:
+    def _stream_forecasts(self, X_future: Any = None) -> list[np.ndarray]:
         """Forecasts (user units, ``(H, C_out)``) after the end of each series of the stream."""
         st = self._stream
-        return [self._to_user_units(self._forecast_at(buf, st.state_of(i), np.array([len(buf) - 1]),
+        rows = self._with_lookahead(st.buffers, st.metas, X_future, st.ids)
+        return [self._to_user_units(self._forecast_at(r, st.state_of(i), np.array([len(buf) - 1]),
                                                       self._scaler_of(i))[0], self._scaler_of(i))
-                for i, buf in enumerate(st.buffers)]
+                for i, (r, buf) in enumerate(zip(rows, st.buffers))]
 
-    def _raw_forecasts(self, X: Any, y: Any) -> tuple[list[np.ndarray], list[SeriesMeta], str, bool, list]:
+    def _raw_forecasts(self, X: Any, y: Any, X_future: Any = None,
+                       static: Any = None) -> tuple[list[np.ndarray], list[SeriesMeta], str, bool, list]:
         check_is_fitted(self, "model_")
         if X is None:
             if y is not None:
                 raise ValueError("pass y together with X (a new history), or neither")
+            if static is not None:
+                raise ValueError("static= describes the series of a new history X; the fitted series keep "
+                                 "their statics")
             st = self._stream
-            return self._stream_forecasts(), st.metas, st.kind, st.is_list, st.ids
-        outs, batch = self._history_forecasts(X, y)
+            return self._stream_forecasts(X_future), st.metas, st.kind, st.is_list, st.ids
+        outs, batch = self._history_forecasts(X, y, X_future, static)
         return outs, batch.meta, batch.kind, batch.is_list, batch.id_values
 
-    def predict(self, X: Any = None, y: Any = None) -> Any:
+    def predict(self, X: Any = None, y: Any = None, X_future: Any = None, static: Any = None) -> Any:
         """Forecast the next ``horizon`` steps.
 
         Parameters
@@ -345,6 +387,21 @@ class BaseForecaster(BaseEstimator):
             fitted or streamed.
         y : optional
             The history's targets, when the model was fitted with covariates.
+        X_future : DataFrame, ndarray, list of these, or long frame, optional
+            Needed (only) with ``future_covariates``: their values over the
+            next ``horizon`` steps. A frame with those columns (others are
+            ignored) whose index starts at the first step after the series'
+            end; an array ``(horizon, n_future_covariates)`` in the order of
+            ``future_covariates``; a list of these for a panel given as a
+            list; a long frame (``unique_id``, ``ds`` and the columns) for a
+            long panel. More than ``horizon`` rows: the first ``horizon`` are
+            used. Calendar features need nothing here.
+        static : DataFrame, optional
+            Static rows of the series of a new history ``X`` (as for
+            ``fit``). Without it, a model fitted with statics uses the saved
+            row of each series: by ``unique_id`` for a long frame, by position
+            for a list of as many series as fitted; a series not seen at fit
+            raises ValueError.
 
         Returns
         -------
@@ -355,16 +412,18 @@ class BaseForecaster(BaseEstimator):
             quantile model, the trained quantile nearest 0.5, taken after
             sorting (the same as that column of ``predict_quantiles``).
         """
-        outs, metas, kind, is_list, ids = self._raw_forecasts(X, y)
+        outs, metas, kind, is_list, ids = self._raw_forecasts(X, y, X_future, static)
         outs = [self._median(o) for o in outs]
         return to_output(outs, metas, self.target_names_, kind, is_list, ids)
 
-    def predict_quantiles(self, X: Any = None, y: Any = None, quantiles: Any = None) -> Any:
+    def predict_quantiles(self, X: Any = None, y: Any = None, quantiles: Any = None, X_future: Any = None,
+                          static: Any = None) -> Any:
         """Forecast quantiles (needs ``loss="quantile"``).
 
         Returns DataFrames whose columns are (target, quantile) pairs, sorted so
         that quantiles never cross, or arrays ``(horizon, n_targets, n_quantiles)``.
         ``quantiles`` must be a subset of the trained ones (default: all).
+        ``X_future`` and ``static`` as for :meth:`predict`.
         """
         check_is_fitted(self, "model_")
         if self.loss != "quantile":
@@ -377,11 +436,12 @@ class BaseForecaster(BaseEstimator):
             if not len(hit):
                 raise ValueError(f"quantile {q} was not trained; trained quantiles are {trained.tolist()}")
             pos.append(int(hit[0]))
-        outs, metas, kind, is_list, ids = self._raw_forecasts(X, y)
+        outs, metas, kind, is_list, ids = self._raw_forecasts(X, y, X_future, static)
         res = [np.sort(o.reshape(o.shape[0], -1, len(trained)), axis=-1)[..., pos] for o in outs]  # no crossing
         return to_output(res, metas, self.target_names_, kind, is_list, ids, quantiles=want)
 
-    def predict_interval(self, X: Any = None, y: Any = None, coverage: float = 0.8) -> Any:
+    def predict_interval(self, X: Any = None, y: Any = None, coverage: float = 0.8, X_future: Any = None,
+                         static: Any = None) -> Any:
         """Forecast intervals at ``coverage`` from conformal calibration (see :mod:`tsrec.estimators.conformal`).
 
         Per horizon step and target, the interval holds the forecast error
@@ -401,6 +461,8 @@ class BaseForecaster(BaseEstimator):
             A history to forecast after, as for :meth:`predict` (the calibration stays the fitted one).
         coverage : float, default=0.8
             The share of targets the intervals should hold, in (0, 1).
+        X_future, static : optional
+            As for :meth:`predict` (a model with ``future_covariates`` needs ``X_future``).
 
         Returns
         -------
@@ -422,7 +484,7 @@ class BaseForecaster(BaseEstimator):
         """
         check_is_fitted(self, "model_")
         coverage = check_coverage(coverage)
-        outs, metas, kind, is_list, ids = self._raw_forecasts(X, y)
+        outs, metas, kind, is_list, ids = self._raw_forecasts(X, y, X_future, static)
         n_t = len(self.target_names_)
         if self.scaling != "series":
             scalers = [self.scaler_] * len(outs)
@@ -436,10 +498,12 @@ class BaseForecaster(BaseEstimator):
 
     # ---------------------------------------------------------------- stream
     def _continue(self, X: Any, y: Any) -> tuple[Batch, list[SeriesMeta]]:
-        # a Batch: rows cut by historical_forecasts
-        batch = X if isinstance(X, Batch) else to_batch(X, y, missing=self.missing)
+        if isinstance(X, Batch):  # rows that historical_forecasts cut from a batch this method returned
+            return self._stream.seam(X, fill=self.missing == "mask")  # (already with the covariates' channels)
+        batch = to_batch(X, y, missing=self.missing)
         check_columns(batch, self.target_names_, self.covariate_names_)
-        return self._stream.seam(batch, fill=self.missing == "mask")
+        batch, metas = self._stream.seam(batch, fill=self.missing == "mask")
+        return self.covariates_.augment(batch, self.covariates_.statics), metas
 
     def partial_fit(self, X: Any, y: Any = None, update_params: bool = True) -> BaseForecaster:
         """Continue the stream with new rows.
@@ -516,16 +580,21 @@ class BaseForecaster(BaseEstimator):
         just before ``X``, then the usual update with ``X``."""
         self._check_params()
         batch = to_batch(X, y, missing=self.missing)
+        covariates = resolve_covariates(self.future_covariates, self.calendar_features, batch, None)
+        batch = covariates.augment(batch, covariates.statics)
+        c_rows = batch.values[0].shape[1]
         device = resolve_device(self.device)
         frame = frame_of(self, batch, streaming=True)
         with seeded(self.random_state):
-            model = build_model(self, batch.n_features, batch.n_targets * self._n_quantiles, frame).to(device).eval()
-        scaler = StandardScaler(batch.n_features)  # partial_fit adds X's rows
+            model = self._build_model(c_rows, batch.n_targets, batch.covariate_names, frame, covariates)
+            model = model.to(device).eval()
+        scaler = StandardScaler(c_rows)  # partial_fit adds X's rows
         empty = Batch([v[:0] for v in batch.values], [meta_before(m) for m in batch.meta], batch.target_names,
                       batch.covariate_names, batch.kind, batch.is_list, batch.id_values)
         series = self._series_scalers(batch, empty=True)
         stream = self._new_stream(model, empty, series or scaler, device, frame)
-        self._set_fitted(model, scaler, batch, stream, {"loss": [], "val_loss": [], "lr": []}, device, frame, series)
+        self._set_fitted(model, scaler, batch, stream, {"loss": [], "val_loss": [], "lr": []}, device, frame, series,
+                         covariates)
         try:
             return self.partial_fit(X, y)
         except BaseException:
@@ -552,7 +621,11 @@ class BaseForecaster(BaseEstimator):
         Returns, per series, ``forecasts`` ``(n_origins, H, n_targets)`` in
         user units (origins: the end of the stream and every row of X but the
         last) and ``actual`` of the same shape with NaN where the target lies
-        beyond X. The stream itself does not move.
+        beyond X. With known-future covariates (``future_covariates`` or
+        calendar features) an origin's future values come from the rows of X
+        that follow it, so the origins less than ``horizon`` rows before the
+        end of X have no forecast: NaN there (``score`` leaves them out).
+        The stream itself does not move.
         """
         check_is_fitted(self, "model_")
         batch, _ = self._continue(X, y)
@@ -562,8 +635,9 @@ class BaseForecaster(BaseEstimator):
             ext = np.concatenate([buf, v], axis=0)
             origins = np.arange(max(len(buf) - 1, 0), len(ext) - 1)
             sc = self._scaler_of(i)
-            f = self._to_user_units(self._forecast_at(ext, st.state_of(i), origins, sc), sc)
-            f = self._median(f)
+            known = origins[origins + lookahead(self.model_) < len(ext)]  # their whole future is in X
+            f = np.full((len(origins), H, n_t), np.nan)
+            f[: len(known)] = self._median(self._to_user_units(self._forecast_at(ext, st.state_of(i), known, sc), sc))
             pad = np.full((H, ext.shape[1]), np.nan)
             ext_pad = np.concatenate([ext, pad], axis=0)
             act = np.stack([ext_pad[o + 1 : o + 1 + H, :n_t] for o in origins])
@@ -593,7 +667,9 @@ class BaseForecaster(BaseEstimator):
         err = np.concatenate([(p - a).ravel() for p, a in zip(preds, actuals)])
         err = err[~np.isnan(err)]
         if err.size == 0:
-            raise ValueError("X has no rows to score")
+            ahead = lookahead(self.model_)
+            raise ValueError("X has no rows to score" + (
+                f": with known-future covariates an origin needs the {ahead} rows after it in X" if ahead else ""))
         return -float(np.mean(err**2))
 
     # ----------------------------------------------------------- persistence

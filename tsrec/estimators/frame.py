@@ -19,6 +19,7 @@ data by :func:`resolve`: see its docstring for the rules.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,7 @@ import pandas as pd
 from torch import nn
 
 from ..data import Batch
+from ..nn.covariates import CovariateModel
 from ..nn.missing import MaskedInput
 from ..nn.window import WindowEnsemble, WindowModel
 
@@ -197,11 +199,17 @@ def frame_of(est: BaseForecaster, batch: Batch, streaming: bool = False) -> Fram
                    period)
 
 
-def build_model(est: BaseForecaster, c_in: int, c_out: int, frame: Frame) -> nn.Module:
+def build_model(est: BaseForecaster, c_in: int, c_out: int, frame: Frame, future: Sequence[int] = (),
+                n_static: int = 0) -> nn.Module:
     """The network of ``est`` for ``c_in`` input and ``c_out`` output channels in ``frame``: its blocks
     (``est._build_stack``) alone for the dense head, or run over segments inside a window model; with
     ``missing="mask"`` inside a :class:`~tsrec.nn.missing.MaskedInput` (imputation and a mask channel per
-    target)."""
+    target); and that inside a :class:`~tsrec.nn.covariates.CovariateModel` when some channels have a known
+    future (``future``) or the last ``n_static`` are static."""
+    if len(future) or n_static:
+        inner = build_model(est, c_in - n_static, c_out, frame)
+        n_targets = c_out // est._n_quantiles
+        return CovariateModel(inner, c_in, est.horizon, future, n_static, n_targets)
     if getattr(est, "missing", "raise") == "mask":
         n_targets = c_out // est._n_quantiles
         return MaskedInput(_build_model(est, c_in + n_targets, c_out, frame), c_in, n_targets)

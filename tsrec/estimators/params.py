@@ -28,6 +28,7 @@ import numpy as np
 
 from ..scan import BACKENDS
 from ..training import LR_SCHEDULES
+from .covariates import CALENDAR
 
 __all__ = ["Param", "Attribute", "COMMON_PARAMS", "FITTED_ATTRIBUTES", "check_params", "render_docstring"]
 
@@ -155,6 +156,23 @@ def _stride(name: str, value: Any, est: Any) -> None:
         raise ValueError(f"{name} must be 'auto' or an integer >= 1, got {value!r}")
 
 
+def _future_covariates(name: str, value: Any, est: Any) -> None:
+    ok = value is None or isinstance(value, (tuple, list)) and len(value) > 0 and \
+        all(isinstance(c, str) for c in value) and len(set(value)) == len(value)
+    if not ok:
+        raise ValueError(f"{name} must be None or a non-empty tuple of distinct column names, got {value!r}")
+
+
+def _calendar_features(name: str, value: Any, est: Any) -> None:
+    if value is None or isinstance(value, str) and value == "auto":
+        return
+    ok = isinstance(value, (tuple, list)) and len(value) > 0 and all(isinstance(c, str) and c in CALENDAR
+                                                                     for c in value) and len(set(value)) == len(value)
+    if not ok:
+        raise ValueError(f"{name} must be None, 'auto' or a non-empty tuple of distinct names from "
+                         f"{tuple(CALENDAR)}, got {value!r}")
+
+
 def _is_device(v: Any) -> bool:
     return isinstance(v, str) and (v in ("auto", "cpu", "cuda") or v.startswith("cuda:"))
 
@@ -228,6 +246,19 @@ COMMON_PARAMS: tuple[Param, ...] = (
           "Seed of the weights and of the window order: the same seed, data and device give the same forecasts.",
           rule(lambda v: v is None or is_int(v), "None or an int")),
     Param("verbose", False, "bool", "Show a progress bar while training.", boolean()),
+    Param("future_covariates", None, "tuple of str or None",
+          "Columns of X (the covariates, with the targets given as y) whose values are known in advance: "
+          "prices, holidays, weather forecasts. Besides their past, the model reads their values over the "
+          "forecast horizon (per horizon step, through a small network whose output is added to the forecast): "
+          "from the rows of X after each origin when training, streaming and scoring, from ``X_future`` at "
+          "``predict``. Both heads (direct and dense, ``context=None``) take them.", _future_covariates),
+    Param("calendar_features", None, 'None, "auto" or tuple of str',
+          "Covariates derived from the DatetimeIndex, sin/cos encodings of the position in a cycle (one of "
+          f"{tuple(CALENDAR)}), read over the horizon like known-future covariates (``predict`` needs nothing for "
+          'them) and as input channels. "auto": the cycles longer than the step (see '
+          ":func:`tsrec.estimators.covariates.auto_calendar`: hourly data gets hour and day of week, daily data "
+          'day of week and day of year, ...); none without a DatetimeIndex. An explicit tuple needs a '
+          "DatetimeIndex (ValueError otherwise).", _calendar_features),
     Param("missing", "raise", '{"raise", "mask"}',
           '"raise": NaN values and gaps in a DatetimeIndex or integer index (a missing stamp at the step the '
           "index has) raise ValueError naming the first one. "
@@ -264,6 +295,8 @@ FITTED_ATTRIBUTES: tuple[Attribute, ...] = (
               "Number of columns of ``X`` seen in ``fit`` (the covariates when ``y`` is given, else the targets)."),
     Attribute("feature_names_in_", "ndarray of str",
               "Names of the columns of ``X`` seen in ``fit``; defined only when ``X`` has column names."),
+    Attribute("covariates_", "tsrec.estimators.covariates.Covariates",
+              "The known-future, calendar and static covariates of the fit (and each fitted series' static row)."),
     Attribute("_stream", "Stream", "The buffers and carried state the forecasts continue from."),
     Attribute("_optimizer", "torch.optim.Optimizer or None",
               "The optimizer of ``partial_fit`` (made at its first update)."),

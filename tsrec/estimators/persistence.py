@@ -4,11 +4,11 @@ Tensors: the weights (``model.*``), the carried stream state (``state.*``),
 the scaler statistics (``scaler.*``; with ``scaling="series"`` also each
 series' as ``scaler.series.<i>.*``) and the stream buffers (``buffer.<i>``,
 which may hold NaN under ``missing="mask"``). A version-2 file, without the
-hyperparameters that version 3 added (``ensemble_size``, ``missing``,
-``scaling``), loads with the values that give its model back (:data:`V2_PARAMS`).
-Since version 3 the file also holds what ``partial_fit`` continues with: the optimizer state
-(``optimizer.<param>.<key>``; its parameter groups as JSON), the replay
-reservoir (``replay.<j>``) and the replay tails (``tail.<i>``), and the
+hyperparameters that version 3 added (``ensemble_size``, ``missing``, ``scaling``,
+``future_covariates``, ``calendar_features``), loads with the values that give
+its model back (:data:`V2_PARAMS`). Since version 3 the file also holds what
+``partial_fit`` continues with: the optimizer state (``optimizer.<param>.<key>``;
+its parameter groups as JSON), the replay reservoir (``replay.<j>``) and the replay tails (``tail.<i>``), and the
 conformal calibration errors (``calibration.errors``; see
 :mod:`tsrec.estimators.conformal`). So save, load and ``partial_fit`` gives what
 ``partial_fit`` without the round trip gives.
@@ -39,7 +39,8 @@ from torch import Tensor
 from ..data import Batch, SeriesMeta, StandardScaler
 from ..training import resolve_device, seeded
 from .conformal import Calibration
-from .frame import Frame, build_model
+from .covariates import Covariates
+from .frame import Frame
 from .params import is_int
 from .stream import Stream
 
@@ -60,6 +61,8 @@ FITTED_KEYS = {"target_names", "covariate_names", "metas", "kind", "is_list", "i
 V3_FITTED_KEYS = {"optimizer", "replay_seen", "replay_series", "n_updates", "calibration_size"}
 #: Tensor name prefixes (``<prefix>.<rest>``) of a file.
 TENSOR_PREFIXES = ("model", "state", "scaler", "buffer", "optimizer", "replay", "tail", "calibration")
+#: Optional fitted keys (a file without them has none of what they hold): the covariates of the fit.
+OPTIONAL_FITTED_KEYS = {"covariates"}
 #: Version 1 (tsrec 0.1.0) had none of these hyperparameters: the values that give its models back.
 V1_PARAMS = {"head": "dense", "patch_len": 1, "instance_norm": False, "channel_independent": False,
              "lr_schedule": "constant"}
@@ -74,7 +77,8 @@ def migrate_v1(params: dict, fitted: dict) -> tuple[dict, dict]:
 
 
 #: Version 2 had none of these hyperparameters: the values that give its models back.
-V2_PARAMS = {"ensemble_size": 1, "missing": "raise", "scaling": "global"}
+V2_PARAMS = {"ensemble_size": 1, "missing": "raise", "scaling": "global", "future_covariates": None,
+             "calendar_features": None}
 
 
 def migrate_v2(params: dict, fitted: dict) -> tuple[dict, dict]:
@@ -118,6 +122,9 @@ def save(est: BaseForecaster, path: str | Path) -> None:
         "frame": dataclasses.asdict(est.frame_),
     }
     tensors.update(_continuation_tensors(est, fitted))
+    covariates = getattr(est, "covariates_", None)
+    if covariates is not None and covariates.active:
+        fitted["covariates"] = covariates.to_json()
     meta = {"format": "tsrec", "format_version": str(FORMAT_VERSION), "class": type(est).__name__,
             "params": json.dumps(params), "fitted": json.dumps(fitted)}
     save_file(tensors, str(path), metadata=meta)
@@ -172,13 +179,15 @@ def load(cls: type[BaseForecaster], path: str | Path, device: str | None = None)
     if set(params) != known:
         raise ValueError(f"{path} has unknown hyperparameters {sorted(set(params) - known)} or lacks "
                          f"{sorted(known - set(params))} for {name}")
-    if set(fitted) != FITTED_KEYS | V3_FITTED_KEYS:
-        raise ValueError(f"{path} has unexpected fitted keys {sorted(set(fitted) ^ (FITTED_KEYS | V3_FITTED_KEYS))}")
+    required = FITTED_KEYS | V3_FITTED_KEYS
+    if set(fitted) - OPTIONAL_FITTED_KEYS != required:
+        raise ValueError(f"{path} has unexpected fitted keys {sorted((set(fitted) - OPTIONAL_FITTED_KEYS) ^ required)}")
     bad_names = [k for k in tensors if k.split(".", 1)[0] not in TENSOR_PREFIXES]
     if bad_names:
         raise ValueError(f"{path} has unexpected tensors {bad_names[:5]}")
-    if "quantiles" in params and isinstance(params["quantiles"], list):
-        params["quantiles"] = tuple(params["quantiles"])
+    for key in ("quantiles", "future_covariates", "calendar_features"):  # tuples, saved as JSON lists
+        if isinstance(params.get(key), list):
+            params[key] = tuple(params[key])
     if device is not None:
         params["device"] = device
     try:
@@ -195,7 +204,12 @@ def _from_parts(klass: type[BaseForecaster], params: dict, fitted: dict,
     dev = resolve_device(est.device)
     c_in, c_out, n_series = int(fitted["c_in"]), int(fitted["c_out"]), int(fitted["n_series"])
     n_t, n_c = len(fitted["target_names"]), len(fitted["covariate_names"])
-    if c_in != n_t + n_c or c_out != n_t * est._n_quantiles or n_series < 1:
+    covariates = Covariates.from_json(fitted["covariates"]) if "covariates" in fitted else Covariates()
+    if covariates.n_static and len(covariates.statics) != n_series:
+        raise ValueError("the saved statics do not match n_series")
+    if any(c not in fitted["covariate_names"] for c in covariates.future):
+        raise ValueError("the saved future covariates are not among the covariates")
+    if c_in != n_t + n_c + covariates.n_extra or c_out != n_t * est._n_quantiles or n_series < 1:
         raise ValueError(f"inconsistent sizes: c_in={c_in}, c_out={c_out}, {n_t} targets, {n_c} covariates, "
                          f"{n_series} series")
     if fitted["kind"] not in ("frame", "array", "long") or not all(
@@ -205,7 +219,7 @@ def _from_parts(klass: type[BaseForecaster], params: dict, fitted: dict,
         raise ValueError("the series metadata do not match n_series")
     frame = _frame(fitted["frame"], est)
     with seeded(0):
-        model = build_model(est, c_in, c_out, frame)
+        model = est._build_model(c_in, n_t, list(fitted["covariate_names"]), frame, covariates)
     weights = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
     try:
         model.load_state_dict(weights, strict=True)
@@ -244,7 +258,7 @@ def _from_parts(klass: type[BaseForecaster], params: dict, fitted: dict,
     stream = Stream(buffers=buffers, state=state, metas=[SeriesMeta.from_json(m) for m in fitted["metas"]],
                     kind=fitted["kind"], is_list=bool(fitted["is_list"]), ids=fitted["ids"])
     _restore_continuation(est, model, stream, fitted, tensors, c_in, n_series, frame)
-    est._set_fitted(model, scaler, batch, stream, fitted.get("history", {}), dev, frame, series)
+    est._set_fitted(model, scaler, batch, stream, fitted.get("history", {}), dev, frame, series, covariates)
     if not fitted.get("has_feature_names") and hasattr(est, "feature_names_in_"):
         del est.feature_names_in_
     est._optimizer = _optimizer(est, model, fitted["optimizer"], tensors)

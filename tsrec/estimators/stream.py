@@ -21,6 +21,7 @@ from torch import Tensor, nn
 
 from ..data import Batch, SeriesMeta, StandardScaler, advance_meta, future_index, order_by_ids, seam_gap
 from ..nn.blocks import State
+from ..nn.covariates import lookahead
 from ..training import is_window_model, sliding_windows, window_forecast
 
 __all__ = ["Stream", "advance", "forecast_at", "offer_to_reservoir", "replay_sample", "scaler_of",
@@ -90,8 +91,9 @@ class Stream:
         buffers, states = [], []
         for i, v in enumerate(batch.values):
             buffers.append(v[-keep:].copy())
-            if stateful:
-                head = v[:-keep] if len(v) > keep else v[:0]
+            if stateful:  # the rows before the buffer (and the lookahead rows a model with known futures reads)
+                n_adv = max(len(v) - keep, 0)
+                head = v[: n_adv + lookahead(model)] if n_adv else v[:0]
                 states.append(advance(model, scaler_of(scaler, i), head, None, device))
         tails = [v[-replay_window:].copy() for v in batch.values] if replay_window else None
         return cls(buffers=buffers, state=cls.stack_states(states), metas=list(batch.meta), kind=batch.kind,
@@ -137,7 +139,8 @@ class Stream:
             ext = np.concatenate([buf, v], axis=0)
             n_adv = max(len(ext) - keep, 0)
             if stateful:
-                new_states.append(advance(model, scaler_of(scaler, i), ext[:n_adv], self.state_of(i), device))
+                rows = ext[: n_adv + lookahead(model)] if n_adv else ext[:0]
+                new_states.append(advance(model, scaler_of(scaler, i), rows, self.state_of(i), device))
             new_buffers.append(ext[n_adv:].copy())
             if replay_size:
                 tail = np.concatenate([tails[i], v], axis=0) if tails is not None else v
@@ -184,10 +187,11 @@ def offer_to_reservoir(replay: list[np.ndarray], seen: int, window: np.ndarray, 
 @torch.no_grad()
 def advance(model: nn.Module, scaler: StandardScaler, rows: np.ndarray, state: State | None,
             device: torch.device) -> State:
-    """The model state after ``rows`` (raw), from ``state`` (zero when None)."""
+    """The model state after ``rows`` (raw), from ``state`` (zero when None). A model with known-future
+    covariates reads its lookahead rows after the rows it advances over: ``rows`` ends with them."""
     if state is None:
         state = model.init_state(1, device=device)
-    if len(rows) == 0:
+    if len(rows) <= lookahead(model):
         return state
     x = torch.from_numpy(scaler.transform(rows).astype(np.float32)).to(device)[None]
     _, state = model(x, state)
@@ -202,23 +206,31 @@ def forecast_at(model: nn.Module, scaler: StandardScaler, rows: np.ndarray, stat
     ``state`` is the model state before ``rows[0]`` (``context=None``); with
     a fixed context each origin sees the ``context`` rows ending at it (a
     window model's window is padded at the front with the first row where
-    fewer rows exist).
+    fewer rows exist). A model with known-future covariates also reads the
+    ``horizon`` rows after each origin (their known-future channels only):
+    ``rows`` must hold them.
     """
+    if len(origins) == 0:
+        return np.zeros((0, horizon, model.c_out), dtype=np.float32)
     seq = torch.from_numpy(scaler.transform(rows).astype(np.float32)).to(device)
+    ahead = lookahead(model)
+    if int(np.max(origins)) + ahead >= len(rows):
+        raise ValueError("the rows end before the known-future covariates of the last origin")
     if context is None:
-        yhat, _ = model(seq[None], state)
+        end = int(np.max(origins)) + 1 + ahead
+        yhat, _ = model(seq[None, :end], state)
         return yhat[0, torch.as_tensor(origins, device=device)].cpu().numpy()
     out = np.zeros((len(origins), horizon, model.c_out), dtype=np.float32)
     full = origins >= context - 1
     idx_full = np.nonzero(full)[0]
     for start in range(0, len(idx_full), 512):
         sel = idx_full[start : start + 512]
-        wins = torch.stack([seq[o - context + 1 : o + 1] for o in origins[sel]])
+        wins = torch.stack([seq[o - context + 1 : o + 1 + ahead] for o in origins[sel]])
         out[sel] = window_forecast(model, wins).cpu().numpy()
     for i in np.nonzero(~full)[0]:
-        rows_i = seq[None, : origins[i] + 1]
+        rows_i = seq[None, : origins[i] + 1 + ahead]
         if is_window_model(model):
-            rows_i = torch.cat([rows_i[:, :1].expand(1, context - rows_i.shape[1], -1), rows_i], dim=1)
+            rows_i = torch.cat([rows_i[:, :1].expand(1, context + ahead - rows_i.shape[1], -1), rows_i], dim=1)
         out[i] = window_forecast(model, rows_i)[0].cpu().numpy()
     return out
 
