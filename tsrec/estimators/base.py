@@ -29,7 +29,6 @@ from ..data import Batch, SeriesMeta, StandardScaler, check_columns, meta_before
 from ..nn.blocks import Stack, State
 from ..training import (
     TrainConfig,
-    clone_tree,
     fit_windows,
     gradient_steps,
     make_optimizer,
@@ -40,7 +39,7 @@ from ..training import (
 from . import persistence
 from .frame import Frame, auto_stride, build_model, frame_of
 from .params import COMMON_PARAMS, FITTED_ATTRIBUTES, Param, check_params, render_docstring
-from .stream import Stream, forecast_at, replay_sample, update_sequences
+from .stream import Stream, forecast_at, forecast_panel, replay_sample, update_batch
 
 __all__ = ["BaseForecaster"]
 
@@ -240,8 +239,8 @@ class BaseForecaster(BaseEstimator):
     def _stream_forecasts(self) -> list[np.ndarray]:
         """Forecasts (user units, ``(H, C_out)``) after the end of each series of the stream."""
         st = self._stream
-        return [self._to_user_units(self._forecast_at(buf, st.state_of(i), np.array([len(buf) - 1]))[0])
-                for i, buf in enumerate(st.buffers)]
+        scaled = forecast_panel(self.model_, self.scaler_, st.buffers, st.state, self.frame_.context, self.device_)
+        return list(self._to_user_units(scaled))
 
     def _raw_forecasts(self, X: Any, y: Any) -> tuple[list[np.ndarray], list[SeriesMeta], str, bool, list]:
         check_is_fitted(self, "model_")
@@ -327,12 +326,7 @@ class BaseForecaster(BaseEstimator):
         st = self._stream
         scaler = StandardScaler.from_state(self.scaler_.state()) if update_params else self.scaler_
         had_optimizer = self._optimizer is not None
-        # a panel steps once per series: a failure at a later series must undo the earlier steps
-        # (one series needs no copy: its steps undo themselves when they diverge)
-        before = None
-        if update_params and len(batch.values) > 1:
-            before = (clone_tree(self.model_.state_dict()),
-                      clone_tree(self._optimizer.state_dict()) if had_optimizer else None)
+        # every series trains in one batched gradient_steps call, whose steps undo themselves when they diverge
         try:
             if update_params:
                 for v in batch.values:
@@ -348,10 +342,6 @@ class BaseForecaster(BaseEstimator):
                 with seeded(seed % 2**63, self.device_) if seed is not None else contextlib.nullcontext():
                     self._gradient_update(batch, scaler)
         except BaseException:
-            if before is not None:
-                self.model_.load_state_dict(before[0])
-                if before[1] is not None:
-                    self._optimizer.load_state_dict(before[1])
             if update_params and not had_optimizer:
                 self._optimizer = None
             raise
@@ -383,15 +373,20 @@ class BaseForecaster(BaseEstimator):
             raise
 
     def _gradient_update(self, batch: Batch, scaler: StandardScaler) -> None:
-        """``n_steps`` gradient steps per series on its new rows (the first with the replay windows)."""
+        """``n_steps`` gradient steps on one batch holding every series' new rows and the replay windows.
+
+        The loss is the mean over every scored target of the batch (a panel's
+        series weigh by their new targets; see :func:`update_batch`)."""
         cfg, st, device = self._train_config(), self._stream, self.device_
         if self._optimizer is None:
             self._optimizer = make_optimizer(self.model_, cfg)
         extra = replay_sample(st, scaler, self.batch_size, device)
-        context = self.frame_.context
-        for i, seq, state in update_sequences(st, batch.values, scaler, context, self.horizon, self.batch_size, device):
-            gradient_steps(self.model_, self._optimizer, seq, state, self.horizon, len(self.target_names_), cfg,
-                           n_steps=self.n_steps, extra=extra if i == 0 else None)
+        todo = update_batch(st, batch.values, scaler, self.frame_.context, self.horizon, self.batch_size, device)
+        if todo is None and extra is None:
+            return
+        seq, state, lengths = todo if todo is not None else (extra[:0], None, None)
+        gradient_steps(self.model_, self._optimizer, seq, state, self.horizon, len(self.target_names_), cfg,
+                       n_steps=self.n_steps, extra=extra, lengths=lengths)
 
     # ----------------------------------------------------------------- score
     def rolling_forecasts(self, X: Any, y: Any = None) -> tuple[list[np.ndarray], list[np.ndarray]]:

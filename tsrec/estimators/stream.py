@@ -23,7 +23,8 @@ from ..data import Batch, SeriesMeta, StandardScaler, advance_meta, order_by_ids
 from ..nn.blocks import State
 from ..training import is_window_model, sliding_windows, window_forecast
 
-__all__ = ["Stream", "advance", "forecast_at", "offer_to_reservoir", "replay_sample", "update_sequences"]
+__all__ = ["Stream", "advance", "advance_panel", "forecast_at", "forecast_panel", "offer_to_reservoir", "replay_sample",
+           "update_batch", "update_sequences"]
 
 
 @dataclass
@@ -107,7 +108,7 @@ class Stream:
         as it is; with ``offer`` the tails' complete windows go to the replay
         reservoir. ``self`` does not change (the caller commits).
         """
-        new_states, new_buffers, replay, seen = [], [], list(self.replay), self.replay_seen
+        leaving, new_buffers, replay, seen = [], [], list(self.replay), self.replay_seen
         # replay candidates come from a tail of the last replay window of rows per series (only
         # while replay is on: a tail started afresh never spans a gap)
         tails = self.tails if replay_size else None
@@ -115,15 +116,16 @@ class Stream:
         for i, (buf, v) in enumerate(zip(self.buffers, values)):
             ext = np.concatenate([buf, v], axis=0)
             n_adv = max(len(ext) - keep, 0)
-            if stateful:
-                new_states.append(advance(model, scaler, ext[:n_adv], self.state_of(i), device))
+            leaving.append(ext[:n_adv])
             new_buffers.append(ext[n_adv:].copy())
             if replay_size:
                 tail = np.concatenate([tails[i], v], axis=0) if tails is not None else v
                 new_tails.append(tail[-replay_window:].copy())
                 if offer:
                     replay, seen = offer_to_reservoir(replay, seen, new_tails[-1], replay_size, replay_window)
-        return replace(self, buffers=new_buffers, state=self.stack_states(new_states), metas=metas, replay=replay,
+        # every series' state advances in one batched pass (series that move by the same number of rows together)
+        state = advance_panel(model, scaler, leaving, self.state, device) if stateful else None
+        return replace(self, buffers=new_buffers, state=state, metas=metas, replay=replay,
                        replay_seen=seen, tails=new_tails if replay_size else None)
 
     @staticmethod
@@ -164,6 +166,75 @@ def advance(model: nn.Module, scaler: StandardScaler, rows: np.ndarray, state: S
     x = torch.from_numpy(scaler.transform(rows).astype(np.float32)).to(device)[None]
     _, state = model(x, state)
     return state
+
+
+def _by_length(lengths: Sequence[int]) -> dict[int, list[int]]:
+    """Positions grouped by their length (in first-seen order)."""
+    groups: dict[int, list[int]] = {}
+    for i, n in enumerate(lengths):
+        groups.setdefault(int(n), []).append(i)
+    return groups
+
+
+def _scaled_stack(scaler: StandardScaler, rows: Sequence[np.ndarray], device: torch.device) -> Tensor:
+    """Rows of equal length, scaled and stacked ``(len(rows), L, C)`` (float32) in one transform."""
+    arr = np.stack(rows)
+    return torch.from_numpy(scaler.transform(arr.reshape(-1, arr.shape[-1])).reshape(arr.shape)
+                            .astype(np.float32)).to(device)
+
+
+@torch.no_grad()
+def advance_panel(model: nn.Module, scaler: StandardScaler, rows: Sequence[np.ndarray], state: State | None,
+                  device: torch.device) -> State:
+    """The states after each series' ``rows`` (raw) from ``state`` (series on the batch axis; zero when None).
+
+    One batched forward per distinct row count: series that move by the same
+    number of rows advance together, a series with no rows keeps its state.
+    ``state`` is not modified.
+    """
+    if state is None:
+        state = model.init_state(len(rows), device=device)
+    groups = {n: idx for n, idx in _by_length([len(r) for r in rows]).items() if n > 0}
+    if not groups:
+        return state
+    if len(groups) == 1 and len(next(iter(groups.values()))) == len(rows):  # all move together: no scatter
+        return model(_scaled_stack(scaler, rows, device), state)[1]
+    out = {k: v.clone() for k, v in state.items()}
+    for idx in groups.values():
+        pos = torch.as_tensor(idx, device=device)
+        _, new = model(_scaled_stack(scaler, [rows[i] for i in idx], device), {k: v[pos] for k, v in state.items()})
+        for k, v in new.items():
+            out[k][pos] = v
+    return out
+
+
+@torch.no_grad()
+def forecast_panel(model: nn.Module, scaler: StandardScaler, buffers: Sequence[np.ndarray], state: State | None,
+                   context: int | None, device: torch.device) -> np.ndarray:
+    """Scaled forecasts ``(n_series, horizon, C_out)`` after the end of each buffer (raw rows), batched.
+
+    The same forecasts as :func:`forecast_at` at each buffer's last row, in one
+    forward per distinct buffer length: ``state`` (series on the batch axis) is
+    the state before the buffers for ``context=None``; with a fixed context each
+    forecast sees the buffer's last ``context`` rows (a window model's window
+    padded at the front with the first row where fewer exist).
+    """
+    window = is_window_model(model)
+    out: list[Any] = [None] * len(buffers)
+    for idx in _by_length([len(b) for b in buffers]).values():
+        x = _scaled_stack(scaler, [buffers[i] for i in idx], device)
+        if context is None:
+            pos = torch.as_tensor(idx, device=device)
+            sub = None if state is None else {k: v[pos] for k, v in state.items()}
+            f = model(x, sub)[0][:, -1]
+        else:
+            x = x[:, -context:]
+            if window and x.shape[1] < context:
+                x = torch.cat([x[:, :1].expand(-1, context - x.shape[1], -1), x], dim=1)
+            f = window_forecast(model, x)
+        for j, i in enumerate(idx):
+            out[i] = f[j]
+    return torch.stack(out).cpu().numpy()
 
 
 @torch.no_grad()
@@ -224,3 +295,34 @@ def update_sequences(stream: Stream, values: Sequence[np.ndarray], scaler: Stand
         elif len(ext) >= context + horizon:
             wins = sliding_windows([scaler.transform(ext)], context + horizon, 1)[-batch_size:]
             yield i, torch.from_numpy(wins.astype(np.float32)).to(device), None
+
+
+def update_batch(stream: Stream, values: Sequence[np.ndarray], scaler: StandardScaler, context: int | None,
+                 horizon: int, batch_size: int,
+                 device: torch.device) -> tuple[Tensor, State | None, Tensor | None] | None:
+    """What ``partial_fit`` trains on, every series in one batch: ``(seq, state, lengths)`` (scaled), or None.
+
+    ``context=None``: each series' buffer and new rows as one sequence from
+    its carried state (``state``: every series' state), padded at the end with
+    zeros to the longest; ``lengths`` holds each sequence's rows, so that the
+    loss masks the padded steps and their targets (the models are causal: the
+    padding never reaches a real step). A fixed context: the last
+    ``batch_size`` windows of ``context + horizon`` rows of every series,
+    concatenated (``state`` and ``lengths`` None; a series with fewer rows
+    gives none). None when there is nothing to train on.
+    """
+    exts = [np.concatenate([buf, v], axis=0) for buf, v in zip(stream.buffers, values)]
+    if context is not None:
+        wins = [sliding_windows([scaler.transform(e)], context + horizon, 1)[-batch_size:]
+                for e in exts if len(e) >= context + horizon]
+        if not wins:
+            return None
+        return torch.from_numpy(np.concatenate(wins).astype(np.float32)).to(device), None, None
+    lengths = [len(e) for e in exts]
+    longest = max(lengths)
+    padded = np.zeros((len(exts), longest, exts[0].shape[1]), dtype=np.float32)
+    for i, e in enumerate(exts):
+        padded[i, : len(e)] = scaler.transform(e)
+    uneven = min(lengths) != longest
+    return (torch.from_numpy(padded).to(device), stream.state,
+            torch.as_tensor(lengths, device=device) if uneven else None)
