@@ -197,12 +197,12 @@ def to_batch(X: Any, y: Any = None, what: str = "X") -> Batch:
     names_t: list[str] | None = None
     names_c: list[str] = []
     for i, (x, yy) in enumerate(zip(xs, ys)):
-        label = f"{what}[{i}]" if is_list else what
+        label = f"{what} (unique_id {long_ids[i]!r})" if long_ids else f"{what}[{i}]" if is_list else what
         vx, x_names, fx = _validate_series(x, label)
         if yy is None:
             (vt, t_names, ft), c_names = (vx, x_names, fx), []
         else:
-            vt, t_names, ft = _validate_series(yy, "y" if not is_list else f"y[{i}]")
+            vt, t_names, ft = _validate_series(yy, label if long_ids else "y" if not is_list else f"y[{i}]")
             c_names = x_names
             if len(vt) != len(vx):
                 raise ValueError(f"y has {len(vt)} rows but X has {len(vx)}: they must be observed at the same steps")

@@ -96,7 +96,10 @@ class Stream:
         n = len(self.buffers)
         if len(batch.values) != n:
             raise ValueError(f"the stream has {n} series but {len(batch.values)} were given")
-        metas = [advance_meta(m, new, len(v)) for m, new, v in zip(self.metas, batch.meta, batch.values)]
+        names = [f"X (unique_id {uid!r})" for uid in self.ids] if self.kind == "long" else \
+            [f"X[{i}]" for i in range(n)] if self.is_list else ["X"]
+        metas = [advance_meta(m, new, len(v), what) for m, new, v, what in
+                 zip(self.metas, batch.meta, batch.values, names)]
         return batch, metas
 
     def continued(self, values: Sequence[np.ndarray], metas: list[SeriesMeta], model: nn.Module,
