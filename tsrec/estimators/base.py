@@ -312,9 +312,13 @@ class BaseForecaster(BaseEstimator):
         the weights take ``n_steps`` gradient steps on the new rows (truncated
         backpropagation from the carried, detached state; plus up to
         ``batch_size`` windows from the replay buffer when ``replay_size`` >
-        0). With ``update_params=False`` nothing but the state and the buffer
-        changes, so any chunking of a stream gives the same forecasts as one
-        call.
+        0). A panel advances all its series in one batched pass and steps on
+        one batch of every series' new rows: their sequences for
+        ``context=None`` (the loss averages every new target), the newest
+        ``max(1, batch_size // n_series)`` windows of each series for a window
+        model; series may bring different numbers of rows. With
+        ``update_params=False`` nothing but the state and the buffer changes,
+        so any chunking of a stream gives the same forecasts as one call.
 
         The first call on an unfitted estimator initialises it from ``X``.
         """
@@ -375,8 +379,10 @@ class BaseForecaster(BaseEstimator):
     def _gradient_update(self, batch: Batch, scaler: StandardScaler) -> None:
         """``n_steps`` gradient steps on one batch holding every series' new rows and the replay windows.
 
-        The loss is the mean over every scored target of the batch (a panel's
-        series weigh by their new targets; see :func:`update_batch`)."""
+        The loss is the mean over every scored target of the batch: a panel's
+        series weigh by their new targets (dense), or each gives its newest
+        ``max(1, batch_size // n_series)`` windows (window model; see
+        :func:`~tsrec.estimators.stream.update_batch`)."""
         cfg, st, device = self._train_config(), self._stream, self.device_
         if self._optimizer is None:
             self._optimizer = make_optimizer(self.model_, cfg)

@@ -309,15 +309,19 @@ def update_batch(stream: Stream, values: Sequence[np.ndarray], scaler: StandardS
     its carried state (``state``: every series' state), padded at the end with
     zeros to the longest; ``lengths`` holds each sequence's rows, so that the
     loss masks the padded steps and their targets (the models are causal: the
-    padding never reaches a real step). A fixed context: the last
-    ``batch_size`` windows of ``context + horizon`` rows of every series,
-    concatenated (``state`` and ``lengths`` None; a series with fewer rows
-    gives none). None when there is nothing to train on.
+    padding never reaches a real step). A fixed context: windows of
+    ``context + horizon`` rows, concatenated (``state`` and ``lengths`` None),
+    the newest ``max(1, batch_size // n_series)`` of every series: ``batch_size``
+    windows for one series, one per series (its newest, whose targets hold all
+    its new rows when a chunk has at most ``horizon`` rows) for a panel of
+    ``batch_size`` series or more. A series with fewer rows gives none. None
+    when there is nothing to train on.
     """
     exts = [np.concatenate([buf, v], axis=0) for buf, v in zip(stream.buffers, values)]
     if context is not None:
-        wins = [sliding_windows([scaler.transform(e)], context + horizon, 1)[-batch_size:]
-                for e in exts if len(e) >= context + horizon]
+        per_series, rows = max(1, batch_size // len(exts)), context + horizon
+        wins = [sliding_windows([scaler.transform(e[-(rows + per_series - 1):])], rows, 1)[-per_series:]
+                for e in exts if len(e) >= rows]
         if not wins:
             return None
         return torch.from_numpy(np.concatenate(wins).astype(np.float32)).to(device), None, None
