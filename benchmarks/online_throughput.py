@@ -11,6 +11,7 @@ the same process, one after the other, so their ratio compares like with like.
     python benchmarks/online_throughput.py                 # LRU defaults (window model) and context=None
     python benchmarks/online_throughput.py --profile       # plus a cProfile of the one-series call
     python benchmarks/online_throughput.py --quick         # fewer chunks
+    python benchmarks/online_throughput.py --compare ../main --kinds stateful   # one series: this tree vs main
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ import argparse
 import cProfile
 import datetime as dt
 import io
+import json
 import os
 import platform
 import pstats
+import subprocess
 import sys
 import time
 import warnings
@@ -54,7 +57,8 @@ def model(kind: str):
                          lr=1e-3, batch_size=32, stride=8, n_steps=1, **common)
 
 
-def stream(kind: str, n_series: int, chunks: int, profile: bool = False) -> dict:
+def fitted(kind: str, n_series: int):
+    """A model fitted on the first rows of ``n_series`` series, and a function giving its i-th chunk."""
     data = series(n_series)
     f = model(kind).fit([s[:FIT_ROWS] for s in data] if n_series > 1 else data[0][:FIT_ROWS])
 
@@ -62,27 +66,75 @@ def stream(kind: str, n_series: int, chunks: int, profile: bool = False) -> dict
         part = [s[FIT_ROWS + STEP * i : FIT_ROWS + STEP * (i + 1)] for s in data]
         return part if n_series > 1 else part[0]
 
+    return f, chunk
+
+
+def interleaved(kind: str, sizes: tuple[int, ...], chunks: int, block: int = 5) -> list[dict]:
+    """Stream a model per panel size, alternating blocks of ``block`` calls between them (so that a change in
+    the load of a shared machine hits all of them alike); rows/s from the median block of each."""
+    runs = [fitted(kind, n) for n in sizes]
+    for f, chunk in runs:  # warm-up
+        for i in range(5):
+            f.partial_fit(chunk(i))
+            f.predict()
+    blocks: list[list[float]] = [[] for _ in sizes]
+    for b in range(chunks // block):
+        for k, (f, chunk) in enumerate(runs):
+            todo = [chunk(5 + b * block + i) for i in range(block)]
+            t = time.perf_counter()
+            for c in todo:
+                f.partial_fit(c)
+                f.predict()
+            blocks[k].append((time.perf_counter() - t) / block)
+    out = []
+    for n, (f, _), sec in zip(sizes, runs, blocks):
+        med = float(np.median(sec))
+        out.append({"kind": kind, "series": n, "chunks": len(sec) * block, "ms_per_call": 1e3 * med,
+                    "rows_per_s": n * STEP / med, "context": f.frame_.context})
+    return out
+
+
+def profiled(kind: str, chunks: int) -> str:
+    """cProfile of one series' ``partial_fit`` + ``predict`` calls (cumulative time, top 30)."""
+    f, chunk = fitted(kind, 1)
     for i in range(5):
         f.partial_fit(chunk(i))
         f.predict()
-    todo = [chunk(i) for i in range(5, 5 + chunks)]
-    prof = cProfile.Profile() if profile else None
-    t = time.perf_counter()
-    if prof:
-        prof.enable()
+    todo = [chunk(5 + i) for i in range(chunks)]
+    prof = cProfile.Profile()
+    prof.enable()
     for c in todo:
         f.partial_fit(c)
         f.predict()
-    if prof:
-        prof.disable()
-    sec = time.perf_counter() - t
-    out = {"kind": kind, "series": n_series, "chunks": chunks, "ms_per_call": 1e3 * sec / chunks,
-           "rows_per_s": n_series * STEP * chunks / sec, "context": f.frame_.context}
-    if prof:
-        s = io.StringIO()
-        pstats.Stats(prof, stream=s).sort_stats("cumulative").print_stats(25)
-        out["profile"] = s.getvalue()
-    return out
+    prof.disable()
+    s = io.StringIO()
+    pstats.Stats(prof, stream=s).sort_stats("cumulative").print_stats(30)
+    return s.getvalue()
+
+
+def single_json(kind: str, chunks: int) -> None:
+    """Print one series' rows/s as JSON (run in a subprocess by --compare)."""
+    import torch
+
+    torch.set_num_threads(1)
+    warnings.filterwarnings("ignore")
+    import tsrec
+
+    print(json.dumps({**interleaved(kind, (1,), chunks)[0], "tsrec": tsrec.__file__}))
+
+
+def compare(kind: str, other: str, chunks: int, rounds: int) -> tuple[list[float], list[float]]:
+    """rows/s of one series with this checkout's tsrec and with ``other``'s, in alternating subprocesses."""
+    here, there = [], []
+    for _ in range(rounds):
+        for path, acc in ((other, there), (str(ROOT), here)):
+            code = (f"import sys; sys.path.insert(0, {str(ROOT / 'benchmarks')!r}); import online_throughput as o; "
+                    f"sys.path.insert(0, {path!r}); o.single_json({kind!r}, {chunks})")  # that checkout's tsrec
+            env = {**os.environ, "PYTHONPATH": path, "OMP_NUM_THREADS": "1"}
+            res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
+                                 cwd=path)
+            acc.append(json.loads(res.stdout.strip().splitlines()[-1])["rows_per_s"])
+    return here, there
 
 
 def machine() -> str:
@@ -103,6 +155,8 @@ def main() -> None:
     p.add_argument("--profile", action="store_true", help="also cProfile the one-series calls")
     p.add_argument("--kinds", nargs="*", default=["defaults", "stateful"])
     p.add_argument("--panel", type=int, default=100)
+    p.add_argument("--compare", default=None, help="another checkout (e.g. the main branch): one series' rows/s "
+                   "with its tsrec and with this one, in alternating subprocesses")
     p.add_argument("--results", default=None, help="append the figures to this file (e.g. benchmarks/RESULTS.md)")
     args = p.parse_args()
     import torch
@@ -113,22 +167,29 @@ def main() -> None:
               f"command: python {' '.join(sys.argv)}")
     print(header, flush=True)
     chunks = 40 if args.quick else 150
-    rows, profiles = [], []
+    rows, profiles, compared = [], [], []
     for kind in args.kinds:
-        one = stream(kind, 1, chunks * 2, profile=False)
-        many = stream(kind, args.panel, chunks)
+        one, many = interleaved(kind, (1, args.panel), chunks)
         rows.append((one, many))
         print(kind, one, many, flush=True)
+        if args.compare:
+            compared.append((kind, *compare(kind, args.compare, chunks, 2 if args.quick else 3)))
+            print(kind, "compare", compared[-1], flush=True)
         if args.profile:
-            profiles.append((kind, stream(kind, 1, chunks, profile=True)["profile"]))
+            profiles.append((kind, profiled(kind, chunks)))
     lines = ["", f"## Online throughput (partial_fit + predict, 16-row chunks, one thread), "
              f"{dt.date.today().isoformat()}", "", "```", header, "```", "",
+             "Median of blocks of 5 calls, the panel's blocks alternating with the single series' in one process.", "",
              "| model | context | 1 series rows/s | ms/call | "
              f"{args.panel} series rows/s | ms/call | panel / one |", "|---|---:|---:|---:|---:|---:|---:|"]
     for one, many in rows:
         lines.append(f"| LRU {one['kind']} | {one['context']} | {one['rows_per_s']:,.0f} | {one['ms_per_call']:.2f} | "
                      f"{many['rows_per_s']:,.0f} | {many['ms_per_call']:.1f} | "
                      f"{many['rows_per_s'] / one['rows_per_s']:.1f}x |")
+    for kind, here, there in compared:
+        lines.append(f"\nOne series, LRU {kind}, this checkout vs `{args.compare}` (alternating subprocesses, rows/s "
+                     f"per round): {', '.join(f'{v:,.0f}' for v in here)} vs {', '.join(f'{v:,.0f}' for v in there)}; "
+                     f"median ratio {np.median(here) / np.median(there):.2f}x")
     text = "\n".join(lines)
     print(text)
     for kind, prof in profiles:
