@@ -11,6 +11,7 @@ the same process, one after the other, so their ratio compares like with like.
     python benchmarks/online_throughput.py                 # LRU defaults (window model) and context=None
     python benchmarks/online_throughput.py --profile       # plus a cProfile of the one-series call
     python benchmarks/online_throughput.py --quick         # fewer chunks
+    python benchmarks/online_throughput.py --rss-steps 1000000 --kinds defaults   # memory of the 100-series panel
     python benchmarks/online_throughput.py --compare ../main --kinds stateful   # one series: this tree vs main
 """
 
@@ -137,6 +138,31 @@ def compare(kind: str, other: str, chunks: int, rounds: int) -> tuple[list[float
     return here, there
 
 
+def rss_run(kind: str, n_series: int, steps: int) -> dict:
+    """Resident memory over ``steps`` rows per series of a panel (its series looped), 16-row chunks, one
+    ``partial_fit`` + ``predict`` each; marks after 1,024 warm-up steps and at ten points after."""
+    from tsrec.evaluation import rss_mb
+
+    f, _ = fitted(kind, n_series)
+    data = series(n_series)
+    n = len(data[0])
+    marks, warm, calls = [], 1024, (steps + STEP - 1) // STEP
+    every = max(calls // 10, 1)
+    t0 = None
+    for i in range(calls):
+        idx = np.arange(FIT_ROWS + STEP * i, FIT_ROWS + STEP * (i + 1)) % n
+        f.partial_fit([s[idx] for s in data])
+        f.predict()
+        done = STEP * (i + 1)
+        if done == warm:
+            t0 = time.perf_counter()
+            marks.append((done, rss_mb()["rss"]))
+        elif done > warm and (i % every == 0 or i == calls - 1):
+            marks.append((done, rss_mb()["rss"]))
+    return {"kind": kind, "series": n_series, "steps": STEP * calls, "marks": marks,
+            "growth_mb": marks[-1][1] - marks[0][1], "seconds": time.perf_counter() - t0}
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     for line in open("/proc/cpuinfo"):
@@ -157,6 +183,8 @@ def main() -> None:
     p.add_argument("--panel", type=int, default=100)
     p.add_argument("--compare", default=None, help="another checkout (e.g. the main branch): one series' rows/s "
                    "with its tsrec and with this one, in alternating subprocesses")
+    p.add_argument("--rss-steps", type=int, default=0, help="instead: resident memory of the panel streamed "
+                   "this many steps per series (LRU defaults)")
     p.add_argument("--results", default=None, help="append the figures to this file (e.g. benchmarks/RESULTS.md)")
     args = p.parse_args()
     import torch
@@ -166,6 +194,19 @@ def main() -> None:
     header = (f"machine: {machine()}\ndate: {dt.datetime.now(dt.UTC).isoformat(timespec='seconds')}\n"
               f"command: python {' '.join(sys.argv)}")
     print(header, flush=True)
+    if args.rss_steps:
+        r = rss_run(args.kinds[0], args.panel, args.rss_steps)
+        text = (f"\n## Memory of a {args.panel}-series panel stream (LRU {r['kind']}), "
+                f"{dt.date.today().isoformat()}\n\n```\n{header}\n```\n\n{r['steps']:,} steps per series in 16-row "
+                f"chunks (partial_fit + predict each, the series looped): RSS {r['marks'][0][1]:.1f} MB after 1,024 "
+                f"steps, {r['marks'][-1][1]:.1f} MB at the end, growth {r['growth_mb']:+.1f} MB "
+                f"in {r['seconds']:.0f} s. "
+                "Marks (steps, MB): " + ", ".join(f"({a:,}, {b:.1f})" for a, b in r["marks"]))
+        print(text)
+        if args.results:
+            with open(args.results, "a") as fh:
+                fh.write(text + "\n")
+        return
     chunks = 40 if args.quick else 150
     rows, profiles, compared = [], [], []
     for kind in args.kinds:
