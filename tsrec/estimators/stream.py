@@ -11,7 +11,7 @@ and the replay buffer, never by the length of the stream.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -24,7 +24,7 @@ from ..nn.blocks import State
 from ..training import is_window_model, sliding_windows, window_forecast
 
 __all__ = ["Stream", "advance", "advance_panel", "forecast_at", "forecast_panel", "offer_to_reservoir", "replay_sample",
-           "update_batch", "update_sequences"]
+           "update_batch"]
 
 
 @dataclass
@@ -279,25 +279,6 @@ def replay_sample(stream: Stream, scaler: StandardScaler, batch_size: int, devic
     gen = np.random.default_rng(stream.replay_seen)
     pick = gen.choice(len(stream.replay), size=min(len(stream.replay), batch_size), replace=False)
     return torch.from_numpy(np.stack([scaler.transform(stream.replay[j]) for j in pick]).astype(np.float32)).to(device)
-
-
-def update_sequences(stream: Stream, values: Sequence[np.ndarray], scaler: StandardScaler, context: int | None,
-                     horizon: int, batch_size: int,
-                     device: torch.device) -> Iterator[tuple[int, Tensor, State | None]]:
-    """What ``partial_fit`` trains on, per series ``i``: ``(i, seq, state)`` (scaled).
-
-    ``context=None``: the series' buffer and new rows as one sequence from its
-    carried state. A fixed context: the last ``batch_size`` windows of
-    ``context + horizon`` rows from a zero state (a series with fewer rows is
-    skipped).
-    """
-    for i, (buf, v) in enumerate(zip(stream.buffers, values)):
-        ext = np.concatenate([buf, v], axis=0)
-        if context is None:
-            yield i, torch.from_numpy(scaler.transform(ext).astype(np.float32)).to(device)[None], stream.state_of(i)
-        elif len(ext) >= context + horizon:
-            wins = sliding_windows([scaler.transform(ext)], context + horizon, 1)[-batch_size:]
-            yield i, torch.from_numpy(wins.astype(np.float32)).to(device), None
 
 
 def update_batch(stream: Stream, values: Sequence[np.ndarray], scaler: StandardScaler, context: int | None,
