@@ -307,21 +307,17 @@ def is_window_model(model: nn.Module) -> bool:
 
 
 def training_loss(model: nn.Module, seq: Tensor, horizon: int, n_targets: int, cfg: TrainConfig,
-                  state: State | None = None, n_inputs: int | None = None, lengths: Tensor | None = None,
-                  split: int | None = None, state_out: dict | None = None) -> Tensor:
+                  state: State | None = None, n_inputs: int | None = None, lengths: Tensor | None = None) -> Tensor:
     """The loss a model trains on: :func:`window_loss` of each window ``seq`` for a window model, else
-    :func:`sequence_loss` (dense, from ``state``, the first ``n_inputs`` rows as inputs, ``lengths`` rows each;
-    ``split``, ``state_out``: the state after the first ``split`` rows, see there)."""
+    :func:`sequence_loss` (dense, from ``state``, the first ``n_inputs`` rows as inputs, ``lengths`` rows each)."""
     if is_window_model(model):
         return window_loss(model, seq, horizon, n_targets, cfg)
-    return sequence_loss(model, seq, horizon, n_targets, cfg, state=state, n_inputs=n_inputs, lengths=lengths,
-                         split=split, state_out=state_out)
+    return sequence_loss(model, seq, horizon, n_targets, cfg, state=state, n_inputs=n_inputs, lengths=lengths)
 
 
 def sequence_loss(
     model: nn.Module, seq: Tensor, horizon: int, n_targets: int, cfg: TrainConfig,
     state: State | None = None, n_inputs: int | None = None, lengths: Tensor | None = None,
-    split: int | None = None, state_out: dict | None = None,
 ) -> Tensor:
     """Dense loss of ``model`` run over ``seq`` ``(B, L, C)`` from ``state``.
 
@@ -330,23 +326,9 @@ def sequence_loss(
     ``(B,)``: sequence b holds ``lengths[b]`` rows and is padded after them;
     its targets stop there (the model is causal, so the padding reaches no
     scored step), and the loss is the mean over every scored target.
-    With ``split`` (at most the inputs' rows) and ``state_out`` the model runs
-    over the first ``split`` rows and then the rest (the same forward in two
-    calls) and ``state_out["state"]`` receives the detached state between
-    them: a stream's state advance, taken from the training forward.
     """
     L = seq.shape[1] if n_inputs is None else n_inputs
-    if split is not None and state_out is not None:
-        if split > 0:
-            y1, mid = model(seq[:, :split], state)
-            y2, _ = model(seq[:, split:L], mid)
-            yhat = torch.cat([y1, y2], dim=1)
-        else:
-            mid = state if state is not None else model.init_state(seq.shape[0], device=seq.device)
-            yhat, _ = model(seq[:, :L], state)
-        state_out["state"] = {k: v.detach() for k, v in mid.items()}
-    else:
-        yhat, _ = model(seq[:, :L], state)
+    yhat, _ = model(seq[:, :L], state)
     targets, mask = dense_targets(seq, horizon, n_targets)
     if lengths is not None:  # (B, L, H): target row t + 1 + k lies inside sequence b
         reach = torch.arange(L, device=seq.device)[:, None] + 1 + torch.arange(horizon, device=seq.device)
@@ -544,7 +526,6 @@ def fit_windows(
 def gradient_steps(
     model: nn.Module, opt: torch.optim.Optimizer, seq: Tensor, state: State | None, horizon: int, n_targets: int,
     cfg: TrainConfig, n_steps: int = 1, extra: Tensor | None = None, lengths: Tensor | None = None,
-    split: int | None = None, state_out: dict | None = None,
 ) -> float:
     """``n_steps`` optimiser steps on one stream segment, for ``partial_fit``.
 
@@ -553,9 +534,7 @@ def gradient_steps(
     backpropagation through time). For a window model ``seq`` holds windows
     ``(B, context + horizon, C)`` and the loss is that of their forecasts. ``extra`` windows ``(N, L2 + horizon, C)``
     (a replay buffer) are added from a zero state. ``lengths`` ``(B,)``: the rows of each sequence of a
-    padded batch (see :func:`sequence_loss`). ``split``, ``state_out``: the first step's forward also gives
-    the state after ``split`` rows, with the weights before any step (see :func:`sequence_loss`). A non-finite
-    loss or
+    padded batch (see :func:`sequence_loss`). A non-finite loss or
     gradient leaves the weights and the optimizer state as they were before
     the call and raises :class:`TrainingDivergedError`.
     """
@@ -570,9 +549,7 @@ def gradient_steps(
     for i in range(n_steps):
         loss = seq.new_zeros(())
         if seq.shape[0] if window else seq.shape[1] >= 2:
-            split_at = {"split": split, "state_out": state_out} if i == 0 and split is not None else {}
-            loss = loss + training_loss(model, seq, horizon, n_targets, cfg, state=detached, lengths=lengths,
-                                        **split_at)
+            loss = loss + training_loss(model, seq, horizon, n_targets, cfg, state=detached, lengths=lengths)
         if extra is not None and extra.shape[0] > 0:
             loss = loss + training_loss(model, extra, horizon, n_targets, cfg, n_inputs=extra.shape[1] - horizon)
         opt.zero_grad(set_to_none=True)

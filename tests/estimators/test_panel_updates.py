@@ -163,24 +163,3 @@ def test_bad_panel_chunk_names_the_series_and_changes_nothing(case, three):
             pd.testing.assert_frame_equal(a, b)
     good = [s.iloc[200:216] for s in three]
     f.partial_fit(_long(good) if long else good)  # the stream goes on from where it was
-
-
-@pytest.mark.parametrize("name", ["LRUForecaster", "TransformerForecaster"])
-def test_state_advance_taken_from_the_training_forward_equals_a_separate_advance(name, three, monkeypatch):
-    """A stateful model without dropout takes its stream's state advance from the first gradient step's
-    forward (split in two calls); it must equal the separate no-grad advance it replaces."""
-    f = make(name, context=None, max_epochs=1).fit([s.iloc[:200] for s in three])
-    g = copy.deepcopy(f)
-    calls = []
-    real = type(f)._fused_split
-    monkeypatch.setattr(type(f), "_fused_split", lambda self, batch: calls.append(real(self, batch)) or calls[-1])
-    for a in range(200, 248, 16):
-        f.partial_fit([s.iloc[a : a + 16] for s in three])
-    assert calls == [16, 16, 16]  # the buffer of horizon rows moves by 16 rows each call
-    monkeypatch.setattr(type(f), "_fused_split", lambda self, batch: None)
-    for a in range(200, 248, 16):
-        g.partial_fit([s.iloc[a : a + 16] for s in three])
-    for k, v in f._stream.state.items():
-        torch.testing.assert_close(v, g._stream.state[k], rtol=1e-4, atol=1e-5, msg=k)
-    for a, b in zip(f.predict(), g.predict(), strict=True):
-        pd.testing.assert_frame_equal(a, b, atol=1e-4, rtol=1e-4)

@@ -39,7 +39,7 @@ from ..training import (
 from . import persistence
 from .frame import Frame, auto_stride, build_model, frame_of
 from .params import COMMON_PARAMS, FITTED_ATTRIBUTES, Param, check_params, render_docstring
-from .stream import Stream, advance_panel, forecast_at, forecast_panel, replay_sample, update_batch
+from .stream import Stream, forecast_at, forecast_panel, replay_sample, update_batch
 
 __all__ = ["BaseForecaster"]
 
@@ -336,21 +336,15 @@ class BaseForecaster(BaseEstimator):
                 for v in batch.values:
                     scaler.update(v)
             # the state advances with the weights the rows arrive to (truncated BPTT's order), then the weights
-            # step; nothing is committed before the step, which leaves everything as it was when it fails.
-            # Where it can, the first step's forward gives the advanced state (no second forward over the rows)
-            split = self._fused_split(batch) if update_params else None
+            # step; nothing is committed before the step, which leaves everything as it was when it fails
             new = st.continued(batch.values, metas, self.model_, scaler, keep=self._keep,
-                               stateful=self.frame_.context is None and split is None, replay_size=self.replay_size,
+                               stateful=self.frame_.context is None, replay_size=self.replay_size,
                                replay_window=self._replay_window, offer=update_params, device=self.device_)
             if update_params:
                 # dropout draws from torch's global RNG: seeded per update, a stream is reproducible
                 seed = None if self.random_state is None else (int(self.random_state) * 1_000_003 + st.n_updates)
                 with seeded(seed % 2**63, self.device_) if seed is not None else contextlib.nullcontext():
-                    advanced = self._gradient_update(batch, scaler, split)
-                if split is not None:
-                    new.state = advanced if advanced is not None else advance_panel(
-                        self.model_, scaler, [np.concatenate([b, v])[:split] for b, v in zip(st.buffers, batch.values)],
-                        st.state, self.device_)
+                    self._gradient_update(batch, scaler)
         except BaseException:
             if update_params and not had_optimizer:
                 self._optimizer = None
@@ -382,36 +376,23 @@ class BaseForecaster(BaseEstimator):
                     delattr(self, attribute.name)
             raise
 
-    def _fused_split(self, batch: Batch) -> int | None:
-        """Rows every series' state advances by in this call, when the training forward can give that advance
-        (a stateful model without dropout, every series moving by the same rows); else None."""
-        if self.frame_.context is not None or self.n_steps < 1:
-            return None
-        if any(isinstance(m, nn.Dropout) and m.p > 0 for m in self.model_.modules()):
-            return None  # the training forward's state would carry dropout noise
-        moves = {max(len(b) + len(v) - self._keep, 0) for b, v in zip(self._stream.buffers, batch.values)}
-        return moves.pop() if len(moves) == 1 else None
-
-    def _gradient_update(self, batch: Batch, scaler: StandardScaler, split: int | None = None) -> State | None:
+    def _gradient_update(self, batch: Batch, scaler: StandardScaler) -> None:
         """``n_steps`` gradient steps on one batch holding every series' new rows and the replay windows.
 
         The loss is the mean over every scored target of the batch: a panel's
         series weigh by their new targets (dense), or each gives its newest
         ``max(1, batch_size // n_series)`` windows (window model; see
-        :func:`~tsrec.estimators.stream.update_batch`). With ``split``, returns the state after the first
-        ``split`` rows of every series, from the first step's forward (None when no step ran)."""
+        :func:`~tsrec.estimators.stream.update_batch`)."""
         cfg, st, device = self._train_config(), self._stream, self.device_
         if self._optimizer is None:
             self._optimizer = make_optimizer(self.model_, cfg)
         extra = replay_sample(st, scaler, self.batch_size, device)
         todo = update_batch(st, batch.values, scaler, self.frame_.context, self.horizon, self.batch_size, device)
         if todo is None and extra is None:
-            return None
+            return
         seq, state, lengths = todo if todo is not None else (extra[:0], None, None)
-        out: dict = {}
         gradient_steps(self.model_, self._optimizer, seq, state, self.horizon, len(self.target_names_), cfg,
-                       n_steps=self.n_steps, extra=extra, lengths=lengths, split=split, state_out=out)
-        return out.get("state")
+                       n_steps=self.n_steps, extra=extra, lengths=lengths)
 
     # ----------------------------------------------------------------- score
     def rolling_forecasts(self, X: Any, y: Any = None) -> tuple[list[np.ndarray], list[np.ndarray]]:
