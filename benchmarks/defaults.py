@@ -46,11 +46,9 @@ class Series:
 
 
 def _column(dataset: str, column: str = "OT") -> pd.Series:
-    df = load_dataset(dataset)
-    s = df[column].astype(float)
-    if dataset == "weather":  # one duplicated stamp and one gap: published results treat the rows as consecutive
-        s.index = pd.date_range(s.index[0], periods=len(s), freq="10min", name=s.index.name)
-    return s
+    # weather: one duplicated stamp and one gap; published results treat the rows as consecutive
+    df = load_dataset(dataset, consecutive=True) if dataset == "weather" else load_dataset(dataset)
+    return df[column].astype(float)
 
 
 def series_list() -> list[Series]:

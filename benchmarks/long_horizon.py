@@ -65,9 +65,8 @@ def machine() -> str:
 
 
 def scaled_splits(name: str):
-    df = load_dataset(name)
-    if name == "weather":  # one duplicated stamp and one gap: published results treat the rows as consecutive
-        df.index = pd.date_range(df.index[0], periods=len(df), freq="10min", name=df.index.name)
+    # weather: one duplicated stamp and one gap; published results treat the rows as consecutive
+    df = load_dataset(name, consecutive=True) if name == "weather" else load_dataset(name)
     b = split_borders(name, len(df))
     train = df.iloc[: b.train_end]
     mean, std = train.mean(), train.std(ddof=0)
@@ -112,13 +111,19 @@ def baselines(z, b, horizon: int, lookback: int = 336) -> dict[str, np.ndarray]:
     return {k: p for k, p in preds.items()}, Y
 
 
-def run_model(name: str, z, b, horizon: int, epochs: int, stride: int, extra: dict, defaults: bool = False):
+def run_model(name: str, z, b, horizon: int, epochs: int, stride: int, extra: dict, defaults: bool = False,
+              split: str = "test"):
     """Fit on the train + validation rows (early stopping on exactly the validation rows) and forecast every
     test origin with ``rolling_forecasts``. ``defaults``: the estimator's own defaults, only the protocol set
-    (look-back 336, the validation rows, a seed), instead of the recipe."""
-    trainval = z.iloc[: b.val_end]
-    test = z.iloc[b.val_end :]
-    vf = (b.val_end - b.train_end) / b.val_end
+    (look-back 336, the validation rows, a seed), instead of the recipe. ``split="val"``: the same one level
+    down, for choosing: fit on the training rows (early stopping on their last quarter) and forecast every
+    validation origin; no test row is read."""
+    if split == "val":
+        trainval, test = z.iloc[: b.train_end], z.iloc[b.train_end : b.val_end]
+        vf = 0.25
+    else:
+        trainval, test = z.iloc[: b.val_end], z.iloc[b.val_end :]
+        vf = (b.val_end - b.train_end) / b.val_end
     params = dict(horizon=horizon, context=336, validation_fraction=vf, random_state=0, device="cpu")
     if not defaults:
         params.update(max_epochs=epochs, stride=stride, patience=3, **RECIPE, **DEFAULTS.get(name, {}))
@@ -145,6 +150,10 @@ def main() -> None:
     ap.add_argument("--defaults", action="store_true", help="the estimators' defaults (+ look-back 336), no recipe")
     ap.add_argument("--param", action="append", default=[], help="extra hyperparameter key=value")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--split", choices=["test", "val"], default="test",
+                    help="val: fit on the training rows, score the validation rows (for choosing; no Ridge row)")
+    ap.add_argument("--ensemble", action="store_true", help="also score the mean forecast of the models run")
+    ap.add_argument("--seeds", nargs="+", type=int, default=[0], help="random_state of each fit (one row each)")
     ap.add_argument("--results", default=str(Path(__file__).with_name("RESULTS.md")))
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -156,18 +165,32 @@ def main() -> None:
     for ds in args.datasets:
         z, b = scaled_splits(ds)
         for H in args.horizons:
+            members = []
             for model in args.models:
+                if model == "baselines" and args.split == "val":
+                    continue
                 if model == "baselines":
                     preds, Y = baselines(z, b, H)
                     for label, P in preds.items():
                         rows.append((ds, H, label, np.mean((P - Y) ** 2), np.mean(np.abs(P - Y)), "-", "-", 336,
                                      len(Y), "-"))
                     continue
-                P, A, n_params, fit_s, n_ep, ctx = run_model(model, z, b, H, args.epochs, args.stride, extra,
-                                                             args.defaults)
-                label = model + (" (defaults)" if args.defaults else "")
-                rows.append((ds, H, label, np.mean((P - A) ** 2), np.mean(np.abs(P - A)), n_params, f"{fit_s:.0f}",
-                             ctx, len(P), n_ep))
+                for seed in args.seeds:
+                    P, A, n_params, fit_s, n_ep, ctx = run_model(model, z, b, H, args.epochs, args.stride,
+                                                                 {"random_state": seed, **extra}, args.defaults,
+                                                                 args.split)
+                    label = model + (" (defaults)" if args.defaults else "") + (f" seed {seed}" if seed else "")
+                    label += " [val]" if args.split == "val" else ""
+                    rows.append((ds, H, label, np.mean((P - A) ** 2), np.mean(np.abs(P - A)), n_params,
+                                 f"{fit_s:.0f}", ctx, len(P), n_ep))
+                    members.append((P, A, n_params, fit_s, ctx))
+                    print(rows[-1], flush=True)
+            if args.ensemble and len(members) > 1:
+                P = np.mean([m[0] for m in members], axis=0)
+                A = members[0][1]
+                rows.append((ds, H, f"mean of the {len(members)} fits above", np.mean((P - A) ** 2),
+                             np.mean(np.abs(P - A)), sum(m[2] for m in members), f"{sum(m[3] for m in members):.0f}",
+                             members[0][4], len(P), "-"))
                 print(rows[-1], flush=True)
             if (ds, H) in PUBLISHED:
                 print(f"best fair published MSE {ds}-{H}: {PUBLISHED[ds, H][0]} {PUBLISHED[ds, H][1]}")

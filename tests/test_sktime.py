@@ -81,6 +81,18 @@ def test_pred_int_tag_follows_the_loss(ot):
     assert not g.get_tag("capability:pred_int")
 
 
+def test_missing_values_tag_follows_missing(ot):
+    """missing="mask": sktime passes a y with NaN through, and the forecast is finite."""
+    assert not TsrecForecaster(lru()).get_tag("capability:missing_values")
+    holed = ot.copy()
+    holed.iloc[100:130] = np.nan
+    f = TsrecForecaster(lru(missing="mask"))
+    assert f.get_tag("capability:missing_values")
+    assert np.isfinite(f.fit(holed, fh=[1, 2]).predict().to_numpy()).all()
+    assert not TsrecForecaster(lru(missing="mask")).set_params(forecaster__missing="raise").get_tag(
+        "capability:missing_values")
+
+
 def test_interpolate_quantiles_is_exact_for_a_normal():
     rng = np.random.default_rng(0)
     mu, sigma = rng.normal(size=(5, 1)), rng.uniform(0.5, 2, size=(5, 1))

@@ -10,6 +10,7 @@ arrays into training windows is :mod:`tsrec.training`'s job.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,9 @@ __all__ = [
     "meta_before",
     "advance_meta",
     "to_output",
+    "index_step",
+    "full_grid",
+    "seam_gap",
 ]
 
 LONG_ID, LONG_TIME, LONG_VALUE = "unique_id", "ds", "y"
@@ -92,9 +96,10 @@ def _split_long(X: pd.DataFrame) -> tuple[list[pd.DataFrame], list[Any]]:
     return frames, ids
 
 
-def _validate_series(X: Any, what: str) -> tuple[np.ndarray, list[str], pd.DataFrame | None]:
+def _validate_series(X: Any, what: str, missing: str = "raise") -> tuple[np.ndarray, list[str], pd.DataFrame | None]:
     """One series (DataFrame, Series, 1-D/2-D array) validated: ``(values (T, C) float64, column names,
-    the DataFrame or None for an array)``."""
+    the DataFrame or None for an array)``. ``missing="mask"`` lets NaN through and fills the gaps of the
+    index with rows of NaN (see :func:`full_grid`)."""
     if isinstance(X, pd.Series):
         X = X.to_frame(name=X.name if X.name is not None else "y")
     if isinstance(X, pd.DataFrame):
@@ -124,13 +129,18 @@ def _validate_series(X: Any, what: str) -> tuple[np.ndarray, list[str], pd.DataF
     if non_numeric:
         raise TypeError(f"{what} has non-numeric columns: {non_numeric}")
     values = df.to_numpy(dtype=np.float64) if df is not None else np.asarray(arr, dtype=np.float64)
-    bad = ~np.isfinite(values)
+    bad = np.isinf(values) if missing == "mask" else ~np.isfinite(values)
     if bad.any():
         cols = [name for name, n in zip(names, bad.sum(0)) if n]
-        kind = "NaN" if np.isnan(values).any() else "inf"
-        raise ValueError(f"{what} contains {kind} values (columns {cols}); fill or drop them first")
+        kind = "NaN" if np.isnan(values).any() and missing != "mask" else "inf"
+        hint = "" if kind == "inf" else " or set missing='mask'"
+        raise ValueError(f"{what} contains {kind} values (columns {cols}); fill or drop them first{hint}")
     if df is not None:
         _check_index(df.index, what)
+        grid = full_grid(df.index, what, fill=missing == "mask")
+        if grid is not None:  # missing="mask": the missing stamps become rows of NaN
+            df = df.reindex(grid)
+            values = df.to_numpy(dtype=np.float64)
     return values, names, df
 
 
@@ -147,6 +157,92 @@ def _check_index(index: pd.Index, what: str) -> None:
                     f"got {type(index).__name__} of {index.dtype}")
 
 
+def index_step(index: pd.Index) -> Any:
+    """The step of a sorted index: an offset for a DatetimeIndex, an int for an integer index, None if unknown.
+
+    A DatetimeIndex's ``freq`` when set, else :func:`pandas.infer_freq` (which
+    fails on an index with gaps), else the frequency of short regular runs of
+    stamps (calendar steps such as months or business days), else the most
+    common difference between stamps. An integer index: the most common
+    difference.
+
+    Examples
+    --------
+    >>> index_step(pd.date_range("2020-01-01", periods=30, freq="D").delete(10))  # a run of 8 stamps: daily
+    <Day>
+    >>> index_step(pd.DatetimeIndex(["2020-01-01 00:00", "2020-01-01 00:10", "2020-01-01 00:40"])).freqstr
+    '10min'
+    >>> index_step(pd.Index([0, 2, 4, 10]))
+    2
+    """
+    if len(index) < 2:
+        return None
+    if isinstance(index, pd.DatetimeIndex):
+        if index.freq is not None:
+            return index.freq
+        if len(index) >= 3 and (freq := pd.infer_freq(index)) is not None:
+            return pd.tseries.frequencies.to_offset(freq)
+        runs = []  # the frequencies of up to 20 runs of 8 stamps, most common first
+        for start in range(0, max(len(index) - 7, 0), max(1, (len(index) - 7) // 20)):
+            with contextlib.suppress(ValueError):
+                if (freq := pd.infer_freq(index[start : start + 8])) is not None:
+                    runs.append(freq)
+        for freq in sorted(set(runs), key=runs.count, reverse=True):
+            offset = pd.tseries.frequencies.to_offset(freq)
+            if index.isin(pd.date_range(index[0], index[-1], freq=offset)).all():
+                return offset
+        values, counts = np.unique(np.diff(index.values), return_counts=True)  # timedelta64, in the index's unit
+        step = pd.Timedelta(values[np.argmax(counts)])
+        return pd.tseries.frequencies.to_offset(step) if step > pd.Timedelta(0) else None
+    values, counts = np.unique(np.diff(np.asarray(index, dtype=np.int64)), return_counts=True)
+    step = int(values[np.argmax(counts)])
+    return step if step > 0 else None
+
+
+def full_grid(index: pd.Index, what: str = "X", fill: bool = False) -> pd.Index | None:
+    """Check that a sorted index has no gap at its step (:func:`index_step`); None when it has none.
+
+    A gap (a missing stamp inside the series) raises ValueError naming the
+    first one and how to fill it, unless ``fill``: then the full grid from the
+    first to the last stamp is returned, for the caller to reindex to (rows of
+    NaN where stamps were missing). A stamp off the grid (an irregular index)
+    always raises.
+
+    Examples
+    --------
+    >>> idx = pd.DatetimeIndex(["2020-01-01", "2020-01-02", "2020-01-04"])
+    >>> list(full_grid(idx, fill=True).day)
+    [1, 2, 3, 4]
+    """
+    if len(index) < 3 or not (isinstance(index, pd.DatetimeIndex) or pd.api.types.is_integer_dtype(index.dtype)):
+        return None
+    step = index_step(index)
+    if isinstance(index, pd.DatetimeIndex):
+        if step is None:
+            raise ValueError(f"{what} has an irregular DatetimeIndex: no step was found")
+        grid = pd.date_range(index[0], index[-1], freq=step)
+        shown = step.freqstr
+    else:
+        if step is None:
+            raise ValueError(f"{what} has an irregular integer index: no step was found")
+        grid = pd.RangeIndex(int(index[0]), int(index[-1]) + 1, step)
+        shown = step
+    if len(grid) == len(index) and grid.equals(index):
+        return None
+    off = index.difference(grid)
+    if len(off):
+        raise ValueError(f"{what} has an irregular index: {off[0]} is not on the grid of step {shown} from "
+                         f"{index[0]}; resample it to a regular step first")
+    gap = grid.difference(index)[0]
+    before, after = index[index < gap][-1], index[index > gap][0]
+    if fill:
+        return grid
+    how = f"df.asfreq('{shown}')" if isinstance(index, pd.DatetimeIndex) else \
+        f"df.reindex(range(first, last + {shown}, {shown}))"
+    raise ValueError(f"{what} has a gap: no row between {before} and {after} (the index steps by {shown}); "
+                     f"fill the missing stamps, e.g. {how}, then set missing='mask' or interpolate the NaN rows")
+
+
 def _meta(df: pd.DataFrame) -> SeriesMeta:
     idx = df.index
     if isinstance(idx, pd.DatetimeIndex):
@@ -158,7 +254,7 @@ def _meta(df: pd.DataFrame) -> SeriesMeta:
     return SeriesMeta("int", int(idx[-1]), step, int(idx[0]))
 
 
-def to_batch(X: Any, y: Any = None, what: str = "X") -> Batch:
+def to_batch(X: Any, y: Any = None, what: str = "X", missing: str = "raise") -> Batch:
     """Validate input into a :class:`Batch`.
 
     Parameters
@@ -170,6 +266,12 @@ def to_batch(X: Any, y: Any = None, what: str = "X") -> Batch:
     y : same kind as X, optional
         If given, its columns are the targets and X holds covariates observed
         at the same steps; otherwise every column of X is a target.
+    what : str, default="X"
+        The name errors give the input.
+    missing : {"raise", "mask"}, default="raise"
+        "raise": NaN values and gaps in an index (missing stamps, see
+        :func:`full_grid`) raise ValueError. "mask": NaN values pass, and the
+        gaps of an index are filled with rows of NaN.
     """
     long_ids: list[Any] = []
     if _is_long_frame(X):
@@ -197,12 +299,14 @@ def to_batch(X: Any, y: Any = None, what: str = "X") -> Batch:
     names_t: list[str] | None = None
     names_c: list[str] = []
     for i, (x, yy) in enumerate(zip(xs, ys)):
-        label = f"{what} (unique_id {long_ids[i]!r})" if long_ids else f"{what}[{i}]" if is_list else what
-        vx, x_names, fx = _validate_series(x, label)
+        label = f"{what}[{i}]" if is_list else what
+        if long_ids:
+            label = f"{what} (unique_id {long_ids[i]!r})"
+        vx, x_names, fx = _validate_series(x, label, missing)
         if yy is None:
             (vt, t_names, ft), c_names = (vx, x_names, fx), []
         else:
-            vt, t_names, ft = _validate_series(yy, label if long_ids else "y" if not is_list else f"y[{i}]")
+            vt, t_names, ft = _validate_series(yy, label if long_ids else "y" if not is_list else f"y[{i}]", missing)
             c_names = x_names
             if len(vt) != len(vx):
                 raise ValueError(f"y has {len(vt)} rows but X has {len(vx)}: they must be observed at the same steps")
@@ -248,18 +352,30 @@ class StandardScaler:
 
     Statistics are pooled over all series of a panel. ``update`` merges new rows
     into the running statistics, so a stream keeps its scale current at O(1)
-    memory.
+    memory. NaN values are left out (each channel counts its observed values
+    in ``n_obs``, which stays None while every row was complete); a channel
+    never observed has mean 0 and scale 1.
+
+    Examples
+    --------
+    >>> s = StandardScaler(1).update(np.array([[1.0], [np.nan], [3.0]]))
+    >>> s.mean, s.scale, s.n_obs
+    (array([2.]), array([1.]), array([2.]))
     """
 
     def __init__(self, n_channels: int) -> None:
         self.count = 0.0
         self.mean = np.zeros(n_channels)
         self.m2 = np.zeros(n_channels)
+        self.n_obs: np.ndarray | None = None  # observed values per channel, once a NaN was seen
 
     def update(self, rows: np.ndarray) -> StandardScaler:
         n = rows.shape[0]
         if n == 0:
             return self
+        nan = np.isnan(rows)
+        if self.n_obs is not None or nan.any():
+            return self._update_nan(rows, nan)
         mean_b = rows.mean(0)
         m2_b = ((rows - mean_b) ** 2).sum(0)
         total = self.count + n
@@ -269,9 +385,25 @@ class StandardScaler:
         self.count = total
         return self
 
+    def _update_nan(self, rows: np.ndarray, nan: np.ndarray) -> StandardScaler:
+        """The same merge per channel, over its observed values only."""
+        before = self.n_obs if self.n_obs is not None else np.full(len(self.mean), self.count)
+        n = (~nan).sum(0).astype(float)
+        filled = np.where(nan, 0.0, rows)
+        mean_b = filled.sum(0) / np.maximum(n, 1.0)
+        m2_b = np.where(nan, 0.0, (filled - mean_b) ** 2).sum(0)
+        total = before + n
+        delta = mean_b - self.mean
+        self.mean = self.mean + delta * n / np.maximum(total, 1.0)
+        self.m2 = self.m2 + m2_b + delta**2 * before * n / np.maximum(total, 1.0)
+        self.n_obs = total
+        self.count = self.count + rows.shape[0]
+        return self
+
     @property
     def scale(self) -> np.ndarray:
-        std = np.sqrt(self.m2 / max(self.count, 1.0))
+        count = self.n_obs if self.n_obs is not None else self.count
+        std = np.sqrt(self.m2 / np.maximum(count, 1.0))
         return np.where(std > 1e-12 * np.maximum(1.0, np.abs(self.mean)), std, 1.0)
 
     def transform(self, rows: np.ndarray) -> np.ndarray:
@@ -281,13 +413,18 @@ class StandardScaler:
         return rows * self.scale[channels] + self.mean[channels]
 
     def state(self) -> dict[str, np.ndarray]:
-        return {"count": np.array([self.count]), "mean": self.mean, "m2": self.m2}
+        state = {"count": np.array([self.count]), "mean": self.mean, "m2": self.m2}
+        if self.n_obs is not None:
+            state["n_obs"] = self.n_obs
+        return state
 
     @classmethod
     def from_state(cls, state: dict[str, np.ndarray]) -> StandardScaler:
         s = cls(len(state["mean"]))
         s.count = float(state["count"][0])
         s.mean, s.m2 = np.asarray(state["mean"], float), np.asarray(state["m2"], float)
+        if state.get("n_obs") is not None:
+            s.n_obs = np.asarray(state["n_obs"], float)
         return s
 
 
@@ -314,6 +451,10 @@ def _same_step(a: str | None, b: str | None, at: pd.Timestamp) -> bool:
     """Whether two frequencies give the same next label after ``at`` ("168h" and "W-SUN" on a Sunday do)."""
     off_a, off_b = pd.tseries.frequencies.to_offset(a), pd.tseries.frequencies.to_offset(b)
     return off_a == off_b or at + off_a == at + off_b
+
+
+#: how to fill a gap at the seam of a stream (in the error that names it)
+_SEAM_HINT = "; fill the missing rows with NaN and set missing='mask', which also fills such a gap itself"
 
 
 def advance_meta(meta: SeriesMeta, new: SeriesMeta, n_new: int, what: str = "X") -> SeriesMeta:
@@ -343,7 +484,7 @@ def advance_meta(meta: SeriesMeta, new: SeriesMeta, n_new: int, what: str = "X")
             raise ValueError(f"{what} has frequency {new.freq} but the fitted series has {meta.freq}")
         if new.first != expected:
             raise ValueError(f"{what} does not continue the series: it starts at {new.first}, expected {expected} "
-                             f"(a gap or an overlap at the seam)")
+                             f"(a gap or an overlap at the seam{_SEAM_HINT if new.first > expected else ''})")
         return SeriesMeta("datetime", new.last, meta.freq, meta.first)
     if meta.freq is None and new.kind == "int":  # learn the step of a stream begun with a single row
         step = int(new.freq) if new.freq is not None else int(new.first) - int(meta.last)
@@ -356,11 +497,31 @@ def advance_meta(meta: SeriesMeta, new: SeriesMeta, n_new: int, what: str = "X")
         first = int(new.first)
         if first not in (0, int(meta.last) + step):
             raise ValueError(f"{what} does not continue the series: its index starts at {first}, "
-                             f"expected {int(meta.last) + step} (a gap or an overlap at the seam)")
+                             f"expected {int(meta.last) + step} (a gap or an overlap at the seam"
+                             f"{_SEAM_HINT if first > int(meta.last) + step else ''})")
         if new.freq is not None and first != 0 and int(new.freq) != step:
             raise ValueError(f"{what} has index step {new.freq} but the fitted series has step {step} "
                              f"(a changed frequency at the seam)")
     return SeriesMeta(meta.kind, int(meta.last) + step * n_new, step, meta.first)
+
+
+def seam_gap(meta: SeriesMeta, new: SeriesMeta) -> int:
+    """Steps missing between the end of a series (``meta``) and the first row of its continuation (``new``).
+
+    0 where the continuation follows on, or where no whole number of steps
+    lies between them (:func:`advance_meta` then says what is wrong).
+    """
+    if meta.last is None or meta.freq is None or new.first is None or meta.kind != new.kind:
+        return 0
+    if meta.kind == "datetime":
+        if new.first <= meta.last:
+            return 0
+        grid = pd.date_range(meta.last, new.first, freq=meta.freq)
+        return len(grid) - 2 if len(grid) > 2 and grid[-1] == new.first else 0
+    if meta.kind != "int":
+        return 0
+    step, ahead = int(meta.freq), int(new.first) - int(meta.last)
+    return ahead // step - 1 if ahead > step and ahead % step == 0 else 0
 
 
 def to_output(

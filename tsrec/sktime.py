@@ -155,7 +155,8 @@ class TsrecForecaster(_SktimeBaseForecaster):
 
     def _sync_pred_int_tag(self) -> None:
         inner = self.forecaster if self.forecaster is not None else _default_forecaster()
-        self.set_tags(**{"capability:pred_int": getattr(inner, "loss", None) == "quantile"})
+        self.set_tags(**{"capability:pred_int": getattr(inner, "loss", None) == "quantile",
+                         "capability:missing_values": getattr(inner, "missing", "raise") == "mask"})
 
     def set_params(self, **params: Any) -> TsrecForecaster:
         """Set parameters (nested ones as ``forecaster__lr``); keeps the ``capability:pred_int`` tag current."""

@@ -42,7 +42,7 @@ from torch import Tensor, nn
 from . import distributed
 from .checkpoints import fit_id, load_checkpoint, save_checkpoint
 from .nn.blocks import State
-from .nn.window import WindowModel
+from .nn.window import WindowEnsemble, WindowModel
 
 __all__ = [
     "dense_targets",
@@ -226,7 +226,18 @@ def forecast_loss(yhat: Tensor, target: Tensor, mask: Tensor | None, cfg: TrainC
 
     ``yhat`` is ``(..., H, n_targets * n_quantiles)`` for the quantile (pinball)
     loss, with the quantiles of a target adjacent; else ``(..., H, n_targets)``.
+    NaN targets (missing values) are left out too; where no target is left the
+    loss is 0, never NaN.
     """
+    observed = ~torch.isnan(target)
+    if not bool(observed.all()):  # missing targets: out of the loss, and out of the arithmetic (NaN * 0 is NaN)
+        target = torch.where(observed, target, torch.zeros_like(target))
+        if mask is not None:
+            m = mask
+            while m.dim() < target.dim() - 1:
+                m = m.unsqueeze(0)
+            observed = observed & m.unsqueeze(-1)
+        mask = observed
     if cfg.loss == "quantile":
         q = torch.tensor(cfg.quantiles, dtype=yhat.dtype, device=yhat.device)
         pred = yhat.unflatten(-1, (target.shape[-1], len(cfg.quantiles)))
@@ -239,9 +250,10 @@ def forecast_loss(yhat: Tensor, target: Tensor, mask: Tensor | None, cfg: TrainC
     if mask is None:
         return err.mean()
     m = mask.to(err.dtype)
-    while m.dim() < err.dim() - 1:
-        m = m.unsqueeze(0)
-    m = m.unsqueeze(-1).expand_as(err)
+    if m.shape != err.shape:  # a mask of steps, broadcast over batch and channels
+        while m.dim() < err.dim() - 1:
+            m = m.unsqueeze(0)
+        m = m.unsqueeze(-1).expand_as(err)
     return (err * m).sum() / m.sum().clamp_min(1.0)
 
 
@@ -298,12 +310,22 @@ def window_forecast(model: nn.Module, x: Tensor) -> Tensor:
 def window_loss(model: nn.Module, windows: Tensor, horizon: int, n_targets: int, cfg: TrainConfig) -> Tensor:
     """Loss of the forecast at the end of each window ``(B, L + horizon, C)`` against its last ``horizon`` rows."""
     L = windows.shape[1] - horizon
-    return forecast_loss(window_forecast(model, windows[:, :L]), windows[:, L:, :n_targets], None, cfg)
+    x, target = windows[:, :L], windows[:, L:, :n_targets]
+    if isinstance(_unwrap(model), WindowEnsemble):  # each member on its own loss: they learn as they would alone
+        forecasts = model(x, members=True)  # through the wrappers, if any (DDP's gradient hooks, the mask)
+        return torch.stack([forecast_loss(f, target, None, cfg) for f in forecasts]).mean()
+    return forecast_loss(window_forecast(model, x), target, None, cfg)
 
 
 def is_window_model(model: nn.Module) -> bool:
     """True for a model that forecasts from a fixed window (trained on the forecast at the window's end)."""
-    return isinstance(model.module if hasattr(model, "module") else model, WindowModel)
+    return isinstance(_unwrap(model), (WindowModel, WindowEnsemble))
+
+
+def _unwrap(model: nn.Module) -> nn.Module:
+    """The network inside a DDP wrapper (``.module``) and a :class:`~tsrec.nn.missing.MaskedInput` (``.inner``)."""
+    model = model.module if hasattr(model, "module") else model
+    return getattr(model, "inner", model)
 
 
 def training_loss(model: nn.Module, seq: Tensor, horizon: int, n_targets: int, cfg: TrainConfig,

@@ -151,6 +151,7 @@ CONTENT_CASES = {
     "nan_in_array": (lambda d: _nan(d).to_numpy(), ValueError, "NaN"),
     "y_wrong_length": (lambda d: (d[["HUFL", "MUFL"]], d[["OT"]].iloc[:-1]), ValueError, "same steps"),
     "y_nan": (lambda d: (d[["HUFL", "MUFL"]], _nan(d[["OT"]])), ValueError, "NaN"),
+    "gap_in_index": (lambda d: d.drop(d.index[10:13]), ValueError, "has a gap: no row between"),
 }
 # against what was fitted (not for fit, which may change the columns)
 COLUMN_CASES = {
@@ -172,11 +173,11 @@ SEAM_CASES = {
     "panel_for_one_series": (lambda d: [d, d], ValueError, "series"),
 }
 
-METHODS = ("fit", "predict", "partial_fit", "score", "predict_quantiles")
+METHODS = ("fit", "predict", "partial_fit", "score", "predict_quantiles", "predict_interval", "historical_forecasts")
 MATRIX = (
     [(c, m) for c in CONTENT_CASES for m in METHODS]
     + [(c, m) for c in COLUMN_CASES for m in METHODS if m != "fit"]
-    + [(c, m) for c in SEAM_CASES for m in ("partial_fit", "score")]
+    + [(c, m) for c in SEAM_CASES for m in ("partial_fit", "score", "historical_forecasts")]
 )
 ALL_CASES = {**CONTENT_CASES, **COLUMN_CASES, **SEAM_CASES}
 
@@ -184,7 +185,7 @@ ALL_CASES = {**CONTENT_CASES, **COLUMN_CASES, **SEAM_CASES}
 def _base(method: str, frame: pd.DataFrame) -> pd.DataFrame:
     if method == "fit":
         return frame.iloc[:N_FIT]
-    if method in ("partial_fit", "score"):
+    if method in ("partial_fit", "score", "historical_forecasts"):
         return frame.iloc[N_FIT : N_FIT + 40]  # continues the fitted stream
     return frame.iloc[:N_HIST]  # a new history to forecast after
 
@@ -193,6 +194,8 @@ def _call(f, method: str, bad):
     X, y = bad if isinstance(bad, tuple) else (bad, None)
     if method == "predict_quantiles":
         return f.predict_quantiles(X, y)
+    if method == "historical_forecasts":
+        return f.historical_forecasts(X, y, update="partial_fit", coverage=0.8)
     return getattr(f, method)(X, y)
 
 
@@ -215,14 +218,17 @@ def test_matrix_bases_are_valid(name, frame):
     assert np.isfinite(f.score(_base("score", frame)))
     assert f.predict(_base("predict", frame)).shape == (4, 3)
     assert f.predict_quantiles(_base("predict_quantiles", frame)).shape == (4, 9)
+    assert f.predict_interval(_base("predict_interval", frame)).shape == (4, 6)
+    assert len(f.historical_forecasts(_base("historical_forecasts", frame), update="partial_fit", coverage=0.8)) == \
+        3 * 40 * 4
     f.partial_fit(_base("partial_fit", frame))
     clone(f).fit(_base("fit", frame))
 
 
 def test_matrix_size():
-    """The count reported in the issue note: 164 distinct (case, method) pairs per estimator, every case and
-    every public method in use."""
-    assert len(MATRIX) == 164 and len(set(MATRIX)) == len(MATRIX)
+    """The count reported in the issue notes: 240 distinct (case, method) pairs per estimator (164, then the
+    gap case and predict_interval and historical_forecasts of issue 13), every case and public method in use."""
+    assert len(MATRIX) == 240 and len(set(MATRIX)) == len(MATRIX)
     assert {c for c, _ in MATRIX} == set(ALL_CASES) and {m for _, m in MATRIX} == set(METHODS)
     assert all(callable(getattr(make(n), m, None)) for n in NAMES for m in METHODS)
 
@@ -259,6 +265,14 @@ def test_other_bad_calls(name, frame):
         f.predict(None, frame[["OT"]])
     with pytest.raises(TypeError, match="unknown fit parameters"):
         f.fit(frame.iloc[:N_FIT], epochs=3)
+    nxt = frame.iloc[N_FIT : N_FIT + 10]
+    for bad in (0, 1.0, 1, "0.8", True, float("nan")):
+        with pytest.raises(ValueError, match="coverage must be a number in"):
+            f.predict_interval(coverage=bad)
+    for kw, message in (({"stride": 0}, "stride"), ({"stride": 2.0}, "stride"), ({"update": "fit"}, "update"),
+                        ({"update": None}, "update"), ({"coverage": 1.5}, "coverage")):
+        with pytest.raises(ValueError, match=message):
+            f.historical_forecasts(nxt, **kw)
     assert_unchanged(f, snap)
     g = make(name).partial_fit(frame.iloc[:30], update_params=False)
     with pytest.raises(ValueError, match="loss='quantile'"):
@@ -273,7 +287,8 @@ COMMON_BAD_PARAMS = [
     ("max_epochs", 0), ("batch_size", 0), ("patience", 0), ("validation_fraction", 0.6), ("stride", 0),
     ("loss", "huber"), ("loss", None), ("n_steps", 0), ("replay_size", -1), ("early_stopping", "yes"),
     ("skip_last", None), ("verbose", 2), ("device", "tpu"), ("device", 0), ("backend", "fast"),
-    ("random_state", "seed"), ("random_state", 1.5),
+    ("random_state", "seed"), ("random_state", 1.5), ("ensemble_size", 0), ("ensemble_size", 2.0),
+    ("missing", "drop"), ("missing", None), ("scaling", "local"), ("scaling", None),
 ]
 QUANTILE_BAD = [(0.5, 0.1), (0.0, 0.5), (0.5, 1.0), (), "median", (0.1, float("nan"))]
 MODEL_BAD_PARAMS = {

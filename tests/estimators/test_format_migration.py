@@ -1,4 +1,5 @@
-"""Files of earlier format versions keep loading: version-1 files written by tsrec 0.1.0 (main at 97e07ac)."""
+"""Files of earlier format versions keep loading: version-1 files written by tsrec 0.1.0 (main at 97e07ac) and
+version-2 files written by main at dc64c65."""
 
 from __future__ import annotations
 
@@ -28,9 +29,9 @@ def test_version_1_files_load_and_forecast_as_they_did(name, tmp_path):
     assert isinstance(forecast, pd.DataFrame) and list(forecast.columns) == ["y"]
     np.testing.assert_array_equal(forecast.to_numpy().ravel(), np.asarray(EXPECTED[name]["predict"], dtype=np.float64))
     # saved again, the file is of the current version and gives the same forecast
-    f.save(tmp_path / "v2.safetensors")
-    g = BaseForecaster.load(tmp_path / "v2.safetensors")
-    assert FORMAT_VERSION == 2
+    f.save(tmp_path / "now.safetensors")
+    g = BaseForecaster.load(tmp_path / "now.safetensors")
+    assert FORMAT_VERSION == 3
     np.testing.assert_array_equal(g.predict().to_numpy(), forecast.to_numpy())
     # and it keeps streaming
     g.partial_fit(pd.DataFrame({"y": [0.1, 0.2], "x": [0.3, 0.4]},
@@ -60,3 +61,32 @@ def test_a_damaged_or_contradicting_frame_is_refused(tmp_path, small_frame):
         save_file(tensors, str(out), metadata={**meta, "fitted": json.dumps(bad)})
         with pytest.raises(ValueError, match=message):
             BaseForecaster.load(out)
+
+
+V2 = Path(__file__).resolve().parents[1] / "fixtures" / "format_v2"
+EXPECTED_V2 = json.loads((V2 / "expected.json").read_text())
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_V2))
+def test_version_2_files_load_and_forecast_as_they_did(name, tmp_path):
+    """Version-2 files written by main at dc64c65 (window and dense models, a quantile model, a long-frame
+    panel, a replay buffer; each streamed before it was saved) load and forecast bit for bit, also saved again."""
+    f = BaseForecaster.load(V2 / f"{name}.safetensors")
+    want = EXPECTED_V2[name]
+    assert type(f) is getattr(tsrec, name)
+    for k, v in want["params"].items():
+        assert getattr(f, k) == v
+    # what version 3 added takes the values that give a version-2 model back
+    assert (f.ensemble_size, f.missing, f.scaling) == (1, "raise", "global")
+    assert f.frame_.direct == (f.context != None)  # noqa: E711  (None: the dense model)
+
+    def forecast(g):
+        out = g.predict()
+        return (out["y"] if "unique_id" in out.columns else out).to_numpy().ravel()
+
+    np.testing.assert_array_equal(forecast(f), np.asarray(want["predict"], dtype=np.float64))
+    if "predict_quantiles" in want:
+        np.testing.assert_array_equal(f.predict_quantiles().to_numpy().ravel(), want["predict_quantiles"])
+    f.save(tmp_path / "again.safetensors")
+    g = BaseForecaster.load(tmp_path / "again.safetensors")
+    np.testing.assert_array_equal(forecast(g), forecast(f))

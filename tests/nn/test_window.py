@@ -140,3 +140,56 @@ def test_bad_arguments():
     model = WindowModel(body, 1, 1, 3, context=16, patch_len=8)
     with pytest.raises(ValueError, match=r"\(B, 16, 1\)"):
         model(torch.randn(2, 15, 1))
+
+
+def test_ensemble_forecasts_the_members_mean_and_trains_each_on_its_own_loss():
+    """WindowEnsemble: the forecast is the members' mean; the loss is the mean of the members' losses, so a
+    member's gradient is its own loss's (divided by the number of members) and never another member's."""
+    from tsrec.nn.window import WindowEnsemble
+    from tsrec.training import TrainConfig, forecast_loss, window_loss
+
+    torch.manual_seed(0)
+    members = [window_model("lru", channel_independent=True) for _ in range(3)]
+    ensemble = WindowEnsemble(members).double()
+    x = torch.randn(6, 25, 3, dtype=torch.float64)  # context 20 + horizon 5
+    each = torch.stack([m(x[:, :20]) for m in ensemble.members])
+    torch.testing.assert_close(ensemble(x[:, :20]), each.mean(0))
+    assert not torch.allclose(each[0], each[1])  # different initialisations
+    cfg = TrainConfig(loss="mse")
+    loss = window_loss(ensemble, x, 5, 2, cfg)
+    alone = [forecast_loss(f, x[:, 20:, :2], None, cfg) for f in each]
+    torch.testing.assert_close(loss, torch.stack(alone).mean())
+    loss.backward()
+    grads = [p.grad.clone() for p in ensemble.members[1].parameters()]
+    ensemble.zero_grad()
+    (alone[1] / 3).backward()
+    for g, p in zip(grads, ensemble.members[1].parameters(), strict=True):
+        torch.testing.assert_close(g, p.grad)
+
+
+def test_ensemble_members_must_agree():
+    from tsrec.nn.window import WindowEnsemble
+
+    with pytest.raises(ValueError, match="at least one"):
+        WindowEnsemble([])
+    with pytest.raises(ValueError, match="agree"):
+        WindowEnsemble([window_model("lru"), window_model("lru", horizon=4)])
+
+
+@pytest.mark.parametrize("window", [None, 3, 64])
+def test_attention_body_cache_is_bounded_by_the_segments_without_changing_the_forecast(window):
+    """A window model's Transformer body runs fresh over its segments only, so its KV cache is bounded by
+    their number (a longer one would be built at every call and never read); the forecast is the same."""
+    from tsrec.nn.transformer import CausalSelfAttention
+
+    torch.manual_seed(5)
+    body = TransformerModel(18, 2, 5, d_model=8, n_heads=2, n_layers=2, window=window, max_cache=512,
+                            skip_last=False)
+    model = WindowModel(body, c_in=3, c_out=2, horizon=5, context=20, patch_len=6).double().eval()
+    layers = [m for m in model.modules() if isinstance(m, CausalSelfAttention)]
+    assert len(layers) == 2 and all(m.cache_size == min(window or 512, 4) for m in layers)
+    x = torch.randn(3, 20, 3, dtype=torch.float64)
+    bounded = model(x)
+    for m in layers:
+        m.max_steps = None
+    torch.testing.assert_close(bounded, model(x), rtol=1e-12, atol=1e-12)

@@ -79,13 +79,19 @@ def load_ett(
 
 @_file_params_doc
 def load_weather(
-    path: PathLike | None = None, download: bool = True, verify: bool = True
+    path: PathLike | None = None, download: bool = True, verify: bool = True, consecutive: bool = False
 ) -> pd.DataFrame:
     """Load the Weather benchmark (Jena weather station, 2020, every 10 minutes).
 
     Parameters
     ----------
     {file_params}
+    consecutive : bool, default=False
+        Treat the rows as consecutive, as published results do: the index becomes
+        a regular 10-minute grid (freq ``"10min"``) from the first stamp, so the
+        rows between the duplicated stamp and the gap move 10 minutes later and
+        those after the gap 80 minutes earlier (the last row, stamped 2021-01-01
+        00:00 in the file, becomes 2020-12-31 22:40). The values are unchanged.
 
     Returns
     -------
@@ -98,10 +104,21 @@ def load_weather(
     The rows are returned exactly as stored, since the standard split counts rows. The
     file has one duplicated timestamp (2020-05-12 06:00) and one 100-minute gap
     (2020-05-29 09:30 to 11:10), so ``index.freq`` is None; the nominal frequency,
-    ``"10min"``, is in ``df.attrs["freq"]``. Three column names contain U+FFFD
-    replacement characters, as in the original Autoformer bundle.
+    ``"10min"``, is in ``df.attrs["freq"]``. The forecasters refuse that index
+    (a duplicated stamp raises ValueError); ``consecutive=True`` gives one they
+    accept. Three column names contain U+FFFD replacement characters, as in the
+    original Autoformer bundle.
+
+    Examples
+    --------
+    >>> df = load_weather(consecutive=True, download=False)  # doctest: +SKIP
+    >>> df.index.freqstr, df.index[-1]  # doctest: +SKIP
+    ('10min', Timestamp('2020-12-31 22:40:00'))
     """
-    return _read("weather", path, download, verify)
+    df = _read("weather", path, download, verify)
+    if consecutive:
+        df.index = pd.date_range(df.index[0], periods=len(df), freq="10min", name=df.index.name)
+    return df
 
 
 @_file_params_doc

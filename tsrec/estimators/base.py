@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
@@ -36,12 +37,16 @@ from ..training import (
     seeded,
     training_windows,
 )
-from . import persistence
+from . import backtest, persistence
+from .conformal import Calibration, check_coverage, errors_of, interval, interval_output, validation_origins
 from .frame import Frame, auto_stride, build_model, frame_of
 from .params import COMMON_PARAMS, FITTED_ATTRIBUTES, Param, check_params, render_docstring
-from .stream import Stream, forecast_at, forecast_panel, replay_sample, update_batch
+from .stream import Scalers, Stream, forecast_at, forecast_panel, replay_sample, scaler_of, update_batch
 
 __all__ = ["BaseForecaster"]
+
+#: Rows a state-only stream collects before their calibration origins are scored in one pass.
+PENDING_ROWS = 1024
 
 
 @render_docstring
@@ -74,7 +79,7 @@ class BaseForecaster(BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = False
-        tags.input_tags.allow_nan = False
+        tags.input_tags.allow_nan = self.missing == "mask"
         tags.non_deterministic = self.random_state is None
         return tags
 
@@ -143,7 +148,7 @@ class BaseForecaster(BaseEstimator):
         unknown = set(fit_params) - {"epoch_callback"}
         if unknown:
             raise TypeError(f"unknown fit parameters {sorted(unknown)}")
-        batch = to_batch(X, y)
+        batch = to_batch(X, y, missing=self.missing)
         H = self.horizon
         shortest = min(len(v) for v in batch.values)
         if shortest < H + 2:
@@ -155,7 +160,8 @@ class BaseForecaster(BaseEstimator):
         scaler = StandardScaler(batch.n_features)
         for v in batch.values:
             scaler.update(v)
-        scaled = [scaler.transform(v).astype(np.float32) for v in batch.values]
+        series = self._series_scalers(batch)
+        scaled = [(series[i] if series else scaler).transform(v).astype(np.float32) for i, v in enumerate(batch.values)]
         L = frame.context if frame.context is not None else min(self.chunk_length, shortest - H)
         val_fraction = self.validation_fraction if self.early_stopping else 0.0
         stride = auto_stride([len(v) for v in scaled], L + H) if self.stride == "auto" else self.stride
@@ -175,16 +181,31 @@ class BaseForecaster(BaseEstimator):
             model = build_model(self, batch.n_features, batch.n_targets * self._n_quantiles, frame).to(device)
             history = fit_windows(model, train, val, H, batch.n_targets, cfg, device)
         model.eval()
-        stream = self._new_stream(model, batch, scaler, device, frame)
+        stream = self._new_stream(model, batch, series or scaler, device, frame)
+        calibration = self._validation_calibration(model, batch, series or scaler, device, frame, L, val_fraction)
         # commit only now: a failed fit leaves an earlier fit untouched
-        self._set_fitted(model, scaler, batch, stream, history, device, frame)
+        self._set_fitted(model, scaler, batch, stream, history, device, frame, series)
+        self._calibration = calibration
         return self
 
+    def _series_scalers(self, batch: Batch, empty: bool = False) -> list[StandardScaler] | None:
+        """``scaling="series"``: the statistics of each series of ``batch`` (``empty``: none yet); else None."""
+        if self.scaling != "series":
+            return None
+        return [StandardScaler(batch.n_features) if empty else StandardScaler(batch.n_features).update(v)
+                for v in batch.values]
+
+    def _scaler_of(self, i: int) -> StandardScaler:
+        """The scaler of series ``i`` of the stream."""
+        return self.series_scalers_[i] if self.series_scalers_ is not None else self.scaler_
+
     def _set_fitted(self, model: nn.Module, scaler: StandardScaler, batch: Batch, stream: Stream, history: dict,
-                    device: torch.device, frame: Frame) -> None:  # every attribute of FITTED_ATTRIBUTES
+                    device: torch.device, frame: Frame,
+                    series_scalers: list[StandardScaler] | None = None) -> None:  # every attribute of FITTED_ATTRIBUTES
         self.model_ = model
         self.frame_ = frame
         self.scaler_ = scaler
+        self.series_scalers_ = series_scalers
         self.history_ = history
         self.device_ = device
         self.target_names_ = list(batch.target_names)
@@ -196,8 +217,11 @@ class BaseForecaster(BaseEstimator):
             del self.feature_names_in_
         self._stream = stream
         self._optimizer = None
+        self._calibration = Calibration.empty(self.horizon, batch.n_targets, self._n_quantiles)
+        self._pending = None
 
-    def _new_stream(self, model: nn.Module, batch: Batch, scaler: StandardScaler, device: torch.device,
+    def _new_stream(self, model: nn.Module, batch: Batch, scaler: StandardScaler | list[StandardScaler],
+                    device: torch.device,
                     frame: Frame) -> Stream:
         context = frame.context
         return Stream.start(batch, model, scaler, keep=(context or 0) + self.horizon, stateful=context is None,
@@ -205,16 +229,19 @@ class BaseForecaster(BaseEstimator):
                             device=device)
 
     # -------------------------------------------------------------- forecasts
-    def _forecast_at(self, rows: np.ndarray, state: State | None, origins: np.ndarray) -> np.ndarray:
-        """Scaled forecasts ``(len(origins), H, C_out)`` at rows ``origins`` of ``rows`` (see :func:`forecast_at`)."""
+    def _forecast_at(self, rows: np.ndarray, state: State | None, origins: np.ndarray,
+                     scaler: StandardScaler | None = None) -> np.ndarray:
+        """Scaled forecasts ``(len(origins), H, C_out)`` at rows ``origins`` of ``rows`` (see :func:`forecast_at`),
+        scaled by ``scaler`` (default ``scaler_``)."""
         context, model = self.frame_.context, self.model_
-        return forecast_at(model, self.scaler_, rows, state, origins, context, self.horizon, self.device_)
+        return forecast_at(model, scaler or self.scaler_, rows, state, origins, context, self.horizon, self.device_)
 
-    def _to_user_units(self, scaled: np.ndarray) -> np.ndarray:
-        """(..., C_out) scaled forecasts -> user units (quantile channels share their target's scale)."""
-        n_t = len(self.target_names_)
-        scale = np.repeat(self.scaler_.scale[:n_t], self._n_quantiles)
-        mean = np.repeat(self.scaler_.mean[:n_t], self._n_quantiles)
+    def _to_user_units(self, scaled: np.ndarray, scaler: StandardScaler | None = None) -> np.ndarray:
+        """(..., C_out) scaled forecasts -> user units by ``scaler`` (default ``scaler_``; quantile channels
+        share their target's scale)."""
+        n_t, scaler = len(self.target_names_), scaler or self.scaler_
+        scale = np.repeat(scaler.scale[:n_t], self._n_quantiles)
+        mean = np.repeat(scaler.mean[:n_t], self._n_quantiles)
         return scaled * scale + mean
 
     def _median(self, forecasts: np.ndarray) -> np.ndarray:
@@ -225,22 +252,77 @@ class BaseForecaster(BaseEstimator):
         ordered = np.sort(forecasts.reshape(*forecasts.shape[:-1], -1, len(q)), axis=-1)  # no crossing
         return ordered[..., int(np.argmin(np.abs(q - 0.5)))]
 
+    def _validation_calibration(self, model: nn.Module, batch: Batch, scalers: Scalers, device: torch.device,
+                                frame: Frame, length: int, validation_fraction: float) -> Calibration:
+        """Split conformal at ``fit``: the errors of the trained model's forecasts at the origins of the
+        validation tail (evenly thinned to the calibration's size; none without a tail), each series' in its
+        own scaled units under ``scaling="series"``."""
+        H, n_t, n_q = self.horizon, batch.n_targets, self._n_quantiles
+        cal = Calibration.empty(H, n_t, n_q)
+        per_series = [validation_origins(len(v), length, H, validation_fraction) for v in batch.values]
+        total = sum(len(o) for o in per_series)
+        errors = []
+        for i, (v, origins) in enumerate(zip(batch.values, per_series)):
+            scaler = scaler_of(scalers, i)
+            n_keep = len(origins) * cal.size // total if total > cal.size else len(origins)
+            origins = origins[np.linspace(0, len(origins) - 1, n_keep).round().astype(int)]  # distinct, ordered
+            if not len(origins):
+                continue
+            f = forecast_at(model, scaler, v, None, origins, frame.context, H, device)
+            f = f * np.repeat(scaler.scale[:n_t], n_q) + np.repeat(scaler.mean[:n_t], n_q)
+            actual = np.stack([v[o + 1 : o + 1 + H, :n_t] for o in origins])
+            errors.append(errors_of(f, actual, scaler.scale[:n_t], n_q))
+        return cal.added(np.concatenate(errors)) if errors else cal
+
+    def _pending_with(self, values: list[np.ndarray]) -> list[tuple]:
+        """Online calibration, deferred: per series ``(rows, state, first)``, the rows since the last scoring
+        (from the stream's buffer then, with the state before it) and then ``values``; the origins from
+        ``first`` on whose ``horizon`` targets those rows hold are yet to be scored."""
+        st, H = self._stream, self.horizon
+        pending = self._pending or [(buf, st.state_of(i), max(len(buf) - H, 0)) for i, buf in enumerate(st.buffers)]
+        return [(np.concatenate([rows, v], axis=0), state, first) for (rows, state, first), v in zip(pending, values)]
+
+    def _scored(self, pending: list[tuple] | None) -> Calibration:
+        """The calibration with the pending origins scored: each origin's forecast, with the weights and
+        scaling that held while the rows arrived (those of ``partial_fit(update_params=False)`` calls, and of
+        an updating call before its update), against its targets, in one pass per series."""
+        H, n_t = self.horizon, len(self.target_names_)
+        out = []
+        for i, (rows, state, first) in enumerate(pending or []):
+            origins = np.arange(first, len(rows) - H)
+            if len(origins):
+                scaler = self._scaler_of(i)
+                f = self._to_user_units(self._forecast_at(rows, state, origins, scaler), scaler)
+                actual = np.stack([rows[o + 1 : o + 1 + H, :n_t] for o in origins])
+                out.append(errors_of(f, actual, scaler.scale[:n_t], self._n_quantiles))
+        return self._calibration.added(np.concatenate(out)) if out else self._calibration
+
+    def _flush_calibration(self) -> Calibration:
+        """Score the pending origins into the calibration (an idempotent cache: nothing observable changes)."""
+        if self._pending is not None:
+            self._calibration, self._pending = self._scored(self._pending), None
+        return self._calibration
+
     def _history_forecasts(self, X: Any, y: Any) -> tuple[list[np.ndarray], Batch]:
         """Forecasts (user units, ``(H, C_out)``) after the end of each series of a new history."""
-        batch = to_batch(X, y)
+        batch = to_batch(X, y, missing=self.missing)
         check_columns(batch, self.target_names_, self.covariate_names_)
         shortest = min(len(v) for v in batch.values)
         context = self.frame_.context
         if context is not None and shortest < context:
             raise ValueError(f"too few rows: a history has {shortest}, the model needs context = {context}")
+        # scaling="series": each history by its own statistics (it need not be a series of the stream)
+        scalers = self._series_scalers(batch) or [self.scaler_] * len(batch.values)
         rows = [v if context is None else v[-context:] for v in batch.values]
-        return [self._to_user_units(self._forecast_at(r, None, np.array([len(r) - 1]))[0]) for r in rows], batch
+        return [self._to_user_units(self._forecast_at(r, None, np.array([len(r) - 1]), sc)[0], sc)
+                for r, sc in zip(rows, scalers)], batch
 
     def _stream_forecasts(self) -> list[np.ndarray]:
         """Forecasts (user units, ``(H, C_out)``) after the end of each series of the stream."""
         st = self._stream
-        scaled = forecast_panel(self.model_, self.scaler_, st.buffers, st.state, self.frame_.context, self.device_)
-        return list(self._to_user_units(scaled))
+        scalers = self.series_scalers_ if self.series_scalers_ is not None else self.scaler_
+        scaled = forecast_panel(self.model_, scalers, st.buffers, st.state, self.frame_.context, self.device_)
+        return [self._to_user_units(f, self._scaler_of(i)) for i, f in enumerate(scaled)]
 
     def _raw_forecasts(self, X: Any, y: Any) -> tuple[list[np.ndarray], list[SeriesMeta], str, bool, list]:
         check_is_fitted(self, "model_")
@@ -298,11 +380,65 @@ class BaseForecaster(BaseEstimator):
         res = [np.sort(o.reshape(o.shape[0], -1, len(trained)), axis=-1)[..., pos] for o in outs]  # no crossing
         return to_output(res, metas, self.target_names_, kind, is_list, ids, quantiles=want)
 
+    def predict_interval(self, X: Any = None, y: Any = None, coverage: float = 0.8) -> Any:
+        """Forecast intervals at ``coverage`` from conformal calibration (see :mod:`tsrec.estimators.conformal`).
+
+        Per horizon step and target, the interval holds the forecast error
+        quantile of the calibration origins: those of the validation tail at
+        ``fit`` (split conformal), then the most recent origins whose targets
+        ``partial_fit`` brought (a rolling window). A point model's interval is
+        the forecast plus/minus that quantile of the absolute errors; a quantile
+        model's is its trained quantile interval nearest ``[(1 - coverage) / 2,
+        (1 + coverage) / 2]`` widened or narrowed by the conformal correction
+        (CQR). A model fitted without a validation tail (``early_stopping=False``,
+        ``validation_fraction=0`` or series too short for one) has no calibration
+        until ``partial_fit`` brings targets: ValueError until then.
+
+        Parameters
+        ----------
+        X, y : optional
+            A history to forecast after, as for :meth:`predict` (the calibration stays the fitted one).
+        coverage : float, default=0.8
+            The share of targets the intervals should hold, in (0, 1).
+
+        Returns
+        -------
+        DataFrame, ndarray or list
+            Frames whose columns are (target, "lower") and (target, "upper")
+            pairs (long frames: ``unique_id``, ``ds`` and those), or arrays
+            ``(horizon, n_targets, 2)``; a list for a panel. In user units.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from tsrec import LRUForecaster
+        >>> y = np.sin(np.arange(300) / 4) + 0.1 * np.random.default_rng(0).standard_normal(300)
+        >>> f = LRUForecaster(horizon=3, d_model=8, d_state=8, n_layers=1, max_epochs=2, random_state=0,
+        ...                   device="cpu", validation_fraction=0.3).fit(y)
+        >>> band = f.predict_interval(coverage=0.8)
+        >>> band.shape, bool((band[..., 0] < f.predict()).all() and (f.predict() < band[..., 1]).all())
+        ((3, 1, 2), True)
+        """
+        check_is_fitted(self, "model_")
+        coverage = check_coverage(coverage)
+        outs, metas, kind, is_list, ids = self._raw_forecasts(X, y)
+        n_t = len(self.target_names_)
+        if self.scaling != "series":
+            scalers = [self.scaler_] * len(outs)
+        elif X is None:
+            scalers = [self._scaler_of(i) for i in range(len(outs))]
+        else:  # each history by its own statistics, as its forecast
+            scalers = self._series_scalers(to_batch(X, y, missing=self.missing))
+        cal = self._flush_calibration()
+        bands = [interval(o, cal, coverage, self._quantiles(), sc.scale[:n_t]) for o, sc in zip(outs, scalers)]
+        return interval_output(bands, metas, self.target_names_, kind, is_list, ids, coverage)
+
     # ---------------------------------------------------------------- stream
     def _continue(self, X: Any, y: Any) -> tuple[Batch, list[SeriesMeta]]:
-        batch = to_batch(X, y)
+        # a Batch: rows cut by historical_forecasts
+        batch = X if isinstance(X, Batch) else to_batch(X, y, missing=self.missing)
         check_columns(batch, self.target_names_, self.covariate_names_)
-        return self._stream.seam(batch)
+        return self._stream.seam(batch, fill=self.missing == "mask")
 
     def partial_fit(self, X: Any, y: Any = None, update_params: bool = True) -> BaseForecaster:
         """Continue the stream with new rows.
@@ -317,8 +453,11 @@ class BaseForecaster(BaseEstimator):
         ``context=None`` (the loss averages every new target), the newest
         ``max(1, batch_size // n_series)`` windows of each series for a window
         model; series may bring different numbers of rows. With
-        ``update_params=False`` nothing but the state and the buffer changes,
-        so any chunking of a stream gives the same forecasts as one call.
+        ``update_params=False`` nothing but the state, the buffer and
+        the calibration changes, so any chunking of a stream gives the same
+        forecasts as one call. In both modes each origin whose ``horizon``
+        targets the new rows complete joins the conformal calibration of
+        :meth:`predict_interval` (forecast with the weights before the update).
 
         The first call on an unfitted estimator initialises it from ``X``.
         """
@@ -329,36 +468,49 @@ class BaseForecaster(BaseEstimator):
         batch, metas = self._continue(X, y)
         st = self._stream
         scaler = StandardScaler.from_state(self.scaler_.state()) if update_params else self.scaler_
+        series = self.series_scalers_
+        if update_params and series is not None:
+            series = [StandardScaler.from_state(sc.state()) for sc in series]
         had_optimizer = self._optimizer is not None
         # every series trains in one batched gradient_steps call, whose steps undo themselves when they diverge
         try:
             if update_params:
-                for v in batch.values:
+                for i, v in enumerate(batch.values):
                     scaler.update(v)
+                    if series is not None:
+                        series[i].update(v)
             # the state advances with the weights the rows arrive to (truncated BPTT's order), then the weights
             # step; nothing is committed before the step, which leaves everything as it was when it fails
-            new = st.continued(batch.values, metas, self.model_, scaler, keep=self._keep,
+            new = st.continued(batch.values, metas, self.model_, series or scaler, keep=self._keep,
                                stateful=self.frame_.context is None, replay_size=self.replay_size,
                                replay_window=self._replay_window, offer=update_params, device=self.device_)
+            # the origins these rows complete join the calibration, scored before the weights move (deferred
+            # and batched while they do not: a state-only call stays cheap)
+            pending = self._pending_with(batch.values)
+            calibration = self._calibration
+            if update_params or max(len(p[0]) for p in pending) > PENDING_ROWS:
+                calibration, pending = self._scored(pending), None
             if update_params:
                 # dropout draws from torch's global RNG: seeded per update, a stream is reproducible
                 seed = None if self.random_state is None else (int(self.random_state) * 1_000_003 + st.n_updates)
                 with seeded(seed % 2**63, self.device_) if seed is not None else contextlib.nullcontext():
-                    self._gradient_update(batch, scaler)
+                    self._gradient_update(batch, series or scaler)
         except BaseException:
             if update_params and not had_optimizer:
                 self._optimizer = None
             raise
         self.scaler_ = scaler
+        self.series_scalers_ = series
         new.n_updates = st.n_updates + bool(update_params)
         self._stream = new
+        self._calibration, self._pending = calibration, pending
         return self
 
     def _start_stream(self, X: Any, y: Any) -> BaseForecaster:
         """First ``partial_fit`` on an unfitted estimator: a fresh model and an empty stream ending
         just before ``X``, then the usual update with ``X``."""
         self._check_params()
-        batch = to_batch(X, y)
+        batch = to_batch(X, y, missing=self.missing)
         device = resolve_device(self.device)
         frame = frame_of(self, batch, streaming=True)
         with seeded(self.random_state):
@@ -366,8 +518,9 @@ class BaseForecaster(BaseEstimator):
         scaler = StandardScaler(batch.n_features)  # partial_fit adds X's rows
         empty = Batch([v[:0] for v in batch.values], [meta_before(m) for m in batch.meta], batch.target_names,
                       batch.covariate_names, batch.kind, batch.is_list, batch.id_values)
-        stream = self._new_stream(model, empty, scaler, device, frame)
-        self._set_fitted(model, scaler, batch, stream, {"loss": [], "val_loss": [], "lr": []}, device, frame)
+        series = self._series_scalers(batch, empty=True)
+        stream = self._new_stream(model, empty, series or scaler, device, frame)
+        self._set_fitted(model, scaler, batch, stream, {"loss": [], "val_loss": [], "lr": []}, device, frame, series)
         try:
             return self.partial_fit(X, y)
         except BaseException:
@@ -376,7 +529,7 @@ class BaseForecaster(BaseEstimator):
                     delattr(self, attribute.name)
             raise
 
-    def _gradient_update(self, batch: Batch, scaler: StandardScaler) -> None:
+    def _gradient_update(self, batch: Batch, scaler: StandardScaler | list[StandardScaler]) -> None:
         """``n_steps`` gradient steps on one batch holding every series' new rows and the replay windows.
 
         The loss is the mean over every scored target of the batch: a panel's
@@ -410,7 +563,8 @@ class BaseForecaster(BaseEstimator):
         for i, (buf, v) in enumerate(zip(st.buffers, batch.values)):
             ext = np.concatenate([buf, v], axis=0)
             origins = np.arange(max(len(buf) - 1, 0), len(ext) - 1)
-            f = self._to_user_units(self._forecast_at(ext, st.state_of(i), origins))
+            sc = self._scaler_of(i)
+            f = self._to_user_units(self._forecast_at(ext, st.state_of(i), origins, sc), sc)
             f = self._median(f)
             pad = np.full((H, ext.shape[1]), np.nan)
             ext_pad = np.concatenate([ext, pad], axis=0)
@@ -418,6 +572,16 @@ class BaseForecaster(BaseEstimator):
             preds.append(f)
             actuals.append(act)
         return preds, actuals
+
+    def historical_forecasts(self, X: Any, y: Any = None, stride: int = 1, update: str = "none",
+                             coverage: float | None = None) -> pd.DataFrame:
+        """Backtest: the forecasts made at origins along a continuation ``X`` of the stream, beside their targets.
+
+        See :func:`tsrec.estimators.backtest.historical_forecasts` for the
+        parameters and the returned long frame. The estimator's stream,
+        weights and calibration do not move.
+        """
+        return backtest.historical_forecasts(self, X, y, stride=stride, update=update, coverage=coverage)
 
     def score(self, X: Any, y: Any = None) -> float:
         """Negative mean squared error of rolling forecasts over ``X``.
@@ -438,6 +602,7 @@ class BaseForecaster(BaseEstimator):
     def save(self, path: str | Path) -> None:
         """Save to one safetensors file: weights, stream state and scaler as tensors, hyperparameters and
         fitted metadata as JSON (no pickle anywhere; see :mod:`tsrec.estimators.persistence`)."""
+        self._flush_calibration()  # the file holds the scored calibration
         persistence.save(self, path)
 
     @classmethod

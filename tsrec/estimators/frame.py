@@ -27,7 +27,8 @@ import pandas as pd
 from torch import nn
 
 from ..data import Batch
-from ..nn.window import WindowModel
+from ..nn.missing import MaskedInput
+from ..nn.window import WindowEnsemble, WindowModel
 
 if TYPE_CHECKING:
     from .base import BaseForecaster
@@ -187,7 +188,10 @@ def frame_of(est: BaseForecaster, batch: Batch, streaming: bool = False) -> Fram
     context = None if streaming and est.context == "auto" else est.context
     longest = max(batch.values, key=len)
     freq = batch.meta[0].freq if batch.meta and batch.meta[0].kind == "datetime" else None
-    period = infer_period(freq, longest[:, 0] if len(longest) else None)
+    first = longest[:, 0] if len(longest) else None
+    if first is not None and np.isnan(first).any():  # missing="mask": the autocorrelation of the observed level
+        first = np.where(np.isnan(first), np.nanmean(first) if (~np.isnan(first)).any() else 0.0, first)
+    period = infer_period(freq, first)
     val_fraction = est.validation_fraction if est.early_stopping else 0.0
     return resolve(context, est.patch_len, est.head, [len(v) for v in batch.values], est.horizon, val_fraction,
                    period)
@@ -195,10 +199,29 @@ def frame_of(est: BaseForecaster, batch: Batch, streaming: bool = False) -> Fram
 
 def build_model(est: BaseForecaster, c_in: int, c_out: int, frame: Frame) -> nn.Module:
     """The network of ``est`` for ``c_in`` input and ``c_out`` output channels in ``frame``: its blocks
-    (``est._build_stack``) alone for the dense head, or run over segments inside a window model."""
+    (``est._build_stack``) alone for the dense head, or run over segments inside a window model; with
+    ``missing="mask"`` inside a :class:`~tsrec.nn.missing.MaskedInput` (imputation and a mask channel per
+    target)."""
+    if getattr(est, "missing", "raise") == "mask":
+        n_targets = c_out // est._n_quantiles
+        return MaskedInput(_build_model(est, c_in + n_targets, c_out, frame), c_in, n_targets)
+    return _build_model(est, c_in, c_out, frame)
+
+
+def _build_model(est: BaseForecaster, c_in: int, c_out: int, frame: Frame) -> nn.Module:
     if not frame.direct:
+        if est.ensemble_size != 1:
+            raise ValueError(f"ensemble_size={est.ensemble_size} needs the direct head (a fixed or automatic "
+                             "context); the dense head of context=None is one network")
         return est._build_stack(c_in, c_out, est.skip_last)
     nq, ci = est._n_quantiles, bool(est.channel_independent)
-    body = est._build_stack(*WindowModel.body_channels(c_in, c_out, frame.patch_len, ci, nq), skip_last=False)
-    return WindowModel(body, c_in, c_out, est.horizon, frame.context, frame.patch_len, n_quantiles=nq,
-                       instance_norm=bool(est.instance_norm), skip_last=bool(est.skip_last), channel_independent=ci)
+
+    def member() -> WindowModel:
+        body = est._build_stack(*WindowModel.body_channels(c_in, c_out, frame.patch_len, ci, nq), skip_last=False)
+        return WindowModel(body, c_in, c_out, est.horizon, frame.context, frame.patch_len, n_quantiles=nq,
+                           instance_norm=bool(est.instance_norm), skip_last=bool(est.skip_last),
+                           channel_independent=ci)
+
+    if est.ensemble_size == 1:
+        return member()
+    return WindowEnsemble([member() for _ in range(est.ensemble_size)])

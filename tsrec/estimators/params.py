@@ -216,6 +216,10 @@ COMMON_PARAMS: tuple[Param, ...] = (
     Param("replay_size", 0, "int", "Windows kept in the reservoir replay buffer of ``partial_fit`` (0 = none).",
           integer(0)),
     Param("skip_last", True, "bool", "Forecast the change from the last observed value.", boolean()),
+    Param("ensemble_size", 1, "int",
+          "Networks trained side by side from different initialisations, each on its own loss; the forecast is "
+          "their mean (a deep ensemble, :class:`~tsrec.nn.window.WindowEnsemble`). Costs that many times the "
+          "time and memory of one; direct head only.", integer()),
     Param("device", "auto", '{"auto", "cpu", "cuda"}', 'Where the model runs ("auto": CUDA when available).',
           rule(_is_device, "'auto', 'cpu' or 'cuda[:n]'")),
     Param("backend", "auto", '{"auto", "torch", "cupy", "reference"}', "Scan backend (see :mod:`tsrec.scan`).",
@@ -224,6 +228,22 @@ COMMON_PARAMS: tuple[Param, ...] = (
           "Seed of the weights and of the window order: the same seed, data and device give the same forecasts.",
           rule(lambda v: v is None or is_int(v), "None or an int")),
     Param("verbose", False, "bool", "Show a progress bar while training.", boolean()),
+    Param("missing", "raise", '{"raise", "mask"}',
+          '"raise": NaN values and gaps in a DatetimeIndex or integer index (a missing stamp at the step the '
+          "index has) raise ValueError naming the first one. "
+          '"mask": NaN values (targets and covariates) are accepted at ``fit``, ``partial_fit`` and ``predict``, '
+          "and a gap in an index is filled with rows of NaN (the index reindexed to its full grid). A NaN target "
+          "is left out of the loss; in the model's input each NaN is replaced by the last observed value of its "
+          "channel (within the window for a fixed context; carried in the state for ``context=None``), else 0 in "
+          "scaled units, and one channel per target says where it was observed (see "
+          ":class:`~tsrec.nn.missing.MaskedInput`). The scaling statistics leave NaN out.",
+          one_of(("raise", "mask"))),
+    Param("scaling", "global", '{"global", "series"}',
+          '"global": one mean and standard deviation per channel, pooled over the series of a panel. "series": '
+          "each series of a panel scaled by its own statistics (``series_scalers_``; updated online per series "
+          "by ``partial_fit``, saved with the model), so series of very different levels share one model. "
+          "``predict(X=history)`` then scales each given series by the statistics of the rows given (a series "
+          "need not be one of the fitted panel).", one_of(("global", "series"))),
 )
 
 #: What ``fit`` (or the first ``partial_fit``) sets; a failed first ``partial_fit`` removes all of it.
@@ -231,6 +251,8 @@ FITTED_ATTRIBUTES: tuple[Attribute, ...] = (
     Attribute("model_", "torch.nn.Module", "The trained network (a :mod:`tsrec.nn` model), in eval mode."),
     Attribute("scaler_", "tsrec.data.StandardScaler",
               "Per-channel scaling statistics (targets, then covariates); ``partial_fit`` updates them online."),
+    Attribute("series_scalers_", "list of tsrec.data.StandardScaler or None",
+              'With ``scaling="series"``, the statistics of each series of the stream (in its order); else None.'),
     Attribute("frame_", "tsrec.estimators.frame.Frame",
               "The settings resolved at ``fit``: ``context``, ``patch_len``, ``direct`` (the head) and the "
               "seasonal ``period`` the automatic settings used."),
@@ -245,6 +267,9 @@ FITTED_ATTRIBUTES: tuple[Attribute, ...] = (
     Attribute("_stream", "Stream", "The buffers and carried state the forecasts continue from."),
     Attribute("_optimizer", "torch.optim.Optimizer or None",
               "The optimizer of ``partial_fit`` (made at its first update)."),
+    Attribute("_calibration", "tsrec.estimators.conformal.Calibration",
+              "The forecast errors ``predict_interval`` is calibrated on (validation tail, then streamed origins)."),
+    Attribute("_pending", "list or None", "Streamed rows whose calibration origins are not scored yet."),
 )
 
 

@@ -1,10 +1,24 @@
 """The tsrec model file: one safetensors file, no pickle anywhere.
 
 Tensors: the weights (``model.*``), the carried stream state (``state.*``),
-the scaler statistics (``scaler.*``) and the stream buffers (``buffer.<i>``).
+the scaler statistics (``scaler.*``; with ``scaling="series"`` also each
+series' as ``scaler.series.<i>.*``) and the stream buffers (``buffer.<i>``,
+which may hold NaN under ``missing="mask"``). A version-2 file, without the
+hyperparameters that version 3 added (``ensemble_size``, ``missing``,
+``scaling``), loads with the values that give its model back (:data:`V2_PARAMS`).
+Since version 3 the file also holds what ``partial_fit`` continues with: the optimizer state
+(``optimizer.<param>.<key>``; its parameter groups as JSON), the replay
+reservoir (``replay.<j>``) and the replay tails (``tail.<i>``), and the
+conformal calibration errors (``calibration.errors``; see
+:mod:`tsrec.estimators.conformal`). So save, load and ``partial_fit`` gives what
+``partial_fit`` without the round trip gives.
 Metadata (strings, as safetensors keeps them): the format marker and
 :data:`FORMAT_VERSION`, the class name, the hyperparameters and the fitted
 metadata as JSON. :func:`load` checks every part before it builds anything.
+Files of versions 1 and 2 load too: the parts they lack start afresh (no
+optimizer state, an empty reservoir and calibration), and the hyperparameters
+they lack take the values that give their models back (:data:`V1_PARAMS`) or
+else their declared defaults.
 :meth:`BaseForecaster.save <tsrec.estimators.BaseForecaster.save>` and
 :meth:`BaseForecaster.load <tsrec.estimators.BaseForecaster.load>` are the
 public face of this module.
@@ -24,6 +38,7 @@ from torch import Tensor
 
 from ..data import Batch, SeriesMeta, StandardScaler
 from ..training import resolve_device, seeded
+from .conformal import Calibration
 from .frame import Frame, build_model
 from .params import is_int
 from .stream import Stream
@@ -34,13 +49,17 @@ if TYPE_CHECKING:
 __all__ = ["FORMAT_VERSION", "save", "load"]
 
 #: The version this tsrec writes (every later version reads every earlier one).
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 #: The versions this tsrec reads.
-READABLE_VERSIONS = ("1", "2")
+READABLE_VERSIONS = ("1", "2", "3")
 #: The metadata keys of a file, and the keys of its "fitted" JSON object.
 META_KEYS = {"format", "format_version", "class", "params", "fitted"}
 FITTED_KEYS = {"target_names", "covariate_names", "metas", "kind", "is_list", "ids", "c_in", "c_out", "n_series",
                "history", "has_feature_names", "frame"}
+#: The fitted keys version 3 added (what ``partial_fit`` continues with besides the stream).
+V3_FITTED_KEYS = {"optimizer", "replay_seen", "replay_series", "n_updates", "calibration_size"}
+#: Tensor name prefixes (``<prefix>.<rest>``) of a file.
+TENSOR_PREFIXES = ("model", "state", "scaler", "buffer", "optimizer", "replay", "tail", "calibration")
 #: Version 1 (tsrec 0.1.0) had none of these hyperparameters: the values that give its models back.
 V1_PARAMS = {"head": "dense", "patch_len": 1, "instance_norm": False, "channel_independent": False,
              "lr_schedule": "constant"}
@@ -52,6 +71,18 @@ def migrate_v1(params: dict, fitted: dict) -> tuple[dict, dict]:
     params = {**V1_PARAMS, **params}
     fitted = {**fitted, "frame": {"context": params.get("context"), "patch_len": 1, "direct": False, "period": None}}
     return params, fitted
+
+
+#: Version 2 had none of these hyperparameters: the values that give its models back.
+V2_PARAMS = {"ensemble_size": 1, "missing": "raise", "scaling": "global"}
+
+
+def migrate_v2(params: dict, fitted: dict) -> tuple[dict, dict]:
+    """Version-2 hyperparameters and fitted keys as version 3 reads them (no optimizer, replay or
+    calibration state was saved: those start fresh)."""
+    fitted = {"optimizer": None, "replay_seen": 0, "replay_series": [], "n_updates": 0, "calibration_size": None,
+              **fitted}
+    return {**V2_PARAMS, **params}, fitted
 
 
 def _json_id(uid: Any) -> Any:
@@ -73,6 +104,9 @@ def save(est: BaseForecaster, path: str | Path) -> None:
         tensors.update({f"state.{k}": v.detach().cpu().contiguous() for k, v in st.state.items()})
     tensors.update({f"scaler.{k}": torch.from_numpy(np.asarray(v, dtype=np.float64))
                     for k, v in est.scaler_.state().items()})
+    for i, sc in enumerate(est.series_scalers_ or []):  # scaling="series": scaler.series.<i>.<statistic>
+        tensors.update({f"scaler.series.{i}.{k}": torch.from_numpy(np.asarray(v, dtype=np.float64))
+                        for k, v in sc.state().items()})
     tensors.update({f"buffer.{i}": torch.from_numpy(np.ascontiguousarray(b)) for i, b in enumerate(st.buffers)})
     params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in est.get_params(deep=False).items()}
     fitted = {
@@ -83,6 +117,7 @@ def save(est: BaseForecaster, path: str | Path) -> None:
         "has_feature_names": hasattr(est, "feature_names_in_"),
         "frame": dataclasses.asdict(est.frame_),
     }
+    tensors.update(_continuation_tensors(est, fitted))
     meta = {"format": "tsrec", "format_version": str(FORMAT_VERSION), "class": type(est).__name__,
             "params": json.dumps(params), "fitted": json.dumps(fitted)}
     save_file(tensors, str(path), metadata=meta)
@@ -131,13 +166,15 @@ def load(cls: type[BaseForecaster], path: str | Path, device: str | None = None)
         raise ValueError(f"{path} has a damaged config (params and fitted must be JSON objects)")
     if version == "1":
         params, fitted = migrate_v1(params, fitted)
+    if version in ("1", "2"):
+        params, fitted = migrate_v2(params, fitted)
     known = set(klass._get_param_names())
     if set(params) != known:
         raise ValueError(f"{path} has unknown hyperparameters {sorted(set(params) - known)} or lacks "
                          f"{sorted(known - set(params))} for {name}")
-    if set(fitted) != FITTED_KEYS:
-        raise ValueError(f"{path} has unexpected fitted keys {sorted(set(fitted) ^ FITTED_KEYS)}")
-    bad_names = [k for k in tensors if k.split(".", 1)[0] not in ("model", "state", "scaler", "buffer")]
+    if set(fitted) != FITTED_KEYS | V3_FITTED_KEYS:
+        raise ValueError(f"{path} has unexpected fitted keys {sorted(set(fitted) ^ (FITTED_KEYS | V3_FITTED_KEYS))}")
+    bad_names = [k for k in tensors if k.split(".", 1)[0] not in TENSOR_PREFIXES]
     if bad_names:
         raise ValueError(f"{path} has unexpected tensors {bad_names[:5]}")
     if "quantiles" in params and isinstance(params["quantiles"], list):
@@ -184,26 +221,125 @@ def _from_parts(klass: type[BaseForecaster], params: dict, fitted: dict,
     elif state is not None:
         raise ValueError("a model with a fixed context carries no stream state")
     scaler_t = {k[len("scaler."):]: v for k, v in tensors.items() if k.startswith("scaler.")}
-    if set(scaler_t) != {"count", "mean", "m2"} or scaler_t["count"].shape != (1,) or \
-            scaler_t["mean"].shape != (c_in,) or scaler_t["m2"].shape != (c_in,):
-        raise ValueError("the scaler statistics do not match the model")
-    scaler = StandardScaler.from_state({k: v.numpy().astype(np.float64) for k, v in scaler_t.items()})
+    series_t = {k[len("series."):]: scaler_t.pop(k) for k in list(scaler_t) if k.startswith("series.")}
+    scaler = _scaler(scaler_t, c_in)
+    series = None
+    if est.scaling == "series":
+        series = [_scaler({k.split(".", 1)[1]: v for k, v in series_t.items() if k.split(".", 1)[0] == str(i)}, c_in)
+                  for i in range(n_series)]
+        if sum(len(sc.state()) for sc in series) != len(series_t):
+            raise ValueError("the per-series scaler statistics do not match the series")
+    elif series_t:
+        raise ValueError("per-series scaler statistics in a file of a scaling='global' model")
     buffers = [tensors[f"buffer.{i}"].numpy().astype(np.float64) for i in range(n_series)]
     if len([k for k in tensors if k.startswith("buffer.")]) != n_series or any(
             b.ndim != 2 or b.shape[1] != c_in or not 1 <= b.shape[0] <= (frame.context or 0) + est.horizon
             for b in buffers):
         raise ValueError("the stream buffers do not match the model")
-    if not all(np.isfinite(b).all() for b in buffers) or not np.isfinite(scaler.mean).all() or \
-            not np.isfinite(scaler.m2).all():
-        raise ValueError("the stream buffers or scaler hold NaN/inf")
+    nan_ok = est.missing == "mask"  # its buffers may hold missing values
+    if not all(np.isfinite(b).all() or nan_ok and not np.isinf(b).any() for b in buffers):
+        raise ValueError("the stream buffers hold NaN/inf")
     batch = Batch([np.zeros((0, c_in))], [], list(fitted["target_names"]), list(fitted["covariate_names"]),
                   fitted["kind"], bool(fitted["is_list"]), fitted["ids"])
     stream = Stream(buffers=buffers, state=state, metas=[SeriesMeta.from_json(m) for m in fitted["metas"]],
                     kind=fitted["kind"], is_list=bool(fitted["is_list"]), ids=fitted["ids"])
-    est._set_fitted(model, scaler, batch, stream, fitted.get("history", {}), dev, frame)
+    _restore_continuation(est, model, stream, fitted, tensors, c_in, n_series, frame)
+    est._set_fitted(model, scaler, batch, stream, fitted.get("history", {}), dev, frame, series)
     if not fitted.get("has_feature_names") and hasattr(est, "feature_names_in_"):
         del est.feature_names_in_
+    est._optimizer = _optimizer(est, model, fitted["optimizer"], tensors)
+    est._calibration = _calibration(est, fitted["calibration_size"], tensors, n_t)
     return est
+
+
+def _scaler(t: dict[str, Tensor], c_in: int) -> StandardScaler:
+    """A scaler from its saved statistics, checked (count, mean, m2 and, after missing values, n_obs)."""
+    keys = {"count", "mean", "m2"} | ({"n_obs"} if "n_obs" in t else set())
+    if set(t) != keys or t["count"].shape != (1,) or any(t[k].shape != (c_in,) for k in keys - {"count"}):
+        raise ValueError("the scaler statistics do not match the model")
+    scaler = StandardScaler.from_state({k: v.numpy().astype(np.float64) for k, v in t.items()})
+    if not all(np.isfinite(v).all() for v in scaler.state().values()):
+        raise ValueError("the scaler statistics hold NaN/inf")
+    return scaler
+def _continuation_tensors(est: BaseForecaster, fitted: dict) -> dict[str, Tensor]:
+    """Version 3: the optimizer state, replay reservoir and tails, and calibration as tensors (their
+    JSON parts go into ``fitted``)."""
+    st, tensors = est._stream, {}
+    opt = None
+    if est._optimizer is not None:
+        sd = est._optimizer.state_dict()
+        for i, per in sd["state"].items():
+            for key, v in per.items():
+                tensors[f"optimizer.{i}.{key}"] = (v if isinstance(v, Tensor) else torch.tensor(v)).detach().cpu()
+        groups = [{k: (list(v) if isinstance(v, tuple) else v) for k, v in g.items()} for g in sd["param_groups"]]
+        opt = {"param_groups": groups, "state": {str(i): sorted(per) for i, per in sd["state"].items()}}
+    tensors.update({f"replay.{j}": torch.from_numpy(np.array(w)) for j, w in enumerate(st.replay)})
+    tensors.update({f"tail.{i}": torch.from_numpy(np.array(t)) for i, t in enumerate(st.tails or [])})
+    tensors["calibration.errors"] = torch.from_numpy(np.ascontiguousarray(est._calibration.errors))
+    fitted.update(optimizer=opt, replay_seen=int(st.replay_seen), replay_series=[int(i) for i in st.replay_series],
+                  n_updates=int(st.n_updates),
+                  calibration_size=int(est._calibration.size))
+    return {k: v.contiguous() for k, v in tensors.items()}
+
+
+def _restore_continuation(est: BaseForecaster, model: torch.nn.Module, stream: Stream, fitted: dict,
+                          tensors: dict[str, Tensor], c_in: int, n_series: int, frame: Frame) -> None:
+    """The replay reservoir, tails and counters into ``stream`` (checked; none in a version-1 or -2 file)."""
+    window = (frame.context or est.chunk_length) + est.horizon
+    replay = [tensors[f"replay.{j}"].numpy().astype(np.float64) for j in range(len(
+        [k for k in tensors if k.startswith("replay.")]))]
+    tails = [tensors[f"tail.{i}"].numpy().astype(np.float64) for i in range(len(
+        [k for k in tensors if k.startswith("tail.")]))]
+    if len(replay) > est.replay_size or any(w.shape != (window, c_in) for w in replay):
+        raise ValueError("the replay reservoir does not match the model")
+    if tails and (len(tails) != n_series or any(t.ndim != 2 or t.shape[1] != c_in or len(t) > window
+                                                for t in tails)):
+        raise ValueError("the replay tails do not match the model")
+    # NaN marks a missing value under missing="mask"; inf is never data
+    if any(np.isinf(w).any() or (est.missing != "mask" and np.isnan(w).any()) for w in replay + tails):
+        raise ValueError("the replay reservoir or tails hold NaN/inf")
+    seen, n_updates = fitted["replay_seen"], fitted["n_updates"]
+    if not is_int(seen) or not is_int(n_updates) or seen < len(replay) or n_updates < 0:
+        raise ValueError("the replay or update counters are damaged")
+    tags = fitted["replay_series"]
+    if not isinstance(tags, list) or (tags and (len(tags) != len(replay) or not all(
+            is_int(t) and 0 <= t < n_series for t in tags))):
+        raise ValueError("the replay windows' series are damaged")
+    stream.replay, stream.tails, stream.replay_seen, stream.n_updates = replay, tails or None, seen, n_updates
+    stream.replay_series = list(tags)
+
+
+def _optimizer(est: BaseForecaster, model: torch.nn.Module, saved: Any,
+               tensors: dict[str, Tensor]) -> torch.optim.Optimizer | None:
+    """The ``partial_fit`` optimizer as saved (None when the file has none)."""
+    from ..training import make_optimizer
+
+    names = [k for k in tensors if k.startswith("optimizer.")]
+    if saved is None:
+        if names:
+            raise ValueError("optimizer tensors without an optimizer")
+        return None
+    if not isinstance(saved, dict) or set(saved) != {"param_groups", "state"}:
+        raise ValueError("the saved optimizer is damaged")
+    state = {int(i): {key: tensors[f"optimizer.{i}.{key}"] for key in keys} for i, keys in saved["state"].items()}
+    if len(names) != sum(len(v) for v in state.values()):
+        raise ValueError("the optimizer tensors do not match the saved optimizer")
+    groups = [{k: (tuple(v) if k == "betas" else v) for k, v in g.items()} for g in saved["param_groups"]]
+    opt = make_optimizer(model, est._train_config())
+    opt.load_state_dict({"state": state, "param_groups": groups})  # checks the groups' sizes
+    return opt
+
+
+def _calibration(est: BaseForecaster, size: Any, tensors: dict[str, Tensor], n_t: int) -> Calibration:
+    """The conformal calibration as saved (empty in a version-1 or -2 file)."""
+    if size is None:
+        return est._calibration
+    errors = tensors["calibration.errors"].numpy()
+    if not is_int(size) or size < 0 or errors.dtype != np.float32 or errors.ndim != 4 or \
+            errors.shape[1:] != (est.horizon, n_t, est._n_quantiles) or len(errors) > size or \
+            np.isinf(errors).any() or (est.missing != "mask" and np.isnan(errors).any()):  # NaN: a missing target
+        raise ValueError("the calibration errors do not match the model")
+    return Calibration(errors.copy(), int(size))
 
 
 def _frame(d: Any, est: BaseForecaster) -> Frame:

@@ -19,12 +19,20 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from ..data import Batch, SeriesMeta, StandardScaler, advance_meta, order_by_ids
+from ..data import Batch, SeriesMeta, StandardScaler, advance_meta, future_index, order_by_ids, seam_gap
 from ..nn.blocks import State
 from ..training import is_window_model, sliding_windows, window_forecast
 
 __all__ = ["Stream", "advance", "advance_panel", "forecast_at", "forecast_panel", "offer_to_reservoir", "replay_sample",
-           "update_batch"]
+           "scaler_of", "update_batch"]
+
+#: one scaler for every series, or one per series (``scaling="series"``)
+Scalers = StandardScaler | Sequence[StandardScaler]
+
+
+def scaler_of(scaler: Scalers, i: int) -> StandardScaler:
+    """The scaler of series ``i``: ``scaler[i]`` of a per-series list, else the one shared scaler."""
+    return scaler[i] if isinstance(scaler, (list, tuple)) else scaler
 
 
 @dataclass
@@ -54,6 +62,8 @@ class Stream:
         Per series, the last replay window of rows (None while replay is off).
     n_updates : int
         ``partial_fit`` calls that updated the weights (seeds their dropout).
+    replay_series : list of int
+        The series each replay window came from (scales it under ``scaling="series"``).
     """
 
     buffers: list[np.ndarray]
@@ -66,36 +76,45 @@ class Stream:
     replay_seen: int = 0
     tails: list[np.ndarray] | None = None
     n_updates: int = 0
+    replay_series: list[int] = field(default_factory=list)
 
     def state_of(self, i: int) -> State | None:
         """The carried model state of series ``i`` (batch of one), or None."""
         return None if self.state is None else {k: v[i : i + 1] for k, v in self.state.items()}
 
     @classmethod
-    def start(cls, batch: Batch, model: nn.Module, scaler: StandardScaler, *, keep: int, stateful: bool,
+    def start(cls, batch: Batch, model: nn.Module, scaler: Scalers, *, keep: int, stateful: bool,
               replay_window: int | None, device: torch.device) -> Stream:
         """The stream at the end of ``batch``: its last ``keep`` rows and, when ``stateful``, the model
         state before them; the replay tails (the last ``replay_window`` rows) when replay is on."""
         buffers, states = [], []
-        for v in batch.values:
+        for i, v in enumerate(batch.values):
             buffers.append(v[-keep:].copy())
             if stateful:
                 head = v[:-keep] if len(v) > keep else v[:0]
-                states.append(advance(model, scaler, head, None, device))
+                states.append(advance(model, scaler_of(scaler, i), head, None, device))
         tails = [v[-replay_window:].copy() for v in batch.values] if replay_window else None
         return cls(buffers=buffers, state=cls.stack_states(states), metas=list(batch.meta), kind=batch.kind,
                    is_list=batch.is_list, ids=list(batch.id_values), tails=tails)
 
-    def seam(self, batch: Batch) -> tuple[Batch, list[SeriesMeta]]:
+    def seam(self, batch: Batch, fill: bool = False) -> tuple[Batch, list[SeriesMeta]]:
         """``batch`` as the continuation of this stream (series in the stream's order) and the metas after it.
 
-        Raises ValueError when the number of series differs or a series does not continue at its seam.
+        Raises ValueError when the number of series differs or a series does not continue at its seam. With
+        ``fill`` (``missing="mask"``) a gap of whole steps at a seam becomes rows of NaN before the new rows.
         """
         if batch.kind == "long" and self.kind == "long":
             batch = order_by_ids(batch, self.ids)  # continue each series by its id
         n = len(self.buffers)
         if len(batch.values) != n:
             raise ValueError(f"the stream has {n} series but {len(batch.values)} were given")
+        if fill and any(seam_gap(m, new) for m, new in zip(self.metas, batch.meta)):
+            values, metas = [], []
+            for m, new, v in zip(self.metas, batch.meta, batch.values):
+                k = seam_gap(m, new)
+                values.append(np.concatenate([np.full((k, v.shape[1]), np.nan), v]) if k else v)
+                metas.append(replace(new, first=future_index(m, 1)[0]) if k else new)
+            batch = replace(batch, values=values, meta=metas)
         names = [f"X (unique_id {uid!r})" for uid in self.ids] if self.kind == "long" else \
             [f"X[{i}]" for i in range(n)] if self.is_list else ["X"]
         metas = [advance_meta(m, new, len(v), what) for m, new, v, what in
@@ -103,7 +122,7 @@ class Stream:
         return batch, metas
 
     def continued(self, values: Sequence[np.ndarray], metas: list[SeriesMeta], model: nn.Module,
-                  scaler: StandardScaler, *, keep: int, stateful: bool, replay_size: int, replay_window: int,
+                  scaler: Scalers, *, keep: int, stateful: bool, replay_size: int, replay_window: int,
                   offer: bool, device: torch.device) -> Stream:
         """A new stream: this one continued by ``values`` (one array of new rows per series).
 
@@ -112,6 +131,7 @@ class Stream:
         reservoir. ``self`` does not change (the caller commits).
         """
         leaving, new_buffers, replay, seen = [], [], list(self.replay), self.replay_seen
+        replay_series = list(self.replay_series)
         # replay candidates come from a tail of the last replay window of rows per series (only
         # while replay is on: a tail started afresh never spans a gap)
         tails = self.tails if replay_size else None
@@ -125,11 +145,12 @@ class Stream:
                 tail = np.concatenate([tails[i], v], axis=0) if tails is not None else v
                 new_tails.append(tail[-replay_window:].copy())
                 if offer:
-                    replay, seen = offer_to_reservoir(replay, seen, new_tails[-1], replay_size, replay_window)
+                    replay, seen = offer_to_reservoir(replay, seen, new_tails[-1], replay_size, replay_window,
+                                                      tags=replay_series, tag=i)
         # every series' state advances in one batched pass (series that move by the same number of rows together)
         state = advance_panel(model, scaler, leaving, self.state, device) if stateful else None
         return replace(self, buffers=new_buffers, state=state, metas=metas, replay=replay,
-                       replay_seen=seen, tails=new_tails if replay_size else None)
+                       replay_seen=seen, tails=new_tails if replay_size else None, replay_series=replay_series)
 
     @staticmethod
     def stack_states(states: list[State]) -> State | None:
@@ -140,21 +161,27 @@ class Stream:
 
 
 def offer_to_reservoir(replay: list[np.ndarray], seen: int, window: np.ndarray, size: int,
-                       length: int) -> tuple[list[np.ndarray], int]:
+                       length: int, tags: list | None = None, tag: Any = None) -> tuple[list[np.ndarray], int]:
     """Offer ``window`` (once it holds ``length`` rows) to a reservoir of ``size`` windows.
 
     Returns the reservoir and the count of windows offered so far; the draw
-    that decides a replacement is seeded by that count (reproducible).
+    that decides a replacement is seeded by that count (reproducible). ``tags``
+    (changed in place) is kept parallel to the reservoir, ``tag`` at the
+    window's place.
     """
     if len(window) < length:
         return replay, seen
     seen += 1
     if len(replay) < size:
         replay.append(window)
+        if tags is not None:
+            tags.append(tag)
     else:
         j = int(np.random.default_rng(seen).integers(seen))
         if j < size:
             replay[j] = window
+            if tags is not None and j < len(tags):
+                tags[j] = tag
     return replay, seen
 
 
@@ -179,15 +206,18 @@ def _by_length(lengths: Sequence[int]) -> dict[int, list[int]]:
     return groups
 
 
-def _scaled_stack(scaler: StandardScaler, rows: Sequence[np.ndarray], device: torch.device) -> Tensor:
-    """Rows of equal length, scaled and stacked ``(len(rows), L, C)`` (float32) in one transform."""
-    arr = np.stack(rows)
-    return torch.from_numpy(scaler.transform(arr.reshape(-1, arr.shape[-1])).reshape(arr.shape)
-                            .astype(np.float32)).to(device)
+def _scaled_stack(scaler: Scalers, rows: Sequence[np.ndarray], idx: Sequence[int], device: torch.device) -> Tensor:
+    """Rows of equal length of series ``idx``, scaled (each by its series' scaler) and stacked ``(len(rows), L, C)``
+    (float32; one transform for a shared scaler)."""
+    if isinstance(scaler, (list, tuple)):
+        arr = np.stack([scaler[i].transform(r) for i, r in zip(idx, rows)])
+    else:
+        arr = scaler.transform(np.stack(rows))
+    return torch.from_numpy(arr.astype(np.float32)).to(device)
 
 
 @torch.no_grad()
-def advance_panel(model: nn.Module, scaler: StandardScaler, rows: Sequence[np.ndarray], state: State | None,
+def advance_panel(model: nn.Module, scaler: Scalers, rows: Sequence[np.ndarray], state: State | None,
                   device: torch.device) -> State:
     """The states after each series' ``rows`` (raw) from ``state`` (series on the batch axis; zero when None).
 
@@ -201,18 +231,19 @@ def advance_panel(model: nn.Module, scaler: StandardScaler, rows: Sequence[np.nd
     if not groups:
         return state
     if len(groups) == 1 and len(next(iter(groups.values()))) == len(rows):  # all move together: no scatter
-        return model(_scaled_stack(scaler, rows, device), state)[1]
+        return model(_scaled_stack(scaler, rows, range(len(rows)), device), state)[1]
     out = {k: v.clone() for k, v in state.items()}
     for idx in groups.values():
         pos = torch.as_tensor(idx, device=device)
-        _, new = model(_scaled_stack(scaler, [rows[i] for i in idx], device), {k: v[pos] for k, v in state.items()})
+        _, new = model(_scaled_stack(scaler, [rows[i] for i in idx], idx, device),
+                       {k: v[pos] for k, v in state.items()})
         for k, v in new.items():
             out[k][pos] = v
     return out
 
 
 @torch.no_grad()
-def forecast_panel(model: nn.Module, scaler: StandardScaler, buffers: Sequence[np.ndarray], state: State | None,
+def forecast_panel(model: nn.Module, scaler: Scalers, buffers: Sequence[np.ndarray], state: State | None,
                    context: int | None, device: torch.device) -> np.ndarray:
     """Scaled forecasts ``(n_series, horizon, C_out)`` after the end of each buffer (raw rows), batched.
 
@@ -225,7 +256,7 @@ def forecast_panel(model: nn.Module, scaler: StandardScaler, buffers: Sequence[n
     window = is_window_model(model)
     out: list[Any] = [None] * len(buffers)
     for idx in _by_length([len(b) for b in buffers]).values():
-        x = _scaled_stack(scaler, [buffers[i] for i in idx], device)
+        x = _scaled_stack(scaler, [buffers[i] for i in idx], idx, device)
         if context is None:
             pos = torch.as_tensor(idx, device=device)
             sub = None if state is None else {k: v[pos] for k, v in state.items()}
@@ -269,19 +300,26 @@ def forecast_at(model: nn.Module, scaler: StandardScaler, rows: np.ndarray, stat
     return out
 
 
-def replay_sample(stream: Stream, scaler: StandardScaler, batch_size: int, device: torch.device) -> Tensor | None:
+def replay_sample(stream: Stream, scaler: Scalers, batch_size: int, device: torch.device) -> Tensor | None:
     """Up to ``batch_size`` replay windows (scaled), drawn without replacement; None when the reservoir is empty.
 
-    The draw is seeded by ``stream.replay_seen`` (reproducible).
+    The draw is seeded by ``stream.replay_seen`` (reproducible). Per-series
+    scalers scale each window by its series' (``stream.replay_series``).
     """
     if not stream.replay:
         return None
     gen = np.random.default_rng(stream.replay_seen)
     pick = gen.choice(len(stream.replay), size=min(len(stream.replay), batch_size), replace=False)
-    return torch.from_numpy(np.stack([scaler.transform(stream.replay[j]) for j in pick]).astype(np.float32)).to(device)
+    if isinstance(scaler, (list, tuple)):
+        if len(stream.replay_series) != len(stream.replay):
+            raise ValueError("the replay windows' series are unknown; per-series scaling needs them")
+        wins = [scaler[stream.replay_series[j]].transform(stream.replay[j]) for j in pick]
+    else:
+        wins = [scaler.transform(stream.replay[j]) for j in pick]
+    return torch.from_numpy(np.stack(wins).astype(np.float32)).to(device)
 
 
-def update_batch(stream: Stream, values: Sequence[np.ndarray], scaler: StandardScaler, context: int | None,
+def update_batch(stream: Stream, values: Sequence[np.ndarray], scaler: Scalers, context: int | None,
                  horizon: int, batch_size: int,
                  device: torch.device) -> tuple[Tensor, State | None, Tensor | None] | None:
     """What ``partial_fit`` trains on, every series in one batch: ``(seq, state, lengths)`` (scaled), or None.
@@ -301,8 +339,8 @@ def update_batch(stream: Stream, values: Sequence[np.ndarray], scaler: StandardS
     exts = [np.concatenate([buf, v], axis=0) for buf, v in zip(stream.buffers, values)]
     if context is not None:
         per_series, rows = max(1, batch_size // len(exts)), context + horizon
-        wins = [sliding_windows([scaler.transform(e[-(rows + per_series - 1):])], rows, 1)[-per_series:]
-                for e in exts if len(e) >= rows]
+        wins = [sliding_windows([scaler_of(scaler, i).transform(e[-(rows + per_series - 1):])], rows, 1)[-per_series:]
+                for i, e in enumerate(exts) if len(e) >= rows]
         if not wins:
             return None
         return torch.from_numpy(np.concatenate(wins).astype(np.float32)).to(device), None, None
@@ -310,7 +348,7 @@ def update_batch(stream: Stream, values: Sequence[np.ndarray], scaler: StandardS
     longest = max(lengths)
     padded = np.zeros((len(exts), longest, exts[0].shape[1]), dtype=np.float32)
     for i, e in enumerate(exts):
-        padded[i, : len(e)] = scaler.transform(e)
+        padded[i, : len(e)] = scaler_of(scaler, i).transform(e)
     uneven = min(lengths) != longest
     return (torch.from_numpy(padded).to(device), stream.state,
             torch.as_tensor(lengths, device=device) if uneven else None)

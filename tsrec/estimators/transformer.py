@@ -84,10 +84,13 @@ class TransformerForecaster(BaseForecaster):
         n_steps: int = 1,
         replay_size: int = 0,
         skip_last: bool = True,
+        ensemble_size: int = 1,
         device: str = "auto",
         backend: str = "auto",
         random_state: int | None = None,
         verbose: bool = False,
+        missing: str = "raise",
+        scaling: str = "global",
     ) -> None:
         self.horizon = horizon
         self.context = context
@@ -116,10 +119,13 @@ class TransformerForecaster(BaseForecaster):
         self.n_steps = n_steps
         self.replay_size = replay_size
         self.skip_last = skip_last
+        self.ensemble_size = ensemble_size
         self.device = device
         self.backend = backend
         self.random_state = random_state
         self.verbose = verbose
+        self.missing = missing
+        self.scaling = scaling
 
     def _build_stack(self, c_in: int, c_out: int, skip_last: bool) -> Stack:
         return TransformerModel(

@@ -93,13 +93,17 @@ class CausalSelfAttention(nn.Module):
             raise ValueError(f"max_cache must be positive, got {max_cache}")
         self.d_model, self.n_heads, self.d_head = d_model, n_heads, d_model // n_heads
         self.window, self.max_cache, self.dropout, self.rope_base = window, max_cache, dropout, rope_base
+        #: The most steps this layer will ever see in one stream, when its owner knows it (a window model's
+        #: body runs from an empty state over its segments only): the cache need not be longer.
+        self.max_steps: int | None = None
         self.qkv = nn.Linear(d_model, 3 * d_model)
         self.out = nn.Linear(d_model, d_model)
 
     @property
     def cache_size(self) -> int:
-        """W, the number of past steps the state holds."""
-        return self.window if self.window is not None else self.max_cache
+        """W, the number of past steps the state holds (at most ``max_steps`` when that is set)."""
+        size = self.window if self.window is not None else self.max_cache
+        return size if self.max_steps is None else min(size, self.max_steps)
 
     def init_state(self, batch_size: int, device=None, dtype=None) -> State:
         dtype = dtype if dtype is not None else torch.get_default_dtype()

@@ -36,8 +36,9 @@ import torch
 from torch import Tensor, nn
 
 from .blocks import Stack
+from .transformer import CausalSelfAttention
 
-__all__ = ["WindowModel"]
+__all__ = ["WindowEnsemble", "WindowModel"]
 
 
 class WindowModel(nn.Module):
@@ -106,6 +107,9 @@ class WindowModel(nn.Module):
         self.channel_independent = channel_independent
         self.n_segments = math.ceil(context / patch_len)
         self.body = body
+        for layer in body.modules():  # the body only ever runs from an empty state over n_segments steps:
+            if isinstance(layer, CausalSelfAttention):  # a longer KV cache would be built and never read
+                layer.max_steps = self.n_segments
         self.affine_weight = nn.Parameter(torch.ones(c_in)) if affine else None
         self.affine_bias = nn.Parameter(torch.zeros(c_in)) if affine else None
         self.linear = nn.Linear(context, horizon) if linear_skip else None
@@ -154,6 +158,54 @@ class WindowModel(nn.Module):
         if self.instance_norm:
             out = out * per_output(std[..., :nt]) + per_output(mean[..., :nt])
         return out
+
+
+class WindowEnsemble(nn.Module):
+    """Window models of one frame trained side by side, each on its own loss; the forecast is their mean.
+
+    A deep ensemble in one module: the members differ by their initialisation
+    (and dropout draws), see the same batches, and are trained on the mean of
+    their losses (:func:`tsrec.training.window_loss`), so each learns as it
+    would alone. Averaging their forecasts removes part of the variance that
+    one network's initialisation leaves in its forecast.
+
+    Parameters
+    ----------
+    members : sequence of WindowModel
+        At least one, all with the same ``c_in``, ``c_out``, ``horizon``,
+        ``context`` and ``n_quantiles``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from tsrec.nn.lru import LRUModel
+    >>> def member():
+    ...     body = LRUModel(8, 1, horizon=4, d_model=16, d_state=8, n_layers=1, skip_last=False)
+    ...     return WindowModel(body, c_in=1, c_out=1, horizon=4, context=32, patch_len=8)
+    >>> ensemble = WindowEnsemble([member(), member()])
+    >>> x = torch.randn(5, 32, 1)
+    >>> torch.allclose(ensemble(x), ensemble(x, members=True).mean(0))
+    True
+    """
+
+    def __init__(self, members: list[WindowModel]) -> None:
+        super().__init__()
+        if not members:
+            raise ValueError("a WindowEnsemble needs at least one member")
+        first = members[0]
+        shape = ("c_in", "c_out", "horizon", "context", "n_quantiles")
+        for m in members[1:]:
+            if any(getattr(m, k) != getattr(first, k) for k in shape):
+                raise ValueError(f"the members of a WindowEnsemble must agree on {', '.join(shape)}")
+        self.c_in, self.c_out, self.horizon, self.context = first.c_in, first.c_out, first.horizon, first.context
+        self.n_quantiles = first.n_quantiles
+        self.members = nn.ModuleList(members)
+
+    def forward(self, x: Tensor, members: bool = False) -> Tensor:
+        """The mean forecast ``(B, horizon, c_out)`` from windows ``x`` ``(B, context, c_in)``, or with
+        ``members`` each member's, ``(n_members, B, horizon, c_out)``."""
+        each = torch.stack([m(x) for m in self.members])
+        return each if members else each.mean(0)
 
 
 def split_channels(windows: Tensor, n_targets: int) -> Tensor:

@@ -1,0 +1,77 @@
+"""``ensemble_size``: a deep ensemble inside one estimator, with the whole estimator contract."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from tests._settings import make
+from tsrec.estimators import BaseForecaster
+from tsrec.nn.window import WindowEnsemble
+
+
+@pytest.mark.parametrize("name", ["LRUForecaster", "AarenForecaster"])
+def test_ensemble_forecast_is_its_members_mean_through_the_contract(name, small_frame, tmp_path):
+    f = make(name, context=48, ensemble_size=3).fit(small_frame.iloc[:500])
+    assert isinstance(f.model_, WindowEnsemble) and len(f.model_.members) == 3
+    single = make(name, context=48).fit(small_frame.iloc[:500])
+    n_one = sum(p.numel() for p in single.model_.parameters())
+    assert sum(p.numel() for p in f.model_.parameters()) == 3 * n_one
+    # the forecast is the mean of the members' forecasts, in user units
+    x = torch.as_tensor(f.scaler_.transform(small_frame.iloc[452:500].to_numpy()), dtype=torch.float32)[None]
+    with torch.no_grad():
+        each = f.model_(x, members=True)[:, 0].numpy()
+    assert np.ptp(each, axis=0).max() > 1e-3  # the members differ
+    np.testing.assert_allclose(f.predict().to_numpy(), f._to_user_units(each.mean(0)), rtol=1e-5, atol=1e-5)
+    # it streams, saves and loads like any model
+    f.partial_fit(small_frame.iloc[500:540])
+    f.save(tmp_path / "e.safetensors")
+    g = BaseForecaster.load(tmp_path / "e.safetensors")
+    assert g.ensemble_size == 3
+    np.testing.assert_array_equal(g.predict().to_numpy(), f.predict().to_numpy())
+
+
+def test_ensemble_is_closer_to_the_targets_than_its_average_member(small_frame):
+    """On held-out ETTh1 rows the ensemble's MSE is below the mean of its members' MSEs (by the members'
+    spread), and the members' spread is not negligible."""
+    f = make("LRUForecaster", context=48, ensemble_size=4, max_epochs=3).fit(small_frame.iloc[:480])
+    v = f.scaler_.transform(small_frame.to_numpy())
+    starts = np.arange(480 - 48, 600 - 48 - 4 + 1, 4)
+    x = torch.as_tensor(np.stack([v[s : s + 48] for s in starts]), dtype=torch.float32)
+    y = np.stack([v[s + 48 : s + 52] for s in starts])
+    with torch.no_grad():
+        each = f.model_(x, members=True).numpy()
+    member_mse = ((each - y) ** 2).mean(axis=(1, 2, 3))
+    ensemble_mse = float(((each.mean(0) - y) ** 2).mean())
+    assert ensemble_mse < member_mse.mean() * 0.99, (ensemble_mse, member_mse)
+
+
+def test_ensemble_needs_the_direct_head(small_frame):
+    f = make("LRUForecaster", context=48).fit(small_frame.iloc[:300])
+    before = f.predict().to_numpy()
+    f.set_params(context=None, ensemble_size=2)
+    with pytest.raises(ValueError, match="ensemble_size=2 needs the direct head"):
+        f.fit(small_frame.iloc[:300])
+    np.testing.assert_array_equal(f.predict().to_numpy(), before)
+    with pytest.raises(ValueError, match="ensemble_size=2 needs the direct head"):
+        make("LRUForecaster", ensemble_size=2).partial_fit(small_frame.iloc[:100])  # a stream from scratch
+
+
+def test_ensemble_with_missing_values_trains_its_members_on_their_own_losses(small_frame):
+    """Under ``missing="mask"`` the ensemble sits inside the MaskedInput; the members still train on their own
+    losses (the wrapper passes ``members`` through) and forecast finitely from windows with holes."""
+    from tsrec.nn.missing import MaskedInput
+    from tsrec.training import TrainConfig, forecast_loss, window_loss
+
+    df = small_frame.iloc[:400].copy()
+    df.iloc[100:130, 2] = np.nan
+    f = make("LRUForecaster", context=48, ensemble_size=2, missing="mask").fit(df)
+    assert isinstance(f.model_, MaskedInput) and isinstance(f.model_.inner, WindowEnsemble)
+    assert np.isfinite(f.predict().to_numpy()).all()
+    w = torch.as_tensor(f.scaler_.transform(df.iloc[60:112].to_numpy()), dtype=torch.float32)[None]
+    cfg = TrainConfig()
+    each = f.model_(w[:, :48], members=True)
+    assert each.shape[0] == 2
+    expected = torch.stack([forecast_loss(e, w[:, 48:, :3], None, cfg) for e in each]).mean()
+    torch.testing.assert_close(window_loss(f.model_, w, 4, 3, cfg), expected)
