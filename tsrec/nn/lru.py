@@ -75,15 +75,12 @@ class LRU(nn.Module):
     def forward(self, x: Tensor, state: State | None = None) -> tuple[Tensor, State]:
         lam = self.eigenvalues()
         gamma = torch.exp(self.gamma_log).unsqueeze(-1)
-        # real GEMMs on (re, im) interleaved weights, viewed as complex without a copy: a complex GEMM costs
-        # four real ones plus the casts of its operands
-        B_ri = torch.stack([self.B_re * gamma, self.B_im * gamma], dim=1).flatten(0, 1)  # (2 d_state, d_model)
-        bu = torch.view_as_complex((x @ B_ri.T).unflatten(-1, (self.d_state, 2)))  # (B, L, d_state)
-        cdtype = bu.dtype
+        B = torch.complex(self.B_re * gamma, self.B_im * gamma)
+        cdtype = B.dtype
+        bu = x.to(cdtype) @ B.T  # (B, L, d_state)
         h0 = None if state is None else state["h"].to(cdtype)
         h = linear_scan(lam.to(cdtype), bu, h0, backend=self.backend)
-        C_ri = torch.stack([self.C_re, -self.C_im], dim=-1).flatten(1)  # (d_model, 2 d_state)
-        y = torch.view_as_real(h).flatten(-2) @ C_ri.T + self.D * x  # Re(C h) + D x
+        y = h.real @ self.C_re.T - h.imag @ self.C_im.T + self.D * x
         return y, {"h": h[:, -1]}
 
 
