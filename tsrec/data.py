@@ -306,7 +306,7 @@ def to_batch(X: Any, y: Any = None, what: str = "X", missing: str = "raise") -> 
         if yy is None:
             (vt, t_names, ft), c_names = (vx, x_names, fx), []
         else:
-            vt, t_names, ft = _validate_series(yy, "y" if not is_list else f"y[{i}]", missing)
+            vt, t_names, ft = _validate_series(yy, label if long_ids else "y" if not is_list else f"y[{i}]", missing)
             c_names = x_names
             if len(vt) != len(vx):
                 raise ValueError(f"y has {len(vt)} rows but X has {len(vx)}: they must be observed at the same steps")

@@ -333,28 +333,36 @@ def _unwrap(model: nn.Module) -> nn.Module:
 
 
 def training_loss(model: nn.Module, seq: Tensor, horizon: int, n_targets: int, cfg: TrainConfig,
-                  state: State | None = None, n_inputs: int | None = None) -> Tensor:
+                  state: State | None = None, n_inputs: int | None = None, lengths: Tensor | None = None) -> Tensor:
     """The loss a model trains on: :func:`window_loss` of each window ``seq`` for a window model, else
-    :func:`sequence_loss` (dense, from ``state``, the first ``n_inputs`` rows as inputs)."""
+    :func:`sequence_loss` (dense, from ``state``, the first ``n_inputs`` rows as inputs, ``lengths`` rows each)."""
     if is_window_model(model):
         return window_loss(model, seq, horizon, n_targets, cfg)
-    return sequence_loss(model, seq, horizon, n_targets, cfg, state=state, n_inputs=n_inputs)
+    return sequence_loss(model, seq, horizon, n_targets, cfg, state=state, n_inputs=n_inputs, lengths=lengths)
 
 
 def sequence_loss(
     model: nn.Module, seq: Tensor, horizon: int, n_targets: int, cfg: TrainConfig,
-    state: State | None = None, n_inputs: int | None = None,
+    state: State | None = None, n_inputs: int | None = None, lengths: Tensor | None = None,
 ) -> Tensor:
     """Dense loss of ``model`` run over ``seq`` ``(B, L, C)`` from ``state``.
 
     The first ``n_inputs`` rows (all by default, but the model's lookahead
     rows) are inputs; step t is scored against rows t+1..t+horizon of ``seq``
-    where they exist.
+    where they exist. ``lengths`` ``(B,)``: sequence b holds ``lengths[b]``
+    rows and is padded after them; its targets stop there (the model is
+    causal, so the padding reaches no scored step; nor does it reach a step's
+    lookahead rows), and the loss is the mean over every scored target.
     """
     ahead = lookahead(model)
     L = seq.shape[1] - ahead if n_inputs is None else n_inputs
     yhat, _ = model(seq[:, : L + ahead], state)
     targets, mask = dense_targets(seq, horizon, n_targets)
+    if lengths is not None:  # (B, L, H): target row t + 1 + k, and step t's lookahead rows, lie inside sequence b
+        t = torch.arange(L, device=seq.device)[:, None]
+        reach = t + 1 + torch.arange(horizon, device=seq.device)
+        n = lengths.to(seq.device)[:, None, None]
+        return forecast_loss(yhat, targets[:, :L], (reach[None] < n) & (t[None] + ahead < n), cfg)
     return forecast_loss(yhat, targets[:, :L], mask[:L], cfg)
 
 
@@ -547,7 +555,7 @@ def fit_windows(
 
 def gradient_steps(
     model: nn.Module, opt: torch.optim.Optimizer, seq: Tensor, state: State | None, horizon: int, n_targets: int,
-    cfg: TrainConfig, n_steps: int = 1, extra: Tensor | None = None,
+    cfg: TrainConfig, n_steps: int = 1, extra: Tensor | None = None, lengths: Tensor | None = None,
 ) -> float:
     """``n_steps`` optimiser steps on one stream segment, for ``partial_fit``.
 
@@ -555,7 +563,8 @@ def gradient_steps(
     dense over the steps whose targets lie inside ``seq`` (truncated
     backpropagation through time). For a window model ``seq`` holds windows
     ``(B, context + horizon, C)`` and the loss is that of their forecasts. ``extra`` windows ``(N, L2 + horizon, C)``
-    (a replay buffer) are added from a zero state. A non-finite loss or
+    (a replay buffer) are added from a zero state. ``lengths`` ``(B,)``: the rows of each sequence of a
+    padded batch (see :func:`sequence_loss`). A non-finite loss or
     gradient leaves the weights and the optimizer state as they were before
     the call and raises :class:`TrainingDivergedError`.
     """
@@ -570,7 +579,7 @@ def gradient_steps(
     for i in range(n_steps):
         loss = seq.new_zeros(())
         if seq.shape[0] if window else seq.shape[1] - ahead >= 2:
-            loss = loss + training_loss(model, seq, horizon, n_targets, cfg, state=detached)
+            loss = loss + training_loss(model, seq, horizon, n_targets, cfg, state=detached, lengths=lengths)
         if extra is not None and extra.shape[0] > 0:
             loss = loss + training_loss(model, extra, horizon, n_targets, cfg, n_inputs=extra.shape[1] - horizon)
         opt.zero_grad(set_to_none=True)

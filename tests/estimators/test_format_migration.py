@@ -84,9 +84,13 @@ def test_version_2_files_load_and_forecast_as_they_did(name, tmp_path):
         out = g.predict()
         return (out["y"] if "unique_id" in out.columns else out).to_numpy().ravel()
 
-    np.testing.assert_array_equal(forecast(f), np.asarray(want["predict"], dtype=np.float64))
+    # a panel's stream forecasts run in one batched forward since issue 12 (per series before): float32 rounding
+    # of the batched matmuls, nothing else, may move them by ~1e-7; a single series' stay bit for bit
+    exact = np.testing.assert_array_equal if len(f._stream.buffers) == 1 else \
+        (lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6))
+    exact(forecast(f), np.asarray(want["predict"], dtype=np.float64))
     if "predict_quantiles" in want:
-        np.testing.assert_array_equal(f.predict_quantiles().to_numpy().ravel(), want["predict_quantiles"])
+        exact(f.predict_quantiles().to_numpy().ravel(), want["predict_quantiles"])
     f.save(tmp_path / "again.safetensors")
     g = BaseForecaster.load(tmp_path / "again.safetensors")
     np.testing.assert_array_equal(forecast(g), forecast(f))

@@ -31,7 +31,6 @@ from ..nn.blocks import Stack, State
 from ..nn.covariates import lookahead
 from ..training import (
     TrainConfig,
-    clone_tree,
     fit_windows,
     gradient_steps,
     make_optimizer,
@@ -44,7 +43,7 @@ from .conformal import Calibration, check_coverage, errors_of, interval, interva
 from .covariates import Covariates, resolve_covariates
 from .frame import Frame, auto_stride, build_model, frame_of
 from .params import COMMON_PARAMS, FITTED_ATTRIBUTES, Param, check_params, render_docstring
-from .stream import Scalers, Stream, forecast_at, replay_sample, scaler_of, update_sequences
+from .stream import Scalers, Stream, forecast_at, forecast_panel, replay_sample, scaler_of, update_batch
 
 __all__ = ["BaseForecaster"]
 
@@ -358,10 +357,14 @@ class BaseForecaster(BaseEstimator):
     def _stream_forecasts(self, X_future: Any = None) -> list[np.ndarray]:
         """Forecasts (user units, ``(H, C_out)``) after the end of each series of the stream."""
         st = self._stream
-        rows = self._with_lookahead(st.buffers, st.metas, X_future, st.ids)
-        return [self._to_user_units(self._forecast_at(r, st.state_of(i), np.array([len(buf) - 1]),
-                                                      self._scaler_of(i))[0], self._scaler_of(i))
-                for i, (r, buf) in enumerate(zip(rows, st.buffers))]
+        if lookahead(self.model_) or X_future is not None:  # each series with its known future rows
+            rows = self._with_lookahead(st.buffers, st.metas, X_future, st.ids)
+            return [self._to_user_units(self._forecast_at(r, st.state_of(i), np.array([len(buf) - 1]),
+                                                          self._scaler_of(i))[0], self._scaler_of(i))
+                    for i, (r, buf) in enumerate(zip(rows, st.buffers))]
+        scalers = self.series_scalers_ if self.series_scalers_ is not None else self.scaler_
+        scaled = forecast_panel(self.model_, scalers, st.buffers, st.state, self.frame_.context, self.device_)
+        return [self._to_user_units(f, self._scaler_of(i)) for i, f in enumerate(scaled)]
 
     def _raw_forecasts(self, X: Any, y: Any, X_future: Any = None,
                        static: Any = None) -> tuple[list[np.ndarray], list[SeriesMeta], str, bool, list]:
@@ -513,7 +516,12 @@ class BaseForecaster(BaseEstimator):
         the weights take ``n_steps`` gradient steps on the new rows (truncated
         backpropagation from the carried, detached state; plus up to
         ``batch_size`` windows from the replay buffer when ``replay_size`` >
-        0). With ``update_params=False`` nothing but the state, the buffer and
+        0). A panel advances all its series in one batched pass and steps on
+        one batch of every series' new rows: their sequences for
+        ``context=None`` (the loss averages every new target), the newest
+        ``max(1, batch_size // n_series)`` windows of each series for a window
+        model; series may bring different numbers of rows. With
+        ``update_params=False`` nothing but the state, the buffer and
         the calibration changes, so any chunking of a stream gives the same
         forecasts as one call. In both modes each origin whose ``horizon``
         targets the new rows complete joins the conformal calibration of
@@ -532,12 +540,7 @@ class BaseForecaster(BaseEstimator):
         if update_params and series is not None:
             series = [StandardScaler.from_state(sc.state()) for sc in series]
         had_optimizer = self._optimizer is not None
-        # a panel steps once per series: a failure at a later series must undo the earlier steps
-        # (one series needs no copy: its steps undo themselves when they diverge)
-        before = None
-        if update_params and len(batch.values) > 1:
-            before = (clone_tree(self.model_.state_dict()),
-                      clone_tree(self._optimizer.state_dict()) if had_optimizer else None)
+        # every series trains in one batched gradient_steps call, whose steps undo themselves when they diverge
         try:
             if update_params:
                 for i, v in enumerate(batch.values):
@@ -561,10 +564,6 @@ class BaseForecaster(BaseEstimator):
                 with seeded(seed % 2**63, self.device_) if seed is not None else contextlib.nullcontext():
                     self._gradient_update(batch, series or scaler)
         except BaseException:
-            if before is not None:
-                self.model_.load_state_dict(before[0])
-                if before[1] is not None:
-                    self._optimizer.load_state_dict(before[1])
             if update_params and not had_optimizer:
                 self._optimizer = None
             raise
@@ -604,15 +603,22 @@ class BaseForecaster(BaseEstimator):
             raise
 
     def _gradient_update(self, batch: Batch, scaler: StandardScaler | list[StandardScaler]) -> None:
-        """``n_steps`` gradient steps per series on its new rows (the first with the replay windows)."""
+        """``n_steps`` gradient steps on one batch holding every series' new rows and the replay windows.
+
+        The loss is the mean over every scored target of the batch: a panel's
+        series weigh by their new targets (dense), or each gives its newest
+        ``max(1, batch_size // n_series)`` windows (window model; see
+        :func:`~tsrec.estimators.stream.update_batch`)."""
         cfg, st, device = self._train_config(), self._stream, self.device_
         if self._optimizer is None:
             self._optimizer = make_optimizer(self.model_, cfg)
         extra = replay_sample(st, scaler, self.batch_size, device)
-        context = self.frame_.context
-        for i, seq, state in update_sequences(st, batch.values, scaler, context, self.horizon, self.batch_size, device):
-            gradient_steps(self.model_, self._optimizer, seq, state, self.horizon, len(self.target_names_), cfg,
-                           n_steps=self.n_steps, extra=extra if i == 0 else None)
+        todo = update_batch(st, batch.values, scaler, self.frame_.context, self.horizon, self.batch_size, device)
+        if todo is None and extra is None:
+            return
+        seq, state, lengths = todo if todo is not None else (extra[:0], None, None)
+        gradient_steps(self.model_, self._optimizer, seq, state, self.horizon, len(self.target_names_), cfg,
+                       n_steps=self.n_steps, extra=extra, lengths=lengths)
 
     # ----------------------------------------------------------------- score
     def rolling_forecasts(self, X: Any, y: Any = None) -> tuple[list[np.ndarray], list[np.ndarray]]:

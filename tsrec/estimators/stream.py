@@ -11,7 +11,7 @@ and the replay buffer, never by the length of the stream.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -24,8 +24,8 @@ from ..nn.blocks import State
 from ..nn.covariates import lookahead
 from ..training import is_window_model, sliding_windows, window_forecast
 
-__all__ = ["Stream", "advance", "forecast_at", "offer_to_reservoir", "replay_sample", "scaler_of",
-           "update_sequences"]
+__all__ = ["Stream", "advance", "advance_panel", "forecast_at", "forecast_panel", "offer_to_reservoir", "replay_sample",
+           "scaler_of", "update_batch"]
 
 #: one scaler for every series, or one per series (``scaling="series"``)
 Scalers = StandardScaler | Sequence[StandardScaler]
@@ -117,7 +117,10 @@ class Stream:
                 values.append(np.concatenate([np.full((k, v.shape[1]), np.nan), v]) if k else v)
                 metas.append(replace(new, first=future_index(m, 1)[0]) if k else new)
             batch = replace(batch, values=values, meta=metas)
-        metas = [advance_meta(m, new, len(v)) for m, new, v in zip(self.metas, batch.meta, batch.values)]
+        names = [f"X (unique_id {uid!r})" for uid in self.ids] if self.kind == "long" else \
+            [f"X[{i}]" for i in range(n)] if self.is_list else ["X"]
+        metas = [advance_meta(m, new, len(v), what) for m, new, v, what in
+                 zip(self.metas, batch.meta, batch.values, names)]
         return batch, metas
 
     def continued(self, values: Sequence[np.ndarray], metas: list[SeriesMeta], model: nn.Module,
@@ -129,7 +132,7 @@ class Stream:
         as it is; with ``offer`` the tails' complete windows go to the replay
         reservoir. ``self`` does not change (the caller commits).
         """
-        new_states, new_buffers, replay, seen = [], [], list(self.replay), self.replay_seen
+        leaving, new_buffers, replay, seen = [], [], list(self.replay), self.replay_seen
         replay_series = list(self.replay_series)
         # replay candidates come from a tail of the last replay window of rows per series (only
         # while replay is on: a tail started afresh never spans a gap)
@@ -138,9 +141,8 @@ class Stream:
         for i, (buf, v) in enumerate(zip(self.buffers, values)):
             ext = np.concatenate([buf, v], axis=0)
             n_adv = max(len(ext) - keep, 0)
-            if stateful:
-                rows = ext[: n_adv + lookahead(model)] if n_adv else ext[:0]
-                new_states.append(advance(model, scaler_of(scaler, i), rows, self.state_of(i), device))
+            # a model with known-future covariates reads its lookahead rows after the rows it advances over
+            leaving.append(ext[: n_adv + lookahead(model)] if n_adv else ext[:0])
             new_buffers.append(ext[n_adv:].copy())
             if replay_size:
                 tail = np.concatenate([tails[i], v], axis=0) if tails is not None else v
@@ -148,7 +150,9 @@ class Stream:
                 if offer:
                     replay, seen = offer_to_reservoir(replay, seen, new_tails[-1], replay_size, replay_window,
                                                       tags=replay_series, tag=i)
-        return replace(self, buffers=new_buffers, state=self.stack_states(new_states), metas=metas, replay=replay,
+        # every series' state advances in one batched pass (series that move by the same number of rows together)
+        state = advance_panel(model, scaler, leaving, self.state, device) if stateful else None
+        return replace(self, buffers=new_buffers, state=state, metas=metas, replay=replay,
                        replay_seen=seen, tails=new_tails if replay_size else None, replay_series=replay_series)
 
     @staticmethod
@@ -196,6 +200,79 @@ def advance(model: nn.Module, scaler: StandardScaler, rows: np.ndarray, state: S
     x = torch.from_numpy(scaler.transform(rows).astype(np.float32)).to(device)[None]
     _, state = model(x, state)
     return state
+
+
+def _by_length(lengths: Sequence[int]) -> dict[int, list[int]]:
+    """Positions grouped by their length (in first-seen order)."""
+    groups: dict[int, list[int]] = {}
+    for i, n in enumerate(lengths):
+        groups.setdefault(int(n), []).append(i)
+    return groups
+
+
+def _scaled_stack(scaler: Scalers, rows: Sequence[np.ndarray], idx: Sequence[int], device: torch.device) -> Tensor:
+    """Rows of equal length of series ``idx``, scaled (each by its series' scaler) and stacked ``(len(rows), L, C)``
+    (float32; one transform for a shared scaler)."""
+    if isinstance(scaler, (list, tuple)):
+        arr = np.stack([scaler[i].transform(r) for i, r in zip(idx, rows)])
+    else:
+        arr = scaler.transform(np.stack(rows))
+    return torch.from_numpy(arr.astype(np.float32)).to(device)
+
+
+@torch.no_grad()
+def advance_panel(model: nn.Module, scaler: Scalers, rows: Sequence[np.ndarray], state: State | None,
+                  device: torch.device) -> State:
+    """The states after each series' ``rows`` (raw) from ``state`` (series on the batch axis; zero when None).
+
+    One batched forward per distinct row count: series that move by the same
+    number of rows advance together, a series with no rows keeps its state.
+    ``state`` is not modified.
+    """
+    if state is None:
+        state = model.init_state(len(rows), device=device)
+    groups = {n: idx for n, idx in _by_length([len(r) for r in rows]).items() if n > 0}
+    if not groups:
+        return state
+    if len(groups) == 1 and len(next(iter(groups.values()))) == len(rows):  # all move together: no scatter
+        return model(_scaled_stack(scaler, rows, range(len(rows)), device), state)[1]
+    out = {k: v.clone() for k, v in state.items()}
+    for idx in groups.values():
+        pos = torch.as_tensor(idx, device=device)
+        _, new = model(_scaled_stack(scaler, [rows[i] for i in idx], idx, device),
+                       {k: v[pos] for k, v in state.items()})
+        for k, v in new.items():
+            out[k][pos] = v
+    return out
+
+
+@torch.no_grad()
+def forecast_panel(model: nn.Module, scaler: Scalers, buffers: Sequence[np.ndarray], state: State | None,
+                   context: int | None, device: torch.device) -> np.ndarray:
+    """Scaled forecasts ``(n_series, horizon, C_out)`` after the end of each buffer (raw rows), batched.
+
+    The same forecasts as :func:`forecast_at` at each buffer's last row, in one
+    forward per distinct buffer length: ``state`` (series on the batch axis) is
+    the state before the buffers for ``context=None``; with a fixed context each
+    forecast sees the buffer's last ``context`` rows (a window model's window
+    padded at the front with the first row where fewer exist).
+    """
+    window = is_window_model(model)
+    out: list[Any] = [None] * len(buffers)
+    for idx in _by_length([len(b) for b in buffers]).values():
+        x = _scaled_stack(scaler, [buffers[i] for i in idx], idx, device)
+        if context is None:
+            pos = torch.as_tensor(idx, device=device)
+            sub = None if state is None else {k: v[pos] for k, v in state.items()}
+            f = model(x, sub)[0][:, -1]
+        else:
+            x = x[:, -context:]
+            if window and x.shape[1] < context:
+                x = torch.cat([x[:, :1].expand(-1, context - x.shape[1], -1), x], dim=1)
+            f = window_forecast(model, x)
+        for j, i in enumerate(idx):
+            out[i] = f[j]
+    return torch.stack(out).cpu().numpy()
 
 
 @torch.no_grad()
@@ -254,21 +331,36 @@ def replay_sample(stream: Stream, scaler: Scalers, batch_size: int, device: torc
     return torch.from_numpy(np.stack(wins).astype(np.float32)).to(device)
 
 
-def update_sequences(stream: Stream, values: Sequence[np.ndarray], scaler: Scalers, context: int | None,
-                     horizon: int, batch_size: int,
-                     device: torch.device) -> Iterator[tuple[int, Tensor, State | None]]:
-    """What ``partial_fit`` trains on, per series ``i``: ``(i, seq, state)`` (scaled).
+def update_batch(stream: Stream, values: Sequence[np.ndarray], scaler: Scalers, context: int | None,
+                 horizon: int, batch_size: int,
+                 device: torch.device) -> tuple[Tensor, State | None, Tensor | None] | None:
+    """What ``partial_fit`` trains on, every series in one batch: ``(seq, state, lengths)`` (scaled), or None.
 
-    ``context=None``: the series' buffer and new rows as one sequence from its
-    carried state. A fixed context: the last ``batch_size`` windows of
-    ``context + horizon`` rows from a zero state (a series with fewer rows is
-    skipped).
+    ``context=None``: each series' buffer and new rows as one sequence from
+    its carried state (``state``: every series' state), padded at the end with
+    zeros to the longest; ``lengths`` holds each sequence's rows, so that the
+    loss masks the padded steps and their targets (the models are causal: the
+    padding never reaches a real step). A fixed context: windows of
+    ``context + horizon`` rows, concatenated (``state`` and ``lengths`` None),
+    the newest ``max(1, batch_size // n_series)`` of every series: ``batch_size``
+    windows for one series, one per series (its newest, whose targets hold all
+    its new rows when a chunk has at most ``horizon`` rows) for a panel of
+    ``batch_size`` series or more. A series with fewer rows gives none. None
+    when there is nothing to train on.
     """
-    for i, (buf, v) in enumerate(zip(stream.buffers, values)):
-        ext = np.concatenate([buf, v], axis=0)
-        sc = scaler_of(scaler, i)
-        if context is None:
-            yield i, torch.from_numpy(sc.transform(ext).astype(np.float32)).to(device)[None], stream.state_of(i)
-        elif len(ext) >= context + horizon:
-            wins = sliding_windows([sc.transform(ext)], context + horizon, 1)[-batch_size:]
-            yield i, torch.from_numpy(wins.astype(np.float32)).to(device), None
+    exts = [np.concatenate([buf, v], axis=0) for buf, v in zip(stream.buffers, values)]
+    if context is not None:
+        per_series, rows = max(1, batch_size // len(exts)), context + horizon
+        wins = [sliding_windows([scaler_of(scaler, i).transform(e[-(rows + per_series - 1):])], rows, 1)[-per_series:]
+                for i, e in enumerate(exts) if len(e) >= rows]
+        if not wins:
+            return None
+        return torch.from_numpy(np.concatenate(wins).astype(np.float32)).to(device), None, None
+    lengths = [len(e) for e in exts]
+    longest = max(lengths)
+    padded = np.zeros((len(exts), longest, exts[0].shape[1]), dtype=np.float32)
+    for i, e in enumerate(exts):
+        padded[i, : len(e)] = scaler_of(scaler, i).transform(e)
+    uneven = min(lengths) != longest
+    return (torch.from_numpy(padded).to(device), stream.state,
+            torch.as_tensor(lengths, device=device) if uneven else None)

@@ -1,0 +1,318 @@
+"""Leak-free multivariate online forecasting (protocol P2 of ../shared/REFERENCES.md) on ETTm1 and ETTh2.
+
+Borders of the OnlineTSF repository (``settings.py::get_borders``): hourly ETT
+train [0, 2880), validation [2880, 3600), test [3600, 14400); ETTm the same
+times, four times the rows (train [0, 11520), validation up to 14400, test up
+to 57600). All seven channels, standardised by the mean and std of the train
+rows; MSE and MAE on those scaled values over every test origin t (the last
+input row; t = 3599 .. 14399 - H hourly), every step t+1..t+H and channel.
+
+Every method forecasts at every origin and learns only from rows already
+observed at that origin:
+
+- persistence (the last row) and seasonal naive (the same hour a day before);
+- online ridge: channel independent, 336 lags minus the last value -> the next
+  H values minus it, refitted once a day (24 h of rows) on every window whose
+  targets are observed, from the start of validation; its penalty chosen on
+  the validation origins;
+- tsrec ``LRUForecaster`` (defaults: window model, automatic look-back, up to
+  ``--epochs`` epochs), fitted offline on the train rows (its early stopping on
+  the last 10% of them), then streamed through validation and test in chunks of
+  ``--stride`` rows: at the origins of a chunk (the row before it and its rows
+  but the last) it forecasts with the weights it has, then ``partial_fit``
+  takes the chunk (its gradient steps use windows whose targets lie in rows
+  already seen). ``frozen``: no weight updates (``update_params=False``; the
+  stream still moves); ``OGD``: one gradient step per chunk at the default lr
+  (plain online gradient descent); other candidates differ in lr, steps and
+  replay. The configuration reported as "best" is the one with the lowest MSE
+  on the validation origins (never the test).
+
+P2 updates after every row on the newest complete window; a stride of k rows
+means that the forecast at an origin uses weights updated up to k - 1 rows
+earlier (leak-free, staler). Published numbers: Proceed (KDD 2025) Tables 3-4.
+
+    python benchmarks/online.py --quick                       # ETTh2 H=24, the first 2,000 test origins
+    python benchmarks/online.py --datasets ETTh2 ETTm1 --horizons 24 48 96 --results benchmarks/RESULTS.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import datetime as dt
+import os
+import platform
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+CHANNELS = ["HUFL", "HULL", "MUFL", "MULL", "LUFL", "LULL", "OT"]
+PUBLISHED = {  # Proceed Tables 3-4 (REFERENCES.md): best published P2 test MSE, and PatchTST frozen / + OGD
+    "best published (Proceed)": {("ETTm1", 24): 0.424, ("ETTm1", 48): 0.561, ("ETTm1", 96): 0.642,
+                                 ("ETTh2", 24): 1.735, ("ETTh2", 48): 3.114, ("ETTh2", 96): 5.555},
+    "PatchTST frozen (published)": {("ETTm1", 24): 0.549, ("ETTm1", 48): 0.726, ("ETTm1", 96): 0.769,
+                                    ("ETTh2", 24): 2.880, ("ETTh2", 48): 4.103, ("ETTh2", 96): 6.178},
+    "PatchTST + OGD (published)": {("ETTm1", 24): 0.455, ("ETTm1", 48): 0.598, ("ETTm1", 96): 0.674,
+                                   ("ETTh2", 24): 2.092, ("ETTh2", 48): 3.434, ("ETTh2", 96): 5.770},
+}
+
+
+def borders(name: str) -> tuple[int, int, int, int]:
+    """(train end, validation end, test end, rows per day) of an ETT dataset under P2."""
+    k = 4 if name.startswith("ETTm") else 1
+    return 2880 * k, 3600 * k, 14400 * k, 24 * k
+
+
+def load(name: str) -> np.ndarray:
+    from tsrec.datasets import load_ett
+
+    z = load_ett(name, download=False)[CHANNELS].to_numpy(np.float64)
+    train_end = borders(name)[0]
+    return (z - z[:train_end].mean(0)) / z[:train_end].std(0)
+
+
+class Scores:
+    """Running sums of squared and absolute errors over (origin, step, channel)."""
+
+    def __init__(self) -> None:
+        self.se = self.ae = 0.0
+        self.n = 0
+
+    def add(self, pred: np.ndarray, true: np.ndarray) -> None:
+        err = pred - true
+        self.se += float(np.sum(err**2))
+        self.ae += float(np.sum(np.abs(err)))
+        self.n += err.size
+
+    def result(self) -> dict:
+        return {"mse": self.se / self.n, "mae": self.ae / self.n, "n": self.n}
+
+
+def targets(z: np.ndarray, origins: np.ndarray, H: int) -> np.ndarray:
+    """(n_origins, H, C): rows t+1..t+H of every origin t."""
+    return z[origins[:, None] + 1 + np.arange(H)]
+
+
+# ------------------------------------------------------------------ baselines
+def naive(z: np.ndarray, origins: np.ndarray, H: int, period: int | None) -> dict:
+    """Persistence (period None) or seasonal naive, scored over ``origins`` in blocks."""
+    s = Scores()
+    k = np.arange(1, H + 1)
+    back = np.zeros(H, dtype=int) if period is None else k - period * np.ceil(k / period).astype(int)
+    for start in range(0, len(origins), 2048):
+        o = origins[start : start + 2048]
+        s.add(z[o[:, None] + back], targets(z, o, H))  # row t + k - period * ceil(k / period), or t
+    return s.result()
+
+
+def ridge_windows(z: np.ndarray, origins: np.ndarray, H: int, lags: int) -> tuple[np.ndarray, np.ndarray]:
+    """Channel-independent ridge rows at ``origins``: X (n * C, lags), Y (n * C, H), both minus the last value."""
+    last = z[origins]  # (n, C)
+    x = z[origins[:, None] - lags + 1 + np.arange(lags)] - last[:, None]  # (n, lags, C)
+    y = z[origins[:, None] + 1 + np.arange(H)] - last[:, None]  # (n, H, C)
+    return x.transpose(0, 2, 1).reshape(-1, lags), y.transpose(0, 2, 1).reshape(-1, H)
+
+
+def online_ridge(z: np.ndarray, name: str, H: int, test_origins: np.ndarray, lags: int = 336,
+                 alphas: tuple[float, ...] = (1.0, 100.0, 10_000.0)) -> dict:
+    """The online ridge: refitted once a day on every window whose targets are observed by then.
+
+    Sufficient statistics (X'X, X'Y) grow by the windows that completed during
+    the day; each alpha is scored on the validation origins, the best one on
+    the test origins."""
+    train_end, val_end, _, day = borders(name)
+    C = z.shape[1]
+    xtx, xty = np.zeros((lags, lags)), np.zeros((lags, H))
+    done = lags - 1  # windows with origin < done have been added
+
+    def add_until(now: int) -> None:  # every window whose targets end at or before row ``now``
+        nonlocal xtx, xty, done
+        stop = now - H + 1  # origins o with o + H <= now
+        for a in range(done, stop, 4096):
+            o = np.arange(a, min(a + 4096, stop))
+            X, Y = ridge_windows(z, o, H, lags)
+            xtx += X.T @ X
+            xty += X.T @ Y
+        done = max(done, stop)
+
+    val_origins = np.arange(train_end - 1, val_end - 1)
+    scores = {a: (Scores(), Scores()) for a in alphas}
+    all_origins = np.concatenate([val_origins, test_origins])
+    for start in range(train_end - 1, int(all_origins[-1]) + 1, day):
+        add_until(start)  # refit at the start of each day on what is observed at its first origin
+        o = all_origins[(all_origins >= start) & (all_origins < start + day)]
+        if len(o) == 0:
+            continue
+        X, Y = ridge_windows(z, o, H, lags)
+        for a in alphas:
+            W = np.linalg.solve(xtx + a * np.eye(lags), xty)
+            pred = (X @ W).reshape(len(o), C, H).transpose(0, 2, 1) + z[o][:, None]
+            true = Y.reshape(len(o), C, H).transpose(0, 2, 1) + z[o][:, None]
+            is_val = o < val_end - 1
+            if is_val.any():
+                scores[a][0].add(pred[is_val], true[is_val])
+            if (~is_val).any():
+                scores[a][1].add(pred[~is_val], true[~is_val])
+    best = min(alphas, key=lambda a: scores[a][0].result()["mse"])
+    return {**scores[best][1].result(), "val_mse": scores[best][0].result()["mse"], "alpha": best}
+
+
+# ------------------------------------------------------------------ tsrec
+CANDIDATES = {  # name -> partial_fit settings (None: frozen)
+    "frozen": None,
+    "OGD": {},
+    "OGD lr 3e-4": {"lr": 3e-4},
+    "OGD lr 1e-4": {"lr": 1e-4},
+    "OGD lr 1e-4, replay 512": {"lr": 1e-4, "replay_size": 512},
+}
+
+
+def tsrec_fit(z: np.ndarray, name: str, H: int, epochs: int, seed: int, stride: int | str):
+    from tsrec import LRUForecaster
+
+    train_end = borders(name)[0]
+    f = LRUForecaster(horizon=H, max_epochs=epochs, random_state=seed, device="cpu", stride=stride)
+    t = time.perf_counter()
+    f.fit(z[:train_end])
+    return f, time.perf_counter() - t
+
+
+def tsrec_stream(f, z: np.ndarray, start: int, stop: int, stride: int, last_origin: int, score_from: int,
+                 update: bool) -> tuple[Scores, Scores, float]:
+    """Stream ``f`` (its stream ends at row start - 1) through rows [start, stop): forecasts at every origin
+    in [start - 1, last_origin], then ``partial_fit`` of the chunk (``update``: with its gradient steps).
+    Scores origins before ``score_from`` in the first Scores (validation), the others in the second (test)."""
+    H = f.horizon
+    val, test = Scores(), Scores()
+    t = time.perf_counter()
+    for a in range(start, stop, stride):
+        chunk = z[a : min(a + stride, stop)]
+        preds, _ = f.rolling_forecasts(chunk)
+        o = np.arange(a - 1, a - 1 + len(chunk))
+        keep = o <= last_origin
+        if keep.any():
+            p, o = preds[0][keep], o[keep]
+            true = targets(z, o, H)
+            is_val = o < score_from
+            if is_val.any():
+                val.add(p[is_val], true[is_val])
+            if (~is_val).any():
+                test.add(p[~is_val], true[~is_val])
+        f.partial_fit(chunk, update_params=update)
+    return val, test, time.perf_counter() - t
+
+
+def run_cell(name: str, H: int, args) -> list[dict]:
+    import torch
+
+    torch.set_num_threads(args.threads)
+    warnings.filterwarnings("ignore")
+    z = load(name)
+    train_end, val_end, test_end, day = borders(name)
+    last_origin = test_end - H - 1 if not args.max_origins else min(test_end - H - 1, val_end - 1 + args.max_origins)
+    test_origins = np.arange(val_end - 1, last_origin + 1)
+    rows = [{"dataset": name, "H": H, "method": "persistence", **naive(z, test_origins, H, None)},
+            {"dataset": name, "H": H, "method": "seasonal naive", **naive(z, test_origins, H, day)}]
+    t = time.perf_counter()
+    rows.append({"dataset": name, "H": H, "method": "online ridge", **online_ridge(z, name, H, test_origins),
+                 "seconds": time.perf_counter() - t})
+    base, fit_s = tsrec_fit(z, name, H, args.epochs, args.seed,
+                            int(args.fit_stride) if args.fit_stride.isdigit() else args.fit_stride)
+    stop = last_origin + 2  # rolling_forecasts forecasts at every row of a chunk but its last
+    val_scores = {}
+    for cand, settings in CANDIDATES.items():  # the validation phase for every candidate
+        f = copy.deepcopy(base).set_params(**(settings or {}))
+        v, _, sec = tsrec_stream(f, z, train_end, val_end, args.stride, last_origin, val_end - 1, settings is not None)
+        val_scores[cand] = (v.result()["mse"], f, sec)
+        print(f"{name} H={H} {cand}: validation MSE {v.result()['mse']:.4f} ({sec:.0f} s)", flush=True)
+    best = min(val_scores, key=lambda c: val_scores[c][0])
+    for cand in dict.fromkeys(["frozen", "OGD", best]):  # the test phase: frozen, OGD and the best on validation
+        vmse, f, vsec = val_scores[cand]
+        _, te, sec = tsrec_stream(f, z, val_end, stop, args.stride, last_origin, val_end - 1,
+                                  CANDIDATES[cand] is not None)
+        label = f"tsrec LRU {cand}" + (" (best on validation)" if cand == best else "")
+        rows.append({"dataset": name, "H": H, "method": label, **te.result(), "val_mse": vmse,
+                     "seconds": vsec + sec, "fit_seconds": fit_s, "context": f.frame_.context})
+        print(rows[-1], flush=True)
+    return rows
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    import torch
+
+    return (f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, torch {torch.__version__}, "
+            f"load average at start {os.getloadavg()[0]:.1f}")
+
+
+def report(rows: list[dict], args, header: str, wall: float) -> str:
+    cells = sorted({(r["dataset"], r["H"]) for r in rows}, key=lambda c: (c[0] != "ETTm1", c[1]))
+    methods = list(dict.fromkeys(r["method"] for r in rows))
+    by = {(r["dataset"], r["H"], r["method"]): r for r in rows}
+    out = ["", f"## Online, protocol P2 (leak-free, multivariate), {dt.date.today().isoformat()}", "", "```", header,
+           f"wall time: {wall:.0f} s", "```", "",
+           "Test MSE (MAE) on scaled values, every test origin"
+           + (f" (the first {args.max_origins} only)" if args.max_origins else "")
+           + f"; tsrec streams in chunks of {args.stride} rows, fitted for at most {args.epochs} epochs "
+           f"(training windows every {args.fit_stride} rows), "
+           f"seed {args.seed}. "
+           "Validation MSE (online, leak-free) in brackets for the tsrec candidates.", "",
+           "| method | " + " | ".join(f"{d} H={h}" for d, h in cells) + " |",
+           "|---|" + "---:|" * len(cells)]
+    for m in methods:
+        vals = []
+        for d, h in cells:
+            r = by.get((d, h, m))
+            if r is None:
+                vals.append("-")
+            else:
+                extra = f" [val {r['val_mse']:.3f}]" if "val_mse" in r and m.startswith("tsrec") else ""
+                vals.append(f"{r['mse']:.3f} ({r['mae']:.3f}){extra}")
+        out.append(f"| {m} | " + " | ".join(vals) + " |")
+    for label, table in PUBLISHED.items():
+        out.append(f"| {label} | " + " | ".join(f"{table[c]:.3f}" if c in table else "-" for c in cells) + " |")
+    return "\n".join(out)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--datasets", nargs="*", default=["ETTh2", "ETTm1"])
+    p.add_argument("--horizons", nargs="*", type=int, default=[24, 48, 96])
+    p.add_argument("--stride", type=int, default=16, help="rows per partial_fit call")
+    p.add_argument("--epochs", type=int, default=10, help="most offline epochs (early stopping may stop sooner)")
+    p.add_argument("--fit-stride", default="auto", help="rows between the offline training windows")
+    p.add_argument("--max-origins", type=int, default=None, help="score only the first N test origins")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quick", action="store_true", help="ETTh2 H=24, 2,000 test origins, 3 epochs")
+    p.add_argument("--results", default=None, help="append the table to this file")
+    args = p.parse_args()
+    if args.quick:
+        args.datasets, args.horizons, args.max_origins, args.epochs = ["ETTh2"], [24], args.max_origins or 2000, 3
+    header = (f"machine: {machine()}\ndate: {dt.datetime.now(dt.UTC).isoformat(timespec='seconds')}\n"
+              f"command: python {' '.join(sys.argv)}")
+    print(header, flush=True)
+    t0 = time.perf_counter()
+    rows = []
+    for name in args.datasets:
+        for H in args.horizons:
+            rows += run_cell(name, H, args)
+    text = report(rows, args, header, time.perf_counter() - t0)
+    print(text)
+    if args.results:
+        with open(args.results, "a") as fh:
+            fh.write(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
