@@ -189,3 +189,19 @@ def test_panel_with_known_future_covariates_learns_as_the_single_series(context,
     panel.partial_fit([x.iloc[176:190], x.iloc[176:179]], [y.iloc[176:190], y.iloc[176:179]])
     assert any(not torch.equal(before[k], v) for k, v in _weights(panel).items())
     assert all(np.isfinite(o.to_numpy()).all() for o in panel.predict(X_future=[x.iloc[190:194], x.iloc[179:183]]))
+
+
+def test_forecast_many_equals_forecast_at_per_series(three):
+    """The batched calibration pass (every series' windows in one forward) gives each series' forecast_at,
+    origins before a full window included, each series by its own scaler."""
+    from tsrec.estimators.stream import forecast_at, forecast_many
+
+    f = make("LRUForecaster", context=24, max_epochs=1, scaling="series").fit([s.iloc[:200] for s in three])
+    rows = [s.iloc[150:230].to_numpy() for s in three]
+    origins = [np.arange(5, 60, 3), np.arange(30, 70), np.array([], dtype=int)]
+    scalers = f.series_scalers_
+    got = forecast_many(f.model_, scalers, rows, origins, 24, f.horizon, f.device_)
+    for i in range(3):
+        want = forecast_at(f.model_, scalers[i], rows[i], None, origins[i], 24, f.horizon, f.device_)
+        np.testing.assert_allclose(got[i], want, rtol=1e-5, atol=1e-6)
+    assert got[2].shape == (0, f.horizon, 1)

@@ -43,7 +43,16 @@ from .conformal import Calibration, check_coverage, errors_of, interval, interva
 from .covariates import Covariates, resolve_covariates
 from .frame import Frame, auto_stride, build_model, frame_of
 from .params import COMMON_PARAMS, FITTED_ATTRIBUTES, Param, check_params, render_docstring
-from .stream import Scalers, Stream, forecast_at, forecast_panel, replay_sample, scaler_of, update_batch
+from .stream import (
+    Scalers,
+    Stream,
+    forecast_at,
+    forecast_many,
+    forecast_panel,
+    replay_sample,
+    scaler_of,
+    update_batch,
+)
 
 __all__ = ["BaseForecaster"]
 
@@ -307,14 +316,19 @@ class BaseForecaster(BaseEstimator):
         """The calibration with the pending origins scored: each origin's forecast, with the weights and
         scaling that held while the rows arrived (those of ``partial_fit(update_params=False)`` calls, and of
         an updating call before its update), against its targets, in one pass per series."""
-        H, n_t = self.horizon, len(self.target_names_)
+        H, n_t, context = self.horizon, len(self.target_names_), self.frame_.context
+        pending = pending or []
+        origins = [np.arange(first, len(rows) - H) for rows, _, first in pending]
+        if context is not None:  # no state: every series' windows in one batched pass
+            scaled = forecast_many(self.model_, [self._scaler_of(i) for i in range(len(pending))],
+                                   [rows for rows, _, _ in pending], origins, context, H, self.device_)
         out = []
-        for i, (rows, state, first) in enumerate(pending or []):
-            origins = np.arange(first, len(rows) - H)
-            if len(origins):
+        for i, ((rows, state, _), o) in enumerate(zip(pending, origins)):
+            if len(o):
                 scaler = self._scaler_of(i)
-                f = self._to_user_units(self._forecast_at(rows, state, origins, scaler), scaler)
-                actual = np.stack([rows[o + 1 : o + 1 + H, :n_t] for o in origins])
+                f = scaled[i] if context is not None else self._forecast_at(rows, state, o, scaler)
+                f = self._to_user_units(f, scaler)
+                actual = np.stack([rows[k + 1 : k + 1 + H, :n_t] for k in o])
                 out.append(errors_of(f, actual, scaler.scale[:n_t], self._n_quantiles))
         return self._calibration.added(np.concatenate(out)) if out else self._calibration
 

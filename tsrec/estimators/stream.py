@@ -24,8 +24,8 @@ from ..nn.blocks import State
 from ..nn.covariates import lookahead
 from ..training import is_window_model, sliding_windows, window_forecast
 
-__all__ = ["Stream", "advance", "advance_panel", "forecast_at", "forecast_panel", "offer_to_reservoir", "replay_sample",
-           "scaler_of", "update_batch"]
+__all__ = ["Stream", "advance", "advance_panel", "forecast_at", "forecast_many", "forecast_panel",
+           "offer_to_reservoir", "replay_sample", "scaler_of", "update_batch"]
 
 #: one scaler for every series, or one per series (``scaling="series"``)
 Scalers = StandardScaler | Sequence[StandardScaler]
@@ -309,6 +309,34 @@ def forecast_at(model: nn.Module, scaler: StandardScaler, rows: np.ndarray, stat
         if is_window_model(model):
             rows_i = torch.cat([rows_i[:, :1].expand(1, context + ahead - rows_i.shape[1], -1), rows_i], dim=1)
         out[i] = window_forecast(model, rows_i)[0].cpu().numpy()
+    return out
+
+
+@torch.no_grad()
+def forecast_many(model: nn.Module, scaler: Scalers, rows: Sequence[np.ndarray], origins: Sequence[np.ndarray],
+                  context: int, horizon: int, device: torch.device) -> list[np.ndarray]:
+    """:func:`forecast_at` for several series of a fixed-context model at once: per series ``i``, the scaled
+    forecasts at ``origins[i]`` of ``rows[i]`` (scaled by series ``i``'s scaler). The windows of every series
+    go through the model together (in batches of 2048); an origin with fewer than ``context`` rows before it
+    goes through :func:`forecast_at` alone."""
+    ahead = lookahead(model)
+    out = [np.zeros((len(o), horizon, model.c_out), dtype=np.float32) for o in origins]
+    wins, where = [], []
+    for i, (r, o) in enumerate(zip(rows, origins)):
+        if len(o) and int(np.max(o)) + ahead >= len(r):
+            raise ValueError("the rows end before the known-future covariates of the last origin")
+        full = np.nonzero(o >= context - 1)[0]
+        short = np.nonzero(o < context - 1)[0]
+        if len(short):
+            out[i][short] = forecast_at(model, scaler_of(scaler, i), r, None, o[short], context, horizon, device)
+        if len(full):
+            seq = torch.from_numpy(scaler_of(scaler, i).transform(r).astype(np.float32)).to(device)
+            wins.extend(seq[k - context + 1 : k + 1 + ahead] for k in o[full])
+            where.extend((i, j) for j in full)
+    for start in range(0, len(wins), 2048):
+        f = window_forecast(model, torch.stack(wins[start : start + 2048])).cpu().numpy()
+        for (i, j), fj in zip(where[start : start + 2048], f):
+            out[i][j] = fj
     return out
 
 
