@@ -75,3 +75,20 @@ def test_ensemble_with_missing_values_trains_its_members_on_their_own_losses(sma
     assert each.shape[0] == 2
     expected = torch.stack([forecast_loss(e, w[:, 48:, :3], None, cfg) for e in each]).mean()
     torch.testing.assert_close(window_loss(f.model_, w, 4, 3, cfg), expected)
+
+
+def test_ensemble_with_known_future_covariates(small_frame):
+    """Inside a CovariateModel the members still train on their own losses and forecast from X_future."""
+    from tsrec.nn.covariates import CovariateModel
+    from tsrec.training import TrainConfig, forecast_loss, window_loss
+
+    x, y = small_frame[["HUFL"]].iloc[:300], small_frame[["OT"]].iloc[:300]
+    f = make("LRUForecaster", context=48, ensemble_size=2, future_covariates=("HUFL",)).fit(x, y)
+    assert isinstance(f.model_, CovariateModel) and isinstance(f.model_.inner, WindowEnsemble)
+    out = f.predict(X_future=small_frame[["HUFL"]].iloc[300:304])
+    assert out.shape == (4, 1) and np.isfinite(out.to_numpy()).all()
+    w = torch.as_tensor(f.scaler_.transform(np.c_[y.iloc[100:152], x.iloc[100:152]]), dtype=torch.float32)[None]
+    cfg = TrainConfig()
+    each = f.model_(w, members=True)
+    expected = torch.stack([forecast_loss(e, w[:, 48:, :1], None, cfg) for e in each]).mean()
+    torch.testing.assert_close(window_loss(f.model_, w, 4, 1, cfg), expected)
