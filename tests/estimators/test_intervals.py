@@ -138,3 +138,35 @@ def test_interval_kinds(ot):
     # a history given at predict time: the fitted calibration around that history's forecast
     h = g.predict_interval(long[long["unique_id"] == "b"].iloc[:300])
     assert h[("y", "lower")].lt(h[("y", "upper")]).all()
+
+
+def test_a_panel_takes_turns_in_the_online_calibration(etth1, monkeypatch):
+    """An updating partial_fit on a panel scores the origins of every k-th series only (rotating), so a call
+    adds about as many calibration origins as one series brings, or an eighth of the window; one series
+    scores all of its origins."""
+    from tests._settings import make
+
+    cols = ["HUFL", "HULL", "MUFL", "MULL", "LUFL", "LULL", "OT"]
+    panel = [etth1[[c]].rename(columns={c: "y"}).iloc[i * 40 : i * 40 + 400] for i in range(3) for c in cols]
+    f = make("LRUForecaster", context=24, max_epochs=1, validation_fraction=0.1).fit([s.iloc[:300] for s in panel])
+    one = make("LRUForecaster", context=24, max_epochs=1, validation_fraction=0.1).fit(panel[0].iloc[:300])
+    before, before_one = len(f._calibration.errors), len(one._calibration.errors)
+    f.partial_fit([s.iloc[300:316] for s in panel])
+    one.partial_fit(panel[0].iloc[300:316])
+    cap = max(16, f._calibration.size // 8)  # 125
+    added = len(f._calibration.errors) - before
+    assert 0 < added <= cap + 16, added
+    assert len(one._calibration.errors) - before_one == 16  # (16 - horizon) + the buffer's horizon origins
+    # the next calls score the other series: over k calls every series takes its turn
+    import tsrec.estimators.base as base
+
+    scored, real = set(), base.forecast_many
+
+    def spy(model, scaler, rows, origins, *args):
+        scored.update(i for i, o in enumerate(origins) if len(o))
+        return real(model, scaler, rows, origins, *args)
+
+    monkeypatch.setattr(base, "forecast_many", spy)
+    for step in range(-(-21 * 16 // cap)):  # k calls
+        f.partial_fit([s.iloc[316 + 16 * step : 332 + 16 * step] for s in panel])
+    assert scored == set(range(21))

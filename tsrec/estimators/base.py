@@ -312,13 +312,27 @@ class BaseForecaster(BaseEstimator):
         pending = self._pending or [(buf, st.state_of(i), max(len(buf) - H, 0)) for i, buf in enumerate(st.buffers)]
         return [(np.concatenate([rows, v], axis=0), state, first) for (rows, state, first), v in zip(pending, values)]
 
-    def _scored(self, pending: list[tuple] | None) -> Calibration:
+    def _scored(self, pending: list[tuple] | None, share: bool = False) -> Calibration:
         """The calibration with the pending origins scored: each origin's forecast, with the weights and
         scaling that held while the rows arrived (those of ``partial_fit(update_params=False)`` calls, and of
-        an updating call before its update), against its targets, in one pass per series."""
+        an updating call before its update), against its targets, in one pass per series.
+
+        ``share`` (an updating call on a panel): the series take turns. A call scores every ``k``-th series
+        (rotating with the update count), ``k`` the smallest that keeps the call's origins at most those of
+        its longest series or an eighth of the calibration window, whichever is more; one series is never
+        thinned. A 100-series panel would otherwise score 100 times the origins of one series per call,
+        more than the rolling window keeps.
+        """
         H, n_t, context = self.horizon, len(self.target_names_), self.frame_.context
         pending = pending or []
         origins = [np.arange(first, len(rows) - H) for rows, _, first in pending]
+        if share and len(origins) > 1:
+            counts = [len(o) for o in origins]
+            cap = max(max(counts), self._calibration.size // 8, 1)
+            k = -(-sum(counts) // cap)
+            if k > 1:
+                turn = self._stream.n_updates % k
+                origins = [o if i % k == turn else o[:0] for i, o in enumerate(origins)]
         if context is not None:  # no state: every series' windows in one batched pass
             scaled = forecast_many(self.model_, [self._scaler_of(i) for i in range(len(pending))],
                                    [rows for rows, _, _ in pending], origins, context, H, self.device_)
@@ -571,7 +585,7 @@ class BaseForecaster(BaseEstimator):
             pending = self._pending_with(batch.values)
             calibration = self._calibration
             if update_params or max(len(p[0]) for p in pending) > PENDING_ROWS:
-                calibration, pending = self._scored(pending), None
+                calibration, pending = self._scored(pending, share=update_params), None
             if update_params:
                 # dropout draws from torch's global RNG: seeded per update, a stream is reproducible
                 seed = None if self.random_state is None else (int(self.random_state) * 1_000_003 + st.n_updates)
