@@ -40,8 +40,6 @@ from __future__ import annotations
 import argparse
 import copy
 import datetime as dt
-import os
-import platform
 import sys
 import time
 import warnings
@@ -51,6 +49,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from online_throughput import machine  # noqa: E402  (the same machine line in both online benchmarks)
 
 CHANNELS = ["HUFL", "HULL", "MUFL", "MULL", "LUFL", "LULL", "OT"]
 PUBLISHED = {  # Proceed Tables 3-4 (REFERENCES.md): best published P2 test MSE, and PatchTST frozen / + OGD
@@ -241,18 +242,6 @@ def run_cell(name: str, H: int, args) -> list[dict]:
                      "seconds": vsec + sec, "fit_seconds": fit_s, "context": f.frame_.context})
         print(rows[-1], flush=True)
     return rows
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    for line in open("/proc/cpuinfo"):
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    import torch
-
-    return (f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, torch {torch.__version__}, "
-            f"load average at start {os.getloadavg()[0]:.1f}")
 
 
 def report(rows: list[dict], args, header: str, wall: float) -> str:
