@@ -125,7 +125,7 @@ def _band(est: BaseForecaster, forecast: np.ndarray, coverage: float, i: int) ->
     return interval(forecast, est._flush_calibration(), coverage, est._quantiles(), scale)
 
 
-def _at(est: BaseForecaster, i: int, rows: np.ndarray, origins: np.ndarray) -> np.ndarray:
+def forecasts_at(est: BaseForecaster, i: int, rows: np.ndarray, origins: np.ndarray) -> np.ndarray:
     """Forecasts ``(len(origins), H, C_out)`` (user units) of stream series ``i`` at ``origins`` of ``rows`` (the
     series' buffer, then new rows); NaN at origins whose known-future rows run past ``rows``."""
     sc = est._scaler_of(i)
@@ -140,7 +140,7 @@ def _one_pass(est: BaseForecaster, batch: Batch, stride: int) -> list[np.ndarray
     """Forecasts ``(n_origins, H, C_out)`` (user units) per series, every origin in one call of the model."""
     st, out = est._stream, []
     for i, (buf, v) in enumerate(zip(st.buffers, batch.values)):
-        out.append(_at(est, i, np.concatenate([buf, v], axis=0), len(buf) - 1 + np.arange(0, len(v), stride)))
+        out.append(forecasts_at(est, i, np.concatenate([buf, v], axis=0), len(buf) - 1 + np.arange(0, len(v), stride)))
     return out
 
 
@@ -156,7 +156,7 @@ def _updated(est: BaseForecaster, batch: Batch, starts: list[SeriesMeta], stride
             twin.partial_fit(_rows(batch, starts, done, p))
             done = p
         st = twin._stream
-        fs = [_at(twin, i, np.concatenate([buf, v[p:]], axis=0), np.array([len(buf) - 1]))[0]
+        fs = [forecasts_at(twin, i, np.concatenate([buf, v[p:]], axis=0), np.array([len(buf) - 1]))[0]
               for i, (buf, v) in enumerate(zip(st.buffers, batch.values))]
         per_origin.append(fs)
         if coverage is not None:

@@ -668,10 +668,7 @@ class BaseForecaster(BaseEstimator):
         for i, (buf, v) in enumerate(zip(st.buffers, batch.values)):
             ext = np.concatenate([buf, v], axis=0)
             origins = np.arange(max(len(buf) - 1, 0), len(ext) - 1)
-            sc = self._scaler_of(i)
-            known = origins[origins + lookahead(self.model_) < len(ext)]  # their whole future is in X
-            f = np.full((len(origins), H, n_t), np.nan)
-            f[: len(known)] = self._median(self._to_user_units(self._forecast_at(ext, st.state_of(i), known, sc), sc))
+            f = self._median(backtest.forecasts_at(self, i, ext, origins))  # NaN where the known future runs out
             pad = np.full((H, ext.shape[1]), np.nan)
             ext_pad = np.concatenate([ext, pad], axis=0)
             act = np.stack([ext_pad[o + 1 : o + 1 + H, :n_t] for o in origins])
