@@ -10,7 +10,10 @@ A forecaster's ``head`` decides the frame:
   series with all the covariates (see :mod:`tsrec.nn.window`).
 - ``"dense"``: a :class:`~tsrec.nn.blocks.Stack` forecasts after every row and
   is trained on all of them (dense supervision); it is the stateful model of
-  ``context=None``.
+  ``context=None``. With ``instance_norm`` its rows are normalised by running
+  statistics carried in the state (a
+  :class:`~tsrec.nn.causal_norm.CausalInstanceNorm` around the stack, time
+  constant :func:`norm_span`).
 - ``"auto"``: direct for a fixed (or automatic) context, dense for ``context=None``.
 
 ``context="auto"`` and ``patch_len="auto"`` are resolved at ``fit`` from the
@@ -28,6 +31,7 @@ import pandas as pd
 from torch import nn
 
 from ..data import Batch
+from ..nn.causal_norm import CausalInstanceNorm
 from ..nn.covariates import CovariateModel
 from ..nn.missing import MaskedInput
 from ..nn.window import WindowEnsemble, WindowModel
@@ -35,7 +39,7 @@ from ..nn.window import WindowEnsemble, WindowModel
 if TYPE_CHECKING:
     from .base import BaseForecaster
 
-__all__ = ["Frame", "infer_period", "resolve", "auto_stride", "frame_of", "build_model"]
+__all__ = ["Frame", "infer_period", "resolve", "auto_stride", "frame_of", "build_model", "norm_span"]
 
 #: the longest automatic look-back
 MAX_AUTO_CONTEXT = 512
@@ -212,16 +216,31 @@ def build_model(est: BaseForecaster, c_in: int, c_out: int, frame: Frame, future
         return CovariateModel(inner, c_in, est.horizon, future, n_static, n_targets)
     if getattr(est, "missing", "raise") == "mask":
         n_targets = c_out // est._n_quantiles
-        return MaskedInput(_build_model(est, c_in + n_targets, c_out, frame), c_in, n_targets)
+        return MaskedInput(_build_model(est, c_in + n_targets, c_out, frame, n_norm=c_in), c_in, n_targets)
     return _build_model(est, c_in, c_out, frame)
 
 
-def _build_model(est: BaseForecaster, c_in: int, c_out: int, frame: Frame) -> nn.Module:
+def norm_span(period: int | None) -> int:
+    """The time constant (rows) of the causal instance normalisation of a stream model: four seasonal periods,
+    at least 16 rows; 64 rows without a period.
+
+    Examples
+    --------
+    >>> norm_span(24), norm_span(2), norm_span(None)
+    (96, 16, 64)
+    """
+    return max(16, 4 * period) if period else 64
+
+
+def _build_model(est: BaseForecaster, c_in: int, c_out: int, frame: Frame, n_norm: int | None = None) -> nn.Module:
     if not frame.direct:
         if est.ensemble_size != 1:
             raise ValueError(f"ensemble_size={est.ensemble_size} needs the direct head (a fixed or automatic "
                              "context); the dense head of context=None is one network")
-        return est._build_stack(c_in, c_out, est.skip_last)
+        stack = est._build_stack(c_in, c_out, est.skip_last)
+        if not est.instance_norm:
+            return stack
+        return CausalInstanceNorm(stack, n_norm or c_in, norm_span(frame.period), n_quantiles=est._n_quantiles)
     nq, ci = est._n_quantiles, bool(est.channel_independent)
 
     def member() -> WindowModel:

@@ -199,8 +199,10 @@ COMMON_PARAMS: tuple[Param, ...] = (
           'embedded by one linear layer. "auto": the seasonal period (from the index frequency, else the '
           "autocorrelation), at most an eighth of the context; 1 for the dense head.", _patch_len),
     Param("instance_norm", True, "bool",
-          "Normalise each window by its own mean and standard deviation and map the forecast back (RevIN); "
-          "direct head only (the dense head uses the global scaling alone).", boolean()),
+          "Normalise each window by its own mean and standard deviation and map the forecast back (RevIN). The "
+          "stream model of ``context=None`` normalises each row by running (exponentially weighted) statistics "
+          "carried in its state instead, with a time constant of four seasonal periods (at least 16 rows; 64 "
+          "without a period): see :class:`tsrec.nn.causal_norm.CausalInstanceNorm`.", boolean()),
     Param("channel_independent", True, "bool",
           "One network shared by the targets of a wide frame: each target is its own series, with all the "
           "covariates beside it (direct head only; the dense head reads all channels at once).", boolean()),

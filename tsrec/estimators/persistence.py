@@ -18,7 +18,9 @@ metadata as JSON. :func:`load` checks every part before it builds anything.
 Files of versions 1 and 2 load too: the parts they lack start afresh (no
 optimizer state, an empty reservoir and calibration), and the hyperparameters
 they lack take the values that give their models back (:data:`V1_PARAMS`) or
-else their declared defaults.
+else their declared defaults. Version 4 gave the stream model (``context=None``)
+its causal instance normalisation (``instance_norm``, which its dense head had
+ignored): a stream model of an earlier file loads with ``instance_norm=False``.
 :meth:`BaseForecaster.save <tsrec.estimators.BaseForecaster.save>` and
 :meth:`BaseForecaster.load <tsrec.estimators.BaseForecaster.load>` are the
 public face of this module.
@@ -50,9 +52,9 @@ if TYPE_CHECKING:
 __all__ = ["FORMAT_VERSION", "save", "load"]
 
 #: The version this tsrec writes (every later version reads every earlier one).
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 #: The versions this tsrec reads.
-READABLE_VERSIONS = ("1", "2", "3")
+READABLE_VERSIONS = ("1", "2", "3", "4")
 #: The metadata keys of a file, and the keys of its "fitted" JSON object.
 META_KEYS = {"format", "format_version", "class", "params", "fitted"}
 FITTED_KEYS = {"target_names", "covariate_names", "metas", "kind", "is_list", "ids", "c_in", "c_out", "n_series",
@@ -87,6 +89,16 @@ def migrate_v2(params: dict, fitted: dict) -> tuple[dict, dict]:
     fitted = {"optimizer": None, "replay_seen": 0, "replay_series": [], "n_updates": 0, "calibration_size": None,
               **fitted}
     return {**V2_PARAMS, **params}, fitted
+
+
+def migrate_v3(params: dict, fitted: dict) -> tuple[dict, dict]:
+    """Version-3 hyperparameters as version 4 reads them: before version 4 the dense head (``context=None``)
+    ignored ``instance_norm``, so a version-3 stream model loads with ``instance_norm=False`` (its model back,
+    without the causal instance normalisation that version 4 added)."""
+    frame = fitted.get("frame")
+    if isinstance(frame, dict) and frame.get("direct") is False:
+        params = {**params, "instance_norm": False}
+    return params, fitted
 
 
 def _json_id(uid: Any) -> Any:
@@ -175,6 +187,8 @@ def load(cls: type[BaseForecaster], path: str | Path, device: str | None = None)
         params, fitted = migrate_v1(params, fitted)
     if version in ("1", "2"):
         params, fitted = migrate_v2(params, fitted)
+    if version in ("1", "2", "3"):
+        params, fitted = migrate_v3(params, fitted)
     known = set(klass._get_param_names())
     if set(params) != known:
         raise ValueError(f"{path} has unknown hyperparameters {sorted(set(params) - known)} or lacks "
