@@ -200,24 +200,32 @@ def run_prequential(kind: str, dataset: str, rows: int | None, quick: bool, step
             "predict_ms": 1e3 * r.predict_seconds / max(r.n_origins, 1)}
 
 
-def run_rss(steps: int) -> dict:
-    """LRUForecaster (d_model 64) on ETTh1 OT looped: 16-row chunks, one gradient step and one forecast each."""
+def run_rss(steps: int, n_series: int = 1) -> dict:
+    """LRUForecaster (d_model 64) on ETTh1 OT looped: 16-row chunks, one gradient step and one forecast each.
+    ``n_series`` > 1: a panel of that many copies of the series, each started at its own offset (one batched
+    ``partial_fit`` and ``predict`` per chunk of every series)."""
     _setup_worker()
     from tsrec import LRUForecaster
     from tsrec.evaluation import rss_mb
 
     z, w = load("ETTh1", None)
+    n = len(z)
+    offsets = [(97 * i) % n for i in range(n_series)]
+
+    def rows(idx: np.ndarray):
+        return z[idx] if n_series == 1 else [z[(idx + o) % n] for o in offsets]
+
     f = LRUForecaster(horizon=HORIZON, context=None, lr_schedule="constant", d_model=64, d_state=64, n_layers=2,
                       chunk_length=96, max_epochs=1, stride=8, n_steps=1, lr=1e-3, device="cpu",
-                      random_state=0).fit(z[:w])
-    n, pos = len(z), w
+                      random_state=0).fit(rows(np.arange(w)))
+    pos = w
     marks, t_start, done = [], None, 0
     warm = 1024  # steps before the first RSS mark (optimizer state, allocator pools)
     n_chunks = (steps + STEP - 1) // STEP
     every = max(n_chunks // 10, 1)
     for i in range(n_chunks):
         idx = np.arange(pos, pos + STEP) % n
-        f.partial_fit(z[idx])
+        f.partial_fit(rows(idx))
         f.predict()
         pos += STEP
         done += STEP
@@ -228,7 +236,8 @@ def run_rss(steps: int) -> dict:
             marks.append((done, rss_mb()["rss"]))
     seconds = time.perf_counter() - t_start
     rss = [m[1] for m in marks]
-    return {"steps": done, "throughput": (done - warm) / seconds, "rss_start_mb": rss[0], "rss_end_mb": rss[-1],
+    return {"steps": done, "n_series": n_series, "throughput": n_series * (done - warm) / seconds,
+            "rss_start_mb": rss[0], "rss_end_mb": rss[-1],
             "rss_max_mb": max(rss), "rss_growth_mb": rss[-1] - rss[0], "marks": marks, "peak_mb": rss_mb()["peak"]}
 
 
@@ -345,6 +354,7 @@ def main() -> None:
     p.add_argument("--quick", action="store_true", help="ETTm1 cut to 20k rows, 3 epochs, 20k-step memory run")
     p.add_argument("--jobs", type=int, default=2, help="models run at once, one process and torch thread each")
     p.add_argument("--rss-steps", type=int, default=None, help="length of the memory run (default 100k; quick 20k)")
+    p.add_argument("--rss-series", type=int, default=1, help="series in the memory run's panel")
     p.add_argument("--models", nargs="*", default=None, help="subset of model names")
     p.add_argument("--only", choices=["prequential", "rss", "profile"], default=None)
     p.add_argument("--results", default=str(ROOT / "benchmarks" / "RESULTS.md"))
@@ -370,7 +380,7 @@ def main() -> None:
     with cf.ProcessPoolExecutor(max_workers=args.jobs, mp_context=ctx) as pool:
         futs = {}
         if args.only in (None, "rss"):
-            futs[pool.submit(run_rss, rss_steps)] = ("rss",)
+            futs[pool.submit(run_rss, rss_steps, args.rss_series)] = ("rss",)
         if args.only in (None, "prequential"):
             for ds in ("ETTm1", "ETTh1"):  # the longer one first
                 rows = rows_m if ds == "ETTm1" else None
@@ -410,11 +420,13 @@ def main() -> None:
         out.append("")
     if "rss" in results and isinstance(results["rss"], dict):
         r = results["rss"]
+        panel = f"a panel of {r['n_series']} copies at different offsets, " if r["n_series"] > 1 else ""
         out.append(f"Memory over a long stream: LRUForecaster (d_model 64, d_state 64, 2 layers), ETTh1 OT looped, "
-                   f"{r['steps']:,} steps in 16-row chunks (one gradient step + one 24-step forecast per chunk): "
+                   f"{panel}{r['steps']:,} steps in 16-row chunks (one gradient step + one 24-step forecast per "
+                   "chunk): "
                    f"RSS {r['rss_start_mb']:.1f} MB after 1,024 steps, {r['rss_end_mb']:.1f} MB at the end, max "
                    f"{r['rss_max_mb']:.1f} MB, growth {r['rss_growth_mb']:+.1f} MB; throughput {r['throughput']:,.0f} "
-                   f"obs/s. RSS marks (steps, MB): "
+                   f"obs/s (rows of all series). RSS marks (steps, MB): "
                    + ", ".join(f"({s:,}, {m:.1f})" for s, m in r["marks"]))
         out.append("")
     if "profile" in results and isinstance(results["profile"], dict):
