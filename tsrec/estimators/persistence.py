@@ -89,6 +89,11 @@ def migrate_v2(params: dict, fitted: dict) -> tuple[dict, dict]:
     return {**V2_PARAMS, **params}, fitted
 
 
+#: Hyperparameters added within version 3 (``online_update`` and its settings): a file without them loads with
+#: these values, which give its model back (gradient updates, no correction).
+V3_ADDED_PARAMS = {"online_update": "sgd", "online_alpha": 100.0, "online_forgetting": 0.999, "online_lags": None}
+
+
 def _json_id(uid: Any) -> Any:
     """A series id as JSON keeps it: ints and strings as they are, anything else as its string."""
     if isinstance(uid, np.generic):
@@ -176,6 +181,7 @@ def load(cls: type[BaseForecaster], path: str | Path, device: str | None = None)
     if version in ("1", "2"):
         params, fitted = migrate_v2(params, fitted)
     known = set(klass._get_param_names())
+    params = {**{k: v for k, v in V3_ADDED_PARAMS.items() if k in known}, **params}
     if set(params) != known:
         raise ValueError(f"{path} has unknown hyperparameters {sorted(set(params) - known)} or lacks "
                          f"{sorted(known - set(params))} for {name}")
