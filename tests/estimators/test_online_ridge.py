@@ -14,7 +14,7 @@ from tests.estimators.test_persistence import no_unpickling  # noqa: F401  (a fi
 from tsrec import LRUForecaster
 from tsrec.nn.online import OnlineRidge
 
-RIDGE = dict(online_update="ridge", context=32, stride=8)
+RIDGE = dict(online_update="ridge", context=32, stride=8, online_alpha=100.0)
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +76,7 @@ def _numpy_ridge(est, scaler, rows: np.ndarray, origins: np.ndarray, ages: np.nd
 
 @pytest.mark.parametrize("lags", [None, 8])
 def test_closed_form_equals_numpys_ridge(frame, lags):
-    f = make("LRUForecaster", **RIDGE, online_lags=lags, online_alpha=3.0, online_forgetting=0.97).fit(
+    f = make("LRUForecaster", **{**RIDGE, "online_alpha": 3.0}, online_lags=lags, online_forgetting=0.97).fit(
         frame.iloc[:400])
     buf, scaler = f._stream.buffers[0], copy.deepcopy(f.scaler_)
     new = frame.iloc[400:437].to_numpy()
@@ -226,7 +226,7 @@ def test_ridge_beats_frozen_on_a_real_series_after_a_change(etth1):
     y = etth1["OT"].to_numpy()[:2700].copy()
     y[1500:] += 2 * y[:1500].std() * np.sin(2 * np.pi * np.arange(1200) / 24)
     kw = dict(horizon=24, context=96, d_model=16, d_state=16, n_layers=1, max_epochs=3, random_state=0,
-              device="cpu", online_update="ridge", online_alpha=1000.0)
+              device="cpu", online_update="ridge")  # the default penalty: chosen online
     base = LRUForecaster(**kw).fit(y[:1500])
     mse = {}
     for mode in ("frozen", "ridge"):
@@ -238,3 +238,21 @@ def test_ridge_beats_frozen_on_a_real_series_after_a_change(etth1):
             f.partial_fit(y[s : s + 16], update_params=mode == "ridge")
         mse[mode] = np.nanmean(np.concatenate(errors)[300:])  # after the first 300 origins
     assert mse["ridge"] < 0.8 * mse["frozen"], mse
+
+
+def test_auto_alpha_uses_the_best_scored_candidate(fitted_lru, frame):
+    """online_alpha="auto": the candidates are the solutions at every penalty, each scored on the windows that
+    arrived after it was solved; the first call has nothing to score (a tie: no correction)."""
+    f = copy.deepcopy(fitted_lru).set_params(online_alpha="auto")
+    m = f.model_
+    f.partial_fit(frame.iloc[400:416])
+    assert float(m.total) > 0 and not m.weights.any() and torch.equal(m.scores, m.scores[:1].expand(6))
+    plain = f.predict()
+    for a in range(416, 520, 16):
+        f.partial_fit(frame.iloc[a : a + 16])
+    expected = OnlineRidge.solve(m.gram, m.cross, OnlineRidge.AUTO_ALPHAS)
+    torch.testing.assert_close(m.candidates, expected)
+    best = int(torch.argmin(m.scores))
+    assert best > 0, "on ETTh1 some correction scores better than none"
+    torch.testing.assert_close(m.weights, m.candidates[best - 1])
+    assert not np.allclose(plain.to_numpy(), f.predict().to_numpy())

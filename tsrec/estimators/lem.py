@@ -82,7 +82,7 @@ class LEMForecaster(BaseForecaster):
         missing: str = "raise",
         scaling: str = "global",
         online_update: str = "sgd",
-        online_alpha: float = 100.0,
+        online_alpha: float | str = "auto",
         online_forgetting: float = 0.999,
         online_lags: int | None = None,
     ) -> None:

@@ -64,7 +64,8 @@ def windows_at(scaled: np.ndarray, origins: np.ndarray, context: int) -> np.ndar
 @torch.no_grad()
 def ridge_scored(model: OnlineRidge, scalers: Sequence[StandardScaler], rows: Sequence[np.ndarray],
                  origins: Sequence[np.ndarray], new: Sequence[np.ndarray], n_new: Sequence[int], forgetting: float,
-                 alpha: float, reference: np.ndarray, device: torch.device) -> tuple[list[np.ndarray], tuple]:
+                 alpha: float | str, reference: np.ndarray,
+                 device: torch.device) -> tuple[list[np.ndarray], tuple]:
     """The forecasts at ``origins`` and the ridge solution after the origins ``new`` marks.
 
     Per series ``i``: ``rows[i]`` (raw, ending with the ``n_new[i]`` rows of the call), the sorted
@@ -74,13 +75,15 @@ def ridge_scored(model: OnlineRidge, scalers: Sequence[StandardScaler], rows: Se
     unit)`` after the call: the old statistics weigh ``forgetting ** max(n_new)``, each new origin
     ``forgetting ** age`` (times its window's variance: see :class:`~tsrec.nn.online.OnlineRidge`), its age
     the rows of the call after its last target (counted from the end of the longest chunk), and ``W`` solves
-    ``(A + alpha I) W = B``. A target that is NaN (``missing="mask"``) leaves its window's
-    row out. Nothing of ``model`` changes.
+    ``(A + alpha I) W = B`` (``alpha="auto"``: see :class:`~tsrec.nn.online.OnlineRidge`; then also the new
+    candidates and scores). A target that is NaN (``missing="mask"``) leaves its window's row out. Nothing of
+    ``model`` changes.
     """
     H, nt, ctx = model.horizon, model.n_targets, model.context
     plain = forecast_many(model.inner, scalers, rows, origins, ctx, H, device)
     elapsed = max(n_new) if len(n_new) else 0
     stats = model.decayed(forgetting, elapsed)
+    scores = model.scores * float(forgetting) ** int(elapsed)
     active = bool(model.total > 0)
     unit = model.unit if bool((model.unit > 0).all()) else torch.as_tensor(reference, dtype=torch.float64,
                                                                             device=device)
@@ -112,7 +115,11 @@ def ridge_scored(model: OnlineRidge, scalers: Sequence[StandardScaler], rows: Se
             ratio = torch.as_tensor(scalers[i].scale[:nt], dtype=torch.float64, device=device) / unit
             s = (model.scales(xs).reshape(-1, nt) * ratio).reshape(-1)
             stats = model.accumulated(stats, phi[finite], err[finite], w[finite], s[finite])
+            if alpha == "auto":
+                scores = scores + model.candidate_losses(phi[finite], err[finite], w[finite], s[finite])
         out.append(corrected)
     gram, cross, total = stats
-    weights = model.solve(gram, cross, alpha) if bool(total > 0) else torch.zeros_like(model.weights)
-    return out, (gram, cross, total, weights, unit)
+    if not bool(total > 0):
+        return out, (gram, cross, total, torch.zeros_like(model.weights), unit, None, None)
+    weights, candidates = model.solved(gram, cross, alpha, scores)
+    return out, (gram, cross, total, weights, unit, candidates, scores if alpha == "auto" else None)

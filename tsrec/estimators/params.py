@@ -284,10 +284,13 @@ COMMON_PARAMS: tuple[Param, ...] = (
           "at constant memory (old windows weigh ``online_forgetting`` per row of age). Right after ``fit`` the "
           "forecast is the model's; saved with the model. Needs the direct head (not ``context=None``).",
           one_of(("sgd", "ridge"))),
-    Param("online_alpha", 100.0, "float",
-          'Ridge penalty of ``online_update="ridge"`` (on the sum of the weighted squared errors, in normalised '
-          "units: a larger value keeps the forecast nearer the model's).",
-          rule(lambda v: is_real(v) and 0 < v < math.inf, "a positive number")),
+    Param("online_alpha", "auto", 'float or "auto"',
+          'Ridge penalty of ``online_update="ridge"`` (on the sum of the squared errors in scaled units: a larger '
+          'value keeps the forecast nearer the model\'s). "auto": chosen online among 1e1 .. 1e5 (and no '
+          "correction), each scored by the errors it made on the windows that arrived after it was solved "
+          "(see :class:`~tsrec.nn.online.OnlineRidge`).",
+          rule(lambda v: v == "auto" and isinstance(v, str) or is_real(v) and 0 < v < math.inf,
+               "a positive number or 'auto'")),
     Param("online_forgetting", 0.999, "float",
           'Forgetting factor of ``online_update="ridge"``: a window observed ``k`` rows ago weighs '
           "``online_forgetting ** k`` (1.0: every window the same).",

@@ -97,7 +97,7 @@ class S4Forecaster(BaseForecaster):
         missing: str = "raise",
         scaling: str = "global",
         online_update: str = "sgd",
-        online_alpha: float = 100.0,
+        online_alpha: float | str = "auto",
         online_forgetting: float = 0.999,
         online_lags: int | None = None,
     ) -> None:

@@ -31,6 +31,8 @@ at the start, where the forecast is the wrapped model's exactly.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from torch import Tensor, nn
 
@@ -42,6 +44,12 @@ __all__ = ["OnlineRidge"]
 
 class OnlineRidge(nn.Module):
     """A window model plus an online ridge correction of its forecast (see the module docstring).
+
+    The penalty may be chosen online (``alpha="auto"`` in :meth:`solved`): the
+    solutions at every penalty of :attr:`AUTO_ALPHAS` are kept, each scored
+    by the squared error it made on the windows observed after it was solved
+    (discounted as the statistics are), beside no correction at all; the
+    forecast uses the best so far (no correction until one has scored better).
 
     Parameters
     ----------
@@ -78,6 +86,9 @@ class OnlineRidge(nn.Module):
     True
     """
 
+    #: The penalties that ``alpha="auto"`` chooses from, the largest (nearest the model's forecast) first.
+    AUTO_ALPHAS = (1e5, 1e4, 1e3, 1e2, 1e1)
+
     def __init__(self, inner: nn.Module, context: int, n_targets: int, n_quantiles: int = 1,
                  lags: int | None = None, eps: float = 1e-5) -> None:
         super().__init__()
@@ -99,6 +110,10 @@ class OnlineRidge(nn.Module):
         # each target's reference scale (the scaling's at the first update): weighs the windows by their variance
         # in fixed units, whatever the online scaling statistics do after it
         self.register_buffer("unit", torch.zeros(n_targets, dtype=torch.float64))
+        # alpha="auto": the solution at each penalty of AUTO_ALPHAS, and the discounted squared error each made
+        # (first: no correction) on the windows that arrived since it was solved
+        self.register_buffer("candidates", torch.zeros(len(self.AUTO_ALPHAS), d, self.horizon, dtype=torch.float64))
+        self.register_buffer("scores", torch.zeros(len(self.AUTO_ALPHAS) + 1, dtype=torch.float64))
 
     @property
     def n_features(self) -> int:
@@ -180,15 +195,39 @@ class OnlineRidge(nn.Module):
         weighted = phi * (w * s**2)[:, None]
         return gram + weighted.T @ phi, cross + weighted.T @ r, total + w.sum()
 
-    @staticmethod
-    def solve(gram: Tensor, cross: Tensor, alpha: float) -> Tensor:
-        """``W`` of ``(gram + alpha I) W = cross`` (float64)."""
-        eye = torch.eye(gram.shape[0], dtype=gram.dtype, device=gram.device)
-        return torch.linalg.solve(gram + float(alpha) * eye, cross)
+    def candidate_losses(self, phi: Tensor, r: Tensor, w: Tensor, s: Tensor) -> Tensor:
+        """``(len(AUTO_ALPHAS) + 1,)``: ``sum w s^2 |r - phi W|^2`` over the rows, for no correction (``W = 0``)
+        and each of the current :attr:`candidates` (float64)."""
+        phi, r, w, s = (t.to(torch.float64) for t in (phi, r, w, s))
+        ws = (w * s**2)[None, :, None]
+        resid = r[None] - torch.einsum("nd,kdh->knh", phi, self.candidates)
+        return torch.cat([(ws[0] * r**2).sum()[None], (ws * resid**2).sum((1, 2))])
 
-    def set_solution(self, gram: Tensor, cross: Tensor, total: Tensor, weights: Tensor,
-                     unit: Tensor | None = None) -> None:
-        """Commit new statistics, their solution and (once) the reference scales into the buffers."""
-        for name, value in (("gram", gram), ("cross", cross), ("total", total), ("weights", weights), ("unit", unit)):
+    @staticmethod
+    def solve(gram: Tensor, cross: Tensor, alpha: float | Sequence[float]) -> Tensor:
+        """``W`` of ``(gram + alpha I) W = cross`` (float64); for a sequence of penalties, one ``W`` each, stacked."""
+        eye = torch.eye(gram.shape[0], dtype=gram.dtype, device=gram.device)
+        if isinstance(alpha, (int, float)):
+            return torch.linalg.solve(gram + float(alpha) * eye, cross)
+        a = torch.as_tensor(alpha, dtype=gram.dtype, device=gram.device)[:, None, None]
+        return torch.linalg.solve(gram[None] + a * eye, cross.expand(len(alpha), -1, -1))
+
+    def solved(self, gram: Tensor, cross: Tensor, alpha: float | str,
+               scores: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
+        """The weights for statistics ``(gram, cross)``: at penalty ``alpha``, or for ``"auto"`` those of the
+        best of ``scores`` (see the class docstring; zero where no correction scored best), with the
+        candidates' new solutions."""
+        if alpha != "auto":
+            return self.solve(gram, cross, alpha), None
+        candidates = self.solve(gram, cross, self.AUTO_ALPHAS)
+        best = int(torch.argmin(scores))  # ties: the first, the most conservative
+        return (torch.zeros_like(cross) if best == 0 else candidates[best - 1]), candidates
+
+    def set_solution(self, gram: Tensor, cross: Tensor, total: Tensor, weights: Tensor, unit: Tensor | None = None,
+                     candidates: Tensor | None = None, scores: Tensor | None = None) -> None:
+        """Commit new statistics, their solution, (once) the reference scales and ``alpha="auto"``'s candidates
+        and scores into the buffers."""
+        for name, value in (("gram", gram), ("cross", cross), ("total", total), ("weights", weights), ("unit", unit),
+                            ("candidates", candidates), ("scores", scores)):
             if value is not None:
                 getattr(self, name).copy_(value)
