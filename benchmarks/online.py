@@ -173,8 +173,9 @@ CANDIDATES = {  # name -> partial_fit settings (None: frozen)
     "OGD lr 3e-4": {"lr": 3e-4},
     "OGD lr 1e-4": {"lr": 1e-4},
     "OGD lr 1e-4, replay 512": {"lr": 1e-4, "replay_size": 512},
-    **{f"ridge alpha {a:g}, forgetting {g:g}": {"online_update": "ridge", "online_alpha": a, "online_forgetting": g}
-       for a in (10.0, 1000.0, 100_000.0) for g in (0.999, 0.9999, 1.0)},
+    **{f"ridge alpha {a:g}, forgetting {g:g}" if a != "auto" else f"ridge alpha auto, forgetting {g:g}":
+       {"online_update": "ridge", "online_alpha": a, "online_forgetting": g}
+       for a in ("auto", 1000.0) for g in (0.999, 0.9999, 1.0)},
 }
 
 

@@ -237,7 +237,7 @@ def test_ridge_beats_frozen_on_a_real_series_after_a_change(etth1):
             errors.append((p[0] - a[0]) ** 2)
             f.partial_fit(y[s : s + 16], update_params=mode == "ridge")
         mse[mode] = np.nanmean(np.concatenate(errors)[300:])  # after the first 300 origins
-    assert mse["ridge"] < 0.8 * mse["frozen"], mse
+    assert mse["ridge"] < 0.75 * mse["frozen"], mse  # measured: 4.84 against 7.15 (-32%)
 
 
 def test_auto_alpha_uses_the_best_scored_candidate(fitted_lru, frame):

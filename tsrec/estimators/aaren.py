@@ -80,8 +80,8 @@ class AarenForecaster(BaseForecaster):
         scaling: str = "global",
         online_update: str = "sgd",
         online_alpha: float | str = "auto",
-        online_forgetting: float = 0.999,
-        online_lags: int | None = None,
+        online_forgetting: float = 0.9999,
+        online_lags: int | None = 24,
     ) -> None:
         self.horizon = horizon
         self.context = context

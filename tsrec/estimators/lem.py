@@ -83,8 +83,8 @@ class LEMForecaster(BaseForecaster):
         scaling: str = "global",
         online_update: str = "sgd",
         online_alpha: float | str = "auto",
-        online_forgetting: float = 0.999,
-        online_lags: int | None = None,
+        online_forgetting: float = 0.9999,
+        online_lags: int | None = 24,
     ) -> None:
         self.horizon = horizon
         self.context = context

@@ -91,7 +91,7 @@ def migrate_v2(params: dict, fitted: dict) -> tuple[dict, dict]:
 
 #: Hyperparameters added within version 3 (``online_update`` and its settings): a file without them loads with
 #: these values, which give its model back (gradient updates, no correction).
-V3_ADDED_PARAMS = {"online_update": "sgd", "online_alpha": "auto", "online_forgetting": 0.999, "online_lags": None}
+V3_ADDED_PARAMS = {"online_update": "sgd", "online_alpha": "auto", "online_forgetting": 0.9999, "online_lags": 24}
 
 
 def _json_id(uid: Any) -> Any:
