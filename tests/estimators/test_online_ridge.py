@@ -256,3 +256,19 @@ def test_auto_alpha_uses_the_best_scored_candidate(fitted_lru, frame):
     assert best > 0, "on ETTh1 some correction scores better than none"
     torch.testing.assert_close(m.weights, m.candidates[best - 1])
     assert not np.allclose(plain.to_numpy(), f.predict().to_numpy())
+
+
+def test_auto_lags_candidates_are_the_sub_block_solutions(frame):
+    """online_lags="auto": one set of statistics over the whole window; each lag count's candidates solve the
+    sub-block of its newest lags, the forecast and 1 (zero weights elsewhere)."""
+    f = make("LRUForecaster", **{**RIDGE, "online_alpha": "auto"}, online_lags="auto").fit(frame.iloc[:400])
+    m = f.model_
+    assert m.lag_sets == (8, 24, 32) and m.n_features == 32 + 4 + 1
+    f.partial_fit(frame.iloc[400:440])
+    n_a = len(OnlineRidge.AUTO_ALPHAS)
+    for j, k in enumerate(m.lag_sets):
+        idx = torch.arange(32 - k, m.n_features)
+        sub = OnlineRidge.solve(m.gram[idx][:, idx], m.cross[idx], OnlineRidge.AUTO_ALPHAS)
+        got = m.candidates[j * n_a : (j + 1) * n_a]
+        torch.testing.assert_close(got[:, idx], sub)
+        assert not got[:, : 32 - k].any()

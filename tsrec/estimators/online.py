@@ -46,7 +46,7 @@ def with_correction(est: BaseForecaster, model: nn.Module, frame: Frame, n_targe
         raise ValueError(f"online_update='ridge' corrects the forecast of a window model: it needs the direct head "
                          f"(a fixed or automatic context), not context={est.context!r} with head={est.head!r} "
                          f"(the stateful dense model); use online_update='sgd' there")
-    lags = None if est.online_lags is None else min(int(est.online_lags), frame.context)
+    lags = est.online_lags if est.online_lags in (None, "auto") else min(int(est.online_lags), frame.context)
     return OnlineRidge(model, frame.context, n_targets, est._n_quantiles, lags=lags)
 
 

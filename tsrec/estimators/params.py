@@ -295,11 +295,14 @@ COMMON_PARAMS: tuple[Param, ...] = (
           'Forgetting factor of ``online_update="ridge"``: a window observed ``k`` rows ago weighs '
           "``online_forgetting ** k`` (1.0: every window the same).",
           rule(lambda v: is_real(v) and 0 < v <= 1, "in (0, 1]")),
-    Param("online_lags", 24, "int or None",
+    Param("online_lags", 24, 'int, "auto" or None',
           'The newest window rows among the features of ``online_update="ridge"`` (at most the context; None: '
           "the whole context). Fewer features vary less on few windows (24 measured best of 8, 24, 48, 96 and "
-          "all on the P2 validation phases of ETTm1 and ETTh2, ``benchmarks/online.py``) and solve faster.",
-          integer(none=True)),
+          "all on the P2 validation phases of ETTm1 and ETTh2, ``benchmarks/online.py``) and solve faster. "
+          '"auto" (with ``online_alpha="auto"``): the whole context in the statistics, and the lag count chosen '
+          "online with the penalty, among 8, 24, 96 and 336 (see :class:`~tsrec.nn.online.OnlineRidge`).",
+          rule(lambda v: v is None or v == "auto" and isinstance(v, str) or is_int(v) and v >= 1,
+               "None, 'auto' or an integer >= 1")),
 )
 
 #: What ``fit`` (or the first ``partial_fit``) sets; a failed first ``partial_fit`` removes all of it.

@@ -50,6 +50,11 @@ class OnlineRidge(nn.Module):
     by the squared error it made on the windows observed after it was solved
     (discounted as the statistics are), beside no correction at all; the
     forecast uses the best so far (no correction until one has scored better).
+    With ``lags="auto"`` the features hold the whole window and the candidates
+    are every penalty at every lag count of :attr:`AUTO_LAGS` (the newest lags,
+    the forecast and 1: a sub-block of the same statistics), so that the
+    correction can grow as the windows accumulate; a fixed ``alpha`` then uses
+    the whole window.
 
     Parameters
     ----------
@@ -64,8 +69,10 @@ class OnlineRidge(nn.Module):
     n_targets, n_quantiles : int
         The targets (the first input channels) and the quantiles per target
         (``c_out = n_targets * n_quantiles``).
-    lags : int, optional
-        The newest window rows among the features (default: all ``context``).
+    lags : int, "auto" or None, default=None
+        The newest window rows among the features (None: all ``context``;
+        "auto": all, the candidates of ``alpha="auto"`` using the counts of
+        :attr:`AUTO_LAGS`).
     eps : float, default=1e-5
         Added to the window variance (as the instance normalisation does).
 
@@ -88,20 +95,25 @@ class OnlineRidge(nn.Module):
 
     #: The penalties that ``alpha="auto"`` chooses from, the largest (nearest the model's forecast) first.
     AUTO_ALPHAS = (1e5, 1e4, 1e3, 1e2, 1e1)
+    #: The lag counts that ``lags="auto"`` (with ``alpha="auto"``) chooses from (at most the context), fewest first.
+    AUTO_LAGS = (8, 24, 96, 336)
 
     def __init__(self, inner: nn.Module, context: int, n_targets: int, n_quantiles: int = 1,
-                 lags: int | None = None, eps: float = 1e-5) -> None:
+                 lags: int | str | None = None, eps: float = 1e-5) -> None:
         super().__init__()
         if inner.c_out != n_targets * n_quantiles:
             raise ValueError(f"the model has {inner.c_out} outputs, not n_targets * n_quantiles = "
                              f"{n_targets * n_quantiles}")
-        if lags is not None and not 1 <= lags <= context:
-            raise ValueError(f"lags must be in [1, context={context}], got {lags}")
+        if not (lags is None or lags == "auto" or isinstance(lags, int) and 1 <= lags <= context):
+            raise ValueError(f"lags must be None, 'auto' or in [1, context={context}], got {lags!r}")
         self.inner = inner
         self.c_in, self.c_out, self.horizon = inner.c_in, inner.c_out, inner.horizon
         self.lookahead = lookahead(inner)
         self.context, self.n_targets, self.n_quantiles = context, n_targets, n_quantiles
-        self.lags, self.eps = lags or context, eps
+        auto = lags == "auto"
+        self.lags, self.eps = context if auto or lags is None else int(lags), eps
+        # the lag counts whose solutions alpha="auto" compares (the features of each: the newest lags, f and 1)
+        self.lag_sets = tuple(sorted({min(k, context) for k in self.AUTO_LAGS})) if auto else (self.lags,)
         d = self.lags + self.horizon + 1
         self.register_buffer("gram", torch.zeros(d, d, dtype=torch.float64))
         self.register_buffer("cross", torch.zeros(d, self.horizon, dtype=torch.float64))
@@ -112,8 +124,9 @@ class OnlineRidge(nn.Module):
         self.register_buffer("unit", torch.zeros(n_targets, dtype=torch.float64))
         # alpha="auto": the solution at each penalty of AUTO_ALPHAS, and the discounted squared error each made
         # (first: no correction) on the windows that arrived since it was solved
-        self.register_buffer("candidates", torch.zeros(len(self.AUTO_ALPHAS), d, self.horizon, dtype=torch.float64))
-        self.register_buffer("scores", torch.zeros(len(self.AUTO_ALPHAS) + 1, dtype=torch.float64))
+        k = len(self.AUTO_ALPHAS) * len(self.lag_sets)
+        self.register_buffer("candidates", torch.zeros(k, d, self.horizon, dtype=torch.float64))
+        self.register_buffer("scores", torch.zeros(k + 1, dtype=torch.float64))
 
     @property
     def n_features(self) -> int:
@@ -219,7 +232,13 @@ class OnlineRidge(nn.Module):
         candidates' new solutions."""
         if alpha != "auto":
             return self.solve(gram, cross, alpha), None
-        candidates = self.solve(gram, cross, self.AUTO_ALPHAS)
+        each = []
+        for k in self.lag_sets:  # the newest k lags, the forecast and 1; the other weights zero
+            idx = torch.arange(self.lags - k, self.n_features, device=gram.device)
+            w = torch.zeros(len(self.AUTO_ALPHAS), *cross.shape, dtype=cross.dtype, device=cross.device)
+            w[:, idx] = self.solve(gram[idx][:, idx], cross[idx], self.AUTO_ALPHAS)
+            each.append(w)
+        candidates = torch.cat(each)
         best = int(torch.argmin(scores))  # ties: the first, the most conservative
         return (torch.zeros_like(cross) if best == 0 else candidates[best - 1]), candidates
 
