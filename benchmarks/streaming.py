@@ -49,6 +49,8 @@ sys.path.insert(0, str(ROOT))
 HORIZON, STEP = 24, 16
 #: a tsrec forecaster's name with this suffix: its window model with online_update="ridge"
 RIDGE_SUFFIX = " (window, online ridge)"
+#: the same window model, frozen after the warm-up (``partial_fit(update_params=False)``): the control
+FROZEN_SUFFIX = " (window, frozen)"
 SEASON = {"ETTh1": 24, "ETTm1": 96}
 
 
@@ -166,8 +168,8 @@ def make_model(kind: str, dataset: str, quick: bool):
     from tsrec.evaluation import Persistence, SeasonalNaive
 
     season = SEASON[dataset]
-    if kind.endswith(RIDGE_SUFFIX):  # a window model (automatic look-back) frozen after fit, its forecast corrected
-        name = kind[: -len(RIDGE_SUFFIX)]
+    if kind.endswith((RIDGE_SUFFIX, FROZEN_SUFFIX)):  # a window model (automatic look-back), its weights frozen
+        name = kind[: -len(RIDGE_SUFFIX if kind.endswith(RIDGE_SUFFIX) else FROZEN_SUFFIX)]
         extra = {"LRUForecaster": dict(d_state=64), "S4Forecaster": dict(d_state=64)}.get(name, {})
         return FORECASTERS[name](horizon=HORIZON, d_model=64, n_layers=2, max_epochs=3 if quick else 5,
                                  device="cpu", random_state=0, online_update="ridge", **extra)
@@ -203,7 +205,7 @@ def run_prequential(kind: str, dataset: str, rows: int | None, quick: bool, step
 
     z, w = load(dataset, rows)
     est = make_model(kind, dataset, quick)
-    r = prequential(est, z, horizon=HORIZON, warmup=w, step=step)
+    r = prequential(est, z, horizon=HORIZON, warmup=w, step=step, update_params=not kind.endswith(FROZEN_SUFFIX))
     return {"dataset": dataset, "model": kind, "step": step, **r.summary(),
             "update_ms": 1e3 * r.update_seconds / max(r.n_origins - 1, 1),
             "predict_ms": 1e3 * r.predict_seconds / max(r.n_origins, 1)}
@@ -362,7 +364,8 @@ def main() -> None:
 
     rows_m = 20_000 if args.quick else None
     rss_steps = args.rss_steps or (20_000 if args.quick else 100_000)
-    kinds = list(FORECASTERS) + [k + RIDGE_SUFFIX for k in ("LRUForecaster", "S4Forecaster")]
+    kinds = list(FORECASTERS) + [k + s for k in ("LRUForecaster", "S4Forecaster")
+                                 for s in (RIDGE_SUFFIX, FROZEN_SUFFIX)]
     kinds += ["Persistence", "SeasonalNaive", "river.SNARIMAX", "river.LinearRegression(48 lagged changes)",
               "sktime.NaiveForecaster(seasonal mean)"]
     if args.models:
