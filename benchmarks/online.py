@@ -24,8 +24,10 @@ observed at that origin:
   already seen). ``frozen``: no weight updates (``update_params=False``; the
   stream still moves); ``OGD``: one gradient step per chunk at the default lr
   (plain online gradient descent); other candidates differ in lr, steps and
-  replay. The configuration reported as "best" is the one with the lowest MSE
-  on the validation origins (never the test).
+  replay; ``ridge``: ``online_update="ridge"``, the weights frozen and the
+  online closed-form correction of the forecast refitted at every chunk (its
+  penalty and forgetting factor per candidate). The configuration reported as
+  "best" is the one with the lowest MSE on the validation origins (never the test).
 
 P2 updates after every row on the newest complete window; a stride of k rows
 means that the forecast at an origin uses weights updated up to k - 1 rows
@@ -171,6 +173,9 @@ CANDIDATES = {  # name -> partial_fit settings (None: frozen)
     "OGD lr 3e-4": {"lr": 3e-4},
     "OGD lr 1e-4": {"lr": 1e-4},
     "OGD lr 1e-4, replay 512": {"lr": 1e-4, "replay_size": 512},
+    **{f"ridge alpha {a:g}, forgetting {g:g}" if a != "auto" else f"ridge alpha auto, forgetting {g:g}":
+       {"online_update": "ridge", "online_alpha": a, "online_forgetting": g}
+       for a in ("auto", 1000.0) for g in (0.999, 0.9999, 1.0)},
 }
 
 
@@ -178,7 +183,10 @@ def tsrec_fit(z: np.ndarray, name: str, H: int, epochs: int, seed: int, stride: 
     from tsrec import LRUForecaster
 
     train_end = borders(name)[0]
-    f = LRUForecaster(horizon=H, max_epochs=epochs, random_state=seed, device="cpu", stride=stride)
+    # fitted with the ridge correction's buffers (inert until a "ridge" update: the same weights and forecasts
+    # as online_update="sgd"), so that every candidate starts from the one fit
+    f = LRUForecaster(horizon=H, max_epochs=epochs, random_state=seed, device="cpu", stride=stride,
+                      online_update="ridge")
     t = time.perf_counter()
     f.fit(z[:train_end])
     return f, time.perf_counter() - t
@@ -227,13 +235,15 @@ def run_cell(name: str, H: int, args) -> list[dict]:
                             int(args.fit_stride) if args.fit_stride.isdigit() else args.fit_stride)
     stop = last_origin + 2  # rolling_forecasts forecasts at every row of a chunk but its last
     val_scores = {}
-    for cand, settings in CANDIDATES.items():  # the validation phase for every candidate
-        f = copy.deepcopy(base).set_params(**(settings or {}))
+    candidates = {c: CANDIDATES[c] for c in (args.candidates or CANDIDATES)}
+    for cand, settings in candidates.items():  # the validation phase for every candidate
+        f = copy.deepcopy(base).set_params(**{"online_update": "sgd", **(settings or {})})
         v, _, sec = tsrec_stream(f, z, train_end, val_end, args.stride, last_origin, val_end - 1, settings is not None)
         val_scores[cand] = (v.result()["mse"], f, sec)
         print(f"{name} H={H} {cand}: validation MSE {v.result()['mse']:.4f} ({sec:.0f} s)", flush=True)
     best = min(val_scores, key=lambda c: val_scores[c][0])
-    for cand in dict.fromkeys(["frozen", "OGD", best]):  # the test phase: frozen, OGD and the best on validation
+    # the test phase: frozen, OGD and the best on validation
+    for cand in dict.fromkeys([c for c in ("frozen", "OGD") if c in val_scores] + [best]):
         vmse, f, vsec = val_scores[cand]
         _, te, sec = tsrec_stream(f, z, val_end, stop, args.stride, last_origin, val_end - 1,
                                   CANDIDATES[cand] is not None)
@@ -283,6 +293,8 @@ def main() -> None:
     p.add_argument("--max-origins", type=int, default=None, help="score only the first N test origins")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--candidates", nargs="*", default=None, choices=list(CANDIDATES),
+                   help="the tsrec candidates (default all; frozen and OGD are always tested)")
     p.add_argument("--quick", action="store_true", help="ETTh2 H=24, 2,000 test origins, 3 epochs")
     p.add_argument("--results", default=None, help="append the table to this file")
     args = p.parse_args()

@@ -9,7 +9,9 @@ gradient step for the tsrec models), and so on to the end of the series
 at the same origins). Persistence is also run at every origin (``step=1``)
 to check the harness against the published 0.218 (ETTh1) / 0.079 (ETTm1).
 
-Models: the tsrec forecasters (d_model 64, 2 layers), persistence, seasonal
+Models: the tsrec forecasters (d_model 64, 2 layers; the stateful ``context=None`` model with one gradient
+step per chunk, and for LRU and S4 also the default window model with ``online_update="ridge"``: its
+weights frozen after the warm-up, its forecast corrected online in closed form), persistence, seasonal
 naive, river's SNARIMAX and an online linear regression on 48 lagged
 changes (forecast recursively), and sktime's NaiveForecaster (seasonal mean
 of the last week) kept current by ``update``. A separate run streams a real
@@ -45,6 +47,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 HORIZON, STEP = 24, 16
+#: a tsrec forecaster's name with this suffix: its window model with online_update="ridge"
+RIDGE_SUFFIX = " (window, online ridge)"
+#: the same window model, frozen after the warm-up (``partial_fit(update_params=False)``): the control
+FROZEN_SUFFIX = " (window, frozen)"
 SEASON = {"ETTh1": 24, "ETTm1": 96}
 
 
@@ -162,6 +168,11 @@ def make_model(kind: str, dataset: str, quick: bool):
     from tsrec.evaluation import Persistence, SeasonalNaive
 
     season = SEASON[dataset]
+    if kind.endswith((RIDGE_SUFFIX, FROZEN_SUFFIX)):  # a window model (automatic look-back), its weights frozen
+        name = kind[: -len(RIDGE_SUFFIX if kind.endswith(RIDGE_SUFFIX) else FROZEN_SUFFIX)]
+        extra = {"LRUForecaster": dict(d_state=64), "S4Forecaster": dict(d_state=64)}.get(name, {})
+        return FORECASTERS[name](horizon=HORIZON, d_model=64, n_layers=2, max_epochs=3 if quick else 5,
+                                 device="cpu", random_state=0, online_update="ridge", **extra)
     if kind in FORECASTERS:
         extra = {"LRUForecaster": dict(d_state=64), "AarenForecaster": dict(n_heads=4),
                  "TransformerForecaster": dict(n_heads=4, window=192), "LEMForecaster": dict(),
@@ -194,7 +205,7 @@ def run_prequential(kind: str, dataset: str, rows: int | None, quick: bool, step
 
     z, w = load(dataset, rows)
     est = make_model(kind, dataset, quick)
-    r = prequential(est, z, horizon=HORIZON, warmup=w, step=step)
+    r = prequential(est, z, horizon=HORIZON, warmup=w, step=step, update_params=not kind.endswith(FROZEN_SUFFIX))
     return {"dataset": dataset, "model": kind, "step": step, **r.summary(),
             "update_ms": 1e3 * r.update_seconds / max(r.n_origins - 1, 1),
             "predict_ms": 1e3 * r.predict_seconds / max(r.n_origins, 1)}
@@ -363,8 +374,10 @@ def main() -> None:
 
     rows_m = 20_000 if args.quick else None
     rss_steps = args.rss_steps or (20_000 if args.quick else 100_000)
-    kinds = list(FORECASTERS) + ["Persistence", "SeasonalNaive", "river.SNARIMAX",
-                                 "river.LinearRegression(48 lagged changes)", "sktime.NaiveForecaster(seasonal mean)"]
+    kinds = list(FORECASTERS) + [k + s for k in ("LRUForecaster", "S4Forecaster")
+                                 for s in (RIDGE_SUFFIX, FROZEN_SUFFIX)]
+    kinds += ["Persistence", "SeasonalNaive", "river.SNARIMAX", "river.LinearRegression(48 lagged changes)",
+              "sktime.NaiveForecaster(seasonal mean)"]
     if args.models:
         kinds = [k for k in kinds if k in args.models]
     header = f"machine: {machine()}\ndate: {dt.datetime.now().isoformat(timespec='seconds')}\n" \

@@ -212,6 +212,27 @@ def test_bad_input_matrix(name, case, method, frame):
     assert_unchanged(f, snap)
 
 
+_FITTED_RIDGE: dict[str, object] = {}
+RIDGE_MATRIX = [(c, "partial_fit") for c in ALL_CASES]
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("case, method", RIDGE_MATRIX, ids=[f"{c}-{m}" for c, m in RIDGE_MATRIX])
+def test_bad_input_matrix_online_ridge(name, case, method, frame):
+    """``online_update="ridge"``: a bad chunk leaves the correction's statistics and solution as they were."""
+    if name not in _FITTED_RIDGE:
+        f = make(name, loss="quantile", max_epochs=1, online_update="ridge").fit(frame.iloc[:N_FIT - 20])
+        f.partial_fit(frame.iloc[N_FIT - 20 : N_FIT])
+        assert float(f.model_.total) > 0
+        _FITTED_RIDGE[name] = f
+    f = copy.deepcopy(_FITTED_RIDGE[name])
+    build, exc, pattern = ALL_CASES[case]
+    snap = snapshot(f)
+    with pytest.raises(exc, match=pattern):
+        _call(f, method, build(_base(method, frame)))
+    assert_unchanged(f, snap)
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_matrix_bases_are_valid(name, frame):
     """Every bad input is built from a well-formed one that each method accepts."""
@@ -292,6 +313,8 @@ COMMON_BAD_PARAMS = [
     ("future_covariates", ()), ("future_covariates", "HUFL"), ("future_covariates", ("HUFL", "HUFL")),
     ("calendar_features", ("weekday",)), ("calendar_features", "hourly"), ("calendar_features", ()),
     ("missing", "drop"), ("missing", None), ("scaling", "local"), ("scaling", None),
+    ("online_update", "adam"), ("online_update", None), ("online_alpha", 0.0), ("online_alpha", float("inf")),
+    ("online_forgetting", 0.0), ("online_forgetting", 1.5), ("online_lags", 0), ("online_lags", 2.0),
 ]
 QUANTILE_BAD = [(0.5, 0.1), (0.0, 0.5), (0.5, 1.0), (), "median", (0.1, float("nan"))]
 MODEL_BAD_PARAMS = {

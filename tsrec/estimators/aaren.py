@@ -78,6 +78,10 @@ class AarenForecaster(BaseForecaster):
         calendar_features: str | tuple[str, ...] | None = None,
         missing: str = "raise",
         scaling: str = "global",
+        online_update: str = "sgd",
+        online_alpha: float | str = "auto",
+        online_forgetting: float = 0.9999,
+        online_lags: int | None = 24,
     ) -> None:
         self.horizon = horizon
         self.context = context
@@ -113,6 +117,10 @@ class AarenForecaster(BaseForecaster):
         self.calendar_features = calendar_features
         self.missing = missing
         self.scaling = scaling
+        self.online_update = online_update
+        self.online_alpha = online_alpha
+        self.online_forgetting = online_forgetting
+        self.online_lags = online_lags
 
     def _build_stack(self, c_in: int, c_out: int, skip_last: bool) -> Stack:
         return AarenModel(

@@ -29,6 +29,7 @@ from torch import nn
 from ..data import Batch, SeriesMeta, StandardScaler, check_columns, meta_before, to_batch, to_output
 from ..nn.blocks import Stack, State
 from ..nn.covariates import lookahead
+from ..nn.online import OnlineRidge
 from ..training import (
     TrainConfig,
     fit_windows,
@@ -38,7 +39,7 @@ from ..training import (
     seeded,
     training_windows,
 )
-from . import backtest, persistence
+from . import backtest, online, persistence
 from .conformal import Calibration, check_coverage, errors_of, interval, interval_output, validation_origins
 from .covariates import Covariates, resolve_covariates
 from .frame import Frame, auto_stride, build_model, frame_of
@@ -215,7 +216,8 @@ class BaseForecaster(BaseEstimator):
                      covariates: Covariates) -> nn.Module:
         """The network for rows of ``c_rows`` channels (targets, covariates of X, then ``covariates``' own)."""
         future = covariates.future_channels(n_targets, covariate_names)
-        return build_model(self, c_rows, n_targets * self._n_quantiles, frame, future, covariates.n_static)
+        model = build_model(self, c_rows, n_targets * self._n_quantiles, frame, future, covariates.n_static)
+        return online.with_correction(self, model, frame, n_targets)  # online_update="ridge": the fast weights
 
     def _series_scalers(self, batch: Batch, empty: bool = False) -> list[StandardScaler] | None:
         """``scaling="series"``: the statistics of each series of ``batch`` (``empty``: none yet); else None."""
@@ -317,34 +319,66 @@ class BaseForecaster(BaseEstimator):
         scaling that held while the rows arrived (those of ``partial_fit(update_params=False)`` calls, and of
         an updating call before its update), against its targets, in one pass per series.
 
-        ``share`` (an updating call on a panel): the series take turns. A call scores every ``k``-th series
-        (rotating with the update count), ``k`` the smallest that keeps the call's origins at most those of
-        its longest series or an eighth of the calibration window, whichever is more; one series is never
-        thinned. A 100-series panel would otherwise score 100 times the origins of one series per call,
-        more than the rolling window keeps.
+        ``share`` (an updating call on a panel): the series take turns (see :meth:`_turns`).
         """
-        H, n_t, context = self.horizon, len(self.target_names_), self.frame_.context
+        H, context = self.horizon, self.frame_.context
         pending = pending or []
         origins = [np.arange(first, len(rows) - H) for rows, _, first in pending]
-        if share and len(origins) > 1:
+        if share:
+            origins = self._turns(origins)
+        scaled = None
+        if context is not None:  # no state: every series' windows in one batched pass
+            scaled = forecast_many(self.model_, [self._scaler_of(i) for i in range(len(pending))],
+                                   [rows for rows, _, _ in pending], origins, context, H, self.device_)
+        return self._with_errors(pending, origins, scaled)
+
+    def _turns(self, origins: list[np.ndarray]) -> list[np.ndarray]:
+        """The origins an updating call on a panel scores: the series take turns. A call scores every ``k``-th
+        series (rotating with the update count), ``k`` the smallest that keeps the call's origins at most those
+        of its longest series or an eighth of the calibration window, whichever is more; one series is never
+        thinned. A 100-series panel would otherwise score 100 times the origins of one series per call, more
+        than the rolling window keeps."""
+        if len(origins) > 1:
             counts = [len(o) for o in origins]
             cap = max(max(counts), self._calibration.size // 8, 1)
             k = -(-sum(counts) // cap)
             if k > 1:
                 turn = self._stream.n_updates % k
                 origins = [o if i % k == turn else o[:0] for i, o in enumerate(origins)]
-        if context is not None:  # no state: every series' windows in one batched pass
-            scaled = forecast_many(self.model_, [self._scaler_of(i) for i in range(len(pending))],
-                                   [rows for rows, _, _ in pending], origins, context, H, self.device_)
+        return origins
+
+    def _with_errors(self, pending: list[tuple], origins: list[np.ndarray],
+                     scaled: list[np.ndarray] | None) -> Calibration:
+        """The calibration plus the errors at ``origins`` of each pending series: their scaled forecasts
+        ``scaled`` (per series; None: forecast here, from each series' state)."""
+        H, n_t = self.horizon, len(self.target_names_)
         out = []
         for i, ((rows, state, _), o) in enumerate(zip(pending, origins)):
             if len(o):
                 scaler = self._scaler_of(i)
-                f = scaled[i] if context is not None else self._forecast_at(rows, state, o, scaler)
+                f = scaled[i] if scaled is not None else self._forecast_at(rows, state, o, scaler)
                 f = self._to_user_units(f, scaler)
                 actual = np.stack([rows[k + 1 : k + 1 + H, :n_t] for k in o])
                 out.append(errors_of(f, actual, scaler.scale[:n_t], self._n_quantiles))
         return self._calibration.added(np.concatenate(out)) if out else self._calibration
+
+    def _ridge_scored(self, pending: list[tuple], n_new: list[int]) -> tuple[Calibration, tuple]:
+        """An updating call of ``online_update="ridge"``: the calibration as :meth:`_scored` gives it (the
+        series taking turns) and the correction's new statistics and solution (see
+        :func:`tsrec.estimators.online.ridge_scored`), from one forecast per origin: the origins whose targets
+        the call's rows complete (``n_new`` rows per series), every series'."""
+        H = self.horizon
+        rows = [r for r, _, _ in pending]
+        origins = [np.arange(first, len(r) - H) for r, _, first in pending]
+        turns = self._turns(origins)
+        new = [o[o >= len(r) - n - H] for o, r, n in zip(origins, rows, n_new)]
+        union = [np.union1d(a, b) for a, b in zip(turns, new)]
+        scaled, solution = online.ridge_scored(self.model_, [self._scaler_of(i) for i in range(len(rows))], rows,
+                                               union, [np.isin(u, b) for u, b in zip(union, new)], n_new,
+                                               self.online_forgetting, self.online_alpha,
+                                               self.scaler_.scale[: len(self.target_names_)], self.device_)
+        scaled = [f[np.isin(u, t)] for f, u, t in zip(scaled, union, turns)]
+        return self._with_errors(pending, turns, scaled), solution
 
     def _flush_calibration(self) -> Calibration:
         """Score the pending origins into the calibration (an idempotent cache: nothing observable changes)."""
@@ -555,12 +589,24 @@ class BaseForecaster(BaseEstimator):
         targets the new rows complete joins the conformal calibration of
         :meth:`predict_interval` (forecast with the weights before the update).
 
+        With ``online_update="ridge"`` an updating call takes no gradient
+        step: every origin whose ``horizon`` targets the new rows complete
+        (every series and target) joins the statistics of the online ridge
+        correction, which is solved once per call (see
+        :mod:`tsrec.estimators.online`); ``update_params=False`` leaves the
+        correction as it is. The scaling statistics update as above.
+
         The first call on an unfitted estimator initialises it from ``X``.
         """
         if not hasattr(self, "model_"):
             return self._start_stream(X, y)
         if not isinstance(update_params, (bool, np.bool_)):
             raise TypeError(f"update_params must be True or False, got {update_params!r}")
+        if update_params and self.online_update == "ridge":
+            self._check_params()
+            if not isinstance(self.model_, OnlineRidge):
+                raise ValueError("online_update='ridge' needs a model fitted with it (its correction is built at "
+                                 "fit); this one was fitted with online_update='sgd': refit it")
         batch, metas = self._continue(X, y)
         st = self._stream
         scaler = StandardScaler.from_state(self.scaler_.state()) if update_params else self.scaler_
@@ -568,6 +614,7 @@ class BaseForecaster(BaseEstimator):
         if update_params and series is not None:
             series = [StandardScaler.from_state(sc.state()) for sc in series]
         had_optimizer = self._optimizer is not None
+        ridge = update_params and self.online_update == "ridge"  # the correction moves, the weights do not
         # every series trains in one batched gradient_steps call, whose steps undo themselves when they diverge
         try:
             if update_params:
@@ -583,10 +630,12 @@ class BaseForecaster(BaseEstimator):
             # the origins these rows complete join the calibration, scored before the weights move (deferred
             # and batched while they do not: a state-only call stays cheap)
             pending = self._pending_with(batch.values)
-            calibration = self._calibration
-            if update_params or max(len(p[0]) for p in pending) > PENDING_ROWS:
+            calibration, solution = self._calibration, None
+            if ridge:
+                (calibration, solution), pending = self._ridge_scored(pending, [len(v) for v in batch.values]), None
+            elif update_params or max(len(p[0]) for p in pending) > PENDING_ROWS:
                 calibration, pending = self._scored(pending, share=update_params), None
-            if update_params:
+            if update_params and not ridge:
                 # dropout draws from torch's global RNG: seeded per update, a stream is reproducible
                 seed = None if self.random_state is None else (int(self.random_state) * 1_000_003 + st.n_updates)
                 with seeded(seed % 2**63, self.device_) if seed is not None else contextlib.nullcontext():
@@ -600,6 +649,8 @@ class BaseForecaster(BaseEstimator):
         new.n_updates = st.n_updates + bool(update_params)
         self._stream = new
         self._calibration, self._pending = calibration, pending
+        if solution is not None:
+            self.model_.set_solution(*solution)
         return self
 
     def _start_stream(self, X: Any, y: Any) -> BaseForecaster:

@@ -277,6 +277,34 @@ COMMON_PARAMS: tuple[Param, ...] = (
           "by ``partial_fit``, saved with the model), so series of very different levels share one model. "
           "``predict(X=history)`` then scales each given series by the statistics of the rows given (a series "
           "need not be one of the fitted panel).", one_of(("global", "series"))),
+    Param("online_update", "sgd", '{"sgd", "ridge"}',
+          'What an updating ``partial_fit`` changes. "sgd": ``n_steps`` gradient steps on the weights. "ridge": '
+          "the weights stay as ``fit`` left them, and a linear correction of the forecast (fast weights, "
+          ":class:`~tsrec.nn.online.OnlineRidge`) is refitted in closed form on every window whose targets have "
+          "arrived: a ridge regression, in each window's normalised units and channel by channel, of the model's "
+          "error on the window's newest ``online_lags`` values, the model's forecast and 1, from statistics kept "
+          "at constant memory (old windows weigh ``online_forgetting`` per row of age). Right after ``fit`` the "
+          "forecast is the model's; saved with the model. Needs the direct head (not ``context=None``).",
+          one_of(("sgd", "ridge"))),
+    Param("online_alpha", "auto", 'float or "auto"',
+          'Ridge penalty of ``online_update="ridge"`` (on the sum of the squared errors in scaled units: a larger '
+          'value keeps the forecast nearer the model\'s). "auto": chosen online among 1e1 .. 1e5 (and no '
+          "correction), each scored by the errors it made on the windows that arrived after it was solved "
+          "(see :class:`~tsrec.nn.online.OnlineRidge`).",
+          rule(lambda v: v == "auto" and isinstance(v, str) or is_real(v) and 0 < v < math.inf,
+               "a positive number or 'auto'")),
+    Param("online_forgetting", 0.9999, "float",
+          'Forgetting factor of ``online_update="ridge"``: a window observed ``k`` rows ago weighs '
+          "``online_forgetting ** k`` (1.0: every window the same).",
+          rule(lambda v: is_real(v) and 0 < v <= 1, "in (0, 1]")),
+    Param("online_lags", 24, 'int, "auto" or None',
+          'The newest window rows among the features of ``online_update="ridge"`` (at most the context; None: '
+          "the whole context). Fewer features vary less on few windows (24 measured best of 8, 24, 48, 96 and "
+          "all on the P2 validation phases of ETTm1 and ETTh2, ``benchmarks/online.py``) and solve faster. "
+          '"auto" (with ``online_alpha="auto"``): the whole context in the statistics, and the lag count chosen '
+          "online with the penalty, among 8, 24, 96 and 336 (see :class:`~tsrec.nn.online.OnlineRidge`).",
+          rule(lambda v: v is None or v == "auto" and isinstance(v, str) or is_int(v) and v >= 1,
+               "None, 'auto' or an integer >= 1")),
 )
 
 #: What ``fit`` (or the first ``partial_fit``) sets; a failed first ``partial_fit`` removes all of it.

@@ -18,9 +18,13 @@ metadata as JSON. :func:`load` checks every part before it builds anything.
 Files of versions 1 and 2 load too: the parts they lack start afresh (no
 optimizer state, an empty reservoir and calibration), and the hyperparameters
 they lack take the values that give their models back (:data:`V1_PARAMS`) or
-else their declared defaults. Version 4 gave the stream model (``context=None``)
-its causal instance normalisation (``instance_norm``, which its dense head had
-ignored): a stream model of an earlier file loads with ``instance_norm=False``.
+else their declared defaults. Version 4 added the online correction's
+hyperparameters (``online_update`` and its settings; an earlier file loads with
+gradient updates, :data:`V3_PARAMS`) and gave the stream model
+(``context=None``) its causal instance normalisation (``instance_norm``, which
+its dense head had ignored): a stream model of an earlier file loads with
+``instance_norm=False``. The correction's statistics travel with the weights
+(``model.*``).
 :meth:`BaseForecaster.save <tsrec.estimators.BaseForecaster.save>` and
 :meth:`BaseForecaster.load <tsrec.estimators.BaseForecaster.load>` are the
 public face of this module.
@@ -91,10 +95,16 @@ def migrate_v2(params: dict, fitted: dict) -> tuple[dict, dict]:
     return {**V2_PARAMS, **params}, fitted
 
 
+#: Version 3 had none of these hyperparameters (``online_update`` and its settings): the values that give its
+#: models back (gradient updates, no correction).
+V3_PARAMS = {"online_update": "sgd", "online_alpha": "auto", "online_forgetting": 0.9999, "online_lags": 24}
+
+
 def migrate_v3(params: dict, fitted: dict) -> tuple[dict, dict]:
-    """Version-3 hyperparameters as version 4 reads them: before version 4 the dense head (``context=None``)
-    ignored ``instance_norm``, so a version-3 stream model loads with ``instance_norm=False`` (its model back,
-    without the causal instance normalisation that version 4 added)."""
+    """Version-3 hyperparameters as version 4 reads them: the online settings of :data:`V3_PARAMS`, and, since
+    the dense head (``context=None``) ignored ``instance_norm`` before version 4, a version-3 stream model loads
+    with ``instance_norm=False`` (its model back, without the causal instance normalisation of version 4)."""
+    params = {**V3_PARAMS, **params}
     frame = fitted.get("frame")
     if isinstance(frame, dict) and frame.get("direct") is False:
         params = {**params, "instance_norm": False}
