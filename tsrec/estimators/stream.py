@@ -25,7 +25,7 @@ from ..nn.covariates import lookahead
 from ..training import is_window_model, sliding_windows, window_forecast
 
 __all__ = ["Stream", "advance", "advance_panel", "forecast_at", "forecast_many", "forecast_panel",
-           "offer_to_reservoir", "replay_sample", "scaler_of", "update_batch"]
+           "offer_to_reservoir", "replay_sample", "scaler_of", "update_batch", "update_window_counts"]
 
 #: one scaler for every series, or one per series (``scaling="series"``)
 Scalers = StandardScaler | Sequence[StandardScaler]
@@ -378,9 +378,9 @@ def update_batch(stream: Stream, values: Sequence[np.ndarray], scaler: Scalers, 
     """
     exts = [np.concatenate([buf, v], axis=0) for buf, v in zip(stream.buffers, values)]
     if context is not None:
-        per_series, rows = max(1, batch_size // len(exts)), context + horizon
-        wins = [sliding_windows([scaler_of(scaler, i).transform(e[-(rows + per_series - 1):])], rows, 1)[-per_series:]
-                for i, e in enumerate(exts) if len(e) >= rows]
+        counts, rows = update_window_counts([len(e) for e in exts], context, horizon, batch_size), context + horizon
+        wins = [sliding_windows([scaler_of(scaler, i).transform(e[-(rows + k - 1):])], rows, 1)
+                for i, (e, k) in enumerate(zip(exts, counts)) if k]
         if not wins:
             return None
         return torch.from_numpy(np.concatenate(wins).astype(np.float32)).to(device), None, None
@@ -392,3 +392,17 @@ def update_batch(stream: Stream, values: Sequence[np.ndarray], scaler: Scalers, 
     uneven = min(lengths) != longest
     return (torch.from_numpy(padded).to(device), stream.state,
             torch.as_tensor(lengths, device=device) if uneven else None)
+
+
+def update_window_counts(lengths: Sequence[int], context: int, horizon: int, batch_size: int) -> list[int]:
+    """The windows :func:`update_batch` takes from each series of a fixed-context model, given the rows of
+    each series' buffer and new rows: its newest ``max(1, batch_size // n_series)``, as many as it holds.
+
+    In the batch, series ``i``'s windows follow those of the series before it, oldest first; its newest
+    window ends at its last row.
+
+    >>> update_window_counts([30, 12, 20], context=8, horizon=4, batch_size=32)
+    [10, 1, 9]
+    """
+    per_series, rows = max(1, batch_size // max(len(lengths), 1)), context + horizon
+    return [min(per_series, n - rows + 1) if n >= rows else 0 for n in lengths]
