@@ -85,8 +85,9 @@ def test_version_2_files_load_and_forecast_as_they_did(name, tmp_path):
         return (out["y"] if "unique_id" in out.columns else out).to_numpy().ravel()
 
     # a panel's stream forecasts run in one batched forward since issue 12 (per series before): float32 rounding
-    # of the batched matmuls, nothing else, may move them by ~1e-7; a single series' stay bit for bit
-    exact = np.testing.assert_array_equal if len(f._stream.buffers) == 1 else \
+    # of the batched matmuls, nothing else, may move them by ~1e-7; a single series' stay bit for bit, but the
+    # LRU's (its complex GEMMs became real ones in issue 12's faster step: the same sums, in another order)
+    exact = np.testing.assert_array_equal if len(f._stream.buffers) == 1 and name != "LRUForecaster" else \
         (lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6))
     exact(forecast(f), np.asarray(want["predict"], dtype=np.float64))
     if "predict_quantiles" in want:

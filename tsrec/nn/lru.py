@@ -75,12 +75,15 @@ class LRU(nn.Module):
     def forward(self, x: Tensor, state: State | None = None) -> tuple[Tensor, State]:
         lam = self.eigenvalues()
         gamma = torch.exp(self.gamma_log).unsqueeze(-1)
-        B = torch.complex(self.B_re * gamma, self.B_im * gamma)
-        cdtype = B.dtype
-        bu = x.to(cdtype) @ B.T  # (B, L, d_state)
-        h0 = None if state is None else state["h"].to(cdtype)
-        h = linear_scan(lam.to(cdtype), bu, h0, backend=self.backend)
-        y = h.real @ self.C_re.T - h.imag @ self.C_im.T + self.D * x
+        n = self.d_state
+        # x is real: B x is one real GEMM against [B_re; B_im] (a complex GEMM costs four), and Re(C h) one
+        # against C's (re, -im) pairs over h's interleaved (re, im) floats
+        bu = x @ torch.cat([self.B_re * gamma, self.B_im * gamma], 0).T  # (B, L, 2 d_state)
+        bu = torch.complex(bu[..., :n], bu[..., n:])
+        h0 = None if state is None else state["h"].to(bu.dtype)
+        h = linear_scan(lam.to(bu.dtype), bu, h0, backend=self.backend)
+        c = torch.stack([self.C_re, -self.C_im], -1).reshape(self.C_re.shape[0], 2 * n)
+        y = torch.view_as_real(h).reshape(*h.shape[:-1], 2 * n) @ c.T + self.D * x
         return y, {"h": h[:, -1]}
 
 
