@@ -111,7 +111,10 @@ def test_version_3_files_load_and_forecast_as_they_did(name, tmp_path):
     assert type(f) is getattr(tsrec, name.split("_")[0])
     assert f.instance_norm is (not want["dense"]) and f.frame_.direct is (not want["dense"])
     forecast = f.predict().to_numpy().ravel()
-    np.testing.assert_array_equal(forecast, np.asarray(want["predict"]))
+    if name.startswith("LRU"):  # its GEMMs became real ones in issue 12's faster step: float rounding moves them
+        np.testing.assert_allclose(forecast, np.asarray(want["predict"]), rtol=1e-5, atol=1e-6)
+    else:
+        np.testing.assert_array_equal(forecast, np.asarray(want["predict"]))
     f.save(tmp_path / "now.safetensors")
     g = BaseForecaster.load(tmp_path / "now.safetensors")
     assert g.instance_norm is f.instance_norm
