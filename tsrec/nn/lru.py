@@ -76,10 +76,10 @@ class LRU(nn.Module):
         lam = self.eigenvalues()
         gamma = torch.exp(self.gamma_log).unsqueeze(-1)
         n = self.d_state
-        # x is real: B x is one real GEMM against [B_re; B_im] (a complex GEMM costs four), and Re(C h) one
-        # against C's (re, -im) pairs over h's interleaved (re, im) floats
-        bu = x @ torch.cat([self.B_re * gamma, self.B_im * gamma], 0).T  # (B, L, 2 d_state)
-        bu = torch.complex(bu[..., :n], bu[..., n:])
+        # x is real: B x is one real GEMM giving (re, im) pairs, viewed as complex (a complex GEMM costs four),
+        # and Re(C h) one against C's (re, -im) pairs over h's interleaved (re, im) floats
+        pairs = torch.stack([self.B_re * gamma, self.B_im * gamma], 1).reshape(2 * n, -1)
+        bu = torch.view_as_complex((x @ pairs.T).unflatten(-1, (n, 2)))  # (B, L, d_state)
         h0 = None if state is None else state["h"].to(bu.dtype)
         h = linear_scan(lam.to(bu.dtype), bu, h0, backend=self.backend)
         c = torch.stack([self.C_re, -self.C_im], -1).reshape(self.C_re.shape[0], 2 * n)
