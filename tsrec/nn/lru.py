@@ -72,7 +72,12 @@ class LRU(nn.Module):
         cdtype = torch.complex128 if dtype == torch.float64 else torch.complex64
         return {"h": torch.zeros(batch_size, self.d_state, dtype=cdtype, device=device)}
 
-    def forward(self, x: Tensor, state: State | None = None) -> tuple[Tensor, State]:
+    #: ``forward(x, state, last=True)`` gives the output of the last step only (see Block.forward_last)
+    reads_last = True
+
+    def forward(self, x: Tensor, state: State | None = None, last: bool = False) -> tuple[Tensor, State]:
+        """``(B, L, d_model)`` -> ``(B, L, d_model)`` (with ``last``, ``(B, 1, d_model)``: the last step's
+        output, the read-out of the other steps skipped) and the state after the last step."""
         lam = self.eigenvalues()
         gamma = torch.exp(self.gamma_log).unsqueeze(-1)
         n = self.d_state
@@ -83,7 +88,8 @@ class LRU(nn.Module):
         h0 = None if state is None else state["h"].to(bu.dtype)
         h = linear_scan(lam.to(bu.dtype), bu, h0, backend=self.backend)
         c = torch.stack([self.C_re, -self.C_im], -1).reshape(self.C_re.shape[0], 2 * n)
-        y = torch.view_as_real(h).reshape(*h.shape[:-1], 2 * n) @ c.T + self.D * x
+        h_out, x_out = (h[:, -1:], x[:, -1:]) if last else (h, x)
+        y = torch.view_as_real(h_out).reshape(*h_out.shape[:-1], 2 * n) @ c.T + self.D * x_out
         return y, {"h": h[:, -1]}
 
 
