@@ -107,6 +107,7 @@ class WindowModel(nn.Module):
         self.channel_independent = channel_independent
         self.n_segments = math.ceil(context / patch_len)
         self.body = body
+        # whether training mode changes the body (its dropout draws)
         self._dropout = any((isinstance(m, nn.Dropout) and m.p > 0) or (isinstance(getattr(m, "dropout", None), float)
                                                                          and m.dropout > 0) for m in body.modules())
         for layer in body.modules():  # the body only ever runs from an empty state over n_segments steps:
