@@ -88,3 +88,22 @@ def test_forward_last_is_the_forecast_of_the_last_step(name):
         body = f._build_stack(6, 2 * quantiles, skip_last).eval()
         x = torch.randn(5, 9, 6)
         torch.testing.assert_close(body.forward_last(x), body(x)[0][:, -1], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("scaling", ["global", "series"])
+def test_stateful_calibration_batched_across_series_equals_series_by_series(scaling, small_frame):
+    """A stateful panel's calibration forecasts, every series' in batched forwards from their stacked states,
+    equal the series-by-series forecasts (uneven chunks: the series group by their rows)."""
+    data = [small_frame, small_frame * 1.5 + 3.0, small_frame.iloc[::-1].set_index(small_frame.index)]
+    plain = make("LRUForecaster", max_epochs=1, context=None, scaling=scaling).fit([d.iloc[:300] for d in data])
+    fast = copy.deepcopy(plain)
+    plain._batched_state_scoring = False
+    for a, b in ((300, 316), (316, 340), (340, 352)):
+        chunk = [d.iloc[a:b] if i != 1 else d.iloc[a : b - 4] for i, d in enumerate(data)] if b == 340 else \
+            [d.iloc[a:b] for d in data]
+        if b == 352:  # the shortened series catches up
+            chunk[1] = data[1].iloc[a - 4 : b]
+        for f in (plain, fast):
+            f.partial_fit(chunk, update_params=a != 316)
+    assert len(fast._calibration.errors) == len(plain._calibration.errors) > 0
+    np.testing.assert_allclose(fast._calibration.errors, plain._calibration.errors, rtol=1e-5, atol=1e-5)

@@ -51,6 +51,7 @@ from .stream import (
     forecast_at,
     forecast_many,
     forecast_panel,
+    forecast_states,
     replay_sample,
     scaler_of,
     update_batch,
@@ -354,6 +355,10 @@ class BaseForecaster(BaseEstimator):
         """The calibration plus the errors at ``origins`` of each pending series: their scaled forecasts
         ``scaled`` (per series; None: forecast here, from each series' state)."""
         H, n_t = self.horizon, len(self.target_names_)
+        if scaled is None and self._batched_state_scoring:  # a stateful model: the series' forwards batched
+            scaled = forecast_states(self.model_, [self._scaler_of(i) for i in range(len(pending))],
+                                     [rows for rows, _, _ in pending], [state for _, state, _ in pending], origins,
+                                     H, self.device_)
         out = []
         for i, ((rows, state, _), o) in enumerate(zip(pending, origins)):
             if len(o):
@@ -717,6 +722,10 @@ class BaseForecaster(BaseEstimator):
         if in_step is not None and not scored:
             raise RuntimeError("the gradient step made no forecasts to score the calibration from")
         return scored[0] if scored else None
+
+    #: forecast a stateful model's calibration origins of every series in batched forwards (False: series by
+    #: series, as before; see :func:`~tsrec.estimators.stream.forecast_states`)
+    _batched_state_scoring = True
 
     #: score an updating call's calibration origins from the gradient step's forward where it can (see
     #: :meth:`_scored_in_step`; False: always by a forward of their own, as before)

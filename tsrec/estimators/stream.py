@@ -25,7 +25,8 @@ from ..nn.covariates import lookahead
 from ..training import is_window_model, sliding_windows, window_forecast
 
 __all__ = ["Stream", "advance", "advance_panel", "forecast_at", "forecast_many", "forecast_panel",
-           "offer_to_reservoir", "replay_sample", "scaler_of", "update_batch", "update_window_counts"]
+           "forecast_states", "offer_to_reservoir", "replay_sample", "scaler_of", "update_batch",
+           "update_window_counts"]
 
 #: one scaler for every series, or one per series (``scaling="series"``)
 Scalers = StandardScaler | Sequence[StandardScaler]
@@ -309,6 +310,29 @@ def forecast_at(model: nn.Module, scaler: StandardScaler, rows: np.ndarray, stat
         if is_window_model(model):
             rows_i = torch.cat([rows_i[:, :1].expand(1, context + ahead - rows_i.shape[1], -1), rows_i], dim=1)
         out[i] = window_forecast(model, rows_i)[0].cpu().numpy()
+    return out
+
+
+@torch.no_grad()
+def forecast_states(model: nn.Module, scaler: Scalers, rows: Sequence[np.ndarray], states: Sequence[State | None],
+                    origins: Sequence[np.ndarray], horizon: int, device: torch.device) -> list[np.ndarray]:
+    """:func:`forecast_at` of a stateful model (``context=None``) for several series at once: per series ``i``,
+    the scaled forecasts at ``origins[i]`` of ``rows[i]`` (scaled by series ``i``'s scaler) from ``states[i]``
+    (a batch of one, or None for zero). Series whose rows have the same length run in one forward, their states
+    stacked; a model with known-future covariates goes series by series."""
+    out = [np.zeros((len(o), horizon, model.c_out), dtype=np.float32) for o in origins]
+    todo = [i for i, o in enumerate(origins) if len(o)]
+    if lookahead(model) or any(states[i] is None for i in todo):
+        for i in todo:
+            out[i] = forecast_at(model, scaler_of(scaler, i), rows[i], states[i], origins[i], None, horizon, device)
+        return out
+    for idx in _by_length([len(rows[i]) for i in todo]).values():
+        members = [todo[j] for j in idx]
+        x = _scaled_stack(scaler, [rows[i] for i in members], members, device)
+        end = max(int(np.max(origins[i])) for i in members) + 1
+        yhat, _ = model(x[:, :end], Stream.stack_states([states[i] for i in members]))
+        for j, i in enumerate(members):
+            out[i] = yhat[j, torch.as_tensor(origins[i], device=device)].cpu().numpy()
     return out
 
 
