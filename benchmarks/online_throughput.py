@@ -13,6 +13,7 @@ the same process, one after the other, so their ratio compares like with like.
     python benchmarks/online_throughput.py --quick         # fewer chunks
     python benchmarks/online_throughput.py --rss-steps 1000000 --kinds defaults   # memory of the 100-series panel
     python benchmarks/online_throughput.py --compare ../main --kinds stateful   # one series: this tree vs main
+    python benchmarks/online_throughput.py --compare ../main --kinds defaults --no-panel --floor   # and its floor
 """
 
 from __future__ import annotations
@@ -116,6 +117,51 @@ def profiled(kind: str, chunks: int) -> str:
     return s.getvalue()
 
 
+def floor(kind: str, chunks: int, block: int = 5) -> dict:
+    """One series' ``partial_fit`` + ``predict`` against the eager-PyTorch floor of the same work, in
+    alternating blocks of ``block`` calls: one gradient step (``training.gradient_steps``) on the windows the
+    update trains on and one no-grad forward of the newest window, without any tsrec bookkeeping (a copy of
+    the model and its optimizer takes the floor's steps). Window models only."""
+    import copy
+
+    import torch
+
+    from tsrec.estimators.stream import update_batch
+    from tsrec.training import gradient_steps, make_optimizer
+
+    f, chunk = fitted(kind, 1)
+    for i in range(5):
+        f.partial_fit(chunk(i))
+        f.predict()
+    model = copy.deepcopy(f.model_)
+    cfg = f._train_config()
+    opt = make_optimizer(model, cfg)
+    opt.load_state_dict(f._optimizer.state_dict())
+    seq = update_batch(f._stream, [chunk(5)], f.scaler_, f.frame_.context, f.horizon, f.batch_size, f.device_)[0]
+    last = seq[-1:, -f.frame_.context :]
+
+    def floor_call():
+        gradient_steps(model, opt, seq, None, f.horizon, 1, cfg)
+        with torch.no_grad():
+            model(last)
+
+    calls, floors = [], []
+    for b in range(chunks // block):
+        todo = [chunk(5 + b * block + i) for i in range(block)]
+        c0 = time.process_time()
+        for c in todo:
+            f.partial_fit(c)
+            f.predict()
+        calls.append((time.process_time() - c0) / block)
+        c0 = time.process_time()
+        for _ in todo:
+            floor_call()
+        floors.append((time.process_time() - c0) / block)
+    call, low = float(np.median(calls)), float(np.median(floors))
+    return {"call_ms": 1e3 * call, "floor_ms": 1e3 * low, "windows": int(seq.shape[0]),
+            "ratio": float(np.median(np.array(calls) / np.array(floors)))}
+
+
 def single_json(kind: str, chunks: int) -> None:
     """Print one series' rows/s as JSON (run in a subprocess by --compare)."""
     import torch
@@ -189,6 +235,9 @@ def main() -> None:
     p.add_argument("--rss-steps", type=int, default=0, help="instead: resident memory of the panel streamed "
                    "this many steps per series (LRU defaults)")
     p.add_argument("--results", default=None, help="append the figures to this file (e.g. benchmarks/RESULTS.md)")
+    p.add_argument("--no-panel", action="store_true", help="only one series (with --compare or --floor)")
+    p.add_argument("--floor", action="store_true", help="also one series' call against the eager-PyTorch floor "
+                   "of the same work (window models)")
     args = p.parse_args()
     import torch
 
@@ -211,24 +260,29 @@ def main() -> None:
                 fh.write(text + "\n")
         return
     chunks = 40 if args.quick else 150
-    rows, profiles, compared = [], [], []
+    rows, profiles, compared, floors = [], [], [], []
     for kind in args.kinds:
-        one, many = interleaved(kind, (1, args.panel), chunks)
-        rows.append((one, many))
-        print(kind, one, many, flush=True)
+        if not args.no_panel:
+            one, many = interleaved(kind, (1, args.panel), chunks)
+            rows.append((one, many))
+            print(kind, one, many, flush=True)
+        if args.floor and kind == "defaults":
+            floors.append((kind, floor(kind, chunks)))
+            print(kind, "floor", floors[-1], flush=True)
         if args.compare:
             compared.append((kind, *compare(kind, args.compare, chunks, 2 if args.quick else 3)))
             print(kind, "compare", compared[-1], flush=True)
         if args.profile:
             profiles.append((kind, profiled(kind, chunks)))
     lines = ["", f"## Online throughput (partial_fit + predict, 16-row chunks, one thread), "
-             f"{dt.date.today().isoformat()}", "", "```", header, "```", "",
-             "Median of blocks of 5 calls, the panel's blocks alternating with the single series' in one process. "
-             "Rows per second of wall time, and per second of this process's CPU time (what a shared machine's "
-             "load inflates least).", "",
-             "| model | context | 1 series rows/s (per CPU s) | ms/call | "
-             f"{args.panel} series rows/s (per CPU s) | ms/call | panel / one (CPU) |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+             f"{dt.date.today().isoformat()}", "", "```", header, "```"]
+    if rows:
+        lines += ["", "Median of blocks of 5 calls, the panel's blocks alternating with the single series' in one "
+                  "process. Rows per second of wall time, and per second of this process's CPU time (what a shared "
+                  "machine's load inflates least).", "",
+                  "| model | context | 1 series rows/s (per CPU s) | ms/call | "
+                  f"{args.panel} series rows/s (per CPU s) | ms/call | panel / one (CPU) |",
+                  "|---|---:|---:|---:|---:|---:|---:|"]
     for one, many in rows:
         lines.append(f"| LRU {one['kind']} | {one['context']} | "
                      f"{one['rows_per_s']:,.0f} ({one['rows_per_cpu_s']:,.0f}) | "
@@ -240,6 +294,11 @@ def main() -> None:
                      f"per CPU second, per round): {', '.join(f'{v:,.0f}' for v in here)} vs "
                      f"{', '.join(f'{v:,.0f}' for v in there)}; "
                      f"median ratio {np.median(here) / np.median(there):.2f}x")
+    for kind, r in floors:
+        lines.append(f"\nOne series, LRU {kind}: partial_fit + predict {r['call_ms']:.2f} ms per call (CPU) against "
+                     f"{r['floor_ms']:.2f} ms for the eager-PyTorch floor of the same work (one gradient_steps on its "
+                     f"{r['windows']} windows and one no-grad forward of the newest, alternating blocks): "
+                     f"median ratio {r['ratio']:.2f}x")
     text = "\n".join(lines)
     print(text)
     for kind, prof in profiles:

@@ -308,14 +308,20 @@ def window_forecast(model: nn.Module, x: Tensor) -> Tensor:
     return model(x)[0][:, -1]
 
 
-def window_loss(model: nn.Module, windows: Tensor, horizon: int, n_targets: int, cfg: TrainConfig) -> Tensor:
-    """Loss of the forecast at the end of each window ``(B, L + horizon, C)`` against its last ``horizon`` rows."""
+def window_loss(model: nn.Module, windows: Tensor, horizon: int, n_targets: int, cfg: TrainConfig,
+                forecasts: list[Tensor] | None = None) -> Tensor:
+    """Loss of the forecast at the end of each window ``(B, L + horizon, C)`` against its last ``horizon`` rows.
+
+    ``forecasts`` (a list): the forecasts ``(B, horizon, C_out)`` are appended to it, detached."""
     L = windows.shape[1] - horizon  # a model with known-future covariates also reads the horizon's rows
     x, target = windows[:, : L + lookahead(model)], windows[:, L:, :n_targets]
     if isinstance(_unwrap(model), WindowEnsemble):  # each member on its own loss: they learn as they would alone
         forecasts = model(x, members=True)  # through the wrappers, if any (DDP's gradient hooks, the mask)
         return torch.stack([forecast_loss(f, target, None, cfg) for f in forecasts]).mean()
-    return forecast_loss(window_forecast(model, x), target, None, cfg)
+    yhat = window_forecast(model, x)
+    if forecasts is not None:
+        forecasts.append(yhat.detach())
+    return forecast_loss(yhat, target, None, cfg)
 
 
 def is_window_model(model: nn.Module) -> bool:
@@ -333,11 +339,13 @@ def _unwrap(model: nn.Module) -> nn.Module:
 
 
 def training_loss(model: nn.Module, seq: Tensor, horizon: int, n_targets: int, cfg: TrainConfig,
-                  state: State | None = None, n_inputs: int | None = None, lengths: Tensor | None = None) -> Tensor:
-    """The loss a model trains on: :func:`window_loss` of each window ``seq`` for a window model, else
-    :func:`sequence_loss` (dense, from ``state``, the first ``n_inputs`` rows as inputs, ``lengths`` rows each)."""
+                  state: State | None = None, n_inputs: int | None = None, lengths: Tensor | None = None,
+                  forecasts: list[Tensor] | None = None) -> Tensor:
+    """The loss a model trains on: :func:`window_loss` of each window ``seq`` for a window model (its
+    forecasts appended to ``forecasts``, when given), else :func:`sequence_loss` (dense, from ``state``, the
+    first ``n_inputs`` rows as inputs, ``lengths`` rows each)."""
     if is_window_model(model):
-        return window_loss(model, seq, horizon, n_targets, cfg)
+        return window_loss(model, seq, horizon, n_targets, cfg, forecasts=forecasts)
     return sequence_loss(model, seq, horizon, n_targets, cfg, state=state, n_inputs=n_inputs, lengths=lengths)
 
 
@@ -556,6 +564,7 @@ def fit_windows(
 def gradient_steps(
     model: nn.Module, opt: torch.optim.Optimizer, seq: Tensor, state: State | None, horizon: int, n_targets: int,
     cfg: TrainConfig, n_steps: int = 1, extra: Tensor | None = None, lengths: Tensor | None = None,
+    on_forecast: Callable[[Tensor], None] | None = None,
 ) -> float:
     """``n_steps`` optimiser steps on one stream segment, for ``partial_fit``.
 
@@ -564,7 +573,10 @@ def gradient_steps(
     backpropagation through time). For a window model ``seq`` holds windows
     ``(B, context + horizon, C)`` and the loss is that of their forecasts. ``extra`` windows ``(N, L2 + horizon, C)``
     (a replay buffer) are added from a zero state. ``lengths`` ``(B,)``: the rows of each sequence of a
-    padded batch (see :func:`sequence_loss`). A non-finite loss or
+    padded batch (see :func:`sequence_loss`). ``on_forecast`` (a window model): called with the first
+    step's forecasts of the windows ``seq`` ``(B, horizon, C_out)`` (detached, made with the weights before
+    the call, in training mode) before any weight moves; what it raises leaves everything as it was. A
+    non-finite loss or
     gradient leaves the weights and the optimizer state as they were before
     the call and raises :class:`TrainingDivergedError`.
     """
@@ -579,7 +591,11 @@ def gradient_steps(
     for i in range(n_steps):
         loss = seq.new_zeros(())
         if seq.shape[0] if window else seq.shape[1] - ahead >= 2:
-            loss = loss + training_loss(model, seq, horizon, n_targets, cfg, state=detached, lengths=lengths)
+            seen: list[Tensor] | None = [] if on_forecast is not None and i == 0 and window else None
+            loss = loss + training_loss(model, seq, horizon, n_targets, cfg, state=detached, lengths=lengths,
+                                        **({"forecasts": seen} if seen is not None else {}))
+            if seen:
+                on_forecast(seen[0])
         if extra is not None and extra.shape[0] > 0:
             loss = loss + training_loss(model, extra, horizon, n_targets, cfg, n_inputs=extra.shape[1] - horizon)
         opt.zero_grad(set_to_none=True)

@@ -85,9 +85,11 @@ def test_version_2_files_load_and_forecast_as_they_did(name, tmp_path):
         return (out["y"] if "unique_id" in out.columns else out).to_numpy().ravel()
 
     # a panel's stream forecasts run in one batched forward since issue 12 (per series before): float32 rounding
-    # of the batched matmuls, nothing else, may move them by ~1e-7; a single series' stay bit for bit
-    exact = np.testing.assert_array_equal if len(f._stream.buffers) == 1 else \
-        (lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6))
+    # of the batched matmuls, nothing else, may move them by ~1e-7. Since issue 12's faster step a window model
+    # reads its head at the last segment only and the LRU's complex GEMMs are real ones: the same sums in another
+    # order, so a single series' forecasts move by float rounding too (~1e-8 seen)
+    exact = np.testing.assert_array_equal if len(f._stream.buffers) == 1 and not f.frame_.direct \
+        and name != "LRUForecaster" else (lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6))
     exact(forecast(f), np.asarray(want["predict"], dtype=np.float64))
     if "predict_quantiles" in want:
         exact(f.predict_quantiles().to_numpy().ravel(), want["predict_quantiles"])
@@ -110,7 +112,10 @@ def test_version_3_files_load_and_forecast_as_they_did(name, tmp_path):
     assert type(f) is getattr(tsrec, name.split("_")[0])
     assert f.instance_norm is (not want["dense"]) and f.frame_.direct is (not want["dense"])
     forecast = f.predict().to_numpy().ravel()
-    np.testing.assert_array_equal(forecast, np.asarray(want["predict"]))
+    if name.startswith("LRU") or not want["dense"]:  # float rounding since issue 12's faster step (see above)
+        np.testing.assert_allclose(forecast, np.asarray(want["predict"]), rtol=1e-5, atol=1e-6)
+    else:
+        np.testing.assert_array_equal(forecast, np.asarray(want["predict"]))
     f.save(tmp_path / "now.safetensors")
     g = BaseForecaster.load(tmp_path / "now.safetensors")
     assert g.instance_norm is f.instance_norm

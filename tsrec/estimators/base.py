@@ -30,6 +30,7 @@ from ..data import Batch, SeriesMeta, StandardScaler, check_columns, meta_before
 from ..nn.blocks import Stack, State
 from ..nn.covariates import lookahead
 from ..nn.online import OnlineRidge
+from ..nn.window import WindowModel
 from ..training import (
     TrainConfig,
     fit_windows,
@@ -50,9 +51,11 @@ from .stream import (
     forecast_at,
     forecast_many,
     forecast_panel,
+    forecast_states,
     replay_sample,
     scaler_of,
     update_batch,
+    update_window_counts,
 )
 
 __all__ = ["BaseForecaster"]
@@ -352,6 +355,10 @@ class BaseForecaster(BaseEstimator):
         """The calibration plus the errors at ``origins`` of each pending series: their scaled forecasts
         ``scaled`` (per series; None: forecast here, from each series' state)."""
         H, n_t = self.horizon, len(self.target_names_)
+        if scaled is None and self._batched_state_scoring:  # a stateful model: the series' forwards batched
+            scaled = forecast_states(self.model_, [self._scaler_of(i) for i in range(len(pending))],
+                                     [rows for rows, _, _ in pending], [state for _, state, _ in pending], origins,
+                                     H, self.device_)
         out = []
         for i, ((rows, state, _), o) in enumerate(zip(pending, origins)):
             if len(o):
@@ -631,15 +638,19 @@ class BaseForecaster(BaseEstimator):
             # and batched while they do not: a state-only call stays cheap)
             pending = self._pending_with(batch.values)
             calibration, solution = self._calibration, None
+            # the origins to score from the forward of the gradient step (None: scored here, by their own pass)
+            in_step = self._scored_in_step(pending, [len(v) for v in batch.values]) if update_params else None
             if ridge:
                 (calibration, solution), pending = self._ridge_scored(pending, [len(v) for v in batch.values]), None
-            elif update_params or max(len(p[0]) for p in pending) > PENDING_ROWS:
+            elif in_step is None and (update_params or max(len(p[0]) for p in pending) > PENDING_ROWS):
                 calibration, pending = self._scored(pending, share=update_params), None
             if update_params and not ridge:
                 # dropout draws from torch's global RNG: seeded per update, a stream is reproducible
                 seed = None if self.random_state is None else (int(self.random_state) * 1_000_003 + st.n_updates)
                 with seeded(seed % 2**63, self.device_) if seed is not None else contextlib.nullcontext():
-                    self._gradient_update(batch, series or scaler)
+                    scored = self._gradient_update(batch, series or scaler, pending, in_step)
+                if in_step is not None:
+                    calibration, pending = scored, None
         except BaseException:
             if update_params and not had_optimizer:
                 self._optimizer = None
@@ -681,23 +692,86 @@ class BaseForecaster(BaseEstimator):
                     delattr(self, attribute.name)
             raise
 
-    def _gradient_update(self, batch: Batch, scaler: StandardScaler | list[StandardScaler]) -> None:
+    def _gradient_update(self, batch: Batch, scaler: StandardScaler | list[StandardScaler],
+                         pending: list[tuple] | None = None,
+                         in_step: list[np.ndarray] | None = None) -> Calibration | None:
         """``n_steps`` gradient steps on one batch holding every series' new rows and the replay windows.
 
         The loss is the mean over every scored target of the batch: a panel's
         series weigh by their new targets (dense), or each gives its newest
         ``max(1, batch_size // n_series)`` windows (window model; see
-        :func:`~tsrec.estimators.stream.update_batch`)."""
+        :func:`~tsrec.estimators.stream.update_batch`). ``in_step`` (from
+        :meth:`_scored_in_step`): the calibration with these origins of ``pending`` scored from the first
+        step's forecasts of its windows (before any weight moves) is returned; else None."""
         cfg, st, device = self._train_config(), self._stream, self.device_
         if self._optimizer is None:
             self._optimizer = make_optimizer(self.model_, cfg)
         extra = replay_sample(st, scaler, self.batch_size, device)
         todo = update_batch(st, batch.values, scaler, self.frame_.context, self.horizon, self.batch_size, device)
         if todo is None and extra is None:
-            return
+            return None
         seq, state, lengths = todo if todo is not None else (extra[:0], None, None)
+        scored: list[Calibration] = []
+
+        def score(forecasts: torch.Tensor) -> None:
+            scored.append(self._step_scored(pending, in_step, forecasts, batch, scaler))
+
         gradient_steps(self.model_, self._optimizer, seq, state, self.horizon, len(self.target_names_), cfg,
-                       n_steps=self.n_steps, extra=extra, lengths=lengths)
+                       n_steps=self.n_steps, extra=extra, lengths=lengths,
+                       on_forecast=score if in_step is not None else None)
+        if in_step is not None and not scored:
+            raise RuntimeError("the gradient step made no forecasts to score the calibration from")
+        return scored[0] if scored else None
+
+    #: forecast a stateful model's calibration origins of every series in batched forwards (False: series by
+    #: series, as before; see :func:`~tsrec.estimators.stream.forecast_states`)
+    _batched_state_scoring = True
+
+    #: score an updating call's calibration origins from the gradient step's forward where it can (see
+    #: :meth:`_scored_in_step`; False: always by a forward of their own, as before)
+    _calibration_from_step = True
+
+    def _scored_in_step(self, pending: list[tuple], n_new: list[int]) -> list[np.ndarray] | None:
+        """The origins an updating call scores (as :meth:`_scored`, the series taking turns), when its gradient
+        step's forward forecasts each of them the same way: else None.
+
+        That holds for a :class:`~tsrec.nn.window.WindowModel` with instance normalisation (whose forecasts
+        in user units do not depend on the global scaling, which the step's windows take after its update,
+        but through the normalisation's ``eps``), no active dropout (the step runs in training mode), and
+        origins among the newest windows of each series that the step trains on
+        (:func:`~tsrec.estimators.stream.update_window_counts`)."""
+        model, context, H = self.model_, self.frame_.context, self.horizon
+        if not (self._calibration_from_step and context is not None and type(model) is WindowModel
+                and model.instance_norm and not model._dropout and self.online_update != "ridge"):
+            return None
+        ext = [len(b) + n for b, n in zip(self._stream.buffers, n_new)]
+        counts = update_window_counts(ext, context, H, self.batch_size)
+        if not sum(counts):
+            return None
+        origins = self._turns([np.arange(first, len(rows) - H) for rows, _, first in pending])
+        for (rows, _, _), o, k in zip(pending, origins, counts):
+            if len(o) and len(rows) - 1 - H - int(o.min()) >= k:  # the oldest origin's window is not in the batch
+                return None
+        return origins
+
+    def _step_scored(self, pending: list[tuple], origins: list[np.ndarray], forecasts: torch.Tensor, batch: Batch,
+                     scaler: StandardScaler | list[StandardScaler]) -> Calibration:
+        """The calibration plus the errors at ``origins`` (of :meth:`_scored_in_step`) of ``pending``, from
+        the gradient step's ``forecasts`` of its windows, made in the scaling ``scaler`` (after the update)."""
+        H, n_q, n_t = self.horizon, self._n_quantiles, len(self.target_names_)
+        ext = [len(b) + len(v) for b, v in zip(self._stream.buffers, batch.values)]
+        counts = update_window_counts(ext, self.frame_.context, H, self.batch_size)
+        starts = np.cumsum([0, *counts])
+        f = forecasts.cpu().numpy()
+        scaled = []
+        for i, ((rows, _, _), o) in enumerate(zip(pending, origins)):
+            # the newest window ends at the last row: origin len(rows) - 1 - H, at place starts[i + 1] - 1
+            pick = f[starts[i + 1] - 1 - (len(rows) - 1 - H - o)]
+            new, old = scaler_of(scaler, i), self._scaler_of(i)
+            ratio = np.repeat(new.scale[:n_t] / old.scale[:n_t], n_q)
+            shift = np.repeat((new.mean[:n_t] - old.mean[:n_t]) / old.scale[:n_t], n_q)
+            scaled.append(pick * ratio + shift)  # in the scaling before the update, as _scored gives them
+        return self._with_errors(pending, origins, scaled)
 
     # ----------------------------------------------------------------- score
     def rolling_forecasts(self, X: Any, y: Any = None) -> tuple[list[np.ndarray], list[np.ndarray]]:

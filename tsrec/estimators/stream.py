@@ -25,7 +25,8 @@ from ..nn.covariates import lookahead
 from ..training import is_window_model, sliding_windows, window_forecast
 
 __all__ = ["Stream", "advance", "advance_panel", "forecast_at", "forecast_many", "forecast_panel",
-           "offer_to_reservoir", "replay_sample", "scaler_of", "update_batch"]
+           "forecast_states", "offer_to_reservoir", "replay_sample", "scaler_of", "update_batch",
+           "update_window_counts"]
 
 #: one scaler for every series, or one per series (``scaling="series"``)
 Scalers = StandardScaler | Sequence[StandardScaler]
@@ -313,6 +314,29 @@ def forecast_at(model: nn.Module, scaler: StandardScaler, rows: np.ndarray, stat
 
 
 @torch.no_grad()
+def forecast_states(model: nn.Module, scaler: Scalers, rows: Sequence[np.ndarray], states: Sequence[State | None],
+                    origins: Sequence[np.ndarray], horizon: int, device: torch.device) -> list[np.ndarray]:
+    """:func:`forecast_at` of a stateful model (``context=None``) for several series at once: per series ``i``,
+    the scaled forecasts at ``origins[i]`` of ``rows[i]`` (scaled by series ``i``'s scaler) from ``states[i]``
+    (a batch of one, or None for zero). Series whose rows have the same length run in one forward, their states
+    stacked; a model with known-future covariates goes series by series."""
+    out = [np.zeros((len(o), horizon, model.c_out), dtype=np.float32) for o in origins]
+    todo = [i for i, o in enumerate(origins) if len(o)]
+    if lookahead(model) or any(states[i] is None for i in todo):
+        for i in todo:
+            out[i] = forecast_at(model, scaler_of(scaler, i), rows[i], states[i], origins[i], None, horizon, device)
+        return out
+    for idx in _by_length([len(rows[i]) for i in todo]).values():
+        members = [todo[j] for j in idx]
+        x = _scaled_stack(scaler, [rows[i] for i in members], members, device)
+        end = max(int(np.max(origins[i])) for i in members) + 1
+        yhat, _ = model(x[:, :end], Stream.stack_states([states[i] for i in members]))
+        for j, i in enumerate(members):
+            out[i] = yhat[j, torch.as_tensor(origins[i], device=device)].cpu().numpy()
+    return out
+
+
+@torch.no_grad()
 def forecast_many(model: nn.Module, scaler: Scalers, rows: Sequence[np.ndarray], origins: Sequence[np.ndarray],
                   context: int, horizon: int, device: torch.device) -> list[np.ndarray]:
     """:func:`forecast_at` for several series of a fixed-context model at once: per series ``i``, the scaled
@@ -378,9 +402,9 @@ def update_batch(stream: Stream, values: Sequence[np.ndarray], scaler: Scalers, 
     """
     exts = [np.concatenate([buf, v], axis=0) for buf, v in zip(stream.buffers, values)]
     if context is not None:
-        per_series, rows = max(1, batch_size // len(exts)), context + horizon
-        wins = [sliding_windows([scaler_of(scaler, i).transform(e[-(rows + per_series - 1):])], rows, 1)[-per_series:]
-                for i, e in enumerate(exts) if len(e) >= rows]
+        counts, rows = update_window_counts([len(e) for e in exts], context, horizon, batch_size), context + horizon
+        wins = [sliding_windows([scaler_of(scaler, i).transform(e[-(rows + k - 1):])], rows, 1)
+                for i, (e, k) in enumerate(zip(exts, counts)) if k]
         if not wins:
             return None
         return torch.from_numpy(np.concatenate(wins).astype(np.float32)).to(device), None, None
@@ -392,3 +416,17 @@ def update_batch(stream: Stream, values: Sequence[np.ndarray], scaler: Scalers, 
     uneven = min(lengths) != longest
     return (torch.from_numpy(padded).to(device), stream.state,
             torch.as_tensor(lengths, device=device) if uneven else None)
+
+
+def update_window_counts(lengths: Sequence[int], context: int, horizon: int, batch_size: int) -> list[int]:
+    """The windows :func:`update_batch` takes from each series of a fixed-context model, given the rows of
+    each series' buffer and new rows: its newest ``max(1, batch_size // n_series)``, as many as it holds.
+
+    In the batch, series ``i``'s windows follow those of the series before it, oldest first; its newest
+    window ends at its last row.
+
+    >>> update_window_counts([30, 12, 20], context=8, horizon=4, batch_size=32)
+    [10, 1, 9]
+    """
+    per_series, rows = max(1, batch_size // max(len(lengths), 1)), context + horizon
+    return [min(per_series, n - rows + 1) if n >= rows else 0 for n in lengths]

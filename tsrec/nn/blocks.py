@@ -76,6 +76,19 @@ class Block(nn.Module):
     def init_state(self, batch_size: int, device=None, dtype=None) -> State:
         return self.mixer.init_state(batch_size, device=device, dtype=dtype)
 
+    def forward_last(self, x: Tensor) -> Tensor:
+        """``forward(x)[0][:, -1:]`` from a fresh state: the mixer runs over every step, the position-wise
+        rest at the last step only."""
+        if getattr(self.mixer, "reads_last", False):  # a mixer that can skip the read-out of the other steps
+            y = self.mixer(self.norm(x), None, last=True)[0]
+        else:
+            y = self.mixer(self.norm(x), None)[0][:, -1:]
+        x = x[:, -1:]
+        if self.kind == "glu":
+            return x + self.drop(self.out(self.drop(F.gelu(y))))
+        x = x + self.drop(y)
+        return x + self.drop(self.out(self.norm2(x)))
+
 
 class Stack(nn.Module):
     """The model shape every tsrec network shares.
@@ -136,6 +149,20 @@ class Stack(nn.Module):
             last = x[..., None, : self.c_out // self.n_quantiles]
             yhat = yhat + (last.repeat_interleave(self.n_quantiles, dim=-1) if self.n_quantiles > 1 else last)
         return yhat, new_state
+
+    def forward_last(self, x: Tensor) -> Tensor:
+        """``forward(x)[0][:, -1]``, the forecast ``(B, horizon, c_out)`` after the last step from a fresh state,
+        without the position-wise work after the last mixer at the other steps (a window model's forecast)."""
+        if x.dim() != 3 or x.shape[-1] != self.c_in:
+            raise ValueError(f"expected x of shape (B, L, {self.c_in}), got {tuple(x.shape)}")
+        h = self.encoder(x)
+        for i, block in enumerate(self.blocks):
+            h = block.forward_last(h) if i == len(self.blocks) - 1 else block(h, None)[0]
+        yhat = self.head(self.norm(h[:, -1])).unflatten(-1, (self.horizon, self.c_out))
+        if self.skip_last:
+            last = x[:, -1, None, : self.c_out // self.n_quantiles]
+            yhat = yhat + (last.repeat_interleave(self.n_quantiles, dim=-1) if self.n_quantiles > 1 else last)
+        return yhat
 
     def step(self, x_t: Tensor, state: State | None) -> tuple[Tensor, State]:
         yhat, state = self.forward(x_t.unsqueeze(1), state)

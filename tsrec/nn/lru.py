@@ -72,15 +72,24 @@ class LRU(nn.Module):
         cdtype = torch.complex128 if dtype == torch.float64 else torch.complex64
         return {"h": torch.zeros(batch_size, self.d_state, dtype=cdtype, device=device)}
 
-    def forward(self, x: Tensor, state: State | None = None) -> tuple[Tensor, State]:
+    #: ``forward(x, state, last=True)`` gives the output of the last step only (see Block.forward_last)
+    reads_last = True
+
+    def forward(self, x: Tensor, state: State | None = None, last: bool = False) -> tuple[Tensor, State]:
+        """``(B, L, d_model)`` -> ``(B, L, d_model)`` (with ``last``, ``(B, 1, d_model)``: the last step's
+        output, the read-out of the other steps skipped) and the state after the last step."""
         lam = self.eigenvalues()
         gamma = torch.exp(self.gamma_log).unsqueeze(-1)
-        B = torch.complex(self.B_re * gamma, self.B_im * gamma)
-        cdtype = B.dtype
-        bu = x.to(cdtype) @ B.T  # (B, L, d_state)
-        h0 = None if state is None else state["h"].to(cdtype)
-        h = linear_scan(lam.to(cdtype), bu, h0, backend=self.backend)
-        y = h.real @ self.C_re.T - h.imag @ self.C_im.T + self.D * x
+        n = self.d_state
+        # x is real: B x is one real GEMM giving (re, im) pairs, viewed as complex (a complex GEMM costs four),
+        # and Re(C h) one against C's (re, -im) pairs over h's interleaved (re, im) floats
+        pairs = torch.stack([self.B_re * gamma, self.B_im * gamma], 1).reshape(2 * n, -1)
+        bu = torch.view_as_complex((x @ pairs.T).unflatten(-1, (n, 2)))  # (B, L, d_state)
+        h0 = None if state is None else state["h"].to(bu.dtype)
+        h = linear_scan(lam.to(bu.dtype), bu, h0, backend=self.backend)
+        c = torch.stack([self.C_re, -self.C_im], -1).reshape(self.C_re.shape[0], 2 * n)
+        h_out, x_out = (h[:, -1:], x[:, -1:]) if last else (h, x)
+        y = torch.view_as_real(h_out).reshape(*h_out.shape[:-1], 2 * n) @ c.T + self.D * x_out
         return y, {"h": h[:, -1]}
 
 

@@ -213,8 +213,10 @@ class OnlineRidge(nn.Module):
         and each of the current :attr:`candidates` (float64)."""
         phi, r, w, s = (t.to(torch.float64) for t in (phi, r, w, s))
         ws = (w * s**2)[None, :, None]
-        resid = r[None] - torch.einsum("nd,kdh->knh", phi, self.candidates)
-        return torch.cat([(ws[0] * r**2).sum()[None], (ws * resid**2).sum((1, 2))])
+        # no correction as a zero candidate, through the same sums: a tie with zero candidates is exact
+        weights = torch.cat([torch.zeros_like(self.candidates[:1]), self.candidates])
+        resid = r[None] - torch.einsum("nd,kdh->knh", phi, weights)
+        return (ws * resid**2).sum((1, 2))
 
     @staticmethod
     def solve(gram: Tensor, cross: Tensor, alpha: float | Sequence[float]) -> Tensor:

@@ -107,6 +107,9 @@ class WindowModel(nn.Module):
         self.channel_independent = channel_independent
         self.n_segments = math.ceil(context / patch_len)
         self.body = body
+        # whether training mode changes the body (its dropout draws)
+        self._dropout = any((isinstance(m, nn.Dropout) and m.p > 0) or (isinstance(getattr(m, "dropout", None), float)
+                                                                         and m.dropout > 0) for m in body.modules())
         for layer in body.modules():  # the body only ever runs from an empty state over n_segments steps:
             if isinstance(layer, CausalSelfAttention):  # a longer KV cache would be built and never read
                 layer.max_steps = self.n_segments
@@ -142,8 +145,10 @@ class WindowModel(nn.Module):
         zp = nn.functional.pad(z, (0, 0, pad, 0)) if pad else z
         series = split_channels(zp, nt) if self.channel_independent else zp
         segments = series.reshape(series.shape[0], self.n_segments, -1)
-        yhat, _ = self.body(segments)
-        out = yhat[:, -1]  # (B, H, c_out): the forecast from the last segment
+        if isinstance(self.body, Stack) and not (self.training and self._dropout):
+            out = self.body.forward_last(segments)  # (B, H, c_out): the forecast from the last segment
+        else:  # (dropout's draws as they were: over every step)
+            out = self.body(segments)[0][:, -1]
         if self.channel_independent:
             out = merge_channels(out, nt)
         def per_output(t: Tensor) -> Tensor:  # (..., n_targets) -> (..., c_out): quantiles share their target's

@@ -1,0 +1,109 @@
+"""Issue 12's faster ``partial_fit`` step gives what the plain path gives, on real data.
+
+An updating call of a window model scores its calibration origins from the
+gradient step's own forward (``_calibration_from_step``) instead of a second
+forward; the window model reads its head at the last segment only
+(``Stack.forward_last``). Each is checked against the path it replaces.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+
+from tests._settings import NAMES, make
+from tsrec.estimators import base
+
+
+def _streamed(f, chunks):
+    for c in chunks:
+        f.partial_fit(c)
+    return f
+
+
+def _forward_counter(monkeypatch):
+    """Counts the separate calibration forwards (``forecast_many``) that ``_scored`` makes."""
+    calls = []
+    real = base.forecast_many
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(base, "forecast_many", counted)
+    return calls
+
+
+@pytest.mark.parametrize("case", ["one series", "panel, series scaling", "quantiles"])
+def test_calibration_scored_in_the_step_equals_its_own_forward(case, small_frame, monkeypatch):
+    kw = {"scaling": "series"} if case.startswith("panel") else {"loss": "quantile"} if case == "quantiles" else {}
+    step = 8 if case.startswith("panel") else 16  # a panel of two trains on the newest 8 windows of each series
+    if case.startswith("panel"):
+        data = [small_frame, small_frame * 1.5 + 3.0]
+        fit = [d.iloc[:400] for d in data]
+        chunks = [[d.iloc[s : s + step] for d in data] for s in range(400, 480, step)]
+    else:
+        fit, chunks = small_frame.iloc[:400], [small_frame.iloc[s : s + step] for s in range(400, 480, step)]
+    plain = make("LRUForecaster", max_epochs=1, **kw).fit(fit)
+    fast = copy.deepcopy(plain)
+    plain._calibration_from_step = False
+    _streamed(plain, chunks)
+    calls = _forward_counter(monkeypatch)
+    _streamed(fast, chunks)
+    assert not calls  # every updating call scored its origins from the step's forward
+    assert len(fast._calibration.errors) == len(plain._calibration.errors) > 0
+    # the step's windows take the scaling after the update: equal through the instance norm, but for its eps
+    np.testing.assert_allclose(fast._calibration.errors, plain._calibration.errors, rtol=1e-5, atol=1e-6)
+    for (k, a), b in zip(fast.model_.state_dict().items(), plain.model_.state_dict().values()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0, msg=k)  # the same steps
+    one, two = fast.predict_interval(coverage=0.8), plain.predict_interval(coverage=0.8)
+    for a, b in zip(one if isinstance(one, list) else [one], two if isinstance(two, list) else [two]):
+        np.testing.assert_allclose(a.to_numpy(), b.to_numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("kw, step", [({"dropout": 0.3}, 16), ({"instance_norm": False}, 16), ({}, 48)])
+def test_calibration_falls_back_to_its_own_forward(kw, step, small_frame, monkeypatch):
+    """Dropout (the step's forward trains), no instance norm (the scaling would matter), or origins older than
+    the step's windows (48 rows but batch_size=16 windows): the origins get their own forward, as before."""
+    plain = make("LRUForecaster", max_epochs=1, **kw).fit(small_frame.iloc[:400])
+    fast = copy.deepcopy(plain)
+    plain._calibration_from_step = False
+    chunks = [small_frame.iloc[s : s + step] for s in range(400, 400 + 3 * step, step)]
+    _streamed(plain, chunks)
+    calls = _forward_counter(monkeypatch)
+    _streamed(fast, chunks)
+    assert len(calls) == len(chunks)
+    np.testing.assert_array_equal(fast._calibration.errors, plain._calibration.errors)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_forward_last_is_the_forecast_of_the_last_step(name):
+    """``Stack.forward_last`` (a window model's body) gives ``forward``'s last step, for every model."""
+    torch.manual_seed(0)
+    for quantiles, skip_last in ((1, True), (3, False)):
+        f = make(name, loss="quantile" if quantiles > 1 else "mse", quantiles=(0.1, 0.5, 0.9))
+        body = f._build_stack(6, 2 * quantiles, skip_last).eval()
+        x = torch.randn(5, 9, 6)
+        torch.testing.assert_close(body.forward_last(x), body(x)[0][:, -1], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("scaling", ["global", "series"])
+def test_stateful_calibration_batched_across_series_equals_series_by_series(scaling, small_frame):
+    """A stateful panel's calibration forecasts, every series' in batched forwards from their stacked states,
+    equal the series-by-series forecasts (uneven chunks: the series group by their rows)."""
+    data = [small_frame, small_frame * 1.5 + 3.0, small_frame.iloc[::-1].set_index(small_frame.index)]
+    plain = make("LRUForecaster", max_epochs=1, context=None, scaling=scaling).fit([d.iloc[:300] for d in data])
+    fast = copy.deepcopy(plain)
+    plain._batched_state_scoring = False
+    for a, b in ((300, 316), (316, 340), (340, 352)):
+        chunk = [d.iloc[a:b] if i != 1 else d.iloc[a : b - 4] for i, d in enumerate(data)] if b == 340 else \
+            [d.iloc[a:b] for d in data]
+        if b == 352:  # the shortened series catches up
+            chunk[1] = data[1].iloc[a - 4 : b]
+        for f in (plain, fast):
+            f.partial_fit(chunk, update_params=a != 316)
+    assert len(fast._calibration.errors) == len(plain._calibration.errors) > 0
+    np.testing.assert_allclose(fast._calibration.errors, plain._calibration.errors, rtol=1e-5, atol=1e-5)
