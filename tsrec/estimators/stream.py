@@ -25,7 +25,7 @@ from ..nn.covariates import lookahead
 from ..training import is_window_model, sliding_windows, window_forecast
 
 __all__ = ["Stream", "advance", "advance_panel", "forecast_at", "forecast_many", "forecast_panel",
-           "forecast_states", "offer_to_reservoir", "replay_sample", "scaler_of", "update_batch",
+           "forecast_states", "offer_to_reservoir", "replay_sample", "scaler_of", "state_after", "update_batch",
            "update_window_counts"]
 
 #: one scaler for every series, or one per series (``scaling="series"``)
@@ -83,6 +83,13 @@ class Stream:
     def state_of(self, i: int) -> State | None:
         """The carried model state of series ``i`` (batch of one), or None."""
         return None if self.state is None else {k: v[i : i + 1] for k, v in self.state.items()}
+
+    def states(self) -> list[State | None]:
+        """:meth:`state_of` of every series (the same views, cut with one ``split`` per tensor)."""
+        if self.state is None:
+            return [None] * len(self.buffers)
+        parts = {k: v.split(1) for k, v in self.state.items()}
+        return [{k: p[i] for k, p in parts.items()} for i in range(len(self.buffers))]
 
     @classmethod
     def start(cls, batch: Batch, model: nn.Module, scaler: Scalers, *, keep: int, stateful: bool,
@@ -199,8 +206,14 @@ def advance(model: nn.Module, scaler: StandardScaler, rows: np.ndarray, state: S
     if len(rows) <= lookahead(model):
         return state
     x = torch.from_numpy(scaler.transform(rows).astype(np.float32)).to(device)[None]
-    _, state = model(x, state)
-    return state
+    return state_after(model, x, state)
+
+
+def state_after(model: nn.Module, x: Tensor, state: State | None) -> State:
+    """``model(x, state)[1]``: by the model's ``state_after`` where it has one (the same numbers without the
+    forecasts, which the state does not read), else by its forward."""
+    fn = getattr(model, "state_after", None)
+    return fn(x, state) if fn is not None else model(x, state)[1]
 
 
 def _by_length(lengths: Sequence[int]) -> dict[int, list[int]]:
@@ -236,12 +249,12 @@ def advance_panel(model: nn.Module, scaler: Scalers, rows: Sequence[np.ndarray],
     if not groups:
         return state
     if len(groups) == 1 and len(next(iter(groups.values()))) == len(rows):  # all move together: no scatter
-        return model(_scaled_stack(scaler, rows, range(len(rows)), device), state)[1]
+        return state_after(model, _scaled_stack(scaler, rows, range(len(rows)), device), state)
     out = {k: v.clone() for k, v in state.items()}
     for idx in groups.values():
         pos = torch.as_tensor(idx, device=device)
-        _, new = model(_scaled_stack(scaler, [rows[i] for i in idx], idx, device),
-                       {k: v[pos] for k, v in state.items()})
+        new = state_after(model, _scaled_stack(scaler, [rows[i] for i in idx], idx, device),
+                          {k: v[pos] for k, v in state.items()})
         for k, v in new.items():
             out[k][pos] = v
     return out
@@ -271,6 +284,8 @@ def forecast_panel(model: nn.Module, scaler: Scalers, buffers: Sequence[np.ndarr
             if window and x.shape[1] < context:
                 x = torch.cat([x[:, :1].expand(-1, context - x.shape[1], -1), x], dim=1)
             f = window_forecast(model, x)
+        if len(idx) == len(buffers):  # one group, in order: no scatter
+            return f.cpu().numpy()
         for j, i in enumerate(idx):
             out[i] = f[j]
     return torch.stack(out).cpu().numpy()
@@ -410,6 +425,8 @@ def update_batch(stream: Stream, values: Sequence[np.ndarray], scaler: Scalers, 
         return torch.from_numpy(np.concatenate(wins).astype(np.float32)).to(device), None, None
     lengths = [len(e) for e in exts]
     longest = max(lengths)
+    if min(lengths) == longest:  # no padding: every series scaled in one op (a shared scaler)
+        return _scaled_stack(scaler, exts, range(len(exts)), device), stream.state, None
     padded = np.zeros((len(exts), longest, exts[0].shape[1]), dtype=np.float32)
     for i, e in enumerate(exts):
         padded[i, : len(e)] = scaler_of(scaler, i).transform(e)
