@@ -21,6 +21,7 @@ from torch import Tensor, nn
 
 from ..data import Batch, SeriesMeta, StandardScaler, advance_meta, future_index, order_by_ids, seam_gap
 from ..nn.blocks import State
+from ..nn.causal_norm import CausalInstanceNorm
 from ..nn.covariates import lookahead
 from ..training import is_window_model, sliding_windows, window_forecast
 
@@ -269,7 +270,11 @@ def forecast_panel(model: nn.Module, scaler: Scalers, buffers: Sequence[np.ndarr
     forward per distinct buffer length: ``state`` (series on the batch axis) is
     the state before the buffers for ``context=None``; with a fixed context each
     forecast sees the buffer's last ``context`` rows (a window model's window
-    padded at the front with the first row where fewer exist).
+    padded at the front with the first row where fewer exist). A stream model
+    with causal instance normalisation reads its forecast at the last row only
+    (:meth:`~tsrec.nn.causal_norm.CausalInstanceNorm.forward_last`: equal up to
+    float rounding); a plain stack (``instance_norm=False``, the stream model of
+    every file saved before format 4) runs its whole forward, bit for bit as before.
     """
     window = is_window_model(model)
     out: list[Any] = [None] * len(buffers)
@@ -277,8 +282,9 @@ def forecast_panel(model: nn.Module, scaler: Scalers, buffers: Sequence[np.ndarr
         x = _scaled_stack(scaler, [buffers[i] for i in idx], idx, device)
         if context is None:
             pos = torch.as_tensor(idx, device=device)
-            sub = None if state is None else {k: v[pos] for k, v in state.items()}
-            f = model(x, sub)[0][:, -1]
+            sub = None if state is None else state if len(idx) == len(buffers) else {k: v[pos] for k, v in
+                                                                                     state.items()}
+            f = model.forward_last(x, sub) if type(model) is CausalInstanceNorm else model(x, sub)[0][:, -1]
         else:
             x = x[:, -context:]
             if window and x.shape[1] < context:

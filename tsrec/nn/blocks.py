@@ -83,13 +83,13 @@ class Block(nn.Module):
             return self.mixer(self.norm(x), state, last=True)[1]
         return self.mixer(self.norm(x), state)[1]
 
-    def forward_last(self, x: Tensor) -> Tensor:
-        """``forward(x)[0][:, -1:]`` from a fresh state: the mixer runs over every step, the position-wise
-        rest at the last step only."""
+    def forward_last(self, x: Tensor, state: State | None = None) -> Tensor:
+        """``forward(x, state)[0][:, -1:]`` (from a fresh state by default): the mixer runs over every step, the
+        position-wise rest at the last step only."""
         if getattr(self.mixer, "reads_last", False):  # a mixer that can skip the read-out of the other steps
-            y = self.mixer(self.norm(x), None, last=True)[0]
+            y = self.mixer(self.norm(x), state, last=True)[0]
         else:
-            y = self.mixer(self.norm(x), None)[0][:, -1:]
+            y = self.mixer(self.norm(x), state)[0][:, -1:]
         x = x[:, -1:]
         if self.kind == "glu":
             return x + self.drop(self.out(self.drop(F.gelu(y))))
@@ -175,14 +175,17 @@ class Stack(nn.Module):
             new_state.update({f"{i}.{k}": v for k, v in s.items()})
         return new_state
 
-    def forward_last(self, x: Tensor) -> Tensor:
-        """``forward(x)[0][:, -1]``, the forecast ``(B, horizon, c_out)`` after the last step from a fresh state,
-        without the position-wise work after the last mixer at the other steps (a window model's forecast)."""
+    def forward_last(self, x: Tensor, state: State | None = None) -> Tensor:
+        """``forward(x, state)[0][:, -1]``, the forecast ``(B, horizon, c_out)`` after the last step (from a fresh
+        state by default), without the position-wise work after the last mixer at the other steps (a window
+        model's forecast). The same sums as ``forward`` over fewer rows: equal up to float rounding."""
         if x.dim() != 3 or x.shape[-1] != self.c_in:
             raise ValueError(f"expected x of shape (B, L, {self.c_in}), got {tuple(x.shape)}")
         h = self.encoder(x)
         for i, block in enumerate(self.blocks):
-            h = block.forward_last(h) if i == len(self.blocks) - 1 else block(h, None)[0]
+            sub = None if state is None else {k.split(".", 1)[1]: v for k, v in state.items()
+                                              if k.split(".", 1)[0] == str(i)}
+            h = block.forward_last(h, sub) if i == len(self.blocks) - 1 else block(h, sub)[0]
         yhat = self.head(self.norm(h[:, -1])).unflatten(-1, (self.horizon, self.c_out))
         if self.skip_last:
             last = x[:, -1, None, : self.c_out // self.n_quantiles]

@@ -116,6 +116,19 @@ class CausalInstanceNorm(nn.Module):
         new[MEAN], new[SQ] = mean[:, -1], sq[:, -1]
         return yhat * s + m, new
 
+    def forward_last(self, x: Tensor, state: State | None = None) -> Tensor:
+        """``forward(x, state)[0][:, -1]``, the forecast ``(B, horizon, c_out)`` after the last row, with the inner
+        model's position-wise work after its last mixer at that row only (``Stack.forward_last``): equal up to
+        float rounding (its matmuls run over fewer rows)."""
+        z, mean, _, std = self._normalised(x, state)
+        inner_state = None if state is None else {k: v for k, v in state.items() if k not in (MEAN, SQ)}
+        yhat = self.inner.forward_last(z, inner_state)
+        nt, nq = self.n_targets, self.n_quantiles
+        m, s = mean[:, -1, None, :nt], std[:, -1, None, :nt]  # (B, 1, targets)
+        if nq > 1:
+            m, s = m.repeat_interleave(nq, dim=-1), s.repeat_interleave(nq, dim=-1)
+        return yhat * s + m
+
     def state_after(self, x: Tensor, state: State | None = None) -> State:
         """``forward(x, state)[1]``, the same numbers, without the forecasts (see ``Stack.state_after``)."""
         z, mean, sq, _ = self._normalised(x, state)
