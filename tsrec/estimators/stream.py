@@ -147,18 +147,25 @@ class Stream:
         # while replay is on: a tail started afresh never spans a gap)
         tails = self.tails if replay_size else None
         new_tails = []
-        for i, (buf, v) in enumerate(zip(self.buffers, values)):
-            ext = np.concatenate([buf, v], axis=0)
-            n_adv = max(len(ext) - keep, 0)
-            # a model with known-future covariates reads its lookahead rows after the rows it advances over
-            leaving.append(ext[: n_adv + lookahead(model)] if n_adv else ext[:0])
-            new_buffers.append(ext[n_adv:].copy())
-            if replay_size:
-                tail = np.concatenate([tails[i], v], axis=0) if tails is not None else v
-                new_tails.append(tail[-replay_window:].copy())
-                if offer:
-                    replay, seen = offer_to_reservoir(replay, seen, new_tails[-1], replay_size, replay_window,
-                                                      tags=replay_series, tag=i)
+        if not replay_size and len({len(b) for b in self.buffers}) == 1 and len({len(v) for v in values}) == 1:
+            # every series moves by as many rows (a panel's usual chunk): stacked, without per-series copies
+            ext = np.concatenate([np.stack(self.buffers), np.stack(values)], axis=1)
+            n_adv = max(ext.shape[1] - keep, 0)
+            leaving = list(ext[:, : n_adv + lookahead(model)] if n_adv else ext[:, :0])
+            new_buffers = list(ext[:, n_adv:].copy())
+        else:
+            for i, (buf, v) in enumerate(zip(self.buffers, values)):
+                ext = np.concatenate([buf, v], axis=0)
+                n_adv = max(len(ext) - keep, 0)
+                # a model with known-future covariates reads its lookahead rows after the rows it advances over
+                leaving.append(ext[: n_adv + lookahead(model)] if n_adv else ext[:0])
+                new_buffers.append(ext[n_adv:].copy())
+                if replay_size:
+                    tail = np.concatenate([tails[i], v], axis=0) if tails is not None else v
+                    new_tails.append(tail[-replay_window:].copy())
+                    if offer:
+                        replay, seen = offer_to_reservoir(replay, seen, new_tails[-1], replay_size, replay_window,
+                                                          tags=replay_series, tag=i)
         # every series' state advances in one batched pass (series that move by the same number of rows together)
         state = advance_panel(model, scaler, leaving, self.state, device) if stateful else None
         return replace(self, buffers=new_buffers, state=state, metas=metas, replay=replay,
