@@ -10,6 +10,7 @@ the same process, one after the other, so their ratio compares like with like.
 
     python benchmarks/online_throughput.py                 # LRU defaults (window model) and context=None
     python benchmarks/online_throughput.py --profile       # plus a cProfile of the one-series call
+    python benchmarks/online_throughput.py --kinds stateful --no-panel --profile --profile-series 100   # the panel's
     python benchmarks/online_throughput.py --quick         # fewer chunks
     python benchmarks/online_throughput.py --rss-steps 1000000 --kinds defaults   # memory of the 100-series panel
     python benchmarks/online_throughput.py --compare ../main --kinds stateful   # one series: this tree vs main
@@ -99,9 +100,9 @@ def interleaved(kind: str, sizes: tuple[int, ...], chunks: int, block: int = 5) 
     return out
 
 
-def profiled(kind: str, chunks: int) -> str:
-    """cProfile of one series' ``partial_fit`` + ``predict`` calls (cumulative time, top 30)."""
-    f, chunk = fitted(kind, 1)
+def profiled(kind: str, chunks: int, n_series: int = 1) -> str:
+    """cProfile of ``partial_fit`` + ``predict`` calls on ``n_series`` series (cumulative time, top 30)."""
+    f, chunk = fitted(kind, n_series)
     for i in range(5):
         f.partial_fit(chunk(i))
         f.predict()
@@ -228,6 +229,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true")
     p.add_argument("--profile", action="store_true", help="also cProfile the one-series calls")
+    p.add_argument("--profile-series", type=int, default=1, help="with --profile: profile a panel of this many")
     p.add_argument("--kinds", nargs="*", default=["defaults", "stateful"])
     p.add_argument("--panel", type=int, default=100)
     p.add_argument("--compare", default=None, help="another checkout (e.g. the main branch): one series' rows/s "
@@ -273,7 +275,7 @@ def main() -> None:
             compared.append((kind, *compare(kind, args.compare, chunks, 2 if args.quick else 3)))
             print(kind, "compare", compared[-1], flush=True)
         if args.profile:
-            profiles.append((kind, profiled(kind, chunks)))
+            profiles.append((kind, profiled(kind, chunks, args.profile_series)))
     lines = ["", f"## Online throughput (partial_fit + predict, 16-row chunks, one thread), "
              f"{dt.date.today().isoformat()}", "", "```", header, "```"]
     if rows:
