@@ -268,6 +268,13 @@ def advance_panel(model: nn.Module, scaler: Scalers, rows: Sequence[np.ndarray],
     return out
 
 
+def _reads_last(model: nn.Module) -> bool:
+    """Whether a stream model's forecast after its last row is read there alone (``forward_last``): a stream model
+    with causal instance normalisation. A plain stack (``instance_norm=False``, the stream model of every file
+    saved before format 4) runs its whole forward, so that those files forecast bit for bit as they did."""
+    return type(model) is CausalInstanceNorm
+
+
 @torch.no_grad()
 def forecast_panel(model: nn.Module, scaler: Scalers, buffers: Sequence[np.ndarray], state: State | None,
                    context: int | None, device: torch.device) -> np.ndarray:
@@ -291,7 +298,7 @@ def forecast_panel(model: nn.Module, scaler: Scalers, buffers: Sequence[np.ndarr
             pos = torch.as_tensor(idx, device=device)
             sub = None if state is None else state if len(idx) == len(buffers) else {k: v[pos] for k, v in
                                                                                      state.items()}
-            f = model.forward_last(x, sub) if type(model) is CausalInstanceNorm else model(x, sub)[0][:, -1]
+            f = model.forward_last(x, sub) if _reads_last(model) else model(x, sub)[0][:, -1]
         else:
             x = x[:, -context:]
             if window and x.shape[1] < context:
@@ -314,7 +321,9 @@ def forecast_at(model: nn.Module, scaler: StandardScaler, rows: np.ndarray, stat
     window model's window is padded at the front with the first row where
     fewer rows exist). A model with known-future covariates also reads the
     ``horizon`` rows after each origin (their known-future channels only):
-    ``rows`` must hold them.
+    ``rows`` must hold them. A single origin of a stream model with causal
+    instance normalisation is read at its row alone, as :func:`forecast_panel`
+    reads it (equal to the whole forward up to float rounding).
     """
     if len(origins) == 0:
         return np.zeros((0, horizon, model.c_out), dtype=np.float32)
@@ -324,6 +333,8 @@ def forecast_at(model: nn.Module, scaler: StandardScaler, rows: np.ndarray, stat
         raise ValueError("the rows end before the known-future covariates of the last origin")
     if context is None:
         end = int(np.max(origins)) + 1 + ahead
+        if len(origins) == 1 and _reads_last(model):  # one forecast, read at its row alone (as predict reads it)
+            return model.forward_last(seq[None, :end], state).cpu().numpy()
         yhat, _ = model(seq[None, :end], state)
         return yhat[0, torch.as_tensor(origins, device=device)].cpu().numpy()
     out = np.zeros((len(origins), horizon, model.c_out), dtype=np.float32)
