@@ -152,6 +152,28 @@ def test_batched_bookkeeping_streams_as_series_by_series(scaling, three):
     assert f._stream.n_updates == g._stream.n_updates == 4
 
 
+def test_stacked_continuation_keeps_each_series_buffer_and_state(three):
+    """A panel whose series move by as many rows continues stacked (no per-series copies): each series keeps the
+    last rows of its buffer and new rows, and the state is the batched advance over the rows that left, by
+    ``state_after`` (bit for bit the state of the whole forward)."""
+    from tsrec.estimators.stream import advance_panel
+
+    f = make("LRUForecaster", context=None, max_epochs=1).fit([s.iloc[:200] for s in three])
+    st, keep = f._stream, f._keep
+    new = [s.iloc[200:216].to_numpy() for s in three]
+    moved = st.continued(new, st.metas, f.model_, f.scaler_, keep=keep, stateful=True, replay_size=0,
+                         replay_window=0, offer=False, device=f.device_)
+    exts = [np.concatenate([b, v]) for b, v in zip(st.buffers, new)]
+    for got, ext in zip(moved.buffers, exts, strict=True):
+        np.testing.assert_array_equal(got, ext[-keep:])
+    leaving = [e[: len(e) - keep] for e in exts]
+    x = torch.from_numpy(f.scaler_.transform(np.stack(leaving)).astype(np.float32))
+    with torch.no_grad():
+        want = f.model_(x, st.state)[1]
+    for k, v in advance_panel(f.model_, f.scaler_, leaving, st.state, f.device_).items():
+        assert torch.equal(moved.state[k], v) and torch.equal(v, want[k]), k
+
+
 @pytest.mark.parametrize("instance_norm", [True, False])
 def test_stream_forecast_of_a_stateful_panel_is_its_forward_at_the_last_row(instance_norm, three):
     """``predict()`` of a stateful panel: with causal instance normalisation (the default) each forecast is read
