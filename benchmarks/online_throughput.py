@@ -10,10 +10,12 @@ the same process, one after the other, so their ratio compares like with like.
 
     python benchmarks/online_throughput.py                 # LRU defaults (window model) and context=None
     python benchmarks/online_throughput.py --profile       # plus a cProfile of the one-series call
+    python benchmarks/online_throughput.py --kinds stateful --no-panel --profile --profile-series 100   # the panel's
     python benchmarks/online_throughput.py --quick         # fewer chunks
     python benchmarks/online_throughput.py --rss-steps 1000000 --kinds defaults   # memory of the 100-series panel
     python benchmarks/online_throughput.py --compare ../main --kinds stateful   # one series: this tree vs main
     python benchmarks/online_throughput.py --compare ../main --kinds defaults --no-panel --floor   # and its floor
+    python benchmarks/online_throughput.py --compare ../main --compare-panel --kinds stateful   # panel/one: both trees
 """
 
 from __future__ import annotations
@@ -99,9 +101,9 @@ def interleaved(kind: str, sizes: tuple[int, ...], chunks: int, block: int = 5) 
     return out
 
 
-def profiled(kind: str, chunks: int) -> str:
-    """cProfile of one series' ``partial_fit`` + ``predict`` calls (cumulative time, top 30)."""
-    f, chunk = fitted(kind, 1)
+def profiled(kind: str, chunks: int, n_series: int = 1) -> str:
+    """cProfile of ``partial_fit`` + ``predict`` calls on ``n_series`` series (cumulative time, top 30)."""
+    f, chunk = fitted(kind, n_series)
     for i in range(5):
         f.partial_fit(chunk(i))
         f.predict()
@@ -173,6 +175,34 @@ def single_json(kind: str, chunks: int) -> None:
     print(json.dumps({**interleaved(kind, (1,), chunks)[0], "tsrec": tsrec.__file__}))
 
 
+def pair_json(kind: str, chunks: int, n_series: int) -> None:
+    """Print the panel's and one series' CPU ms per call and their ratio of rows per CPU second, measured in one
+    process as :func:`interleaved` does, as JSON (run in a subprocess by --compare --compare-panel)."""
+    import torch
+
+    torch.set_num_threads(1)
+    warnings.filterwarnings("ignore")
+    import tsrec
+
+    one, many = interleaved(kind, (1, n_series), chunks)
+    print(json.dumps({"one_ms": one["cpu_ms_per_call"], "panel_ms": many["cpu_ms_per_call"],
+                      "ratio": many["rows_per_cpu_s"] / one["rows_per_cpu_s"], "tsrec": tsrec.__file__}))
+
+
+def compare_panel(kind: str, other: str, chunks: int, rounds: int, n_series: int) -> tuple[list[dict], list[dict]]:
+    """:func:`pair_json` with this checkout's tsrec and with ``other``'s, in alternating subprocesses."""
+    here, there = [], []
+    for _ in range(rounds):
+        for path, acc in ((other, there), (str(ROOT), here)):
+            code = (f"import sys; sys.path.insert(0, {str(ROOT / 'benchmarks')!r}); import online_throughput as o; "
+                    f"sys.path.insert(0, {path!r}); o.pair_json({kind!r}, {chunks}, {n_series})")
+            env = {**os.environ, "PYTHONPATH": path, "OMP_NUM_THREADS": "1"}
+            res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
+                                 cwd=path)
+            acc.append(json.loads(res.stdout.strip().splitlines()[-1]))
+    return here, there
+
+
 def compare(kind: str, other: str, chunks: int, rounds: int) -> tuple[list[float], list[float]]:
     """rows/s of one series with this checkout's tsrec and with ``other``'s, in alternating subprocesses."""
     here, there = [], []
@@ -228,6 +258,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true")
     p.add_argument("--profile", action="store_true", help="also cProfile the one-series calls")
+    p.add_argument("--profile-series", type=int, default=1, help="with --profile: profile a panel of this many")
     p.add_argument("--kinds", nargs="*", default=["defaults", "stateful"])
     p.add_argument("--panel", type=int, default=100)
     p.add_argument("--compare", default=None, help="another checkout (e.g. the main branch): one series' rows/s "
@@ -235,6 +266,8 @@ def main() -> None:
     p.add_argument("--rss-steps", type=int, default=0, help="instead: resident memory of the panel streamed "
                    "this many steps per series (LRU defaults)")
     p.add_argument("--results", default=None, help="append the figures to this file (e.g. benchmarks/RESULTS.md)")
+    p.add_argument("--compare-panel", action="store_true", help="with --compare: the panel / one ratio in each "
+                   "checkout (alternating subprocesses) instead of one series' rows/s")
     p.add_argument("--no-panel", action="store_true", help="only one series (with --compare or --floor)")
     p.add_argument("--floor", action="store_true", help="also one series' call against the eager-PyTorch floor "
                    "of the same work (window models)")
@@ -260,7 +293,7 @@ def main() -> None:
                 fh.write(text + "\n")
         return
     chunks = 40 if args.quick else 150
-    rows, profiles, compared, floors = [], [], [], []
+    rows, profiles, compared, floors, pairs = [], [], [], [], []
     for kind in args.kinds:
         if not args.no_panel:
             one, many = interleaved(kind, (1, args.panel), chunks)
@@ -269,11 +302,14 @@ def main() -> None:
         if args.floor and kind == "defaults":
             floors.append((kind, floor(kind, chunks)))
             print(kind, "floor", floors[-1], flush=True)
-        if args.compare:
+        if args.compare and args.compare_panel:
+            pairs.append((kind, *compare_panel(kind, args.compare, chunks, 2 if args.quick else 3, args.panel)))
+            print(kind, "compare-panel", pairs[-1], flush=True)
+        elif args.compare:
             compared.append((kind, *compare(kind, args.compare, chunks, 2 if args.quick else 3)))
             print(kind, "compare", compared[-1], flush=True)
         if args.profile:
-            profiles.append((kind, profiled(kind, chunks)))
+            profiles.append((kind, profiled(kind, chunks, args.profile_series)))
     lines = ["", f"## Online throughput (partial_fit + predict, 16-row chunks, one thread), "
              f"{dt.date.today().isoformat()}", "", "```", header, "```"]
     if rows:
@@ -294,6 +330,18 @@ def main() -> None:
                      f"per CPU second, per round): {', '.join(f'{v:,.0f}' for v in here)} vs "
                      f"{', '.join(f'{v:,.0f}' for v in there)}; "
                      f"median ratio {np.median(here) / np.median(there):.2f}x")
+    for kind, here, there in pairs:
+        def fmt(runs):
+            return ", ".join(f"{r['ratio']:.1f}x ({r['panel_ms']:.1f} / {r['one_ms']:.2f} ms)" for r in runs)
+
+        def med(runs, key):
+            return float(np.median([r[key] for r in runs]))
+        lines.append(f"\n{args.panel} series / one series, LRU {kind}, this checkout vs `{args.compare}` "
+                     f"(alternating subprocesses, each the panel's and one series' blocks alternating in one process; "
+                     f"per CPU second, per round: ratio (panel / one CPU ms per call)): {fmt(here)} vs {fmt(there)}; "
+                     f"median ratio {med(here, 'ratio'):.1f}x vs {med(there, 'ratio'):.1f}x, panel "
+                     f"{med(here, 'panel_ms'):.1f} vs {med(there, 'panel_ms'):.1f} ms, one series "
+                     f"{med(here, 'one_ms'):.2f} vs {med(there, 'one_ms'):.2f} ms")
     for kind, r in floors:
         lines.append(f"\nOne series, LRU {kind}: partial_fit + predict {r['call_ms']:.2f} ms per call (CPU) against "
                      f"{r['floor_ms']:.2f} ms for the eager-PyTorch floor of the same work (one gradient_steps on its "

@@ -122,6 +122,80 @@ def test_panel_with_unequal_chunks_trains_and_goes_on(context, three):
     assert all(np.isfinite(o.to_numpy()).all() for o in out)
 
 
+@pytest.mark.parametrize("scaling", ["global", "series"])
+def test_batched_bookkeeping_streams_as_series_by_series(scaling, three):
+    """A stateful panel's batched bookkeeping (the shared scaling statistics merged once per call, the forecasts
+    to user units in one op) streams as the series-by-series path: the same forecasts, calibration errors,
+    weights and states after equal chunks, unequal ones and a frozen call (the pooled merge moves the
+    statistics by float64 rounding, nothing more)."""
+    f = make("LRUForecaster", context=None, max_epochs=1, scaling=scaling).fit([s.iloc[:200] for s in three])
+    g = copy.deepcopy(f)
+    g._batched_bookkeeping = False
+    ends = [200, 200, 200]
+    for lengths, update in (([16] * 3, True), ([16] * 3, True), ([5, 16, 1], True), ([3, 9, 30], False),
+                            ([16] * 3, True)):
+        chunk = [s.iloc[e : e + n] for s, e, n in zip(three, ends, lengths)]
+        f.partial_fit(chunk, update_params=update)
+        g.partial_fit(chunk, update_params=update)
+        ends = [e + n for e, n in zip(ends, lengths)]
+        np.testing.assert_allclose(f.scaler_.mean, g.scaler_.mean, rtol=1e-13)
+        np.testing.assert_allclose(f.scaler_.scale, g.scaler_.scale, rtol=1e-13)
+        for a, b in zip(f.predict(), g.predict(), strict=True):
+            pd.testing.assert_frame_equal(a, b, rtol=1e-5, atol=1e-6)
+    for k, v in _weights(g).items():
+        torch.testing.assert_close(_weights(f)[k], v, rtol=1e-5, atol=1e-6, msg=k)
+    for k, v in g._stream.state.items():
+        torch.testing.assert_close(f._stream.state[k], v, rtol=1e-5, atol=1e-6, msg=k)
+    cal_f, cal_g = f._flush_calibration().errors, g._flush_calibration().errors
+    assert cal_f.shape == cal_g.shape and len(cal_f) > 100
+    np.testing.assert_allclose(cal_f, cal_g, rtol=1e-4, atol=1e-6)
+    assert f._stream.n_updates == g._stream.n_updates == 4
+
+
+def test_stacked_continuation_keeps_each_series_buffer_and_state(three):
+    """A panel whose series move by as many rows continues stacked (no per-series copies): each series keeps the
+    last rows of its buffer and new rows, and the state is the batched advance over the rows that left, by
+    ``state_after`` (bit for bit the state of the whole forward)."""
+    from tsrec.estimators.stream import advance_panel
+
+    f = make("LRUForecaster", context=None, max_epochs=1).fit([s.iloc[:200] for s in three])
+    st, keep = f._stream, f._keep
+    new = [s.iloc[200:216].to_numpy() for s in three]
+    moved = st.continued(new, st.metas, f.model_, f.scaler_, keep=keep, stateful=True, replay_size=0,
+                         replay_window=0, offer=False, device=f.device_)
+    exts = [np.concatenate([b, v]) for b, v in zip(st.buffers, new)]
+    for got, ext in zip(moved.buffers, exts, strict=True):
+        np.testing.assert_array_equal(got, ext[-keep:])
+    leaving = [e[: len(e) - keep] for e in exts]
+    x = torch.from_numpy(f.scaler_.transform(np.stack(leaving)).astype(np.float32))
+    with torch.no_grad():
+        want = f.model_(x, st.state)[1]
+    for k, v in advance_panel(f.model_, f.scaler_, leaving, st.state, f.device_).items():
+        assert torch.equal(moved.state[k], v) and torch.equal(v, want[k]), k
+
+
+@pytest.mark.parametrize("instance_norm", [True, False])
+def test_stream_forecast_of_a_stateful_panel_is_its_forward_at_the_last_row(instance_norm, three):
+    """``predict()`` of a stateful panel: with causal instance normalisation (the default) each forecast is read
+    at the buffer's last row only, equal to the model's whole forward from the state up to float32 rounding; a
+    plain dense stack (``instance_norm=False``, the stream model of every file saved before format 4) runs its
+    whole forward, bit for bit."""
+    from tsrec.nn.causal_norm import CausalInstanceNorm
+
+    f = make("LRUForecaster", context=None, max_epochs=1, instance_norm=instance_norm)
+    f.fit([s.iloc[:200] for s in three]).partial_fit([s.iloc[200:216] for s in three])
+    assert (type(f.model_) is CausalInstanceNorm) is instance_norm
+    st = f._stream
+    x = torch.from_numpy(np.stack([f.scaler_.transform(b) for b in st.buffers]).astype(np.float32))
+    with torch.no_grad():
+        want = f._to_user_units(f.model_(x, st.state)[0][:, -1].numpy())
+    got = np.stack([o.to_numpy() for o in f.predict()])
+    if instance_norm:
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    else:
+        np.testing.assert_array_equal(got, want)
+
+
 def _long(frames: list[pd.DataFrame]) -> pd.DataFrame:
     parts = []
     for uid, fr in zip(["a", "b", "c"], frames):

@@ -120,6 +120,38 @@ def test_chunked_forward_equals_one_forward(case):
     assert_same_state(state, final, tol)
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, DT])
+def test_state_after_is_the_forward_state_bit_for_bit(case, dtype):
+    """``state_after`` (a stream's state advance) skips the forecasts' work and gives the state of ``forward``,
+    the same numbers, from a fresh state and from a carried one, also inside the causal instance norm."""
+    from tsrec.nn.causal_norm import CausalInstanceNorm
+
+    model = build(case, seed=3).to(dtype).eval()
+    x = 5 + 2 * torch.randn(B, L, C_IN, dtype=dtype)
+    for net in (model, CausalInstanceNorm(model, n_norm=C_IN, span=8.0)):
+        with torch.no_grad():
+            _, carried = net(x[:, :7])
+            for state in (None, carried):
+                want, got = net(x[:, 7:], state)[1], net.state_after(x[:, 7:], state)
+                assert want.keys() == got.keys()
+                for k in want:
+                    assert torch.equal(got[k], want[k]), k
+
+
+def test_forward_last_from_a_state_is_the_forward_at_the_last_step(case):
+    """``forward_last(x, state)`` (a stream's forecast after its buffer) is ``forward(x, state)[0][:, -1]``, also
+    inside the causal instance norm: the same sums over fewer rows (float64 here, so equal to rounding)."""
+    from tsrec.nn.causal_norm import CausalInstanceNorm
+
+    model = build(case, seed=4).to(DT).eval()
+    x = 5 + 2 * torch.randn(B, L, C_IN, dtype=DT)
+    for net in (model, CausalInstanceNorm(model, n_norm=C_IN, span=8.0)):
+        with torch.no_grad():
+            _, carried = net(x[:, :7])
+            for state in (None, carried):
+                assert maxdiff(net.forward_last(x[:, 7:], state), net(x[:, 7:], state)[0][:, -1]) < 1e-10
+
+
 def test_causal_and_rows_independent(case):
     """yhat[:, t] depends on x[:, :t + 1] of its own row only."""
     _, _, _, tol = CASES[case]

@@ -314,7 +314,7 @@ class BaseForecaster(BaseEstimator):
         (from the stream's buffer then, with the state before it) and then ``values``; the origins from
         ``first`` on whose ``horizon`` targets those rows hold are yet to be scored."""
         st, H = self._stream, self.horizon
-        pending = self._pending or [(buf, st.state_of(i), max(len(buf) - H, 0)) for i, buf in enumerate(st.buffers)]
+        pending = self._pending or [(buf, state, max(len(buf) - H, 0)) for buf, state in zip(st.buffers, st.states())]
         return [(np.concatenate([rows, v], axis=0), state, first) for (rows, state, first), v in zip(pending, values)]
 
     def _scored(self, pending: list[tuple] | None, share: bool = False) -> Calibration:
@@ -433,6 +433,8 @@ class BaseForecaster(BaseEstimator):
                     for i, (r, buf) in enumerate(zip(rows, st.buffers))]
         scalers = self.series_scalers_ if self.series_scalers_ is not None else self.scaler_
         scaled = forecast_panel(self.model_, scalers, st.buffers, st.state, self.frame_.context, self.device_)
+        if self._batched_bookkeeping and self.series_scalers_ is None:  # one shared scaling: one op for the panel
+            return list(self._to_user_units(scaled))
         return [self._to_user_units(f, self._scaler_of(i)) for i, f in enumerate(scaled)]
 
     def _raw_forecasts(self, X: Any, y: Any, X_future: Any = None,
@@ -625,10 +627,7 @@ class BaseForecaster(BaseEstimator):
         # every series trains in one batched gradient_steps call, whose steps undo themselves when they diverge
         try:
             if update_params:
-                for i, v in enumerate(batch.values):
-                    scaler.update(v)
-                    if series is not None:
-                        series[i].update(v)
+                self._update_scalers(scaler, series, batch.values)
             # the state advances with the weights the rows arrive to (truncated BPTT's order), then the weights
             # step; nothing is committed before the step, which leaves everything as it was when it fails
             new = st.continued(batch.values, metas, self.model_, series or scaler, keep=self._keep,
@@ -691,6 +690,21 @@ class BaseForecaster(BaseEstimator):
                 if hasattr(self, attribute.name):
                     delattr(self, attribute.name)
             raise
+
+    #: a panel's shared scaling statistics take every series' new rows in one merge, and its stream forecasts go
+    #: to user units in one vectorised op (False: series by series, as before; the same up to float64 rounding)
+    _batched_bookkeeping = True
+
+    def _update_scalers(self, scaler: StandardScaler, series: list[StandardScaler] | None,
+                        values: list[np.ndarray]) -> None:
+        """Merge the new rows ``values`` (one array per series) into ``scaler`` (pooled) and each series' own."""
+        if self._batched_bookkeeping and len(values) > 1:
+            scaler.update(np.concatenate(values, axis=0))
+        else:
+            for v in values:
+                scaler.update(v)
+        for sc, v in zip(series or [], values):
+            sc.update(v)
 
     def _gradient_update(self, batch: Batch, scaler: StandardScaler | list[StandardScaler],
                          pending: list[tuple] | None = None,

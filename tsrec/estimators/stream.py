@@ -21,11 +21,12 @@ from torch import Tensor, nn
 
 from ..data import Batch, SeriesMeta, StandardScaler, advance_meta, future_index, order_by_ids, seam_gap
 from ..nn.blocks import State
+from ..nn.causal_norm import CausalInstanceNorm
 from ..nn.covariates import lookahead
 from ..training import is_window_model, sliding_windows, window_forecast
 
 __all__ = ["Stream", "advance", "advance_panel", "forecast_at", "forecast_many", "forecast_panel",
-           "forecast_states", "offer_to_reservoir", "replay_sample", "scaler_of", "update_batch",
+           "forecast_states", "offer_to_reservoir", "replay_sample", "scaler_of", "state_after", "update_batch",
            "update_window_counts"]
 
 #: one scaler for every series, or one per series (``scaling="series"``)
@@ -84,6 +85,13 @@ class Stream:
         """The carried model state of series ``i`` (batch of one), or None."""
         return None if self.state is None else {k: v[i : i + 1] for k, v in self.state.items()}
 
+    def states(self) -> list[State | None]:
+        """:meth:`state_of` of every series (the same views, cut with one ``split`` per tensor)."""
+        if self.state is None:
+            return [None] * len(self.buffers)
+        parts = {k: v.split(1) for k, v in self.state.items()}
+        return [{k: p[i] for k, p in parts.items()} for i in range(len(self.buffers))]
+
     @classmethod
     def start(cls, batch: Batch, model: nn.Module, scaler: Scalers, *, keep: int, stateful: bool,
               replay_window: int | None, device: torch.device) -> Stream:
@@ -139,18 +147,25 @@ class Stream:
         # while replay is on: a tail started afresh never spans a gap)
         tails = self.tails if replay_size else None
         new_tails = []
-        for i, (buf, v) in enumerate(zip(self.buffers, values)):
-            ext = np.concatenate([buf, v], axis=0)
-            n_adv = max(len(ext) - keep, 0)
-            # a model with known-future covariates reads its lookahead rows after the rows it advances over
-            leaving.append(ext[: n_adv + lookahead(model)] if n_adv else ext[:0])
-            new_buffers.append(ext[n_adv:].copy())
-            if replay_size:
-                tail = np.concatenate([tails[i], v], axis=0) if tails is not None else v
-                new_tails.append(tail[-replay_window:].copy())
-                if offer:
-                    replay, seen = offer_to_reservoir(replay, seen, new_tails[-1], replay_size, replay_window,
-                                                      tags=replay_series, tag=i)
+        if not replay_size and len({len(b) for b in self.buffers}) == 1 and len({len(v) for v in values}) == 1:
+            # every series moves by as many rows (a panel's usual chunk): stacked, without per-series copies
+            ext = np.concatenate([np.stack(self.buffers), np.stack(values)], axis=1)
+            n_adv = max(ext.shape[1] - keep, 0)
+            leaving = list(ext[:, : n_adv + lookahead(model)] if n_adv else ext[:, :0])
+            new_buffers = list(ext[:, n_adv:].copy())
+        else:
+            for i, (buf, v) in enumerate(zip(self.buffers, values)):
+                ext = np.concatenate([buf, v], axis=0)
+                n_adv = max(len(ext) - keep, 0)
+                # a model with known-future covariates reads its lookahead rows after the rows it advances over
+                leaving.append(ext[: n_adv + lookahead(model)] if n_adv else ext[:0])
+                new_buffers.append(ext[n_adv:].copy())
+                if replay_size:
+                    tail = np.concatenate([tails[i], v], axis=0) if tails is not None else v
+                    new_tails.append(tail[-replay_window:].copy())
+                    if offer:
+                        replay, seen = offer_to_reservoir(replay, seen, new_tails[-1], replay_size, replay_window,
+                                                          tags=replay_series, tag=i)
         # every series' state advances in one batched pass (series that move by the same number of rows together)
         state = advance_panel(model, scaler, leaving, self.state, device) if stateful else None
         return replace(self, buffers=new_buffers, state=state, metas=metas, replay=replay,
@@ -199,8 +214,14 @@ def advance(model: nn.Module, scaler: StandardScaler, rows: np.ndarray, state: S
     if len(rows) <= lookahead(model):
         return state
     x = torch.from_numpy(scaler.transform(rows).astype(np.float32)).to(device)[None]
-    _, state = model(x, state)
-    return state
+    return state_after(model, x, state)
+
+
+def state_after(model: nn.Module, x: Tensor, state: State | None) -> State:
+    """``model(x, state)[1]``: by the model's ``state_after`` where it has one (the same numbers without the
+    forecasts, which the state does not read), else by its forward."""
+    fn = getattr(model, "state_after", None)
+    return fn(x, state) if fn is not None else model(x, state)[1]
 
 
 def _by_length(lengths: Sequence[int]) -> dict[int, list[int]]:
@@ -236,15 +257,22 @@ def advance_panel(model: nn.Module, scaler: Scalers, rows: Sequence[np.ndarray],
     if not groups:
         return state
     if len(groups) == 1 and len(next(iter(groups.values()))) == len(rows):  # all move together: no scatter
-        return model(_scaled_stack(scaler, rows, range(len(rows)), device), state)[1]
+        return state_after(model, _scaled_stack(scaler, rows, range(len(rows)), device), state)
     out = {k: v.clone() for k, v in state.items()}
     for idx in groups.values():
         pos = torch.as_tensor(idx, device=device)
-        _, new = model(_scaled_stack(scaler, [rows[i] for i in idx], idx, device),
-                       {k: v[pos] for k, v in state.items()})
+        new = state_after(model, _scaled_stack(scaler, [rows[i] for i in idx], idx, device),
+                          {k: v[pos] for k, v in state.items()})
         for k, v in new.items():
             out[k][pos] = v
     return out
+
+
+def _reads_last(model: nn.Module) -> bool:
+    """Whether a stream model's forecast after its last row is read there alone (``forward_last``): a stream model
+    with causal instance normalisation. A plain stack (``instance_norm=False``, the stream model of every file
+    saved before format 4) runs its whole forward, so that those files forecast bit for bit as they did."""
+    return type(model) is CausalInstanceNorm
 
 
 @torch.no_grad()
@@ -256,7 +284,11 @@ def forecast_panel(model: nn.Module, scaler: Scalers, buffers: Sequence[np.ndarr
     forward per distinct buffer length: ``state`` (series on the batch axis) is
     the state before the buffers for ``context=None``; with a fixed context each
     forecast sees the buffer's last ``context`` rows (a window model's window
-    padded at the front with the first row where fewer exist).
+    padded at the front with the first row where fewer exist). A stream model
+    with causal instance normalisation reads its forecast at the last row only
+    (:meth:`~tsrec.nn.causal_norm.CausalInstanceNorm.forward_last`: equal up to
+    float rounding); a plain stack (``instance_norm=False``, the stream model of
+    every file saved before format 4) runs its whole forward, bit for bit as before.
     """
     window = is_window_model(model)
     out: list[Any] = [None] * len(buffers)
@@ -264,13 +296,16 @@ def forecast_panel(model: nn.Module, scaler: Scalers, buffers: Sequence[np.ndarr
         x = _scaled_stack(scaler, [buffers[i] for i in idx], idx, device)
         if context is None:
             pos = torch.as_tensor(idx, device=device)
-            sub = None if state is None else {k: v[pos] for k, v in state.items()}
-            f = model(x, sub)[0][:, -1]
+            sub = None if state is None else state if len(idx) == len(buffers) else {k: v[pos] for k, v in
+                                                                                     state.items()}
+            f = model.forward_last(x, sub) if _reads_last(model) else model(x, sub)[0][:, -1]
         else:
             x = x[:, -context:]
             if window and x.shape[1] < context:
                 x = torch.cat([x[:, :1].expand(-1, context - x.shape[1], -1), x], dim=1)
             f = window_forecast(model, x)
+        if len(idx) == len(buffers):  # one group, in order: no scatter
+            return f.cpu().numpy()
         for j, i in enumerate(idx):
             out[i] = f[j]
     return torch.stack(out).cpu().numpy()
@@ -286,7 +321,9 @@ def forecast_at(model: nn.Module, scaler: StandardScaler, rows: np.ndarray, stat
     window model's window is padded at the front with the first row where
     fewer rows exist). A model with known-future covariates also reads the
     ``horizon`` rows after each origin (their known-future channels only):
-    ``rows`` must hold them.
+    ``rows`` must hold them. A single origin of a stream model with causal
+    instance normalisation is read at its row alone, as :func:`forecast_panel`
+    reads it (equal to the whole forward up to float rounding).
     """
     if len(origins) == 0:
         return np.zeros((0, horizon, model.c_out), dtype=np.float32)
@@ -296,6 +333,8 @@ def forecast_at(model: nn.Module, scaler: StandardScaler, rows: np.ndarray, stat
         raise ValueError("the rows end before the known-future covariates of the last origin")
     if context is None:
         end = int(np.max(origins)) + 1 + ahead
+        if len(origins) == 1 and _reads_last(model):  # one forecast, read at its row alone (as predict reads it)
+            return model.forward_last(seq[None, :end], state).cpu().numpy()
         yhat, _ = model(seq[None, :end], state)
         return yhat[0, torch.as_tensor(origins, device=device)].cpu().numpy()
     out = np.zeros((len(origins), horizon, model.c_out), dtype=np.float32)
@@ -410,6 +449,8 @@ def update_batch(stream: Stream, values: Sequence[np.ndarray], scaler: Scalers, 
         return torch.from_numpy(np.concatenate(wins).astype(np.float32)).to(device), None, None
     lengths = [len(e) for e in exts]
     longest = max(lengths)
+    if min(lengths) == longest:  # no padding: every series scaled in one op (a shared scaler)
+        return _scaled_stack(scaler, exts, range(len(exts)), device), stream.state, None
     padded = np.zeros((len(exts), longest, exts[0].shape[1]), dtype=np.float32)
     for i, e in enumerate(exts):
         padded[i, : len(e)] = scaler_of(scaler, i).transform(e)

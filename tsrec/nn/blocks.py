@@ -76,13 +76,20 @@ class Block(nn.Module):
     def init_state(self, batch_size: int, device=None, dtype=None) -> State:
         return self.mixer.init_state(batch_size, device=device, dtype=dtype)
 
-    def forward_last(self, x: Tensor) -> Tensor:
-        """``forward(x)[0][:, -1:]`` from a fresh state: the mixer runs over every step, the position-wise
-        rest at the last step only."""
+    def state_after(self, x: Tensor, state: State | None = None) -> State:
+        """``forward(x, state)[1]``, the same numbers, without the position-wise work after the mixer (which the
+        state does not read); a mixer that can skip its read-out of every step but the last does."""
+        if getattr(self.mixer, "reads_last", False):
+            return self.mixer(self.norm(x), state, last=True)[1]
+        return self.mixer(self.norm(x), state)[1]
+
+    def forward_last(self, x: Tensor, state: State | None = None) -> Tensor:
+        """``forward(x, state)[0][:, -1:]`` (from a fresh state by default): the mixer runs over every step, the
+        position-wise rest at the last step only."""
         if getattr(self.mixer, "reads_last", False):  # a mixer that can skip the read-out of the other steps
-            y = self.mixer(self.norm(x), None, last=True)[0]
+            y = self.mixer(self.norm(x), state, last=True)[0]
         else:
-            y = self.mixer(self.norm(x), None)[0][:, -1:]
+            y = self.mixer(self.norm(x), state)[0][:, -1:]
         x = x[:, -1:]
         if self.kind == "glu":
             return x + self.drop(self.out(self.drop(F.gelu(y))))
@@ -150,14 +157,35 @@ class Stack(nn.Module):
             yhat = yhat + (last.repeat_interleave(self.n_quantiles, dim=-1) if self.n_quantiles > 1 else last)
         return yhat, new_state
 
-    def forward_last(self, x: Tensor) -> Tensor:
-        """``forward(x)[0][:, -1]``, the forecast ``(B, horizon, c_out)`` after the last step from a fresh state,
-        without the position-wise work after the last mixer at the other steps (a window model's forecast)."""
+    def state_after(self, x: Tensor, state: State | None = None) -> State:
+        """``forward(x, state)[1]``, the same numbers, without the work the state does not read: the last block's
+        position-wise part, the norm and the head (what a stream's state advance over rows it does not forecast
+        from needs)."""
+        if x.dim() != 3 or x.shape[-1] != self.c_in:
+            raise ValueError(f"expected x of shape (B, L, {self.c_in}), got {tuple(x.shape)}")
+        h = self.encoder(x)
+        new_state: State = {}
+        for i, block in enumerate(self.blocks):
+            sub = None if state is None else {k.split(".", 1)[1]: v for k, v in state.items()
+                                              if k.split(".", 1)[0] == str(i)}
+            if i == len(self.blocks) - 1:
+                s = block.state_after(h, sub)
+            else:
+                h, s = block(h, sub)
+            new_state.update({f"{i}.{k}": v for k, v in s.items()})
+        return new_state
+
+    def forward_last(self, x: Tensor, state: State | None = None) -> Tensor:
+        """``forward(x, state)[0][:, -1]``, the forecast ``(B, horizon, c_out)`` after the last step (from a fresh
+        state by default), without the position-wise work after the last mixer at the other steps (a window
+        model's forecast). The same sums as ``forward`` over fewer rows: equal up to float rounding."""
         if x.dim() != 3 or x.shape[-1] != self.c_in:
             raise ValueError(f"expected x of shape (B, L, {self.c_in}), got {tuple(x.shape)}")
         h = self.encoder(x)
         for i, block in enumerate(self.blocks):
-            h = block.forward_last(h) if i == len(self.blocks) - 1 else block(h, None)[0]
+            sub = None if state is None else {k.split(".", 1)[1]: v for k, v in state.items()
+                                              if k.split(".", 1)[0] == str(i)}
+            h = block.forward_last(h, sub) if i == len(self.blocks) - 1 else block(h, sub)[0]
         yhat = self.head(self.norm(h[:, -1])).unflatten(-1, (self.horizon, self.c_out))
         if self.skip_last:
             last = x[:, -1, None, : self.c_out // self.n_quantiles]

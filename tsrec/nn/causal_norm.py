@@ -96,13 +96,18 @@ class CausalInstanceNorm(nn.Module):
         h = linear_scan(a, (1.0 - beta) * torch.cat([xs, xs * xs], dim=-1), h0)
         return h[..., :n], h[..., n:]
 
-    def forward(self, x: Tensor, state: State | None = None) -> tuple[Tensor, State]:
+    def _normalised(self, x: Tensor, state: State | None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """``(z, mean, sq, std)``: the rows ``x`` normalised by the running statistics from ``state``."""
         if x.dim() != 3 or x.shape[-1] != self.c_in:
             raise ValueError(f"expected x of shape (B, L, {self.c_in}), got {tuple(x.shape)}")
-        inner_state = None if state is None else {k: v for k, v in state.items() if k not in (MEAN, SQ)}
         mean, sq = self.statistics(x, state)
         std = torch.sqrt((sq - mean * mean).clamp_min(0.0) + self.eps)
         z = torch.cat([(x[..., : self.n_norm] - mean) / std, x[..., self.n_norm:]], dim=-1)
+        return z, mean, sq, std
+
+    def forward(self, x: Tensor, state: State | None = None) -> tuple[Tensor, State]:
+        z, mean, sq, std = self._normalised(x, state)
+        inner_state = None if state is None else {k: v for k, v in state.items() if k not in (MEAN, SQ)}
         yhat, new = self.inner(z, inner_state)
         nt, nq = self.n_targets, self.n_quantiles
         m, s = mean[..., None, :nt], std[..., None, :nt]  # (B, L, 1, targets)
@@ -110,6 +115,28 @@ class CausalInstanceNorm(nn.Module):
             m, s = m.repeat_interleave(nq, dim=-1), s.repeat_interleave(nq, dim=-1)
         new[MEAN], new[SQ] = mean[:, -1], sq[:, -1]
         return yhat * s + m, new
+
+    def forward_last(self, x: Tensor, state: State | None = None) -> Tensor:
+        """``forward(x, state)[0][:, -1]``, the forecast ``(B, horizon, c_out)`` after the last row, with the inner
+        model's position-wise work after its last mixer at that row only (``Stack.forward_last``): equal up to
+        float rounding (its matmuls run over fewer rows)."""
+        z, mean, _, std = self._normalised(x, state)
+        inner_state = None if state is None else {k: v for k, v in state.items() if k not in (MEAN, SQ)}
+        yhat = self.inner.forward_last(z, inner_state)
+        nt, nq = self.n_targets, self.n_quantiles
+        m, s = mean[:, -1, None, :nt], std[:, -1, None, :nt]  # (B, 1, targets)
+        if nq > 1:
+            m, s = m.repeat_interleave(nq, dim=-1), s.repeat_interleave(nq, dim=-1)
+        return yhat * s + m
+
+    def state_after(self, x: Tensor, state: State | None = None) -> State:
+        """``forward(x, state)[1]``, the same numbers, without the forecasts (see ``Stack.state_after``)."""
+        z, mean, sq, _ = self._normalised(x, state)
+        inner_state = None if state is None else {k: v for k, v in state.items() if k not in (MEAN, SQ)}
+        inner = getattr(self.inner, "state_after", None)
+        new = inner(z, inner_state) if inner is not None else self.inner(z, inner_state)[1]
+        new[MEAN], new[SQ] = mean[:, -1], sq[:, -1]
+        return new
 
     def step(self, x_t: Tensor, state: State | None) -> tuple[Tensor, State]:
         yhat, state = self.forward(x_t.unsqueeze(1), state)
