@@ -97,6 +97,14 @@ class Block(nn.Module):
         return x + self.drop(self.out(self.norm2(x)))
 
 
+def _block_state(state: State | None, i: int) -> State | None:
+    """Block ``i``'s part of a stack's state (keys ``"i.name"``), under its own names (None stays None)."""
+    if state is None:
+        return None
+    prefix = f"{i}."
+    return {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+
+
 class Stack(nn.Module):
     """The model shape every tsrec network shares.
 
@@ -147,8 +155,7 @@ class Stack(nn.Module):
         h = self.encoder(x)
         new_state: State = {}
         for i, block in enumerate(self.blocks):
-            sub = None if state is None else {k.split(".", 1)[1]: v for k, v in state.items()
-                                              if k.split(".", 1)[0] == str(i)}
+            sub = _block_state(state, i)
             h, s = block(h, sub)
             new_state.update({f"{i}.{k}": v for k, v in s.items()})
         yhat = self.head(self.norm(h)).unflatten(-1, (self.horizon, self.c_out))
@@ -166,8 +173,7 @@ class Stack(nn.Module):
         h = self.encoder(x)
         new_state: State = {}
         for i, block in enumerate(self.blocks):
-            sub = None if state is None else {k.split(".", 1)[1]: v for k, v in state.items()
-                                              if k.split(".", 1)[0] == str(i)}
+            sub = _block_state(state, i)
             if i == len(self.blocks) - 1:
                 s = block.state_after(h, sub)
             else:
@@ -183,8 +189,7 @@ class Stack(nn.Module):
             raise ValueError(f"expected x of shape (B, L, {self.c_in}), got {tuple(x.shape)}")
         h = self.encoder(x)
         for i, block in enumerate(self.blocks):
-            sub = None if state is None else {k.split(".", 1)[1]: v for k, v in state.items()
-                                              if k.split(".", 1)[0] == str(i)}
+            sub = _block_state(state, i)
             h = block.forward_last(h, sub) if i == len(self.blocks) - 1 else block(h, sub)[0]
         yhat = self.head(self.norm(h[:, -1])).unflatten(-1, (self.horizon, self.c_out))
         if self.skip_last:
