@@ -120,3 +120,28 @@ def test_version_3_files_load_and_forecast_as_they_did(name, tmp_path):
     g = BaseForecaster.load(tmp_path / "now.safetensors")
     assert g.instance_norm is f.instance_norm
     np.testing.assert_array_equal(g.predict().to_numpy().ravel(), forecast)
+
+
+V4 = Path(__file__).resolve().parents[1] / "fixtures" / "format_v4"
+EXPECTED_V4 = json.loads((V4 / "expected.json").read_text())
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_V4))
+def test_version_4_files_load_and_forecast_as_they_did(name, tmp_path):
+    """Version-4 files written by main at 23cd1cd (each streamed after its fit): stream models with the causal
+    instance normalisation, window models with online gradient steps and with the online ridge correction. They
+    forecast as they did (to float rounding: later speed-ups may reorder sums), keep their settings, forecast
+    the same when saved again, and keep streaming."""
+    f = BaseForecaster.load(V4 / f"{name}.safetensors")
+    want = EXPECTED_V4[name]
+    assert type(f) is getattr(tsrec, name.split("_")[0])
+    assert f.instance_norm and f.frame_.direct is (not want["dense"]) and f.online_update == want["online_update"]
+    forecast = f.predict().to_numpy().ravel()
+    np.testing.assert_allclose(forecast, np.asarray(want["predict"]), rtol=1e-5, atol=1e-6)
+    f.save(tmp_path / "now.safetensors")
+    g = BaseForecaster.load(tmp_path / "now.safetensors")
+    np.testing.assert_array_equal(g.predict().to_numpy().ravel(), forecast)
+    t = np.arange(240, 256)
+    g.partial_fit(pd.DataFrame({"y": np.sin(t / 6)}, index=pd.date_range("2020-01-11", periods=16, freq="h")))
+    after = g.predict().to_numpy()
+    assert np.isfinite(after).all() and not np.array_equal(after.ravel(), forecast)
