@@ -12,6 +12,7 @@ the same process, one after the other, so their ratio compares like with like.
     python benchmarks/online_throughput.py --profile       # plus a cProfile of the one-series call
     python benchmarks/online_throughput.py --kinds stateful --no-panel --profile --profile-series 100   # the panel's
     python benchmarks/online_throughput.py --quick         # fewer chunks
+    python benchmarks/online_throughput.py --kinds defaults ridge   # gradient steps vs online_update="ridge"
     python benchmarks/online_throughput.py --rss-steps 1000000 --kinds defaults   # memory of the 100-series panel
     python benchmarks/online_throughput.py --compare ../main --kinds stateful   # one series: this tree vs main
     python benchmarks/online_throughput.py --compare ../main --kinds defaults --no-panel --floor   # and its floor
@@ -56,6 +57,8 @@ def model(kind: str):
     common = dict(horizon=24, max_epochs=1, random_state=0, device="cpu", verbose=False)
     if kind == "defaults":
         return LRUForecaster(**common)
+    if kind == "ridge":  # the defaults with the online closed-form correction instead of gradient steps
+        return LRUForecaster(online_update="ridge", **common)
     # the stateful model of benchmarks/streaming.py (its recorded rows/s are for this one)
     return LRUForecaster(context=None, lr_schedule="constant", d_model=64, d_state=64, n_layers=2, chunk_length=96,
                          lr=1e-3, batch_size=32, stride=8, n_steps=1, **common)
@@ -259,7 +262,7 @@ def main() -> None:
     p.add_argument("--quick", action="store_true")
     p.add_argument("--profile", action="store_true", help="also cProfile the one-series calls")
     p.add_argument("--profile-series", type=int, default=1, help="with --profile: profile a panel of this many")
-    p.add_argument("--kinds", nargs="*", default=["defaults", "stateful"])
+    p.add_argument("--kinds", nargs="*", default=["defaults", "stateful"], choices=["defaults", "stateful", "ridge"])
     p.add_argument("--panel", type=int, default=100)
     p.add_argument("--compare", default=None, help="another checkout (e.g. the main branch): one series' rows/s "
                    "with its tsrec and with this one, in alternating subprocesses")
