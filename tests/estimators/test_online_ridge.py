@@ -152,6 +152,31 @@ def test_a_panel_adds_every_series(frame):
         np.testing.assert_allclose(x, y, rtol=1e-4, atol=1e-4)
 
 
+
+@pytest.mark.parametrize("alpha", [100.0, "auto"])
+def test_a_panel_is_scored_the_same_in_one_batch_or_many(frame, monkeypatch, alpha):
+    """The series of a panel are scored in batches of up to ``BLOCK`` origins: batches that split a series and
+    join others give the same statistics, scores and forecasts (series of unequal chunks, forgetting < 1)."""
+    from tsrec.estimators import online
+
+    a = frame.iloc[:440].to_numpy()
+    panel = [a, a * 1.5 + 2.0, a[::-1].copy()]
+    base = make("LRUForecaster", **{**RIDGE, "online_alpha": alpha}, online_forgetting=0.99).fit(
+        [p[:400] for p in panel])
+    base.partial_fit([p[400:410] for p in panel])  # a first solution: the next call also corrects its forecasts
+    chunks = [panel[0][410:430], panel[1][410:423], panel[2][410:417]]
+    one = copy.deepcopy(base).partial_fit(chunks)
+    monkeypatch.setattr(online, "BLOCK", 3)
+    many = copy.deepcopy(base).partial_fit(chunks)
+    for x, y in zip(_ridge_state(one), _ridge_state(many)):
+        np.testing.assert_allclose(x, y, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(one.model_.scores.numpy(), many.model_.scores.numpy(), rtol=1e-10)
+    assert float(one.model_.total) > float(base.model_.total) * 0.99 ** 20
+    for x, y in zip(one.predict(), many.predict()):
+        np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=1e-6)
+    for x, y in zip(one.predict_interval(), many.predict_interval()):  # the calibration scored the same errors
+        np.testing.assert_allclose(np.asarray(x, dtype=float), np.asarray(y, dtype=float), rtol=1e-6)
+
 def test_missing_targets_leave_their_windows_out(frame):
     f = make("LRUForecaster", **RIDGE, missing="mask", online_forgetting=1.0).fit(frame.iloc[:400])
     chunk = frame.iloc[400:420].copy()

@@ -79,7 +79,7 @@ def ridge_scored(model: OnlineRidge, scalers: Sequence[StandardScaler], rows: Se
     candidates and scores). A target that is NaN (``missing="mask"``) leaves its window's row out. Nothing of
     ``model`` changes.
     """
-    H, nt, ctx = model.horizon, model.n_targets, model.context
+    H, ctx = model.horizon, model.context
     plain = forecast_many(model.inner, scalers, rows, origins, ctx, H, device)
     elapsed = max(n_new) if len(n_new) else 0
     stats = model.decayed(forgetting, elapsed)
@@ -87,39 +87,71 @@ def ridge_scored(model: OnlineRidge, scalers: Sequence[StandardScaler], rows: Se
     active = bool(model.total > 0)
     unit = model.unit if bool((model.unit > 0).all()) else torch.as_tensor(reference, dtype=torch.float64,
                                                                             device=device)
-    out = []
-    for i, (r, o, is_new, p_all) in enumerate(zip(rows, origins, new, plain)):
-        if not len(o) or not (active or is_new.any()):
-            out.append(p_all)
-            continue
-        scaled = scalers[i].transform(r).astype(np.float32)
-        corrected = p_all.copy()
-        for start in range(0, len(o), BLOCK):
-            sel = slice(start, start + BLOCK)
-            x = torch.from_numpy(windows_at(scaled, o[sel], ctx)).to(device)
-            p = torch.from_numpy(p_all[sel]).to(device)
-            if active:
-                corrected[sel] = (p + model.correction(x, p)).cpu().numpy()
-            keep = is_new[sel]
-            if not keep.any():
-                continue
-            ok = o[sel][keep]
-            actual = torch.from_numpy(np.stack([scaled[k + 1 : k + 1 + H, :nt] for k in ok])).to(device)
-            xs, ps = x[torch.from_numpy(keep).to(device)].double(), p[torch.from_numpy(keep).to(device)].double()
-            phi, err = model.features(xs, ps), model.errors(xs, ps, actual.double())
-            age = (len(r) - 1 - (ok + H)) + (elapsed - int(n_new[i]))
-            w = torch.as_tensor(float(forgetting), dtype=torch.float64, device=device) ** torch.from_numpy(
-                np.repeat(age, nt).astype(np.float64)).to(device)
-            finite = torch.isfinite(err).all(1)
-            # each window's std in the fixed units: scaled by this series' scaling now, divided by the reference
-            ratio = torch.as_tensor(scalers[i].scale[:nt], dtype=torch.float64, device=device) / unit
-            s = (model.scales(xs).reshape(-1, nt) * ratio).reshape(-1)
-            stats = model.accumulated(stats, phi[finite], err[finite], w[finite], s[finite])
-            if alpha == "auto":
-                scores = scores + model.candidate_losses(phi[finite], err[finite], w[finite], s[finite])
-        out.append(corrected)
+    scored = [bool(len(o)) and (active or bool(is_new.any())) for o, is_new in zip(origins, new)]
+    out = [p_all.copy() if go else p_all for go, p_all in zip(scored, plain)]
+    # every series' origins in batches of up to BLOCK (the memory of a long first chunk stays bounded)
+    group: list[tuple[int, slice]] = []
+    size = 0
+    for i in (i for i, go in enumerate(scored) if go):
+        for start in range(0, len(origins[i]), BLOCK):
+            group.append((i, slice(start, start + BLOCK)))
+            size += len(origins[i][start : start + BLOCK])
+            if size >= BLOCK:
+                stats, scores = _scored_group(model, group, scalers, rows, origins, new, plain, out, n_new, elapsed,
+                                              forgetting, alpha, unit, active, stats, scores, device)
+                group, size = [], 0
+    if group:
+        stats, scores = _scored_group(model, group, scalers, rows, origins, new, plain, out, n_new, elapsed,
+                                      forgetting, alpha, unit, active, stats, scores, device)
     gram, cross, total = stats
     if not bool(total > 0):
         return out, (gram, cross, total, torch.zeros_like(model.weights), unit, None, None)
     weights, candidates = model.solved(gram, cross, alpha, scores)
     return out, (gram, cross, total, weights, unit, candidates, scores if alpha == "auto" else None)
+
+
+def _scored_group(model: OnlineRidge, group: list[tuple], scalers: Sequence[StandardScaler], rows: Sequence[np.ndarray],
+                  origins: Sequence[np.ndarray], new: Sequence[np.ndarray], plain: list[np.ndarray],
+                  out: list[np.ndarray], n_new: Sequence[int], elapsed: int, forgetting: float, alpha: float | str,
+                  unit: torch.Tensor, active: bool, stats: tuple, scores: torch.Tensor,
+                  device: torch.device) -> tuple[tuple, torch.Tensor]:
+    """:func:`ridge_scored` for the origins ``group`` names (``(series, slice)`` pairs), in one batch: their
+    corrected forecasts written into ``out``, and the statistics (and ``"auto"``'s scores) with their new windows
+    added."""
+    H, nt, ctx = model.horizon, model.n_targets, model.context
+    xs, ps, keeps, actuals, ages, ratios = [], [], [], [], [], []
+    for i, sel in group:
+        r, o = rows[i], origins[i][sel]
+        scaled = scalers[i].transform(r).astype(np.float32)
+        xs.append(windows_at(scaled, o, ctx))
+        ps.append(plain[i][sel])
+        keep = new[i][sel]
+        keeps.append(keep)
+        ok = o[keep]
+        actuals.append(np.stack([scaled[k + 1 : k + 1 + H, :nt] for k in ok]) if len(ok) else
+                       np.zeros((0, H, nt), np.float32))
+        ages.append((len(r) - 1 - (ok + H)) + (elapsed - int(n_new[i])))
+        # each window's std in the fixed units: scaled by its series' scaling now, divided by the reference
+        ratios.append(np.repeat(np.asarray(scalers[i].scale[:nt], dtype=np.float64)[None], len(ok), axis=0))
+    x, p = torch.from_numpy(np.concatenate(xs)).to(device), torch.from_numpy(np.concatenate(ps)).to(device)
+    if active:
+        corrected = (p + model.correction(x, p)).cpu().numpy()
+        at = 0
+        for (i, sel), part in zip(group, ps):
+            out[i][sel] = corrected[at : at + len(part)]
+            at += len(part)
+    keep = torch.from_numpy(np.concatenate(keeps)).to(device)
+    if not bool(keep.any()):
+        return stats, scores
+    xk, pk = x[keep].double(), p[keep].double()
+    actual = torch.from_numpy(np.concatenate(actuals)).to(device).double()
+    phi, err = model.features(xk, pk), model.errors(xk, pk, actual)
+    w = torch.as_tensor(float(forgetting), dtype=torch.float64, device=device) ** torch.from_numpy(
+        np.repeat(np.concatenate(ages), nt).astype(np.float64)).to(device)
+    finite = torch.isfinite(err).all(1)
+    ratio = torch.from_numpy(np.concatenate(ratios)).to(device) / unit
+    s = (model.scales(xk).reshape(-1, nt) * ratio).reshape(-1)
+    stats = model.accumulated(stats, phi[finite], err[finite], w[finite], s[finite])
+    if alpha == "auto":
+        scores = scores + model.candidate_losses(phi[finite], err[finite], w[finite], s[finite])
+    return stats, scores
