@@ -333,7 +333,7 @@ def forecast_at(model: nn.Module, scaler: StandardScaler, rows: np.ndarray, stat
         raise ValueError("the rows end before the known-future covariates of the last origin")
     if context is None:
         end = int(np.max(origins)) + 1 + ahead
-        if len(origins) == 1 and _reads_last(model):  # one forecast, read at its row alone (as predict reads it)
+        if len(origins) == 1 and not ahead and _reads_last(model):  # one forecast, read at its row alone (as predict)
             return model.forward_last(seq[None, :end], state).cpu().numpy()
         yhat, _ = model(seq[None, :end], state)
         return yhat[0, torch.as_tensor(origins, device=device)].cpu().numpy()
