@@ -11,7 +11,7 @@ forecasts those statistics need are the ones the online calibration of
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -89,20 +89,41 @@ def ridge_scored(model: OnlineRidge, scalers: Sequence[StandardScaler], rows: Se
                                                                             device=device)
     scored = [bool(len(o)) and (active or bool(is_new.any())) for o, is_new in zip(origins, new)]
     out = [p_all.copy() if go else p_all for go, p_all in zip(scored, plain)]
-    # every series' origins in batches of up to BLOCK (the memory of a long first chunk stays bounded)
-    group: list[tuple[int, slice]] = []
-    size = 0
-    for i in (i for i, go in enumerate(scored) if go):
-        for start in range(0, len(origins[i]), BLOCK):
-            group.append((i, slice(start, start + BLOCK)))
-            size += len(origins[i][start : start + BLOCK])
-            if size >= BLOCK:
-                stats, scores = _scored_group(model, group, scalers, rows, origins, new, plain, out, n_new, elapsed,
-                                              forgetting, alpha, unit, active, stats, scores, device)
-                group, size = [], 0
-    if group:
-        stats, scores = _scored_group(model, group, scalers, rows, origins, new, plain, out, n_new, elapsed,
-                                      forgetting, alpha, unit, active, stats, scores, device)
+    nt = model.n_targets
+    for group in _batches([i for i, go in enumerate(scored) if go], origins):
+        xs, ps, keeps, actuals, ages, ratios = [], [], [], [], [], []
+        for i, sel in group:
+            r, o = rows[i], origins[i][sel]
+            scaled = scalers[i].transform(r).astype(np.float32)
+            xs.append(windows_at(scaled, o, ctx))
+            ps.append(plain[i][sel])
+            keeps.append(new[i][sel])
+            ok = o[keeps[-1]]
+            actuals.append(np.stack([scaled[k + 1 : k + 1 + H, :nt] for k in ok]) if len(ok) else
+                           np.zeros((0, H, nt), np.float32))
+            ages.append((len(r) - 1 - (ok + H)) + (elapsed - int(n_new[i])))
+            # each window's std in the fixed units: scaled by its series' scaling now, divided by the reference
+            ratios.append(np.repeat(np.asarray(scalers[i].scale[:nt], dtype=np.float64)[None], len(ok), axis=0))
+        x, p = torch.from_numpy(np.concatenate(xs)).to(device), torch.from_numpy(np.concatenate(ps)).to(device)
+        if active:
+            corrected = (p + model.correction(x, p)).cpu().numpy()
+            at = 0
+            for (i, sel), part in zip(group, ps):
+                out[i][sel] = corrected[at : at + len(part)]
+                at += len(part)
+        keep = torch.from_numpy(np.concatenate(keeps)).to(device)
+        if not bool(keep.any()):
+            continue
+        xk, pk = x[keep].double(), p[keep].double()
+        actual = torch.from_numpy(np.concatenate(actuals)).to(device).double()
+        phi, err = model.features(xk, pk), model.errors(xk, pk, actual)
+        w = torch.as_tensor(float(forgetting), dtype=torch.float64, device=device) ** torch.from_numpy(
+            np.repeat(np.concatenate(ages), nt).astype(np.float64)).to(device)
+        finite = torch.isfinite(err).all(1)
+        s = (model.scales(xk).reshape(-1, nt) * torch.from_numpy(np.concatenate(ratios)).to(device) / unit).reshape(-1)
+        stats = model.accumulated(stats, phi[finite], err[finite], w[finite], s[finite])
+        if alpha == "auto":
+            scores = scores + model.candidate_losses(phi[finite], err[finite], w[finite], s[finite])
     gram, cross, total = stats
     if not bool(total > 0):
         return out, (gram, cross, total, torch.zeros_like(model.weights), unit, None, None)
@@ -110,48 +131,22 @@ def ridge_scored(model: OnlineRidge, scalers: Sequence[StandardScaler], rows: Se
     return out, (gram, cross, total, weights, unit, candidates, scores if alpha == "auto" else None)
 
 
-def _scored_group(model: OnlineRidge, group: list[tuple], scalers: Sequence[StandardScaler], rows: Sequence[np.ndarray],
-                  origins: Sequence[np.ndarray], new: Sequence[np.ndarray], plain: list[np.ndarray],
-                  out: list[np.ndarray], n_new: Sequence[int], elapsed: int, forgetting: float, alpha: float | str,
-                  unit: torch.Tensor, active: bool, stats: tuple, scores: torch.Tensor,
-                  device: torch.device) -> tuple[tuple, torch.Tensor]:
-    """:func:`ridge_scored` for the origins ``group`` names (``(series, slice)`` pairs), in one batch: their
-    corrected forecasts written into ``out``, and the statistics (and ``"auto"``'s scores) with their new windows
-    added."""
-    H, nt, ctx = model.horizon, model.n_targets, model.context
-    xs, ps, keeps, actuals, ages, ratios = [], [], [], [], [], []
-    for i, sel in group:
-        r, o = rows[i], origins[i][sel]
-        scaled = scalers[i].transform(r).astype(np.float32)
-        xs.append(windows_at(scaled, o, ctx))
-        ps.append(plain[i][sel])
-        keep = new[i][sel]
-        keeps.append(keep)
-        ok = o[keep]
-        actuals.append(np.stack([scaled[k + 1 : k + 1 + H, :nt] for k in ok]) if len(ok) else
-                       np.zeros((0, H, nt), np.float32))
-        ages.append((len(r) - 1 - (ok + H)) + (elapsed - int(n_new[i])))
-        # each window's std in the fixed units: scaled by its series' scaling now, divided by the reference
-        ratios.append(np.repeat(np.asarray(scalers[i].scale[:nt], dtype=np.float64)[None], len(ok), axis=0))
-    x, p = torch.from_numpy(np.concatenate(xs)).to(device), torch.from_numpy(np.concatenate(ps)).to(device)
-    if active:
-        corrected = (p + model.correction(x, p)).cpu().numpy()
-        at = 0
-        for (i, sel), part in zip(group, ps):
-            out[i][sel] = corrected[at : at + len(part)]
-            at += len(part)
-    keep = torch.from_numpy(np.concatenate(keeps)).to(device)
-    if not bool(keep.any()):
-        return stats, scores
-    xk, pk = x[keep].double(), p[keep].double()
-    actual = torch.from_numpy(np.concatenate(actuals)).to(device).double()
-    phi, err = model.features(xk, pk), model.errors(xk, pk, actual)
-    w = torch.as_tensor(float(forgetting), dtype=torch.float64, device=device) ** torch.from_numpy(
-        np.repeat(np.concatenate(ages), nt).astype(np.float64)).to(device)
-    finite = torch.isfinite(err).all(1)
-    ratio = torch.from_numpy(np.concatenate(ratios)).to(device) / unit
-    s = (model.scales(xk).reshape(-1, nt) * ratio).reshape(-1)
-    stats = model.accumulated(stats, phi[finite], err[finite], w[finite], s[finite])
-    if alpha == "auto":
-        scores = scores + model.candidate_losses(phi[finite], err[finite], w[finite], s[finite])
-    return stats, scores
+
+def _batches(series: list[int], origins: Sequence[np.ndarray]) -> Iterator[list[tuple[int, slice]]]:
+    """The origins of ``series`` in batches of about :data:`BLOCK` (a long first chunk's memory stays bounded):
+    lists of ``(series, slice of its origins)``; a series may span batches, a batch may join series.
+
+    >>> [[(i, sl.start, sl.stop) for i, sl in b] for b in _batches([0, 1], [np.arange(3000), np.arange(10)])]
+    [[(0, 0, 2048)], [(0, 2048, 4096), (1, 0, 2048)]]
+    """
+    group: list[tuple[int, slice]] = []
+    size = 0
+    for i in series:
+        for start in range(0, len(origins[i]), BLOCK):
+            group.append((i, slice(start, start + BLOCK)))
+            size += len(origins[i][start : start + BLOCK])
+            if size >= BLOCK:
+                yield group
+                group, size = [], 0
+    if group:
+        yield group
