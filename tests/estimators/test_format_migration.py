@@ -31,7 +31,7 @@ def test_version_1_files_load_and_forecast_as_they_did(name, tmp_path):
     # saved again, the file is of the current version and gives the same forecast
     f.save(tmp_path / "now.safetensors")
     g = BaseForecaster.load(tmp_path / "now.safetensors")
-    assert FORMAT_VERSION == 4
+    assert FORMAT_VERSION == 5
     np.testing.assert_array_equal(g.predict().to_numpy(), forecast.to_numpy())
     # and it keeps streaming
     g.partial_fit(pd.DataFrame({"y": [0.1, 0.2], "x": [0.3, 0.4]},
@@ -136,6 +136,7 @@ def test_version_4_files_load_and_forecast_as_they_did(name, tmp_path):
     want = EXPECTED_V4[name]
     assert type(f) is getattr(tsrec, name.split("_")[0])
     assert f.instance_norm and f.frame_.direct is (not want["dense"]) and f.online_update == want["online_update"]
+    assert f.linear_path == "dense"  # version 4 had only the dense path
     forecast = f.predict().to_numpy().ravel()
     np.testing.assert_allclose(forecast, np.asarray(want["predict"]), rtol=1e-5, atol=1e-6)
     f.save(tmp_path / "now.safetensors")

@@ -49,3 +49,26 @@ def test_auto_stride_bounds_an_epoch():
     for lengths in ([69680], [52696, 52696], [700] * 1000):
         s = auto_stride(lengths, 608)
         assert s > 1 and windows(lengths, s) <= 16384 + len(lengths) and windows(lengths, s - 1) > 16384
+
+
+def test_the_sparse_linear_path_takes_the_period_of_the_frame(small_frame, tmp_path):
+    """``linear_path="sparse"``: the window model's linear path shares one map over the frame's period (24 on
+    hourly ETTh1), with far fewer weights than the dense path; it survives a save, and without a period it is
+    the dense path."""
+    from tsrec.estimators import BaseForecaster, LRUForecaster
+
+    kw = dict(horizon=48, context=96, max_epochs=1, d_model=8, d_state=4, n_layers=1, random_state=0)
+    sparse = LRUForecaster(linear_path="sparse", **kw).fit(small_frame)
+    dense = LRUForecaster(**kw).fit(small_frame)
+    assert sparse.frame_.period == 24 and sparse.model_.linear.period == 24
+    assert sparse.model_.linear.weight.shape == (2, 4) and dense.model_.linear.weight.shape == (48, 96)
+    assert not np.allclose(sparse.predict().to_numpy(), dense.predict().to_numpy())
+    sparse.save(tmp_path / "m.safetensors")
+    back = BaseForecaster.load(tmp_path / "m.safetensors")
+    assert back.linear_path == "sparse"
+    np.testing.assert_array_equal(back.predict().to_numpy(), sparse.predict().to_numpy())
+    # no seasonal period in white noise without an index: the sparse path is the dense one
+    noise = np.random.default_rng(0).standard_normal((600, 1))
+    plain = LRUForecaster(linear_path="sparse", **kw).fit(noise)
+    assert plain.frame_.period is None and plain.model_.linear.weight.shape == (48, 96)
+    assert LRUForecaster(linear_path="none", **kw).fit(noise).model_.linear is None

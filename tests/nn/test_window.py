@@ -10,7 +10,7 @@ from tsrec.nn.lem import LEMModel
 from tsrec.nn.lru import LRUModel
 from tsrec.nn.s4 import S4Model
 from tsrec.nn.transformer import TransformerModel
-from tsrec.nn.window import WindowModel
+from tsrec.nn.window import PeriodLinear, WindowModel
 
 BODIES = {
     "lru": lambda c_in, c_out, h: LRUModel(c_in, c_out, h, d_model=8, d_state=4, n_layers=2, skip_last=False),
@@ -193,3 +193,51 @@ def test_attention_body_cache_is_bounded_by_the_segments_without_changing_the_fo
     for m in layers:
         m.max_steps = None
     torch.testing.assert_close(bounded, model(x), rtol=1e-12, atol=1e-12)
+
+
+def dense_equivalent(m: PeriodLinear) -> tuple[torch.Tensor, torch.Tensor]:
+    """The ``Linear(context -> horizon)`` that ``m`` is: output ``h`` reads input ``l`` iff they share a phase
+    (counted from the window's end), with the weight of their slots."""
+    p, pad = m.period, m.n_in * m.period - m.context
+    weight = torch.zeros(m.horizon, m.context, dtype=m.weight.dtype)
+    for h in range(m.horizon):
+        for i in range(m.context):
+            if (i + pad) % p == h % p:
+                weight[h, i] = m.weight[h // p, (i + pad) // p]
+    return weight, m.bias[torch.arange(m.horizon) // p]
+
+
+@pytest.mark.parametrize("context, horizon, period", [(20, 7, 4), (24, 24, 24), (30, 50, 7), (9, 3, 1), (5, 8, 12)])
+def test_period_linear_is_a_phase_structured_dense_map(context, horizon, period):
+    """Fresh random weights and windows, float64: the period-sparse map equals the dense map with its structure
+    (each phase reads only its own past, one weight per pair of slots), gradients included."""
+    gen = torch.Generator().manual_seed(context * 100 + period)
+    m = PeriodLinear(context, horizon, period).double()
+    assert (m.weight == 0).all() and (m.bias == 0).all()  # it starts as no path at all
+    assert m.weight.shape == (-(-horizon // period), -(-context // period))
+    with torch.no_grad():
+        m.weight.copy_(torch.randn(m.weight.shape, generator=gen, dtype=torch.float64))
+        m.bias.copy_(torch.randn(m.bias.shape, generator=gen, dtype=torch.float64))
+    x = torch.randn(3, 2, context, generator=gen, dtype=torch.float64)
+    weight, bias = dense_equivalent(m)
+    want = x @ weight.T + bias
+    got = m(x)
+    assert got.shape == (3, 2, horizon) and torch.isfinite(got).all()
+    assert ((got - want).abs().max() / want.abs().max()).item() < 1e-12
+    def call(xx, w, b):
+        return torch.func.functional_call(m, {"weight": w, "bias": b}, (xx,))
+
+    args = (x[:1], m.weight.detach(), m.bias.detach())
+    assert torch.autograd.gradcheck(call, tuple(t.clone().requires_grad_() for t in args))
+
+
+def test_the_linear_path_of_a_window_model():
+    """``linear_path``: dense (period 1), period-sparse, or none; the choice is checked."""
+    dense = window_model("lru", context=48, horizon=24, patch_len=8)
+    sparse = window_model("lru", context=48, horizon=24, patch_len=8, linear_path="sparse", period=12)
+    none = window_model("lru", context=48, horizon=24, patch_len=8, linear_path="none", period=12)
+    assert dense.linear.weight.shape == (24, 48) and sparse.linear.weight.shape == (2, 4) and none.linear is None
+    n = {k: sum(p.numel() for p in m.parameters()) for k, m in (("d", dense), ("s", sparse), ("n", none))}
+    assert n["d"] - n["n"] == 24 * 48 + 24 and n["s"] - n["n"] == 2 * 4 + 2
+    with pytest.raises(ValueError, match="linear_path must be one of"):
+        window_model("lru", linear_path="diagonal")

@@ -247,7 +247,7 @@ def _build_model(est: BaseForecaster, c_in: int, c_out: int, frame: Frame, n_nor
         body = est._build_stack(*WindowModel.body_channels(c_in, c_out, frame.patch_len, ci, nq), skip_last=False)
         return WindowModel(body, c_in, c_out, est.horizon, frame.context, frame.patch_len, n_quantiles=nq,
                            instance_norm=bool(est.instance_norm), skip_last=bool(est.skip_last),
-                           channel_independent=ci)
+                           channel_independent=ci, linear_path=est.linear_path, period=frame.period or 1)
 
     if est.ensemble_size == 1:
         return member()

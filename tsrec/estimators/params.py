@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from ..nn.window import LINEAR_PATHS
 from ..scan import BACKENDS
 from ..training import LR_SCHEDULES
 from .covariates import CALENDAR
@@ -236,6 +237,13 @@ COMMON_PARAMS: tuple[Param, ...] = (
     Param("replay_size", 0, "int", "Windows kept in the reservoir replay buffer of ``partial_fit`` (0 = none).",
           integer(0)),
     Param("skip_last", True, "bool", "Forecast the change from the last observed value.", boolean()),
+    Param("linear_path", "dense", '{"dense", "sparse", "none"}',
+          "The linear map of each normalised window added to the direct head's forecast (shared by the targets; "
+          'the dense head has none). "dense": ``Linear(context -> horizon)``, the NLinear path. "sparse": one '
+          "``Linear(ceil(context / period) -> ceil(horizon / period))`` shared by the ``period`` phases of the "
+          "window, each phase forecast from its own past (SparseTSF; :class:`~tsrec.nn.window.PeriodLinear`), with "
+          "``period`` the seasonal period of ``frame_`` (dense where none was found): ``period**2`` times fewer "
+          'weights, which is what long horizons want. "none": no linear path.', one_of(LINEAR_PATHS)),
     Param("ensemble_size", 1, "int",
           "Networks trained side by side from different initialisations, each on its own loss; the forecast is "
           "their mean (a deep ensemble, :class:`~tsrec.nn.window.WindowEnsemble`). Costs that many times the "

@@ -25,6 +25,8 @@ gradient updates, :data:`V3_PARAMS`) and gave the stream model
 its dense head had ignored): a stream model of an earlier file loads with
 ``instance_norm=False``. The correction's statistics travel with the weights
 (``model.*``).
+Version 5 added ``linear_path`` (a file of version 4 or earlier loads with the dense
+path its window model has, :data:`V4_PARAMS`).
 :meth:`BaseForecaster.save <tsrec.estimators.BaseForecaster.save>` and
 :meth:`BaseForecaster.load <tsrec.estimators.BaseForecaster.load>` are the
 public face of this module.
@@ -56,9 +58,9 @@ if TYPE_CHECKING:
 __all__ = ["FORMAT_VERSION", "save", "load"]
 
 #: The version this tsrec writes (every later version reads every earlier one).
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 #: The versions this tsrec reads.
-READABLE_VERSIONS = ("1", "2", "3", "4")
+READABLE_VERSIONS = ("1", "2", "3", "4", "5")
 #: The metadata keys of a file, and the keys of its "fitted" JSON object.
 META_KEYS = {"format", "format_version", "class", "params", "fitted"}
 FITTED_KEYS = {"target_names", "covariate_names", "metas", "kind", "is_list", "ids", "c_in", "c_out", "n_series",
@@ -109,6 +111,15 @@ def migrate_v3(params: dict, fitted: dict) -> tuple[dict, dict]:
     if isinstance(frame, dict) and frame.get("direct") is False:
         params = {**params, "instance_norm": False}
     return params, fitted
+
+
+#: Version 4 had no ``linear_path``: its window models have the dense path.
+V4_PARAMS = {"linear_path": "dense"}
+
+
+def migrate_v4(params: dict, fitted: dict) -> tuple[dict, dict]:
+    """Version-4 hyperparameters as version 5 reads them: the dense linear path of :data:`V4_PARAMS`."""
+    return {**V4_PARAMS, **params}, fitted
 
 
 def _json_id(uid: Any) -> Any:
@@ -199,6 +210,8 @@ def load(cls: type[BaseForecaster], path: str | Path, device: str | None = None)
         params, fitted = migrate_v2(params, fitted)
     if version in ("1", "2", "3"):
         params, fitted = migrate_v3(params, fitted)
+    if version in ("1", "2", "3", "4"):
+        params, fitted = migrate_v4(params, fitted)
     known = set(klass._get_param_names())
     if set(params) != known:
         raise ValueError(f"{path} has unknown hyperparameters {sorted(set(params) - known)} or lacks "

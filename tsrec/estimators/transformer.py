@@ -84,6 +84,7 @@ class TransformerForecaster(BaseForecaster):
         n_steps: int = 1,
         replay_size: int = 0,
         skip_last: bool = True,
+        linear_path: str = "dense",
         ensemble_size: int = 1,
         device: str = "auto",
         backend: str = "auto",
@@ -125,6 +126,7 @@ class TransformerForecaster(BaseForecaster):
         self.n_steps = n_steps
         self.replay_size = replay_size
         self.skip_last = skip_last
+        self.linear_path = linear_path
         self.ensemble_size = ensemble_size
         self.device = device
         self.backend = backend

@@ -14,7 +14,8 @@ benchmarks (see ``docs/design.md``):
    the covariates beside it, through one shared body (PatchTST, DLinear);
 4. a *direct head*: all ``horizon`` steps are read at once from the body's
    output at the last segment, plus a linear map of the normalised window
-   (``linear_skip``, the NLinear/RLinear path), so the model can represent the
+   (``linear_path``: dense, the NLinear/RLinear path, or period-sparse, the
+   SparseTSF path of :class:`PeriodLinear`), so the model can represent the
    linear forecasters it is compared with.
 
 The model contract of a window model is one call::
@@ -38,7 +39,10 @@ from torch import Tensor, nn
 from .blocks import Stack
 from .transformer import CausalSelfAttention
 
-__all__ = ["WindowEnsemble", "WindowModel"]
+__all__ = ["LINEAR_PATHS", "PeriodLinear", "WindowEnsemble", "WindowModel"]
+
+#: The linear paths of a window model (see :class:`WindowModel`).
+LINEAR_PATHS = ("dense", "sparse", "none")
 
 
 class WindowModel(nn.Module):
@@ -62,9 +66,13 @@ class WindowModel(nn.Module):
     affine : bool, default=False
         A learned per-channel scale and shift after the instance normalisation
         (inverted on the output).
-    linear_skip : bool, default=True
-        Add a linear map ``Linear(context -> horizon)`` of each normalised
-        target window, shared by the targets.
+    linear_path : {"dense", "sparse", "none"}, default="dense"
+        A linear map of each normalised target window added to the forecast,
+        shared by the targets: ``"dense"`` is ``Linear(context -> horizon)``;
+        ``"sparse"`` is :class:`PeriodLinear` over ``period`` phases (the same
+        as dense for period 1); ``"none"`` adds nothing.
+    period : int, default=1
+        The seasonal period of the sparse linear path.
     skip_last : bool, default=False
         Add each target's last (normalised) value to its forecast: the heads
         learn the change from persistence, and start at persistence.
@@ -85,8 +93,8 @@ class WindowModel(nn.Module):
 
     def __init__(
         self, body: Stack, c_in: int, c_out: int, horizon: int, context: int, patch_len: int, n_quantiles: int = 1,
-        instance_norm: bool = True, affine: bool = False, linear_skip: bool = True, skip_last: bool = False,
-        channel_independent: bool = False, eps: float = 1e-5,
+        instance_norm: bool = True, affine: bool = False, linear_path: str = "dense", period: int = 1,
+        skip_last: bool = False, channel_independent: bool = False, eps: float = 1e-5,
     ) -> None:
         super().__init__()
         if c_out % n_quantiles:
@@ -95,6 +103,8 @@ class WindowModel(nn.Module):
         if n_targets > c_in:
             raise ValueError(f"the targets must be among the inputs: c_out // n_quantiles = {n_targets} > "
                              f"c_in = {c_in}")
+        if linear_path not in LINEAR_PATHS:
+            raise ValueError(f"linear_path must be one of {LINEAR_PATHS}, got {linear_path!r}")
         if not 1 <= patch_len <= context:
             raise ValueError(f"need 1 <= patch_len <= context, got patch_len={patch_len}, context={context}")
         if (body.c_in, body.c_out) != self.body_channels(c_in, c_out, patch_len, channel_independent, n_quantiles) \
@@ -115,10 +125,8 @@ class WindowModel(nn.Module):
                 layer.max_steps = self.n_segments
         self.affine_weight = nn.Parameter(torch.ones(c_in)) if affine else None
         self.affine_bias = nn.Parameter(torch.zeros(c_in)) if affine else None
-        self.linear = nn.Linear(context, horizon) if linear_skip else None
-        if self.linear is not None:
-            nn.init.zeros_(self.linear.weight)
-            nn.init.zeros_(self.linear.bias)
+        self.linear = None if linear_path == "none" else \
+            PeriodLinear(context, horizon, period if linear_path == "sparse" else 1)
 
     @staticmethod
     def body_channels(c_in: int, c_out: int, patch_len: int, channel_independent: bool = False,
@@ -163,6 +171,58 @@ class WindowModel(nn.Module):
         if self.instance_norm:
             out = out * per_output(std[..., :nt]) + per_output(mean[..., :nt])
         return out
+
+
+class PeriodLinear(nn.Module):
+    """``(..., context) -> (..., horizon)`` by one linear map shared by the ``period`` phases of the window.
+
+    The window is cut into its ``period`` phase subsequences (every
+    ``period``-th value, aligned to the window's end: the oldest values are
+    padded with zeros), each is mapped by the same
+    ``Linear(ceil(context / period) -> ceil(horizon / period))``, and the
+    outputs are interleaved back: the forecast of a phase reads only the same
+    phase's past (SparseTSF, Lin et al. 2024). It has ``period**2`` times fewer
+    weights than ``Linear(context -> horizon)``, which it is for ``period=1``
+    (the same ``weight`` and ``bias``). The map starts at zero.
+
+    Examples
+    --------
+    >>> import torch
+    >>> m = PeriodLinear(context=10, horizon=7, period=4)
+    >>> m.weight.shape, m(torch.randn(2, 3, 10)).shape
+    (torch.Size([2, 3]), torch.Size([2, 3, 7]))
+    >>> with torch.no_grad():
+    ...     m.weight[:, -1] = 1.0  # every forecast repeats the same phase of the last period
+    >>> m(torch.arange(10.0))
+    tensor([6., 7., 8., 9., 6., 7., 8.], grad_fn=<SliceBackward0>)
+    """
+
+    def __init__(self, context: int, horizon: int, period: int = 1) -> None:
+        super().__init__()
+        if not (context >= 1 and horizon >= 1 and period >= 1):
+            raise ValueError(f"need context, horizon and period >= 1, got {context}, {horizon}, {period}")
+        self.context, self.horizon, self.period = context, horizon, period
+        self.n_in, self.n_out = -(-context // period), -(-horizon // period)
+        self.weight = nn.Parameter(torch.empty(self.n_out, self.n_in))
+        self.bias = nn.Parameter(torch.empty(self.n_out))
+        # drawn as nn.Linear draws its weights (then zeroed), so a seed gives the bodies it gave before this class
+        nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        nn.init.uniform_(self.bias, -1 / math.sqrt(self.n_in), 1 / math.sqrt(self.n_in))
+        with torch.no_grad():
+            self.weight.zero_()
+            self.bias.zero_()
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.period == 1:
+            return nn.functional.linear(x, self.weight, self.bias)
+        pad = self.n_in * self.period - self.context
+        x = nn.functional.pad(x, (pad, 0)) if pad else x
+        phases = x.unflatten(-1, (self.n_in, self.period)).transpose(-1, -2)  # (..., period, n_in)
+        y = nn.functional.linear(phases, self.weight, self.bias)  # (..., period, n_out)
+        return y.transpose(-1, -2).flatten(-2)[..., : self.horizon]
+
+    def extra_repr(self) -> str:
+        return f"context={self.context}, horizon={self.horizon}, period={self.period}"
 
 
 class WindowEnsemble(nn.Module):
