@@ -72,3 +72,6 @@ def test_the_sparse_linear_path_takes_the_period_of_the_frame(small_frame, tmp_p
     plain = LRUForecaster(linear_path="sparse", **kw).fit(noise)
     assert plain.frame_.period is None and plain.model_.linear.weight.shape == (48, 96)
     assert LRUForecaster(linear_path="none", **kw).fit(noise).model_.linear is None
+    # a window shorter than one period: some phases would read nothing, so the path is dense
+    short = LRUForecaster(linear_path="sparse", **{**kw, "context": 20}).fit(small_frame)
+    assert short.frame_.period == 24 and short.model_.linear.weight.shape == (48, 20)

@@ -39,7 +39,7 @@ from ..nn.window import WindowEnsemble, WindowModel
 if TYPE_CHECKING:
     from .base import BaseForecaster
 
-__all__ = ["Frame", "infer_period", "resolve", "auto_stride", "frame_of", "build_model", "norm_span"]
+__all__ = ["Frame", "infer_period", "resolve", "auto_stride", "frame_of", "build_model", "norm_span", "sparse_period"]
 
 #: the longest automatic look-back
 MAX_AUTO_CONTEXT = 512
@@ -220,6 +220,18 @@ def build_model(est: BaseForecaster, c_in: int, c_out: int, frame: Frame, future
     return _build_model(est, c_in, c_out, frame)
 
 
+def sparse_period(frame: Frame) -> int:
+    """The period of the sparse linear path (``linear_path="sparse"``): the frame's seasonal period when the
+    window holds at least one whole period (so every phase has a past to read), else 1 (the dense path).
+
+    Examples
+    --------
+    >>> [sparse_period(Frame(context, 8, True, period)) for context, period in ((336, 24), (40, 52), (96, None))]
+    [24, 1, 1]
+    """
+    return frame.period if frame.period and frame.context and frame.context >= frame.period else 1
+
+
 def norm_span(period: int | None) -> int:
     """The time constant (rows) of the causal instance normalisation of a stream model: four seasonal periods,
     at least 16 rows; 64 rows without a period.
@@ -247,7 +259,7 @@ def _build_model(est: BaseForecaster, c_in: int, c_out: int, frame: Frame, n_nor
         body = est._build_stack(*WindowModel.body_channels(c_in, c_out, frame.patch_len, ci, nq), skip_last=False)
         return WindowModel(body, c_in, c_out, est.horizon, frame.context, frame.patch_len, n_quantiles=nq,
                            instance_norm=bool(est.instance_norm), skip_last=bool(est.skip_last),
-                           channel_independent=ci, linear_path=est.linear_path, period=frame.period or 1)
+                           channel_independent=ci, linear_path=est.linear_path, period=sparse_period(frame))
 
     if est.ensemble_size == 1:
         return member()

@@ -242,8 +242,10 @@ COMMON_PARAMS: tuple[Param, ...] = (
           'the dense head has none). "dense": ``Linear(context -> horizon)``, the NLinear path. "sparse": one '
           "``Linear(ceil(context / period) -> ceil(horizon / period))`` shared by the ``period`` phases of the "
           "window, each phase forecast from its own past (SparseTSF; :class:`~tsrec.nn.window.PeriodLinear`), with "
-          "``period`` the seasonal period of ``frame_`` (dense where none was found): ``period**2`` times fewer "
-          'weights, which is what long horizons want. "none": no linear path.', one_of(LINEAR_PATHS)),
+          "``period`` the seasonal period of ``frame_`` (dense where none was found or the context is shorter than "
+          "one period): ``period**2`` times fewer weights. It helps long seasonal series at long horizons and "
+          'hurts short or unseasonal ones (benchmarks/RESULTS.md, session 7). "none": no linear path.',
+          one_of(LINEAR_PATHS)),
     Param("ensemble_size", 1, "int",
           "Networks trained side by side from different initialisations, each on its own loss; the forecast is "
           "their mean (a deep ensemble, :class:`~tsrec.nn.window.WindowEnsemble`). Costs that many times the "
