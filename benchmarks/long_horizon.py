@@ -141,6 +141,17 @@ def run_model(name: str, z, b, horizon: int, epochs: int, stride: int, extra: di
     return P, A, n_params, fit_s, len(est.history_["loss"]), est.frame_.context
 
 
+def combine(files: list[str]) -> None:
+    """Print the MSE and MAE of the mean of the forecasts in ``files`` (saved by ``--save``, one cell)."""
+    cells = {"_".join(Path(f).name.split("_")[:2]) for f in files}
+    if len(cells) != 1:
+        raise SystemExit(f"--combine takes the forecasts of one cell, got {sorted(cells)}")
+    actual = np.load(Path(files[0]).with_name(f"{cells.pop()}_actual.npy"))
+    P = np.mean([np.load(f) for f in files], axis=0, dtype=np.float64)
+    print(f"mean of {len(files)} fits ({', '.join(Path(f).stem for f in files)}): "
+          f"MSE {np.mean((P - actual) ** 2):.4f}, MAE {np.mean(np.abs(P - actual)):.4f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--datasets", nargs="+", default=["ETTh1"])
@@ -156,7 +167,14 @@ def main() -> None:
     ap.add_argument("--ensemble", action="store_true", help="also score the mean forecast of the models run")
     ap.add_argument("--seeds", nargs="+", type=int, default=[0], help="random_state of each fit (one row each)")
     ap.add_argument("--results", default=str(Path(__file__).with_name("RESULTS.md")))
+    ap.add_argument("--save", default=None, help="a folder: each fit's test forecasts as DATA_H_LABEL.npy, and the "
+                    "actual values as DATA_H_actual.npy (for ensembles of fits run apart; see --combine)")
+    ap.add_argument("--combine", nargs="+", default=None, help="forecast .npy files saved by --save (one cell): "
+                    "score their mean against the cell's actual values and stop")
     args = ap.parse_args()
+    if args.combine:
+        combine(args.combine)
+        return
     torch.set_num_threads(args.threads)
     extra = {}
     for kv in args.param:
@@ -185,6 +203,11 @@ def main() -> None:
                     rows.append((ds, H, label, np.mean((P - A) ** 2), np.mean(np.abs(P - A)), n_params,
                                  f"{fit_s:.0f}", ctx, len(P), n_ep))
                     members.append((P, A, n_params, fit_s, ctx))
+                    if args.save:
+                        folder = Path(args.save)
+                        folder.mkdir(parents=True, exist_ok=True)
+                        np.save(folder / f"{ds}_{H}_{label.replace(' ', '_')}.npy", P.astype(np.float32))
+                        np.save(folder / f"{ds}_{H}_actual.npy", A.astype(np.float32))
                     print(rows[-1], flush=True)
             if args.ensemble and len(members) > 1:
                 P = np.mean([m[0] for m in members], axis=0)
