@@ -40,6 +40,7 @@ earlier (leak-free, staler). Published numbers: Proceed (KDD 2025) Tables 3-4.
 from __future__ import annotations
 
 import argparse
+import ast
 import copy
 import datetime as dt
 import sys
@@ -179,14 +180,14 @@ CANDIDATES = {  # name -> partial_fit settings (None: frozen)
 }
 
 
-def tsrec_fit(z: np.ndarray, name: str, H: int, epochs: int, seed: int, stride: int | str):
+def tsrec_fit(z: np.ndarray, name: str, H: int, epochs: int, seed: int, stride: int | str, extra: dict | None = None):
     from tsrec import LRUForecaster
 
     train_end = borders(name)[0]
     # fitted with the ridge correction's buffers (inert until a "ridge" update: the same weights and forecasts
     # as online_update="sgd"), so that every candidate starts from the one fit
     f = LRUForecaster(horizon=H, max_epochs=epochs, random_state=seed, device="cpu", stride=stride,
-                      online_update="ridge")
+                      online_update="ridge", **(extra or {}))
     t = time.perf_counter()
     f.fit(z[:train_end])
     return f, time.perf_counter() - t
@@ -232,7 +233,7 @@ def run_cell(name: str, H: int, args) -> list[dict]:
     rows.append({"dataset": name, "H": H, "method": "online ridge", **online_ridge(z, name, H, test_origins),
                  "seconds": time.perf_counter() - t})
     base, fit_s = tsrec_fit(z, name, H, args.epochs, args.seed,
-                            int(args.fit_stride) if args.fit_stride.isdigit() else args.fit_stride)
+                            int(args.fit_stride) if args.fit_stride.isdigit() else args.fit_stride, args.extra)
     stop = last_origin + 2  # rolling_forecasts forecasts at every row of a chunk but its last
     val_scores = {}
     candidates = {c: CANDIDATES[c] for c in (args.candidates or CANDIDATES)}
@@ -297,7 +298,10 @@ def main() -> None:
                    help="the tsrec candidates (default all; frozen and OGD are always tested)")
     p.add_argument("--quick", action="store_true", help="ETTh2 H=24, 2,000 test origins, 3 epochs")
     p.add_argument("--results", default=None, help="append the table to this file")
+    p.add_argument("--param", action="append", default=[],
+                   help="a hyperparameter of the offline fit, key=value (a Python literal)")
     args = p.parse_args()
+    args.extra = {k: ast.literal_eval(v) for k, v in (kv.split("=", 1) for kv in args.param)}
     if args.quick:
         args.datasets, args.horizons, args.max_origins, args.epochs = ["ETTh2"], [24], args.max_origins or 2000, 3
     header = (f"machine: {machine()}\ndate: {dt.datetime.now(dt.UTC).isoformat(timespec='seconds')}\n"
