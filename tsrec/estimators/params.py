@@ -243,8 +243,8 @@ COMMON_PARAMS: tuple[Param, ...] = (
           "``Linear(ceil(context / period) -> ceil(horizon / period))`` shared by the ``period`` phases of the "
           "window, each phase forecast from its own past (SparseTSF; :class:`~tsrec.nn.window.PeriodLinear`), with "
           "``period`` the seasonal period of ``frame_`` (dense where none was found or the context is shorter than "
-          "one period): ``period**2`` times fewer weights. It helps long seasonal series at long horizons and "
-          'hurts short or unseasonal ones (benchmarks/RESULTS.md, session 7). "none": no linear path.',
+          "one period): ``period**2`` times fewer weights. On validation it helped long seasonal series and hurt "
+          'short or unseasonal ones (benchmarks/RESULTS.md, session 7). "none": no linear path.',
           one_of(LINEAR_PATHS)),
     Param("ensemble_size", 1, "int",
           "Networks trained side by side from different initialisations, each on its own loss; the forecast is "
