@@ -146,3 +146,31 @@ def test_version_4_files_load_and_forecast_as_they_did(name, tmp_path):
     g.partial_fit(pd.DataFrame({"y": np.sin(t / 6)}, index=pd.date_range("2020-01-11", periods=16, freq="h")))
     after = g.predict().to_numpy()
     assert np.isfinite(after).all() and not np.array_equal(after.ravel(), forecast)
+
+
+V5 = Path(__file__).resolve().parents[1] / "fixtures" / "format_v5"
+EXPECTED_V5 = json.loads((V5 / "expected.json").read_text())
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_V5))
+def test_version_5_files_load_and_forecast_as_they_did(name, tmp_path):
+    """Version-5 files written in session 7 (tests/fixtures/format_v5/make_v5.py, each streamed after its fit):
+    window models with the period-sparse linear path and with none. They keep their path, forecast as they did
+    (to float rounding), forecast the same when saved again, and keep streaming."""
+    f = BaseForecaster.load(V5 / f"{name}.safetensors")
+    want = EXPECTED_V5[name]
+    assert type(f) is getattr(tsrec, name.split("_")[0]) and f.linear_path == want["linear_path"]
+    if want["linear_path"] == "sparse":  # 48-row window, hourly period 24: a 2 x 2 map over the 24 phases
+        assert f.model_.linear.period == 24 and f.model_.linear.weight.shape == (2, 2)
+    else:
+        assert f.model_.linear is None
+    forecast = f.predict().to_numpy().ravel()
+    np.testing.assert_allclose(forecast, np.asarray(want["predict"]), rtol=1e-5, atol=1e-6)
+    f.save(tmp_path / "now.safetensors")
+    g = BaseForecaster.load(tmp_path / "now.safetensors")
+    np.testing.assert_array_equal(g.predict().to_numpy().ravel(), forecast)
+    t = np.arange(240, 256)
+    g.partial_fit(pd.DataFrame({"y": np.sin(2 * np.pi * t / 24)},
+                               index=pd.date_range("2020-01-11", periods=16, freq="h")))
+    after = g.predict().to_numpy()
+    assert np.isfinite(after).all() and not np.array_equal(after.ravel(), forecast)
