@@ -224,6 +224,7 @@ def test_period_linear_is_a_phase_structured_dense_map(context, horizon, period)
     got = m(x)
     assert got.shape == (3, 2, horizon) and torch.isfinite(got).all()
     assert ((got - want).abs().max() / want.abs().max()).item() < 1e-12
+
     def call(xx, w, b):
         return torch.func.functional_call(m, {"weight": w, "bias": b}, (xx,))
 
