@@ -118,9 +118,15 @@ def run_model(name: str, z, b, horizon: int, epochs: int, stride: int, extra: di
     test origin with ``rolling_forecasts``. ``defaults``: the estimator's own defaults, only the protocol set
     (look-back 336, the validation rows, a seed), instead of the recipe. ``split="val"``: the same one level
     down, for choosing: fit on the training rows (early stopping on their last quarter) and forecast every
-    validation origin; no test row is read."""
+    validation origin; no test row is read. ``split="inner"``: one level further down, inside the training rows
+    alone: the last validation-length of the training rows is scored after a fit on the rows before it (a
+    second validation split, for choices the standard one cannot separate)."""
     if split == "val":
         trainval, test = z.iloc[: b.train_end], z.iloc[b.train_end : b.val_end]
+        vf = 0.25
+    elif split == "inner":
+        cut = b.train_end - (b.val_end - b.train_end)
+        trainval, test = z.iloc[:cut], z.iloc[cut : b.train_end]
         vf = 0.25
     else:
         trainval, test = z.iloc[: b.val_end], z.iloc[b.val_end :]
@@ -162,7 +168,7 @@ def main() -> None:
     ap.add_argument("--defaults", action="store_true", help="the estimators' defaults (+ look-back 336), no recipe")
     ap.add_argument("--param", action="append", default=[], help="extra hyperparameter key=value")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--split", choices=["test", "val"], default="test",
+    ap.add_argument("--split", choices=["test", "val", "inner"], default="test",
                     help="val: fit on the training rows, score the validation rows (for choosing; no Ridge row)")
     ap.add_argument("--ensemble", action="store_true", help="also score the mean forecast of the models run")
     ap.add_argument("--seeds", nargs="+", type=int, default=[0], help="random_state of each fit (one row each)")
@@ -186,7 +192,7 @@ def main() -> None:
         for H in args.horizons:
             members = []
             for model in args.models:
-                if model == "baselines" and args.split == "val":
+                if model == "baselines" and args.split != "test":
                     continue
                 if model == "baselines":
                     preds, Y = baselines(z, b, H)
@@ -199,7 +205,7 @@ def main() -> None:
                                                                  {"random_state": seed, **extra}, args.defaults,
                                                                  args.split)
                     label = model + (" (defaults)" if args.defaults else "") + (f" seed {seed}" if seed else "")
-                    label += " [val]" if args.split == "val" else ""
+                    label += f" [{args.split}]" if args.split != "test" else ""
                     rows.append((ds, H, label, np.mean((P - A) ** 2), np.mean(np.abs(P - A)), n_params,
                                  f"{fit_s:.0f}", ctx, len(P), n_ep))
                     members.append((P, A, n_params, fit_s, ctx))
