@@ -139,11 +139,16 @@ def test_version_4_files_load_and_forecast_as_they_did(name, tmp_path):
     assert f.linear_path == "dense"  # version 4 had only the dense path
     forecast = f.predict().to_numpy().ravel()
     np.testing.assert_allclose(forecast, np.asarray(want["predict"]), rtol=1e-5, atol=1e-6)
+    assert_saved_again_and_streaming(f, forecast, np.sin(np.arange(240, 256) / 6), tmp_path)
+
+
+def assert_saved_again_and_streaming(f, forecast, new_rows, tmp_path):
+    """``f`` saved again forecasts ``forecast`` exactly, and streams on: ``new_rows`` (the 16 hourly rows after the
+    fixture's 240) move its forecast, which stays finite."""
     f.save(tmp_path / "now.safetensors")
     g = BaseForecaster.load(tmp_path / "now.safetensors")
     np.testing.assert_array_equal(g.predict().to_numpy().ravel(), forecast)
-    t = np.arange(240, 256)
-    g.partial_fit(pd.DataFrame({"y": np.sin(t / 6)}, index=pd.date_range("2020-01-11", periods=16, freq="h")))
+    g.partial_fit(pd.DataFrame({"y": new_rows}, index=pd.date_range("2020-01-11", periods=16, freq="h")))
     after = g.predict().to_numpy()
     assert np.isfinite(after).all() and not np.array_equal(after.ravel(), forecast)
 
@@ -166,11 +171,4 @@ def test_version_5_files_load_and_forecast_as_they_did(name, tmp_path):
         assert f.model_.linear is None
     forecast = f.predict().to_numpy().ravel()
     np.testing.assert_allclose(forecast, np.asarray(want["predict"]), rtol=1e-5, atol=1e-6)
-    f.save(tmp_path / "now.safetensors")
-    g = BaseForecaster.load(tmp_path / "now.safetensors")
-    np.testing.assert_array_equal(g.predict().to_numpy().ravel(), forecast)
-    t = np.arange(240, 256)
-    g.partial_fit(pd.DataFrame({"y": np.sin(2 * np.pi * t / 24)},
-                               index=pd.date_range("2020-01-11", periods=16, freq="h")))
-    after = g.predict().to_numpy()
-    assert np.isfinite(after).all() and not np.array_equal(after.ravel(), forecast)
+    assert_saved_again_and_streaming(f, forecast, np.sin(2 * np.pi * np.arange(240, 256) / 24), tmp_path)
