@@ -194,10 +194,11 @@ def tsrec_fit(z: np.ndarray, name: str, H: int, epochs: int, seed: int, stride: 
 
 
 def tsrec_stream(f, z: np.ndarray, start: int, stop: int, stride: int, last_origin: int, score_from: int,
-                 update: bool) -> tuple[Scores, Scores, float]:
+                 update: bool, keep_forecasts: list | None = None) -> tuple[Scores, Scores, float]:
     """Stream ``f`` (its stream ends at row start - 1) through rows [start, stop): forecasts at every origin
     in [start - 1, last_origin], then ``partial_fit`` of the chunk (``update``: with its gradient steps).
-    Scores origins before ``score_from`` in the first Scores (validation), the others in the second (test)."""
+    Scores origins before ``score_from`` in the first Scores (validation), the others in the second (test).
+    ``keep_forecasts``: a list that receives the scored forecasts, (origins, H, C) float32 per chunk."""
     H = f.horizon
     val, test = Scores(), Scores()
     t = time.perf_counter()
@@ -208,6 +209,8 @@ def tsrec_stream(f, z: np.ndarray, start: int, stop: int, stride: int, last_orig
         keep = o <= last_origin
         if keep.any():
             p, o = preds[0][keep], o[keep]
+            if keep_forecasts is not None:
+                keep_forecasts.append(p.astype(np.float32))
             true = targets(z, o, H)
             is_val = o < score_from
             if is_val.any():
@@ -237,22 +240,64 @@ def run_cell(name: str, H: int, args) -> list[dict]:
     stop = last_origin + 2  # rolling_forecasts forecasts at every row of a chunk but its last
     val_scores = {}
     candidates = {c: CANDIDATES[c] for c in (args.candidates or CANDIDATES)}
+    val_forecasts = {}
     for cand, settings in candidates.items():  # the validation phase for every candidate
         f = copy.deepcopy(base).set_params(**{"online_update": "sgd", **(settings or {})})
-        v, _, sec = tsrec_stream(f, z, train_end, val_end, args.stride, last_origin, val_end - 1, settings is not None)
+        val_forecasts[cand] = []
+        v, _, sec = tsrec_stream(f, z, train_end, val_end, args.stride, last_origin, val_end - 1, settings is not None,
+                                 val_forecasts[cand])
         val_scores[cand] = (v.result()["mse"], f, sec)
         print(f"{name} H={H} {cand}: validation MSE {v.result()['mse']:.4f} ({sec:.0f} s)", flush=True)
     best = min(val_scores, key=lambda c: val_scores[c][0])
     # the test phase: frozen, OGD and the best on validation
     for cand in dict.fromkeys([c for c in ("frozen", "OGD") if c in val_scores] + [best]):
         vmse, f, vsec = val_scores[cand]
+        test_forecasts = []
         _, te, sec = tsrec_stream(f, z, val_end, stop, args.stride, last_origin, val_end - 1,
-                                  CANDIDATES[cand] is not None)
+                                  CANDIDATES[cand] is not None, test_forecasts)
+        if args.save and cand == best:
+            save_forecasts(Path(args.save), f"{name}_{H}_{args.label}", z, train_end - 1, val_end - 1,
+                           np.concatenate(val_forecasts[best]), np.concatenate(test_forecasts), H)
         label = f"tsrec LRU {cand}" + (" (best on validation)" if cand == best else "")
         rows.append({"dataset": name, "H": H, "method": label, **te.result(), "val_mse": vmse,
                      "seconds": vsec + sec, "fit_seconds": fit_s, "context": f.frame_.context})
         print(rows[-1], flush=True)
     return rows
+
+
+def save_forecasts(folder: Path, stem: str, z: np.ndarray, first_origin: int, test_from: int, val: np.ndarray,
+                   test: np.ndarray, H: int) -> None:
+    """Save the validation and test forecasts of one cell's chosen candidate (``--save``), and the actual
+    values of those origins, as ``STEM_{val,test}.npy`` and ``DATA_H_{val,test}_actual.npy``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    cell = "_".join(stem.split("_")[:2])
+    for phase, pred, o0 in (("val", val, first_origin), ("test", test, test_from)):
+        np.save(folder / f"{stem}_{phase}.npy", pred)
+        np.save(folder / f"{cell}_{phase}_actual.npy", targets(z, np.arange(o0, o0 + len(pred)), H).astype(np.float32))
+
+
+def combine(folder: str, labels: list[str]) -> str:
+    """Per cell saved in ``folder``: each label's chosen candidate and the mean of all of them, scored on the
+    validation and test origins; the contender with the lowest validation MSE is the cell's choice."""
+    folder = Path(folder)
+    cells = sorted({tuple(f.name.split("_")[:2]) for f in folder.glob("*_val_actual.npy")},
+                   key=lambda c: (c[0], int(c[1])))
+    cells = [(d, h) for d, h in cells if all((folder / f"{d}_{h}_{lab}_test.npy").exists() for lab in labels)]
+    out = ["| cell | " + " | ".join(labels) + f" | mean of {len(labels)} | chosen on validation |",
+           "|---|" + "---|" * (len(labels) + 2)]
+    for d, h in cells:
+        score = {}
+        for phase in ("val", "test"):
+            actual = np.load(folder / f"{d}_{h}_{phase}_actual.npy").astype(np.float64)
+            preds = {lab: np.load(folder / f"{d}_{h}_{lab}_{phase}.npy").astype(np.float64) for lab in labels}
+            preds["mean"] = np.mean(list(preds.values()), axis=0)
+            for lab, p in preds.items():
+                score.setdefault(lab, {})[phase] = float(np.mean((p - actual) ** 2))
+        chosen = min(score, key=lambda lab: score[lab]["val"])
+        out.append(f"| {d} H={h} | " + " | ".join(f"{score[lab]['test']:.3f} [val {score[lab]['val']:.4f}]"
+                                                  for lab in [*labels, "mean"])
+                   + f" | {chosen}: {score[chosen]['test']:.3f} |")
+    return "\n".join(out)
 
 
 def report(rows: list[dict], args, header: str, wall: float) -> str:
@@ -300,7 +345,15 @@ def main() -> None:
     p.add_argument("--results", default=None, help="append the table to this file")
     p.add_argument("--param", action="append", default=[],
                    help="a hyperparameter of the offline fit, key=value (a Python literal)")
+    p.add_argument("--save", default=None, help="a folder: the validation and test forecasts of each cell's "
+                   "best candidate on validation, as DATA_H_LABEL_{val,test}.npy (for --combine)")
+    p.add_argument("--label", default="base", help="the LABEL of --save's files")
+    p.add_argument("--combine", nargs="+", default=None, metavar=("FOLDER", "LABEL"),
+                   help="FOLDER LABEL...: score each label's saved forecasts and their mean per cell, and stop")
     args = p.parse_args()
+    if args.combine:
+        print(combine(args.combine[0], args.combine[1:]))
+        return
     args.extra = {k: ast.literal_eval(v) for k, v in (kv.split("=", 1) for kv in args.param)}
     if args.quick:
         args.datasets, args.horizons, args.max_origins, args.epochs = ["ETTh2"], [24], args.max_origins or 2000, 3
