@@ -35,6 +35,10 @@ earlier (leak-free, staler). Published numbers: Proceed (KDD 2025) Tables 3-4.
 
     python benchmarks/online.py --quick                       # ETTh2 H=24, the first 2,000 test origins
     python benchmarks/online.py --datasets ETTh2 ETTm1 --horizons 24 48 96 --results benchmarks/RESULTS.md
+    # two base models and the mean of their forecasts, one of the three chosen per cell on validation:
+    python benchmarks/online.py --datasets ETTh2 --param linear_path="'dense'" --save /tmp/p2 --label dense
+    python benchmarks/online.py --datasets ETTh2 --param linear_path="'sparse'" --save /tmp/p2 --label sparse
+    python benchmarks/online.py --combine /tmp/p2 dense sparse
 """
 
 from __future__ import annotations
