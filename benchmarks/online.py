@@ -247,7 +247,7 @@ def run_cell(name: str, H: int, args) -> list[dict]:
     val_forecasts = {}
     for cand, settings in candidates.items():  # the validation phase for every candidate
         f = copy.deepcopy(base).set_params(**{"online_update": "sgd", **(settings or {})})
-        val_forecasts[cand] = []
+        val_forecasts[cand] = [] if args.save else None  # kept only to be saved
         v, _, sec = tsrec_stream(f, z, train_end, val_end, args.stride, last_origin, val_end - 1, settings is not None,
                                  val_forecasts[cand])
         val_scores[cand] = (v.result()["mse"], f, sec)
@@ -256,10 +256,10 @@ def run_cell(name: str, H: int, args) -> list[dict]:
     # the test phase: frozen, OGD and the best on validation
     for cand in dict.fromkeys([c for c in ("frozen", "OGD") if c in val_scores] + [best]):
         vmse, f, vsec = val_scores[cand]
-        test_forecasts = []
+        test_forecasts = [] if args.save and cand == best else None
         _, te, sec = tsrec_stream(f, z, val_end, stop, args.stride, last_origin, val_end - 1,
                                   CANDIDATES[cand] is not None, test_forecasts)
-        if args.save and cand == best:
+        if test_forecasts is not None:
             save_forecasts(Path(args.save), f"{name}_{H}_{args.label}", z, train_end - 1, val_end - 1,
                            np.concatenate(val_forecasts[best]), np.concatenate(test_forecasts), H)
         label = f"tsrec LRU {cand}" + (" (best on validation)" if cand == best else "")
