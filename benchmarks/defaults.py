@@ -13,6 +13,7 @@ reported, never used to choose.
 
     python benchmarks/defaults.py --split val --models LRUForecaster
     python benchmarks/defaults.py --split test --record      # the table in RESULTS.md
+    python benchmarks/defaults.py --set short --split val --models LRUForecaster   # 48 short series
 """
 
 from __future__ import annotations
