@@ -75,3 +75,27 @@ def test_the_sparse_linear_path_takes_the_period_of_the_frame(small_frame, tmp_p
     # a window shorter than one period: some phases would read nothing, so the path is dense
     short = LRUForecaster(linear_path="sparse", **{**kw, "context": 20}).fit(small_frame)
     assert short.frame_.period == 24 and short.model_.linear.weight.shape == (48, 20)
+
+
+def test_last_value_norm_through_the_estimator(small_frame, tmp_path):
+    """``instance_norm="last"``: the window model takes each window relative to its last row; it fits, streams,
+    survives a save, and the stateful model (dense head), which normalises by running statistics, refuses it
+    with an error naming the option."""
+    from tsrec.estimators import BaseForecaster, LRUForecaster
+
+    kw = dict(horizon=24, context=96, max_epochs=1, d_model=8, d_state=4, n_layers=1, random_state=0)
+    last = LRUForecaster(instance_norm="last", **kw).fit(small_frame.iloc[:560])
+    revin = LRUForecaster(**kw).fit(small_frame.iloc[:560])
+    assert last.model_.instance_norm == "last" and revin.model_.instance_norm is True
+    assert not np.allclose(last.predict().to_numpy(), revin.predict().to_numpy())
+    last.partial_fit(small_frame.iloc[560:600])
+    before = last.predict().to_numpy()
+    assert np.isfinite(before).all()
+    last.save(tmp_path / "m.safetensors")
+    back = BaseForecaster.load(tmp_path / "m.safetensors")
+    assert back.instance_norm == "last"
+    np.testing.assert_array_equal(back.predict().to_numpy(), before)
+    stateful = LRUForecaster(**{**kw, "context": None}, instance_norm="last")
+    with pytest.raises(ValueError, match="instance_norm='last' needs the direct head"):
+        stateful.fit(small_frame)
+    assert not hasattr(stateful, "model_")

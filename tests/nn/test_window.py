@@ -51,6 +51,40 @@ def test_forecast_equals_body_stepped_over_the_segments(body):
     torch.testing.assert_close(out, expected, rtol=1e-9, atol=1e-9)
 
 
+@pytest.mark.parametrize("body", ["lru", "aaren"])
+def test_last_value_norm_equals_the_body_on_the_window_minus_its_last_row(body):
+    """instance_norm="last": the body and the linear path read the window minus its last row (per channel), and
+    that row's targets are added back to the forecast; no scaling. Checked against the segments stepped by hand
+    (float64, fresh random weights and window)."""
+    torch.manual_seed(3)
+    model = window_model(body, instance_norm="last").double().eval()
+    with torch.no_grad():
+        for prm in model.parameters():
+            prm.normal_(0, 0.3)
+    x = torch.randn(4, 20, 3, dtype=torch.float64) * 3 + 1
+    last = x[:, -1:]
+    z = x - last
+    segs = torch.cat([torch.zeros(4, 4, 3, dtype=x.dtype), z], 1).reshape(4, 4, 18)
+    state = model.body.init_state(4)
+    for k in range(4):
+        y, state = model.body.step(segs[:, k], state)
+    y = y + model.linear(z[..., :2].transpose(1, 2)).transpose(1, 2)
+    torch.testing.assert_close(model(x), y + last[..., :2], rtol=1e-9, atol=1e-9)
+    # shift-equivariant, not scale-equivariant: a level shift moves the forecast by the same amount
+    b = torch.tensor([-5.0, 3.0, 7.0], dtype=torch.float64)
+    torch.testing.assert_close(model(x + b), model(x) + b[:2], rtol=1e-9, atol=1e-9)
+    assert not torch.allclose(model(10 * x), 10 * model(x), rtol=1e-3)
+
+
+def test_last_value_norm_has_gradients_and_rejects_other_values():
+    torch.manual_seed(4)
+    model = window_model("lru", context=12, patch_len=4, instance_norm="last").double()
+    x = torch.randn(2, 12, 3, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda v: model(v), (x,), eps=1e-6, atol=1e-5)
+    with pytest.raises(ValueError, match="instance_norm must be True, False or 'last'"):
+        window_model("lru", instance_norm="mean")
+
+
 @pytest.mark.parametrize("body", ["lru", "s4"])
 def test_instance_norm_makes_the_forecast_equivariant(body):
     """Each window is normalised by its own statistics: scaling and shifting a channel's window scales and

@@ -249,16 +249,20 @@ def _build_model(est: BaseForecaster, c_in: int, c_out: int, frame: Frame, n_nor
         if est.ensemble_size != 1:
             raise ValueError(f"ensemble_size={est.ensemble_size} needs the direct head (a fixed or automatic "
                              "context); the dense head of context=None is one network")
+        if est.instance_norm == "last":
+            raise ValueError("instance_norm='last' needs the direct head (a fixed or automatic context); the dense "
+                             "head of context=None normalises by running statistics (instance_norm=True)")
         stack = est._build_stack(c_in, c_out, est.skip_last)
         if not est.instance_norm:
             return stack
         return CausalInstanceNorm(stack, n_norm or c_in, norm_span(frame.period), n_quantiles=est._n_quantiles)
     nq, ci = est._n_quantiles, bool(est.channel_independent)
+    norm = "last" if est.instance_norm == "last" else bool(est.instance_norm)
 
     def member() -> WindowModel:
         body = est._build_stack(*WindowModel.body_channels(c_in, c_out, frame.patch_len, ci, nq), skip_last=False)
         return WindowModel(body, c_in, c_out, est.horizon, frame.context, frame.patch_len, n_quantiles=nq,
-                           instance_norm=bool(est.instance_norm), skip_last=bool(est.skip_last),
+                           instance_norm=norm, skip_last=bool(est.skip_last),
                            channel_independent=ci, linear_path=est.linear_path, period=sparse_period(frame))
 
     if est.ensemble_size == 1:

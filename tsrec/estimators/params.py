@@ -199,11 +199,15 @@ COMMON_PARAMS: tuple[Param, ...] = (
           "Rows per segment of the direct head: the recurrence runs over ``context / patch_len`` segments, each "
           'embedded by one linear layer. "auto": the seasonal period (from the index frequency, else the '
           "autocorrelation), at most an eighth of the context; 1 for the dense head.", _patch_len),
-    Param("instance_norm", True, "bool",
-          "Normalise each window by its own mean and standard deviation and map the forecast back (RevIN). The "
-          "stream model of ``context=None`` normalises each row by running (exponentially weighted) statistics "
-          "carried in its state instead, with a time constant of four seasonal periods (at least 16 rows; 64 "
-          "without a period): see :class:`tsrec.nn.causal_norm.CausalInstanceNorm`.", boolean()),
+    Param("instance_norm", True, 'bool or "last"',
+          "True: normalise each window by its own mean and standard deviation and map the forecast back (RevIN). "
+          '"last": take each window relative to its last value, without scaling, and add that value back to the '
+          "forecast (NLinear, SegRNN; direct head only). The stream model of ``context=None`` normalises each row "
+          "by running (exponentially weighted) statistics carried in its state instead, with a time constant of "
+          "four seasonal periods (at least 16 rows; 64 without a period): see "
+          ":class:`tsrec.nn.causal_norm.CausalInstanceNorm`.",
+          rule(lambda v: isinstance(v, (bool, np.bool_)) or isinstance(v, str) and v == "last",
+               'True, False or "last"')),
     Param("channel_independent", True, "bool",
           "One network shared by the targets of a wide frame: each target is its own series, with all the "
           "covariates beside it (direct head only; the dense head reads all channels at once).", boolean()),

@@ -6,7 +6,8 @@ benchmarks (see ``docs/design.md``):
 
 1. *instance normalisation* (RevIN): each input window is normalised by its own
    per-channel mean and standard deviation, and the forecast is mapped back with
-   them (optionally through a learned affine);
+   them (optionally through a learned affine); or, ``instance_norm="last"``, each
+   window is taken relative to its last value (NLinear, SegRNN);
 2. *segments*: the window is cut into ``patch_len``-row segments, each embedded
    by one linear layer (the body's encoder), so the recurrence runs over
    ``ceil(context / patch_len)`` steps instead of ``context``;
@@ -24,8 +25,8 @@ The model contract of a window model is one call::
 
 ``yhat`` forecasts the ``horizon`` rows after the window; the targets are the
 first ``c_out // n_quantiles`` input channels. Segments are aligned to the
-window's end (the oldest segment is padded with zeros, the window mean after
-normalisation), so a forecast exists after every row of a stream: it is the
+window's end (the oldest segment is padded with zeros: the window mean after
+normalisation, its last value with ``"last"``), so a forecast exists after every row of a stream: it is the
 window ending at that row.
 """
 
@@ -61,8 +62,11 @@ class WindowModel(nn.Module):
         Forecast steps, window rows and rows per segment.
     n_quantiles : int, default=1
         Quantiles per target (output channels are (target, quantile) pairs).
-    instance_norm : bool, default=True
-        Normalise each window by its own statistics (RevIN).
+    instance_norm : bool or "last", default=True
+        True: normalise each window by its own mean and standard deviation
+        (RevIN). ``"last"``: subtract each window's last value (per channel)
+        and add it back to the forecast, without scaling (NLinear, SegRNN).
+        False: none.
     affine : bool, default=False
         A learned per-channel scale and shift after the instance normalisation
         (inverted on the output).
@@ -93,7 +97,7 @@ class WindowModel(nn.Module):
 
     def __init__(
         self, body: Stack, c_in: int, c_out: int, horizon: int, context: int, patch_len: int, n_quantiles: int = 1,
-        instance_norm: bool = True, affine: bool = False, linear_path: str = "dense", period: int = 1,
+        instance_norm: bool | str = True, affine: bool = False, linear_path: str = "dense", period: int = 1,
         skip_last: bool = False, channel_independent: bool = False, eps: float = 1e-5,
     ) -> None:
         super().__init__()
@@ -103,6 +107,8 @@ class WindowModel(nn.Module):
         if n_targets > c_in:
             raise ValueError(f"the targets must be among the inputs: c_out // n_quantiles = {n_targets} > "
                              f"c_in = {c_in}")
+        if instance_norm not in (True, False, "last"):
+            raise ValueError(f"instance_norm must be True, False or 'last', got {instance_norm!r}")
         if linear_path not in LINEAR_PATHS:
             raise ValueError(f"linear_path must be one of {LINEAR_PATHS}, got {linear_path!r}")
         if not 1 <= patch_len <= context:
@@ -140,7 +146,10 @@ class WindowModel(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         if x.dim() != 3 or x.shape[1] != self.context or x.shape[2] != self.c_in:
             raise ValueError(f"expected x of shape (B, {self.context}, {self.c_in}), got {tuple(x.shape)}")
-        if self.instance_norm:
+        if self.instance_norm == "last":
+            mean, std = x[:, -1:], None
+            z = x - mean
+        elif self.instance_norm:
             mean = x.mean(1, keepdim=True)
             std = torch.sqrt(x.var(1, keepdim=True, unbiased=False) + self.eps)
             z = (x - mean) / std
@@ -169,7 +178,7 @@ class WindowModel(nn.Module):
         if self.affine_weight is not None:
             out = (out - per_output(self.affine_bias[:nt])) / (per_output(self.affine_weight[:nt]) + self.eps**2)
         if self.instance_norm:
-            out = out * per_output(std[..., :nt]) + per_output(mean[..., :nt])
+            out = (out if std is None else out * per_output(std[..., :nt])) + per_output(mean[..., :nt])
         return out
 
 
