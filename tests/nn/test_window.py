@@ -29,6 +29,17 @@ def window_model(body: str, c_in=3, n_targets=2, horizon=5, context=20, patch_le
                        n_quantiles=n_quantiles, **kw)
 
 
+def stepped(model, z):
+    """The normalised forecast of ``model`` (context 20, patch 6, 3 channels, 2 targets) from its normalised
+    window ``z`` (4, 20, 3), by hand: the body stepped over the four segments (the oldest padded at the front
+    with zeros), plus the linear path."""
+    segs = torch.cat([torch.zeros(4, 4, 3, dtype=z.dtype), z], 1).reshape(4, 4, 18)
+    state = model.body.init_state(4)
+    for k in range(4):
+        y, state = model.body.step(segs[:, k], state)
+    return y + model.linear(z[..., :2].transpose(1, 2)).transpose(1, 2)
+
+
 @pytest.mark.parametrize("body", BODIES)
 def test_forecast_equals_body_stepped_over_the_segments(body):
     """The forecast is the body's output after the last segment: stepping the body one segment at a time
@@ -42,12 +53,7 @@ def test_forecast_equals_body_stepped_over_the_segments(body):
     assert out.shape == (4, 5, 2)
     mean, std = x.mean(1, keepdim=True), torch.sqrt(x.var(1, keepdim=True, unbiased=False) + model.eps)
     z = (x - mean) / std
-    segs = torch.cat([torch.zeros(4, 4, 3, dtype=x.dtype), z], 1).reshape(4, 4, 18)
-    state = model.body.init_state(4)
-    for k in range(4):
-        y, state = model.body.step(segs[:, k], state)
-    y = y + model.linear(z[..., :2].transpose(1, 2)).transpose(1, 2)
-    expected = y * std[..., :2] + mean[..., :2]
+    expected = stepped(model, z) * std[..., :2] + mean[..., :2]
     torch.testing.assert_close(out, expected, rtol=1e-9, atol=1e-9)
 
 
@@ -64,12 +70,7 @@ def test_last_value_norm_equals_the_body_on_the_window_minus_its_last_row(body):
     x = torch.randn(4, 20, 3, dtype=torch.float64) * 3 + 1
     last = x[:, -1:]
     z = x - last
-    segs = torch.cat([torch.zeros(4, 4, 3, dtype=x.dtype), z], 1).reshape(4, 4, 18)
-    state = model.body.init_state(4)
-    for k in range(4):
-        y, state = model.body.step(segs[:, k], state)
-    y = y + model.linear(z[..., :2].transpose(1, 2)).transpose(1, 2)
-    torch.testing.assert_close(model(x), y + last[..., :2], rtol=1e-9, atol=1e-9)
+    torch.testing.assert_close(model(x), stepped(model, z) + last[..., :2], rtol=1e-9, atol=1e-9)
     # shift-equivariant, not scale-equivariant: a level shift moves the forecast by the same amount
     b = torch.tensor([-5.0, 3.0, 7.0], dtype=torch.float64)
     torch.testing.assert_close(model(x + b), model(x) + b[:2], rtol=1e-9, atol=1e-9)

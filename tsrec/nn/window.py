@@ -26,8 +26,8 @@ The model contract of a window model is one call::
 ``yhat`` forecasts the ``horizon`` rows after the window; the targets are the
 first ``c_out // n_quantiles`` input channels. Segments are aligned to the
 window's end (the oldest segment is padded with zeros: the window mean after
-normalisation, its last value with ``"last"``), so a forecast exists after every row of a stream: it is the
-window ending at that row.
+normalisation, its last value with ``"last"``), so a forecast exists after every
+row of a stream: it is the window ending at that row.
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ class WindowModel(nn.Module):
         if n_targets > c_in:
             raise ValueError(f"the targets must be among the inputs: c_out // n_quantiles = {n_targets} > "
                              f"c_in = {c_in}")
-        if instance_norm not in (True, False, "last"):
+        if not (isinstance(instance_norm, bool) or instance_norm == "last"):
             raise ValueError(f"instance_norm must be True, False or 'last', got {instance_norm!r}")
         if linear_path not in LINEAR_PATHS:
             raise ValueError(f"linear_path must be one of {LINEAR_PATHS}, got {linear_path!r}")
