@@ -20,6 +20,7 @@ channel independence (one network for all channels, as PatchTST/DLinear).
 from __future__ import annotations
 
 import argparse
+import itertools
 import platform
 import subprocess
 import sys
@@ -158,6 +159,41 @@ def combine(files: list[str]) -> None:
           f"MSE {np.mean((P - actual) ** 2):.4f}, MAE {np.mean(np.abs(P - actual)):.4f}")
 
 
+def choose_subset(val_dir: str, test_dir: str) -> None:
+    """Per cell saved in both folders (``--save`` of a ``--split val`` run and of a test run, the same fits
+    otherwise): among the means of every non-empty subset of the fits saved in both, the one with the lowest
+    validation MSE (ensemble selection on validation); print the five best on validation and the chosen one's
+    test MSE and MAE, beside the mean of all of them."""
+    val_dir, test_dir = Path(val_dir), Path(test_dir)
+    for actual_file in sorted(test_dir.glob("*_actual.npy")):
+        cell = actual_file.name[: -len("_actual.npy")]
+        if not (val_dir / actual_file.name).exists():
+            continue
+        labels = sorted(f.stem[len(cell) + 1:] for f in test_dir.glob(f"{cell}_*.npy") if f != actual_file
+                        and (val_dir / f"{f.stem}_[val].npy").exists())
+        if not labels:
+            continue
+        load = {"val": lambda lab: np.load(val_dir / f"{cell}_{lab}_[val].npy").astype(np.float64),
+                "test": lambda lab: np.load(test_dir / f"{cell}_{lab}.npy").astype(np.float64)}
+        preds = {phase: {lab: load[phase](lab) for lab in labels} for phase in load}
+        actual = {"val": np.load(val_dir / actual_file.name).astype(np.float64),
+                  "test": np.load(actual_file).astype(np.float64)}
+
+        def score(subset: tuple[str, ...], phase: str, metric=np.square) -> float:
+            P = np.mean([preds[phase][lab] for lab in subset], axis=0)
+            return float(np.mean(metric(P - actual[phase])))
+
+        subsets = [s for k in range(1, len(labels) + 1) for s in itertools.combinations(labels, k)]
+        ranked = sorted(subsets, key=lambda s: score(s, "val"))
+        print(f"{cell}: the five best of {len(subsets)} subsets on validation (val MSE):")
+        for s in ranked[:5]:
+            print(f"  {score(s, 'val'):.4f}  {' + '.join(s)}")
+        chosen, every = ranked[0], tuple(labels)
+        for name, s in (("chosen on validation", chosen), (f"mean of all {len(labels)}", every)):
+            print(f"{cell} {name} ({' + '.join(s)}): val MSE {score(s, 'val'):.4f}; test MSE {score(s, 'test'):.4f},"
+                  f" MAE {score(s, 'test', np.abs):.4f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--datasets", nargs="+", default=["ETTh1"])
@@ -177,7 +213,13 @@ def main() -> None:
                     "actual values as DATA_H_actual.npy (for ensembles of fits run apart; see --combine)")
     ap.add_argument("--combine", nargs="+", default=None, help="forecast .npy files saved by --save (one cell): "
                     "score their mean against the cell's actual values and stop")
+    ap.add_argument("--choose-subset", nargs=2, default=None, metavar=("VAL_DIR", "TEST_DIR"),
+                    help="folders saved by --save from a --split val run and a test run of the same fits: the mean "
+                    "of the subset of fits with the lowest validation MSE, scored on the test rows, and stop")
     args = ap.parse_args()
+    if args.choose_subset:
+        choose_subset(*args.choose_subset)
+        return
     if args.combine:
         combine(args.combine)
         return

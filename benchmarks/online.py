@@ -35,7 +35,7 @@ earlier (leak-free, staler). Published numbers: Proceed (KDD 2025) Tables 3-4.
 
     python benchmarks/online.py --quick                       # ETTh2 H=24, the first 2,000 test origins
     python benchmarks/online.py --datasets ETTh2 ETTm1 --horizons 24 48 96 --results benchmarks/RESULTS.md
-    # two base models and the mean of their forecasts, one of the three chosen per cell on validation:
+    # base models and the means of their forecasts (every subset), one chosen per cell on validation:
     python benchmarks/online.py --datasets ETTh2 --param linear_path="'dense'" --save /tmp/p2 --label dense
     python benchmarks/online.py --datasets ETTh2 --param linear_path="'sparse'" --save /tmp/p2 --label sparse
     python benchmarks/online.py --combine /tmp/p2 dense sparse
@@ -47,6 +47,7 @@ import argparse
 import ast
 import copy
 import datetime as dt
+import itertools
 import sys
 import time
 import warnings
@@ -281,25 +282,28 @@ def save_forecasts(folder: Path, stem: str, z: np.ndarray, first_origin: int, te
 
 
 def combine(folder: str, labels: list[str]) -> str:
-    """Per cell saved in ``folder``: each label's chosen candidate and the mean of all of them, scored on the
-    validation and test origins; the contender with the lowest validation MSE is the cell's choice."""
+    """Per cell saved in ``folder``: each label's chosen candidate and the mean of every subset of two or more of
+    them, scored on the validation and test origins; the contender with the lowest validation MSE is the cell's
+    choice."""
     folder = Path(folder)
     cells = sorted({tuple(f.name.split("_")[:2]) for f in folder.glob("*_val_actual.npy")},
                    key=lambda c: (c[0], int(c[1])))
     cells = [(d, h) for d, h in cells if all((folder / f"{d}_{h}_{lab}_test.npy").exists() for lab in labels)]
-    out = ["| cell | " + " | ".join(labels) + f" | mean of {len(labels)} | chosen on validation |",
-           "|---|" + "---|" * (len(labels) + 2)]
+    subsets = [s for k in range(2, len(labels) + 1) for s in itertools.combinations(labels, k)]
+    names = [*labels, *("mean of " + " + ".join(s) for s in subsets)]
+    out = ["| cell | " + " | ".join(names) + " | chosen on validation |", "|---|" + "---|" * (len(names) + 1)]
     for d, h in cells:
         score = {}
         for phase in ("val", "test"):
             actual = np.load(folder / f"{d}_{h}_{phase}_actual.npy").astype(np.float64)
             preds = {lab: np.load(folder / f"{d}_{h}_{lab}_{phase}.npy").astype(np.float64) for lab in labels}
-            preds["mean"] = np.mean(list(preds.values()), axis=0)
-            for lab, p in preds.items():
-                score.setdefault(lab, {})[phase] = float(np.mean((p - actual) ** 2))
-        chosen = min(score, key=lambda lab: score[lab]["val"])
-        out.append(f"| {d} H={h} | " + " | ".join(f"{score[lab]['test']:.3f} [val {score[lab]['val']:.4f}]"
-                                                  for lab in [*labels, "mean"])
+            for s in subsets:
+                preds["mean of " + " + ".join(s)] = np.mean([preds[lab] for lab in s], axis=0)
+            for name, p in preds.items():
+                score.setdefault(name, {})[phase] = float(np.mean((p - actual) ** 2))
+        chosen = min(names, key=lambda name: score[name]["val"])
+        out.append(f"| {d} H={h} | " + " | ".join(f"{score[n]['test']:.3f} [val {score[n]['val']:.4f}]"
+                                                  for n in names)
                    + f" | {chosen}: {score[chosen]['test']:.3f} |")
     return "\n".join(out)
 
@@ -353,7 +357,8 @@ def main() -> None:
                    "best candidate on validation, as DATA_H_LABEL_{val,test}.npy (for --combine)")
     p.add_argument("--label", default="base", help="the LABEL of --save's files")
     p.add_argument("--combine", nargs="+", default=None, metavar=("FOLDER", "LABEL"),
-                   help="FOLDER LABEL...: score each label's saved forecasts and their mean per cell, and stop")
+                   help="FOLDER LABEL...: score each label's saved forecasts and the mean of every subset of them per "
+                   "cell, and stop")
     args = p.parse_args()
     if args.combine:
         print(combine(args.combine[0], args.combine[1:]))

@@ -48,7 +48,7 @@ class AarenForecaster(BaseForecaster):
         context: int | str | None = "auto",
         head: str = "auto",
         patch_len: int | str = "auto",
-        instance_norm: bool = True,
+        instance_norm: bool | str = True,
         channel_independent: bool = True,
         chunk_length: int = 128,
         d_model: int = 64,
