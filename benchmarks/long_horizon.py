@@ -173,11 +173,10 @@ def choose_subset(val_dir: str, test_dir: str) -> None:
                         and (val_dir / f"{f.stem}_[val].npy").exists())
         if not labels:
             continue
-        load = {"val": lambda lab: np.load(val_dir / f"{cell}_{lab}_[val].npy").astype(np.float64),
-                "test": lambda lab: np.load(test_dir / f"{cell}_{lab}.npy").astype(np.float64)}
-        preds = {phase: {lab: load[phase](lab) for lab in labels} for phase in load}
-        actual = {"val": np.load(val_dir / actual_file.name).astype(np.float64),
-                  "test": np.load(actual_file).astype(np.float64)}
+        files = {"val": {lab: val_dir / f"{cell}_{lab}_[val].npy" for lab in labels} | {"": val_dir / actual_file.name},
+                 "test": {lab: test_dir / f"{cell}_{lab}.npy" for lab in labels} | {"": actual_file}}
+        preds = {phase: {k: np.load(f).astype(np.float64) for k, f in fs.items()} for phase, fs in files.items()}
+        actual = {phase: preds[phase].pop("") for phase in preds}
 
         def score(subset: tuple[str, ...], phase: str, metric=np.square) -> float:
             P = np.mean([preds[phase][lab] for lab in subset], axis=0)
