@@ -39,6 +39,8 @@ earlier (leak-free, staler). Published numbers: Proceed (KDD 2025) Tables 3-4.
     python benchmarks/online.py --datasets ETTh2 --param linear_path="'dense'" --save /tmp/p2 --label dense
     python benchmarks/online.py --datasets ETTh2 --param linear_path="'sparse'" --save /tmp/p2 --label sparse
     python benchmarks/online.py --combine /tmp/p2 dense sparse
+    # a second validation fold (fit one validation length earlier), the choices by the mean of the two:
+    python benchmarks/online.py --datasets ETTh2 --fold --save /tmp/p2f --label dense
 """
 
 from __future__ import annotations
@@ -185,10 +187,12 @@ CANDIDATES = {  # name -> partial_fit settings (None: frozen)
 }
 
 
-def tsrec_fit(z: np.ndarray, name: str, H: int, epochs: int, seed: int, stride: int | str, extra: dict | None = None):
+def tsrec_fit(z: np.ndarray, name: str, H: int, epochs: int, seed: int, stride: int | str, extra: dict | None = None,
+              train_end: int | None = None):
+    """The offline fit on the train rows (``train_end``: on the rows before it instead)."""
     from tsrec import LRUForecaster
 
-    train_end = borders(name)[0]
+    train_end = borders(name)[0] if train_end is None else train_end
     # fitted with the ridge correction's buffers (inert until a "ridge" update: the same weights and forecasts
     # as online_update="sgd"), so that every candidate starts from the one fit
     f = LRUForecaster(horizon=H, max_epochs=epochs, random_state=seed, device="cpu", stride=stride,
@@ -253,7 +257,24 @@ def run_cell(name: str, H: int, args) -> list[dict]:
                                  val_forecasts[cand])
         val_scores[cand] = (v.result()["mse"], f, sec)
         print(f"{name} H={H} {cand}: validation MSE {v.result()['mse']:.4f} ({sec:.0f} s)", flush=True)
-    best = min(val_scores, key=lambda c: val_scores[c][0])
+    fold_scores, fold_forecasts = {}, {}
+    if args.fold:  # the same candidates fitted one validation length earlier, scored up to the validation's end
+        start = train_end - (val_end - train_end)
+        early, _ = tsrec_fit(z, name, H, args.epochs, args.seed,
+                             int(args.fit_stride) if args.fit_stride.isdigit() else args.fit_stride, args.extra,
+                             train_end=start)
+        for cand, settings in candidates.items():
+            f = copy.deepcopy(early).set_params(**{"online_update": "sgd", **(settings or {})})
+            fold_forecasts[cand] = [] if args.save else None
+            v, _, sec = tsrec_stream(f, z, start, val_end, args.stride, last_origin, val_end - 1,
+                                     settings is not None, fold_forecasts[cand])
+            fold_scores[cand] = v.result()["mse"]
+            print(f"{name} H={H} {cand}: fold MSE {fold_scores[cand]:.4f} ({sec:.0f} s)", flush=True)
+
+    def choice_score(c: str) -> float:  # the validation MSE, averaged with the fold's under --fold
+        return (val_scores[c][0] + fold_scores[c]) / 2 if args.fold else val_scores[c][0]
+
+    best = min(val_scores, key=choice_score)
     # the test phase: frozen, OGD and the best on validation
     for cand in dict.fromkeys([c for c in ("frozen", "OGD") if c in val_scores] + [best]):
         vmse, f, vsec = val_scores[cand]
@@ -261,22 +282,26 @@ def run_cell(name: str, H: int, args) -> list[dict]:
         _, te, sec = tsrec_stream(f, z, val_end, stop, args.stride, last_origin, val_end - 1,
                                   CANDIDATES[cand] is not None, test_forecasts)
         if test_forecasts is not None:
-            save_forecasts(Path(args.save), f"{name}_{H}_{args.label}", z, train_end - 1, val_end - 1,
-                           np.concatenate(val_forecasts[best]), np.concatenate(test_forecasts), H)
+            phases = {"val": (train_end - 1, np.concatenate(val_forecasts[best])),
+                      "test": (val_end - 1, np.concatenate(test_forecasts))}
+            if args.fold:
+                phases["fold"] = (2 * train_end - val_end - 1, np.concatenate(fold_forecasts[best]))
+            save_forecasts(Path(args.save), f"{name}_{H}_{args.label}", z, phases, H)
         label = f"tsrec LRU {cand}" + (" (best on validation)" if cand == best else "")
         rows.append({"dataset": name, "H": H, "method": label, **te.result(), "val_mse": vmse,
+                     **({"fold_mse": fold_scores[cand]} if args.fold else {}),
                      "seconds": vsec + sec, "fit_seconds": fit_s, "context": f.frame_.context})
         print(rows[-1], flush=True)
     return rows
 
 
-def save_forecasts(folder: Path, stem: str, z: np.ndarray, first_origin: int, test_from: int, val: np.ndarray,
-                   test: np.ndarray, H: int) -> None:
-    """Save the validation and test forecasts of one cell's chosen candidate (``--save``), and the actual
-    values of those origins, as ``STEM_{val,test}.npy`` and ``DATA_H_{val,test}_actual.npy``."""
+def save_forecasts(folder: Path, stem: str, z: np.ndarray, phases: dict[str, tuple[int, np.ndarray]], H: int) -> None:
+    """Save the forecasts of one cell's chosen candidate (``--save``) in each phase (``{phase: (first origin,
+    forecasts)}``: val, test and, with ``--fold``, fold), and the actual values of those origins, as
+    ``STEM_PHASE.npy`` and ``DATA_H_PHASE_actual.npy``."""
     folder.mkdir(parents=True, exist_ok=True)
     cell = "_".join(stem.split("_")[:2])
-    for phase, pred, o0 in (("val", val, first_origin), ("test", test, test_from)):
+    for phase, (o0, pred) in phases.items():
         np.save(folder / f"{stem}_{phase}.npy", pred)
         np.save(folder / f"{cell}_{phase}_actual.npy", targets(z, np.arange(o0, o0 + len(pred)), H).astype(np.float32))
 
@@ -284,7 +309,7 @@ def save_forecasts(folder: Path, stem: str, z: np.ndarray, first_origin: int, te
 def combine(folder: str, labels: list[str]) -> str:
     """Per cell saved in ``folder``: each label's chosen candidate and the mean of every subset of two or more of
     them, scored on the validation and test origins; the contender with the lowest validation MSE is the cell's
-    choice."""
+    choice (where every label saved the ``--fold`` phase: the lowest mean of the validation and fold MSEs)."""
     folder = Path(folder)
     cells = sorted({tuple(f.name.split("_")[:2]) for f in folder.glob("*_val_actual.npy")},
                    key=lambda c: (c[0], int(c[1])))
@@ -294,15 +319,19 @@ def combine(folder: str, labels: list[str]) -> str:
     out = ["| cell | " + " | ".join(names) + " | chosen on validation |", "|---|" + "---|" * (len(names) + 1)]
     for d, h in cells:
         score = {}
-        for phase in ("val", "test"):
+        fold = all((folder / f"{d}_{h}_{lab}_fold.npy").exists() for lab in labels)
+        for phase in ("val", "test", "fold") if fold else ("val", "test"):
             actual = np.load(folder / f"{d}_{h}_{phase}_actual.npy").astype(np.float64)
             preds = {lab: np.load(folder / f"{d}_{h}_{lab}_{phase}.npy").astype(np.float64) for lab in labels}
             for s in subsets:
                 preds["mean of " + " + ".join(s)] = np.mean([preds[lab] for lab in s], axis=0)
             for name, p in preds.items():
                 score.setdefault(name, {})[phase] = float(np.mean((p - actual) ** 2))
-        chosen = min(names, key=lambda name: score[name]["val"])
-        out.append(f"| {d} H={h} | " + " | ".join(f"{score[n]['test']:.3f} [val {score[n]['val']:.4f}]"
+        for name in names:
+            score[name]["choice"] = (score[name]["val"] + score[name]["fold"]) / 2 if fold else score[name]["val"]
+        chosen = min(names, key=lambda name: score[name]["choice"])
+        out.append(f"| {d} H={h} | " + " | ".join(f"{score[n]['test']:.3f} [val {score[n]['val']:.4f}"
+                                                  + (f", fold {score[n]['fold']:.4f}" if fold else "") + "]"
                                                   for n in names)
                    + f" | {chosen}: {score[chosen]['test']:.3f} |")
     return "\n".join(out)
@@ -319,7 +348,9 @@ def report(rows: list[dict], args, header: str, wall: float) -> str:
            + f"; tsrec streams in chunks of {args.stride} rows, fitted for at most {args.epochs} epochs "
            f"(training windows every {args.fit_stride} rows), "
            f"seed {args.seed}. "
-           "Validation MSE (online, leak-free) in brackets for the tsrec candidates.", "",
+           "Validation MSE (online, leak-free) in brackets for the tsrec candidates"
+           + (" (and the fold's: the candidates fitted one validation length earlier, scored from there to the "
+              "validation's end; the choice by the mean of the two)" if args.fold else "") + ".", "",
            "| method | " + " | ".join(f"{d} H={h}" for d, h in cells) + " |",
            "|---|" + "---:|" * len(cells)]
     for m in methods:
@@ -329,7 +360,8 @@ def report(rows: list[dict], args, header: str, wall: float) -> str:
             if r is None:
                 vals.append("-")
             else:
-                extra = f" [val {r['val_mse']:.3f}]" if "val_mse" in r and m.startswith("tsrec") else ""
+                extra = f" [val {r['val_mse']:.3f}" + (f", fold {r['fold_mse']:.3f}" if "fold_mse" in r else "") \
+                    + "]" if "val_mse" in r and m.startswith("tsrec") else ""
                 vals.append(f"{r['mse']:.3f} ({r['mae']:.3f}){extra}")
         out.append(f"| {m} | " + " | ".join(vals) + " |")
     for label, table in PUBLISHED.items():
@@ -356,6 +388,10 @@ def main() -> None:
     p.add_argument("--save", default=None, help="a folder: the validation and test forecasts of each cell's "
                    "best candidate on validation, as DATA_H_LABEL_{val,test}.npy (for --combine)")
     p.add_argument("--label", default="base", help="the LABEL of --save's files")
+    p.add_argument("--fold", action="store_true",
+                   help="a second validation: the candidates fitted on the train rows but the last validation "
+                   "length, scored from there to the validation's end; a candidate is chosen by the mean of the "
+                   "two validation MSEs")
     p.add_argument("--combine", nargs="+", default=None, metavar=("FOLDER", "LABEL"),
                    help="FOLDER LABEL...: score each label's saved forecasts and the mean of every subset of them per "
                    "cell, and stop")
