@@ -14,6 +14,8 @@ reported, never used to choose.
     python benchmarks/defaults.py --split val --models LRUForecaster
     python benchmarks/defaults.py --split test --record      # the table in RESULTS.md
     python benchmarks/defaults.py --set short --split val --models LRUForecaster   # 48 short series
+    python benchmarks/defaults.py --split val --models LRUForecaster --save A   # and again with --param ... --save B
+    python benchmarks/defaults.py --combine A B     # the mean of the two runs' forecasts, per series
 """
 
 from __future__ import annotations
@@ -132,8 +134,10 @@ def theta(hist: np.ndarray, h: int, m: int) -> np.ndarray:
 BASELINES = {"seasonal naive": seasonal_naive, "Holt-Winters": holt_winters, "Theta": theta}
 
 
-def run_series(s: Series, split: str, models: list[str], extra: dict, seed: int) -> dict[str, tuple[float, float]]:
-    """{method: (MAE, seconds)} on one split of one series."""
+def run_series(s: Series, split: str, models: list[str], extra: dict, seed: int,
+               save: Path | None = None) -> dict[str, tuple[float, float]]:
+    """{method: (MAE, seconds)} on one split of one series (``save``: a folder for the forecasts of every
+    method, ``SERIES__METHOD.npy``, and the actual values, ``SERIES__actual.npy``)."""
     y = s.y
     n_fit, origins = origins_of(len(y), s.horizon, split)
     actual = np.stack([y.to_numpy()[o : o + s.horizon] for o in origins])
@@ -143,6 +147,7 @@ def run_series(s: Series, split: str, models: list[str], extra: dict, seed: int)
         # Holt-Winters and Theta on very long series: the last 20 seasons are plenty and keep the fit fast
         preds = np.stack([fn(y.to_numpy()[max(0, o - 20 * s.period) : o], s.horizon, s.period) for o in origins])
         out[label] = (float(np.mean(np.abs(preds - actual))), time.perf_counter() - t0)
+        _save(save, s.name, label, preds, actual)
     frame = y.to_frame("y")
     for model in (m for m in models if m != "none"):
         est = getattr(tsrec, model)(horizon=s.horizon, random_state=seed, device="cpu", **extra)
@@ -152,7 +157,35 @@ def run_series(s: Series, split: str, models: list[str], extra: dict, seed: int)
         # rolling_forecasts' first origin is the end of the fitted rows (row n_fit - 1 forecasts n_fit ...)
         p = preds[0][origins - n_fit, :, 0]
         out[model] = (float(np.mean(np.abs(p - actual))), time.perf_counter() - t0)
+        _save(save, s.name, model, p, actual)
     return out
+
+
+def _save(folder: Path | None, series: str, method: str, preds: np.ndarray, actual: np.ndarray) -> None:
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        stem = series.replace("/", "_")
+        np.save(folder / f"{stem}__{method}.npy", preds)
+        np.save(folder / f"{stem}__actual.npy", actual)
+
+
+def combine(folders: list[str], method: str = "LRUForecaster") -> None:
+    """Score, per series saved in every folder (``--save``), the mean of the folders' ``method`` forecasts
+    against seasonal naive and Holt-Winters (of the first folder), and print the geometric means."""
+    first = Path(folders[0])
+    rows = []
+    for actual_file in sorted(first.glob("*__actual.npy")):
+        stem = actual_file.name[: -len("__actual.npy")]
+        actual = np.load(actual_file)
+        mean = np.mean([np.load(Path(f) / f"{stem}__{method}.npy") for f in folders], axis=0)
+        mae = float(np.mean(np.abs(mean - actual)))
+        sn, hw = (float(np.mean(np.abs(np.load(first / f"{stem}__{b}.npy") - actual)))
+                  for b in ("seasonal naive", "Holt-Winters"))
+        rows.append((stem, mae / sn, mae / hw))
+        print(f"{stem:32s} mean of {len(folders)}  /SN {mae / sn:6.3f}  /HW {mae / hw:6.3f}")
+    ratios = np.array([r[1:] for r in rows])
+    print(f"geometric mean over {len(rows)} series: MAE/SN {np.exp(np.log(ratios[:, 0]).mean()):.3f}, "
+          f"MAE/HW {np.exp(np.log(ratios[:, 1]).mean()):.3f}")
 
 
 def main() -> None:
@@ -166,7 +199,13 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--record", action="store_true", help="append the table to benchmarks/RESULTS.md")
+    ap.add_argument("--save", default=None, help="a folder for every method's forecasts (for --combine)")
+    ap.add_argument("--combine", nargs="+", default=None, metavar="FOLDER",
+                    help="score the mean of the LRUForecaster forecasts saved in these folders, and stop")
     args = ap.parse_args()
+    if args.combine:
+        combine(args.combine)
+        return
     torch.set_num_threads(args.threads)
     extra = {}
     for kv in args.param:
@@ -176,7 +215,7 @@ def main() -> None:
     for s in series_list() if args.set == "standard" else short_series_list():
         if args.series and not any(t.lower() in s.name.lower() for t in args.series):
             continue
-        res = run_series(s, args.split, args.models, extra, args.seed)
+        res = run_series(s, args.split, args.models, extra, args.seed, Path(args.save) if args.save else None)
         sn, hw = res["seasonal naive"][0], res["Holt-Winters"][0]
         for method, (mae, sec) in res.items():
             rows.append((s.name, len(s.y), s.horizon, method, mae, mae / sn, mae / hw, sec))
