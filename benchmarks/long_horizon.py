@@ -173,10 +173,11 @@ def choose_subset(val_dir: str, test_dir: str) -> None:
                         and (val_dir / f"{f.stem}_[val].npy").exists())
         if not labels:
             continue
-        files = {"val": {lab: val_dir / f"{cell}_{lab}_[val].npy" for lab in labels} | {"": val_dir / actual_file.name},
-                 "test": {lab: test_dir / f"{cell}_{lab}.npy" for lab in labels} | {"": actual_file}}
-        preds = {phase: {k: np.load(f).astype(np.float64) for k, f in fs.items()} for phase, fs in files.items()}
-        actual = {phase: preds[phase].pop("") for phase in preds}
+        files = {"val": (val_dir / actual_file.name, {lab: val_dir / f"{cell}_{lab}_[val].npy" for lab in labels}),
+                 "test": (actual_file, {lab: test_dir / f"{cell}_{lab}.npy" for lab in labels})}
+        actual = {phase: np.load(a).astype(np.float64) for phase, (a, _) in files.items()}
+        preds = {phase: {lab: np.load(f).astype(np.float64) for lab, f in fs.items()}
+                 for phase, (_, fs) in files.items()}
 
         def score(subset: tuple[str, ...], phase: str, metric=np.square) -> float:
             P = np.mean([preds[phase][lab] for lab in subset], axis=0)

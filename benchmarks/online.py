@@ -244,35 +244,34 @@ def run_cell(name: str, H: int, args) -> list[dict]:
     t = time.perf_counter()
     rows.append({"dataset": name, "H": H, "method": "online ridge", **online_ridge(z, name, H, test_origins),
                  "seconds": time.perf_counter() - t})
-    base, fit_s = tsrec_fit(z, name, H, args.epochs, args.seed,
-                            int(args.fit_stride) if args.fit_stride.isdigit() else args.fit_stride, args.extra)
+    fit_stride = int(args.fit_stride) if args.fit_stride.isdigit() else args.fit_stride
+    base, fit_s = tsrec_fit(z, name, H, args.epochs, args.seed, fit_stride, args.extra)
     stop = last_origin + 2  # rolling_forecasts forecasts at every row of a chunk but its last
-    val_scores = {}
     candidates = {c: CANDIDATES[c] for c in (args.candidates or CANDIDATES)}
-    val_forecasts = {}
-    for cand, settings in candidates.items():  # the validation phase for every candidate
-        f = copy.deepcopy(base).set_params(**{"online_update": "sgd", **(settings or {})})
-        val_forecasts[cand] = [] if args.save else None  # kept only to be saved
-        v, _, sec = tsrec_stream(f, z, train_end, val_end, args.stride, last_origin, val_end - 1, settings is not None,
-                                 val_forecasts[cand])
-        val_scores[cand] = (v.result()["mse"], f, sec)
-        print(f"{name} H={H} {cand}: validation MSE {v.result()['mse']:.4f} ({sec:.0f} s)", flush=True)
+
+    def validate(fitted, start: int, phase: str) -> tuple[dict, dict]:
+        """Every candidate on a copy of ``fitted`` (fitted on the rows before ``start``), streamed from ``start``
+        to the validation's end: {candidate: (MSE there, the streamed model, seconds)} and, with --save, the
+        forecasts (else None)."""
+        scores, forecasts = {}, {}
+        for cand, settings in candidates.items():
+            f = copy.deepcopy(fitted).set_params(**{"online_update": "sgd", **(settings or {})})
+            forecasts[cand] = [] if args.save else None  # kept only to be saved
+            v, _, sec = tsrec_stream(f, z, start, val_end, args.stride, last_origin, val_end - 1,
+                                     settings is not None, forecasts[cand])
+            scores[cand] = (v.result()["mse"], f, sec)
+            print(f"{name} H={H} {cand}: {phase} MSE {v.result()['mse']:.4f} ({sec:.0f} s)", flush=True)
+        return scores, forecasts
+
+    val_scores, val_forecasts = validate(base, train_end, "validation")
     fold_scores, fold_forecasts = {}, {}
     if args.fold:  # the same candidates fitted one validation length earlier, scored up to the validation's end
         start = train_end - (val_end - train_end)
-        early, _ = tsrec_fit(z, name, H, args.epochs, args.seed,
-                             int(args.fit_stride) if args.fit_stride.isdigit() else args.fit_stride, args.extra,
-                             train_end=start)
-        for cand, settings in candidates.items():
-            f = copy.deepcopy(early).set_params(**{"online_update": "sgd", **(settings or {})})
-            fold_forecasts[cand] = [] if args.save else None
-            v, _, sec = tsrec_stream(f, z, start, val_end, args.stride, last_origin, val_end - 1,
-                                     settings is not None, fold_forecasts[cand])
-            fold_scores[cand] = v.result()["mse"]
-            print(f"{name} H={H} {cand}: fold MSE {fold_scores[cand]:.4f} ({sec:.0f} s)", flush=True)
+        early, _ = tsrec_fit(z, name, H, args.epochs, args.seed, fit_stride, args.extra, train_end=start)
+        fold_scores, fold_forecasts = validate(early, start, "fold")
 
     def choice_score(c: str) -> float:  # the validation MSE, averaged with the fold's under --fold
-        return (val_scores[c][0] + fold_scores[c]) / 2 if args.fold else val_scores[c][0]
+        return (val_scores[c][0] + fold_scores[c][0]) / 2 if args.fold else val_scores[c][0]
 
     best = min(val_scores, key=choice_score)
     # the test phase: frozen, OGD and the best on validation
@@ -289,7 +288,7 @@ def run_cell(name: str, H: int, args) -> list[dict]:
             save_forecasts(Path(args.save), f"{name}_{H}_{args.label}", z, phases, H)
         label = f"tsrec LRU {cand}" + (" (best on validation)" if cand == best else "")
         rows.append({"dataset": name, "H": H, "method": label, **te.result(), "val_mse": vmse,
-                     **({"fold_mse": fold_scores[cand]} if args.fold else {}),
+                     **({"fold_mse": fold_scores[cand][0]} if args.fold else {}),
                      "seconds": vsec + sec, "fit_seconds": fit_s, "context": f.frame_.context})
         print(rows[-1], flush=True)
     return rows
