@@ -9,11 +9,15 @@ Theta (statsmodels ``ThetaModel``), which are refitted at every origin.
 
 Two blocks per series: ``val``, the ``K * H`` rows just before the ``test`` block,
 which is the last ``K * H`` rows. Defaults are chosen on ``val`` only; ``test`` is
-reported, never used to choose.
+reported, never used to choose. ``--folds F`` scores ``F`` validation blocks per
+series, each the ``K * H`` rows before the next (a rolling origin, refitted per
+block): a short series has one origin per block (``K = 1``), so one block lets a
+single forecast swing its ratio.
 
     python benchmarks/defaults.py --split val --models LRUForecaster
     python benchmarks/defaults.py --split test --record      # the table in RESULTS.md
     python benchmarks/defaults.py --set short --split val --models LRUForecaster   # 48 short series
+    python benchmarks/defaults.py --set short --split val --folds 4 --models LRUForecaster   # 4 blocks per series
     python benchmarks/defaults.py --split val --models LRUForecaster --save A   # and again with --param ... --save B
     python benchmarks/defaults.py --combine A B     # the mean of the two runs' forecasts, per series
 """
@@ -98,10 +102,11 @@ def short_series_list() -> list[Series]:
     return out
 
 
-def origins_of(n: int, horizon: int, split: str) -> tuple[int, np.ndarray]:
-    """(rows to fit on, forecast origins as row counts) of a split: K origins spaced H apart."""
+def origins_of(n: int, horizon: int, split: str, fold: int = 0) -> tuple[int, np.ndarray]:
+    """(rows to fit on, forecast origins as row counts) of a split: K origins spaced H apart (``fold``: the
+    validation block that many blocks earlier)."""
     k = int(min(5, max(1, n // (10 * horizon))))
-    end = n if split == "test" else n - k * horizon
+    end = n if split == "test" else n - (1 + fold) * k * horizon
     first = end - k * horizon
     return first, first + horizon * np.arange(k)
 
@@ -135,11 +140,13 @@ BASELINES = {"seasonal naive": seasonal_naive, "Holt-Winters": holt_winters, "Th
 
 
 def run_series(s: Series, split: str, models: list[str], extra: dict, seed: int,
-               save: Path | None = None) -> dict[str, tuple[float, float]]:
-    """{method: (MAE, seconds)} on one split of one series (``save``: a folder for the forecasts of every
-    method, ``SERIES__METHOD.npy``, and the actual values, ``SERIES__actual.npy``)."""
+               save: Path | None = None, folds: int = 1) -> dict[str, tuple[float, float]]:
+    """{method: (MAE, seconds)} on one split of one series, over ``folds`` validation blocks (``save``: a
+    folder for the forecasts of every method, ``SERIES__METHOD.npy``, and the actual values,
+    ``SERIES__actual.npy``)."""
     y = s.y
-    n_fit, origins = origins_of(len(y), s.horizon, split)
+    blocks = [origins_of(len(y), s.horizon, split, f) for f in reversed(range(folds))]  # oldest first
+    origins = np.concatenate([o for _, o in blocks])
     actual = np.stack([y.to_numpy()[o : o + s.horizon] for o in origins])
     out = {}
     for label, fn in BASELINES.items():
@@ -150,12 +157,15 @@ def run_series(s: Series, split: str, models: list[str], extra: dict, seed: int,
         _save(save, s.name, label, preds, actual)
     frame = y.to_frame("y")
     for model in (m for m in models if m != "none"):
-        est = getattr(tsrec, model)(horizon=s.horizon, random_state=seed, device="cpu", **extra)
         t0 = time.perf_counter()
-        est.fit(frame.iloc[:n_fit])
-        preds, act = est.rolling_forecasts(frame.iloc[n_fit : origins[-1] + s.horizon])
-        # rolling_forecasts' first origin is the end of the fitted rows (row n_fit - 1 forecasts n_fit ...)
-        p = preds[0][origins - n_fit, :, 0]
+        p = []
+        for n_fit, block in blocks:  # one fit per block, on the rows before it
+            est = getattr(tsrec, model)(horizon=s.horizon, random_state=seed, device="cpu", **extra)
+            est.fit(frame.iloc[:n_fit])
+            preds, _ = est.rolling_forecasts(frame.iloc[n_fit : block[-1] + s.horizon])
+            # rolling_forecasts' first origin is the end of the fitted rows (row n_fit - 1 forecasts n_fit ...)
+            p.append(preds[0][block - n_fit, :, 0])
+        p = np.concatenate(p)
         out[model] = (float(np.mean(np.abs(p - actual))), time.perf_counter() - t0)
         _save(save, s.name, model, p, actual)
     return out
@@ -197,6 +207,8 @@ def main() -> None:
     ap.add_argument("--series", nargs="+", default=None, help="names (substrings) of the series to run")
     ap.add_argument("--param", action="append", default=[], help="extra hyperparameter key=value")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--folds", type=int, default=1, help="validation blocks per series, each the block before "
+                    "the next, one fit each (--split val only)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--record", action="store_true", help="append the table to benchmarks/RESULTS.md")
     ap.add_argument("--save", default=None, help="a folder for every method's forecasts (for --combine)")
@@ -206,6 +218,8 @@ def main() -> None:
     if args.combine:
         combine(args.combine)
         return
+    if args.folds < 1 or (args.folds > 1 and args.split != "val"):
+        ap.error("--folds takes a positive count, and more than one only with --split val")
     torch.set_num_threads(args.threads)
     extra = {}
     for kv in args.param:
@@ -215,7 +229,8 @@ def main() -> None:
     for s in series_list() if args.set == "standard" else short_series_list():
         if args.series and not any(t.lower() in s.name.lower() for t in args.series):
             continue
-        res = run_series(s, args.split, args.models, extra, args.seed, Path(args.save) if args.save else None)
+        res = run_series(s, args.split, args.models, extra, args.seed, Path(args.save) if args.save else None,
+                         args.folds)
         sn, hw = res["seasonal naive"][0], res["Holt-Winters"][0]
         for method, (mae, sec) in res.items():
             rows.append((s.name, len(s.y), s.horizon, method, mae, mae / sn, mae / hw, sec))
@@ -228,9 +243,10 @@ def main() -> None:
     print("\nGeometric mean of the MAE ratios over the series:\n" + summary.to_string(float_format="%.3f"))
     if args.record:
         cmd = "python benchmarks/defaults.py " + " ".join(sys.argv[1:])
+        block = f"{args.split} block" + (f"s, {args.folds} per series" if args.folds > 1 else "")
         table = df.pivot_table(index=["series", "rows", "H"], columns="method", values="MAE/SN", sort=False)
         with open(Path(__file__).with_name("RESULTS.md"), "a") as f:
-            f.write(f"\n### Defaults vs classical methods ({args.split} block), {date.today()}\n\n"
+            f.write(f"\n### Defaults vs classical methods ({block}), {date.today()}\n\n"
                     f"Command: `{cmd}`. MAE relative to seasonal naive (below 1 is better):\n\n"
                     f"{markdown(table)}\n\nGeometric means:\n\n{markdown(summary)}\n")
 
