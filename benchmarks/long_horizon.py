@@ -47,7 +47,7 @@ PUBLISHED = {  # fair MSE (every test origin, REFERENCES.md): best published mod
 #: and ETTm2 pooled, session 5). A batch of 32 windows holds 32 x 7 channel series (channel independence), the
 #: 224 series per step of the study.
 RECIPE = dict(context=336, patch_len="auto", d_model=64, n_layers=2, dropout=0.3, lr=1e-3, batch_size=32,
-              lr_schedule="onecycle", loss="mae", skip_last=False)
+              lr_schedule="onecycle", loss="mae", skip_last=False, instance_norm=True)
 DEFAULTS = {
     "LRUForecaster": dict(d_state=64, r_min=0.5, r_max=0.99),
     "LEMForecaster": dict(),

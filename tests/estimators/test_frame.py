@@ -85,7 +85,7 @@ def test_last_value_norm_through_the_estimator(small_frame, tmp_path):
 
     kw = dict(horizon=24, context=96, max_epochs=1, d_model=8, d_state=4, n_layers=1, random_state=0)
     last = LRUForecaster(instance_norm="last", **kw).fit(small_frame.iloc[:560])
-    revin = LRUForecaster(**kw).fit(small_frame.iloc[:560])
+    revin = LRUForecaster(instance_norm=True, **kw).fit(small_frame.iloc[:560])
     assert last.model_.instance_norm == "last" and revin.model_.instance_norm is True
     assert not np.allclose(last.predict().to_numpy(), revin.predict().to_numpy())
     last.partial_fit(small_frame.iloc[560:600])
@@ -99,3 +99,26 @@ def test_last_value_norm_through_the_estimator(small_frame, tmp_path):
     with pytest.raises(ValueError, match="instance_norm='last' needs the direct head"):
         stateful.fit(small_frame)
     assert not hasattr(stateful, "model_")
+
+
+def test_robust_norm_keeps_a_fault_in_the_window_from_scaling_the_forecast():
+    """A window that holds a sensor fault (a run of one far value) inflates its standard deviation, and RevIN
+    maps the forecast back with it: ``instance_norm="robust"`` takes the scale of the window clipped at five
+    robust standard deviations. Same data, seed and training; the forecast from a window with the fault."""
+    from tsrec.estimators import LRUForecaster
+
+    rng = np.random.default_rng(3)
+    t = np.arange(700)
+    y = np.sin(2 * np.pi * t / 7) + 0.3 * rng.standard_normal(700)
+    y[300:318] = -25.0  # an 18-row fault, as in the daily means of ETTh2's LULL column
+    kw = dict(horizon=14, context=105, max_epochs=3, d_model=16, d_state=8, random_state=0)
+    window_end = 330  # the window [225, 330) holds the fault
+    spread = {}
+    for norm in (True, "robust"):
+        f = LRUForecaster(instance_norm=norm, **kw).fit(y[:window_end])
+        assert f.model_.instance_norm == norm
+        spread[norm] = np.ptp(f.predict().ravel())
+    assert spread["robust"] < 0.5 * spread[True]  # the series' own swing is about 2
+    assert spread["robust"] < 6
+    stateful = LRUForecaster(**{**kw, "context": None}, instance_norm="robust").fit(y[:400])
+    assert np.isfinite(stateful.predict().ravel()).all()  # running statistics, as with True

@@ -254,8 +254,10 @@ def test_ridge_beats_frozen_on_a_real_series_after_a_change(etth1):
     the ridge correction learns it; the frozen model cannot."""
     y = etth1["OT"].to_numpy()[:2700].copy()
     y[1500:] += 2 * y[:1500].std() * np.sin(2 * np.pi * np.arange(1200) / 24)
+    # the default penalty (chosen online); the loss and normalisation this figure was measured with, the defaults
+    # before session 11 (with today's, MAE and the robust normalisation, frozen is 5.26 and the ridge 5.16)
     kw = dict(horizon=24, context=96, d_model=16, d_state=16, n_layers=1, max_epochs=3, random_state=0,
-              device="cpu", online_update="ridge")  # the default penalty: chosen online
+              device="cpu", online_update="ridge", loss="mse", instance_norm=True)
     base = LRUForecaster(**kw).fit(y[:1500])
     mse = {}
     for mode in ("frozen", "ridge"):

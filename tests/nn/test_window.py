@@ -10,7 +10,7 @@ from tsrec.nn.lem import LEMModel
 from tsrec.nn.lru import LRUModel
 from tsrec.nn.s4 import S4Model
 from tsrec.nn.transformer import TransformerModel
-from tsrec.nn.window import PeriodLinear, WindowModel
+from tsrec.nn.window import PeriodLinear, WindowModel, window_moments
 
 BODIES = {
     "lru": lambda c_in, c_out, h: LRUModel(c_in, c_out, h, d_model=8, d_state=4, n_layers=2, skip_last=False),
@@ -82,7 +82,7 @@ def test_last_value_norm_has_gradients_and_rejects_other_values():
     model = window_model("lru", context=12, patch_len=4, instance_norm="last").double()
     x = torch.randn(2, 12, 3, dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(lambda v: model(v), (x,), eps=1e-6, atol=1e-5)
-    with pytest.raises(ValueError, match="instance_norm must be True, False or 'last'"):
+    with pytest.raises(ValueError, match="instance_norm must be True, False, 'robust' or 'last'"):
         window_model("lru", instance_norm="mean")
 
 
@@ -99,6 +99,46 @@ def test_instance_norm_makes_the_forecast_equivariant(body):
     raw = window_model(body, instance_norm=False).double().eval()
     raw.load_state_dict(model.state_dict())
     assert not torch.allclose(raw(x * a + b), raw(x) * a[:2] + b[:2], rtol=1e-3)
+
+
+@pytest.mark.parametrize("body", ["lru", "s4"])
+def test_robust_norm_makes_the_forecast_equivariant(body):
+    """The robust statistics (median, median absolute deviation, clipped moments) move with a channel's
+    scale and shift as the plain ones do."""
+    torch.manual_seed(5)
+    model = window_model(body, instance_norm="robust", eps=1e-14).double().eval()
+    x = torch.randn(3, 20, 3, dtype=torch.float64)
+    x[0, 2:5] -= 40.0  # a fault in one window: clipped in its statistics
+    a = torch.tensor([10.0, 0.1, 1000.0], dtype=torch.float64)
+    b = torch.tensor([-5.0, 3.0, 7.0], dtype=torch.float64)
+    torch.testing.assert_close(model(x * a + b), model(x) * a[:2] + b[:2], rtol=1e-8, atol=1e-8)
+
+
+def test_robust_moments_are_the_plain_ones_on_clean_windows():
+    """Windows without values beyond five robust standard deviations are not clipped: the same moments."""
+    torch.manual_seed(6)
+    x = torch.randn(64, 96, 3, dtype=torch.float64) * torch.rand(64, 1, 3, dtype=torch.float64) * 10
+    x = x.clamp(-2.5 * x.std(1, keepdim=True), 2.5 * x.std(1, keepdim=True))  # nothing far from the median
+    for plain, robust in zip(window_moments(x, 1e-5), window_moments(x, 1e-5, robust=True)):
+        torch.testing.assert_close(robust, plain, rtol=1e-12, atol=1e-12)
+
+
+def test_robust_moments_ignore_a_fault_and_keep_a_window_of_mostly_one_value():
+    torch.manual_seed(7)
+    clean = torch.randn(8, 100, 1, dtype=torch.float64)
+    faulty = clean.clone()
+    faulty[:, 40:50] = -30.0  # a sensor fault over a tenth of the window
+    std_clean = window_moments(clean, 1e-5)[1]
+    std_plain, std_robust = window_moments(faulty, 1e-5)[1], window_moments(faulty, 1e-5, robust=True)[1]
+    assert (std_plain > 6 * std_clean).all()  # the fault sets the plain scale
+    assert (std_robust < 2.5 * std_clean).all() and (std_robust > 0.8 * std_clean).all()  # clipped at 5 robust sd
+    # over half the window at one value (an intermittent series): the median absolute deviation is 0, and the
+    # window is not clipped, so its spikes still set the scale
+    sparse = torch.zeros(8, 100, 1, dtype=torch.float64)
+    sparse[:, ::10] = torch.rand(8, 10, 1, dtype=torch.float64) * 5 + 1
+    for plain, robust in zip(window_moments(sparse, 1e-5), window_moments(sparse, 1e-5, robust=True)):
+        torch.testing.assert_close(robust, plain, rtol=1e-12, atol=1e-12)
+    assert torch.isfinite(window_moments(torch.ones(2, 10, 1), 1e-5, robust=True)[1]).all()  # a constant window
 
 
 def test_untrained_heads_forecast_the_window_mean():

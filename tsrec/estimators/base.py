@@ -756,7 +756,7 @@ class BaseForecaster(BaseEstimator):
         (:func:`~tsrec.estimators.stream.update_window_counts`)."""
         model, context, H = self.model_, self.frame_.context, self.horizon
         if not (self._calibration_from_step and context is not None and type(model) is WindowModel
-                and model.instance_norm is True and not model._dropout and self.online_update != "ridge"):
+                and model.instance_norm in (True, "robust") and not model._dropout and self.online_update != "ridge"):
             return None
         ext = [len(b) + n for b, n in zip(self._stream.buffers, n_new)]
         counts = update_window_counts(ext, context, H, self.batch_size)

@@ -257,7 +257,7 @@ def _build_model(est: BaseForecaster, c_in: int, c_out: int, frame: Frame, n_nor
             return stack
         return CausalInstanceNorm(stack, n_norm or c_in, norm_span(frame.period), n_quantiles=est._n_quantiles)
     nq, ci = est._n_quantiles, bool(est.channel_independent)
-    norm = "last" if est.instance_norm == "last" else bool(est.instance_norm)
+    norm = est.instance_norm if est.instance_norm in ("last", "robust") else bool(est.instance_norm)
 
     def member() -> WindowModel:
         body = est._build_stack(*WindowModel.body_channels(c_in, c_out, frame.patch_len, ci, nq), skip_last=False)

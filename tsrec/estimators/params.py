@@ -199,15 +199,19 @@ COMMON_PARAMS: tuple[Param, ...] = (
           "Rows per segment of the direct head: the recurrence runs over ``context / patch_len`` segments, each "
           'embedded by one linear layer. "auto": the seasonal period (from the index frequency, else the '
           "autocorrelation), at most an eighth of the context; 1 for the dense head.", _patch_len),
-    Param("instance_norm", True, 'bool or "last"',
+    Param("instance_norm", "robust", 'bool, "robust" or "last"',
           "True: normalise each window by its own mean and standard deviation and map the forecast back (RevIN). "
-          '"last": take each window relative to its last value, without scaling, and add that value back to the '
-          "forecast (NLinear, SegRNN; direct head only). The stream model of ``context=None`` normalises each row "
-          "by running (exponentially weighted) statistics carried in its state instead, with a time constant of "
-          "four seasonal periods (at least 16 rows; 64 without a period): see "
+          '"robust" (the default): the same, with the mean and standard deviation of the window clipped at its '
+          "median plus or minus five robust standard deviations, so that a fault or a spike in the window does not "
+          "inflate the scale of the forecast (:func:`tsrec.nn.window.window_moments`); on a window without such "
+          'values it is RevIN. "last": take each window relative to its last value, without scaling, and add that '
+          "value back to the forecast (NLinear, SegRNN; direct head only). The stream model of ``context=None`` "
+          "normalises each row by running (exponentially weighted) statistics carried in its state instead (for "
+          'True and "robust" alike), with a time constant of four seasonal periods (at least 16 rows; 64 without a '
+          "period): see "
           ":class:`tsrec.nn.causal_norm.CausalInstanceNorm`.",
-          rule(lambda v: isinstance(v, (bool, np.bool_)) or isinstance(v, str) and v == "last",
-               'True, False or "last"')),
+          rule(lambda v: isinstance(v, (bool, np.bool_)) or isinstance(v, str) and v in ("last", "robust"),
+               'True, False, "robust" or "last"')),
     Param("channel_independent", True, "bool",
           "One network shared by the targets of a wide frame: each target is its own series, with all the "
           "covariates beside it (direct head only; the dense head reads all channels at once).", boolean()),
@@ -233,8 +237,10 @@ COMMON_PARAMS: tuple[Param, ...] = (
     Param("stride", "auto", 'int or "auto"',
           'Step between consecutive training windows (and validation windows). "auto": 1, or the smallest step '
           "that keeps at most 16384 training windows per epoch on long series.", _stride),
-    Param("loss", "mse", '{"mse", "mae", "quantile"}',
-          'Training loss; "quantile" trains the pinball loss at ``quantiles``.', one_of(LOSSES)),
+    Param("loss", "mae", '{"mse", "mae", "quantile"}',
+          'Training loss: "mae", the absolute error (the forecast is a median; chosen on the validation blocks of '
+          '``benchmarks/defaults.py``), "mse" the squared error (a mean), "quantile" the pinball loss at '
+          "``quantiles``.", one_of(LOSSES)),
     Param("quantiles", (0.1, 0.5, 0.9), "tuple of float", 'Quantiles trained when ``loss="quantile"``.',
           _quantiles),
     Param("n_steps", 1, "int", "Gradient steps per ``partial_fit`` call.", integer()),

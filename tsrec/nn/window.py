@@ -40,7 +40,7 @@ from torch import Tensor, nn
 from .blocks import Stack
 from .transformer import CausalSelfAttention
 
-__all__ = ["LINEAR_PATHS", "PeriodLinear", "WindowEnsemble", "WindowModel"]
+__all__ = ["LINEAR_PATHS", "PeriodLinear", "WindowEnsemble", "WindowModel", "window_moments"]
 
 #: The linear paths of a window model (see :class:`WindowModel`).
 LINEAR_PATHS = ("dense", "sparse", "none")
@@ -62,9 +62,11 @@ class WindowModel(nn.Module):
         Forecast steps, window rows and rows per segment.
     n_quantiles : int, default=1
         Quantiles per target (output channels are (target, quantile) pairs).
-    instance_norm : bool or "last", default=True
+    instance_norm : bool, "robust" or "last", default=True
         True: normalise each window by its own mean and standard deviation
-        (RevIN). ``"last"``: subtract each window's last value (per channel)
+        (RevIN). ``"robust"``: the same with the moments of the window
+        clipped at its median plus or minus five robust standard deviations
+        (:func:`window_moments`). ``"last"``: subtract each window's last value (per channel)
         and add it back to the forecast, without scaling (NLinear, SegRNN).
         False: none.
     affine : bool, default=False
@@ -107,8 +109,8 @@ class WindowModel(nn.Module):
         if n_targets > c_in:
             raise ValueError(f"the targets must be among the inputs: c_out // n_quantiles = {n_targets} > "
                              f"c_in = {c_in}")
-        if not (isinstance(instance_norm, bool) or instance_norm == "last"):
-            raise ValueError(f"instance_norm must be True, False or 'last', got {instance_norm!r}")
+        if not (isinstance(instance_norm, bool) or instance_norm in ("last", "robust")):
+            raise ValueError(f"instance_norm must be True, False, 'robust' or 'last', got {instance_norm!r}")
         if linear_path not in LINEAR_PATHS:
             raise ValueError(f"linear_path must be one of {LINEAR_PATHS}, got {linear_path!r}")
         if not 1 <= patch_len <= context:
@@ -150,8 +152,7 @@ class WindowModel(nn.Module):
             mean, std = x[:, -1:], None
             z = x - mean
         elif self.instance_norm:
-            mean = x.mean(1, keepdim=True)
-            std = torch.sqrt(x.var(1, keepdim=True, unbiased=False) + self.eps)
+            mean, std = window_moments(x, self.eps, robust=self.instance_norm == "robust")
             z = (x - mean) / std
         else:
             z = x
@@ -180,6 +181,36 @@ class WindowModel(nn.Module):
         if self.instance_norm:
             out = (out if std is None else out * per_output(std[..., :nt])) + per_output(mean[..., :nt])
         return out
+
+
+#: ``instance_norm="robust"`` clips a window at its median plus or minus this many robust standard deviations
+#: (1.4826 times the median absolute deviation) before taking its mean and standard deviation
+ROBUST_CLIP = 5.0
+
+
+def window_moments(x: Tensor, eps: float, robust: bool = False) -> tuple[Tensor, Tensor]:
+    """The mean and standard deviation (``sqrt(var + eps)``) of each window ``x`` ``(B, L, C)`` over its rows.
+
+    With ``robust``, both are those of the window clipped to its median plus or minus :data:`ROBUST_CLIP`
+    robust standard deviations, channel by channel (not clipped where the median absolute deviation is 0,
+    that is where over half the window holds one value): a fault or a spike in the window then does not
+    inflate the scale that the forecast is mapped back with. A window without such values is not clipped,
+    and its moments are the plain ones.
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.cat([torch.randn(1, 90, 1), torch.full((1, 10, 1), -30.0)], dim=1)  # a fault of 10 rows
+    >>> plain, robust = window_moments(x, 1e-5)[1].item(), window_moments(x, 1e-5, robust=True)[1].item()
+    >>> plain > 9, robust < 3
+    (True, True)
+    """
+    if robust:
+        med = x.median(dim=1, keepdim=True).values
+        mad = (x - med).abs().median(dim=1, keepdim=True).values
+        band = torch.where(mad > 0, ROBUST_CLIP * 1.4826 * mad, torch.full_like(mad, math.inf))
+        x = torch.minimum(torch.maximum(x, med - band), med + band)
+    return x.mean(1, keepdim=True), torch.sqrt(x.var(1, keepdim=True, unbiased=False) + eps)
 
 
 class PeriodLinear(nn.Module):
