@@ -200,9 +200,10 @@ def window_moments(x: Tensor, eps: float, robust: bool = False) -> tuple[Tensor,
     Examples
     --------
     >>> import torch
-    >>> x = torch.cat([torch.randn(1, 90, 1), torch.full((1, 10, 1), -30.0)], dim=1)  # a fault of 10 rows
+    >>> g = torch.Generator().manual_seed(0)
+    >>> x = torch.cat([torch.randn(1, 90, 1, generator=g), torch.full((1, 10, 1), -30.0)], dim=1)  # a fault
     >>> plain, robust = window_moments(x, 1e-5)[1].item(), window_moments(x, 1e-5, robust=True)[1].item()
-    >>> plain > 9, robust < 3
+    >>> plain > 8, robust < 3
     (True, True)
     """
     if robust:
