@@ -209,8 +209,8 @@ def window_moments(x: Tensor, eps: float, robust: bool = False) -> tuple[Tensor,
     if robust:
         med = x.median(dim=1, keepdim=True).values
         mad = (x - med).abs().median(dim=1, keepdim=True).values
-        band = torch.where(mad > 0, ROBUST_CLIP * 1.4826 * mad, torch.full_like(mad, math.inf))
-        x = torch.minimum(torch.maximum(x, med - band), med + band)
+        band = (ROBUST_CLIP * 1.4826 * mad).masked_fill(mad == 0, math.inf)
+        x = torch.clamp(x, med - band, med + band)
     return x.mean(1, keepdim=True), torch.sqrt(x.var(1, keepdim=True, unbiased=False) + eps)
 
 
