@@ -195,9 +195,11 @@ def tsrec_fit(z: np.ndarray, name: str, H: int, epochs: int, seed: int, stride: 
     train_end = borders(name)[0] if train_end is None else train_end
     # fitted with the ridge correction's buffers (inert until a "ridge" update: the same weights and forecasts
     # as online_update="sgd"), so that every candidate starts from the one fit
-    # loss and instance_norm: the defaults before session 11, which the figures of record used (pinned since)
+    # loss, instance_norm and theta_weight: the defaults before sessions 11 and 12, which the figures of record
+    # used (pinned since)
     f = LRUForecaster(horizon=H, max_epochs=epochs, random_state=seed, device="cpu", stride=stride,
-                      online_update="ridge", **{"loss": "mse", "instance_norm": True, **(extra or {})})
+                      online_update="ridge", **{"loss": "mse", "instance_norm": True, "theta_weight": 0.0,
+                                                **(extra or {})})
     t = time.perf_counter()
     f.fit(z[:train_end])
     return f, time.perf_counter() - t

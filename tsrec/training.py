@@ -58,6 +58,8 @@ __all__ = [
     "window_forecast",
     "lr_factor",
     "training_loss",
+    "set_theta_weight",
+    "choose_theta_weight",
     "sequence_loss",
     "fit_windows",
     "gradient_steps",
@@ -559,6 +561,27 @@ def fit_windows(
         model.load_state_dict(best_state)
     model.eval()
     return history
+
+
+def set_theta_weight(model: nn.Module, weight: float) -> None:
+    """Give every :class:`~tsrec.nn.window.WindowModel` inside ``model`` the Theta share ``weight``."""
+    for m in model.modules():
+        if isinstance(m, WindowModel):
+            m.theta_weight = float(weight)
+
+
+def choose_theta_weight(model: nn.Module, val: Tensor, horizon: int, n_targets: int, cfg: TrainConfig,
+                        device: torch.device, grid: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0)) -> float:
+    """The Theta share of ``grid`` whose forecasts of the validation windows ``val`` have the least loss (as
+    early stopping scores them; the first of equal ones), set on ``model`` and returned."""
+    losses = []
+    for weight in grid:
+        set_theta_weight(model, weight)
+        losses.append(_validation_loss(model, val, horizon, n_targets, cfg, device))
+    best = grid[int(np.argmin(losses))]
+    set_theta_weight(model, best)
+    model.eval()
+    return best
 
 
 def gradient_steps(

@@ -31,7 +31,7 @@ def test_version_1_files_load_and_forecast_as_they_did(name, tmp_path):
     # saved again, the file is of the current version and gives the same forecast
     f.save(tmp_path / "now.safetensors")
     g = BaseForecaster.load(tmp_path / "now.safetensors")
-    assert FORMAT_VERSION == 5
+    assert FORMAT_VERSION == 6
     np.testing.assert_array_equal(g.predict().to_numpy(), forecast.to_numpy())
     # and it keeps streaming
     g.partial_fit(pd.DataFrame({"y": [0.1, 0.2], "x": [0.3, 0.4]},
@@ -53,9 +53,11 @@ def test_a_damaged_or_contradicting_frame_is_refused(tmp_path, small_frame):
         tensors, meta = {k: h.get_tensor(k) for k in h.keys()}, dict(h.metadata())
     fitted = json.loads(meta["fitted"])
     assert fitted["frame"] == {"context": f.frame_.context, "patch_len": f.frame_.patch_len, "direct": True,
-                               "period": 24}
+                               "period": 24, "theta_weight": f.frame_.theta_weight}
     for change, message in (({"context": 7}, "patch_len"), ({"direct": False, "context": None}, "does not match"),
-                            ({"patch_len": 0}, "patch_len"), ({"period": -1}, "period"), (None, "frame")):
+                            ({"patch_len": 0}, "patch_len"), ({"period": -1}, "period"), (None, "frame"),
+                            ({"theta_weight": 1.5}, "theta_weight"), ({"theta_weight": "0.5"}, "theta_weight"),
+                            ({"extra": 1}, "frame")):
         bad = dict(fitted, frame=None if change is None else {**fitted["frame"], **change})
         out = tmp_path / "bad.safetensors"
         save_file(tensors, str(out), metadata={**meta, "fitted": json.dumps(bad)})
@@ -142,13 +144,13 @@ def test_version_4_files_load_and_forecast_as_they_did(name, tmp_path):
     assert_saved_again_and_streaming(f, forecast, np.sin(np.arange(240, 256) / 6), tmp_path)
 
 
-def assert_saved_again_and_streaming(f, forecast, new_rows, tmp_path):
+def assert_saved_again_and_streaming(f, forecast, new_rows, tmp_path, start="2020-01-11"):
     """``f`` saved again forecasts ``forecast`` exactly, and streams on: ``new_rows`` (the 16 hourly rows after the
-    fixture's 240) move its forecast, which stays finite."""
+    fixture's, from ``start``) move its forecast, which stays finite."""
     f.save(tmp_path / "now.safetensors")
     g = BaseForecaster.load(tmp_path / "now.safetensors")
     np.testing.assert_array_equal(g.predict().to_numpy().ravel(), forecast)
-    g.partial_fit(pd.DataFrame({"y": new_rows}, index=pd.date_range("2020-01-11", periods=16, freq="h")))
+    g.partial_fit(pd.DataFrame({"y": new_rows}, index=pd.date_range(start, periods=16, freq="h")))
     after = g.predict().to_numpy()
     assert np.isfinite(after).all() and not np.array_equal(after.ravel(), forecast)
 
@@ -160,11 +162,13 @@ EXPECTED_V5 = json.loads((V5 / "expected.json").read_text())
 @pytest.mark.parametrize("name", sorted(EXPECTED_V5))
 def test_version_5_files_load_and_forecast_as_they_did(name, tmp_path):
     """Version-5 files written in session 7 (tests/fixtures/format_v5/make_v5.py, each streamed after its fit):
-    window models with the period-sparse linear path and with none. They keep their path, forecast as they did
+    window models with the period-sparse linear path and with none. They keep their path, have no Theta
+    combination (version 6 added it), forecast as they did
     (to float rounding), forecast the same when saved again, and keep streaming."""
     f = BaseForecaster.load(V5 / f"{name}.safetensors")
     want = EXPECTED_V5[name]
     assert type(f) is getattr(tsrec, name.split("_")[0]) and f.linear_path == want["linear_path"]
+    assert f.theta_weight == 0.0 and f.model_.theta_weight == 0.0  # version 5 had no Theta combination
     if want["linear_path"] == "sparse":  # 48-row window, hourly period 24: a 2 x 2 map over the 24 phases
         assert f.model_.linear.period == 24 and f.model_.linear.weight.shape == (2, 2)
     else:
@@ -172,3 +176,24 @@ def test_version_5_files_load_and_forecast_as_they_did(name, tmp_path):
     forecast = f.predict().to_numpy().ravel()
     np.testing.assert_allclose(forecast, np.asarray(want["predict"]), rtol=1e-5, atol=1e-6)
     assert_saved_again_and_streaming(f, forecast, np.sin(2 * np.pi * np.arange(240, 256) / 24), tmp_path)
+
+
+V6 = Path(__file__).resolve().parents[1] / "fixtures" / "format_v6"
+EXPECTED_V6 = json.loads((V6 / "expected.json").read_text())
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_V6))
+def test_version_6_files_load_and_forecast_as_they_did(name, tmp_path):
+    """Version-6 files written in session 12 (tests/fixtures/format_v6/make_v6.py, each streamed after its fit):
+    a window model whose "auto" Theta share was chosen on its validation tail (0 there), and a set share with
+    quantiles. They keep the share they were saved with, forecast as they did (to float rounding), forecast the
+    same when saved again, and keep streaming."""
+    f = BaseForecaster.load(V6 / f"{name}.safetensors")
+    want = EXPECTED_V6[name]
+    assert type(f) is getattr(tsrec, name.split("_")[0]) and f.theta_weight == want["theta_weight"]
+    assert f.frame_.theta_weight == want["frame_theta_weight"] == f.model_.theta_weight
+    forecast = f.predict().to_numpy().ravel()
+    np.testing.assert_allclose(forecast, np.asarray(want["predict"]), rtol=1e-5, atol=1e-6)
+    t = np.arange(624, 640)
+    assert_saved_again_and_streaming(f, forecast, np.sin(2 * np.pi * t / 24) + 0.002 * t, tmp_path,
+                                     start="2020-01-27")

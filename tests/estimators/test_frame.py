@@ -122,3 +122,79 @@ def test_robust_norm_keeps_a_fault_in_the_window_from_scaling_the_forecast():
     assert spread["robust"] < 6
     stateful = LRUForecaster(**{**kw, "context": None}, instance_norm="robust").fit(y[:400])
     assert np.isfinite(stateful.predict().ravel()).all()  # running statistics, as with True
+
+
+def test_theta_combination_through_the_estimator():
+    """``theta_weight`` through the estimator, on the monthly CO2 series, whose short validation tail leaves
+    "auto" at 0.5: ``predict`` is the mean of the network's forecast and the Theta method's on the last
+    ``context`` rows, in user units and with the period of ``frame_``; rolling forecasts agree with ``predict``;
+    quantiles move with their median and keep the network's spread; the stateful model of ``context=None`` has
+    no window and ignores it."""
+    import torch
+
+    from tsrec.datasets import load_default
+    from tsrec.estimators import LRUForecaster
+    from tsrec.nn.theta import theta_forecast
+
+    y = load_default()["co2"].resample("MS").mean().to_frame("co2")
+    kw = dict(horizon=12, max_epochs=3, d_model=16, d_state=8, random_state=0)
+    f = LRUForecaster(**kw).fit(y.iloc[:-24])
+    assert f.theta_weight == "auto" and f.frame_.theta_weight == 0.5 and f.model_.theta_weight == 0.5
+    assert f.frame_.period == 12
+    combined = f.predict().to_numpy().ravel()
+    f.model_.theta_weight = 0.0
+    network = f.predict().to_numpy().ravel()
+    f.model_.theta_weight = 0.5
+    window = torch.tensor(y["co2"].to_numpy()[-24 - f.frame_.context : -24])[None]
+    theta = theta_forecast(window, 12, 12)[0].numpy()
+    np.testing.assert_allclose(combined, 0.5 * network + 0.5 * theta, rtol=1e-5, atol=1e-3)
+    assert np.abs(combined - network).max() > 0.05  # the combination moves the forecast
+    forecasts, _ = f.rolling_forecasts(y.iloc[-24:-12])
+    np.testing.assert_allclose(forecasts[0][0, :, 0], combined, rtol=1e-5, atol=1e-4)
+
+    q = LRUForecaster(**kw, loss="quantile").fit(y.iloc[:-24])
+    both = q.predict_quantiles().to_numpy()
+    q.model_.theta_weight = 0.0
+    alone = q.predict_quantiles().to_numpy()
+    shift = both - alone  # one shift for every quantile of a step: the spread is the network's
+    np.testing.assert_allclose(shift, shift[:, :1].repeat(3, axis=1), rtol=0, atol=2e-3)
+    # half the way from the network's median to Theta (where the short fit's quantiles cross, the model's median
+    # output is not the middle of the sorted three that predict_quantiles gives)
+    assert np.sum(np.abs(shift[:, 1] - 0.5 * (theta - alone[:, 1])) < 2e-3) >= 9
+
+    stateful = LRUForecaster(**{**kw, "context": None}).fit(y.iloc[:-24])
+    assert not hasattr(stateful.model_, "theta_weight") and np.isfinite(stateful.predict().to_numpy()).all()
+    with pytest.raises(ValueError, match="theta_weight must be a number in"):
+        LRUForecaster(theta_weight=1.5).fit(y)
+
+
+def test_auto_theta_weight_is_the_best_on_the_validation_tail(etth1, tmp_path):
+    """On a long series (3,000 hourly rows: a 300-row validation tail, twelve horizons of origins) "auto"
+    chooses the share among 0, 0.25, ..., 1 whose forecasts of the tail's windows have the least MAE, computed
+    here from the fitted model; the file keeps it. A set share is kept as it is, and without a validation tail
+    (``early_stopping=False``) "auto" stays 0.5."""
+    import torch
+
+    from tsrec.estimators import BaseForecaster, LRUForecaster
+
+    y = etth1[["OT"]].iloc[:3000]
+    kw = dict(horizon=24, max_epochs=2, d_model=16, d_state=8, random_state=0)
+    f = LRUForecaster(**kw).fit(y)
+    L, H = f.frame_.context, 24
+    z = torch.tensor(f.scaler_.transform(y.to_numpy()), dtype=torch.float32)
+    starts = range(3000 - 300 - L, 3000 - L - H + 1)  # windows whose targets lie in the last 300 rows
+    x = torch.stack([z[s : s + L] for s in starts])
+    target = torch.stack([z[s + L : s + L + H] for s in starts])
+    maes = {}
+    with torch.no_grad():
+        for w in (0.0, 0.25, 0.5, 0.75, 1.0):
+            f.model_.theta_weight = w
+            maes[w] = float((f.model_(x) - target).abs().mean())
+    assert len(set(maes.values())) == 5 and f.frame_.theta_weight == min(maes, key=maes.get)
+    f.model_.theta_weight = f.frame_.theta_weight
+    f.save(tmp_path / "m.safetensors")
+    g = BaseForecaster.load(tmp_path / "m.safetensors")
+    assert g.frame_ == f.frame_ and g.model_.theta_weight == f.frame_.theta_weight
+    np.testing.assert_array_equal(g.predict().to_numpy(), f.predict().to_numpy())
+    assert LRUForecaster(**kw, theta_weight=0.25).fit(y).frame_.theta_weight == 0.25
+    assert LRUForecaster(**kw, early_stopping=False).fit(y).frame_.theta_weight == 0.5

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from ..nn.online import OnlineRidge
 from ..nn.window import WindowModel
 from ..training import (
     TrainConfig,
+    choose_theta_weight,
     fit_windows,
     gradient_steps,
     make_optimizer,
@@ -43,7 +45,7 @@ from ..training import (
 from . import backtest, online, persistence
 from .conformal import Calibration, check_coverage, errors_of, interval, interval_output, validation_origins
 from .covariates import Covariates, resolve_covariates
-from .frame import Frame, auto_stride, build_model, frame_of
+from .frame import AUTO_THETA_HORIZONS, Frame, auto_stride, build_model, frame_of
 from .params import COMMON_PARAMS, FITTED_ATTRIBUTES, Param, check_params, render_docstring
 from .stream import (
     Scalers,
@@ -208,6 +210,9 @@ class BaseForecaster(BaseEstimator):
             model = self._build_model(c_rows, batch.n_targets, batch.covariate_names, frame, covariates).to(device)
             history = fit_windows(model, train, val, H, batch.n_targets, cfg, device)
         model.eval()
+        if frame.direct and self.theta_weight == "auto" and val is not None \
+                and val.shape[0] * stride >= AUTO_THETA_HORIZONS * H:
+            frame = replace(frame, theta_weight=choose_theta_weight(model, val, H, batch.n_targets, cfg, device))
         stream = self._new_stream(model, batch, series or scaler, device, frame)
         calibration = self._validation_calibration(model, batch, series or scaler, device, frame, L, val_fraction)
         # commit only now: a failed fit leaves an earlier fit untouched
@@ -751,12 +756,13 @@ class BaseForecaster(BaseEstimator):
 
         That holds for a :class:`~tsrec.nn.window.WindowModel` with instance normalisation (whose forecasts
         in user units do not depend on the global scaling, which the step's windows take after its update,
-        but through the normalisation's ``eps``), no active dropout (the step runs in training mode), and
-        origins among the newest windows of each series that the step trains on
+        but through the normalisation's ``eps``), no active dropout and no Theta combination (the step runs in
+        training mode), and origins among the newest windows of each series that the step trains on
         (:func:`~tsrec.estimators.stream.update_window_counts`)."""
         model, context, H = self.model_, self.frame_.context, self.horizon
         if not (self._calibration_from_step and context is not None and type(model) is WindowModel
-                and model.instance_norm in (True, "robust") and not model._dropout and self.online_update != "ridge"):
+                and model.instance_norm in (True, "robust") and not model._dropout and not model.theta_weight
+                and self.online_update != "ridge"):
             return None
         ext = [len(b) + n for b, n in zip(self._stream.buffers, n_new)]
         counts = update_window_counts(ext, context, H, self.batch_size)

@@ -23,7 +23,7 @@ data by :func:`resolve`: see its docstring for the rules.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -39,7 +39,8 @@ from ..nn.window import WindowEnsemble, WindowModel
 if TYPE_CHECKING:
     from .base import BaseForecaster
 
-__all__ = ["Frame", "infer_period", "resolve", "auto_stride", "frame_of", "build_model", "norm_span", "sparse_period"]
+__all__ = ["Frame", "infer_period", "resolve", "auto_stride", "frame_of", "build_model", "norm_span", "sparse_period",
+           "theta_weight"]
 
 #: the longest automatic look-back
 MAX_AUTO_CONTEXT = 512
@@ -64,12 +65,17 @@ class Frame:
         A window model with the direct head (else a stream model, dense).
     period : int or None
         The seasonal period the automatic settings used (None: none found).
+    theta_weight : float or None
+        The Theta share of the direct head's forecast (``theta_weight``, chosen
+        at ``fit`` where it is "auto"); None for the dense head, and until
+        ``fit`` has chosen it.
     """
 
     context: int | None
     patch_len: int
     direct: bool
     period: int | None = None
+    theta_weight: float | None = None
 
 
 def infer_period(freq: str | int | None, values: np.ndarray | None = None) -> int | None:
@@ -138,11 +144,11 @@ def resolve(context: int | str | None, patch_len: int | str, head: str, lengths:
     Examples
     --------
     >>> resolve("auto", "auto", "auto", [8000], 24, 0.1, period=24)
-    Frame(context=504, patch_len=24, direct=True, period=24)
+    Frame(context=504, patch_len=24, direct=True, period=24, theta_weight=None)
     >>> resolve("auto", "auto", "auto", [150], 12, 0.1, period=52)
-    Frame(context=40, patch_len=5, direct=True, period=52)
+    Frame(context=40, patch_len=5, direct=True, period=52, theta_weight=None)
     >>> resolve(None, "auto", "auto", [500], 12, 0.1, period=12)
-    Frame(context=None, patch_len=1, direct=False, period=12)
+    Frame(context=None, patch_len=1, direct=False, period=12, theta_weight=None)
     """
     direct = head == "direct" or (head == "auto" and context is not None)
     if context is None:
@@ -190,7 +196,8 @@ def auto_stride(lengths: list[int], window: int) -> int:
 def frame_of(est: BaseForecaster, batch: Batch, streaming: bool = False) -> Frame:
     """The frame of ``est`` fitted on ``batch`` (``streaming``: a stream started by ``partial_fit``, where
     ``context="auto"`` means None). The period comes from the first series' index, else the autocorrelation
-    of the first target of the longest series."""
+    of the first target of the longest series; a direct head's Theta share is the one it trains with
+    (:func:`theta_weight`; ``fit`` may choose another for "auto")."""
     context = None if streaming and est.context == "auto" else est.context
     longest = max(batch.values, key=len)
     freq = batch.meta[0].freq if batch.meta and batch.meta[0].kind == "datetime" else None
@@ -199,8 +206,9 @@ def frame_of(est: BaseForecaster, batch: Batch, streaming: bool = False) -> Fram
         first = np.where(np.isnan(first), np.nanmean(first) if (~np.isnan(first)).any() else 0.0, first)
     period = infer_period(freq, first)
     val_fraction = est.validation_fraction if est.early_stopping else 0.0
-    return resolve(context, est.patch_len, est.head, [len(v) for v in batch.values], est.horizon, val_fraction,
-                   period)
+    frame = resolve(context, est.patch_len, est.head, [len(v) for v in batch.values], est.horizon, val_fraction,
+                    period)
+    return replace(frame, theta_weight=theta_weight(est, frame)) if frame.direct else frame
 
 
 def build_model(est: BaseForecaster, c_in: int, c_out: int, frame: Frame, future: Sequence[int] = (),
@@ -218,6 +226,20 @@ def build_model(est: BaseForecaster, c_in: int, c_out: int, frame: Frame, future
         n_targets = c_out // est._n_quantiles
         return MaskedInput(_build_model(est, c_in + n_targets, c_out, frame, n_norm=c_in), c_in, n_targets)
     return _build_model(est, c_in, c_out, frame)
+
+
+#: ``theta_weight="auto"`` trains with this share and keeps it where the validation tail is too short to choose
+AUTO_THETA_WEIGHT = 0.5
+#: ``theta_weight="auto"`` chooses the share on the validation tail where it holds this many horizons of origins
+AUTO_THETA_HORIZONS = 10
+
+
+def theta_weight(est: BaseForecaster, frame: Frame) -> float:
+    """The Theta share a window model of ``est`` is built with: the frame's (chosen at ``fit``), else
+    ``est.theta_weight``, where "auto" trains with :data:`AUTO_THETA_WEIGHT`."""
+    if frame.theta_weight is not None:
+        return float(frame.theta_weight)
+    return AUTO_THETA_WEIGHT if est.theta_weight == "auto" else float(est.theta_weight)
 
 
 def sparse_period(frame: Frame) -> int:
@@ -258,12 +280,14 @@ def _build_model(est: BaseForecaster, c_in: int, c_out: int, frame: Frame, n_nor
         return CausalInstanceNorm(stack, n_norm or c_in, norm_span(frame.period), n_quantiles=est._n_quantiles)
     nq, ci = est._n_quantiles, bool(est.channel_independent)
     norm = est.instance_norm if est.instance_norm in ("last", "robust") else bool(est.instance_norm)
+    median = int(np.argmin(np.abs(np.asarray(est._quantiles()) - 0.5))) if nq > 1 else 0  # the quantile Theta moves
 
     def member() -> WindowModel:
         body = est._build_stack(*WindowModel.body_channels(c_in, c_out, frame.patch_len, ci, nq), skip_last=False)
         return WindowModel(body, c_in, c_out, est.horizon, frame.context, frame.patch_len, n_quantiles=nq,
                            instance_norm=norm, skip_last=bool(est.skip_last),
-                           channel_independent=ci, linear_path=est.linear_path, period=sparse_period(frame))
+                           channel_independent=ci, linear_path=est.linear_path, period=sparse_period(frame),
+                           theta_weight=theta_weight(est, frame), theta_period=frame.period, median_index=median)
 
     if est.ensemble_size == 1:
         return member()

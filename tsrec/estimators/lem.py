@@ -73,6 +73,7 @@ class LEMForecaster(BaseForecaster):
         replay_size: int = 0,
         skip_last: bool = True,
         linear_path: str = "dense",
+        theta_weight: float | str = "auto",
         ensemble_size: int = 1,
         device: str = "auto",
         backend: str = "auto",
@@ -114,6 +115,7 @@ class LEMForecaster(BaseForecaster):
         self.replay_size = replay_size
         self.skip_last = skip_last
         self.linear_path = linear_path
+        self.theta_weight = theta_weight
         self.ensemble_size = ensemble_size
         self.device = device
         self.backend = backend

@@ -93,6 +93,7 @@ class LRUForecaster(BaseForecaster):
         replay_size: int = 0,
         skip_last: bool = True,
         linear_path: str = "dense",
+        theta_weight: float | str = "auto",
         ensemble_size: int = 1,
         device: str = "auto",
         backend: str = "auto",
@@ -136,6 +137,7 @@ class LRUForecaster(BaseForecaster):
         self.replay_size = replay_size
         self.skip_last = skip_last
         self.linear_path = linear_path
+        self.theta_weight = theta_weight
         self.ensemble_size = ensemble_size
         self.device = device
         self.backend = backend

@@ -26,7 +26,8 @@ its dense head had ignored): a stream model of an earlier file loads with
 ``instance_norm=False``. The correction's statistics travel with the weights
 (``model.*``).
 Version 5 added ``linear_path`` (a file of version 4 or earlier loads with the dense
-path its window model has, :data:`V4_PARAMS`).
+path its window model has, :data:`V4_PARAMS`). Version 6 added ``theta_weight`` (a file
+of version 5 or earlier loads without the Theta combination, :data:`V5_PARAMS`).
 :meth:`BaseForecaster.save <tsrec.estimators.BaseForecaster.save>` and
 :meth:`BaseForecaster.load <tsrec.estimators.BaseForecaster.load>` are the
 public face of this module.
@@ -49,7 +50,7 @@ from ..training import resolve_device, seeded
 from .conformal import Calibration
 from .covariates import Covariates
 from .frame import Frame
-from .params import is_int
+from .params import is_int, is_real
 from .stream import Stream
 
 if TYPE_CHECKING:
@@ -58,9 +59,9 @@ if TYPE_CHECKING:
 __all__ = ["FORMAT_VERSION", "save", "load"]
 
 #: The version this tsrec writes (every later version reads every earlier one).
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 #: The versions this tsrec reads.
-READABLE_VERSIONS = ("1", "2", "3", "4", "5")
+READABLE_VERSIONS = ("1", "2", "3", "4", "5", "6")
 #: The metadata keys of a file, and the keys of its "fitted" JSON object.
 META_KEYS = {"format", "format_version", "class", "params", "fitted"}
 FITTED_KEYS = {"target_names", "covariate_names", "metas", "kind", "is_list", "ids", "c_in", "c_out", "n_series",
@@ -120,6 +121,15 @@ V4_PARAMS = {"linear_path": "dense"}
 def migrate_v4(params: dict, fitted: dict) -> tuple[dict, dict]:
     """Version-4 hyperparameters as version 5 reads them: the dense linear path of :data:`V4_PARAMS`."""
     return {**V4_PARAMS, **params}, fitted
+
+
+#: Version 5 had no ``theta_weight``: its window models forecast with the network alone.
+V5_PARAMS = {"theta_weight": 0.0}
+
+
+def migrate_v5(params: dict, fitted: dict) -> tuple[dict, dict]:
+    """Version-5 hyperparameters as version 6 reads them: no Theta combination (:data:`V5_PARAMS`)."""
+    return {**V5_PARAMS, **params}, fitted
 
 
 def _json_id(uid: Any) -> Any:
@@ -212,6 +222,8 @@ def load(cls: type[BaseForecaster], path: str | Path, device: str | None = None)
         params, fitted = migrate_v3(params, fitted)
     if version in ("1", "2", "3", "4"):
         params, fitted = migrate_v4(params, fitted)
+    if version in ("1", "2", "3", "4", "5"):
+        params, fitted = migrate_v5(params, fitted)
     known = set(klass._get_param_names())
     if set(params) != known:
         raise ValueError(f"{path} has unknown hyperparameters {sorted(set(params) - known)} or lacks "
@@ -395,9 +407,10 @@ def _calibration(est: BaseForecaster, size: Any, tensors: dict[str, Tensor], n_t
 
 def _frame(d: Any, est: BaseForecaster) -> Frame:
     """The saved frame, checked against the hyperparameters it was resolved from."""
-    if not isinstance(d, dict) or set(d) != {"context", "patch_len", "direct", "period"}:
+    keys = {"context", "patch_len", "direct", "period"}
+    if not isinstance(d, dict) or set(d) not in (keys, keys | {"theta_weight"}):  # version 6 added theta_weight
         raise ValueError("the saved frame is damaged")
-    frame = Frame(d["context"], d["patch_len"], d["direct"], d["period"])
+    frame = Frame(d["context"], d["patch_len"], d["direct"], d["period"], d.get("theta_weight"))
     ok_context = frame.context is None or (is_int(frame.context) and frame.context >= 1)
     if not ok_context or (est.context != "auto" and est.context != frame.context):
         raise ValueError(f"the saved context {frame.context!r} does not match context={est.context!r}")
@@ -409,4 +422,8 @@ def _frame(d: Any, est: BaseForecaster) -> Frame:
         raise ValueError(f"the saved head (direct={frame.direct!r}) does not match head={est.head!r}")
     if frame.period is not None and not (is_int(frame.period) and frame.period >= 1):
         raise ValueError(f"the saved period {frame.period!r} is damaged")
+    w = frame.theta_weight
+    if w is not None and (not is_real(w) or not 0 <= w <= 1 or not frame.direct or
+                          est.theta_weight not in ("auto", w)):
+        raise ValueError(f"the saved theta_weight {w!r} does not match theta_weight={est.theta_weight!r}")
     return frame

@@ -17,7 +17,11 @@ benchmarks (see ``docs/design.md``):
    output at the last segment, plus a linear map of the normalised window
    (``linear_path``: dense, the NLinear/RLinear path, or period-sparse, the
    SparseTSF path of :class:`PeriodLinear`), so the model can represent the
-   linear forecasters it is compared with.
+   linear forecasters it is compared with;
+5. a *combination* (optional, ``theta_weight``): out of training mode, the
+   forecast is averaged with the Theta method's forecast from the same window
+   (:func:`tsrec.nn.theta.theta_forecast`). Training fits the network's own
+   forecast; the combination is what validation, prediction and streaming see.
 
 The model contract of a window model is one call::
 
@@ -38,6 +42,7 @@ import torch
 from torch import Tensor, nn
 
 from .blocks import Stack
+from .theta import theta_forecast
 from .transformer import CausalSelfAttention
 
 __all__ = ["LINEAR_PATHS", "PeriodLinear", "WindowEnsemble", "WindowModel", "window_moments"]
@@ -85,6 +90,18 @@ class WindowModel(nn.Module):
     channel_independent : bool, default=False
         Run the body on each target separately (with all covariates), the
         targets batched: one body shared by the targets.
+    theta_weight : float, default=0.0
+        Out of training mode, the forecast of each target is
+        ``(1 - theta_weight) * network + theta_weight * theta``, ``theta`` the
+        Theta method's forecast from the target's window (seasonal with
+        ``theta_period``). In training mode the network's own forecast, so
+        the loss trains the network alone. With quantiles, every quantile of a
+        target moves by ``theta_weight * (theta - median)``, ``median`` its
+        quantile ``median_index``: the spread stays the network's.
+    theta_period : int, optional
+        The seasonal period of the Theta forecast (None: not seasonal).
+    median_index : int, default=0
+        Which of a target's ``n_quantiles`` outputs is its median.
 
     Examples
     --------
@@ -100,7 +117,8 @@ class WindowModel(nn.Module):
     def __init__(
         self, body: Stack, c_in: int, c_out: int, horizon: int, context: int, patch_len: int, n_quantiles: int = 1,
         instance_norm: bool | str = True, affine: bool = False, linear_path: str = "dense", period: int = 1,
-        skip_last: bool = False, channel_independent: bool = False, eps: float = 1e-5,
+        skip_last: bool = False, channel_independent: bool = False, eps: float = 1e-5, theta_weight: float = 0.0,
+        theta_period: int | None = None, median_index: int = 0,
     ) -> None:
         super().__init__()
         if c_out % n_quantiles:
@@ -113,6 +131,10 @@ class WindowModel(nn.Module):
             raise ValueError(f"instance_norm must be True, False, 'robust' or 'last', got {instance_norm!r}")
         if linear_path not in LINEAR_PATHS:
             raise ValueError(f"linear_path must be one of {LINEAR_PATHS}, got {linear_path!r}")
+        if not 0.0 <= theta_weight <= 1.0:
+            raise ValueError(f"theta_weight must be in [0, 1], got {theta_weight!r}")
+        if not 0 <= median_index < n_quantiles:
+            raise ValueError(f"median_index must be in [0, {n_quantiles}), got {median_index!r}")
         if not 1 <= patch_len <= context:
             raise ValueError(f"need 1 <= patch_len <= context, got patch_len={patch_len}, context={context}")
         if (body.c_in, body.c_out) != self.body_channels(c_in, c_out, patch_len, channel_independent, n_quantiles) \
@@ -123,6 +145,7 @@ class WindowModel(nn.Module):
         self.n_quantiles, self.n_targets = n_quantiles, n_targets
         self.instance_norm, self.eps, self.skip_last = instance_norm, eps, skip_last
         self.channel_independent = channel_independent
+        self.theta_weight, self.theta_period, self.median_index = float(theta_weight), theta_period, median_index
         self.n_segments = math.ceil(context / patch_len)
         self.body = body
         # whether training mode changes the body (its dropout draws)
@@ -180,7 +203,18 @@ class WindowModel(nn.Module):
             out = (out - per_output(self.affine_bias[:nt])) / (per_output(self.affine_weight[:nt]) + self.eps**2)
         if self.instance_norm:
             out = (out if std is None else out * per_output(std[..., :nt])) + per_output(mean[..., :nt])
+        if self.theta_weight and not self.training:
+            out = self._with_theta(out, x[..., :nt])
         return out
+
+    def _with_theta(self, out: Tensor, targets: Tensor) -> Tensor:
+        """``out`` (B, H, c_out) moved ``theta_weight`` of the way to the Theta forecast of ``targets``
+        (B, context, n_targets): each target's median moves, its other quantiles with it."""
+        b, nt, nq = targets.shape[0], self.n_targets, self.n_quantiles
+        rows = targets.transpose(1, 2).reshape(b * nt, self.context)
+        theta = theta_forecast(rows, self.horizon, self.theta_period).reshape(b, nt, self.horizon).transpose(1, 2)
+        shift = self.theta_weight * (theta.to(out.dtype) - out[..., self.median_index :: nq])
+        return out + (shift.repeat_interleave(nq, dim=-1) if nq > 1 else shift)
 
 
 #: ``instance_norm="robust"`` clips a window at its median plus or minus this many robust standard deviations

@@ -1,0 +1,157 @@
+"""The Theta method on a batch of windows, in torch.
+
+The Theta method (Assimakopoulos and Nikolopoulos 2000; Hyndman and Billah 2003)
+forecasts a series by simple exponential smoothing (SES) plus half of its
+least-squares drift. This is statsmodels' ``ThetaModel(method="additive")``
+fitted with ``use_mle=False``, run on many windows at once:
+
+1. *seasonality*: where the window holds at least ``2 * period + 2`` rows, a
+   10% test of the autocorrelation at lag ``period`` (the statistic
+   ``n * r_m^2 / sum(r_k^2, k < m)`` against chi2(1)); a seasonal window is
+   deseasonalised by the classical additive decomposition (a centred moving
+   average, the mean detrended value of each phase, centred);
+2. *drift*: ``b0``, the least-squares slope of the deseasonalised window on time;
+3. *level*: SES with initial level the first value and the smoothing weight
+   ``alpha`` that minimises the squared one-step errors (a grid of 32 in (0, 1],
+   then 17 around the best, each a :func:`tsrec.scan.linear_scan`);
+4. the forecast ``h`` steps ahead: the last level, plus
+   ``b0 / 2 * (h - 1 + 1 / alpha - (1 - alpha)^n / alpha)``, plus the seasonal
+   index of its phase.
+
+:class:`tsrec.nn.window.WindowModel` combines it with the network's forecast
+(``theta_weight``). It has no parameters and no gradient.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from ..scan import linear_scan
+
+__all__ = ["theta_forecast"]
+
+#: the statistic of the seasonality test is compared with chi2(1)'s 90% quantile (1.645 squared)
+SEASONALITY_CRITICAL = 2.705543454095404
+_COARSE = 32  # smoothing weights on the first grid: 1/32, 2/32, ..., 1
+_FINE = 17  # and on the second, around the best of the first
+
+
+def theta_forecast(y: Tensor, horizon: int, period: int | None = None) -> Tensor:
+    """Theta forecasts of the ``horizon`` steps after each window.
+
+    Parameters
+    ----------
+    y : Tensor
+        Windows ``(N, L)``, oldest row first; finite.
+    horizon : int
+        Steps to forecast.
+    period : int, optional
+        The seasonal period; None or 1 for none. A window shorter than
+        ``2 * period + 2`` rows, or one that fails the seasonality test, is
+        not deseasonalised.
+
+    Returns
+    -------
+    Tensor
+        ``(N, horizon)`` in ``y``'s dtype (computed in float64).
+
+    Examples
+    --------
+    A season around a level is forecast exactly; a line, with half its slope
+    (Theta's damping of the drift):
+
+    >>> import torch
+    >>> t = torch.arange(72, dtype=torch.float64)
+    >>> y = 10 + 3 * torch.sin(2 * torch.pi * t / 12)
+    >>> f = theta_forecast(y[None, :60], horizon=12, period=12)
+    >>> bool(torch.allclose(f[0], y[60:], atol=1e-9))
+    True
+    >>> theta_forecast(torch.arange(10.0)[None], horizon=3)
+    tensor([[ 9.5000, 10.0000, 10.5000]])
+    """
+    if y.dim() != 2:
+        raise ValueError(f"y must be (N, L), got shape {tuple(y.shape)}")
+    n, length = y.shape
+    x = y.detach().to(torch.float64)
+    steps = torch.arange(1, horizon + 1, dtype=torch.float64, device=x.device)
+    if n == 0 or length == 0:
+        return x.new_zeros(n, horizon).to(y.dtype)
+    seasonal_future = x.new_zeros(n, horizon)
+    if period is not None and period > 1 and length >= 2 * period + 2:
+        index = _seasonal_index(x, period)  # (N, period)
+        keep = _is_seasonal(x, period)[:, None]
+        index = torch.where(keep, index, torch.zeros_like(index))
+        phase = torch.arange(length, device=x.device) % period
+        x = x - index[:, phase]
+        seasonal_future = index[:, (length + steps.long() - 1) % period]
+    drift = _slope(x)
+    level, alpha = _ses(x)
+    alpha = alpha[:, None]
+    trend = drift[:, None] / 2 * (steps - 1 + 1 / alpha - (1 - alpha) ** length / alpha)
+    return (level[:, None] + trend + seasonal_future).to(y.dtype)
+
+
+def _is_seasonal(x: Tensor, period: int) -> Tensor:
+    """(N,) bool: the autocorrelation at lag ``period`` passes the 10% test (statsmodels' ThetaModel test)."""
+    n = x.shape[1]
+    z = x - x.mean(dim=1, keepdim=True)
+    spectrum = torch.fft.rfft(z, n=2 * n)
+    autocov = torch.fft.irfft(spectrum.abs() ** 2, n=2 * n)[:, : period + 1]
+    variance = autocov[:, :1]
+    rho = torch.where(variance > 0, autocov / variance.clamp_min(torch.finfo(x.dtype).tiny), 0.0)
+    stat = n * rho[:, -1] ** 2 / (rho[:, :-1] ** 2).sum(dim=1).clamp_min(1.0)
+    return (variance[:, 0] > 0) & (stat > SEASONALITY_CRITICAL)
+
+
+def _seasonal_index(x: Tensor, period: int) -> Tensor:
+    """(N, period): the additive seasonal index of each phase (phase 0 the window's first row), centred."""
+    n, length = x.shape
+    if period % 2:
+        weights = x.new_full((period,), 1.0 / period)
+    else:
+        weights = x.new_full((period + 1,), 1.0 / period)
+        weights[0] = weights[-1] = 0.5 / period
+    trend = torch.nn.functional.conv1d(x[:, None], weights[None, None])[:, 0]  # centred, valid part
+    start = period // 2
+    detrended = x[:, start : start + trend.shape[1]] - trend
+    phase = (torch.arange(trend.shape[1], device=x.device) + start) % period
+    sums = x.new_zeros(n, period).index_add_(1, phase, detrended)
+    counts = torch.bincount(phase, minlength=period).to(x.dtype)
+    index = sums / counts
+    return index - index.mean(dim=1, keepdim=True)
+
+
+def _slope(x: Tensor) -> Tensor:
+    """(N,): the least-squares slope of each row on time (0 for a single row)."""
+    length = x.shape[1]
+    if length < 2:
+        return x.new_zeros(x.shape[0])
+    t = torch.arange(length, dtype=x.dtype, device=x.device)
+    t = t - t.mean()
+    return (x * t).sum(dim=1) / (t * t).sum()
+
+
+def _ses(x: Tensor) -> tuple[Tensor, Tensor]:
+    """(last level, alpha), each (N,): SES from the first value with the least-squares ``alpha``."""
+    rows = x.t().contiguous()  # (L, N): time first, so each grid below is one contiguous (L, N, G) block
+    coarse = torch.arange(1, _COARSE + 1, dtype=x.dtype, device=x.device) / _COARSE
+    best = _ses_grid(rows, coarse.expand(x.shape[0], -1))[1]
+    offsets = torch.linspace(-1.0 / _COARSE, 1.0 / _COARSE, _FINE, dtype=x.dtype, device=x.device)
+    return _ses_grid(rows, (best[:, None] + offsets).clamp(1e-3, 1.0))
+
+
+def _ses_grid(rows: Tensor, alphas: Tensor) -> tuple[Tensor, Tensor]:
+    """SES of each column of ``rows`` (L, N) under each of its ``alphas`` (N, G): (last level, alpha) of the
+    least squared one-step errors, each (N,)."""
+    length, n = rows.shape
+    g = alphas.shape[1]
+    # one time-invariant scan over N * G channels: channel (i, j) smooths series i with alphas[i, j]
+    inputs = (rows[:, :, None] * alphas).reshape(1, length, n * g)
+    levels = linear_scan((1 - alphas).reshape(-1), inputs, h0=rows[:1, :, None].expand(1, n, g).reshape(1, -1))
+    levels = levels.reshape(length, n, g)  # the level after each row; the first value is the level before it
+    errors = torch.sub(rows[1:, :, None], levels[:-1])
+    sse = errors.square_().sum(dim=0)
+    pick = sse.argmin(dim=1)
+    index = torch.arange(n, device=rows.device)
+    return levels[-1, index, pick], alphas[index, pick]
