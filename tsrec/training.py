@@ -314,15 +314,16 @@ def window_loss(model: nn.Module, windows: Tensor, horizon: int, n_targets: int,
                 forecasts: list[Tensor] | None = None) -> Tensor:
     """Loss of the forecast at the end of each window ``(B, L + horizon, C)`` against its last ``horizon`` rows.
 
-    ``forecasts`` (a list): the forecasts ``(B, horizon, C_out)`` are appended to it, detached."""
+    ``forecasts`` (a list): the forecasts ``(B, horizon, C_out)`` are appended to it, detached, a
+    :class:`~tsrec.nn.window.WindowModel`'s combined with its Theta share as out of training mode."""
     L = windows.shape[1] - horizon  # a model with known-future covariates also reads the horizon's rows
     x, target = windows[:, : L + lookahead(model)], windows[:, L:, :n_targets]
     if isinstance(_unwrap(model), WindowEnsemble):  # each member on its own loss: they learn as they would alone
         forecasts = model(x, members=True)  # through the wrappers, if any (DDP's gradient hooks, the mask)
         return torch.stack([forecast_loss(f, target, None, cfg) for f in forecasts]).mean()
     yhat = window_forecast(model, x)
-    if forecasts is not None:
-        forecasts.append(yhat.detach())
+    if forecasts is not None:  # as the model forecasts out of training mode (with its Theta share, if any)
+        forecasts.append(model.with_theta(yhat.detach(), x) if type(model) is WindowModel else yhat.detach())
     return forecast_loss(yhat, target, None, cfg)
 
 

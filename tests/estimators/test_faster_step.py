@@ -37,9 +37,10 @@ def _forward_counter(monkeypatch):
     return calls
 
 
-@pytest.mark.parametrize("case", ["one series", "panel, series scaling", "quantiles"])
+@pytest.mark.parametrize("case", ["one series", "panel, series scaling", "quantiles", "no Theta share"])
 def test_calibration_scored_in_the_step_equals_its_own_forward(case, small_frame, monkeypatch):
     kw = {"scaling": "series"} if case.startswith("panel") else {"loss": "quantile"} if case == "quantiles" else {}
+    kw["theta_weight"] = 0.0 if case == "no Theta share" else 0.5
     step = 8 if case.startswith("panel") else 16  # a panel of two trains on the newest 8 windows of each series
     if case.startswith("panel"):
         data = [small_frame, small_frame * 1.5 + 3.0]
@@ -47,7 +48,7 @@ def test_calibration_scored_in_the_step_equals_its_own_forward(case, small_frame
         chunks = [[d.iloc[s : s + step] for d in data] for s in range(400, 480, step)]
     else:
         fit, chunks = small_frame.iloc[:400], [small_frame.iloc[s : s + step] for s in range(400, 480, step)]
-    plain = make("LRUForecaster", max_epochs=1, theta_weight=0.0, **kw).fit(fit)
+    plain = make("LRUForecaster", max_epochs=1, **kw).fit(fit)
     fast = copy.deepcopy(plain)
     plain._calibration_from_step = False
     _streamed(plain, chunks)
@@ -64,13 +65,11 @@ def test_calibration_scored_in_the_step_equals_its_own_forward(case, small_frame
         np.testing.assert_allclose(a.to_numpy(), b.to_numpy(), rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("kw, step", [({"dropout": 0.3}, 16), ({"instance_norm": False}, 16), ({}, 48),
-                                     ({"theta_weight": 0.5}, 16)])
+@pytest.mark.parametrize("kw, step", [({"dropout": 0.3}, 16), ({"instance_norm": False}, 16), ({}, 48)])
 def test_calibration_falls_back_to_its_own_forward(kw, step, small_frame, monkeypatch):
-    """Dropout or a Theta share (the step's forward trains: the network alone), no instance norm (the scaling
-    would matter), or origins older than the step's windows (48 rows but batch_size=16 windows): the origins
-    get their own forward, as before."""
-    plain = make("LRUForecaster", max_epochs=1, **{"theta_weight": 0.0, **kw}).fit(small_frame.iloc[:400])
+    """Dropout (the step's forward trains), no instance norm (the scaling would matter), or origins older than
+    the step's windows (48 rows but batch_size=16 windows): the origins get their own forward, as before."""
+    plain = make("LRUForecaster", max_epochs=1, **kw).fit(small_frame.iloc[:400])
     fast = copy.deepcopy(plain)
     plain._calibration_from_step = False
     chunks = [small_frame.iloc[s : s + step] for s in range(400, 400 + 3 * step, step)]

@@ -756,13 +756,13 @@ class BaseForecaster(BaseEstimator):
 
         That holds for a :class:`~tsrec.nn.window.WindowModel` with instance normalisation (whose forecasts
         in user units do not depend on the global scaling, which the step's windows take after its update,
-        but through the normalisation's ``eps``), no active dropout and no Theta combination (the step runs in
-        training mode), and origins among the newest windows of each series that the step trains on
+        but through the normalisation's ``eps``), no active dropout (the step runs in training mode; its forecasts
+        take the Theta share as the model's own forward does, :func:`~tsrec.training.window_loss`), and origins
+        among the newest windows of each series that the step trains on
         (:func:`~tsrec.estimators.stream.update_window_counts`)."""
         model, context, H = self.model_, self.frame_.context, self.horizon
         if not (self._calibration_from_step and context is not None and type(model) is WindowModel
-                and model.instance_norm in (True, "robust") and not model._dropout and not model.theta_weight
-                and self.online_update != "ridge"):
+                and model.instance_norm in (True, "robust") and not model._dropout and self.online_update != "ridge"):
             return None
         ext = [len(b) + n for b, n in zip(self._stream.buffers, n_new)]
         counts = update_window_counts(ext, context, H, self.batch_size)

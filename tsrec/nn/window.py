@@ -204,14 +204,17 @@ class WindowModel(nn.Module):
         if self.instance_norm:
             out = (out if std is None else out * per_output(std[..., :nt])) + per_output(mean[..., :nt])
         if self.theta_weight and not self.training:
-            out = self._with_theta(out, x[..., :nt])
+            out = self.with_theta(out, x)
         return out
 
-    def _with_theta(self, out: Tensor, targets: Tensor) -> Tensor:
-        """``out`` (B, H, c_out) moved ``theta_weight`` of the way to the Theta forecast of ``targets``
-        (B, context, n_targets): each target's median moves, its other quantiles with it."""
-        b, nt, nq = targets.shape[0], self.n_targets, self.n_quantiles
-        rows = targets.transpose(1, 2).reshape(b * nt, self.context)
+    def with_theta(self, out: Tensor, x: Tensor) -> Tensor:
+        """The network's forecast ``out`` (B, H, c_out) of the windows ``x`` (B, context, c_in), moved
+        ``theta_weight`` of the way to the Theta forecast of their targets: what ``forward`` gives out of
+        training mode. Each target's median moves, its other quantiles with it."""
+        if not self.theta_weight:
+            return out
+        b, nt, nq = x.shape[0], self.n_targets, self.n_quantiles
+        rows = x[..., :nt].transpose(1, 2).reshape(b * nt, self.context)
         theta = theta_forecast(rows, self.horizon, self.theta_period).reshape(b, nt, self.horizon).transpose(1, 2)
         shift = self.theta_weight * (theta.to(out.dtype) - out[..., self.median_index :: nq])
         return out + (shift.repeat_interleave(nq, dim=-1) if nq > 1 else shift)
