@@ -66,9 +66,10 @@ class Frame:
     period : int or None
         The seasonal period the automatic settings used (None: none found).
     theta_weight : float or None
-        The Theta share of the direct head's forecast (``theta_weight``, chosen
-        at ``fit`` where it is "auto"); None for the dense head, and until
-        ``fit`` has chosen it.
+        The Theta share of the direct head's forecast (``theta_weight``; for
+        "auto", the share trained with, then the one ``fit`` chose). None for
+        the dense head, and in files before format 6 (their models have the
+        share of their ``theta_weight`` hyperparameter).
     """
 
     context: int | None
