@@ -19,15 +19,22 @@ fitted with ``use_mle=False``, run on many windows at once:
    index of its phase.
 
 :class:`tsrec.nn.window.WindowModel` combines it with the network's forecast
-(``theta_weight``). It has no parameters and no gradient.
+(``theta_weight``). It has no parameters and no gradient. On CPU with numba
+the whole method runs as one compiled kernel (:mod:`tsrec.nn._theta_numba`,
+the same arithmetic: a stream pays it at every ``predict``, where the torch
+ops cost mostly their dispatch); elsewhere, and with ``TSREC_NUMBA=0``, as the
+torch code below.
 """
 
 from __future__ import annotations
+
+import functools
 
 import torch
 from torch import Tensor
 
 from ..scan import linear_scan
+from ..scan.cpu import numba_available
 
 __all__ = ["theta_forecast"]
 
@@ -74,9 +81,30 @@ def theta_forecast(y: Tensor, horizon: int, period: int | None = None) -> Tensor
         raise ValueError(f"y must be (N, L), got shape {tuple(y.shape)}")
     n, length = y.shape
     x = y.detach().to(torch.float64)
-    steps = torch.arange(1, horizon + 1, dtype=torch.float64, device=x.device)
     if n == 0 or length == 0:
         return x.new_zeros(n, horizon).to(y.dtype)
+    if x.device.type == "cpu" and numba_available():
+        from ._theta_numba import theta_rows
+
+        out = x.new_empty(n, horizon)
+        theta_rows(x.contiguous().numpy(), horizon, period if period is not None and period > 1 else 0,
+                   SEASONALITY_CRITICAL, *_grids(), out.numpy())
+        return out.to(y.dtype)
+    return _theta_torch(x, horizon, period).to(y.dtype)
+
+
+@functools.cache
+def _grids() -> tuple:
+    """The smoothing weights of the first grid and the offsets of the second, as numpy arrays (the torch
+    path's values)."""
+    coarse = torch.arange(1, _COARSE + 1, dtype=torch.float64) / _COARSE
+    return coarse.numpy(), torch.linspace(-1.0 / _COARSE, 1.0 / _COARSE, _FINE, dtype=torch.float64).numpy()
+
+
+def _theta_torch(x: Tensor, horizon: int, period: int | None) -> Tensor:
+    """:func:`theta_forecast` in torch ops, float64 ``x`` (N, L) with N, L > 0."""
+    n, length = x.shape
+    steps = torch.arange(1, horizon + 1, dtype=torch.float64, device=x.device)
     seasonal_future = x.new_zeros(n, horizon)
     if period is not None and period > 1 and length >= 2 * period + 2:
         index = _seasonal_index(x, period)  # (N, period)
@@ -89,7 +117,7 @@ def theta_forecast(y: Tensor, horizon: int, period: int | None = None) -> Tensor
     level, alpha = _ses(x)
     alpha = alpha[:, None]
     trend = drift[:, None] / 2 * (steps - 1 + 1 / alpha - (1 - alpha) ** length / alpha)
-    return (level[:, None] + trend + seasonal_future).to(y.dtype)
+    return level[:, None] + trend + seasonal_future
 
 
 def _is_seasonal(x: Tensor, period: int) -> Tensor:
@@ -135,9 +163,8 @@ def _slope(x: Tensor) -> Tensor:
 def _ses(x: Tensor) -> tuple[Tensor, Tensor]:
     """(last level, alpha), each (N,): SES from the first value with the least-squares ``alpha``."""
     rows = x.t().contiguous()  # (L, N): time first, so each grid below is one contiguous (L, N, G) block
-    coarse = torch.arange(1, _COARSE + 1, dtype=x.dtype, device=x.device) / _COARSE
+    coarse, offsets = (torch.from_numpy(g).to(x.device) for g in _grids())
     best = _ses_grid(rows, coarse.expand(x.shape[0], -1))[1]
-    offsets = torch.linspace(-1.0 / _COARSE, 1.0 / _COARSE, _FINE, dtype=x.dtype, device=x.device)
     return _ses_grid(rows, (best[:, None] + offsets).clamp(1e-3, 1.0))
 
 
