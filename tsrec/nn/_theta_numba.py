@@ -22,6 +22,7 @@ def theta_rows(x, horizon, period, critical, coarse, offsets, out):  # pragma: n
     n, length = x.shape
     z = np.empty(length)
     index = np.zeros(max(period, 1))
+    fine = np.empty(offsets.shape[0])
     for i in range(n):
         for t in range(length):
             z[t] = x[i, t]
@@ -34,7 +35,6 @@ def theta_rows(x, horizon, period, critical, coarse, offsets, out):  # pragma: n
                 z[t] -= index[t % period]
         drift = _slope(z)
         level, alpha = _ses_grid(z, coarse)
-        fine = np.empty(offsets.shape[0])
         for g in range(offsets.shape[0]):
             fine[g] = min(max(alpha + offsets[g], 1e-3), 1.0)
         level, alpha = _ses_grid(z, fine)
@@ -48,6 +48,7 @@ def theta_rows(x, horizon, period, critical, coarse, offsets, out):  # pragma: n
 
 @njit(cache=True)
 def _is_seasonal(z, period, critical):  # pragma: no cover - compiled
+    """Whether the autocorrelation of ``z`` at lag ``period`` passes the test (statistic > ``critical``)."""
     length = z.shape[0]
     mean = 0.0
     for t in range(length):
@@ -95,6 +96,7 @@ def _seasonal_index(z, period, index):  # pragma: no cover - compiled
 
 @njit(cache=True)
 def _slope(z):  # pragma: no cover - compiled
+    """The least-squares slope of ``z`` on time (0 for a single row)."""
     length = z.shape[0]
     if length < 2:
         return 0.0
