@@ -20,6 +20,7 @@ single forecast swing its ratio.
     python benchmarks/defaults.py --set short --split val --folds 4 --models LRUForecaster   # 4 blocks per series
     python benchmarks/defaults.py --split val --models LRUForecaster --save A   # and again with --param ... --save B
     python benchmarks/defaults.py --combine A B     # the mean of the two runs' forecasts, per series
+    python benchmarks/defaults.py --set trend --split val --folds 4   # 17 short trending series, to choose on
     python benchmarks/defaults.py --set unseen --split test   # 15 statsmodels series no choice looked at
 """
 
@@ -126,6 +127,32 @@ def unseen_series_list() -> list[Series]:
     return out
 
 
+def trend_series_list() -> list[Series]:
+    """Short trending series to choose on (``--set trend``), from the datasets statsmodels and sktime ship:
+    the monthly airline passengers (1949-1960) and Australian drug sales (PBS, 1991-2008), the log real
+    money, income and prices of the quarterly Danish data (1974-1987, 55 quarters), and the yearly fertility
+    rates of twelve countries (1960-2011; every sixteenth of the 192 with no gap). The short set above holds
+    no smoothly trending series; this one is their regime, to choose on beside it.
+    """
+    from sktime.datasets import load_airline, load_PBS_dataset
+    from statsmodels import datasets
+
+    out = []
+    for name, y in (("airline", load_airline()), ("PBS", load_PBS_dataset())):
+        out.append(Series(f"{name} monthly", pd.Series(y.to_numpy(float), y.index.to_timestamp()), 12, 12))
+    danish = datasets.danish_data.load_pandas().data
+    quarters = pd.date_range("1974-01-01", periods=len(danish), freq="QS")
+    out += [Series(f"danish {c} quarterly", pd.Series(danish[c].to_numpy(float), quarters), 4, 4)
+            for c in ("lrm", "lry", "lpy")]
+    fert = datasets.fertility.load_pandas().data
+    years = [c for c in fert.columns if c.isdigit() and int(c) <= 2011]
+    full = fert.dropna(subset=years).iloc[::16]
+    index = pd.date_range(f"{years[0]}-01-01", periods=len(years), freq="YS")
+    out += [Series(f"fertility {row['Country Code']} yearly", pd.Series(row[years].to_numpy(float), index), 6, 1)
+            for _, row in full.iterrows()]
+    return out
+
+
 def origins_of(n: int, horizon: int, split: str, fold: int = 0) -> tuple[int, np.ndarray]:
     """(rows to fit on, forecast origins as row counts) of a split: K origins spaced H apart (``fold``: the
     validation block that many blocks earlier)."""
@@ -226,9 +253,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--split", choices=["val", "test"], default="val")
     ap.add_argument("--models", nargs="+", default=MODELS)
-    ap.add_argument("--set", choices=["standard", "short", "unseen"], default="standard",
+    ap.add_argument("--set", choices=["standard", "short", "trend", "unseen"], default="standard",
                     help="standard: the twelve series above; short: every column of the short resamples (48); "
-                    "unseen: fifteen statsmodels series that chose nothing")
+                    "trend: seventeen short trending series; unseen: fifteen statsmodels series that chose nothing")
     ap.add_argument("--series", nargs="+", default=None, help="names (substrings) of the series to run")
     ap.add_argument("--param", action="append", default=[], help="extra hyperparameter key=value")
     ap.add_argument("--seed", type=int, default=0)
@@ -251,7 +278,8 @@ def main() -> None:
         k, v = kv.split("=", 1)
         extra[k] = eval(v, {}, {})  # numbers, None, tuples, strings from the command line
     rows = []
-    sets = {"standard": series_list, "short": short_series_list, "unseen": unseen_series_list}
+    sets = {"standard": series_list, "short": short_series_list, "trend": trend_series_list,
+            "unseen": unseen_series_list}
     for s in sets[args.set]():
         if args.series and not any(t.lower() in s.name.lower() for t in args.series):
             continue
