@@ -1,0 +1,171 @@
+"""Screen classical partners for the defaults' combination, offline, from saved network forecasts.
+
+The defaults forecast ``(1 - w) * network + w * theta``, with ``theta`` the Theta
+method on the network's own window (``theta_weight``). This script asks which
+classical partner, on which history, would serve the combination better,
+without retraining: it mixes the network's own forecasts (``defaults.py
+--param theta_weight=0.0 --folds 4 --save DIR``) with partners computed by
+statsforecast on the same validation origins, and scores the mixes by MAE over
+seasonal naive's (geometric mean over the series of a set).
+
+Three steps, because statsforecast pins other pandas than tsrec's environment:
+
+    python benchmarks/defaults.py --set short --split val --folds 4 --models LRUForecaster \\
+        --param theta_weight=0.0 --save NET/short          # and --set trend, --set unseen
+    python benchmarks/partner_screen.py windows --out W.pkl                   # tsrec's environment
+    SF/bin/python benchmarks/partner_screen.py partners W.pkl --models theta dotm autoets --history window \\
+        --out P.pkl                          # an environment with statsforecast (pip install statsforecast)
+    python benchmarks/partner_screen.py score W.pkl P.pkl --net NET --sets short trend
+
+``--history window`` gives each partner the rows the network sees (its
+automatic context); ``--history long`` the last ``max(context, 20 periods)``
+rows before the origin, what ``defaults.py`` gives Holt-Winters and Theta.
+"""
+
+from __future__ import annotations
+
+import argparse
+import pickle
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+FOLDS = 4
+SETS = ("short", "trend", "unseen")
+
+
+def windows(out: str) -> None:
+    """Per set and series: (name, horizon, period, [(window, history, actual, frame period)] per origin), in
+    the order ``defaults.py --folds 4`` saves its forecasts."""
+    import pandas as pd
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import defaults
+    from tsrec.estimators.frame import infer_period, resolve
+
+    lists = {"short": defaults.short_series_list, "trend": defaults.trend_series_list,
+             "unseen": defaults.unseen_series_list}
+    data = {}
+    for name, series_list in lists.items():
+        rows = []
+        for s in series_list():
+            y = s.y.to_numpy(float)
+            period = infer_period(pd.infer_freq(s.y.index), y)
+            items = []
+            for fold in reversed(range(FOLDS)):  # oldest block first, as run_series
+                n_fit, block = defaults.origins_of(len(y), s.horizon, "val", fold)
+                frame = resolve("auto", "auto", "auto", [n_fit], s.horizon, 0.1, period)
+                items += [(y[o - frame.context : o], y[:o], y[o : o + s.horizon], frame.period) for o in block]
+            rows.append((s.name, s.horizon, s.period, items))
+        data[name] = rows
+    with open(out, "wb") as f:
+        pickle.dump(data, f)
+
+
+def _model(name: str, m: int):
+    from statsforecast.models import AutoETS, AutoTheta, DynamicOptimizedTheta, Theta
+
+    seasonal = m > 1
+    return {
+        "theta": lambda: Theta(season_length=m, decomposition_type="additive"),
+        "dotm": lambda: DynamicOptimizedTheta(season_length=m, decomposition_type="additive"),
+        "autotheta": lambda: AutoTheta(season_length=m, decomposition_type="additive"),
+        "damped": lambda: AutoETS(season_length=m, model="AAA" if seasonal else "AAN", damped=True),
+        "holt": lambda: AutoETS(season_length=m, model="AAA" if seasonal else "AAN", damped=False),
+        "autoets": lambda: AutoETS(season_length=m, model="ZZZ"),
+        "autoets_additive": lambda: AutoETS(season_length=m, model="AZA" if seasonal else "AZZ"),
+    }[name]()
+
+
+def _forecast(name: str, x: np.ndarray, h: int, period: int | None) -> np.ndarray:
+    """The partner's forecast of ``h`` steps from ``x``: seasonal where ``x`` holds two periods and two rows,
+    else (or where the seasonal fit fails) without a season; the last value where both fail."""
+    m = period if period and period > 1 and len(x) >= 2 * period + 2 else 1
+    for season in dict.fromkeys((m, 1)):
+        try:
+            return np.asarray(_model(name, season).forecast(y=x, h=h)["mean"], float)
+        except Exception:  # statsforecast raises on too few rows for a model
+            continue
+    return np.repeat(x[-1], h)
+
+
+def partners(window_file: str, models: list[str], history: str, sets: list[str], out: str) -> None:
+    with open(window_file, "rb") as f:
+        data = pickle.load(f)
+    res = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for set_name in sets:
+            for name, h, period, items in data[set_name]:
+                for model in models:
+                    res[(set_name, name, model)] = np.stack([
+                        _forecast(model, (win if history == "window" else hist[-max(len(win), 20 * period):]),
+                                  h, frame_period) for win, hist, _, frame_period in items])
+    with open(out, "wb") as f:
+        pickle.dump({"history": history, "forecasts": res}, f)
+
+
+def score(window_file: str, partner_files: list[str], net: str, sets: list[str], weights: list[float]) -> None:
+    """Print, per set, the geometric mean of MAE / seasonal naive of the network alone, each partner alone and
+    each mix ``(1 - w) * network + w * partner``."""
+    with open(window_file, "rb") as f:
+        data = pickle.load(f)
+    forecasts = {}
+    for file in partner_files:
+        with open(file, "rb") as f:
+            p = pickle.load(f)
+        forecasts.update({(s, n, f"{m} ({p['history']})"): v for (s, n, m), v in p["forecasts"].items()})
+    for set_name in sets:
+        folder, ratios = Path(net) / set_name, {}
+        for name, *_ in data[set_name]:
+            stem = name.replace("/", "_")
+            actual = np.load(folder / f"{stem}__actual.npy")
+            network = np.load(folder / f"{stem}__LRUForecaster.npy")
+            naive = np.mean(np.abs(np.load(folder / f"{stem}__seasonal naive.npy") - actual))
+            def ratio(p: np.ndarray) -> float:
+                return float(np.mean(np.abs(p - actual)) / naive)
+
+            ratios.setdefault("network alone", []).append(ratio(network))
+            for label in ("Theta", "Holt-Winters"):
+                ratios.setdefault(f"{label} (defaults.py)", []).append(ratio(np.load(folder / f"{stem}__{label}.npy")))
+            for (s, n, partner), p in forecasts.items():
+                if (s, n) == (set_name, name):
+                    ratios.setdefault(f"{partner} alone", []).append(ratio(p))
+                    for w in weights:
+                        ratios.setdefault(f"{partner}, share {w}", []).append(ratio((1 - w) * network + w * p))
+        print(f"{set_name} ({len(data[set_name])} series), validation blocks, MAE / seasonal naive:")
+        for label, r in ratios.items():
+            print(f"  {label:36s} {np.exp(np.mean(np.log(r))):.3f}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="step", required=True)
+    w = sub.add_parser("windows", help="the windows and histories of every validation origin (tsrec's environment)")
+    w.add_argument("--out", required=True)
+    p = sub.add_parser("partners", help="partner forecasts (an environment with statsforecast)")
+    p.add_argument("windows")
+    p.add_argument("--models", nargs="+", default=["theta", "dotm", "autotheta", "damped"])
+    p.add_argument("--history", choices=["window", "long"], default="window")
+    p.add_argument("--sets", nargs="+", choices=SETS, default=["short", "trend"])
+    p.add_argument("--out", required=True)
+    s = sub.add_parser("score", help="score the mixes against the saved network forecasts")
+    s.add_argument("windows")
+    s.add_argument("partners", nargs="+")
+    s.add_argument("--net", required=True, help="a folder with one --save folder per set, named as the set")
+    s.add_argument("--sets", nargs="+", choices=SETS, default=["short", "trend"])
+    s.add_argument("--weights", nargs="+", type=float, default=[0.5])
+    args = ap.parse_args()
+    if args.step == "windows":
+        windows(args.out)
+    elif args.step == "partners":
+        partners(args.windows, args.models, args.history, args.sets, args.out)
+    else:
+        score(args.windows, args.partners, args.net, args.sets, args.weights)
+
+
+if __name__ == "__main__":
+    main()
