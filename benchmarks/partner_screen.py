@@ -19,7 +19,9 @@ Three steps, because statsforecast pins other pandas than tsrec's environment:
 
 ``--history window`` gives each partner the rows the network sees (its
 automatic context); ``--history long`` the last ``max(context, 20 periods)``
-rows before the origin, what ``defaults.py`` gives Holt-Winters and Theta.
+rows before the origin, what ``defaults.py`` gives Holt-Winters and Theta;
+``--history long-params`` fits on those rows and runs the fitted model over
+the window alone (the ETS models: statsforecast's ``forward``).
 """
 
 from __future__ import annotations
@@ -80,16 +82,19 @@ def _model(name: str, m: int):
     }[name]()
 
 
-def _forecast(name: str, x: np.ndarray, h: int, period: int | None) -> np.ndarray:
+def _forecast(name: str, x: np.ndarray, h: int, period: int | None, window: np.ndarray | None = None) -> np.ndarray:
     """The partner's forecast of ``h`` steps from ``x``: seasonal where ``x`` holds two periods and two rows,
-    else (or where the seasonal fit fails) without a season; the last value where both fail."""
+    else (or where the seasonal fit fails) without a season; the last value where both fail. ``window``: fit on
+    ``x``, then run the fitted model (its parameters) over ``window`` alone and forecast from there."""
     m = period if period and period > 1 and len(x) >= 2 * period + 2 else 1
     for season in dict.fromkeys((m, 1)):
         try:
-            return np.asarray(_model(name, season).forecast(y=x, h=h)["mean"], float)
+            if window is None:
+                return np.asarray(_model(name, season).forecast(y=x, h=h)["mean"], float)
+            return np.asarray(_model(name, season).fit(y=x).forward(y=window, h=h)["mean"], float)
         except Exception:  # statsforecast raises on too few rows for a model
             continue
-    return np.repeat(x[-1], h)
+    return np.repeat((x if window is None else window)[-1], h)
 
 
 def partners(window_file: str, models: list[str], history: str, sets: list[str], out: str) -> None:
@@ -102,8 +107,9 @@ def partners(window_file: str, models: list[str], history: str, sets: list[str],
             for name, h, period, items in data[set_name]:
                 for model in models:
                     res[(set_name, name, model)] = np.stack([
-                        _forecast(model, (win if history == "window" else hist[-max(len(win), 20 * period):]),
-                                  h, frame_period) for win, hist, _, frame_period in items])
+                        _forecast(model, win if history == "window" else hist[-max(len(win), 20 * period):], h,
+                                  frame_period, win if history == "long-params" else None)
+                        for win, hist, _, frame_period in items])
     with open(out, "wb") as f:
         pickle.dump({"history": history, "forecasts": res}, f)
 
@@ -149,7 +155,7 @@ def main() -> None:
     p = sub.add_parser("partners", help="partner forecasts (an environment with statsforecast)")
     p.add_argument("windows")
     p.add_argument("--models", nargs="+", default=["theta", "dotm", "autotheta", "damped"])
-    p.add_argument("--history", choices=["window", "long"], default="window")
+    p.add_argument("--history", choices=["window", "long", "long-params"], default="window")
     p.add_argument("--sets", nargs="+", choices=SETS, default=["short", "trend"])
     p.add_argument("--out", required=True)
     s = sub.add_parser("score", help="score the mixes against the saved network forecasts")
