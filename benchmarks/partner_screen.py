@@ -83,65 +83,12 @@ def _model(name: str, m: int):
 
 
 def damped_grid(x: np.ndarray, h: int, period: int | None) -> np.ndarray:
-    """A damped Holt forecast that a window kernel could run: classical additive deseasonalisation where ``x``
-    holds two periods and passes Theta's seasonality test (tsrec's Theta code), then damped Holt from the
-    least-squares line of the first ten rows, its smoothing weights and damping the least squared one-step
-    errors on a grid (20 x 6 x 6), then the seasonal index added back (the M4 "Damped" benchmark's recipe)."""
-    from tsrec.nn._theta_numba import _is_seasonal, _seasonal_index
-    from tsrec.nn.theta import SEASONALITY_CRITICAL
+    """tsrec's damped Holt for windows (:func:`tsrec.nn.damped.damped_forecast`; tsrec's environment)."""
+    import torch
 
-    z = np.array(x, dtype=float)
-    index = np.zeros(max(period or 1, 1))
-    seasonal = bool(period and period > 1 and len(z) >= 2 * period + 2
-                    and _is_seasonal(z, period, SEASONALITY_CRITICAL))
-    if seasonal:
-        _seasonal_index(z, period, index)
-        z = z - index[np.arange(len(z)) % period]
-    f = _damped_holt(z, h, *_DAMPED_GRID)
-    return f + (index[(len(z) + np.arange(h)) % period] if seasonal else 0.0)
+    from tsrec.nn.damped import damped_forecast
 
-
-_DAMPED_GRID = (np.arange(1, 21) / 20, np.array([0.01, 0.05, 0.1, 0.2, 0.3, 0.5]),
-                np.array([0.8, 0.85, 0.9, 0.95, 0.98, 1.0]))
-
-
-def _damped_holt(z: np.ndarray, h: int, alphas: np.ndarray, betas: np.ndarray, phis: np.ndarray) -> np.ndarray:
-    from numba import njit
-
-    global _damped_kernel
-    if "_damped_kernel" not in globals():
-        @njit(cache=False)
-        def kernel(z, h, alphas, betas, phis):  # pragma: no cover - compiled
-            n = z.shape[0]
-            k = min(n, 10)
-            tm = (k - 1) / 2.0
-            zm = z[:k].mean()
-            num, den = 0.0, 0.0
-            for t in range(k):
-                num += (t - tm) * (z[t] - zm)
-                den += (t - tm) ** 2
-            b0 = num / den if den > 0 else 0.0
-            l0 = zm - b0 * tm
-            best, out = np.inf, np.empty(h)
-            for a in alphas:
-                for bs in betas:
-                    for phi in phis:
-                        level, trend, sse = l0, b0, 0.0
-                        for t in range(n):
-                            e = z[t] - (level + phi * trend)
-                            sse += e * e
-                            new = level + phi * trend + a * e
-                            trend = bs * (new - level) + (1 - bs) * phi * trend
-                            level = new
-                        if sse < best:
-                            best, damp = sse, 0.0
-                            for j in range(h):
-                                damp += phi ** (j + 1)
-                                out[j] = level + damp * trend
-            return out
-
-        _damped_kernel = kernel
-    return _damped_kernel(z, h, alphas, betas, phis)
+    return damped_forecast(torch.from_numpy(np.asarray(x, float))[None], h, period)[0].numpy()
 
 
 def _forecast(name: str, x: np.ndarray, h: int, period: int | None, window: np.ndarray | None = None) -> np.ndarray:

@@ -288,7 +288,8 @@ def _build_model(est: BaseForecaster, c_in: int, c_out: int, frame: Frame, n_nor
         return WindowModel(body, c_in, c_out, est.horizon, frame.context, frame.patch_len, n_quantiles=nq,
                            instance_norm=norm, skip_last=bool(est.skip_last),
                            channel_independent=ci, linear_path=est.linear_path, period=sparse_period(frame),
-                           theta_weight=theta_weight(est, frame), theta_period=frame.period, median_index=median)
+                           theta_weight=theta_weight(est, frame), theta_period=frame.period, median_index=median,
+                           partner=est.partner)
 
     if est.ensemble_size == 1:
         return member()

@@ -94,6 +94,7 @@ class LRUForecaster(BaseForecaster):
         skip_last: bool = True,
         linear_path: str = "dense",
         theta_weight: float | str = "auto",
+        partner: str = "theta",
         ensemble_size: int = 1,
         device: str = "auto",
         backend: str = "auto",
@@ -138,6 +139,7 @@ class LRUForecaster(BaseForecaster):
         self.skip_last = skip_last
         self.linear_path = linear_path
         self.theta_weight = theta_weight
+        self.partner = partner
         self.ensemble_size = ensemble_size
         self.device = device
         self.backend = backend

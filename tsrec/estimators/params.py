@@ -270,6 +270,12 @@ COMMON_PARAMS: tuple[Param, ...] = (
           "has no window and ignores it.",
           rule(lambda v: v == "auto" and isinstance(v, str) or is_real(v) and 0 <= v <= 1,
                'a number in [0, 1] or "auto"')),
+    Param("partner", "theta", '{"theta", "damped"}',
+          "The classical forecast that ``theta_weight`` mixes into the direct head's: \"theta\", the Theta method "
+          "(:func:`~tsrec.nn.theta.theta_forecast`); \"damped\", damped Holt (level and damped trend on the "
+          "deseasonalised window, smoothing weights and damping chosen per window by the least squared one-step "
+          "errors on a grid; :func:`~tsrec.nn.damped.damped_forecast`), which follows a trend the window shows "
+          "where Theta takes half of it.", one_of(("theta", "damped"))),
     Param("ensemble_size", 1, "int",
           "Networks trained side by side from different initialisations, each on its own loss; the forecast is "
           "their mean (a deep ensemble, :class:`~tsrec.nn.window.WindowEnsemble`). Costs that many times the "

@@ -27,7 +27,8 @@ its dense head had ignored): a stream model of an earlier file loads with
 (``model.*``).
 Version 5 added ``linear_path`` (a file of version 4 or earlier loads with the dense
 path its window model has, :data:`V4_PARAMS`). Version 6 added ``theta_weight`` (a file
-of version 5 or earlier loads without the Theta combination, :data:`V5_PARAMS`).
+of version 5 or earlier loads without the Theta combination, :data:`V5_PARAMS`). Version 7 added
+``partner`` (a file of version 6 or earlier loads with the Theta method, :data:`V6_PARAMS`).
 :meth:`BaseForecaster.save <tsrec.estimators.BaseForecaster.save>` and
 :meth:`BaseForecaster.load <tsrec.estimators.BaseForecaster.load>` are the
 public face of this module.
@@ -59,9 +60,9 @@ if TYPE_CHECKING:
 __all__ = ["FORMAT_VERSION", "save", "load"]
 
 #: The version this tsrec writes (every later version reads every earlier one).
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 #: The versions this tsrec reads.
-READABLE_VERSIONS = ("1", "2", "3", "4", "5", "6")
+READABLE_VERSIONS = ("1", "2", "3", "4", "5", "6", "7")
 #: The metadata keys of a file, and the keys of its "fitted" JSON object.
 META_KEYS = {"format", "format_version", "class", "params", "fitted"}
 FITTED_KEYS = {"target_names", "covariate_names", "metas", "kind", "is_list", "ids", "c_in", "c_out", "n_series",
@@ -130,6 +131,15 @@ V5_PARAMS = {"theta_weight": 0.0}
 def migrate_v5(params: dict, fitted: dict) -> tuple[dict, dict]:
     """Version-5 hyperparameters as version 6 reads them: no Theta combination (:data:`V5_PARAMS`)."""
     return {**V5_PARAMS, **params}, fitted
+
+
+#: Version 6 had no ``partner``: its combination's partner was the Theta method.
+V6_PARAMS = {"partner": "theta"}
+
+
+def migrate_v6(params: dict, fitted: dict) -> tuple[dict, dict]:
+    """Version-6 hyperparameters as version 7 reads them: the Theta partner (:data:`V6_PARAMS`)."""
+    return {**V6_PARAMS, **params}, fitted
 
 
 def _json_id(uid: Any) -> Any:
@@ -224,6 +234,8 @@ def load(cls: type[BaseForecaster], path: str | Path, device: str | None = None)
         params, fitted = migrate_v4(params, fitted)
     if version in ("1", "2", "3", "4", "5"):
         params, fitted = migrate_v5(params, fitted)
+    if version in ("1", "2", "3", "4", "5", "6"):
+        params, fitted = migrate_v6(params, fitted)
     known = set(klass._get_param_names())
     if set(params) != known:
         raise ValueError(f"{path} has unknown hyperparameters {sorted(set(params) - known)} or lacks "

@@ -19,8 +19,9 @@ benchmarks (see ``docs/design.md``):
    SparseTSF path of :class:`PeriodLinear`), so the model can represent the
    linear forecasters it is compared with;
 5. a *combination* (optional, ``theta_weight``): out of training mode, the
-   forecast is averaged with the Theta method's forecast from the same window
-   (:func:`tsrec.nn.theta.theta_forecast`). Training fits the network's own
+   forecast is averaged with a classical forecast from the same window, the
+   Theta method's (:func:`tsrec.nn.theta.theta_forecast`) or damped Holt's
+   (:func:`tsrec.nn.damped.damped_forecast`). Training fits the network's own
    forecast; the combination is what validation, prediction and streaming see.
 
 The model contract of a window model is one call::
@@ -42,13 +43,16 @@ import torch
 from torch import Tensor, nn
 
 from .blocks import Stack
+from .damped import damped_forecast
 from .theta import theta_forecast
 from .transformer import CausalSelfAttention
 
-__all__ = ["LINEAR_PATHS", "PeriodLinear", "WindowEnsemble", "WindowModel", "window_moments"]
+__all__ = ["LINEAR_PATHS", "PARTNERS", "PeriodLinear", "WindowEnsemble", "WindowModel", "window_moments"]
 
 #: The linear paths of a window model (see :class:`WindowModel`).
 LINEAR_PATHS = ("dense", "sparse", "none")
+#: The classical forecasts a window model's forecast can be combined with (``partner``), by name.
+PARTNERS = {"theta": theta_forecast, "damped": damped_forecast}
 
 
 class WindowModel(nn.Module):
@@ -92,14 +96,18 @@ class WindowModel(nn.Module):
         targets batched: one body shared by the targets.
     theta_weight : float, default=0.0
         Out of training mode, the forecast of each target is
-        ``(1 - theta_weight) * network + theta_weight * theta``, ``theta`` the
-        Theta method's forecast from the target's window (seasonal with
-        ``theta_period``). In training mode the network's own forecast, so
-        the loss trains the network alone. With quantiles, every quantile of a
-        target moves by ``theta_weight * (theta - median)``, ``median`` its
-        quantile ``median_index``: the spread stays the network's.
+        ``(1 - theta_weight) * network + theta_weight * partner``, ``partner``
+        the classical forecast ``partner`` from the target's window (seasonal
+        with ``theta_period``). In training mode the network's own forecast,
+        so the loss trains the network alone. With quantiles, every quantile
+        of a target moves by ``theta_weight * (partner - median)``,
+        ``median`` its quantile ``median_index``: the spread stays the
+        network's.
+    partner : {"theta", "damped"}, default="theta"
+        The classical forecast of the combination (:data:`PARTNERS`): the
+        Theta method or damped Holt.
     theta_period : int, optional
-        The seasonal period of the Theta forecast (None: not seasonal).
+        The seasonal period of the partner's forecast (None: not seasonal).
     median_index : int, default=0
         Which of a target's ``n_quantiles`` outputs is its median.
 
@@ -118,7 +126,7 @@ class WindowModel(nn.Module):
         self, body: Stack, c_in: int, c_out: int, horizon: int, context: int, patch_len: int, n_quantiles: int = 1,
         instance_norm: bool | str = True, affine: bool = False, linear_path: str = "dense", period: int = 1,
         skip_last: bool = False, channel_independent: bool = False, eps: float = 1e-5, theta_weight: float = 0.0,
-        theta_period: int | None = None, median_index: int = 0,
+        theta_period: int | None = None, median_index: int = 0, partner: str = "theta",
     ) -> None:
         super().__init__()
         if c_out % n_quantiles:
@@ -133,6 +141,8 @@ class WindowModel(nn.Module):
             raise ValueError(f"linear_path must be one of {LINEAR_PATHS}, got {linear_path!r}")
         if not 0.0 <= theta_weight <= 1.0:
             raise ValueError(f"theta_weight must be in [0, 1], got {theta_weight!r}")
+        if partner not in PARTNERS:
+            raise ValueError(f"partner must be one of {tuple(PARTNERS)}, got {partner!r}")
         if not 0 <= median_index < n_quantiles:
             raise ValueError(f"median_index must be in [0, {n_quantiles}), got {median_index!r}")
         if not 1 <= patch_len <= context:
@@ -146,6 +156,7 @@ class WindowModel(nn.Module):
         self.instance_norm, self.eps, self.skip_last = instance_norm, eps, skip_last
         self.channel_independent = channel_independent
         self.theta_weight, self.theta_period, self.median_index = float(theta_weight), theta_period, median_index
+        self.partner = partner
         self.n_segments = math.ceil(context / patch_len)
         self.body = body
         # whether training mode changes the body (its dropout draws)
@@ -209,13 +220,14 @@ class WindowModel(nn.Module):
 
     def with_theta(self, out: Tensor, x: Tensor) -> Tensor:
         """The network's forecast ``out`` (B, H, c_out) of the windows ``x`` (B, context, c_in), moved
-        ``theta_weight`` of the way to the Theta forecast of their targets: what ``forward`` gives out of
+        ``theta_weight`` of the way to the partner's forecast of their targets: what ``forward`` gives out of
         training mode. Each target's median moves, its other quantiles with it."""
         if not self.theta_weight:
             return out
         b, nt, nq = x.shape[0], self.n_targets, self.n_quantiles
         rows = x[..., :nt].transpose(1, 2).reshape(b * nt, self.context)
-        theta = theta_forecast(rows, self.horizon, self.theta_period).reshape(b, nt, self.horizon).transpose(1, 2)
+        partner = PARTNERS[self.partner]
+        theta = partner(rows, self.horizon, self.theta_period).reshape(b, nt, self.horizon).transpose(1, 2)
         shift = self.theta_weight * (theta.to(out.dtype) - out[..., self.median_index :: nq])
         return out + (shift.repeat_interleave(nq, dim=-1) if nq > 1 else shift)
 

@@ -1,0 +1,149 @@
+"""Damped Holt on a batch of windows, in torch: a trend-aware partner for the window model's combination.
+
+Damped Holt (Gardner and McKenzie 1985) forecasts a series by a level and a
+trend that is smoothed and damped: from the state ``(l, b)`` the forecast ``h``
+steps ahead is ``l + (phi + phi^2 + ... + phi^h) * b``, and each row ``y``
+moves the state by the one-step error ``e = y - (l + phi * b)``::
+
+    l' = l + phi * b + alpha * e
+    b' = beta * (l' - l) + (1 - beta) * phi * b
+
+Run on many short windows at once, with the recipe of the M4 competition's
+"Damped" benchmark and the deseasonalisation of :mod:`tsrec.nn.theta`:
+
+1. *seasonality*: Theta's 10% autocorrelation test where the window holds at
+   least ``2 * period + 2`` rows; a seasonal window is deseasonalised by the
+   classical additive decomposition, and the index of each forecast's phase is
+   added back at the end;
+2. *start*: the least-squares line of the first (at most ten) rows; the state
+   at the first row is the line's value there and its slope (as Theta's
+   smoothing starts from the first value), the errors are those of the later rows;
+3. *fit*: ``alpha``, ``beta`` and ``phi`` from a grid (:data:`ALPHAS` x
+   :data:`BETAS` x :data:`PHIS`, 720 points), the one with the least sum of
+   squared one-step errors over the window (the first of equal ones).
+
+Unlike Theta, which extrapolates half the least-squares drift, damped Holt
+follows a trend the window shows, and damps it where the errors ask for it.
+:class:`tsrec.nn.window.WindowModel` uses it as its partner with
+``partner="damped"``. It has no parameters and no gradient. On CPU with numba
+it runs as one compiled kernel (:mod:`tsrec.nn._damped_numba`, the same
+arithmetic); elsewhere, and with ``TSREC_NUMBA=0``, as the torch code below.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from ..scan.cpu import numba_available
+from .theta import SEASONALITY_CRITICAL, _is_seasonal, _seasonal_index
+
+__all__ = ["ALPHAS", "BETAS", "PHIS", "damped_forecast"]
+
+#: the level's smoothing weights of the grid
+ALPHAS = tuple(k / 20 for k in range(1, 21))
+#: the trend's smoothing weights of the grid
+BETAS = (0.01, 0.05, 0.1, 0.2, 0.3, 0.5)
+#: the damping factors of the grid (1: Holt's linear trend)
+PHIS = (0.8, 0.85, 0.9, 0.95, 0.98, 1.0)
+_START_ROWS = 10  # the rows of the least-squares line the state starts from
+
+
+def damped_forecast(y: Tensor, horizon: int, period: int | None = None) -> Tensor:
+    """Damped Holt forecasts of the ``horizon`` steps after each window.
+
+    Parameters
+    ----------
+    y : Tensor
+        Windows ``(N, L)``, oldest row first; finite.
+    horizon : int
+        Steps to forecast.
+    period : int, optional
+        The seasonal period; None or 1 for none. A window shorter than
+        ``2 * period + 2`` rows, or one that fails the seasonality test, is
+        not deseasonalised.
+
+    Returns
+    -------
+    Tensor
+        ``(N, horizon)`` in ``y``'s dtype (computed in float64).
+
+    Examples
+    --------
+    A line is continued in full, and so is a season around a line (Theta
+    would take half the slope):
+
+    >>> import torch
+    >>> damped_forecast(torch.arange(10.0)[None], horizon=3)
+    tensor([[10., 11., 12.]])
+    >>> t = torch.arange(60, dtype=torch.float64)
+    >>> y = 10 + 0.1 * t + 3 * torch.sin(2 * torch.pi * t / 12)
+    >>> f = damped_forecast(y[None, :48], horizon=12, period=12)
+    >>> bool(torch.allclose(f[0], y[48:], atol=1e-9))
+    True
+    """
+    if y.dim() != 2:
+        raise ValueError(f"y must be (N, L), got shape {tuple(y.shape)}")
+    n, length = y.shape
+    x = y.detach().to(torch.float64)
+    if n == 0 or length == 0:
+        return x.new_zeros(n, horizon).to(y.dtype)
+    period = period if period is not None and period > 1 else 0
+    if x.device.type == "cpu" and numba_available():
+        from ._damped_numba import damped_rows
+
+        out = x.new_empty(n, horizon)
+        damped_rows(x.contiguous().numpy(), horizon, period, SEASONALITY_CRITICAL, *_grid(), _START_ROWS,
+                    out.numpy())
+        return out.to(y.dtype)
+    return _damped_torch(x, horizon, period).to(y.dtype)
+
+
+@functools.cache
+def _grid() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The grid's weights as float64 arrays."""
+    return np.array(ALPHAS), np.array(BETAS), np.array(PHIS)
+
+
+def _damped_torch(x: Tensor, horizon: int, period: int) -> Tensor:
+    """:func:`damped_forecast` in torch ops, float64 ``x`` (N, L) with N, L > 0; ``period`` 0 for none."""
+    n, length = x.shape
+    steps = torch.arange(horizon, device=x.device)
+    seasonal_future = x.new_zeros(n, horizon)
+    if period > 1 and length >= 2 * period + 2:
+        index = _seasonal_index(x, period)
+        index = torch.where(_is_seasonal(x, period)[:, None], index, torch.zeros_like(index))
+        x = x - index[:, torch.arange(length, device=x.device) % period]
+        seasonal_future = index[:, (length + steps) % period]
+    level, trend = _start(x)
+    # the grid as (G,) in the kernel's order: alpha outermost, phi innermost
+    a, b, p = (torch.from_numpy(g).to(x.device) for g in _grid())
+    alpha, beta, phi = (g.reshape(-1) for g in torch.meshgrid(a, b, p, indexing="ij"))
+    level, trend = level[:, None].expand(n, alpha.shape[0]), trend[:, None].expand(n, alpha.shape[0])
+    sse = x.new_zeros(n, alpha.shape[0])
+    for value in x.t()[1:, :, None]:  # (N, 1) per row after the first
+        ahead = level + phi * trend
+        error = value - ahead
+        sse = sse + error * error
+        new = ahead + alpha * error
+        trend = beta * (new - level) + (1 - beta) * phi * trend
+        level = new
+    pick = sse.argmin(dim=1)  # the first of equal ones
+    rows = torch.arange(n, device=x.device)
+    damp = torch.cumprod(phi[pick][:, None].expand(n, horizon), dim=1).cumsum(dim=1)
+    return level[rows, pick][:, None] + damp * trend[rows, pick][:, None] + seasonal_future
+
+
+def _start(x: Tensor) -> tuple[Tensor, Tensor]:
+    """(level, trend), each (N,): the least-squares line of the first rows, its value at the first row and its
+    slope (0 for a single row)."""
+    head = x[:, :_START_ROWS]
+    k = head.shape[1]
+    t = torch.arange(k, dtype=x.dtype, device=x.device) - (k - 1) / 2
+    mean = head.mean(dim=1)
+    den = (t * t).sum()
+    slope = ((head - mean[:, None]) * t).sum(dim=1) / den if k > 1 else torch.zeros_like(mean)
+    return mean - slope * (k - 1) / 2, slope
