@@ -46,6 +46,7 @@ def windows(out: str) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import defaults
+
     from tsrec.estimators.frame import infer_period, resolve
 
     lists = {"short": defaults.short_series_list, "trend": defaults.trend_series_list,

@@ -64,6 +64,7 @@ SEARCH_SPACE: dict[str, BaseDistribution] = {
     "weight_decay": FloatDistribution(1e-4, 1e-1, log=True),
     "linear_path": CategoricalDistribution(["dense", "sparse"]),
     "theta_weight": FloatDistribution(0.0, 1.0),
+    "partner": CategoricalDistribution(["theta", "damped"]),
     # state sizes (LRU, S4) and hidden sizes (LEM)
     "d_state": CategoricalDistribution([16, 32, 64, 128]),
     "d_hidden": CategoricalDistribution([16, 32, 64, 128]),
@@ -81,8 +82,8 @@ def default_search_space(estimator: Any) -> dict[str, BaseDistribution]:
     """The default Optuna search space of a forecaster.
 
     Learning rate (log-uniform), ``d_model``, ``n_layers``, ``dropout``,
-    ``weight_decay``, ``linear_path`` (dense or sparse) and ``theta_weight``
-    for every forecaster, plus its model's own knobs: ``d_state``, ``r_min``,
+    ``weight_decay``, ``linear_path`` (dense or sparse), ``theta_weight`` and
+    ``partner`` for every forecaster, plus its model's own knobs: ``d_state``, ``r_min``,
     ``r_max``, ``max_phase`` (LRU), ``n_heads`` (Aaren, Transformer),
     ``window`` (Transformer), ``d_state`` (S4), ``d_hidden`` (LEM). Ranges are in :data:`SEARCH_SPACE`.
 

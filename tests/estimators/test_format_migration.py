@@ -187,12 +187,13 @@ EXPECTED_V6 = json.loads((V6 / "expected.json").read_text())
 def test_version_6_files_load_and_forecast_as_they_did(name, tmp_path):
     """Version-6 files written in session 12 (tests/fixtures/format_v6/make_v6.py, each streamed after its fit):
     a window model whose "auto" Theta share was chosen on its validation tail (0 there), and a set share with
-    quantiles. They keep the share they were saved with, forecast as they did (to float rounding), forecast the
-    same when saved again, and keep streaming."""
+    quantiles. They keep the share they were saved with and the Theta partner (version 7 added ``partner``),
+    forecast as they did (to float rounding), forecast the same when saved again, and keep streaming."""
     f = BaseForecaster.load(V6 / f"{name}.safetensors")
     want = EXPECTED_V6[name]
     assert type(f) is getattr(tsrec, name.split("_")[0]) and f.theta_weight == want["theta_weight"]
     assert f.frame_.theta_weight == want["frame_theta_weight"] == f.model_.theta_weight
+    assert f.partner == "theta" == f.model_.partner  # version 7 added the partner; before it, Theta
     forecast = f.predict().to_numpy().ravel()
     assert_as_recorded(forecast, want["predict"])
     t = np.arange(624, 640)

@@ -168,6 +168,37 @@ def test_theta_combination_through_the_estimator():
         LRUForecaster(theta_weight=1.5).fit(y)
 
 
+def test_damped_partner_through_the_estimator(tmp_path):
+    """``partner="damped"``: ``predict`` is the mean of the network's forecast and damped Holt's on the last
+    ``context`` rows of the monthly CO2 series (in user units, with the period of ``frame_``); the network is
+    the one Theta's combination gets (the loss trains the network alone; early stopping, which scores the
+    combination, restores the same last epoch of three here); the file keeps the partner."""
+    import torch
+
+    from tsrec.datasets import load_default
+    from tsrec.estimators import BaseForecaster, LRUForecaster
+    from tsrec.nn.damped import damped_forecast
+
+    y = load_default()["co2"].resample("MS").mean().to_frame("co2")
+    kw = dict(horizon=12, max_epochs=3, d_model=16, d_state=8, random_state=0)
+    f = LRUForecaster(**kw, partner="damped").fit(y.iloc[:-24])
+    assert f.model_.partner == "damped" and f.frame_.theta_weight == 0.5
+    combined = f.predict().to_numpy().ravel()
+    f.model_.theta_weight = 0.0
+    network = f.predict().to_numpy().ravel()
+    f.model_.theta_weight = 0.5
+    window = torch.tensor(y["co2"].to_numpy()[-24 - f.frame_.context : -24])[None]
+    damped = damped_forecast(window, 12, 12)[0].numpy()
+    np.testing.assert_allclose(combined, 0.5 * network + 0.5 * damped, rtol=1e-5, atol=1e-3)
+    theta = LRUForecaster(**kw).fit(y.iloc[:-24])
+    theta.model_.theta_weight = 0.0
+    np.testing.assert_allclose(theta.predict().to_numpy().ravel(), network, rtol=1e-5, atol=1e-4)
+    f.save(tmp_path / "m.safetensors")
+    g = BaseForecaster.load(tmp_path / "m.safetensors")
+    assert g.partner == "damped" == g.model_.partner
+    np.testing.assert_array_equal(g.predict().to_numpy().ravel(), combined)
+
+
 def test_auto_theta_weight_is_the_best_on_the_validation_tail(etth1, tmp_path):
     """On a long series (3,000 hourly rows: a 300-row validation tail, twelve horizons of origins) "auto"
     chooses the share among 0, 0.25, ..., 1 whose forecasts of the tail's windows have the least MAE, computed

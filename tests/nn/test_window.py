@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from tsrec.nn.aaren import AarenModel
+from tsrec.nn.damped import damped_forecast
 from tsrec.nn.lem import LEMModel
 from tsrec.nn.lru import LRUModel
 from tsrec.nn.s4 import S4Model
@@ -198,15 +199,18 @@ def test_channel_independence_is_each_target_alone(n_quantiles):
         torch.testing.assert_close(out[..., j * n_quantiles : (j + 1) * n_quantiles], alone, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("partner", ["theta", "damped"])
 @pytest.mark.parametrize("n_quantiles", [1, 3])
-def test_theta_combination_out_of_training_mode_only(n_quantiles):
-    """With ``theta_weight`` w, eval mode forecasts (1 - w) * network + w * Theta of each target's window
-    (seasonal with ``theta_period``); with quantiles every quantile moves by w * (Theta - median), so the
-    spread is the network's. Training mode forecasts the network alone, which is what the loss trains."""
+def test_theta_combination_out_of_training_mode_only(n_quantiles, partner):
+    """With ``theta_weight`` w, eval mode forecasts (1 - w) * network + w * partner of each target's window
+    (Theta or damped Holt, seasonal with ``theta_period``); with quantiles every quantile moves by
+    w * (partner - median), so the spread is the network's. Training mode forecasts the network alone, which
+    is what the loss trains."""
     torch.manual_seed(8)
     kw = dict(c_in=3, n_targets=2, n_quantiles=n_quantiles, context=40, patch_len=5, instance_norm="robust")
     net = window_model("lru", **kw).double()
-    comb = window_model("lru", **kw, theta_weight=0.3, theta_period=6, median_index=n_quantiles // 2).double()
+    comb = window_model("lru", **kw, theta_weight=0.3, theta_period=6, median_index=n_quantiles // 2,
+                        partner=partner).double()
     comb.load_state_dict(net.state_dict())
     t = torch.arange(40, dtype=torch.float64)
     x = torch.randn(4, 40, 3, dtype=torch.float64) + torch.sin(2 * torch.pi * t / 6)[None, :, None]
@@ -214,7 +218,8 @@ def test_theta_combination_out_of_training_mode_only(n_quantiles):
     plain = net(x)
     torch.testing.assert_close(comb(x), plain, rtol=0, atol=0)
     comb.eval()
-    theta = theta_forecast(x[..., :2].transpose(1, 2).reshape(8, 40), 5, 6).reshape(4, 2, 5).transpose(1, 2)
+    forecast = {"theta": theta_forecast, "damped": damped_forecast}[partner]
+    theta = forecast(x[..., :2].transpose(1, 2).reshape(8, 40), 5, 6).reshape(4, 2, 5).transpose(1, 2)
     median = plain[..., n_quantiles // 2 :: n_quantiles]
     want = plain + (0.3 * (theta - median)).repeat_interleave(n_quantiles, dim=-1)
     torch.testing.assert_close(comb(x), want, rtol=1e-12, atol=1e-12)
@@ -224,6 +229,8 @@ def test_theta_combination_out_of_training_mode_only(n_quantiles):
         window_model("lru", theta_weight=1.5)
     with pytest.raises(ValueError, match="median_index"):
         window_model("lru", theta_weight=0.5, median_index=1)
+    with pytest.raises(ValueError, match="partner"):
+        window_model("lru", theta_weight=0.5, partner="holt")
 
 
 def test_gradcheck_small_double():

@@ -32,7 +32,7 @@ def damped_rows(x, horizon, period, critical, alphas, betas, phis, start_rows, o
                 z[t] -= index[t % period]
         level0, trend0 = _start(z, start_rows)
         best = np.inf
-        best_level, best_trend, best_phi = level0, trend0, 1.0
+        best_level, best_trend, best_phi = np.nan, np.nan, 1.0  # stays NaN where every error sum is NaN
         for alpha in alphas:
             for beta in betas:
                 for phi in phis:

@@ -1,0 +1,118 @@
+"""Damped Holt of tsrec.nn.damped against statsmodels' damped Holt, its float64 reference."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from tsrec.nn.damped import _damped_torch, _start, damped_forecast
+from tsrec.nn.theta import _is_seasonal, _seasonal_index
+
+
+def _series(rng: np.random.Generator, length: int, period: int) -> np.ndarray:
+    t = np.arange(length)
+    return (rng.normal(0, 1, length).cumsum() * rng.uniform(0, 1) + rng.uniform(-0.3, 0.3) * t
+            + rng.uniform(0, 3) * np.sin(2 * np.pi * t / period) + rng.normal(0, 1, length))
+
+
+def _paths():
+    return {"default": damped_forecast, "torch": lambda x, h, p: _damped_torch(x, h, p if p and p > 1 else 0)}
+
+
+@pytest.mark.parametrize("path", ["default", "torch"])
+def test_forecasts_are_statsmodels_damped_holt_at_the_least_squared_errors_of_the_grid(path, monkeypatch):
+    """Fresh random series (trend, season, random walk, noise), seasonal and not, with a grid of three points
+    drawn at random: the forecasts are those of statsmodels' damped Holt (``Holt(damped_trend=True)`` with
+    those weights and our starting state, on the deseasonalised window) at the grid point whose statsmodels fit
+    has the least squared one-step errors, plus the seasonal index. Both the default path (numba's kernel where
+    it works) and the torch ops."""
+    import tsrec.nn.damped as module
+
+    Holt = pytest.importorskip("statsmodels.tsa.holtwinters").Holt
+    forecast = _paths()[path]
+    rng = np.random.default_rng()
+    for _ in range(25):
+        length, period, horizon = int(rng.integers(3, 200)), int(rng.choice([1, 4, 7, 12])), int(rng.integers(1, 25))
+        y = _series(rng, length, period)
+        grid = (rng.uniform(0.05, 1, 3), rng.uniform(0.01, 0.5, 3), rng.uniform(0.8, 1, 3))
+        x = torch.tensor(y)[None]
+        index = torch.zeros(1, horizon, dtype=torch.float64)
+        z = x
+        if period > 1 and length >= 2 * period + 2 and _is_seasonal(x, period)[0]:
+            season = _seasonal_index(x, period)
+            z = x - season[:, torch.arange(length) % period]
+            index = season[:, (length + torch.arange(horizon)) % period]
+        level, trend = (v.item() for v in _start(z))
+        fits = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for a in grid[0]:
+                for b in grid[1]:
+                    for phi in grid[2]:  # the first row is the starting state; the errors are the later rows'
+                        fit = Holt(z[0, 1:].numpy(), damped_trend=True, initialization_method="known",
+                                   initial_level=level, initial_trend=trend).fit(
+                            smoothing_level=a, smoothing_trend=b, damping_trend=phi, optimized=False)
+                        fits.append((fit.sse, fit))
+        best = min(fits, key=lambda f: f[0])[1]
+        with monkeypatch.context() as m:
+            m.setattr(module, "_grid", lambda g=grid: g)
+            got = forecast(x, horizon, period)[0]
+        want = best.forecast(horizon) + index[0].numpy()
+        np.testing.assert_allclose(got.numpy(), want, rtol=0, atol=1e-8 * (1 + y.std()))
+
+
+def test_a_line_and_a_season_around_a_line_are_continued():
+    """Damped Holt follows a trend in full where the window is one (Theta takes half of it)."""
+    t = torch.arange(100, dtype=torch.float64)
+    for path in _paths().values():
+        line = 2.0 - 0.3 * t
+        torch.testing.assert_close(path(line[None, :80], 20, None)[0], line[80:], rtol=0, atol=1e-9)
+        y = line + 2 * torch.sin(2 * torch.pi * t / 7)
+        torch.testing.assert_close(path(y[None, :80], 20, 7)[0], y[80:], rtol=0, atol=1e-9)
+
+
+def test_affine_equivariant_and_batched_rows_independent():
+    """damped(a * y + b) = a * damped(y) + b (a > 0), and each row of a batch is forecast as it is alone."""
+    rng = np.random.default_rng()
+    y = torch.tensor(np.stack([_series(rng, 96, 12) for _ in range(5)]))
+    f = damped_forecast(y, 18, 12)
+    np.testing.assert_allclose(damped_forecast(3.5 * y - 7.0, 18, 12).numpy(), 3.5 * f.numpy() - 7.0, rtol=1e-9,
+                               atol=1e-9)
+    np.testing.assert_allclose(damped_forecast(y[2:3], 18, 12).numpy(), f[2:3].numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_degenerate_windows_give_finite_forecasts():
+    """A constant window forecasts its value; one row, two rows and a float32 batch give finite forecasts of
+    the input's dtype; a window with NaN is not forecast as if it were finite."""
+    const = torch.full((2, 50), 4.25, dtype=torch.float64)
+    for path in _paths().values():
+        np.testing.assert_allclose(path(const, 7, 12).numpy(), 4.25, rtol=0, atol=1e-12)
+    for length in (1, 2, 3):
+        f = damped_forecast(torch.randn(3, length), 5, 2)
+        assert f.dtype == torch.float32 and f.shape == (3, 5) and torch.isfinite(f).all()
+    x = torch.randn(2, 30, dtype=torch.float64)
+    x[0, 10] = float("nan")
+    assert not torch.isfinite(damped_forecast(x, 4)[0]).all()
+    with pytest.raises(ValueError, match=r"y must be \(N, L\)"):
+        damped_forecast(torch.randn(4), 3)
+
+
+def test_compiled_kernel_equals_the_torch_ops():
+    """Where numba works, damped_forecast runs one compiled kernel; it gives the torch path's forecasts on fresh
+    windows: seasonal and not, short and long, constant."""
+    from tsrec.scan.cpu import numba_available
+
+    if not numba_available():
+        pytest.skip("numba is not installed (or TSREC_NUMBA=0): damped_forecast is the torch path")
+    rng = np.random.default_rng()
+    for _ in range(30):
+        length, horizon = int(rng.integers(1, 300)), int(rng.integers(1, 50))
+        period = int(rng.choice([1, 2, 7, 12, 24]))
+        y = np.stack([_series(rng, length, period) for _ in range(int(rng.integers(1, 6)))])
+        if rng.random() < 0.1:
+            y[0] = 3.0
+        x = torch.tensor(y)
+        got, want = damped_forecast(x, horizon, period), _damped_torch(x, horizon, period if period > 1 else 0)
+        assert torch.isfinite(got).all()
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-9, atol=1e-9 * (1 + y.std()))
