@@ -2,8 +2,8 @@
 
 The same arithmetic as the torch code there, one window at a time: the
 deseasonalisation of :mod:`tsrec.nn._theta_numba`, the least-squares start,
-then every point of the grid run over the window (the state and squared errors
-of one point at a time; no levels kept).
+then every point of the grid run over the window side by side (the states and
+squared errors of all points advanced row by row; no levels kept).
 """
 
 from __future__ import annotations
@@ -20,6 +20,15 @@ def damped_rows(x, horizon, period, critical, alphas, betas, phis, start_rows, o
     n, length = x.shape
     z = np.empty(length)
     index = np.zeros(max(period, 1))
+    size = alphas.shape[0] * betas.shape[0] * phis.shape[0]
+    alpha, beta, phi = np.empty(size), np.empty(size), np.empty(size)  # the grid, alpha outermost, phi innermost
+    g = 0
+    for a in alphas:
+        for b in betas:
+            for p in phis:
+                alpha[g], beta[g], phi[g] = a, b, p
+                g += 1
+    level, trend, sse = np.empty(size), np.empty(size), np.empty(size)
     for i in range(n):
         for t in range(length):
             z[t] = x[i, t]
@@ -31,21 +40,24 @@ def damped_rows(x, horizon, period, critical, alphas, betas, phis, start_rows, o
             for t in range(length):
                 z[t] -= index[t % period]
         level0, trend0 = _start(z, start_rows)
-        best = np.inf
-        best_level, best_trend, best_phi = np.nan, np.nan, 1.0  # stays NaN where every error sum is NaN
-        for alpha in alphas:
-            for beta in betas:
-                for phi in phis:
-                    level, trend, sse = level0, trend0, 0.0
-                    for t in range(1, length):
-                        ahead = level + phi * trend
-                        error = z[t] - ahead
-                        sse = sse + error * error
-                        new = ahead + alpha * error
-                        trend = beta * (new - level) + (1 - beta) * phi * trend
-                        level = new
-                    if sse < best:
-                        best, best_level, best_trend, best_phi = sse, level, trend, phi
+        for g in range(size):
+            level[g], trend[g], sse[g] = level0, trend0, 0.0
+        for t in range(1, length):
+            v = z[t]
+            for g in range(size):  # the grid's points side by side: independent recurrences, vectorised
+                ahead = level[g] + phi[g] * trend[g]
+                error = v - ahead
+                sse[g] = sse[g] + error * error
+                new = ahead + alpha[g] * error
+                trend[g] = beta[g] * (new - level[g]) + (1 - beta[g]) * phi[g] * trend[g]
+                level[g] = new
+        best = 0
+        for g in range(1, size):
+            if sse[g] < sse[best]:
+                best = g
+        best_level, best_trend, best_phi = level[best], trend[best], phi[best]
+        if not sse[best] == sse[best]:  # every error sum NaN: no forecast
+            best_level = np.nan
         damp, factor = 0.0, 1.0
         for h in range(horizon):
             factor *= best_phi
