@@ -199,3 +199,25 @@ def test_version_6_files_load_and_forecast_as_they_did(name, tmp_path):
     t = np.arange(624, 640)
     assert_saved_again_and_streaming(f, forecast, np.sin(2 * np.pi * t / 24) + 0.002 * t, tmp_path,
                                      start="2020-01-27")
+
+
+V7 = Path(__file__).resolve().parents[1] / "fixtures" / "format_v7"
+EXPECTED_V7 = json.loads((V7 / "expected.json").read_text())
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_V7))
+def test_version_7_files_load_and_forecast_as_they_did(name, tmp_path):
+    """Version-7 files written in session 14 (tests/fixtures/format_v7/make_v7.py, each streamed after its fit):
+    window models with damped Holt as their partner, an "auto" share chosen on the validation tail and a set
+    share with quantiles. They keep partner and share, forecast as they did (to float rounding), forecast the
+    same when saved again, and keep streaming."""
+    f = BaseForecaster.load(V7 / f"{name}.safetensors")
+    want = EXPECTED_V7[name]
+    assert type(f) is getattr(tsrec, name.split("_")[0]) and f.theta_weight == want["theta_weight"]
+    assert f.partner == want["partner"] == f.model_.partner
+    assert f.frame_.theta_weight == want["frame_theta_weight"] == f.model_.theta_weight
+    forecast = f.predict().to_numpy().ravel()
+    assert_as_recorded(forecast, want["predict"])
+    t = np.arange(624, 640)
+    assert_saved_again_and_streaming(f, forecast, np.sin(2 * np.pi * t / 24) + 0.002 * t, tmp_path,
+                                     start="2020-01-27")
