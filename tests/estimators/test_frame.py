@@ -137,7 +137,7 @@ def test_theta_combination_through_the_estimator():
     from tsrec.nn.theta import theta_forecast
 
     y = load_default()["co2"].resample("MS").mean().to_frame("co2")
-    kw = dict(horizon=12, max_epochs=3, d_model=16, d_state=8, random_state=0)
+    kw = dict(horizon=12, max_epochs=3, d_model=16, d_state=8, random_state=0, partner="theta")
     f = LRUForecaster(**kw).fit(y.iloc[:-24])
     assert f.theta_weight == "auto" and f.frame_.theta_weight == 0.5 and f.model_.theta_weight == 0.5
     assert f.frame_.period == 12
@@ -169,7 +169,7 @@ def test_theta_combination_through_the_estimator():
 
 
 def test_damped_partner_through_the_estimator(tmp_path):
-    """``partner="damped"``: ``predict`` is the mean of the network's forecast and damped Holt's on the last
+    """``partner="damped"`` (the default): ``predict`` is the mean of the network's forecast and damped Holt's on the last
     ``context`` rows of the monthly CO2 series (in user units, with the period of ``frame_``); the network is
     the one Theta's combination gets (the loss trains the network alone; early stopping, which scores the
     combination, restores the same last epoch of three here); the file keeps the partner."""
@@ -181,8 +181,8 @@ def test_damped_partner_through_the_estimator(tmp_path):
 
     y = load_default()["co2"].resample("MS").mean().to_frame("co2")
     kw = dict(horizon=12, max_epochs=3, d_model=16, d_state=8, random_state=0)
-    f = LRUForecaster(**kw, partner="damped").fit(y.iloc[:-24])
-    assert f.model_.partner == "damped" and f.frame_.theta_weight == 0.5
+    f = LRUForecaster(**kw).fit(y.iloc[:-24])  # the default partner
+    assert f.partner == "damped" == f.model_.partner and f.frame_.theta_weight == 0.5
     combined = f.predict().to_numpy().ravel()
     f.model_.theta_weight = 0.0
     network = f.predict().to_numpy().ravel()
@@ -190,7 +190,7 @@ def test_damped_partner_through_the_estimator(tmp_path):
     window = torch.tensor(y["co2"].to_numpy()[-24 - f.frame_.context : -24])[None]
     damped = damped_forecast(window, 12, 12)[0].numpy()
     np.testing.assert_allclose(combined, 0.5 * network + 0.5 * damped, rtol=1e-5, atol=1e-3)
-    theta = LRUForecaster(**kw).fit(y.iloc[:-24])
+    theta = LRUForecaster(**kw, partner="theta").fit(y.iloc[:-24])
     theta.model_.theta_weight = 0.0
     np.testing.assert_allclose(theta.predict().to_numpy().ravel(), network, rtol=1e-5, atol=1e-4)
     f.save(tmp_path / "m.safetensors")

@@ -74,7 +74,7 @@ class LEMForecaster(BaseForecaster):
         skip_last: bool = True,
         linear_path: str = "dense",
         theta_weight: float | str = "auto",
-        partner: str = "theta",
+        partner: str = "damped",
         ensemble_size: int = 1,
         device: str = "auto",
         backend: str = "auto",

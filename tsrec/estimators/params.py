@@ -257,25 +257,27 @@ COMMON_PARAMS: tuple[Param, ...] = (
           'short or unseasonal ones (benchmarks/RESULTS.md, session 7). "none": no linear path.',
           one_of(LINEAR_PATHS)),
     Param("theta_weight", "auto", 'float or "auto"',
-          "The share of the Theta method in the direct head's forecast: each target's forecast is "
-          "``(1 - theta_weight) * network + theta_weight * theta``, ``theta`` the Theta method (simple exponential "
-          "smoothing plus half the least-squares drift, deseasonalised where the window holds two periods and passes "
-          "a seasonality test; :func:`~tsrec.nn.theta.theta_forecast`) on the same window, with the seasonal period "
-          "of ``frame_``. The network is trained on its own forecast; early stopping, prediction and streaming use "
+          "The share of the classical partner (``partner``: damped Holt by default, or the Theta method) in the "
+          "direct head's forecast: each target's forecast is ``(1 - theta_weight) * network + theta_weight * "
+          "partner``, ``partner`` the classical forecast from the same window, with the seasonal period of "
+          "``frame_`` (the name is the Theta method's, the first partner). The network is trained on its own "
+          "forecast; early stopping, prediction and streaming use "
           'the combination. 0: the network alone. "auto": trained with 0.5; then, where the validation tail holds '
           "at least ten horizons of forecast origins, the share among 0, 0.25, 0.5, 0.75 and 1 with the least "
           "validation loss, else 0.5 (``frame_.theta_weight`` holds the share used). On the validation blocks of "
-          "48 short series the equal-weight combination was 7% better than the network alone; long series lost "
-          "with it, and choose their own (benchmarks/RESULTS.md, session 12). The dense head of ``context=None`` "
-          "has no window and ignores it.",
+          "48 short series the equal-weight combination with Theta was 7% better than the network alone; long "
+          "series lost with it, and choose their own (benchmarks/RESULTS.md, session 12). The dense head of "
+          "``context=None`` has no window and ignores it.",
           rule(lambda v: v == "auto" and isinstance(v, str) or is_real(v) and 0 <= v <= 1,
                'a number in [0, 1] or "auto"')),
-    Param("partner", "theta", '{"theta", "damped"}',
-          "The classical forecast that ``theta_weight`` mixes into the direct head's: \"theta\", the Theta method "
-          "(:func:`~tsrec.nn.theta.theta_forecast`); \"damped\", damped Holt (level and damped trend on the "
-          "deseasonalised window, smoothing weights and damping chosen per window by the least squared one-step "
-          "errors on a grid; :func:`~tsrec.nn.damped.damped_forecast`), which follows a trend the window shows "
-          "where Theta takes half of it.", one_of(("theta", "damped"))),
+    Param("partner", "damped", '{"damped", "theta"}',
+          "The classical forecast that ``theta_weight`` mixes into the direct head's: \"damped\", damped Holt "
+          "(level and damped trend on the deseasonalised window, smoothing weights and damping chosen per window "
+          "by the least squared one-step errors on a grid; :func:`~tsrec.nn.damped.damped_forecast`), which follows "
+          "a trend the window shows; \"theta\", the Theta method (simple exponential smoothing plus half the "
+          "least-squares drift, deseasonalised; :func:`~tsrec.nn.theta.theta_forecast`). Damped Holt was chosen on "
+          "the validation blocks of 48 short series, 16 short trending ones and 12 standard ones (RESULTS.md, "
+          "session 14: 3% better on the first two together, level on the others).", one_of(("damped", "theta"))),
     Param("ensemble_size", 1, "int",
           "Networks trained side by side from different initialisations, each on its own loss; the forecast is "
           "their mean (a deep ensemble, :class:`~tsrec.nn.window.WindowEnsemble`). Costs that many times the "
