@@ -169,8 +169,8 @@ def test_theta_combination_through_the_estimator():
 
 
 def test_damped_partner_through_the_estimator(tmp_path):
-    """``partner="damped"`` (the default): ``predict`` is the mean of the network's forecast and damped Holt's on the last
-    ``context`` rows of the monthly CO2 series (in user units, with the period of ``frame_``); the network is
+    """``partner="damped"`` (the default): ``predict`` is the mean of the network's forecast and damped Holt's on
+    the last ``context`` rows of the monthly CO2 series (in user units, with the period of ``frame_``); the network is
     the one Theta's combination gets (the loss trains the network alone; early stopping, which scores the
     combination, restores the same last epoch of three here); the file keeps the partner."""
     import torch
