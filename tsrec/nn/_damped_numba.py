@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._theta_numba import _is_seasonal, _seasonal_index
+from ._theta_numba import deseasonalise
 
 
 @njit(nogil=True, cache=True)
@@ -30,15 +30,7 @@ def damped_rows(x, horizon, period, critical, alphas, betas, phis, start_rows, o
                 g += 1
     level, trend, sse = np.empty(size), np.empty(size), np.empty(size)
     for i in range(n):
-        for t in range(length):
-            z[t] = x[i, t]
-        seasonal = period > 1 and length >= 2 * period + 2
-        if seasonal:
-            seasonal = _is_seasonal(z, period, critical)
-        if seasonal:
-            _seasonal_index(z, period, index)
-            for t in range(length):
-                z[t] -= index[t % period]
+        seasonal = deseasonalise(x[i], period, critical, z, index)
         level0, trend0 = _start(z, start_rows)
         for g in range(size):
             level[g], trend[g], sse[g] = level0, trend0, 0.0

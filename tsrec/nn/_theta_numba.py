@@ -24,15 +24,7 @@ def theta_rows(x, horizon, period, critical, coarse, offsets, out):  # pragma: n
     index = np.zeros(max(period, 1))
     fine = np.empty(offsets.shape[0])
     for i in range(n):
-        for t in range(length):
-            z[t] = x[i, t]
-        seasonal = period > 1 and length >= 2 * period + 2
-        if seasonal:
-            seasonal = _is_seasonal(z, period, critical)
-        if seasonal:
-            _seasonal_index(z, period, index)
-            for t in range(length):
-                z[t] -= index[t % period]
+        seasonal = deseasonalise(x[i], period, critical, z, index)
         drift = _slope(z)
         level, alpha = _ses_grid(z, coarse)
         for g in range(offsets.shape[0]):
@@ -44,6 +36,23 @@ def theta_rows(x, horizon, period, critical, coarse, offsets, out):  # pragma: n
             if seasonal:
                 f += index[(length + h) % period]
             out[i, h] = f
+
+
+@njit(cache=True)
+def deseasonalise(row, period, critical, z, index):  # pragma: no cover - compiled
+    """``row`` into ``z``, less its seasonal index (into ``index``) where it holds two periods and two rows and
+    passes the seasonality test; whether it did (``period`` 0 for none)."""
+    length = z.shape[0]
+    for t in range(length):
+        z[t] = row[t]
+    seasonal = period > 1 and length >= 2 * period + 2
+    if seasonal:
+        seasonal = _is_seasonal(z, period, critical)
+    if seasonal:
+        _seasonal_index(z, period, index)
+        for t in range(length):
+            z[t] -= index[t % period]
+    return seasonal
 
 
 @njit(cache=True)

@@ -38,8 +38,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..scan.cpu import numba_available
-from .theta import SEASONALITY_CRITICAL, _is_seasonal, _seasonal_index
+from .theta import SEASONALITY_CRITICAL, _is_seasonal, _seasonal_index, on_windows
 
 __all__ = ["ALPHAS", "BETAS", "PHIS", "damped_forecast"]
 
@@ -85,21 +84,13 @@ def damped_forecast(y: Tensor, horizon: int, period: int | None = None) -> Tenso
     >>> bool(torch.allclose(f[0], y[48:], atol=1e-9))
     True
     """
-    if y.dim() != 2:
-        raise ValueError(f"y must be (N, L), got shape {tuple(y.shape)}")
-    n, length = y.shape
-    x = y.detach().to(torch.float64)
-    if n == 0 or length == 0:
-        return x.new_zeros(n, horizon).to(y.dtype)
-    period = period if period is not None and period > 1 else 0
-    if x.device.type == "cpu" and numba_available():
-        from ._damped_numba import damped_rows
+    return on_windows(y, horizon, period, _damped_compiled, _damped_torch)
 
-        out = x.new_empty(n, horizon)
-        damped_rows(x.contiguous().numpy(), horizon, period, SEASONALITY_CRITICAL, *_grid(), _START_ROWS,
-                    out.numpy())
-        return out.to(y.dtype)
-    return _damped_torch(x, horizon, period).to(y.dtype)
+
+def _damped_compiled(x, horizon: int, period: int, out) -> None:
+    from ._damped_numba import damped_rows
+
+    damped_rows(x, horizon, period, SEASONALITY_CRITICAL, *_grid(), _START_ROWS, out)
 
 
 @functools.cache

@@ -29,6 +29,7 @@ torch code below.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 import torch
 from torch import Tensor
@@ -77,20 +78,31 @@ def theta_forecast(y: Tensor, horizon: int, period: int | None = None) -> Tensor
     >>> theta_forecast(torch.arange(10.0)[None], horizon=3)
     tensor([[ 9.5000, 10.0000, 10.5000]])
     """
+    return on_windows(y, horizon, period, _theta_compiled, _theta_torch)
+
+
+def on_windows(y: Tensor, horizon: int, period: int | None, compiled: Callable, torch_path: Callable) -> Tensor:
+    """What the window methods share: checks ``y`` (N, L), computes in float64 and returns ``y``'s dtype;
+    ``compiled(x, horizon, period, out)`` (numpy arrays; numba) on CPU where numba works, else
+    ``torch_path(x, horizon, period)``; ``period`` 0 for none."""
     if y.dim() != 2:
         raise ValueError(f"y must be (N, L), got shape {tuple(y.shape)}")
     n, length = y.shape
     x = y.detach().to(torch.float64)
     if n == 0 or length == 0:
         return x.new_zeros(n, horizon).to(y.dtype)
+    period = period if period is not None and period > 1 else 0
     if x.device.type == "cpu" and numba_available():
-        from ._theta_numba import theta_rows
-
         out = x.new_empty(n, horizon)
-        theta_rows(x.contiguous().numpy(), horizon, period if period is not None and period > 1 else 0,
-                   SEASONALITY_CRITICAL, *_grids(), out.numpy())
+        compiled(x.contiguous().numpy(), horizon, period, out.numpy())
         return out.to(y.dtype)
-    return _theta_torch(x, horizon, period).to(y.dtype)
+    return torch_path(x, horizon, period).to(y.dtype)
+
+
+def _theta_compiled(x, horizon: int, period: int, out) -> None:
+    from ._theta_numba import theta_rows
+
+    theta_rows(x, horizon, period, SEASONALITY_CRITICAL, *_grids(), out)
 
 
 @functools.cache
@@ -102,7 +114,7 @@ def _grids() -> tuple:
 
 
 def _theta_torch(x: Tensor, horizon: int, period: int | None) -> Tensor:
-    """:func:`theta_forecast` in torch ops, float64 ``x`` (N, L) with N, L > 0."""
+    """:func:`theta_forecast` in torch ops, float64 ``x`` (N, L) with N, L > 0; ``period`` None or 0 for none."""
     n, length = x.shape
     steps = torch.arange(1, horizon + 1, dtype=torch.float64, device=x.device)
     seasonal_future = x.new_zeros(n, horizon)
