@@ -226,9 +226,9 @@ class WindowModel(nn.Module):
             return out
         b, nt, nq = x.shape[0], self.n_targets, self.n_quantiles
         rows = x[..., :nt].transpose(1, 2).reshape(b * nt, self.context)
-        partner = PARTNERS[self.partner]
-        theta = partner(rows, self.horizon, self.theta_period).reshape(b, nt, self.horizon).transpose(1, 2)
-        shift = self.theta_weight * (theta.to(out.dtype) - out[..., self.median_index :: nq])
+        forecast = PARTNERS[self.partner](rows, self.horizon, self.theta_period)
+        forecast = forecast.reshape(b, nt, self.horizon).transpose(1, 2)
+        shift = self.theta_weight * (forecast.to(out.dtype) - out[..., self.median_index :: nq])
         return out + (shift.repeat_interleave(nq, dim=-1) if nq > 1 else shift)
 
 
