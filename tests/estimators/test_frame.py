@@ -168,6 +168,32 @@ def test_theta_combination_through_the_estimator():
         LRUForecaster(theta_weight=1.5).fit(y)
 
 
+def test_fit_computes_each_validation_partner_forecast_once(monkeypatch):
+    """A fit scores its validation windows after every epoch, for each share "auto" tries and for calibration;
+    their partner forecasts are computed once (the memo), and the fit is the one it would be without the memo."""
+    import contextlib
+
+    import tsrec.estimators.base as base
+    from tsrec.datasets import load_default
+    from tsrec.estimators import LRUForecaster
+    from tsrec.nn import window
+
+    y = load_default()["co2"].to_frame("co2")
+    kw = dict(horizon=12, max_epochs=4, d_model=16, d_state=8, random_state=0, stride=4)
+    rows = []
+    real = window.PARTNERS["damped"]
+    monkeypatch.setitem(window.PARTNERS, "damped", lambda r, h, p: rows.append(r.shape[0]) or real(r, h, p))
+    f = LRUForecaster(**kw).fit(y)
+    memoised, rows = rows.copy(), []
+    monkeypatch.setattr(base, "memoised_partners", contextlib.nullcontext)
+    g = LRUForecaster(**kw).fit(y)
+    n_val = memoised[0]  # the validation windows' batch: once, where the plain fit computes it each time
+    assert memoised.count(n_val) == 1 and rows.count(n_val) >= len(f.history_["val_loss"]) + 4
+    assert f.frame_.theta_weight == g.frame_.theta_weight and f.history_ == g.history_
+    np.testing.assert_array_equal(f.predict().to_numpy(), g.predict().to_numpy())
+    np.testing.assert_array_equal(f.predict_interval().to_numpy(), g.predict_interval().to_numpy())
+
+
 def test_damped_partner_through_the_estimator(tmp_path):
     """``partner="damped"`` (the default): ``predict`` is the mean of the network's forecast and damped Holt's on
     the last ``context`` rows of the monthly CO2 series (in user units, with the period of ``frame_``); the network is

@@ -12,7 +12,7 @@ from tsrec.nn.lru import LRUModel
 from tsrec.nn.s4 import S4Model
 from tsrec.nn.theta import theta_forecast
 from tsrec.nn.transformer import TransformerModel
-from tsrec.nn.window import PeriodLinear, WindowModel, window_moments
+from tsrec.nn.window import PARTNERS, PeriodLinear, WindowModel, memoised_partners, partner_forecast, window_moments
 
 BODIES = {
     "lru": lambda c_in, c_out, h: LRUModel(c_in, c_out, h, d_model=8, d_state=4, n_layers=2, skip_last=False),
@@ -231,6 +231,35 @@ def test_theta_combination_out_of_training_mode_only(n_quantiles, partner):
         window_model("lru", theta_weight=0.5, median_index=1)
     with pytest.raises(ValueError, match="partner"):
         window_model("lru", theta_weight=0.5, partner="holt")
+
+
+@pytest.mark.parametrize("partner", ["theta", "damped"])
+def test_memoised_partners_compute_each_window_once_and_change_nothing(partner, monkeypatch):
+    """Inside ``memoised_partners`` a batch of windows seen before is looked up: the same forecasts, one call per
+    distinct batch (its values, horizon and period), none kept after the block; over the size limit it computes."""
+    g = torch.Generator().manual_seed(7)
+    y = torch.randn(6, 40, generator=g, dtype=torch.float64).cumsum(1)
+    calls = []
+    real = PARTNERS[partner]
+    monkeypatch.setitem(PARTNERS, partner, lambda rows, h, p: calls.append(rows.shape) or real(rows, h, p))
+    plain = real(y, 5, 4)
+    with memoised_partners():
+        for _ in range(3):
+            assert torch.equal(partner_forecast(partner, y.clone(), 5, 4), plain)
+        assert len(calls) == 1
+        partner_forecast(partner, y, 6, 4)  # another horizon,
+        partner_forecast(partner, y, 5, None)  # another period,
+        partner_forecast(partner, y.float(), 5, 4)  # another dtype,
+        other = y.clone()
+        other[3, 17] += 1e-12  # another value
+        assert not torch.equal(partner_forecast(partner, other, 5, 4), plain)
+        assert len(calls) == 5
+    partner_forecast(partner, y, 5, 4)  # the block is over: computed again
+    assert len(calls) == 6
+    with memoised_partners(max_bytes=plain.numel() * 8 - 1):  # too small to keep one forecast
+        partner_forecast(partner, y, 5, 4)
+        assert torch.equal(partner_forecast(partner, y, 5, 4), plain)
+    assert len(calls) == 8
 
 
 def test_gradcheck_small_double():

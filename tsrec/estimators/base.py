@@ -31,7 +31,7 @@ from ..data import Batch, SeriesMeta, StandardScaler, check_columns, meta_before
 from ..nn.blocks import Stack, State
 from ..nn.covariates import lookahead
 from ..nn.online import OnlineRidge
-from ..nn.window import WindowModel
+from ..nn.window import WindowModel, memoised_partners
 from ..training import (
     TrainConfig,
     choose_theta_weight,
@@ -206,15 +206,20 @@ class BaseForecaster(BaseEstimator):
                                      default=str)
         cfg = self._train_config(epoch_callback=fit_params.get("epoch_callback"), checkpoint_dir=checkpoint_dir,
                                  fingerprint=fingerprint)
-        with seeded(self.random_state):
-            model = self._build_model(c_rows, batch.n_targets, batch.covariate_names, frame, covariates).to(device)
-            history = fit_windows(model, train, val, H, batch.n_targets, cfg, device)
-        model.eval()
-        if frame.direct and self.theta_weight == "auto" and val is not None \
-                and val.shape[0] * stride >= AUTO_THETA_HORIZONS * H:
-            frame = replace(frame, theta_weight=choose_theta_weight(model, val, H, batch.n_targets, cfg, device))
-        stream = self._new_stream(model, batch, series or scaler, device, frame)
-        calibration = self._validation_calibration(model, batch, series or scaler, device, frame, L, val_fraction)
+        # the validation windows are forecast after every epoch, for each share tried and for calibration:
+        # their partner forecasts are computed once
+        with memoised_partners():
+            with seeded(self.random_state):
+                model = self._build_model(c_rows, batch.n_targets, batch.covariate_names, frame, covariates)
+                model = model.to(device)
+                history = fit_windows(model, train, val, H, batch.n_targets, cfg, device)
+            model.eval()
+            if frame.direct and self.theta_weight == "auto" and val is not None \
+                    and val.shape[0] * stride >= AUTO_THETA_HORIZONS * H:
+                frame = replace(frame, theta_weight=choose_theta_weight(model, val, H, batch.n_targets, cfg, device))
+            stream = self._new_stream(model, batch, series or scaler, device, frame)
+            calibration = self._validation_calibration(model, batch, series or scaler, device, frame, L,
+                                                       val_fraction)
         # commit only now: a failed fit leaves an earlier fit untouched
         self._set_fitted(model, scaler, batch, stream, history, device, frame, series, covariates)
         self._calibration = calibration

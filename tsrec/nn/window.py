@@ -37,7 +37,11 @@ row of a stream: it is the window ending at that row.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import hashlib
 import math
+from collections.abc import Iterator
 
 import torch
 from torch import Tensor, nn
@@ -47,12 +51,62 @@ from .damped import damped_forecast
 from .theta import theta_forecast
 from .transformer import CausalSelfAttention
 
-__all__ = ["LINEAR_PATHS", "PARTNERS", "PeriodLinear", "WindowEnsemble", "WindowModel", "window_moments"]
+__all__ = ["LINEAR_PATHS", "PARTNERS", "PeriodLinear", "WindowEnsemble", "WindowModel", "memoised_partners",
+           "partner_forecast", "window_moments"]
 
 #: The linear paths of a window model (see :class:`WindowModel`).
 LINEAR_PATHS = ("dense", "sparse", "none")
 #: The classical forecasts a window model's forecast can be combined with (``partner``), by name.
 PARTNERS = {"theta": theta_forecast, "damped": damped_forecast}
+#: the memo of :func:`memoised_partners` where one is open: {key: forecast}, and the bytes it holds
+_MEMO: contextvars.ContextVar[tuple[dict, list[int], int] | None] = contextvars.ContextVar("tsrec_partner_memo",
+                                                                                         default=None)
+
+
+@contextlib.contextmanager
+def memoised_partners(max_bytes: int = 256 * 2**20) -> Iterator[None]:
+    """Within the block, :func:`partner_forecast` of windows it has seen in the block is looked up, not
+    recomputed.
+
+    The partners are pure functions of their windows, so a fit that scores the same validation windows after
+    every epoch and for every share it tries computes their partner forecasts once. Windows are recognised by
+    a hash of their values (and the partner, horizon, period, dtype and device); the memo keeps at most
+    ``max_bytes`` of forecasts and is dropped when the block ends. It belongs to the thread (a context
+    variable), so concurrent fits do not share it.
+
+    Examples
+    --------
+    >>> import torch
+    >>> y = torch.arange(24.0).reshape(2, 12)
+    >>> with memoised_partners():
+    ...     first = partner_forecast("damped", y, 3, None)
+    ...     torch.equal(partner_forecast("damped", y, 3, None), first)
+    True
+    """
+    token = _MEMO.set(({}, [0], max_bytes))
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
+
+
+def partner_forecast(partner: str, rows: Tensor, horizon: int, period: int | None) -> Tensor:
+    """``PARTNERS[partner](rows, horizon, period)``: the classical forecasts ``(N, horizon)`` of the windows
+    ``rows`` ``(N, L)``, from the memo where :func:`memoised_partners` holds them."""
+    memo = _MEMO.get()
+    if memo is None:
+        return PARTNERS[partner](rows, horizon, period)
+    table, used, max_bytes = memo
+    values = rows.detach().contiguous().cpu().numpy()
+    key = (partner, horizon, period, str(rows.dtype), str(rows.device), rows.shape,
+           hashlib.blake2b(values.tobytes(), digest_size=32).digest())
+    if key not in table:
+        forecast = PARTNERS[partner](rows, horizon, period)
+        size = forecast.element_size() * forecast.numel()
+        if used[0] + size > max_bytes:
+            return forecast
+        table[key], used[0] = forecast, used[0] + size
+    return table[key]
 
 
 class WindowModel(nn.Module):
@@ -226,7 +280,7 @@ class WindowModel(nn.Module):
             return out
         b, nt, nq = x.shape[0], self.n_targets, self.n_quantiles
         rows = x[..., :nt].transpose(1, 2).reshape(b * nt, self.context)
-        forecast = PARTNERS[self.partner](rows, self.horizon, self.theta_period)
+        forecast = partner_forecast(self.partner, rows, self.horizon, self.theta_period)
         forecast = forecast.reshape(b, nt, self.horizon).transpose(1, 2)
         shift = self.theta_weight * (forecast.to(out.dtype) - out[..., self.median_index :: nq])
         return out + (shift.repeat_interleave(nq, dim=-1) if nq > 1 else shift)
