@@ -153,6 +153,28 @@ def trend_series_list() -> list[Series]:
     return out
 
 
+def tiny_series_list() -> list[Series]:
+    """Very short series (``--set tiny``) that no choice looked at before session 15's follow-up rule on the
+    partner's share (``benchmarks/rules/2026-12-02_fewest_windows_share.md``), which is judged on them: the
+    yearly fertility rates of 24 countries (every eighth of the 192 with no gap from the fifth on, none of
+    the trend set's) and the Danish bond and deposit rates (quarterly, 55 quarters). Their fits have a few
+    dozen training windows at most.
+    """
+    from statsmodels import datasets
+
+    danish = datasets.danish_data.load_pandas().data
+    quarters = pd.date_range("1974-01-01", periods=len(danish), freq="QS")
+    out = [Series(f"danish {c} quarterly", pd.Series(danish[c].to_numpy(float), quarters), 4, 4)
+           for c in ("ibo", "ide")]
+    fert = datasets.fertility.load_pandas().data
+    years = [c for c in fert.columns if c.isdigit() and int(c) <= 2011]
+    full = fert.dropna(subset=years).iloc[4::8]
+    index = pd.date_range(f"{years[0]}-01-01", periods=len(years), freq="YS")
+    out += [Series(f"fertility {row['Country Code']} yearly", pd.Series(row[years].to_numpy(float), index), 6, 1)
+            for _, row in full.iterrows()]
+    return out
+
+
 def origins_of(n: int, horizon: int, split: str, fold: int = 0) -> tuple[int, np.ndarray]:
     """(rows to fit on, forecast origins as row counts) of a split: K origins spaced H apart (``fold``: the
     validation block that many blocks earlier)."""
@@ -253,9 +275,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--split", choices=["val", "test"], default="val")
     ap.add_argument("--models", nargs="+", default=MODELS)
-    ap.add_argument("--set", choices=["standard", "short", "trend", "unseen"], default="standard",
+    ap.add_argument("--set", choices=["standard", "short", "trend", "unseen", "tiny"], default="standard",
                     help="standard: the twelve series above; short: every column of the short resamples (48); "
-                    "trend: sixteen short trending series; unseen: fifteen statsmodels series that chose nothing")
+                    "trend: sixteen short trending series; unseen: fifteen statsmodels series that chose nothing; "
+                    "tiny: 26 very short series (session 15)")
     ap.add_argument("--series", nargs="+", default=None, help="names (substrings) of the series to run")
     ap.add_argument("--param", action="append", default=[], help="extra hyperparameter key=value")
     ap.add_argument("--seed", type=int, default=0)
@@ -279,7 +302,7 @@ def main() -> None:
         extra[k] = eval(v, {}, {})  # numbers, None, tuples, strings from the command line
     rows = []
     sets = {"standard": series_list, "short": short_series_list, "trend": trend_series_list,
-            "unseen": unseen_series_list}
+            "unseen": unseen_series_list, "tiny": tiny_series_list}
     for s in sets[args.set]():
         if args.series and not any(t.lower() in s.name.lower() for t in args.series):
             continue
