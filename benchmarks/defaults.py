@@ -175,6 +175,19 @@ def tiny_series_list() -> list[Series]:
     return out
 
 
+def fertility_check_list() -> list[Series]:
+    """The yearly fertility rates of 48 more countries (``--set fertility48``: every fourth of the 192 with no
+    gap from the third on, none of the trend or tiny sets'), added for the second follow-up rule on the
+    partner's share (``benchmarks/rules/2026-12-02_capped_share.md``), which is judged on them."""
+    from statsmodels import datasets
+
+    fert = datasets.fertility.load_pandas().data
+    years = [c for c in fert.columns if c.isdigit() and int(c) <= 2011]
+    index = pd.date_range(f"{years[0]}-01-01", periods=len(years), freq="YS")
+    return [Series(f"fertility {row['Country Code']} yearly", pd.Series(row[years].to_numpy(float), index), 6, 1)
+            for _, row in fert.dropna(subset=years).iloc[2::4].iterrows()]
+
+
 def origins_of(n: int, horizon: int, split: str, fold: int = 0) -> tuple[int, np.ndarray]:
     """(rows to fit on, forecast origins as row counts) of a split: K origins spaced H apart (``fold``: the
     validation block that many blocks earlier)."""
@@ -275,10 +288,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--split", choices=["val", "test"], default="val")
     ap.add_argument("--models", nargs="+", default=MODELS)
-    ap.add_argument("--set", choices=["standard", "short", "trend", "unseen", "tiny"], default="standard",
+    ap.add_argument("--set", choices=["standard", "short", "trend", "unseen", "tiny", "fertility48"], default="standard",
                     help="standard: the twelve series above; short: every column of the short resamples (48); "
                     "trend: sixteen short trending series; unseen: fifteen statsmodels series that chose nothing; "
-                    "tiny: 26 very short series (session 15)")
+                    "tiny: 26 very short series; fertility48: 48 more yearly fertility rates (both session 15)")
     ap.add_argument("--series", nargs="+", default=None, help="names (substrings) of the series to run")
     ap.add_argument("--param", action="append", default=[], help="extra hyperparameter key=value")
     ap.add_argument("--seed", type=int, default=0)
@@ -302,7 +315,8 @@ def main() -> None:
         extra[k] = eval(v, {}, {})  # numbers, None, tuples, strings from the command line
     rows = []
     sets = {"standard": series_list, "short": short_series_list, "trend": trend_series_list,
-            "unseen": unseen_series_list, "tiny": tiny_series_list}
+            "unseen": unseen_series_list, "tiny": tiny_series_list,
+            "fertility48": fertility_check_list}
     for s in sets[args.set]():
         if args.series and not any(t.lower() in s.name.lower() for t in args.series):
             continue
