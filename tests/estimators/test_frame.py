@@ -255,3 +255,42 @@ def test_auto_theta_weight_is_the_best_on_the_validation_tail(etth1, tmp_path):
     np.testing.assert_array_equal(g.predict().to_numpy(), f.predict().to_numpy())
     assert LRUForecaster(**kw, theta_weight=0.25).fit(y).frame_.theta_weight == 0.25
     assert LRUForecaster(**kw, early_stopping=False).fit(y).frame_.theta_weight == 0.5
+
+
+def test_auto_theta_weight_grows_where_the_network_has_few_windows():
+    """Where the validation tail is too short to choose on, "auto" gives the partner the share
+    ``auto_theta_weight(n)`` of the fit's ``n`` training windows: three quarters on 36 yearly CO2 means (21
+    windows: ``predict`` is a quarter of the network's forecast and three of damped Holt's on the window),
+    between a half and that on 60 quarterly ones (35), a half on all 176 quarters (107). A set share is kept."""
+    import torch
+
+    from tsrec.datasets import load_default
+    from tsrec.estimators import LRUForecaster
+    from tsrec.estimators.frame import AUTO_THETA_FEWEST, AUTO_THETA_WINDOWS, auto_theta_weight
+    from tsrec.nn.damped import damped_forecast
+
+    co2 = load_default()["co2"]
+    kw = dict(max_epochs=2, d_model=16, d_state=8, random_state=0)
+    shares = {}
+    for freq, horizon, rows in (("YS", 3, 36), ("QS", 4, 60), ("QS", 4, None)):
+        y = co2.resample(freq).mean().dropna().to_frame("co2").iloc[:rows]
+        f = LRUForecaster(horizon=horizon, **kw).fit(y)
+        n_val = round(0.1 * len(y))  # training_windows' tail, stride 1 on series this short
+        n = len(y) - n_val - f.frame_.context - horizon + 1
+        assert f.frame_.theta_weight == auto_theta_weight(n) == f.model_.theta_weight
+        shares[len(y)] = (n, f.frame_.theta_weight)
+        if freq == "YS":
+            combined = f.predict().to_numpy().ravel()
+            f.model_.theta_weight = 0.0
+            network = f.predict().to_numpy().ravel()
+            window = torch.tensor(y["co2"].to_numpy()[-f.frame_.context :])[None]
+            damped = damped_forecast(window, 3)[0].numpy()
+            np.testing.assert_allclose(combined, 0.25 * network + 0.75 * damped, rtol=1e-5)
+    low, high = AUTO_THETA_WINDOWS / 2, AUTO_THETA_WINDOWS
+    assert shares[36][0] <= low and shares[36][1] == AUTO_THETA_FEWEST == 0.75
+    assert low < shares[60][0] < high and 0.5 < shares[60][1] < 0.75
+    assert shares[176][0] >= high and shares[176][1] == 0.5
+    ramp = [auto_theta_weight(n) for n in range(int(low), int(high) + 1)]
+    assert ramp[0] == 0.75 and ramp[-1] == 0.5 and all(a > b for a, b in zip(ramp, ramp[1:]))
+    yearly = co2.resample("YS").mean().to_frame("co2").iloc[:36]
+    assert LRUForecaster(horizon=3, theta_weight=0.25, **kw).fit(yearly).frame_.theta_weight == 0.25

@@ -22,6 +22,8 @@ data by :func:`resolve`: see its docstring for the rules.
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -233,6 +235,26 @@ def build_model(est: BaseForecaster, c_in: int, c_out: int, frame: Frame, future
 AUTO_THETA_WEIGHT = 0.5
 #: ``theta_weight="auto"`` chooses the share on the validation tail where it holds this many horizons of origins
 AUTO_THETA_HORIZONS = 10
+#: below this many training windows ``theta_weight="auto"`` gives the partner more than :data:`AUTO_THETA_WEIGHT`
+AUTO_THETA_WINDOWS = 48
+#: the partner's share that ``theta_weight="auto"`` reaches at half of :data:`AUTO_THETA_WINDOWS` windows
+AUTO_THETA_FEWEST = 0.75
+
+
+def auto_theta_weight(n_windows: int) -> float:
+    """The partner's share that ``theta_weight="auto"`` trains with after ``n_windows`` training windows:
+    :data:`AUTO_THETA_WEIGHT` from :data:`AUTO_THETA_WINDOWS` on, rising linearly in ``log(n_windows)`` to
+    :data:`AUTO_THETA_FEWEST` at half of that and below.
+
+    >>> auto_theta_weight(1000), round(auto_theta_weight(34), 3), auto_theta_weight(20)
+    (0.5, 0.624, 0.75)
+    """
+    if n_windows >= AUTO_THETA_WINDOWS:
+        return AUTO_THETA_WEIGHT
+    if n_windows <= AUTO_THETA_WINDOWS / 2:
+        return AUTO_THETA_FEWEST
+    rise = math.log(AUTO_THETA_WINDOWS / n_windows) / math.log(2)
+    return AUTO_THETA_WEIGHT + (AUTO_THETA_FEWEST - AUTO_THETA_WEIGHT) * rise
 
 
 def theta_weight(est: BaseForecaster, frame: Frame) -> float:

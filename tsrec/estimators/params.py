@@ -262,11 +262,14 @@ COMMON_PARAMS: tuple[Param, ...] = (
           "partner``, ``partner`` the classical forecast from the same window, with the seasonal period of "
           "``frame_`` (the name is the Theta method's, the first partner). The network is trained on its own "
           "forecast; early stopping, prediction and streaming use "
-          'the combination. 0: the network alone. "auto": trained with 0.5; then, where the validation tail holds '
-          "at least ten horizons of forecast origins, the share among 0, 0.25, 0.5, 0.75 and 1 with the least "
-          "validation loss, else 0.5 (``frame_.theta_weight`` holds the share used). On the validation blocks of "
+          'the combination. 0: the network alone. "auto": trained with 0.5, or, where the fit has fewer than 48 '
+          "training windows, with more (0.75 at 24 windows or fewer; linear in the log of the "
+          "windows between: :func:`~tsrec.estimators.frame.auto_theta_weight`); then, where the validation tail "
+          "holds at least ten horizons of forecast origins, the share among 0, 0.25, 0.5, 0.75 and 1 with the "
+          "least validation loss (``frame_.theta_weight`` holds the share used). On the validation blocks of "
           "48 short series the equal-weight combination with Theta was 7% better than the network alone; long "
-          "series lost with it, and choose their own (benchmarks/RESULTS.md, session 12). The dense head of "
+          "series lost with it, and choose their own (benchmarks/RESULTS.md, session 12); on series whose fits had "
+          "13-27 windows damped Holt alone was 16% better than the equal-weight mean (session 15). The dense head of "
           "``context=None`` has no window and ignores it.",
           rule(lambda v: v == "auto" and isinstance(v, str) or is_real(v) and 0 <= v <= 1,
                'a number in [0, 1] or "auto"')),
