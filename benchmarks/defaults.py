@@ -288,7 +288,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--split", choices=["val", "test"], default="val")
     ap.add_argument("--models", nargs="+", default=MODELS)
-    ap.add_argument("--set", choices=["standard", "short", "trend", "unseen", "tiny", "fertility48"], default="standard",
+    ap.add_argument("--set", choices=["standard", "short", "trend", "unseen", "tiny", "fertility48"],
+                    default="standard",
                     help="standard: the twelve series above; short: every column of the short resamples (48); "
                     "trend: sixteen short trending series; unseen: fifteen statsmodels series that chose nothing; "
                     "tiny: 26 very short series; fertility48: 48 more yearly fertility rates (both session 15)")

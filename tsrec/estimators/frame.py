@@ -23,7 +23,6 @@ data by :func:`resolve`: see its docstring for the rules.
 from __future__ import annotations
 
 import math
-
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING

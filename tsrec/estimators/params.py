@@ -268,8 +268,8 @@ COMMON_PARAMS: tuple[Param, ...] = (
           "holds at least ten horizons of forecast origins, the share among 0, 0.25, 0.5, 0.75 and 1 with the "
           "least validation loss (``frame_.theta_weight`` holds the share used). On the validation blocks of "
           "48 short series the equal-weight combination with Theta was 7% better than the network alone; long "
-          "series lost with it, and choose their own (benchmarks/RESULTS.md, session 12); on series whose fits had "
-          "13-27 windows damped Holt alone was 16% better than the equal-weight mean (session 15). The dense head of "
+          "series lost with it, and choose their own (benchmarks/RESULTS.md, session 12); on yearly series whose "
+          "fits had a dozen or two windows the larger share was 9-12% better (session 15). The dense head of "
           "``context=None`` has no window and ignores it.",
           rule(lambda v: v == "auto" and isinstance(v, str) or is_real(v) and 0 <= v <= 1,
                'a number in [0, 1] or "auto"')),
