@@ -97,9 +97,9 @@ def partner_forecast(partner: str, rows: Tensor, horizon: int, period: int | Non
     if memo is None:
         return PARTNERS[partner](rows, horizon, period)
     table, used, max_bytes = memo
-    values = rows.detach().contiguous().cpu().numpy()
-    key = (partner, horizon, period, str(rows.dtype), str(rows.device), rows.shape,
-           hashlib.blake2b(values.tobytes(), digest_size=32).digest())
+    values = rows.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy()  # the bytes, of any dtype
+    key = (partner, horizon, period, str(rows.dtype), str(rows.device), tuple(rows.shape),
+           hashlib.blake2b(values, digest_size=32).digest())
     if key not in table:
         forecast = PARTNERS[partner](rows, horizon, period)
         size = forecast.element_size() * forecast.numel()
