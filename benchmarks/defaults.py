@@ -22,6 +22,7 @@ single forecast swing its ratio.
     python benchmarks/defaults.py --combine A B     # the mean of the two runs' forecasts, per series
     python benchmarks/defaults.py --set trend --split val --folds 4   # 16 short trending series, to choose on
     python benchmarks/defaults.py --set unseen --split test   # 15 statsmodels series no choice looked at
+    python benchmarks/defaults.py --set fertility48 --split val --folds 4   # 48 yearly rates (session 15's check)
 """
 
 from __future__ import annotations
