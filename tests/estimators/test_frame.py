@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from tsrec.estimators.frame import MAX_AUTO_CONTEXT, auto_stride, infer_period, resolve
@@ -294,3 +295,10 @@ def test_auto_theta_weight_grows_where_the_network_has_few_windows():
     assert ramp[0] == 0.75 and ramp[-1] == 0.5 and all(a > b for a, b in zip(ramp, ramp[1:]))
     yearly = co2.resample("YS").mean().to_frame("co2").iloc[:36]
     assert LRUForecaster(horizon=3, theta_weight=0.25, **kw).fit(yearly).frame_.theta_weight == 0.25
+    # a panel counts the windows of all its series: five such yearly series (one per calendar month) learn from
+    # five times the windows of one, and get the half share
+    monthly = co2.resample("MS").mean().dropna()
+    panel = pd.concat([pd.DataFrame({"unique_id": f"month {m}", "ds": pd.date_range("1959", periods=36, freq="YS"),
+                                     "y": monthly[monthly.index.month == m].to_numpy()[1:37]}) for m in range(1, 6)])
+    f = LRUForecaster(horizon=3, **kw).fit(panel)
+    assert f.frame_.context == 9 and f.frame_.theta_weight == auto_theta_weight(5 * 21) == 0.5
