@@ -262,7 +262,8 @@ def test_auto_theta_weight_grows_where_the_network_has_few_windows():
     """Where the validation tail is too short to choose on, "auto" gives the partner the share
     ``auto_theta_weight(n)`` of the fit's ``n`` training windows: three quarters on 36 yearly CO2 means (21
     windows: ``predict`` is a quarter of the network's forecast and three of damped Holt's on the window),
-    between a half and that on 60 quarterly ones (35), a half on all 176 quarters (107). A set share is kept."""
+    between a half and that on 60 quarterly ones (35), a half on all 176 quarters (107), and a half where the
+    window is too short for the partner to see the season. A set share is kept."""
     import torch
 
     from tsrec.datasets import load_default
@@ -295,6 +296,10 @@ def test_auto_theta_weight_grows_where_the_network_has_few_windows():
     assert ramp[0] == 0.75 and ramp[-1] == 0.5 and all(a > b for a, b in zip(ramp, ramp[1:]))
     yearly = co2.resample("YS").mean().to_frame("co2").iloc[:36]
     assert LRUForecaster(horizon=3, theta_weight=0.25, **kw).fit(yearly).frame_.theta_weight == 0.25
+    # four years of monthly means: 25 windows, but a window of 12 rows, too short for the partner to see the
+    # season (2 * 12 + 2 rows): the share stays a half
+    f = LRUForecaster(horizon=12, **kw).fit(co2.resample("MS").mean().to_frame("co2").iloc[:48])
+    assert f.frame_.period == 12 and f.frame_.context < 26 and f.frame_.theta_weight == 0.5
     # a panel counts the windows of all its series: five such yearly series (one per calendar month) learn from
     # five times the windows of one, and get the half share
     monthly = co2.resample("MS").mean().dropna()

@@ -240,15 +240,22 @@ AUTO_THETA_WINDOWS = 48
 AUTO_THETA_FEWEST = 0.75
 
 
-def auto_theta_weight(n_windows: int) -> float:
+def auto_theta_weight(n_windows: int, frame: Frame | None = None) -> float:
     """The partner's share that ``theta_weight="auto"`` trains with after ``n_windows`` training windows:
     :data:`AUTO_THETA_WEIGHT` from :data:`AUTO_THETA_WINDOWS` on, rising linearly in ``log(n_windows)`` to
-    :data:`AUTO_THETA_FEWEST` at half of that and below.
+    :data:`AUTO_THETA_FEWEST` at half of that and below. It rises only where the partner can see the season of
+    ``frame``: none (no period, or 1), or a window of at least ``2 * period + 2`` rows (what the partners need to
+    deseasonalise); a shorter window of a seasonal series keeps :data:`AUTO_THETA_WEIGHT`.
 
     >>> auto_theta_weight(1000), round(auto_theta_weight(34), 3), auto_theta_weight(20)
     (0.5, 0.624, 0.75)
+    >>> auto_theta_weight(20, Frame(context=20, patch_len=4, direct=True, period=12))  # a season it cannot see
+    0.5
     """
     if n_windows >= AUTO_THETA_WINDOWS:
+        return AUTO_THETA_WEIGHT
+    if frame is not None and frame.period is not None and frame.period > 1 \
+            and (frame.context is None or frame.context < 2 * frame.period + 2):
         return AUTO_THETA_WEIGHT
     if n_windows <= AUTO_THETA_WINDOWS / 2:
         return AUTO_THETA_FEWEST

@@ -263,8 +263,9 @@ COMMON_PARAMS: tuple[Param, ...] = (
           "``frame_`` (the name is the Theta method's, the first partner). The network is trained on its own "
           "forecast; early stopping, prediction and streaming use "
           'the combination. 0: the network alone. "auto": trained with 0.5, or, where the fit has fewer than 48 '
-          "training windows, with more (0.75 at 24 windows or fewer; linear in the log of the "
-          "windows between: :func:`~tsrec.estimators.frame.auto_theta_weight`); then, where the validation tail "
+          "training windows and the partner sees the season (none, or a window of two periods and two rows), with "
+          "more (0.75 at 24 windows or fewer; linear in the log of the windows between: "
+          ":func:`~tsrec.estimators.frame.auto_theta_weight`); then, where the validation tail "
           "holds at least ten horizons of forecast origins, the share among 0, 0.25, 0.5, 0.75 and 1 with the "
           "least validation loss (``frame_.theta_weight`` holds the share used). On the validation blocks of "
           "48 short series the equal-weight combination with Theta was 7% better than the network alone; long "
