@@ -189,6 +189,23 @@ def fertility_check_list() -> list[Series]:
             for _, row in fert.dropna(subset=years).iloc[2::4].iterrows()]
 
 
+def hourly_stretch_list() -> list[Series]:
+    """Very short seasonal series (``--set hourly10d``): ten days (240 hourly rows, from row 5,000) of the seven
+    ETTh1 and the seven ETTh2 columns and of seven weather columns (hourly means; T, p, rh, VPact, Tdew, sh,
+    OT), horizon 24, period 24. Added
+    for session 15's rule on the automatic context of short seasonal fits
+    (``benchmarks/rules/2026-12-02_season_in_the_window.md``), which is judged on them."""
+    out = []
+    for name in ("ETTh1", "ETTh2"):
+        df = load_dataset(name)
+        out += [Series(f"{name} {c} hourly 10d", df[c].astype(float).iloc[5000:5240], 24, 24) for c in df.columns]
+    weather = load_dataset("weather", consecutive=True)
+    for c in ("T (degC)", "p (mbar)", "rh (%)", "VPact (mbar)", "Tdew (degC)", "sh (g/kg)", "OT"):
+        hourly = weather[c].astype(float).resample("h").mean()
+        out.append(Series(f"weather {c} hourly 10d", hourly.iloc[5000:5240], 24, 24))
+    return out
+
+
 def origins_of(n: int, horizon: int, split: str, fold: int = 0) -> tuple[int, np.ndarray]:
     """(rows to fit on, forecast origins as row counts) of a split: K origins spaced H apart (``fold``: the
     validation block that many blocks earlier)."""
@@ -289,11 +306,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--split", choices=["val", "test"], default="val")
     ap.add_argument("--models", nargs="+", default=MODELS)
-    ap.add_argument("--set", choices=["standard", "short", "trend", "unseen", "tiny", "fertility48"],
+    ap.add_argument("--set", choices=["standard", "short", "trend", "unseen", "tiny", "fertility48", "hourly10d"],
                     default="standard",
                     help="standard: the twelve series above; short: every column of the short resamples (48); "
                     "trend: sixteen short trending series; unseen: fifteen statsmodels series that chose nothing; "
-                    "tiny: 26 very short series; fertility48: 48 more yearly fertility rates (both session 15)")
+                    "tiny: 26 very short series; fertility48: 48 more yearly fertility rates; hourly10d: 21 ten-day "
+                    "hourly stretches (all session 15)")
     ap.add_argument("--series", nargs="+", default=None, help="names (substrings) of the series to run")
     ap.add_argument("--param", action="append", default=[], help="extra hyperparameter key=value")
     ap.add_argument("--seed", type=int, default=0)
@@ -318,7 +336,7 @@ def main() -> None:
     rows = []
     sets = {"standard": series_list, "short": short_series_list, "trend": trend_series_list,
             "unseen": unseen_series_list, "tiny": tiny_series_list,
-            "fertility48": fertility_check_list}
+            "fertility48": fertility_check_list, "hourly10d": hourly_stretch_list}
     for s in sets[args.set]():
         if args.series and not any(t.lower() in s.name.lower() for t in args.series):
             continue
