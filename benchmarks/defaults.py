@@ -191,14 +191,16 @@ def fertility_check_list() -> list[Series]:
 
 def hourly_stretch_list() -> list[Series]:
     """Very short seasonal series (``--set hourly10d``): ten days (240 hourly rows, from row 5,000) of the seven
-    ETTh1 and the seven ETTh2 columns and of seven weather columns (hourly means; T, p, rh, VPact, Tdew, sh,
+    ETTh1 and the five non-constant ETTh2 columns and of seven weather columns (hourly means; T, p, rh, VPact, Tdew, sh,
     OT), horizon 24, period 24. Added
     for session 15's rule on the automatic context of short seasonal fits
     (``benchmarks/rules/2026-12-02_season_in_the_window.md``), which is judged on them."""
     out = []
     for name in ("ETTh1", "ETTh2"):
         df = load_dataset(name)
-        out += [Series(f"{name} {c} hourly 10d", df[c].astype(float).iloc[5000:5240], 24, 24) for c in df.columns]
+        stretches = {c: df[c].astype(float).iloc[5000:5240] for c in df.columns}
+        # (ETTh2's LUFL and LULL hold one value all ten days: no ratio to seasonal naive exists there)
+        out += [Series(f"{name} {c} hourly 10d", y, 24, 24) for c, y in stretches.items() if y.nunique() > 1]
     weather = load_dataset("weather", consecutive=True)
     for c in ("T (degC)", "p (mbar)", "rh (%)", "VPact (mbar)", "Tdew (degC)", "sh (g/kg)", "OT"):
         hourly = weather[c].astype(float).resample("h").mean()
