@@ -189,22 +189,24 @@ def fertility_check_list() -> list[Series]:
             for _, row in fert.dropna(subset=years).iloc[2::4].iterrows()]
 
 
-def hourly_stretch_list() -> list[Series]:
+def hourly_stretch_list(start: int = 5000) -> list[Series]:
     """Very short seasonal series (``--set hourly10d``): ten days (240 hourly rows, from row 5,000) of the seven
     ETTh1 and the five non-constant ETTh2 columns and of seven weather columns (hourly means; T, p, rh, VPact, Tdew, sh,
     OT), horizon 24, period 24. Added
     for session 15's rule on the automatic context of short seasonal fits
-    (``benchmarks/rules/2026-12-02_season_in_the_window.md``), which is judged on them."""
+    (``benchmarks/rules/2026-12-02_season_in_the_window.md``), which is judged on them. ``hourly10d_b``: the
+    same ten days from row 10,000, for the rule after it."""
     out = []
     for name in ("ETTh1", "ETTh2"):
         df = load_dataset(name)
-        stretches = {c: df[c].astype(float).iloc[5000:5240] for c in df.columns}
+        stretches = {c: df[c].astype(float).iloc[start : start + 240] for c in df.columns}
         # (ETTh2's LUFL and LULL hold one value all ten days: no ratio to seasonal naive exists there)
         out += [Series(f"{name} {c} hourly 10d", y, 24, 24) for c, y in stretches.items() if y.nunique() > 1]
     weather = load_dataset("weather", consecutive=True)
     for c in ("T (degC)", "p (mbar)", "rh (%)", "VPact (mbar)", "Tdew (degC)", "sh (g/kg)", "OT"):
         hourly = weather[c].astype(float).resample("h").mean()
-        out.append(Series(f"weather {c} hourly 10d", hourly.iloc[5000:5240], 24, 24))
+        if hourly.iloc[start : start + 240].nunique() > 1:
+            out.append(Series(f"weather {c} hourly 10d", hourly.iloc[start : start + 240], 24, 24))
     return out
 
 
@@ -308,7 +310,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--split", choices=["val", "test"], default="val")
     ap.add_argument("--models", nargs="+", default=MODELS)
-    ap.add_argument("--set", choices=["standard", "short", "trend", "unseen", "tiny", "fertility48", "hourly10d"],
+    ap.add_argument("--set", choices=["standard", "short", "trend", "unseen", "tiny", "fertility48", "hourly10d",
+                                                   "hourly10d_b"],
                     default="standard",
                     help="standard: the twelve series above; short: every column of the short resamples (48); "
                     "trend: sixteen short trending series; unseen: fifteen statsmodels series that chose nothing; "
@@ -338,7 +341,8 @@ def main() -> None:
     rows = []
     sets = {"standard": series_list, "short": short_series_list, "trend": trend_series_list,
             "unseen": unseen_series_list, "tiny": tiny_series_list,
-            "fertility48": fertility_check_list, "hourly10d": hourly_stretch_list}
+            "fertility48": fertility_check_list, "hourly10d": hourly_stretch_list,
+            "hourly10d_b": lambda: hourly_stretch_list(10000)}
     for s in sets[args.set]():
         if args.series and not any(t.lower() in s.name.lower() for t in args.series):
             continue
