@@ -262,8 +262,9 @@ def test_auto_theta_weight_grows_where_the_network_has_few_windows():
     """Where the validation tail is too short to choose on, "auto" gives the partner the share
     ``auto_theta_weight(n)`` of the fit's ``n`` training windows: three quarters on 36 yearly CO2 means (21
     windows: ``predict`` is a quarter of the network's forecast and three of damped Holt's on the window),
-    between a half and that on 60 quarterly ones (35), a half on all 176 quarters (107), and a half where the
-    window is too short for the partner to see the season. A set share is kept."""
+    between a half and that on 60 quarterly ones (35), a half on all 176 quarters (107); where the window is
+    too short for the partner to see the season, 0 (the network alone) on a seasonal series and a half on a
+    random walk. A set share is kept."""
     import torch
 
     from tsrec.datasets import load_default
@@ -296,10 +297,18 @@ def test_auto_theta_weight_grows_where_the_network_has_few_windows():
     assert ramp[0] == 0.75 and ramp[-1] == 0.5 and all(a > b for a, b in zip(ramp, ramp[1:]))
     yearly = co2.resample("YS").mean().to_frame("co2").iloc[:36]
     assert LRUForecaster(horizon=3, theta_weight=0.25, **kw).fit(yearly).frame_.theta_weight == 0.25
-    # four years of monthly means: 25 windows, but a window of 12 rows, too short for the partner to see the
-    # season (2 * 12 + 2 rows): the share stays a half
-    f = LRUForecaster(horizon=12, **kw).fit(co2.resample("MS").mean().to_frame("co2").iloc[:48])
-    assert f.frame_.period == 12 and f.frame_.context < 26 and f.frame_.theta_weight == 0.5
+    # four years of monthly means: a window of 10 rows, too short for the partner to see the season (2 * 12 + 2
+    # rows), of a series whose differences pass the seasonality test: the network alone
+    monthly = co2.resample("MS").mean().to_frame("co2").iloc[:48]
+    f = LRUForecaster(horizon=12, **kw).fit(monthly)
+    assert f.frame_.period == 12 and f.frame_.context < 26 and f.frame_.theta_weight == 0.0
+    network = f.predict().to_numpy()
+    f.model_.theta_weight = 0.5
+    assert not np.allclose(f.predict().to_numpy(), network)  # (the share matters here)
+    # the same window on a random walk with a monthly index: no season to miss, the share a half
+    walk = pd.DataFrame({"y": np.random.default_rng(0).normal(size=48).cumsum()}, index=monthly.index)
+    g = LRUForecaster(horizon=12, **kw).fit(walk)
+    assert g.frame_.period == 12 and g.frame_.context < 26 and g.frame_.theta_weight == 0.5
     # a panel counts the windows of all its series: five such yearly series (one per calendar month) learn from
     # five times the windows of one, and get the half share
     monthly = co2.resample("MS").mean().dropna()

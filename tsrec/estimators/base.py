@@ -198,7 +198,7 @@ class BaseForecaster(BaseEstimator):
         if train.shape[0] == 0:
             raise ValueError(f"too few rows for one training window of {L + H} steps")
         if frame.direct and self.theta_weight == "auto":
-            frame = replace(frame, theta_weight=auto_theta_weight(train.shape[0] * stride, frame))
+            frame = replace(frame, theta_weight=auto_theta_weight(train.shape[0] * stride, frame, scaled[0][:, 0]))
         fingerprint = None
         if checkpoint_dir is not None:
             # max_epochs may grow between the runs where the learning rate does not follow a schedule over them

@@ -29,12 +29,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import torch
 from torch import nn
 
 from ..data import Batch
 from ..nn.causal_norm import CausalInstanceNorm
 from ..nn.covariates import CovariateModel
 from ..nn.missing import MaskedInput
+from ..nn.theta import is_seasonal
 from ..nn.window import WindowEnsemble, WindowModel
 
 if TYPE_CHECKING:
@@ -240,22 +242,32 @@ AUTO_THETA_WINDOWS = 48
 AUTO_THETA_FEWEST = 0.75
 
 
-def auto_theta_weight(n_windows: int, frame: Frame | None = None) -> float:
-    """The partner's share that ``theta_weight="auto"`` trains with after ``n_windows`` training windows:
-    :data:`AUTO_THETA_WEIGHT` from :data:`AUTO_THETA_WINDOWS` on, rising linearly in ``log(n_windows)`` to
-    :data:`AUTO_THETA_FEWEST` at half of that and below. It rises only where the partner can see the season of
-    ``frame``: none (no period, or 1), or a window of at least ``2 * period + 2`` rows (what the partners need to
-    deseasonalise); a shorter window of a seasonal series keeps :data:`AUTO_THETA_WEIGHT`.
+def auto_theta_weight(n_windows: int, frame: Frame | None = None, rows: np.ndarray | None = None) -> float:
+    """The partner's share that ``theta_weight="auto"`` trains with after ``n_windows`` training windows of
+    ``frame``, whose first target held ``rows`` over the fit (the first series).
+
+    Where ``frame`` has a seasonal period but a window too short for the partner to see the season (fewer than
+    ``2 * period + 2`` rows, what the partners need to deseasonalise), the partner would forecast without it:
+    0 (the network alone) where the first differences of ``rows`` pass the partners' seasonality test
+    (:func:`tsrec.nn.theta.is_seasonal`; differenced, so that a trend does not pass for a season), else
+    :data:`AUTO_THETA_WEIGHT`. Elsewhere :data:`AUTO_THETA_WEIGHT` from :data:`AUTO_THETA_WINDOWS` windows on,
+    rising linearly in ``log(n_windows)`` to :data:`AUTO_THETA_FEWEST` at half of that and below.
 
     >>> auto_theta_weight(1000), round(auto_theta_weight(34), 3), auto_theta_weight(20)
     (0.5, 0.624, 0.75)
-    >>> auto_theta_weight(20, Frame(context=20, patch_len=4, direct=True, period=12))  # a season it cannot see
-    0.5
+    >>> short = Frame(context=20, patch_len=4, direct=True, period=12)  # a window that cannot show the season
+    >>> t = np.arange(60.0)
+    >>> auto_theta_weight(20, short, t), auto_theta_weight(20, short, t + np.sin(2 * np.pi * t / 12))
+    (0.5, 0.0)
     """
-    if n_windows >= AUTO_THETA_WINDOWS:
-        return AUTO_THETA_WEIGHT
     if frame is not None and frame.period is not None and frame.period > 1 \
             and (frame.context is None or frame.context < 2 * frame.period + 2):
+        if rows is not None and len(rows) > 2 * frame.period + 3:  # differences of two seasons and two rows
+            diffs = torch.as_tensor(np.diff(np.asarray(rows, dtype=np.float64)))[None]
+            if bool(is_seasonal(diffs, frame.period)[0]):
+                return 0.0
+        return AUTO_THETA_WEIGHT
+    if n_windows >= AUTO_THETA_WINDOWS:
         return AUTO_THETA_WEIGHT
     if n_windows <= AUTO_THETA_WINDOWS / 2:
         return AUTO_THETA_FEWEST

@@ -37,7 +37,7 @@ from torch import Tensor
 from ..scan import linear_scan
 from ..scan.cpu import numba_available
 
-__all__ = ["theta_forecast"]
+__all__ = ["is_seasonal", "theta_forecast"]
 
 #: the statistic of the seasonality test is compared with chi2(1)'s 90% quantile (1.645 squared)
 SEASONALITY_CRITICAL = 2.705543454095404
@@ -130,6 +130,22 @@ def _theta_torch(x: Tensor, horizon: int, period: int | None) -> Tensor:
     alpha = alpha[:, None]
     trend = drift[:, None] / 2 * (steps - 1 + 1 / alpha - (1 - alpha) ** length / alpha)
     return level[:, None] + trend + seasonal_future
+
+
+def is_seasonal(y: Tensor, period: int) -> Tensor:
+    """(N,) bool: whether each series of ``y`` (N, L) passes the partners' seasonality test at ``period``: the
+    autocorrelation at that lag against its 90% bound (statsmodels' ThetaModel test, as the M4 benchmarks use it);
+    False for series shorter than ``2 * period + 2`` rows or for ``period`` < 2.
+
+    >>> import math, torch
+    >>> t = torch.arange(60, dtype=torch.float64)
+    >>> is_seasonal(torch.stack([torch.sin(2 * math.pi * t / 12), t]), 12).tolist()
+    [True, False]
+    """
+    x = y.detach().to(torch.float64)
+    if period < 2 or x.shape[1] < 2 * period + 2:
+        return torch.zeros(x.shape[0], dtype=torch.bool, device=x.device)
+    return _is_seasonal(x, period)
 
 
 def _is_seasonal(x: Tensor, period: int) -> Tensor:
