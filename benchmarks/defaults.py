@@ -210,6 +210,27 @@ def hourly_stretch_list(start: int = 5000) -> list[Series]:
     return out
 
 
+def seasonal_seven_list() -> list[Series]:
+    """Seven very short seasonal series (``--set seasonal7``), cut from series of the short and trend sets: the
+    first 96 months of the airline passengers and of monthly CO2, CO2's months 240-336, and the first 120 days
+    of the daily means of ETTh1 OT, ETTh2 OT and weather T and rh. The check that found session 15's larger
+    share worse where the window cannot show the season (``benchmarks/rules/2026-12-02_share_needs_the_season.md``
+    and the two rules after it); seen by those rules, so a report, not a set to choose on."""
+    from sktime.datasets import load_airline
+
+    co2 = load_default()["co2"].resample("MS").mean()
+    air = load_airline()
+    air = pd.Series(air.to_numpy(float), air.index.to_timestamp())
+    daily = {n: load_dataset(n)["OT"].astype(float).resample("D").mean() for n in ("ETTh1", "ETTh2")}
+    weather = load_dataset("weather", consecutive=True)
+    return [Series("airline 96", air.iloc[:96], 12, 12), Series("co2 monthly 96", co2.iloc[:96], 12, 12),
+            Series("co2 monthly 240-336", co2.iloc[240:336], 12, 12),
+            Series("ETTh1 OT daily 120", daily["ETTh1"].iloc[:120], 14, 7),
+            Series("ETTh2 OT daily 120", daily["ETTh2"].iloc[:120], 14, 7),
+            Series("weather T daily 120", weather["T (degC)"].astype(float).resample("D").mean().iloc[:120], 14, 7),
+            Series("weather rh daily 120", weather["rh (%)"].astype(float).resample("D").mean().iloc[:120], 14, 7)]
+
+
 def origins_of(n: int, horizon: int, split: str, fold: int = 0) -> tuple[int, np.ndarray]:
     """(rows to fit on, forecast origins as row counts) of a split: K origins spaced H apart (``fold``: the
     validation block that many blocks earlier)."""
@@ -311,12 +332,12 @@ def main() -> None:
     ap.add_argument("--split", choices=["val", "test"], default="val")
     ap.add_argument("--models", nargs="+", default=MODELS)
     ap.add_argument("--set", choices=["standard", "short", "trend", "unseen", "tiny", "fertility48", "hourly10d",
-                                                   "hourly10d_b"],
+                                                   "hourly10d_b", "seasonal7"],
                     default="standard",
                     help="standard: the twelve series above; short: every column of the short resamples (48); "
                     "trend: sixteen short trending series; unseen: fifteen statsmodels series that chose nothing; "
-                    "tiny: 26 very short series; fertility48: 48 more yearly fertility rates; hourly10d: 21 ten-day "
-                    "hourly stretches (all session 15)")
+                    "tiny: 26 very short series; fertility48: 48 more yearly fertility rates; hourly10d(_b): ten-day "
+                    "hourly stretches; seasonal7: seven very short seasonal series (all session 15)")
     ap.add_argument("--series", nargs="+", default=None, help="names (substrings) of the series to run")
     ap.add_argument("--param", action="append", default=[], help="extra hyperparameter key=value")
     ap.add_argument("--seed", type=int, default=0)
@@ -342,7 +363,7 @@ def main() -> None:
     sets = {"standard": series_list, "short": short_series_list, "trend": trend_series_list,
             "unseen": unseen_series_list, "tiny": tiny_series_list,
             "fertility48": fertility_check_list, "hourly10d": hourly_stretch_list,
-            "hourly10d_b": lambda: hourly_stretch_list(10000)}
+            "hourly10d_b": lambda: hourly_stretch_list(10000), "seasonal7": seasonal_seven_list}
     for s in sets[args.set]():
         if args.series and not any(t.lower() in s.name.lower() for t in args.series):
             continue
