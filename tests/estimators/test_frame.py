@@ -305,6 +305,9 @@ def test_auto_theta_weight_grows_where_the_network_has_few_windows():
     network = f.predict().to_numpy()
     f.model_.theta_weight = 0.5
     assert not np.allclose(f.predict().to_numpy(), network)  # (the share matters here)
+    gappy = monthly.copy()
+    gappy.iloc[[5, 17, 30], 0] = np.nan  # masked rows are interpolated for the test, not a reason to fail it
+    assert LRUForecaster(horizon=12, missing="mask", **kw).fit(gappy).frame_.theta_weight == 0.0
     # the same window on a random walk with a monthly index: no season to miss, the share a half
     walk = pd.DataFrame({"y": np.random.default_rng(0).normal(size=48).cumsum()}, index=monthly.index)
     g = LRUForecaster(horizon=12, **kw).fit(walk)

@@ -249,7 +249,8 @@ def auto_theta_weight(n_windows: int, frame: Frame | None = None, rows: np.ndarr
     Where ``frame`` has a seasonal period but a window too short for the partner to see the season (fewer than
     ``2 * period + 2`` rows, what the partners need to deseasonalise), the partner would forecast without it:
     0 (the network alone) where the first differences of ``rows`` pass the partners' seasonality test
-    (:func:`tsrec.nn.theta.is_seasonal`; differenced, so that a trend does not pass for a season), else
+    (:func:`tsrec.nn.theta.is_seasonal`; differenced, so that a trend does not pass for a season; masked rows
+    interpolated), else
     :data:`AUTO_THETA_WEIGHT`. Elsewhere :data:`AUTO_THETA_WEIGHT` from :data:`AUTO_THETA_WINDOWS` windows on,
     rising linearly in ``log(n_windows)`` to :data:`AUTO_THETA_FEWEST` at half of that and below.
 
@@ -263,7 +264,8 @@ def auto_theta_weight(n_windows: int, frame: Frame | None = None, rows: np.ndarr
     if frame is not None and frame.period is not None and frame.period > 1 \
             and (frame.context is None or frame.context < 2 * frame.period + 2):
         if rows is not None and len(rows) > 2 * frame.period + 3:  # differences of two seasons and two rows
-            diffs = torch.as_tensor(np.diff(np.asarray(rows, dtype=np.float64)))[None]
+            values = pd.Series(np.asarray(rows, dtype=np.float64)).interpolate(limit_direction="both")  # (masked rows)
+            diffs = torch.as_tensor(np.diff(values.to_numpy()))[None]
             if bool(is_seasonal(diffs, frame.period)[0]):
                 return 0.0
         return AUTO_THETA_WEIGHT
