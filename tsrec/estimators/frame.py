@@ -250,9 +250,9 @@ def auto_theta_weight(n_windows: int, frame: Frame | None = None, rows: np.ndarr
     ``2 * period + 2`` rows, what the partners need to deseasonalise), the partner would forecast without it:
     0 (the network alone) where the first differences of ``rows`` pass the partners' seasonality test
     (:func:`tsrec.nn.theta.is_seasonal`; differenced, so that a trend does not pass for a season; masked rows
-    interpolated), else
-    :data:`AUTO_THETA_WEIGHT`. Elsewhere :data:`AUTO_THETA_WEIGHT` from :data:`AUTO_THETA_WINDOWS` windows on,
-    rising linearly in ``log(n_windows)`` to :data:`AUTO_THETA_FEWEST` at half of that and below.
+    interpolated), else :data:`AUTO_THETA_WEIGHT`. Elsewhere :data:`AUTO_THETA_WEIGHT` from
+    :data:`AUTO_THETA_WINDOWS` windows on, rising linearly in ``log(n_windows)`` to :data:`AUTO_THETA_FEWEST`
+    at half of that and below.
 
     >>> auto_theta_weight(1000), round(auto_theta_weight(34), 3), auto_theta_weight(20)
     (0.5, 0.624, 0.75)

@@ -42,6 +42,7 @@ import contextvars
 import hashlib
 import math
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor, nn
@@ -58,9 +59,19 @@ __all__ = ["LINEAR_PATHS", "PARTNERS", "PeriodLinear", "WindowEnsemble", "Window
 LINEAR_PATHS = ("dense", "sparse", "none")
 #: The classical forecasts a window model's forecast can be combined with (``partner``), by name.
 PARTNERS = {"theta": theta_forecast, "damped": damped_forecast}
-#: the memo of :func:`memoised_partners` where one is open: {key: forecast}, and the bytes it holds
-_MEMO: contextvars.ContextVar[tuple[dict, list[int], int] | None] = contextvars.ContextVar("tsrec_partner_memo",
-                                                                                         default=None)
+
+
+@dataclass
+class _Memo:
+    """The forecasts :func:`memoised_partners` keeps, by window key, and the bytes they hold."""
+
+    max_bytes: int
+    table: dict = field(default_factory=dict)
+    used: int = 0
+
+
+#: the memo of the :func:`memoised_partners` block open in this context, if any
+_MEMO: contextvars.ContextVar[_Memo | None] = contextvars.ContextVar("tsrec_partner_memo", default=None)
 
 
 @contextlib.contextmanager
@@ -83,7 +94,7 @@ def memoised_partners(max_bytes: int = 256 * 2**20) -> Iterator[None]:
     ...     torch.equal(partner_forecast("damped", y, 3, None), first)
     True
     """
-    token = _MEMO.set(({}, [0], max_bytes))
+    token = _MEMO.set(_Memo(max_bytes))
     try:
         yield
     finally:
@@ -96,17 +107,17 @@ def partner_forecast(partner: str, rows: Tensor, horizon: int, period: int | Non
     memo = _MEMO.get()
     if memo is None:
         return PARTNERS[partner](rows, horizon, period)
-    table, used, max_bytes = memo
     values = rows.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy()  # the bytes, of any dtype
     key = (partner, horizon, period, str(rows.dtype), str(rows.device), tuple(rows.shape),
            hashlib.blake2b(values, digest_size=32).digest())
-    if key not in table:
+    if key not in memo.table:
         forecast = PARTNERS[partner](rows, horizon, period)
         size = forecast.element_size() * forecast.numel()
-        if used[0] + size > max_bytes:
+        if memo.used + size > memo.max_bytes:
             return forecast
-        table[key], used[0] = forecast, used[0] + size
-    return table[key]
+        memo.table[key] = forecast
+        memo.used += size
+    return memo.table[key]
 
 
 class WindowModel(nn.Module):
