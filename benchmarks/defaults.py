@@ -231,6 +231,22 @@ def seasonal_seven_list() -> list[Series]:
             Series("weather rh daily 120", weather["rh (%)"].astype(float).resample("D").mean().iloc[:120], 14, 7)]
 
 
+def one_season_list() -> list[Series]:
+    """Series whose fits have windows of one season but not two (``--set oneseason``): ten days (240 hourly
+    rows from row 7,500) of the non-constant ETTh1, ETTh2 and weather columns of ``hourly10d`` (horizon 24, period
+    24); 260 weeks of the seven illness columns from weeks 300 and 600 (horizon 12, period 52); and monthly CO2's
+    months 96-192, 336-432 and 432-528 (horizon 12, period 12). Added for session 16's rule on the partner of such
+    windows (``benchmarks/rules/2026-12-02_one_season_partner.md``), which is judged on them."""
+    out = [s for s in hourly_stretch_list(7500)]
+    out = [Series(s.name.replace("hourly 10d", "hourly 10d @7500"), s.y, s.horizon, s.period) for s in out]
+    illness = load_dataset("illness")
+    out += [Series(f"illness {c} weeks {a}-{a + 260}", illness[c].astype(float).iloc[a : a + 260], 12, 52)
+            for a in (300, 600) for c in illness.columns]
+    co2 = load_default()["co2"].resample("MS").mean()
+    out += [Series(f"co2 monthly {a}-{a + 96}", co2.iloc[a : a + 96], 12, 12) for a in (96, 336, 432)]
+    return out
+
+
 def origins_of(n: int, horizon: int, split: str, fold: int = 0) -> tuple[int, np.ndarray]:
     """(rows to fit on, forecast origins as row counts) of a split: K origins spaced H apart (``fold``: the
     validation block that many blocks earlier)."""
@@ -332,12 +348,13 @@ def main() -> None:
     ap.add_argument("--split", choices=["val", "test"], default="val")
     ap.add_argument("--models", nargs="+", default=MODELS)
     ap.add_argument("--set", choices=["standard", "short", "trend", "unseen", "tiny", "fertility48", "hourly10d",
-                                                   "hourly10d_b", "seasonal7"],
+                                                   "hourly10d_b", "seasonal7", "oneseason"],
                     default="standard",
                     help="standard: the twelve series above; short: every column of the short resamples (48); "
                     "trend: sixteen short trending series; unseen: fifteen statsmodels series that chose nothing; "
                     "tiny: 26 very short series; fertility48: 48 more yearly fertility rates; hourly10d(_b): ten-day "
-                    "hourly stretches; seasonal7: seven very short seasonal series (all session 15)")
+                    "hourly stretches; seasonal7: seven very short seasonal series (all session 15); oneseason: 36 "
+                    "series whose windows hold one season but not two (session 16)")
     ap.add_argument("--series", nargs="+", default=None, help="names (substrings) of the series to run")
     ap.add_argument("--param", action="append", default=[], help="extra hyperparameter key=value")
     ap.add_argument("--seed", type=int, default=0)
@@ -363,7 +380,8 @@ def main() -> None:
     sets = {"standard": series_list, "short": short_series_list, "trend": trend_series_list,
             "unseen": unseen_series_list, "tiny": tiny_series_list,
             "fertility48": fertility_check_list, "hourly10d": hourly_stretch_list,
-            "hourly10d_b": lambda: hourly_stretch_list(10000), "seasonal7": seasonal_seven_list}
+            "hourly10d_b": lambda: hourly_stretch_list(10000), "seasonal7": seasonal_seven_list,
+            "oneseason": one_season_list}
     for s in sets[args.set]():
         if args.series and not any(t.lower() in s.name.lower() for t in args.series):
             continue
