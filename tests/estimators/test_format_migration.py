@@ -40,7 +40,7 @@ def test_version_1_files_load_and_forecast_as_they_did(name, tmp_path):
     # saved again, the file is of the current version and gives the same forecast
     f.save(tmp_path / "now.safetensors")
     g = BaseForecaster.load(tmp_path / "now.safetensors")
-    assert FORMAT_VERSION == 7
+    assert FORMAT_VERSION == 8
     np.testing.assert_array_equal(g.predict().to_numpy(), forecast.to_numpy())
     # and it keeps streaming
     g.partial_fit(pd.DataFrame({"y": [0.1, 0.2], "x": [0.3, 0.4]},
@@ -62,11 +62,12 @@ def test_a_damaged_or_contradicting_frame_is_refused(tmp_path, small_frame):
         tensors, meta = {k: h.get_tensor(k) for k in h.keys()}, dict(h.metadata())
     fitted = json.loads(meta["fitted"])
     assert fitted["frame"] == {"context": f.frame_.context, "patch_len": f.frame_.patch_len, "direct": True,
-                               "period": 24, "theta_weight": f.frame_.theta_weight}
+                               "period": 24, "theta_weight": f.frame_.theta_weight, "one_season": False}
     for change, message in (({"context": 7}, "patch_len"), ({"direct": False, "context": None}, "does not match"),
                             ({"patch_len": 0}, "patch_len"), ({"period": -1}, "period"), (None, "frame"),
                             ({"theta_weight": 1.5}, "theta_weight"), ({"theta_weight": "0.5"}, "theta_weight"),
-                            ({"extra": 1}, "frame")):
+                            ({"extra": 1}, "frame"), ({"one_season": 1}, "one_season"),
+                            ({"one_season": True}, "one_season")):  # (its window holds two seasons or more)
         bad = dict(fitted, frame=None if change is None else {**fitted["frame"], **change})
         out = tmp_path / "bad.safetensors"
         save_file(tensors, str(out), metadata={**meta, "fitted": json.dumps(bad)})
@@ -221,3 +222,24 @@ def test_version_7_files_load_and_forecast_as_they_did(name, tmp_path):
     t = np.arange(624, 640)
     assert_saved_again_and_streaming(f, forecast, np.sin(2 * np.pi * t / 24) + 0.002 * t, tmp_path,
                                      start="2020-01-27")
+
+
+EXPECTED_V7_SHORT = json.loads((V7 / "expected_short_window.json").read_text())
+
+
+def test_a_version_7_window_of_one_season_keeps_its_partner(tmp_path):
+    """A version-7 file whose window holds one season of its period but not two (written in session 16 before
+    format 8, tests/fixtures/format_v7/make_v7_short_window.py): format 8 would give such a fit the partner that
+    removes one season; the file loads with the partner it had and forecasts as it did, saved again too."""
+    name = "LRUForecaster_short_window"
+    f = BaseForecaster.load(V7 / f"{name}.safetensors")
+    want = EXPECTED_V7_SHORT[name]
+    assert (f.frame_.context, f.frame_.period, f.frame_.theta_weight) == (want["context"], want["period"],
+                                                                          want["frame_theta_weight"])
+    assert f.frame_.one_season is False and f.model_.one_season is False
+    forecast = f.predict().to_numpy().ravel()
+    assert_as_recorded(forecast, want["predict"])
+    f.save(tmp_path / "again.safetensors")
+    g = BaseForecaster.load(tmp_path / "again.safetensors")
+    assert g.frame_.one_season is False
+    np.testing.assert_array_equal(g.predict().to_numpy().ravel(), forecast)

@@ -258,6 +258,40 @@ def test_auto_theta_weight_is_the_best_on_the_validation_tail(etth1, tmp_path):
     assert LRUForecaster(**kw, early_stopping=False).fit(y).frame_.theta_weight == 0.5
 
 
+def test_auto_theta_weight_gives_a_window_of_one_season_the_partner_that_removes_it():
+    """Eight years of monthly CO2 means: a window of 24 rows holds one season of 12 but not two, too few for the
+    partners to deseasonalise. "auto" gives it a half share of the partner that removes the window's one season
+    (``Frame.one_season``): ``predict`` is half the network's forecast and half ``one_season_forecast`` of the
+    window, whose season the plain damped partner would miss; a random walk with the same index gets the same
+    (no test can tell on such a window); a set share keeps the plain partner, and so does a window of two seasons."""
+    import torch
+
+    from tsrec.datasets import load_default
+    from tsrec.estimators import LRUForecaster
+    from tsrec.nn.damped import damped_forecast
+    from tsrec.nn.theta import one_season_forecast
+
+    kw = dict(max_epochs=2, d_model=16, d_state=8, random_state=0)
+    monthly = load_default()["co2"].resample("MS").mean().to_frame("co2").iloc[:96]
+    f = LRUForecaster(horizon=12, **kw).fit(monthly)
+    assert (f.frame_.context, f.frame_.period, f.frame_.theta_weight, f.frame_.one_season) == (24, 12, 0.5, True)
+    assert f.model_.one_season
+    combined = f.predict().to_numpy().ravel()
+    f.model_.theta_weight = 0.0
+    network = f.predict().to_numpy().ravel()
+    window = torch.tensor(monthly["co2"].to_numpy()[-24:])[None]
+    partner = one_season_forecast(window, 12, 12)[0].numpy()
+    np.testing.assert_allclose(combined, 0.5 * network + 0.5 * partner, rtol=1e-5)
+    actual = load_default()["co2"].resample("MS").mean().to_numpy()[96:108]
+    plain = damped_forecast(window, 12, 12)[0].numpy()
+    assert np.abs(partner - actual).mean() < 0.5 * np.abs(plain - actual).mean()
+    walk = pd.DataFrame({"y": np.random.default_rng(0).normal(size=96).cumsum()}, index=monthly.index)
+    assert LRUForecaster(horizon=12, **kw).fit(walk).frame_.one_season
+    set_share = LRUForecaster(horizon=12, theta_weight=0.5, **kw).fit(monthly)
+    assert not set_share.frame_.one_season and not set_share.model_.one_season
+    assert not LRUForecaster(horizon=12, context=26, **kw).fit(monthly).frame_.one_season
+
+
 def test_auto_theta_weight_grows_where_the_network_has_few_windows():
     """Where the validation tail is too short to choose on, "auto" gives the partner the share
     ``auto_theta_weight(n)`` of the fit's ``n`` training windows: three quarters on 36 yearly CO2 means (21

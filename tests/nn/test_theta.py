@@ -117,3 +117,39 @@ def test_compiled_kernel_equals_the_torch_ops():
         got, want = theta_forecast(x, horizon, period), _theta_torch(x, horizon, period)
         assert torch.isfinite(got).all()
         np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-9, atol=1e-9 * (1 + y.std()))
+
+
+def test_one_season_forecast_removes_the_windows_own_season():
+    """Fresh windows of ``period + 1`` to ``2 * period + 1`` rows: the forecast is the Theta method on the window
+    less each phase's mean residual about its least-squares line (centred; a float64 numpy reference), with the
+    index of each forecast's phase added back; a season around a level is continued (to the tilt that the
+    line of a season and a half takes), where the Theta method, which cannot test a window this short, misses
+    it; float32 stays float32."""
+    from tsrec.nn.theta import one_season_forecast
+
+    rng = np.random.default_rng(11)
+    for period in (2, 4, 7, 12, 24):
+        for length in (period + 1, period + period // 2 + 1, 2 * period + 1):
+            x = np.stack([_series(rng, length, period) for _ in range(3)])
+            t = np.arange(length)
+            index = np.empty((3, period))
+            for i, row in enumerate(x):
+                slope, intercept = np.polyfit(t, row, 1)
+                residual = row - (intercept + slope * t)
+                index[i] = [residual[t % period == j].mean() for j in range(period)]
+            index -= index.mean(axis=1, keepdims=True)
+            adjusted = torch.from_numpy(x - index[:, t % period])
+            want = theta_forecast(adjusted, 9).numpy() + index[:, (length + np.arange(9)) % period]
+            got = one_season_forecast(torch.from_numpy(x), 9, period).numpy()
+            assert np.isfinite(got).all()
+            np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9)
+    season = torch.tensor([3.0, -1.0, 0.5, -2.5, 0.0]).repeat(3)  # period 5 around a level of 10
+    y = 10 + season
+    f = one_season_forecast(y[None, :8], 7, 5)
+    assert f.dtype == torch.float32
+    flat = theta_forecast(y[None, :8], 7, 5)[0]
+    assert float((f[0] - y[8:15]).abs().max()) < 0.2
+    assert float((flat - y[8:15]).abs().max()) > 2
+    for bad in ((y[None, :5], 5), (y[None, :8], 1), (y[:8], 5)):
+        with pytest.raises(ValueError):
+            one_season_forecast(bad[0], 3, bad[1])

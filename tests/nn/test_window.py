@@ -10,7 +10,7 @@ from tsrec.nn.damped import damped_forecast
 from tsrec.nn.lem import LEMModel
 from tsrec.nn.lru import LRUModel
 from tsrec.nn.s4 import S4Model
-from tsrec.nn.theta import theta_forecast
+from tsrec.nn.theta import one_season_forecast, theta_forecast
 from tsrec.nn.transformer import TransformerModel
 from tsrec.nn.window import PARTNERS, PeriodLinear, WindowModel, memoised_partners, partner_forecast, window_moments
 
@@ -199,18 +199,20 @@ def test_channel_independence_is_each_target_alone(n_quantiles):
         torch.testing.assert_close(out[..., j * n_quantiles : (j + 1) * n_quantiles], alone, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("partner", ["theta", "damped"])
+@pytest.mark.parametrize("partner", ["theta", "damped", "one_season"])
 @pytest.mark.parametrize("n_quantiles", [1, 3])
 def test_theta_combination_out_of_training_mode_only(n_quantiles, partner):
     """With ``theta_weight`` w, eval mode forecasts (1 - w) * network + w * partner of each target's window
-    (Theta or damped Holt, seasonal with ``theta_period``); with quantiles every quantile moves by
+    (Theta or damped Holt, seasonal with ``theta_period``; with ``one_season`` Theta less the window's one
+    season, whatever the partner); with quantiles every quantile moves by
     w * (partner - median), so the spread is the network's. Training mode forecasts the network alone, which
     is what the loss trains."""
     torch.manual_seed(8)
     kw = dict(c_in=3, n_targets=2, n_quantiles=n_quantiles, context=40, patch_len=5, instance_norm="robust")
     net = window_model("lru", **kw).double()
     comb = window_model("lru", **kw, theta_weight=0.3, theta_period=6, median_index=n_quantiles // 2,
-                        partner=partner).double()
+                        partner="damped" if partner == "one_season" else partner,
+                        one_season=partner == "one_season").double()
     comb.load_state_dict(net.state_dict())
     t = torch.arange(40, dtype=torch.float64)
     x = torch.randn(4, 40, 3, dtype=torch.float64) + torch.sin(2 * torch.pi * t / 6)[None, :, None]
@@ -218,7 +220,7 @@ def test_theta_combination_out_of_training_mode_only(n_quantiles, partner):
     plain = net(x)
     torch.testing.assert_close(comb(x), plain, rtol=0, atol=0)
     comb.eval()
-    forecast = {"theta": theta_forecast, "damped": damped_forecast}[partner]
+    forecast = {"theta": theta_forecast, "damped": damped_forecast, "one_season": one_season_forecast}[partner]
     theta = forecast(x[..., :2].transpose(1, 2).reshape(8, 40), 5, 6).reshape(4, 2, 5).transpose(1, 2)
     median = plain[..., n_quantiles // 2 :: n_quantiles]
     want = plain + (0.3 * (theta - median)).repeat_interleave(n_quantiles, dim=-1)
@@ -231,6 +233,10 @@ def test_theta_combination_out_of_training_mode_only(n_quantiles, partner):
         window_model("lru", theta_weight=0.5, median_index=1)
     with pytest.raises(ValueError, match="partner"):
         window_model("lru", theta_weight=0.5, partner="holt")
+    with pytest.raises(ValueError, match="one_season"):
+        window_model("lru", theta_weight=0.5, one_season=True)  # no period
+    with pytest.raises(ValueError, match="one_season"):
+        window_model("lru", theta_weight=0.5, theta_period=40, context=40, patch_len=5, one_season=True)
 
 
 @pytest.mark.parametrize("partner", ["theta", "damped"])

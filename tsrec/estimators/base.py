@@ -45,7 +45,7 @@ from ..training import (
 from . import backtest, online, persistence
 from .conformal import Calibration, check_coverage, errors_of, interval, interval_output, validation_origins
 from .covariates import Covariates, resolve_covariates
-from .frame import AUTO_THETA_HORIZONS, Frame, auto_stride, auto_theta_weight, build_model, frame_of
+from .frame import AUTO_THETA_HORIZONS, Frame, auto_stride, auto_theta_weight, build_model, frame_of, holds_one_season
 from .params import COMMON_PARAMS, FITTED_ATTRIBUTES, Param, check_params, render_docstring
 from .stream import (
     Scalers,
@@ -198,7 +198,8 @@ class BaseForecaster(BaseEstimator):
         if train.shape[0] == 0:
             raise ValueError(f"too few rows for one training window of {L + H} steps")
         if frame.direct and self.theta_weight == "auto":
-            frame = replace(frame, theta_weight=auto_theta_weight(train.shape[0] * stride, frame, scaled[0][:, 0]))
+            frame = replace(frame, theta_weight=auto_theta_weight(train.shape[0] * stride, frame, scaled[0][:, 0]),
+                            one_season=holds_one_season(frame))
         fingerprint = None
         if checkpoint_dir is not None:
             # max_epochs may grow between the runs where the learning rate does not follow a schedule over them

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from .base import BaseForecaster
 
 __all__ = ["Frame", "infer_period", "resolve", "auto_stride", "frame_of", "build_model", "norm_span", "sparse_period",
-           "theta_weight"]
+           "theta_weight", "auto_theta_weight", "holds_one_season"]
 
 #: the longest automatic look-back
 MAX_AUTO_CONTEXT = 512
@@ -73,6 +73,11 @@ class Frame:
         "auto", the share trained with, then the one ``fit`` chose). None for
         the dense head, and in files before format 6 (their models have the
         share of their ``theta_weight`` hyperparameter).
+    one_season : bool
+        The partner removes one season from each window
+        (:func:`tsrec.nn.theta.one_season_forecast`): what ``theta_weight="auto"``
+        gives a window that holds one season but not two
+        (:func:`holds_one_season`). False in files before format 8.
     """
 
     context: int | None
@@ -80,6 +85,7 @@ class Frame:
     direct: bool
     period: int | None = None
     theta_weight: float | None = None
+    one_season: bool = False
 
 
 def infer_period(freq: str | int | None, values: np.ndarray | None = None) -> int | None:
@@ -242,13 +248,26 @@ AUTO_THETA_WINDOWS = 48
 AUTO_THETA_FEWEST = 0.75
 
 
+def holds_one_season(frame: Frame) -> bool:
+    """Whether the windows of ``frame`` hold one season but not two: a period p > 1 and ``p + 1`` to ``2p + 1``
+    rows, too few for the partners to deseasonalise, enough for :func:`tsrec.nn.theta.one_season_forecast`.
+
+    >>> [holds_one_season(Frame(c, 4, True, 12)) for c in (12, 13, 25, 26)], holds_one_season(Frame(8, 4, True))
+    ([False, True, True, False], False)
+    """
+    p, c = frame.period, frame.context
+    return p is not None and p > 1 and c is not None and p + 1 <= c < 2 * p + 2
+
+
 def auto_theta_weight(n_windows: int, frame: Frame | None = None, rows: np.ndarray | None = None) -> float:
     """The partner's share that ``theta_weight="auto"`` trains with after ``n_windows`` training windows of
     ``frame``, whose first target held ``rows`` over the fit (the first series).
 
-    Where ``frame`` has a seasonal period but a window too short for the partner to see the season (fewer than
-    ``2 * period + 2`` rows, what the partners need to deseasonalise), the partner would forecast without it:
-    0 (the network alone) where the first differences of ``rows`` pass the partners' seasonality test
+    Where ``frame`` has a seasonal period but a window too short for the partners to see the season (fewer than
+    ``2 * period + 2`` rows, what they need to deseasonalise): :data:`AUTO_THETA_WEIGHT` where the window holds one
+    season (:func:`holds_one_season`; ``fit`` then gives the partner that removes it,
+    :attr:`Frame.one_season`); with less than one season the partner would forecast without it, so 0 (the
+    network alone) where the first differences of ``rows`` pass the partners' seasonality test
     (:func:`tsrec.nn.theta.is_seasonal`; differenced, so that a trend does not pass for a season; masked rows
     interpolated), else :data:`AUTO_THETA_WEIGHT`. Elsewhere :data:`AUTO_THETA_WEIGHT` from
     :data:`AUTO_THETA_WINDOWS` windows on, rising linearly in ``log(n_windows)`` to :data:`AUTO_THETA_FEWEST`
@@ -256,13 +275,17 @@ def auto_theta_weight(n_windows: int, frame: Frame | None = None, rows: np.ndarr
 
     >>> auto_theta_weight(1000), round(auto_theta_weight(34), 3), auto_theta_weight(20)
     (0.5, 0.624, 0.75)
-    >>> short = Frame(context=20, patch_len=4, direct=True, period=12)  # a window that cannot show the season
+    >>> short = Frame(context=10, patch_len=2, direct=True, period=12)  # a window shorter than the season
     >>> t = np.arange(60.0)
     >>> auto_theta_weight(20, short, t), auto_theta_weight(20, short, t + np.sin(2 * np.pi * t / 12))
     (0.5, 0.0)
+    >>> auto_theta_weight(20, Frame(context=20, patch_len=4, direct=True, period=12), t)  # one season
+    0.5
     """
     if frame is not None and frame.period is not None and frame.period > 1 \
             and (frame.context is None or frame.context < 2 * frame.period + 2):
+        if holds_one_season(frame):
+            return AUTO_THETA_WEIGHT
         if rows is not None and len(rows) > 2 * frame.period + 3:  # differences of two seasons and two rows
             values = pd.Series(np.asarray(rows, dtype=np.float64)).interpolate(limit_direction="both")  # (masked rows)
             diffs = torch.as_tensor(np.diff(values.to_numpy()))[None]
@@ -331,7 +354,7 @@ def _build_model(est: BaseForecaster, c_in: int, c_out: int, frame: Frame, n_nor
                            instance_norm=norm, skip_last=bool(est.skip_last),
                            channel_independent=ci, linear_path=est.linear_path, period=sparse_period(frame),
                            theta_weight=theta_weight(est, frame), theta_period=frame.period, median_index=median,
-                           partner=est.partner)
+                           partner=est.partner, one_season=frame.one_season)
 
     if est.ensemble_size == 1:
         return member()

@@ -264,15 +264,19 @@ COMMON_PARAMS: tuple[Param, ...] = (
           "forecast; early stopping, prediction and streaming use "
           'the combination. 0: the network alone. "auto": trained with 0.5, or, where the fit has fewer than 48 '
           "training windows and the partner sees the season (none, or a window of two periods and two rows), with "
-          "more (0.75 at 24 windows or fewer; linear in the log of the windows between); where the window is "
-          "too short to show a season that the series has (its differences pass the partners' seasonality test), "
-          "0, the network alone (:func:`~tsrec.estimators.frame.auto_theta_weight`); then, where the validation tail "
+          "more (0.75 at 24 windows or fewer; linear in the log of the windows between); where the window "
+          "holds one season but not two (too few rows for the partners to deseasonalise), 0.5 of a partner that "
+          "removes the window's one season (:func:`~tsrec.nn.theta.one_season_forecast`, ``frame_.one_season``); "
+          "where it is shorter than one season of a series that has one (its differences pass the partners' "
+          "seasonality test), 0, the network alone (:func:`~tsrec.estimators.frame.auto_theta_weight`); then, "
+          "where the validation tail "
           "holds at least ten horizons of forecast origins, the share among 0, 0.25, 0.5, 0.75 and 1 with the "
           "least validation loss (``frame_.theta_weight`` holds the share used). On the validation blocks of "
           "48 short series the equal-weight combination with Theta was 7% better than the network alone; long "
           "series lost with it, and choose their own (benchmarks/RESULTS.md, session 12); on yearly series whose "
           "fits had a dozen or two windows the larger share was 9-12% better, and on very short seasonal series "
-          "the network alone 7% better than the half (session 15). The dense head of "
+          "the network alone 7% better than the half (session 15), and the one-season partner 7% better than "
+          "either where the window holds one season (session 16). The dense head of "
           "``context=None`` has no window and ignores it.",
           rule(lambda v: v == "auto" and isinstance(v, str) or is_real(v) and 0 <= v <= 1,
                'a number in [0, 1] or "auto"')),

@@ -28,7 +28,8 @@ its dense head had ignored): a stream model of an earlier file loads with
 Version 5 added ``linear_path`` (a file of version 4 or earlier loads with the dense
 path its window model has, :data:`V4_PARAMS`). Version 6 added ``theta_weight`` (a file
 of version 5 or earlier loads without the Theta combination, :data:`V5_PARAMS`). Version 7 added
-``partner`` (a file of version 6 or earlier loads with the Theta method, :data:`V6_PARAMS`).
+``partner`` (a file of version 6 or earlier loads with the Theta method, :data:`V6_PARAMS`). Version 8 added
+the frame's ``one_season`` (a file of version 7 or earlier loads with the partner it had, ``one_season=False``).
 :meth:`BaseForecaster.save <tsrec.estimators.BaseForecaster.save>` and
 :meth:`BaseForecaster.load <tsrec.estimators.BaseForecaster.load>` are the
 public face of this module.
@@ -50,7 +51,7 @@ from ..data import Batch, SeriesMeta, StandardScaler
 from ..training import resolve_device, seeded
 from .conformal import Calibration
 from .covariates import Covariates
-from .frame import Frame
+from .frame import Frame, holds_one_season
 from .params import is_int, is_real
 from .stream import Stream
 
@@ -60,9 +61,9 @@ if TYPE_CHECKING:
 __all__ = ["FORMAT_VERSION", "save", "load"]
 
 #: The version this tsrec writes (every later version reads every earlier one).
-FORMAT_VERSION = 7
+FORMAT_VERSION = 8
 #: The versions this tsrec reads.
-READABLE_VERSIONS = ("1", "2", "3", "4", "5", "6", "7")
+READABLE_VERSIONS = ("1", "2", "3", "4", "5", "6", "7", "8")
 #: The metadata keys of a file, and the keys of its "fitted" JSON object.
 META_KEYS = {"format", "format_version", "class", "params", "fitted"}
 FITTED_KEYS = {"target_names", "covariate_names", "metas", "kind", "is_list", "ids", "c_in", "c_out", "n_series",
@@ -420,9 +421,11 @@ def _calibration(est: BaseForecaster, size: Any, tensors: dict[str, Tensor], n_t
 def _frame(d: Any, est: BaseForecaster) -> Frame:
     """The saved frame, checked against the hyperparameters it was resolved from."""
     keys = {"context", "patch_len", "direct", "period"}
-    if not isinstance(d, dict) or set(d) not in (keys, keys | {"theta_weight"}):  # version 6 added theta_weight
+    # version 6 added theta_weight, version 8 one_season
+    if not isinstance(d, dict) or set(d) not in (keys, keys | {"theta_weight"}, keys | {"theta_weight", "one_season"}):
         raise ValueError("the saved frame is damaged")
-    frame = Frame(d["context"], d["patch_len"], d["direct"], d["period"], d.get("theta_weight"))
+    frame = Frame(d["context"], d["patch_len"], d["direct"], d["period"], d.get("theta_weight"),
+                  d.get("one_season", False))
     ok_context = frame.context is None or (is_int(frame.context) and frame.context >= 1)
     if not ok_context or (est.context != "auto" and est.context != frame.context):
         raise ValueError(f"the saved context {frame.context!r} does not match context={est.context!r}")
@@ -438,4 +441,8 @@ def _frame(d: Any, est: BaseForecaster) -> Frame:
     if w is not None and (not is_real(w) or not 0 <= w <= 1 or not frame.direct or
                           est.theta_weight not in ("auto", w)):
         raise ValueError(f"the saved theta_weight {w!r} does not match theta_weight={est.theta_weight!r}")
+    if not isinstance(frame.one_season, bool) or (frame.one_season and not (holds_one_season(frame) and
+                                                                            est.theta_weight == "auto")):
+        raise ValueError(f"the saved one_season {frame.one_season!r} does not match the frame or "
+                         f"theta_weight={est.theta_weight!r}")
     return frame

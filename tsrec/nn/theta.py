@@ -37,7 +37,7 @@ from torch import Tensor
 from ..scan import linear_scan
 from ..scan.cpu import numba_available
 
-__all__ = ["is_seasonal", "theta_forecast"]
+__all__ = ["is_seasonal", "one_season_forecast", "theta_forecast"]
 
 #: the statistic of the seasonality test is compared with chi2(1)'s 90% quantile (1.645 squared)
 SEASONALITY_CRITICAL = 2.705543454095404
@@ -130,6 +130,64 @@ def _theta_torch(x: Tensor, horizon: int, period: int | None) -> Tensor:
     alpha = alpha[:, None]
     trend = drift[:, None] / 2 * (steps - 1 + 1 / alpha - (1 - alpha) ** length / alpha)
     return level[:, None] + trend + seasonal_future
+
+
+def one_season_forecast(y: Tensor, horizon: int, period: int) -> Tensor:
+    """Theta forecasts of windows that hold one season but not two, the season taken from the window's one.
+
+    A window of ``period + 1`` to ``2 * period + 1`` rows is too short for the
+    classical decomposition and the seasonality test of :func:`theta_forecast`,
+    which then forecasts it without a season. Here each window is
+    deseasonalised by its own one season instead: the seasonal index of a phase
+    is the mean of that phase's residuals about the window's least-squares
+    line, centred; the Theta method forecasts the adjusted window and the index
+    of each forecast's phase is added back. No test is run (the window is too
+    short for one), so a window without a season gets an index of noise.
+
+    Parameters
+    ----------
+    y : Tensor
+        Windows ``(N, L)``, oldest row first, finite, ``L >= period + 1``.
+    horizon : int
+        Steps to forecast.
+    period : int
+        The seasonal period, at least 2.
+
+    Returns
+    -------
+    Tensor
+        ``(N, horizon)`` in ``y``'s dtype (computed in float64).
+
+    Examples
+    --------
+    A season around a line, from a window of one and a half seasons (Theta
+    continues half the slope; without the season it forecasts a line):
+
+    >>> import torch
+    >>> t = torch.arange(10, dtype=torch.float64)
+    >>> y = 0.1 * t + torch.tensor([2.0, -1.0, 0.5, -1.5]).repeat(3)[:10]
+    >>> [round(v, 2) for v in y[6:].tolist()]
+    [1.1, -0.8, 2.8, -0.1]
+    >>> [round(v, 2) for v in one_season_forecast(y[None, :6], horizon=4, period=4)[0].tolist()]
+    [0.84, -0.9, 2.42, -0.32]
+    >>> [round(v, 2) for v in theta_forecast(y[None, :6], horizon=4, period=4)[0].tolist()]
+    [0.35, 0.28, 0.22, 0.16]
+    """
+    if y.dim() != 2:
+        raise ValueError(f"y must be (N, L), got shape {tuple(y.shape)}")
+    if period < 2 or y.shape[1] < period + 1:
+        raise ValueError(f"one_season_forecast needs period >= 2 and windows of period + 1 rows or more, got "
+                         f"period={period} and {y.shape[1]} rows")
+    x = y.detach().to(torch.float64)
+    n, length = x.shape
+    t = torch.arange(length, dtype=x.dtype, device=x.device)
+    line = x.mean(dim=1, keepdim=True) + _slope(x)[:, None] * (t - t.mean())
+    phase = torch.arange(length, device=x.device) % period
+    sums = x.new_zeros(n, period).index_add_(1, phase, x - line)
+    index = sums / torch.bincount(phase, minlength=period).to(x.dtype)
+    index = index - index.mean(dim=1, keepdim=True)
+    forecast = theta_forecast(x - index[:, phase], horizon)
+    return (forecast + index[:, (length + torch.arange(horizon, device=x.device)) % period]).to(y.dtype)
 
 
 def is_seasonal(y: Tensor, period: int) -> Tensor:

@@ -21,8 +21,11 @@ benchmarks (see ``docs/design.md``):
 5. a *combination* (optional, ``theta_weight``): out of training mode, the
    forecast is averaged with a classical forecast from the same window, the
    Theta method's (:func:`tsrec.nn.theta.theta_forecast`) or damped Holt's
-   (:func:`tsrec.nn.damped.damped_forecast`). Training fits the network's own
-   forecast; the combination is what validation, prediction and streaming see.
+   (:func:`tsrec.nn.damped.damped_forecast`), or, for a window that holds one
+   season but not two (``one_season``), the Theta method on the window less that
+   season (:func:`tsrec.nn.theta.one_season_forecast`). Training fits the
+   network's own forecast; the combination is what validation, prediction and
+   streaming see.
 
 The model contract of a window model is one call::
 
@@ -49,7 +52,7 @@ from torch import Tensor, nn
 
 from .blocks import Stack
 from .damped import damped_forecast
-from .theta import theta_forecast
+from .theta import one_season_forecast, theta_forecast
 from .transformer import CausalSelfAttention
 
 __all__ = ["LINEAR_PATHS", "PARTNERS", "PeriodLinear", "WindowEnsemble", "WindowModel", "memoised_partners",
@@ -103,15 +106,17 @@ def memoised_partners(max_bytes: int = 256 * 2**20) -> Iterator[None]:
 
 def partner_forecast(partner: str, rows: Tensor, horizon: int, period: int | None) -> Tensor:
     """``PARTNERS[partner](rows, horizon, period)``: the classical forecasts ``(N, horizon)`` of the windows
-    ``rows`` ``(N, L)``, from the memo where :func:`memoised_partners` holds them."""
+    ``rows`` ``(N, L)``, from the memo where :func:`memoised_partners` holds them. ``partner="one_season"``:
+    :func:`tsrec.nn.theta.one_season_forecast`."""
+    method = one_season_forecast if partner == "one_season" else PARTNERS[partner]
     memo = _MEMO.get()
     if memo is None:
-        return PARTNERS[partner](rows, horizon, period)
+        return method(rows, horizon, period)
     values = rows.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy()  # the bytes, of any dtype
     key = (partner, horizon, period, str(rows.dtype), str(rows.device), tuple(rows.shape),
            hashlib.blake2b(values, digest_size=32).digest())
     if key not in memo.table:
-        forecast = PARTNERS[partner](rows, horizon, period)
+        forecast = method(rows, horizon, period)
         size = forecast.element_size() * forecast.numel()
         if memo.used + size > memo.max_bytes:
             return forecast
@@ -173,6 +178,13 @@ class WindowModel(nn.Module):
         Theta method or damped Holt.
     theta_period : int, optional
         The seasonal period of the partner's forecast (None: not seasonal).
+    one_season : bool, default=False
+        The partner removes one season from each window instead
+        (:func:`tsrec.nn.theta.one_season_forecast`, the Theta method on the
+        window less its one season's indices), whatever ``partner`` says: for
+        windows of ``theta_period + 1`` to ``2 * theta_period + 1`` rows,
+        which the partners would forecast without the season. Needs
+        ``theta_period >= 2`` and ``context >= theta_period + 1``.
     median_index : int, default=0
         Which of a target's ``n_quantiles`` outputs is its median.
 
@@ -191,7 +203,7 @@ class WindowModel(nn.Module):
         self, body: Stack, c_in: int, c_out: int, horizon: int, context: int, patch_len: int, n_quantiles: int = 1,
         instance_norm: bool | str = True, affine: bool = False, linear_path: str = "dense", period: int = 1,
         skip_last: bool = False, channel_independent: bool = False, eps: float = 1e-5, theta_weight: float = 0.0,
-        theta_period: int | None = None, median_index: int = 0, partner: str = "theta",
+        theta_period: int | None = None, median_index: int = 0, partner: str = "theta", one_season: bool = False,
     ) -> None:
         super().__init__()
         if c_out % n_quantiles:
@@ -210,6 +222,9 @@ class WindowModel(nn.Module):
             raise ValueError(f"partner must be one of {tuple(PARTNERS)}, got {partner!r}")
         if not 0 <= median_index < n_quantiles:
             raise ValueError(f"median_index must be in [0, {n_quantiles}), got {median_index!r}")
+        if one_season and not (theta_period is not None and 2 <= theta_period < context):
+            raise ValueError(f"one_season needs theta_period >= 2 and a context of theta_period + 1 rows or more, "
+                             f"got theta_period={theta_period!r}, context={context}")
         if not 1 <= patch_len <= context:
             raise ValueError(f"need 1 <= patch_len <= context, got patch_len={patch_len}, context={context}")
         if (body.c_in, body.c_out) != self.body_channels(c_in, c_out, patch_len, channel_independent, n_quantiles) \
@@ -221,7 +236,7 @@ class WindowModel(nn.Module):
         self.instance_norm, self.eps, self.skip_last = instance_norm, eps, skip_last
         self.channel_independent = channel_independent
         self.theta_weight, self.theta_period, self.median_index = float(theta_weight), theta_period, median_index
-        self.partner = partner
+        self.partner, self.one_season = partner, bool(one_season)
         self.n_segments = math.ceil(context / patch_len)
         self.body = body
         # whether training mode changes the body (its dropout draws)
@@ -291,7 +306,8 @@ class WindowModel(nn.Module):
             return out
         b, nt, nq = x.shape[0], self.n_targets, self.n_quantiles
         rows = x[..., :nt].transpose(1, 2).reshape(b * nt, self.context)
-        forecast = partner_forecast(self.partner, rows, self.horizon, self.theta_period)
+        forecast = partner_forecast("one_season" if self.one_season else self.partner, rows, self.horizon,
+                                    self.theta_period)
         forecast = forecast.reshape(b, nt, self.horizon).transpose(1, 2)
         shift = self.theta_weight * (forecast.to(out.dtype) - out[..., self.median_index :: nq])
         return out + (shift.repeat_interleave(nq, dim=-1) if nq > 1 else shift)
