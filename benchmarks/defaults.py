@@ -189,7 +189,14 @@ def fertility_check_list() -> list[Series]:
             for _, row in fert.dropna(subset=years).iloc[2::4].iterrows()]
 
 
-def fertility_b_list() -> list[Series]:
+def fertility_c_list() -> list[Series]:
+    """The yearly fertility rates of 48 more countries (``--set fertility_c``: every fourth of the 192 with no gap
+    from the fourth on, in no other set), added for session 16's rule on the damped partner's grid
+    (``benchmarks/rules/2026-12-02_damped_without_holt.md``), which is judged on them."""
+    return fertility_b_list(start=3)
+
+
+def fertility_b_list(start: int = 1) -> list[Series]:
     """The yearly fertility rates of 48 more countries (``--set fertility_b``: every fourth of the 192 with no gap
     from the second on, none of the trend, tiny or fertility48 sets'), added for session 16's rule on the fewest
     optimizer steps of a fit (``benchmarks/rules/2026-12-02_min_steps.md``), which is judged on them."""
@@ -199,7 +206,7 @@ def fertility_b_list() -> list[Series]:
     years = [c for c in fert.columns if c.isdigit() and int(c) <= 2011]
     index = pd.date_range(f"{years[0]}-01-01", periods=len(years), freq="YS")
     return [Series(f"fertility {row['Country Code']} yearly", pd.Series(row[years].to_numpy(float), index), 6, 1)
-            for _, row in fert.dropna(subset=years).iloc[1::4].iterrows()]
+            for _, row in fert.dropna(subset=years).iloc[start::4].iterrows()]
 
 
 def hourly_stretch_list(start: int = 5000) -> list[Series]:
@@ -361,14 +368,15 @@ def main() -> None:
     ap.add_argument("--split", choices=["val", "test"], default="val")
     ap.add_argument("--models", nargs="+", default=MODELS)
     ap.add_argument("--set", choices=["standard", "short", "trend", "unseen", "tiny", "fertility48", "hourly10d",
-                                                   "hourly10d_b", "seasonal7", "oneseason", "fertility_b"],
+                                                   "hourly10d_b", "seasonal7", "oneseason", "fertility_b",
+                                                   "fertility_c"],
                     default="standard",
                     help="standard: the twelve series above; short: every column of the short resamples (48); "
                     "trend: sixteen short trending series; unseen: fifteen statsmodels series that chose nothing; "
                     "tiny: 26 very short series; fertility48: 48 more yearly fertility rates; hourly10d(_b): ten-day "
                     "hourly stretches; seasonal7: seven very short seasonal series (all session 15); oneseason: 36 "
-                    "series whose windows hold one season but not two; fertility_b: 48 more yearly fertility "
-                    "rates (session 16)")
+                    "series whose windows hold one season but not two; fertility_b, fertility_c: 48 more yearly "
+                    "fertility rates each (session 16)")
     ap.add_argument("--series", nargs="+", default=None, help="names (substrings) of the series to run")
     ap.add_argument("--param", action="append", default=[], help="extra hyperparameter key=value")
     ap.add_argument("--seed", type=int, default=0)
@@ -395,7 +403,8 @@ def main() -> None:
             "unseen": unseen_series_list, "tiny": tiny_series_list,
             "fertility48": fertility_check_list, "hourly10d": hourly_stretch_list,
             "hourly10d_b": lambda: hourly_stretch_list(10000), "seasonal7": seasonal_seven_list,
-            "oneseason": one_season_list, "fertility_b": fertility_b_list}
+            "oneseason": one_season_list, "fertility_b": fertility_b_list,
+            "fertility_c": fertility_c_list}
     for s in sets[args.set]():
         if args.series and not any(t.lower() in s.name.lower() for t in args.series):
             continue
