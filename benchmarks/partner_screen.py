@@ -17,6 +17,20 @@ Three steps, because statsforecast pins other pandas than tsrec's environment:
         --out P.pkl                          # an environment with statsforecast (pip install statsforecast)
     python benchmarks/partner_screen.py score W.pkl P.pkl --net NET --sets short trend
 
+Or exactly, at the shares ``theta_weight="auto"`` gives today (``score`` uses fixed shares, and network forecasts
+saved by whatever version made them: in session 16 such a screen said better on the trend set where the run through
+the estimators said worse), with any partner written in Python:
+
+    python benchmarks/partner_screen.py collect --set trend --out trend.pkl   # one LRU fit per block, theta_weight=0
+    python benchmarks/partner_screen.py mix trend.pkl --partner mypartners:holt
+        # mypartners.holt(window, history, horizon, period) -> (horizon,) array, importable
+
+``collect`` keeps, per forecast origin, the network's forecast (it is trained on its own forecast whatever the
+share, so one fit serves every partner), the window its frame reads, the rows before the origin, the actual values
+and the share; ``mix`` prints the network, today's combination and the candidate's. A fit whose validation tail
+holds ten horizons of origins chooses its share on it, which cannot be reproduced offline: ``mix`` leaves such
+series out and names them (no fit of the short sets does).
+
 ``--history window`` gives each partner the rows the network sees (its
 automatic context); ``--history long`` the last ``max(context, 20 periods)``
 rows before the origin, what ``defaults.py`` gives Holt-Winters and Theta;
@@ -27,6 +41,7 @@ the window alone (the ETS models: statsforecast's ``forward``).
 from __future__ import annotations
 
 import argparse
+import importlib
 import pickle
 import sys
 import warnings
@@ -159,6 +174,95 @@ def score(window_file: str, partner_files: list[str], net: str, sets: list[str],
             print(f"  {label:36s} {np.exp(np.mean(np.log(r))):.3f}")
 
 
+#: the defaults.py sets that ``collect`` knows, by the name of their list function
+COLLECT_SETS = {"standard": "series_list", "short": "short_series_list", "trend": "trend_series_list",
+                "unseen": "unseen_series_list", "tiny": "tiny_series_list", "fertility48": "fertility_check_list",
+                "fertility_b": "fertility_b_list", "fertility_c": "fertility_c_list",
+                "hourly10d": "hourly_stretch_list", "seasonal7": "seasonal_seven_list", "oneseason": "one_season_list"}
+
+
+def collect(set_name: str, folds: int, seed: int) -> list[dict]:
+    """One record per series: its name, horizon, period and, per origin of ``folds`` validation blocks, what
+    :func:`mix` needs (tsrec's environment)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import defaults
+    import torch
+
+    import tsrec
+    from tsrec.estimators.frame import AUTO_THETA_HORIZONS, auto_stride, auto_theta_weight, holds_one_season
+
+    torch.set_num_threads(1)
+    out = []
+    for s in getattr(defaults, COLLECT_SETS[set_name])():
+        y, frame = s.y.to_numpy(float), s.y.to_frame("y")
+        origins = []
+        for fold in reversed(range(folds)):
+            n_fit, block = defaults.origins_of(len(y), s.horizon, "val", fold)
+            est = tsrec.LRUForecaster(horizon=s.horizon, random_state=seed, device="cpu", theta_weight=0.0)
+            est.fit(frame.iloc[:n_fit])
+            preds, _ = est.rolling_forecasts(frame.iloc[n_fit : block[-1] + s.horizon])
+            fr, H = est.frame_, s.horizon
+            # the fit's training and validation windows, as training_windows cuts them (one series)
+            n_val = int(round(n_fit * est.validation_fraction))
+            if n_val < H or n_fit - n_val < fr.context + H:
+                n_val = 0
+            stride = auto_stride([n_fit], fr.context + H)
+            n_train = len(range(0, n_fit - n_val - fr.context - H + 1, stride))
+            n_valw = len(range(0, n_val + 1 - H, stride)) if n_val else 0
+            share = auto_theta_weight(n_train * stride, fr, y[:n_fit])
+            for o in block:
+                origins.append(dict(net=preds[0][o - n_fit, :, 0], window=y[o - fr.context : o], history=y[:o],
+                                    actual=y[o : o + H], context=fr.context, period=fr.period, share=share,
+                                    one_season=holds_one_season(fr), chosen=n_valw * stride >= AUTO_THETA_HORIZONS * H))
+        out.append(dict(name=s.name, horizon=s.horizon, period=s.period, origins=origins))
+        print(f"{s.name}: {len(origins)} origins, contexts {sorted({o['context'] for o in origins})}", flush=True)
+    return out
+
+
+def today(window: np.ndarray, history: np.ndarray, horizon: int, period: int | None,
+          one_season: bool = False) -> np.ndarray:
+    """Today's partner: damped Holt on the window, or the one-season Theta where the window holds one season."""
+    import torch
+
+    from tsrec.nn.damped import damped_forecast
+    from tsrec.nn.theta import one_season_forecast
+
+    x = torch.from_numpy(np.ascontiguousarray(window, dtype=np.float64))[None]
+    f = one_season_forecast(x, horizon, period) if one_season else damped_forecast(x, horizon, period)
+    return f[0].numpy()
+
+
+def mix(records: list[dict], partner) -> None:
+    """Print the geometric mean of MAE / seasonal naive of the network, today's combination and ``partner``'s."""
+    rows, left_out = {"network": [], "today": [], "candidate": []}, []
+    for r in records:
+        if any(o["chosen"] for o in r["origins"]):
+            left_out.append(r["name"])
+            continue
+        err = {k: [] for k in rows}
+        sn = []
+        for o in r["origins"]:
+            h, m, w = r["horizon"], r["period"], o["share"]
+            hist = o["history"]
+            naive = np.resize(hist[-m:], h) if len(hist) >= m else np.repeat(hist[-1], h)
+            sn.append(np.mean(np.abs(naive - o["actual"])))
+            mine = today(o["window"], hist, h, o["period"], o["one_season"])
+            cand = np.asarray(partner(o["window"], hist, h, o["period"]), dtype=float)
+            for k, f in (("network", o["net"]), ("today", (1 - w) * o["net"] + w * mine),
+                         ("candidate", (1 - w) * o["net"] + w * cand)):
+                err[k].append(np.mean(np.abs(f - o["actual"])))
+        for k in rows:
+            rows[k].append(np.mean(err[k]) / np.mean(sn))
+    base = np.array(rows["today"])
+    for k, v in rows.items():
+        v = np.array(v)
+        print(f"{k:10s} {np.exp(np.mean(np.log(v))):.4f}   series better / worse by 5% than today: "
+              f"{np.sum(v < 0.95 * base)} / {np.sum(v > 1.05 * base)}")
+    if left_out:
+        print(f"left out ({len(left_out)}: the share is chosen on their validation tails): {', '.join(left_out)}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="step", required=True)
@@ -176,8 +280,21 @@ def main() -> None:
     s.add_argument("--net", required=True, help="a folder with one --save folder per set, named as the set")
     s.add_argument("--sets", nargs="+", choices=SETS, default=["short", "trend"])
     s.add_argument("--weights", nargs="+", type=float, default=[0.5])
+    c = sub.add_parser("collect", help="network forecasts, windows and today's shares, exact (tsrec's environment)")
+    c.add_argument("--set", choices=sorted(COLLECT_SETS), required=True)
+    c.add_argument("--folds", type=int, default=FOLDS)
+    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--out", required=True)
+    m = sub.add_parser("mix", help="mix collected network forecasts with a partner at today's shares")
+    m.add_argument("records")
+    m.add_argument("--partner", required=True, help="module:function, f(window, history, horizon, period)")
     args = ap.parse_args()
-    if args.step == "windows":
+    if args.step == "collect":
+        Path(args.out).write_bytes(pickle.dumps(collect(args.set, args.folds, args.seed)))
+    elif args.step == "mix":
+        module, name = args.partner.split(":")
+        mix(pickle.loads(Path(args.records).read_bytes()), getattr(importlib.import_module(module), name))
+    elif args.step == "windows":
         windows(args.out)
     elif args.step == "partners":
         partners(args.windows, args.models, args.history, args.sets, args.out)
