@@ -17,19 +17,19 @@ Three steps, because statsforecast pins other pandas than tsrec's environment:
         --out P.pkl                          # an environment with statsforecast (pip install statsforecast)
     python benchmarks/partner_screen.py score W.pkl P.pkl --net NET --sets short trend
 
-Or exactly, at the shares ``theta_weight="auto"`` gives today (``score`` uses fixed shares, and network forecasts
-saved by whatever version made them: in session 16 such a screen said better on the trend set where the run through
-the estimators said worse), with any partner written in Python:
+Or at today's shares, with any partner written in Python (``score`` uses fixed shares and network forecasts
+saved by whatever version made them; in session 16 such a screen said better on the trend set where the run through
+the estimators said worse):
 
-    python benchmarks/partner_screen.py collect --set trend --out trend.pkl   # one LRU fit per block, theta_weight=0
+    python benchmarks/partner_screen.py collect --set trend --out trend.pkl   # one LRU fit per block, defaults
     python benchmarks/partner_screen.py mix trend.pkl --partner mypartners:holt
         # mypartners.holt(window, history, horizon, period) -> (horizon,) array, importable
 
-``collect`` keeps, per forecast origin, the network's forecast (it is trained on its own forecast whatever the
-share, so one fit serves every partner), the window its frame reads, the rows before the origin, the actual values
-and the share; ``mix`` prints the network, today's combination and the candidate's. A fit whose validation tail
-holds ten horizons of origins chooses its share on it, which cannot be reproduced offline: ``mix`` leaves such
-series out and names them (no fit of the short sets does).
+``collect`` fits with the defaults and keeps, per forecast origin, the network's own forecast (the same fit with
+its share set to 0), the window its frame reads, the rows before the origin, the actual values and the share the
+fit chose; ``mix`` prints the network, today's combination (the defaults' forecasts, exactly) and the candidate's
+at the same share. The candidate's figure is an estimate: early stopping scores the combination, so a fit with the
+candidate could stop at another epoch (fits too short for a validation tail are exact).
 
 ``--history window`` gives each partner the rows the network sees (its
 automatic context); ``--history long`` the last ``max(context, 20 periods)``
@@ -190,7 +190,7 @@ def collect(set_name: str, folds: int, seed: int) -> list[dict]:
     import torch
 
     import tsrec
-    from tsrec.estimators.frame import AUTO_THETA_HORIZONS, auto_stride, auto_theta_weight, holds_one_season
+    from tsrec.training import set_theta_weight
 
     torch.set_num_threads(1)
     out = []
@@ -199,22 +199,18 @@ def collect(set_name: str, folds: int, seed: int) -> list[dict]:
         origins = []
         for fold in reversed(range(folds)):
             n_fit, block = defaults.origins_of(len(y), s.horizon, "val", fold)
-            est = tsrec.LRUForecaster(horizon=s.horizon, random_state=seed, device="cpu", theta_weight=0.0)
-            est.fit(frame.iloc[:n_fit])
-            preds, _ = est.rolling_forecasts(frame.iloc[n_fit : block[-1] + s.horizon])
+            est = tsrec.LRUForecaster(horizon=s.horizon, random_state=seed, device="cpu").fit(frame.iloc[:n_fit])
             fr, H = est.frame_, s.horizon
-            # the fit's training and validation windows, as training_windows cuts them (one series)
-            n_val = int(round(n_fit * est.validation_fraction))
-            if n_val < H or n_fit - n_val < fr.context + H:
-                n_val = 0
-            stride = auto_stride([n_fit], fr.context + H)
-            n_train = len(range(0, n_fit - n_val - fr.context - H + 1, stride))
-            n_valw = len(range(0, n_val + 1 - H, stride)) if n_val else 0
-            share = auto_theta_weight(n_train * stride, fr, y[:n_fit])
+            set_theta_weight(est.model_, 0.0)  # the same fit's network alone
+            preds, _ = est.rolling_forecasts(frame.iloc[n_fit : block[-1] + H])
+            # the window as the model reads it (scaled, float32) and back: a partner's choice among near-equal
+            # fits can turn on the rounding
+            mean, scale = est.scaler_.mean[0], est.scaler_.scale[0]
             for o in block:
-                origins.append(dict(net=preds[0][o - n_fit, :, 0], window=y[o - fr.context : o], history=y[:o],
-                                    actual=y[o : o + H], context=fr.context, period=fr.period, share=share,
-                                    one_season=holds_one_season(fr), chosen=n_valw * stride >= AUTO_THETA_HORIZONS * H))
+                window = ((y[o - fr.context : o] - mean) / scale).astype(np.float32).astype(float) * scale + mean
+                origins.append(dict(net=preds[0][o - n_fit, :, 0], window=window, history=y[:o],
+                                    actual=y[o : o + H], context=fr.context, period=fr.period,
+                                    share=fr.theta_weight, one_season=fr.one_season))
         out.append(dict(name=s.name, horizon=s.horizon, period=s.period, origins=origins))
         print(f"{s.name}: {len(origins)} origins, contexts {sorted({o['context'] for o in origins})}", flush=True)
     return out
@@ -228,18 +224,15 @@ def today(window: np.ndarray, history: np.ndarray, horizon: int, period: int | N
     from tsrec.nn.damped import damped_forecast
     from tsrec.nn.theta import one_season_forecast
 
-    x = torch.from_numpy(np.ascontiguousarray(window, dtype=np.float64))[None]
+    x = torch.tensor(window, dtype=torch.float64)[None]
     f = one_season_forecast(x, horizon, period) if one_season else damped_forecast(x, horizon, period)
     return f[0].numpy()
 
 
 def mix(records: list[dict], partner) -> None:
     """Print the geometric mean of MAE / seasonal naive of the network, today's combination and ``partner``'s."""
-    rows, left_out = {"network": [], "today": [], "candidate": []}, []
+    rows = {"network": [], "today": [], "candidate": []}
     for r in records:
-        if any(o["chosen"] for o in r["origins"]):
-            left_out.append(r["name"])
-            continue
         err = {k: [] for k in rows}
         sn = []
         for o in r["origins"]:
@@ -259,8 +252,6 @@ def mix(records: list[dict], partner) -> None:
         v = np.array(v)
         print(f"{k:10s} {np.exp(np.mean(np.log(v))):.4f}   series better / worse by 5% than today: "
               f"{np.sum(v < 0.95 * base)} / {np.sum(v > 1.05 * base)}")
-    if left_out:
-        print(f"left out ({len(left_out)}: the share is chosen on their validation tails): {', '.join(left_out)}")
 
 
 def main() -> None:
@@ -280,7 +271,7 @@ def main() -> None:
     s.add_argument("--net", required=True, help="a folder with one --save folder per set, named as the set")
     s.add_argument("--sets", nargs="+", choices=SETS, default=["short", "trend"])
     s.add_argument("--weights", nargs="+", type=float, default=[0.5])
-    c = sub.add_parser("collect", help="network forecasts, windows and today's shares, exact (tsrec's environment)")
+    c = sub.add_parser("collect", help="network forecasts, windows and today's shares (tsrec's environment)")
     c.add_argument("--set", choices=sorted(COLLECT_SETS), required=True)
     c.add_argument("--folds", type=int, default=FOLDS)
     c.add_argument("--seed", type=int, default=0)
