@@ -1,7 +1,7 @@
 """Screen classical partners for the defaults' combination, offline, from saved network forecasts.
 
-The defaults forecast ``(1 - w) * network + w * theta``, with ``theta`` the Theta
-method on the network's own window (``theta_weight``). This script asks which
+The defaults forecast ``(1 - w) * network + w * partner``, with ``partner`` a classical
+forecast of the network's own window (``theta_weight``, ``partner``). This script asks which
 classical partner, on which history, would serve the combination better,
 without retraining: it mixes the network's own forecasts (``defaults.py
 --param theta_weight=0.0 --folds 4 --save DIR``) with partners computed by
