@@ -267,6 +267,39 @@ def one_season_list() -> list[Series]:
     return out
 
 
+def short_new_list() -> list[Series]:
+    """Short series of no earlier set (``--set short_new``): yearly (horizon 6, the M4 competition's) the fertility
+    rates of the twelve countries of the 192 with no gap in no other set (every sixteenth from the ninth), the
+    lynx trappings (sktime, 1821-1934) and the yearly means of the El Nino sea temperatures (1950-2010) and of the
+    embedded weekly CO2 (1958-2001); quarterly (horizon 8) German inflation and interest rate (statsmodels'
+    ``interest_inflation``, 1972-1998) and the five US growth rates of sktime's ``load_uschange`` (1970-2016).
+    Added for session 17's rule on the damped partner's estimation
+    (``benchmarks/rules/2026-12-02_estimated_damped.md``), which is judged on them."""
+    from sktime.datasets import load_lynx, load_uschange
+    from statsmodels import datasets
+
+    fert = datasets.fertility.load_pandas().data
+    years = [c for c in fert.columns if c.isdigit() and int(c) <= 2011]
+    index = pd.date_range(f"{years[0]}-01-01", periods=len(years), freq="YS")
+    out = [Series(f"fertility {row['Country Code']} yearly", pd.Series(row[years].to_numpy(float), index), 6, 1)
+           for _, row in fert.dropna(subset=years).iloc[8::16].iterrows()]
+    lynx = load_lynx()
+    out.append(Series("lynx yearly", pd.Series(lynx.to_numpy(float), lynx.index.to_timestamp()), 6, 1))
+    elnino = datasets.elnino.load_pandas().data
+    out.append(Series("elnino yearly", pd.Series(elnino.drop(columns="YEAR").mean(axis=1).to_numpy(float),
+                                                 pd.date_range("1950-01-01", periods=len(elnino), freq="YS")), 6, 1))
+    co2 = load_default()["co2"].resample("YS").mean()
+    out.append(Series("co2 yearly", co2.loc["1958":"2001"].astype(float), 6, 1))
+    rates = datasets.interest_inflation.load_pandas().data
+    quarters = pd.date_range("1972-04-01", periods=len(rates), freq="QS")
+    out += [Series(f"germany {c} quarterly", pd.Series(rates[c].to_numpy(float), quarters), 8, 4) for c in ("Dp", "R")]
+    consumption, others = load_uschange()
+    quarters = pd.date_range("1970-01-01", periods=len(consumption), freq="QS")
+    out += [Series(f"uschange {c} quarterly", pd.Series(v.to_numpy(float), quarters), 8, 4)
+            for c, v in [("Consumption", consumption), *others.items()]]
+    return out
+
+
 def origins_of(n: int, horizon: int, split: str, fold: int = 0) -> tuple[int, np.ndarray]:
     """(rows to fit on, forecast origins as row counts) of a split: K origins spaced H apart (``fold``: the
     validation block that many blocks earlier)."""
@@ -369,7 +402,7 @@ def main() -> None:
     ap.add_argument("--models", nargs="+", default=MODELS)
     ap.add_argument("--set", choices=["standard", "short", "trend", "unseen", "tiny", "fertility48", "hourly10d",
                                                    "hourly10d_b", "seasonal7", "oneseason", "fertility_b",
-                                                   "fertility_c"],
+                                                   "fertility_c", "short_new"],
                     default="standard",
                     help="standard: the twelve series above; short: every column of the short resamples (48); "
                     "trend: sixteen short trending series; unseen: fifteen statsmodels series that chose nothing; "
@@ -404,7 +437,7 @@ def main() -> None:
             "fertility48": fertility_check_list, "hourly10d": hourly_stretch_list,
             "hourly10d_b": lambda: hourly_stretch_list(10000), "seasonal7": seasonal_seven_list,
             "oneseason": one_season_list, "fertility_b": fertility_b_list,
-            "fertility_c": fertility_c_list}
+            "fertility_c": fertility_c_list, "short_new": short_new_list}
     for s in sets[args.set]():
         if args.series and not any(t.lower() in s.name.lower() for t in args.series):
             continue
