@@ -40,7 +40,7 @@ def test_version_1_files_load_and_forecast_as_they_did(name, tmp_path):
     # saved again, the file is of the current version and gives the same forecast
     f.save(tmp_path / "now.safetensors")
     g = BaseForecaster.load(tmp_path / "now.safetensors")
-    assert FORMAT_VERSION == 8
+    assert FORMAT_VERSION == 9
     np.testing.assert_array_equal(g.predict().to_numpy(), forecast.to_numpy())
     # and it keeps streaming
     g.partial_fit(pd.DataFrame({"y": [0.1, 0.2], "x": [0.3, 0.4]},
@@ -62,12 +62,14 @@ def test_a_damaged_or_contradicting_frame_is_refused(tmp_path, small_frame):
         tensors, meta = {k: h.get_tensor(k) for k in h.keys()}, dict(h.metadata())
     fitted = json.loads(meta["fitted"])
     assert fitted["frame"] == {"context": f.frame_.context, "patch_len": f.frame_.patch_len, "direct": True,
-                               "period": 24, "theta_weight": f.frame_.theta_weight, "one_season": False}
+                               "period": 24, "theta_weight": f.frame_.theta_weight, "one_season": False,
+                               "estimated_rows": 20}
     for change, message in (({"context": 7}, "patch_len"), ({"direct": False, "context": None}, "does not match"),
                             ({"patch_len": 0}, "patch_len"), ({"period": -1}, "period"), (None, "frame"),
                             ({"theta_weight": 1.5}, "theta_weight"), ({"theta_weight": "0.5"}, "theta_weight"),
                             ({"extra": 1}, "frame"), ({"one_season": 1}, "one_season"),
-                            ({"one_season": True}, "one_season")):  # (its window holds two seasons or more)
+                            ({"one_season": True}, "one_season"),  # (its window holds two seasons or more)
+                            ({"estimated_rows": -1}, "estimated_rows"), ({"estimated_rows": 2.5}, "estimated_rows")):
         bad = dict(fitted, frame=None if change is None else {**fitted["frame"], **change})
         out = tmp_path / "bad.safetensors"
         save_file(tensors, str(out), metadata={**meta, "fitted": json.dumps(bad)})
@@ -243,3 +245,28 @@ def test_a_version_7_window_of_one_season_keeps_its_partner(tmp_path):
     g = BaseForecaster.load(tmp_path / "again.safetensors")
     assert g.frame_.one_season is False
     np.testing.assert_array_equal(g.predict().to_numpy().ravel(), forecast)
+
+
+V8 = Path(__file__).resolve().parents[1] / "fixtures" / "format_v8"
+EXPECTED_V8_SHORT = json.loads((V8 / "expected_short_window.json").read_text())
+
+
+def test_a_version_8_short_window_keeps_its_damped_grid(tmp_path):
+    """A version-8 file of a yearly series with a 12-row window and the damped partner (written in session 17
+    before format 9, tests/fixtures/format_v8/make_v8_short_window.py): format 9 fits such windows' partner as
+    statsmodels does; the file loads with the grid it had (``estimated_rows=0``) and forecasts as it did, saved
+    again too. With the new partner the forecast would differ."""
+    name = "LRUForecaster_short_window"
+    f = BaseForecaster.load(V8 / f"{name}.safetensors")
+    want = EXPECTED_V8_SHORT[name]
+    assert (f.frame_.context, f.frame_.period, f.frame_.theta_weight, f.partner) == (
+        want["context"], want["period"], want["frame_theta_weight"], want["partner"])
+    assert f.frame_.estimated_rows == 0 and f.model_.estimated_rows == 0
+    forecast = f.predict().to_numpy().ravel()
+    assert_as_recorded(forecast, want["predict"])
+    f.save(tmp_path / "again.safetensors")
+    g = BaseForecaster.load(tmp_path / "again.safetensors")
+    assert g.frame_.estimated_rows == 0
+    np.testing.assert_array_equal(g.predict().to_numpy().ravel(), forecast)
+    g.model_.estimated_rows = 20
+    assert np.abs(g.predict().to_numpy().ravel() - forecast).max() > 1e-3

@@ -183,7 +183,7 @@ def test_fit_computes_each_validation_partner_forecast_once(monkeypatch):
     kw = dict(horizon=12, max_epochs=4, d_model=16, d_state=8, random_state=0, stride=4)
     rows = []
     real = window.PARTNERS["damped"]
-    monkeypatch.setitem(window.PARTNERS, "damped", lambda r, h, p: rows.append(r.shape[0]) or real(r, h, p))
+    monkeypatch.setitem(window.PARTNERS, "damped", lambda r, h, p, **kw: rows.append(r.shape[0]) or real(r, h, p, **kw))
     f = LRUForecaster(**kw).fit(y)
     memoised, rows = rows.copy(), []
     monkeypatch.setattr(base, "memoised_partners", contextlib.nullcontext)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from tsrec.nn.damped import _damped_torch, _start, damped_forecast
+from tsrec.nn.damped import ESTIMATED_ROWS, _damped_compiled, _damped_torch, _start, damped_forecast
 from tsrec.nn.theta import _is_seasonal, _seasonal_index
 
 
@@ -22,10 +22,11 @@ def _paths():
 
 @pytest.mark.parametrize("path", ["default", "torch"])
 def test_forecasts_are_statsmodels_damped_holt_at_the_least_squared_errors_of_the_grid(path, monkeypatch):
-    """Fresh random series (trend, season, random walk, noise), seasonal and not, with a grid of three points
-    drawn at random: the forecasts are those of statsmodels' damped Holt (``Holt(damped_trend=True)`` with
-    those weights and our starting state, on the deseasonalised window) at the grid point whose statsmodels fit
-    has the least squared one-step errors, plus the seasonal index. Both the default path (numba's kernel where
+    """Fresh random series (trend, season, random walk, noise), seasonal and not, longer than ESTIMATED_ROWS
+    (shorter ones are estimated, not gridded, by default), with a grid of three points drawn at random: the
+    forecasts are those of statsmodels' damped Holt (``Holt(damped_trend=True)`` with those weights and our
+    starting state, on the deseasonalised window) at the grid point whose statsmodels fit has the least squared
+    one-step errors, plus the seasonal index. Both the default path (numba's kernel where
     it works) and the torch ops."""
     import tsrec.nn.damped as module
 
@@ -33,7 +34,9 @@ def test_forecasts_are_statsmodels_damped_holt_at_the_least_squared_errors_of_th
     forecast = _paths()[path]
     rng = np.random.default_rng()
     for _ in range(12):
-        length, period, horizon = int(rng.integers(3, 200)), int(rng.choice([1, 4, 7, 12])), int(rng.integers(1, 25))
+        shortest = 3 if path == "torch" else ESTIMATED_ROWS + 1  # shorter windows: tests/nn/test_damped_estimated.py
+        length, period = int(rng.integers(shortest, 200)), int(rng.choice([1, 4, 7, 12]))
+        horizon = int(rng.integers(1, 25))
         y = _series(rng, length, period)
         grid = (rng.uniform(0.05, 1, 3), rng.uniform(0.01, 0.5, 3), rng.uniform(0.8, 1, 3))
         x = torch.tensor(y)[None]
@@ -99,7 +102,7 @@ def test_degenerate_windows_give_finite_forecasts():
 
 
 def test_compiled_kernel_equals_the_torch_ops():
-    """Where numba works, damped_forecast runs one compiled kernel; it gives the torch path's forecasts on fresh
+    """Where numba works, the grid runs as one compiled kernel; it gives the torch path's forecasts on fresh
     windows: seasonal and not, short and long, constant."""
     from tsrec.scan.cpu import numba_available
 
@@ -113,6 +116,8 @@ def test_compiled_kernel_equals_the_torch_ops():
         if rng.random() < 0.1:
             y[0] = 3.0
         x = torch.tensor(y)
-        got, want = damped_forecast(x, horizon, period), _damped_torch(x, horizon, period if period > 1 else 0)
+        got = torch.empty(x.shape[0], horizon, dtype=torch.float64)
+        _damped_compiled(x.numpy(), horizon, period if period > 1 else 0, got.numpy())
+        want = _damped_torch(x, horizon, period if period > 1 else 0)
         assert torch.isfinite(got).all()
         np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-9, atol=1e-9 * (1 + y.std()))

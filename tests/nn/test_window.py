@@ -247,7 +247,7 @@ def test_memoised_partners_compute_each_window_once_and_change_nothing(partner, 
     y = torch.randn(6, 40, generator=g, dtype=torch.float64).cumsum(1)
     calls = []
     real = PARTNERS[partner]
-    monkeypatch.setitem(PARTNERS, partner, lambda rows, h, p: calls.append(rows.shape) or real(rows, h, p))
+    monkeypatch.setitem(PARTNERS, partner, lambda rows, h, p, **kw: calls.append(rows.shape) or real(rows, h, p, **kw))
     plain = real(y, 5, 4)
     with memoised_partners():
         for _ in range(3):

@@ -35,6 +35,7 @@ from torch import nn
 from ..data import Batch
 from ..nn.causal_norm import CausalInstanceNorm
 from ..nn.covariates import CovariateModel
+from ..nn.damped import ESTIMATED_ROWS
 from ..nn.missing import MaskedInput
 from ..nn.theta import is_seasonal
 from ..nn.window import WindowEnsemble, WindowModel
@@ -78,6 +79,10 @@ class Frame:
         (:func:`tsrec.nn.theta.one_season_forecast`): what ``theta_weight="auto"``
         gives a window that holds one season but not two
         (:func:`holds_one_season`). False in files before format 8.
+    estimated_rows : int
+        The damped partner fits windows of at most this many rows as statsmodels
+        does (:data:`tsrec.nn.damped.ESTIMATED_ROWS`), longer ones on its grid;
+        0 (the grid for all) in files before format 9.
     """
 
     context: int | None
@@ -86,6 +91,7 @@ class Frame:
     period: int | None = None
     theta_weight: float | None = None
     one_season: bool = False
+    estimated_rows: int = ESTIMATED_ROWS
 
 
 def infer_period(freq: str | int | None, values: np.ndarray | None = None) -> int | None:
@@ -153,12 +159,15 @@ def resolve(context: int | str | None, patch_len: int | str, head: str, lengths:
 
     Examples
     --------
-    >>> resolve("auto", "auto", "auto", [8000], 24, 0.1, period=24)
-    Frame(context=504, patch_len=24, direct=True, period=24, theta_weight=None, one_season=False)
-    >>> resolve("auto", "auto", "auto", [150], 12, 0.1, period=52)
-    Frame(context=40, patch_len=5, direct=True, period=52, theta_weight=None, one_season=False)
-    >>> resolve(None, "auto", "auto", [500], 12, 0.1, period=12)
-    Frame(context=None, patch_len=1, direct=False, period=12, theta_weight=None, one_season=False)
+    >>> resolve("auto", "auto", "auto", [8000], 24, 0.1, period=24)  # doctest: +NORMALIZE_WHITESPACE
+    Frame(context=504, patch_len=24, direct=True, period=24, theta_weight=None, one_season=False,
+          estimated_rows=20)
+    >>> resolve("auto", "auto", "auto", [150], 12, 0.1, period=52)  # doctest: +NORMALIZE_WHITESPACE
+    Frame(context=40, patch_len=5, direct=True, period=52, theta_weight=None, one_season=False,
+          estimated_rows=20)
+    >>> resolve(None, "auto", "auto", [500], 12, 0.1, period=12)  # doctest: +NORMALIZE_WHITESPACE
+    Frame(context=None, patch_len=1, direct=False, period=12, theta_weight=None, one_season=False,
+          estimated_rows=20)
     """
     direct = head == "direct" or (head == "auto" and context is not None)
     if context is None:
@@ -354,7 +363,8 @@ def _build_model(est: BaseForecaster, c_in: int, c_out: int, frame: Frame, n_nor
                            instance_norm=norm, skip_last=bool(est.skip_last),
                            channel_independent=ci, linear_path=est.linear_path, period=sparse_period(frame),
                            theta_weight=theta_weight(est, frame), theta_period=frame.period, median_index=median,
-                           partner=est.partner, one_season=frame.one_season)
+                           partner=est.partner, one_season=frame.one_season,
+                           estimated_rows=frame.estimated_rows)
 
     if est.ensemble_size == 1:
         return member()

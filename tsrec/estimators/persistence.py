@@ -30,6 +30,8 @@ path its window model has, :data:`V4_PARAMS`). Version 6 added ``theta_weight`` 
 of version 5 or earlier loads without the Theta combination, :data:`V5_PARAMS`). Version 7 added
 ``partner`` (a file of version 6 or earlier loads with the Theta method, :data:`V6_PARAMS`). Version 8 added
 the frame's ``one_season`` (a file of version 7 or earlier loads with the partner it had, ``one_season=False``).
+Version 9 added the frame's ``estimated_rows`` (a file of version 8 or earlier loads with the damped partner it had,
+the grid for every window: ``estimated_rows=0``).
 :meth:`BaseForecaster.save <tsrec.estimators.BaseForecaster.save>` and
 :meth:`BaseForecaster.load <tsrec.estimators.BaseForecaster.load>` are the
 public face of this module.
@@ -61,9 +63,9 @@ if TYPE_CHECKING:
 __all__ = ["FORMAT_VERSION", "save", "load"]
 
 #: The version this tsrec writes (every later version reads every earlier one).
-FORMAT_VERSION = 8
+FORMAT_VERSION = 9
 #: The versions this tsrec reads.
-READABLE_VERSIONS = ("1", "2", "3", "4", "5", "6", "7", "8")
+READABLE_VERSIONS = ("1", "2", "3", "4", "5", "6", "7", "8", "9")
 #: The metadata keys of a file, and the keys of its "fitted" JSON object.
 META_KEYS = {"format", "format_version", "class", "params", "fitted"}
 FITTED_KEYS = {"target_names", "covariate_names", "metas", "kind", "is_list", "ids", "c_in", "c_out", "n_series",
@@ -421,11 +423,12 @@ def _calibration(est: BaseForecaster, size: Any, tensors: dict[str, Tensor], n_t
 def _frame(d: Any, est: BaseForecaster) -> Frame:
     """The saved frame, checked against the hyperparameters it was resolved from."""
     keys = {"context", "patch_len", "direct", "period"}
-    # version 6 added theta_weight, version 8 one_season
-    if not isinstance(d, dict) or set(d) not in (keys, keys | {"theta_weight"}, keys | {"theta_weight", "one_season"}):
+    # version 6 added theta_weight, version 8 one_season, version 9 estimated_rows
+    later = ({"theta_weight"}, {"theta_weight", "one_season"}, {"theta_weight", "one_season", "estimated_rows"})
+    if not isinstance(d, dict) or set(d) not in (keys, *(keys | k for k in later)):
         raise ValueError("the saved frame is damaged")
     frame = Frame(d["context"], d["patch_len"], d["direct"], d["period"], d.get("theta_weight"),
-                  d.get("one_season", False))
+                  d.get("one_season", False), d.get("estimated_rows", 0))
     ok_context = frame.context is None or (is_int(frame.context) and frame.context >= 1)
     if not ok_context or (est.context != "auto" and est.context != frame.context):
         raise ValueError(f"the saved context {frame.context!r} does not match context={est.context!r}")
@@ -445,4 +448,6 @@ def _frame(d: Any, est: BaseForecaster) -> Frame:
                                                                             est.theta_weight == "auto")):
         raise ValueError(f"the saved one_season {frame.one_season!r} does not match the frame or "
                          f"theta_weight={est.theta_weight!r}")
+    if not is_int(frame.estimated_rows) or frame.estimated_rows < 0:
+        raise ValueError(f"the saved estimated_rows {frame.estimated_rows!r} is damaged")
     return frame

@@ -22,11 +22,17 @@ Run on many short windows at once, with the recipe of the M4 competition's
    :data:`BETAS` x :data:`PHIS`, 720 points), the one with the least sum of
    squared one-step errors over the window (the first of equal ones).
 
+A window of at most :data:`ESTIMATED_ROWS` (20) rows, where that start line is
+most of the window, is fitted instead as statsmodels fits damped Holt, weights
+and initial state together (:mod:`tsrec.nn.damped_estimated`; steps 2 and 3
+replaced, after the same deseasonalisation). On short yearly series that
+halved the gap to Holt-Winters (session 17, ``benchmarks/RESULTS.md``).
+
 Unlike Theta, which extrapolates half the least-squares drift, damped Holt
 follows a trend the window shows, and damps it where the errors ask for it.
 :class:`tsrec.nn.window.WindowModel` uses it as its partner with
 ``partner="damped"``. It has no parameters and no gradient. On CPU with numba
-it runs as one compiled kernel (:mod:`tsrec.nn._damped_numba`, the same
+the grid runs as one compiled kernel (:mod:`tsrec.nn._damped_numba`, the same
 arithmetic); elsewhere, and with ``TSREC_NUMBA=0``, as the torch code below.
 """
 
@@ -36,11 +42,13 @@ import functools
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 from torch import Tensor
 
+from .damped_estimated import estimated_damped
 from .theta import SEASONALITY_CRITICAL, _is_seasonal, _seasonal_index, on_windows
 
-__all__ = ["ALPHAS", "BETAS", "PHIS", "damped_forecast"]
+__all__ = ["ALPHAS", "BETAS", "ESTIMATED_ROWS", "PHIS", "damped_forecast"]
 
 #: the level's smoothing weights of the grid
 ALPHAS = tuple(k / 20 for k in range(1, 21))
@@ -49,9 +57,13 @@ BETAS = (0.01, 0.05, 0.1, 0.2, 0.3, 0.5)
 #: the damping factors of the grid (1: Holt's linear trend)
 PHIS = (0.8, 0.85, 0.9, 0.95, 0.98, 1.0)
 _START_ROWS = 10  # the rows of the least-squares line the state starts from
+#: windows of at most this many rows (twice the start's) are fitted by
+#: :func:`tsrec.nn.damped_estimated.estimated_damped`, not the grid
+ESTIMATED_ROWS = 2 * _START_ROWS
 
 
-def damped_forecast(y: Tensor, horizon: int, period: int | None = None) -> Tensor:
+def damped_forecast(y: Tensor, horizon: int, period: int | None = None, estimated_rows: int = ESTIMATED_ROWS
+                    ) -> Tensor:
     """Damped Holt forecasts of the ``horizon`` steps after each window.
 
     Parameters
@@ -64,6 +76,11 @@ def damped_forecast(y: Tensor, horizon: int, period: int | None = None) -> Tenso
         The seasonal period; None or 1 for none. A window shorter than
         ``2 * period + 2`` rows, or one that fails the seasonality test, is
         not deseasonalised.
+    estimated_rows : int, default=ESTIMATED_ROWS
+        Windows of 2 to ``estimated_rows`` rows are fitted by
+        :func:`tsrec.nn.damped_estimated.estimated_damped` (some milliseconds a
+        window), longer ones by the grid (0: the grid for all, as before
+        session 17).
 
     Returns
     -------
@@ -73,18 +90,40 @@ def damped_forecast(y: Tensor, horizon: int, period: int | None = None) -> Tenso
     Examples
     --------
     A line is continued in full, and so is a season around a line (Theta
-    would take half the slope):
+    would take half the slope); a short window's trend is damped a little
+    (statsmodels' bound, ``phi <= 0.995``):
 
     >>> import torch
+    >>> damped_forecast(torch.arange(30.0)[None], horizon=3)
+    tensor([[30., 31., 32.]])
     >>> damped_forecast(torch.arange(10.0)[None], horizon=3)
-    tensor([[10., 11., 12.]])
+    tensor([[ 9.9950, 10.9850, 11.9701]])
     >>> t = torch.arange(60, dtype=torch.float64)
     >>> y = 10 + 0.1 * t + 3 * torch.sin(2 * torch.pi * t / 12)
     >>> f = damped_forecast(y[None, :48], horizon=12, period=12)
     >>> bool(torch.allclose(f[0], y[48:], atol=1e-9))
     True
     """
+    if y.dim() == 2 and 2 <= y.shape[1] <= estimated_rows:
+        return on_windows(y, horizon, period, _estimated_into, _estimated)
     return on_windows(y, horizon, period, _damped_compiled, _damped_torch)
+
+
+def _estimated(x: Tensor, horizon: int, period: int) -> Tensor:
+    """:func:`damped_forecast` of short windows: :func:`tsrec.nn.damped_estimated.estimated_damped` of each
+    (deseasonalised) row of float64 ``x`` (N, L); NaN for a row that is not finite."""
+    z, seasonal_future = _deseasonalise(x, horizon, period)
+    rows = z.cpu().numpy()
+    out = np.full((rows.shape[0], horizon), np.nan)
+    with threadpool_limits(1, user_api="blas"):  # scipy's L-BFGS-B on five parameters: BLAS threads only cost
+        for i, row in enumerate(rows):
+            if np.isfinite(row).all():
+                out[i] = estimated_damped(row, horizon)
+    return torch.from_numpy(out).to(x.device) + seasonal_future
+
+
+def _estimated_into(x, horizon: int, period: int, out) -> None:
+    out[:] = _estimated(torch.from_numpy(x), horizon, period).numpy()
 
 
 def _damped_compiled(x, horizon: int, period: int, out) -> None:
@@ -101,14 +140,8 @@ def _grid() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def _damped_torch(x: Tensor, horizon: int, period: int) -> Tensor:
     """:func:`damped_forecast` in torch ops, float64 ``x`` (N, L) with N, L > 0; ``period`` 0 for none."""
-    n, length = x.shape
-    steps = torch.arange(horizon, device=x.device)
-    seasonal_future = x.new_zeros(n, horizon)
-    if period > 1 and length >= 2 * period + 2:
-        index = _seasonal_index(x, period)
-        index = torch.where(_is_seasonal(x, period)[:, None], index, torch.zeros_like(index))
-        x = x - index[:, torch.arange(length, device=x.device) % period]
-        seasonal_future = index[:, (length + steps) % period]
+    n = x.shape[0]
+    x, seasonal_future = _deseasonalise(x, horizon, period)
     level, trend = _start(x)
     # the grid as (G,) in the kernel's order: alpha outermost, phi innermost
     a, b, p = (torch.from_numpy(g).to(x.device) for g in _grid())
@@ -126,6 +159,18 @@ def _damped_torch(x: Tensor, horizon: int, period: int) -> Tensor:
     rows = torch.arange(n, device=x.device)
     damp = torch.cumprod(phi[pick][:, None].expand(n, horizon), dim=1).cumsum(dim=1)
     return level[rows, pick][:, None] + damp * trend[rows, pick][:, None] + seasonal_future
+
+
+def _deseasonalise(x: Tensor, horizon: int, period: int) -> tuple[Tensor, Tensor]:
+    """(``x`` less its seasonal index, the index of the ``horizon`` steps after it), each row deseasonalised
+    where it holds ``2 * period + 2`` rows and passes the seasonality test (else zeros)."""
+    n, length = x.shape
+    if not (period > 1 and length >= 2 * period + 2):
+        return x, x.new_zeros(n, horizon)
+    index = _seasonal_index(x, period)
+    index = torch.where(_is_seasonal(x, period)[:, None], index, torch.zeros_like(index))
+    steps = torch.arange(horizon, device=x.device)
+    return x - index[:, torch.arange(length, device=x.device) % period], index[:, (length + steps) % period]
 
 
 def _start(x: Tensor) -> tuple[Tensor, Tensor]:

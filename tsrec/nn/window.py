@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import hashlib
 import math
 from collections.abc import Iterator
@@ -51,7 +52,7 @@ import torch
 from torch import Tensor, nn
 
 from .blocks import Stack
-from .damped import damped_forecast
+from .damped import ESTIMATED_ROWS, damped_forecast
 from .theta import one_season_forecast, theta_forecast
 from .transformer import CausalSelfAttention
 
@@ -104,16 +105,22 @@ def memoised_partners(max_bytes: int = 256 * 2**20) -> Iterator[None]:
         _MEMO.reset(token)
 
 
-def partner_forecast(partner: str, rows: Tensor, horizon: int, period: int | None) -> Tensor:
+def partner_forecast(partner: str, rows: Tensor, horizon: int, period: int | None,
+                     estimated_rows: int = ESTIMATED_ROWS) -> Tensor:
     """``PARTNERS[partner](rows, horizon, period)``: the classical forecasts ``(N, horizon)`` of the windows
     ``rows`` ``(N, L)``, from the memo where :func:`memoised_partners` holds them. ``partner="one_season"``:
-    :func:`tsrec.nn.theta.one_season_forecast`."""
+    :func:`tsrec.nn.theta.one_season_forecast`; ``estimated_rows``: damped Holt's
+    (:func:`tsrec.nn.damped.damped_forecast`)."""
     method = one_season_forecast if partner == "one_season" else PARTNERS[partner]
+    if partner == "damped":
+        method = functools.partial(method, estimated_rows=estimated_rows)
+    else:
+        estimated_rows = 0
     memo = _MEMO.get()
     if memo is None:
         return method(rows, horizon, period)
     values = rows.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy()  # the bytes, of any dtype
-    key = (partner, horizon, period, str(rows.dtype), str(rows.device), tuple(rows.shape),
+    key = (partner, estimated_rows, horizon, period, str(rows.dtype), str(rows.device), tuple(rows.shape),
            hashlib.blake2b(values, digest_size=32).digest())
     if key not in memo.table:
         forecast = method(rows, horizon, period)
@@ -185,6 +192,10 @@ class WindowModel(nn.Module):
         windows of ``theta_period + 1`` to ``2 * theta_period + 1`` rows,
         which the partners would forecast without the season. Needs
         ``theta_period >= 2`` and ``context >= theta_period + 1``.
+    estimated_rows : int, default=ESTIMATED_ROWS
+        Damped Holt's windows of at most this many rows are fitted as
+        statsmodels fits them (:func:`tsrec.nn.damped.damped_forecast`); 0
+        keeps the grid for all, as models saved before format 9 had.
     median_index : int, default=0
         Which of a target's ``n_quantiles`` outputs is its median.
 
@@ -204,6 +215,7 @@ class WindowModel(nn.Module):
         instance_norm: bool | str = True, affine: bool = False, linear_path: str = "dense", period: int = 1,
         skip_last: bool = False, channel_independent: bool = False, eps: float = 1e-5, theta_weight: float = 0.0,
         theta_period: int | None = None, median_index: int = 0, partner: str = "theta", one_season: bool = False,
+        estimated_rows: int = ESTIMATED_ROWS,
     ) -> None:
         super().__init__()
         if c_out % n_quantiles:
@@ -236,7 +248,7 @@ class WindowModel(nn.Module):
         self.instance_norm, self.eps, self.skip_last = instance_norm, eps, skip_last
         self.channel_independent = channel_independent
         self.theta_weight, self.theta_period, self.median_index = float(theta_weight), theta_period, median_index
-        self.partner, self.one_season = partner, bool(one_season)
+        self.partner, self.one_season, self.estimated_rows = partner, bool(one_season), int(estimated_rows)
         self.n_segments = math.ceil(context / patch_len)
         self.body = body
         # whether training mode changes the body (its dropout draws)
@@ -307,7 +319,7 @@ class WindowModel(nn.Module):
         b, nt, nq = x.shape[0], self.n_targets, self.n_quantiles
         rows = x[..., :nt].transpose(1, 2).reshape(b * nt, self.context)
         forecast = partner_forecast("one_season" if self.one_season else self.partner, rows, self.horizon,
-                                    self.theta_period)
+                                    self.theta_period, self.estimated_rows)
         forecast = forecast.reshape(b, nt, self.horizon).transpose(1, 2)
         shift = self.theta_weight * (forecast.to(out.dtype) - out[..., self.median_index :: nq])
         return out + (shift.repeat_interleave(nq, dim=-1) if nq > 1 else shift)
