@@ -283,7 +283,8 @@ COMMON_PARAMS: tuple[Param, ...] = (
     Param("partner", "damped", '{"damped", "theta"}',
           "The classical forecast that ``theta_weight`` mixes into the direct head's: \"damped\", damped Holt "
           "(level and damped trend on the deseasonalised window, smoothing weights and damping chosen per window "
-          "by the least squared one-step errors on a grid; :func:`~tsrec.nn.damped.damped_forecast`), which follows "
+          "by the least squared one-step errors on a grid, or on a window of 20 rows or fewer estimated with the "
+          "initial state as statsmodels estimates them; :func:`~tsrec.nn.damped.damped_forecast`), which follows "
           "a trend the window shows; \"theta\", the Theta method (simple exponential smoothing plus half the "
           "least-squares drift, deseasonalised; :func:`~tsrec.nn.theta.theta_forecast`). Damped Holt was chosen on "
           "the validation blocks of 48 short series, 16 short trending ones and 12 standard ones (RESULTS.md, "
