@@ -24,6 +24,7 @@ the estimators said worse):
     python benchmarks/partner_screen.py collect --set trend --out trend.pkl   # one LRU fit per block, defaults
     python benchmarks/partner_screen.py mix trend.pkl --partner mypartners:holt
         # mypartners.holt(window, history, horizon, period) -> (horizon,) array, importable
+    python benchmarks/partner_screen.py mix trend.pkl --fewest 1.0   # today's partner, other shares
 
 ``collect`` fits with the defaults and keeps, per forecast origin, the network's own forecast (the same fit with
 its share set to 0), the window its frame reads, the rows before the origin, the actual values and the share the
@@ -229,21 +230,24 @@ def today(window: np.ndarray, history: np.ndarray, horizon: int, period: int | N
     return f[0].numpy()
 
 
-def mix(records: list[dict], partner) -> None:
-    """Print the geometric mean of MAE / seasonal naive of the network, today's combination and ``partner``'s."""
+def mix(records: list[dict], partner=None, fewest: float | None = None) -> None:
+    """Print the geometric mean of MAE / seasonal naive of the network, today's combination and the candidate's:
+    ``partner`` (default today's) at the fit's share, which ``fewest`` remaps: a share above 0.5 (a fit with fewer
+    than 48 windows; at most 0.75 today) becomes ``0.5 + (fewest - 0.5) * (share - 0.5) / 0.25``."""
     rows = {"network": [], "today": [], "candidate": []}
     for r in records:
         err = {k: [] for k in rows}
         sn = []
         for o in r["origins"]:
             h, m, w = r["horizon"], r["period"], o["share"]
+            w_cand = w if fewest is None or w <= 0.5 else 0.5 + (fewest - 0.5) * (w - 0.5) / 0.25
             hist = o["history"]
             naive = np.resize(hist[-m:], h) if len(hist) >= m else np.repeat(hist[-1], h)
             sn.append(np.mean(np.abs(naive - o["actual"])))
             mine = today(o["window"], hist, h, o["period"], o["one_season"])
-            cand = np.asarray(partner(o["window"], hist, h, o["period"]), dtype=float)
+            cand = mine if partner is None else np.asarray(partner(o["window"], hist, h, o["period"]), dtype=float)
             for k, f in (("network", o["net"]), ("today", (1 - w) * o["net"] + w * mine),
-                         ("candidate", (1 - w) * o["net"] + w * cand)):
+                         ("candidate", (1 - w_cand) * o["net"] + w_cand * cand)):
                 err[k].append(np.mean(np.abs(f - o["actual"])))
         for k in rows:
             rows[k].append(np.mean(err[k]) / np.mean(sn))
@@ -278,13 +282,17 @@ def main() -> None:
     c.add_argument("--out", required=True)
     m = sub.add_parser("mix", help="mix collected network forecasts with a partner at today's shares")
     m.add_argument("records")
-    m.add_argument("--partner", required=True, help="module:function, f(window, history, horizon, period)")
+    m.add_argument("--partner", help="module:function, f(window, history, horizon, period); default today's")
+    m.add_argument("--fewest", type=float, help="the candidate's share at 24 windows and fewer (today's: 0.75)")
     args = ap.parse_args()
     if args.step == "collect":
         Path(args.out).write_bytes(pickle.dumps(collect(args.set, args.folds, args.seed)))
     elif args.step == "mix":
-        module, name = args.partner.split(":")
-        mix(pickle.loads(Path(args.records).read_bytes()), getattr(importlib.import_module(module), name))
+        partner = None
+        if args.partner:
+            module, name = args.partner.split(":")
+            partner = getattr(importlib.import_module(module), name)
+        mix(pickle.loads(Path(args.records).read_bytes()), partner, args.fewest)
     elif args.step == "windows":
         windows(args.out)
     elif args.step == "partners":
