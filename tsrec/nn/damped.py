@@ -25,8 +25,9 @@ Run on many short windows at once, with the recipe of the M4 competition's
 A window of at most :data:`ESTIMATED_ROWS` (20) rows, where that start line is
 most of the window, is fitted instead as statsmodels fits damped Holt, weights
 and initial state together (:mod:`tsrec.nn.damped_estimated`; steps 2 and 3
-replaced, after the same deseasonalisation). On short yearly series that
-halved the gap to Holt-Winters (session 17, ``benchmarks/RESULTS.md``).
+replaced, after the same deseasonalisation). On short trending series that
+closed most of the defaults' gap to Holt-Winters; on noisier yearly series it
+was neutral (session 17, ``benchmarks/RESULTS.md``).
 
 Unlike Theta, which extrapolates half the least-squares drift, damped Holt
 follows a trend the window shows, and damps it where the errors ask for it.
