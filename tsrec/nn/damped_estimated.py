@@ -68,8 +68,8 @@ def estimated_damped(y: np.ndarray, horizon: int) -> np.ndarray:
     """
     y = np.asarray(y, dtype=np.float64)
     centre, scale = y.mean(), y.std()
-    if not scale > 0:  # constant (or not finite: NaN passes on)
-        return np.full(horizon, centre + 0 * scale)
+    if not scale > 0:  # a constant window forecasts its value; a window that is not finite, NaN
+        return np.full(horizon, centre if scale == 0 else np.nan)
     return centre + scale * _fit((y - centre) / scale, horizon)
 
 
@@ -86,7 +86,7 @@ def _fit(y: np.ndarray, horizon: int) -> np.ndarray:
 
     def weights(x: np.ndarray) -> tuple[float, float]:
         a = _LOWER + x[0] * (1 - 2 * _LOWER)
-        return a, x[1] * min(a, 1.0)
+        return a, x[1] * a  # beta as a share of alpha (statsmodels' bound beta <= alpha)
 
     def sse(x: np.ndarray) -> float:
         return run(*weights(x), x[4], x[2], x[3], y)[0]
