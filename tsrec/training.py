@@ -56,6 +56,7 @@ __all__ = [
     "make_optimizer",
     "forecast_loss",
     "window_forecast",
+    "forecast_rows",
     "lr_factor",
     "training_loss",
     "set_theta_weight",
@@ -308,6 +309,13 @@ def window_forecast(model: nn.Module, x: Tensor) -> Tensor:
     if is_window_model(model):
         return model(x)
     return model(x)[0][:, -1]
+
+
+def forecast_rows(model: nn.Module, context: int) -> int:
+    """The rows of the windows a forecast gives ``model`` of window ``context``: a
+    :class:`~tsrec.nn.window.WindowModel`'s ``partner_rows`` where its partner reads more rows than its network,
+    else ``context``."""
+    return max(context, model.partner_rows) if type(model) is WindowModel else context
 
 
 def window_loss(model: nn.Module, windows: Tensor, horizon: int, n_targets: int, cfg: TrainConfig,

@@ -45,7 +45,16 @@ from ..training import (
 from . import backtest, online, persistence
 from .conformal import Calibration, check_coverage, errors_of, interval, interval_output, validation_origins
 from .covariates import Covariates, resolve_covariates
-from .frame import AUTO_THETA_HORIZONS, Frame, auto_stride, auto_theta_weight, build_model, frame_of, holds_one_season
+from .frame import (
+    AUTO_THETA_HORIZONS,
+    Frame,
+    auto_stride,
+    auto_theta_weight,
+    build_model,
+    frame_of,
+    history_rows,
+    holds_one_season,
+)
 from .params import COMMON_PARAMS, FITTED_ATTRIBUTES, Param, check_params, render_docstring
 from .stream import (
     Scalers,
@@ -122,7 +131,7 @@ class BaseForecaster(BaseEstimator):
 
     @property
     def _keep(self) -> int:
-        return (self.frame_.context or 0) + self.horizon
+        return (self.frame_.window_rows or 0) + self.horizon
 
     @property
     def _replay_window(self) -> int:
@@ -215,6 +224,9 @@ class BaseForecaster(BaseEstimator):
             with seeded(self.random_state):
                 model = self._build_model(c_rows, batch.n_targets, batch.covariate_names, frame, covariates)
                 model = model.to(device)
+                rows = history_rows(self, frame) if type(model) is WindowModel else 0
+                if rows:  # the partner reads the rows before the window (a plain window model only)
+                    frame, model.partner_rows = replace(frame, partner_rows=rows), rows
                 history = fit_windows(model, train, val, H, batch.n_targets, cfg, device)
             model.eval()
             if frame.direct and self.theta_weight == "auto" and val is not None \
@@ -272,7 +284,8 @@ class BaseForecaster(BaseEstimator):
                     device: torch.device,
                     frame: Frame) -> Stream:
         context = frame.context
-        return Stream.start(batch, model, scaler, keep=(context or 0) + self.horizon, stateful=context is None,
+        return Stream.start(batch, model, scaler, keep=(frame.window_rows or 0) + self.horizon,
+                            stateful=context is None,
                             replay_window=(context or self.chunk_length) + self.horizon if self.replay_size else None,
                             device=device)
 
@@ -430,7 +443,7 @@ class BaseForecaster(BaseEstimator):
             raise ValueError(f"too few rows: a history has {shortest}, the model needs context = {context}")
         # scaling="series": each history by its own statistics (it need not be a series of the stream)
         scalers = self._series_scalers(batch) or [self.scaler_] * len(batch.values)
-        rows = [v if context is None else v[-context:] for v in batch.values]
+        rows = [v if context is None else v[-self.frame_.window_rows:] for v in batch.values]
         ends = [len(r) - 1 for r in rows]
         rows = self._with_lookahead(rows, batch.meta, X_future, batch.id_values)
         return [self._to_user_units(self._forecast_at(r, None, np.array([e]), sc)[0], sc)
@@ -770,7 +783,8 @@ class BaseForecaster(BaseEstimator):
         (:func:`~tsrec.estimators.stream.update_window_counts`)."""
         model, context, H = self.model_, self.frame_.context, self.horizon
         if not (self._calibration_from_step and context is not None and type(model) is WindowModel
-                and model.instance_norm in (True, "robust") and not model._dropout and self.online_update != "ridge"):
+                and model.instance_norm in (True, "robust") and not model._dropout and self.online_update != "ridge"
+                and not model.partner_rows):  # (the step's windows show the partner the window alone)
             return None
         ext = [len(b) + n for b, n in zip(self._stream.buffers, n_new)]
         counts = update_window_counts(ext, context, H, self.batch_size)

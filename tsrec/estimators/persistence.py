@@ -31,7 +31,8 @@ of version 5 or earlier loads without the Theta combination, :data:`V5_PARAMS`).
 ``partner`` (a file of version 6 or earlier loads with the Theta method, :data:`V6_PARAMS`). Version 8 added
 the frame's ``one_season`` (a file of version 7 or earlier loads with the partner it had, ``one_season=False``).
 Version 9 added the frame's ``estimated_rows`` (a file of version 8 or earlier loads with the damped partner it had,
-the grid for every window: ``estimated_rows=0``).
+the grid for every window: ``estimated_rows=0``). Version 10 added the frame's ``partner_rows`` (a file of
+version 9 or earlier loads with the partner reading the network's window, ``partner_rows=0``, and its buffers).
 :meth:`BaseForecaster.save <tsrec.estimators.BaseForecaster.save>` and
 :meth:`BaseForecaster.load <tsrec.estimators.BaseForecaster.load>` are the
 public face of this module.
@@ -53,7 +54,7 @@ from ..data import Batch, SeriesMeta, StandardScaler
 from ..training import resolve_device, seeded
 from .conformal import Calibration
 from .covariates import Covariates
-from .frame import Frame, holds_one_season
+from .frame import Frame, history_rows, holds_one_season
 from .params import is_int, is_real
 from .stream import Stream
 
@@ -63,9 +64,9 @@ if TYPE_CHECKING:
 __all__ = ["FORMAT_VERSION", "save", "load"]
 
 #: The version this tsrec writes (every later version reads every earlier one).
-FORMAT_VERSION = 9
+FORMAT_VERSION = 10
 #: The versions this tsrec reads.
-READABLE_VERSIONS = ("1", "2", "3", "4", "5", "6", "7", "8", "9")
+READABLE_VERSIONS = tuple(str(v) for v in range(1, FORMAT_VERSION + 1))
 #: The metadata keys of a file, and the keys of its "fitted" JSON object.
 META_KEYS = {"format", "format_version", "class", "params", "fitted"}
 FITTED_KEYS = {"target_names", "covariate_names", "metas", "kind", "is_list", "ids", "c_in", "c_out", "n_series",
@@ -311,7 +312,7 @@ def _from_parts(klass: type[BaseForecaster], params: dict, fitted: dict,
         raise ValueError("per-series scaler statistics in a file of a scaling='global' model")
     buffers = [tensors[f"buffer.{i}"].numpy().astype(np.float64) for i in range(n_series)]
     if len([k for k in tensors if k.startswith("buffer.")]) != n_series or any(
-            b.ndim != 2 or b.shape[1] != c_in or not 1 <= b.shape[0] <= (frame.context or 0) + est.horizon
+            b.ndim != 2 or b.shape[1] != c_in or not 1 <= b.shape[0] <= (frame.window_rows or 0) + est.horizon
             for b in buffers):
         raise ValueError("the stream buffers do not match the model")
     nan_ok = est.missing == "mask"  # its buffers may hold missing values
@@ -423,12 +424,13 @@ def _calibration(est: BaseForecaster, size: Any, tensors: dict[str, Tensor], n_t
 def _frame(d: Any, est: BaseForecaster) -> Frame:
     """The saved frame, checked against the hyperparameters it was resolved from."""
     keys = {"context", "patch_len", "direct", "period"}
-    # version 6 added theta_weight, version 8 one_season, version 9 estimated_rows
-    later = ({"theta_weight"}, {"theta_weight", "one_season"}, {"theta_weight", "one_season", "estimated_rows"})
+    # version 6 added theta_weight, version 8 one_season, version 9 estimated_rows, version 10 partner_rows
+    added = ("theta_weight", "one_season", "estimated_rows", "partner_rows")
+    later = [set(added[:1]), set(added[:2]), set(added[:3]), set(added)]
     if not isinstance(d, dict) or set(d) not in (keys, *(keys | k for k in later)):
         raise ValueError("the saved frame is damaged")
     frame = Frame(d["context"], d["patch_len"], d["direct"], d["period"], d.get("theta_weight"),
-                  d.get("one_season", False), d.get("estimated_rows", 0))
+                  d.get("one_season", False), d.get("estimated_rows", 0), d.get("partner_rows", 0))
     ok_context = frame.context is None or (is_int(frame.context) and frame.context >= 1)
     if not ok_context or (est.context != "auto" and est.context != frame.context):
         raise ValueError(f"the saved context {frame.context!r} does not match context={est.context!r}")
@@ -450,4 +452,8 @@ def _frame(d: Any, est: BaseForecaster) -> Frame:
                          f"theta_weight={est.theta_weight!r}")
     if not is_int(frame.estimated_rows) or frame.estimated_rows < 0:
         raise ValueError(f"the saved estimated_rows {frame.estimated_rows!r} is damaged")
+    if not is_int(frame.partner_rows) or frame.partner_rows < 0 or \
+            (frame.partner_rows and frame.partner_rows != history_rows(est, frame)):
+        raise ValueError(f"the saved partner_rows {frame.partner_rows!r} does not match the frame or "
+                         f"theta_weight={est.theta_weight!r}, partner={est.partner!r}")
     return frame

@@ -23,10 +23,10 @@ from ..data import Batch, SeriesMeta, StandardScaler, advance_meta, future_index
 from ..nn.blocks import State
 from ..nn.causal_norm import CausalInstanceNorm
 from ..nn.covariates import lookahead
-from ..training import is_window_model, sliding_windows, window_forecast
+from ..training import forecast_rows, is_window_model, sliding_windows, window_forecast
 
 __all__ = ["Stream", "advance", "advance_panel", "forecast_at", "forecast_many", "forecast_panel",
-           "forecast_states", "offer_to_reservoir", "replay_sample", "scaler_of", "state_after", "update_batch",
+           "forecast_states", "padded_windows", "offer_to_reservoir", "replay_sample", "scaler_of", "state_after", "update_batch",
            "update_window_counts"]
 
 #: one scaler for every series, or one per series (``scaling="series"``)
@@ -284,7 +284,7 @@ def forecast_panel(model: nn.Module, scaler: Scalers, buffers: Sequence[np.ndarr
     forward per distinct buffer length: ``state`` (series on the batch axis) is
     the state before the buffers for ``context=None``; with a fixed context each
     forecast sees the buffer's last ``context`` rows (a window model's window
-    padded at the front with the first row where fewer exist). A stream model
+    padded at the front as :func:`padded_windows` pads it). A stream model
     with causal instance normalisation reads its forecast at the last row only
     (:meth:`~tsrec.nn.causal_norm.CausalInstanceNorm.forward_last`: equal up to
     float rounding); a plain stack (``instance_norm=False``, the stream model of
@@ -300,9 +300,7 @@ def forecast_panel(model: nn.Module, scaler: Scalers, buffers: Sequence[np.ndarr
                                                                                      state.items()}
             f = model.forward_last(x, sub) if _reads_last(model) else model(x, sub)[0][:, -1]
         else:
-            x = x[:, -context:]
-            if window and x.shape[1] < context:
-                x = torch.cat([x[:, :1].expand(-1, context - x.shape[1], -1), x], dim=1)
+            x = padded_windows(x, context, forecast_rows(model, context)) if window else x[:, -context:]
             f = window_forecast(model, x)
         if len(idx) == len(buffers):  # one group, in order: no scatter
             return f.cpu().numpy()
@@ -318,8 +316,9 @@ def forecast_at(model: nn.Module, scaler: StandardScaler, rows: np.ndarray, stat
 
     ``state`` is the model state before ``rows[0]`` (``context=None``); with
     a fixed context each origin sees the ``context`` rows ending at it (a
-    window model's window is padded at the front with the first row where
-    fewer rows exist). A model with known-future covariates also reads the
+    window model's window is padded at the front where fewer rows exist, and
+    reaches further back where its partner reads more rows:
+    :func:`padded_windows`). A model with known-future covariates also reads the
     ``horizon`` rows after each origin (their known-future channels only):
     ``rows`` must hold them. A single origin of a stream model with causal
     instance normalisation is read at its row alone, as :func:`forecast_panel`
@@ -338,18 +337,39 @@ def forecast_at(model: nn.Module, scaler: StandardScaler, rows: np.ndarray, stat
         yhat, _ = model(seq[None, :end], state)
         return yhat[0, torch.as_tensor(origins, device=device)].cpu().numpy()
     out = np.zeros((len(origins), horizon, model.c_out), dtype=np.float32)
-    full = origins >= context - 1
+    length = forecast_rows(model, context)
+    full = origins >= length - 1
     idx_full = np.nonzero(full)[0]
     for start in range(0, len(idx_full), 512):
         sel = idx_full[start : start + 512]
-        wins = torch.stack([seq[o - context + 1 : o + 1 + ahead] for o in origins[sel]])
+        wins = torch.stack([seq[o - length + 1 : o + 1 + ahead] for o in origins[sel]])
         out[sel] = window_forecast(model, wins).cpu().numpy()
     for i in np.nonzero(~full)[0]:
         rows_i = seq[None, : origins[i] + 1 + ahead]
         if is_window_model(model):
-            rows_i = torch.cat([rows_i[:, :1].expand(1, context + ahead - rows_i.shape[1], -1), rows_i], dim=1)
+            rows_i = padded_windows(rows_i, context + ahead, length + ahead)
         out[i] = window_forecast(model, rows_i)[0].cpu().numpy()
     return out
+
+
+def padded_windows(x: Tensor, context: int, rows: int) -> Tensor:
+    """The last ``rows`` rows of the windows ``x`` ``(B, L, C)`` as a window model reads them: padded at the front
+    with their first row up to ``context`` rows (what the network reads), then with NaN up to ``rows`` (rows
+    before the series' first, which only a partner that reads more rows than the network sees, and skips:
+    :func:`tsrec.nn.damped.history_forecast`).
+
+    Examples
+    --------
+    >>> import torch
+    >>> padded_windows(torch.tensor([[[1.0], [2.0]]]), context=3, rows=5)[0, :, 0]
+    tensor([nan, nan, 1., 1., 2.])
+    """
+    x = x[:, -rows:]
+    if x.shape[1] < context:
+        x = torch.cat([x[:, :1].expand(-1, context - x.shape[1], -1), x], dim=1)
+    if x.shape[1] < rows:
+        x = torch.cat([x.new_full((x.shape[0], rows - x.shape[1], x.shape[2]), float("nan")), x], dim=1)
+    return x
 
 
 @torch.no_grad()
@@ -380,21 +400,21 @@ def forecast_many(model: nn.Module, scaler: Scalers, rows: Sequence[np.ndarray],
                   context: int, horizon: int, device: torch.device) -> list[np.ndarray]:
     """:func:`forecast_at` for several series of a fixed-context model at once: per series ``i``, the scaled
     forecasts at ``origins[i]`` of ``rows[i]`` (scaled by series ``i``'s scaler). The windows of every series
-    go through the model together (in batches of 2048); an origin with fewer than ``context`` rows before it
-    goes through :func:`forecast_at` alone."""
-    ahead = lookahead(model)
+    go through the model together (in batches of 2048); an origin with fewer rows before it than the model's
+    windows read (``context``, or its partner's rows) goes through :func:`forecast_at` alone."""
+    ahead, length = lookahead(model), forecast_rows(model, context)
     out = [np.zeros((len(o), horizon, model.c_out), dtype=np.float32) for o in origins]
     wins, where = [], []
     for i, (r, o) in enumerate(zip(rows, origins)):
         if len(o) and int(np.max(o)) + ahead >= len(r):
             raise ValueError("the rows end before the known-future covariates of the last origin")
-        full = np.nonzero(o >= context - 1)[0]
-        short = np.nonzero(o < context - 1)[0]
+        full = np.nonzero(o >= length - 1)[0]
+        short = np.nonzero(o < length - 1)[0]
         if len(short):
             out[i][short] = forecast_at(model, scaler_of(scaler, i), r, None, o[short], context, horizon, device)
         if len(full):
             seq = torch.from_numpy(scaler_of(scaler, i).transform(r).astype(np.float32)).to(device)
-            wins.extend(seq[k - context + 1 : k + 1 + ahead] for k in o[full])
+            wins.extend(seq[k - length + 1 : k + 1 + ahead] for k in o[full])
             where.extend((i, j) for j in full)
     for start in range(0, len(wins), 2048):
         f = window_forecast(model, torch.stack(wins[start : start + 2048])).cpu().numpy()

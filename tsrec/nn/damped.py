@@ -49,7 +49,7 @@ from torch import Tensor
 from .damped_estimated import estimated_damped
 from .theta import SEASONALITY_CRITICAL, _is_seasonal, _seasonal_index, on_windows
 
-__all__ = ["ALPHAS", "BETAS", "ESTIMATED_ROWS", "PHIS", "damped_forecast"]
+__all__ = ["ALPHAS", "BETAS", "ESTIMATED_ROWS", "PHIS", "damped_forecast", "history_forecast"]
 
 #: the level's smoothing weights of the grid
 ALPHAS = tuple(k / 20 for k in range(1, 21))
@@ -108,6 +108,45 @@ def damped_forecast(y: Tensor, horizon: int, period: int | None = None, estimate
     if y.dim() == 2 and 2 <= y.shape[1] <= estimated_rows:
         return on_windows(y, horizon, period, _estimated_into, _estimated)
     return on_windows(y, horizon, period, _damped_compiled, _damped_torch)
+
+
+def history_forecast(y: Tensor, horizon: int) -> Tensor:
+    """Damped Holt forecasts of the ``horizon`` steps after each row of ``y``, estimated as statsmodels
+    estimates it, on the row less its leading NaN: the partner of a short window read with the rows before it
+    (:class:`tsrec.nn.window.WindowModel`'s ``partner_rows``), where NaN pads a series shorter than the rows.
+
+    Parameters
+    ----------
+    y : Tensor
+        ``(N, L)``, oldest row first: NaN, then finite values (at least one). Not seasonal.
+    horizon : int
+        Steps to forecast.
+
+    Returns
+    -------
+    Tensor
+        ``(N, horizon)`` in ``y``'s dtype (computed in float64): NaN for a row with a NaN after its first
+        finite value, or none; a row's value for a single one.
+
+    Examples
+    --------
+    >>> import torch
+    >>> nan = float("nan")
+    >>> y = torch.tensor([[nan, nan, 1.0, 2.0, 3.0, 4.0], [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]])
+    >>> f = history_forecast(y, horizon=2)
+    >>> torch.allclose(f[0], damped_forecast(y[:1, 2:], 2)[0]), torch.allclose(f[1], damped_forecast(y[1:], 2)[0])
+    (True, True)
+    """
+    if y.dim() != 2:
+        raise ValueError(f"y must be (N, L), got shape {tuple(y.shape)}")
+    rows = y.detach().to(torch.float64).cpu().numpy()
+    out = np.full((rows.shape[0], horizon), np.nan)
+    with threadpool_limits(1, user_api="blas"):  # as in _estimated
+        for i, row in enumerate(rows):
+            row = row[np.argmax(~np.isnan(row)):]  # the padding before the series' first row
+            if len(row) and np.isfinite(row).all():
+                out[i] = estimated_damped(row, horizon) if len(row) > 1 else row[0]
+    return torch.from_numpy(out).to(device=y.device, dtype=y.dtype)
 
 
 def _estimated(x: Tensor, horizon: int, period: int) -> Tensor:

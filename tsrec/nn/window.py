@@ -25,11 +25,15 @@ benchmarks (see ``docs/design.md``):
    season but not two (``one_season``), the Theta method on the window less that
    season (:func:`tsrec.nn.theta.one_season_forecast`). Training fits the
    network's own forecast; the combination is what validation, prediction and
-   streaming see.
+   streaming see. With ``partner_rows`` the partner may read more rows than the
+   network: the rows before the window, up to ``partner_rows`` in all.
 
 The model contract of a window model is one call::
 
     forward(x) -> yhat      x: (B, context, c_in)   yhat: (B, horizon, c_out)
+
+(or ``x: (B, partner_rows, c_in)`` with ``partner_rows``: the network reads the
+last ``context`` rows, the partner all of them less leading rows of NaN.)
 
 ``yhat`` forecasts the ``horizon`` rows after the window; the targets are the
 first ``c_out // n_quantiles`` input channels. Segments are aligned to the
@@ -52,7 +56,7 @@ import torch
 from torch import Tensor, nn
 
 from .blocks import Stack
-from .damped import ESTIMATED_ROWS, damped_forecast
+from .damped import ESTIMATED_ROWS, damped_forecast, history_forecast
 from .theta import one_season_forecast, theta_forecast
 from .transformer import CausalSelfAttention
 
@@ -109,9 +113,11 @@ def partner_forecast(partner: str, rows: Tensor, horizon: int, period: int | Non
                      estimated_rows: int = ESTIMATED_ROWS) -> Tensor:
     """``PARTNERS[partner](rows, horizon, period)``: the classical forecasts ``(N, horizon)`` of the windows
     ``rows`` ``(N, L)``, from the memo where :func:`memoised_partners` holds them. ``partner="one_season"``:
-    :func:`tsrec.nn.theta.one_season_forecast`; ``estimated_rows``: damped Holt's
+    :func:`tsrec.nn.theta.one_season_forecast`; ``partner="history"``: :func:`tsrec.nn.damped.history_forecast`
+    (rows led by NaN; not seasonal); ``estimated_rows``: damped Holt's
     (:func:`tsrec.nn.damped.damped_forecast`)."""
-    method = one_season_forecast if partner == "one_season" else PARTNERS[partner]
+    special = {"one_season": one_season_forecast, "history": lambda y, h, _: history_forecast(y, h)}
+    method = special[partner] if partner in special else PARTNERS[partner]
     if partner == "damped":
         method = functools.partial(method, estimated_rows=estimated_rows)
     else:
@@ -196,6 +202,13 @@ class WindowModel(nn.Module):
         Damped Holt's windows of at most this many rows are fitted as
         statsmodels fits them (:func:`tsrec.nn.damped.damped_forecast`); 0
         keeps the grid for all, as models saved before format 9 had.
+    partner_rows : int, default=0
+        More than ``context``: ``forward`` also takes windows of this many
+        rows, the network reading their last ``context`` and the damped partner
+        all of them less leading NaN rows (the rows before a series' first,
+        :func:`tsrec.nn.damped.history_forecast`); windows of ``context`` rows
+        are forecast as without it. Needs ``partner="damped"``, a non-seasonal
+        ``theta_period`` and not ``one_season``. 0: windows of ``context`` rows.
     median_index : int, default=0
         Which of a target's ``n_quantiles`` outputs is its median.
 
@@ -215,7 +228,7 @@ class WindowModel(nn.Module):
         instance_norm: bool | str = True, affine: bool = False, linear_path: str = "dense", period: int = 1,
         skip_last: bool = False, channel_independent: bool = False, eps: float = 1e-5, theta_weight: float = 0.0,
         theta_period: int | None = None, median_index: int = 0, partner: str = "theta", one_season: bool = False,
-        estimated_rows: int = ESTIMATED_ROWS,
+        estimated_rows: int = ESTIMATED_ROWS, partner_rows: int = 0,
     ) -> None:
         super().__init__()
         if c_out % n_quantiles:
@@ -237,6 +250,12 @@ class WindowModel(nn.Module):
         if one_season and not (theta_period is not None and 2 <= theta_period < context):
             raise ValueError(f"one_season needs theta_period >= 2 and a context of theta_period + 1 rows or more, "
                              f"got theta_period={theta_period!r}, context={context}")
+        if partner_rows and not (partner_rows > context and partner == "damped" and not one_season
+                                 and (theta_period or 1) == 1):
+            raise ValueError(f"partner_rows needs partner_rows > context, partner='damped', no seasonal "
+                             f"theta_period and not one_season, got partner_rows={partner_rows!r}, "
+                             f"context={context}, partner={partner!r}, theta_period={theta_period!r}, "
+                             f"one_season={one_season!r}")
         if not 1 <= patch_len <= context:
             raise ValueError(f"need 1 <= patch_len <= context, got patch_len={patch_len}, context={context}")
         if (body.c_in, body.c_out) != self.body_channels(c_in, c_out, patch_len, channel_independent, n_quantiles) \
@@ -249,6 +268,7 @@ class WindowModel(nn.Module):
         self.channel_independent = channel_independent
         self.theta_weight, self.theta_period, self.median_index = float(theta_weight), theta_period, median_index
         self.partner, self.one_season, self.estimated_rows = partner, bool(one_season), int(estimated_rows)
+        self.partner_rows = int(partner_rows)
         self.n_segments = math.ceil(context / patch_len)
         self.body = body
         # whether training mode changes the body (its dropout draws)
@@ -272,8 +292,11 @@ class WindowModel(nn.Module):
         return patch_len * c_in, c_out
 
     def forward(self, x: Tensor) -> Tensor:
-        if x.dim() != 3 or x.shape[1] != self.context or x.shape[2] != self.c_in:
-            raise ValueError(f"expected x of shape (B, {self.context}, {self.c_in}), got {tuple(x.shape)}")
+        rows = (self.context, self.partner_rows) if self.partner_rows else (self.context,)
+        if x.dim() != 3 or x.shape[1] not in rows or x.shape[2] != self.c_in:
+            expected = " or ".join(f"(B, {r}, {self.c_in})" for r in rows)
+            raise ValueError(f"expected x of shape {expected}, got {tuple(x.shape)}")
+        full, x = x, x[:, -self.context:]
         if self.instance_norm == "last":
             mean, std = x[:, -1:], None
             z = x - mean
@@ -307,18 +330,19 @@ class WindowModel(nn.Module):
         if self.instance_norm:
             out = (out if std is None else out * per_output(std[..., :nt])) + per_output(mean[..., :nt])
         if self.theta_weight and not self.training:
-            out = self.with_theta(out, x)
+            out = self.with_theta(out, full)
         return out
 
     def with_theta(self, out: Tensor, x: Tensor) -> Tensor:
-        """The network's forecast ``out`` (B, H, c_out) of the windows ``x`` (B, context, c_in), moved
-        ``theta_weight`` of the way to the partner's forecast of their targets: what ``forward`` gives out of
-        training mode. Each target's median moves, its other quantiles with it."""
+        """The network's forecast ``out`` (B, H, c_out) of the windows ``x`` (B, context or partner_rows, c_in),
+        moved ``theta_weight`` of the way to the partner's forecast of their targets: what ``forward`` gives out
+        of training mode. Each target's median moves, its other quantiles with it."""
         if not self.theta_weight:
             return out
-        b, nt, nq = x.shape[0], self.n_targets, self.n_quantiles
-        rows = x[..., :nt].transpose(1, 2).reshape(b * nt, self.context)
-        forecast = partner_forecast("one_season" if self.one_season else self.partner, rows, self.horizon,
+        b, length, nt, nq = x.shape[0], x.shape[1], self.n_targets, self.n_quantiles
+        rows = x[..., :nt].transpose(1, 2).reshape(b * nt, length)
+        partner = "one_season" if self.one_season else self.partner
+        forecast = partner_forecast("history" if length > self.context else partner, rows, self.horizon,
                                     self.theta_period, self.estimated_rows)
         forecast = forecast.reshape(b, nt, self.horizon).transpose(1, 2)
         shift = self.theta_weight * (forecast.to(out.dtype) - out[..., self.median_index :: nq])
