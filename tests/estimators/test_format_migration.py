@@ -40,7 +40,7 @@ def test_version_1_files_load_and_forecast_as_they_did(name, tmp_path):
     # saved again, the file is of the current version and gives the same forecast
     f.save(tmp_path / "now.safetensors")
     g = BaseForecaster.load(tmp_path / "now.safetensors")
-    assert FORMAT_VERSION == 9
+    assert FORMAT_VERSION == 10
     np.testing.assert_array_equal(g.predict().to_numpy(), forecast.to_numpy())
     # and it keeps streaming
     g.partial_fit(pd.DataFrame({"y": [0.1, 0.2], "x": [0.3, 0.4]},
@@ -63,13 +63,15 @@ def test_a_damaged_or_contradicting_frame_is_refused(tmp_path, small_frame):
     fitted = json.loads(meta["fitted"])
     assert fitted["frame"] == {"context": f.frame_.context, "patch_len": f.frame_.patch_len, "direct": True,
                                "period": 24, "theta_weight": f.frame_.theta_weight, "one_season": False,
-                               "estimated_rows": 20}
+                               "estimated_rows": 20, "partner_rows": 0}
     for change, message in (({"context": 7}, "patch_len"), ({"direct": False, "context": None}, "does not match"),
                             ({"patch_len": 0}, "patch_len"), ({"period": -1}, "period"), (None, "frame"),
                             ({"theta_weight": 1.5}, "theta_weight"), ({"theta_weight": "0.5"}, "theta_weight"),
                             ({"extra": 1}, "frame"), ({"one_season": 1}, "one_season"),
                             ({"one_season": True}, "one_season"),  # (its window holds two seasons or more)
-                            ({"estimated_rows": -1}, "estimated_rows"), ({"estimated_rows": 2.5}, "estimated_rows")):
+                            ({"estimated_rows": -1}, "estimated_rows"), ({"estimated_rows": 2.5}, "estimated_rows"),
+                            ({"partner_rows": -1}, "partner_rows"),
+                            ({"partner_rows": 40}, "partner_rows")):  # (its window is seasonal and long)
         bad = dict(fitted, frame=None if change is None else {**fitted["frame"], **change})
         out = tmp_path / "bad.safetensors"
         save_file(tensors, str(out), metadata={**meta, "fitted": json.dumps(bad)})
@@ -270,3 +272,30 @@ def test_a_version_8_short_window_keeps_its_damped_grid(tmp_path):
     np.testing.assert_array_equal(g.predict().to_numpy().ravel(), forecast)
     g.model_.estimated_rows = 20
     assert np.abs(g.predict().to_numpy().ravel() - forecast).max() > 1e-3
+
+
+V9 = Path(__file__).resolve().parents[1] / "fixtures" / "format_v9"
+EXPECTED_V9 = json.loads((V9 / "expected_partner_rows.json").read_text())
+
+
+def test_a_version_9_short_window_keeps_its_partner_on_the_window(tmp_path):
+    """A version-9 file of a yearly series with a 12-row window and the damped partner (written in session 18
+    before format 10, tests/fixtures/format_v9/make_v9_partner_rows.py): format 10 lets such a partner read the
+    40 rows before each origin; the file loads with the partner on the window (``partner_rows=0``) and its
+    buffers, forecasts as it did, saved again too, and keeps streaming."""
+    name = "LRUForecaster_partner_rows"
+    f = BaseForecaster.load(V9 / f"{name}.safetensors")
+    want = EXPECTED_V9[name]
+    assert (f.frame_.context, f.frame_.period, f.frame_.theta_weight, f.partner) == (
+        want["context"], want["period"], want["frame_theta_weight"], want["partner"])
+    assert f.frame_.partner_rows == 0 and f.model_.partner_rows == 0 and f.frame_.estimated_rows == 20
+    assert len(f._stream.buffers[0]) == f.frame_.context + f.horizon
+    forecast = f.predict().to_numpy().ravel()
+    assert_as_recorded(forecast, want["predict"])
+    f.save(tmp_path / "again.safetensors")
+    g = BaseForecaster.load(tmp_path / "again.safetensors")
+    assert g.frame_.partner_rows == 0
+    np.testing.assert_array_equal(g.predict().to_numpy().ravel(), forecast)
+    index = pd.date_range(f.predict().index[0], periods=3, freq="YS")
+    g.partial_fit(pd.DataFrame({"y": forecast[:3]}, index=index))
+    assert np.isfinite(g.predict().to_numpy()).all() and len(g._stream.buffers[0]) == f.frame_.context + f.horizon

@@ -298,13 +298,13 @@ def test_auto_theta_weight_grows_where_the_network_has_few_windows():
     windows: ``predict`` is a quarter of the network's forecast and three of damped Holt's on the window),
     between a half and that on 60 quarterly ones (35), a half on all 176 quarters (107); where the window is
     too short for the partner to see the season, 0 (the network alone) on a seasonal series and a half on a
-    random walk. A set share is kept."""
+    random walk. A set share is kept. (The yearly partner reads the 36 rows, ``Frame.partner_rows``.)"""
     import torch
 
     from tsrec.datasets import load_default
     from tsrec.estimators import LRUForecaster
     from tsrec.estimators.frame import AUTO_THETA_FEWEST, AUTO_THETA_WINDOWS, auto_theta_weight
-    from tsrec.nn.damped import damped_forecast
+    from tsrec.nn.damped import history_forecast
 
     co2 = load_default()["co2"]
     kw = dict(max_epochs=2, d_model=16, d_state=8, random_state=0)
@@ -320,8 +320,8 @@ def test_auto_theta_weight_grows_where_the_network_has_few_windows():
             combined = f.predict().to_numpy().ravel()
             f.model_.theta_weight = 0.0
             network = f.predict().to_numpy().ravel()
-            window = torch.tensor(y["co2"].to_numpy()[-f.frame_.context :])[None]
-            damped = damped_forecast(window, 3)[0].numpy()
+            assert f.frame_.partner_rows == 40 > len(y)
+            damped = history_forecast(torch.tensor(y["co2"].to_numpy())[None], 3)[0].numpy()
             np.testing.assert_allclose(combined, 0.25 * network + 0.75 * damped, rtol=1e-5)
     low, high = AUTO_THETA_WINDOWS / 2, AUTO_THETA_WINDOWS
     assert shares[36][0] <= low and shares[36][1] == AUTO_THETA_FEWEST == 0.75
@@ -353,3 +353,59 @@ def test_auto_theta_weight_grows_where_the_network_has_few_windows():
                                      "y": monthly[monthly.index.month == m].to_numpy()[1:37]}) for m in range(1, 6)])
     f = LRUForecaster(horizon=3, **kw).fit(panel)
     assert f.frame_.context == 9 and f.frame_.theta_weight == auto_theta_weight(5 * 21) == 0.5
+
+
+def test_the_damped_partner_of_a_short_yearly_window_reads_the_rows_before_it(tmp_path):
+    """"auto" gives the damped partner of a non-seasonal window of at most ``estimated_rows`` rows the last
+    ``PARTNER_ROWS`` (40) rows before each origin: on 52 years of a random walk with drift (an 11-row window)
+    ``predict`` combines
+    the network with :func:`history_forecast` of the last 40 rows, which the stream keeps; ``rolling_forecasts``
+    at the same origin agree, and so does ``predict`` of a new history of fewer rows (all of them); streaming
+    without updates in two chunks is one call; the file keeps it. Longer or seasonal windows, a set share, the
+    Theta partner and the missing-value mask keep the partner on the window."""
+    import torch
+
+    from tsrec.datasets import load_default
+    from tsrec.estimators import BaseForecaster, LRUForecaster
+    from tsrec.estimators.frame import PARTNER_ROWS
+    from tsrec.nn.damped import history_forecast
+
+    co2 = load_default()["co2"]
+    walk = 300 + np.random.default_rng(1).normal(0.8, 2.0, 60).cumsum()
+    y = pd.DataFrame({"co2": walk}, index=pd.date_range("1900", periods=60, freq="YS"))
+    kw = dict(horizon=4, max_epochs=2, d_model=16, d_state=8, random_state=0)
+    f = LRUForecaster(**kw).fit(y.iloc[:52])
+    w, rows = f.frame_.theta_weight, f.frame_.partner_rows
+    assert f.frame_.context <= 20 and f.frame_.period in (None, 1) and rows == PARTNER_ROWS == 40
+    assert f.model_.partner_rows == 40 and len(f._stream.buffers[0]) == 40 + 4
+
+    def partner(values: np.ndarray) -> np.ndarray:  # in the model's units: scaled, float32
+        mean, scale = f.scaler_.mean[0], f.scaler_.scale[0]
+        x = torch.tensor(((values - mean) / scale).astype(np.float32))
+        return history_forecast(x[None], 4)[0].numpy() * scale + mean
+
+    combined = f.predict().to_numpy().ravel()
+    f.model_.theta_weight = 0.0
+    network = f.predict().to_numpy().ravel()
+    f.model_.theta_weight = w
+    np.testing.assert_allclose(combined, (1 - w) * network + w * partner(y["co2"].to_numpy()[12:52]), rtol=1e-5)
+    preds, _ = f.rolling_forecasts(y.iloc[52:56])  # origins after rows 52 (the end of the fit) to 55
+    np.testing.assert_allclose(preds[0][0].ravel(), combined, rtol=1e-6)
+    early = f.predict(y.iloc[:18]).to_numpy().ravel()  # a new history of fewer than 40 rows: all of them
+    f.model_.theta_weight = 0.0
+    early_net = f.predict(y.iloc[:18]).to_numpy().ravel()
+    f.model_.theta_weight = w
+    np.testing.assert_allclose(early, (1 - w) * early_net + w * partner(y["co2"].to_numpy()[:18]), rtol=1e-5)
+    g = LRUForecaster(**kw).fit(y.iloc[:52])
+    f.partial_fit(y.iloc[52:60], update_params=False)
+    g.partial_fit(y.iloc[52:55], update_params=False).partial_fit(y.iloc[55:60], update_params=False)
+    np.testing.assert_array_equal(g.predict().to_numpy(), f.predict().to_numpy())
+    assert len(f._stream.buffers[0]) == 44 and not np.array_equal(f.predict().to_numpy().ravel(), combined)
+    f.save(tmp_path / "m.safetensors")
+    h = BaseForecaster.load(tmp_path / "m.safetensors")
+    assert h.frame_.partner_rows == 40 and h.model_.partner_rows == 40
+    np.testing.assert_array_equal(h.predict().to_numpy(), f.predict().to_numpy())
+    for other in (dict(context=24), dict(theta_weight=0.5), dict(partner="theta"), dict(missing="mask")):
+        assert LRUForecaster(**{**kw, **other}).fit(y.iloc[:52]).frame_.partner_rows == 0, other
+    quarterly = co2.resample("QS").mean().dropna().to_frame("co2").iloc[:60]
+    assert LRUForecaster(**kw).fit(quarterly).frame_.partner_rows == 0

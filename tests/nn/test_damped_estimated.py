@@ -88,3 +88,24 @@ def test_damped_forecast_estimates_short_windows_and_keeps_the_grid_for_longer_o
     out = damped_forecast(broken, horizon, period)
     assert torch.isnan(out[1]).all()
     torch.testing.assert_close(out[[0, 2]], got[[0, 2]], rtol=0, atol=0)
+
+
+def test_history_forecast_skips_the_padding_before_a_series():
+    """:func:`history_forecast` of rows led by NaN is the estimation on the finite rows after them (fresh random
+    windows of 2 to 40 finite rows); one finite row forecasts its value; a NaN after the first finite row, or no
+    finite row, gives NaN, and leaves the other rows alone."""
+    from tsrec.nn.damped import history_forecast
+
+    rng = np.random.default_rng()
+    rows, want = [], []
+    for _ in range(8):
+        y = _window(rng, int(rng.integers(2, 41)))
+        rows.append(np.concatenate([np.full(40 - len(y), np.nan), y]))
+        want.append(estimated_damped(y, 5))
+    rows += [np.r_[np.full(39, np.nan), 3.5], np.full(40, np.nan), np.r_[np.full(10, np.nan), _window(rng, 30)]]
+    rows[-1][20] = np.nan
+    got = history_forecast(torch.tensor(np.stack(rows)), 5).numpy()
+    np.testing.assert_allclose(got[:8], np.stack(want), rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(got[8], np.full(5, 3.5))
+    assert np.isnan(got[9:]).all()
+    assert history_forecast(torch.tensor(np.stack(rows), dtype=torch.float32), 5).dtype == torch.float32

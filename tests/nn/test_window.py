@@ -388,3 +388,35 @@ def test_the_linear_path_of_a_window_model():
     assert n["d"] - n["n"] == 24 * 48 + 24 and n["s"] - n["n"] == 2 * 4 + 2
     with pytest.raises(ValueError, match="linear_path must be one of"):
         window_model("lru", linear_path="diagonal")
+
+
+def test_a_partner_that_reads_more_rows_than_the_network():
+    """With ``partner_rows``, windows of that many rows forecast as the network on their last ``context`` rows
+    combined with :func:`history_forecast` of all of them (less leading NaN, the rows before a series' first);
+    windows of ``context`` rows forecast as without it; training mode is the network alone; the model refuses
+    other shapes and settings where the partner could not read the rows."""
+    from tsrec.nn.damped import history_forecast
+
+    torch.manual_seed(3)
+    kw = dict(c_in=1, n_targets=1, horizon=4, context=8, patch_len=2, instance_norm="robust", theta_weight=0.6,
+              partner="damped")
+    plain = window_model("lru", **kw).double().eval()
+    long = window_model("lru", **kw, partner_rows=30).double().eval()
+    long.load_state_dict(plain.state_dict())
+    x = torch.randn(5, 30, 1, dtype=torch.float64).cumsum(1) + 0.3 * torch.arange(30.0, dtype=torch.float64)[:, None]
+    x[1, :12] = float("nan")  # a series of 18 rows
+    plain.theta_weight = 0.0
+    network = plain(x[:, -8:])
+    partner = history_forecast(x[..., 0], 4)[..., None]
+    torch.testing.assert_close(long(x), 0.4 * network + 0.6 * partner, rtol=1e-12, atol=1e-12)
+    assert torch.isfinite(long(x)).all()
+    plain.theta_weight = 0.6
+    torch.testing.assert_close(long(x[:, -8:]), plain(x[:, -8:]), rtol=0, atol=0)
+    long.train()
+    torch.testing.assert_close(long(x), network, rtol=0, atol=0)
+    with pytest.raises(ValueError, match=r"\(B, 8, 1\) or \(B, 30, 1\)"):
+        long(x[:, -20:])
+    for bad in (dict(partner_rows=8), dict(partner="theta", partner_rows=30),
+                dict(theta_period=4, partner_rows=30)):
+        with pytest.raises(ValueError, match="partner_rows"):
+            window_model("lru", **{**kw, **bad})

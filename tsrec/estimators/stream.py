@@ -26,8 +26,8 @@ from ..nn.covariates import lookahead
 from ..training import forecast_rows, is_window_model, sliding_windows, window_forecast
 
 __all__ = ["Stream", "advance", "advance_panel", "forecast_at", "forecast_many", "forecast_panel",
-           "forecast_states", "padded_windows", "offer_to_reservoir", "replay_sample", "scaler_of", "state_after", "update_batch",
-           "update_window_counts"]
+           "forecast_states", "offer_to_reservoir", "padded_windows", "replay_sample", "scaler_of", "state_after",
+           "update_batch", "update_window_counts"]
 
 #: one scaler for every series, or one per series (``scaling="series"``)
 Scalers = StandardScaler | Sequence[StandardScaler]
