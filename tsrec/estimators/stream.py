@@ -1,7 +1,8 @@
 """The stream a fitted forecaster continues from.
 
 After ``fit`` (or the first ``partial_fit``) an estimator keeps, per series,
-the last ``keep = (context or 0) + horizon`` raw rows (the *buffer*) and, for
+the last ``keep = (context or 0) + horizon`` raw rows (the *buffer*; a window
+model whose partner reads more rows keeps ``partner_rows + horizon``) and, for
 ``context=None``, the model state after every row before the buffer. The
 forecast after the end of the stream is the model run over the buffer from
 that state, so ``predict()`` costs O(keep), and ``partial_fit`` advances the
@@ -45,7 +46,8 @@ class Stream:
     Attributes
     ----------
     buffers : list of ndarray
-        The last ``(context or 0) + horizon`` raw rows of each series.
+        The last ``keep`` raw rows of each series (``(context or 0) + horizon``, or
+        ``Frame.window_rows + horizon``).
     state : dict of Tensor or None
         The model state before each buffer, the series stacked on the batch
         axis (None with a fixed ``context``: each window starts from zero).
