@@ -409,3 +409,32 @@ def test_the_damped_partner_of_a_short_yearly_window_reads_the_rows_before_it(tm
         assert LRUForecaster(**{**kw, **other}).fit(y.iloc[:52]).frame_.partner_rows == 0, other
     quarterly = co2.resample("QS").mean().dropna().to_frame("co2").iloc[:60]
     assert LRUForecaster(**kw).fit(quarterly).frame_.partner_rows == 0
+
+
+def test_the_damped_partner_gets_more_of_a_smooth_trend():
+    """Where the partner reads the rows before the window, "auto" gives it :data:`SMOOTH_SHARE` more on a
+    smooth trend (a fertility-like decline: its differences' lag-1 autocorrelation above :data:`SMOOTH_ACF`), the
+    share the same fit would have otherwise on a random walk; ``predict`` combines with the share used."""
+    from tsrec.estimators import LRUForecaster
+    from tsrec.estimators.frame import SMOOTH_SHARE, smooth_trend
+
+    t = np.arange(52.0)
+    rng = np.random.default_rng(2)
+    decline = 6 - 3.5 / (1 + np.exp(-(t - 26) / 7)) + rng.normal(0, 0.01, 52)
+    walk = 300 + rng.normal(0.8, 2.0, 52).cumsum()
+    index = pd.date_range("1950", periods=52, freq="YS")
+    kw = dict(horizon=4, max_epochs=2, d_model=16, d_state=8, random_state=0)
+    for values, smooth in ((decline, True), (walk, False)):
+        y = pd.DataFrame({"y": values}, index=index)
+        assert smooth_trend([values]) is smooth
+        f = LRUForecaster(**kw).fit(y)
+        base = LRUForecaster(**kw, partner="theta").fit(y).frame_.theta_weight  # the share without the rule
+        assert f.frame_.partner_rows == 40 and 0 < base < 1
+        assert f.frame_.theta_weight == f.model_.theta_weight == (min(1.0, base + SMOOTH_SHARE) if smooth else base)
+        combined = f.predict().to_numpy().ravel()
+        f.model_.theta_weight = 0.0
+        network = f.predict().to_numpy().ravel()
+        f.model_.theta_weight = 1.0
+        partner = f.predict().to_numpy().ravel()
+        w = f.frame_.theta_weight
+        np.testing.assert_allclose(combined, (1 - w) * network + w * partner, rtol=1e-5)
