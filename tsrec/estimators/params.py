@@ -267,6 +267,8 @@ COMMON_PARAMS: tuple[Param, ...] = (
           "more (0.75 at 24 windows or fewer; linear in the log of the windows between); where the window "
           "holds one season but not two (too few rows for the partners to deseasonalise), 0.5 of a partner that "
           "removes the window's one season (:func:`~tsrec.nn.theta.one_season_forecast`, ``frame_.one_season``); "
+          "0.25 more where the damped partner reads the rows before a short non-seasonal window "
+          "(``frame_.partner_rows``) and the series' trend is smooth (:func:`~tsrec.estimators.frame.smooth_trend`); "
           "where it is shorter than one season of a series that has one (its differences pass the partners' "
           "seasonality test), 0, the network alone (:func:`~tsrec.estimators.frame.auto_theta_weight`); then, "
           "where the validation tail "
