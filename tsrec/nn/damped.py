@@ -139,27 +139,26 @@ def history_forecast(y: Tensor, horizon: int) -> Tensor:
     """
     if y.dim() != 2:
         raise ValueError(f"y must be (N, L), got shape {tuple(y.shape)}")
-    rows = y.detach().to(torch.float64).cpu().numpy()
-    out = np.full((rows.shape[0], horizon), np.nan)
-    with threadpool_limits(1, user_api="blas"):  # as in _estimated
-        for i, row in enumerate(rows):
-            row = row[np.argmax(~np.isnan(row)):]  # the padding before the series' first row
-            if len(row) and np.isfinite(row).all():
-                out[i] = estimated_damped(row, horizon) if len(row) > 1 else row[0]
-    return torch.from_numpy(out).to(device=y.device, dtype=y.dtype)
+    rows = [row[np.argmax(~np.isnan(row)):] for row in y.detach().to(torch.float64).cpu().numpy()]  # less padding
+    return torch.from_numpy(_estimate_each(rows, horizon)).to(device=y.device, dtype=y.dtype)
 
 
 def _estimated(x: Tensor, horizon: int, period: int) -> Tensor:
     """:func:`damped_forecast` of short windows: :func:`tsrec.nn.damped_estimated.estimated_damped` of each
     (deseasonalised) row of float64 ``x`` (N, L); NaN for a row that is not finite."""
     z, seasonal_future = _deseasonalise(x, horizon, period)
-    rows = z.cpu().numpy()
-    out = np.full((rows.shape[0], horizon), np.nan)
+    return torch.from_numpy(_estimate_each(list(z.cpu().numpy()), horizon)).to(x.device) + seasonal_future
+
+
+def _estimate_each(rows: list[np.ndarray], horizon: int) -> np.ndarray:
+    """``(len(rows), horizon)``: :func:`tsrec.nn.damped_estimated.estimated_damped` of each 1-D float64 row (a
+    single value forecasts itself), NaN for a row that is empty or not finite."""
+    out = np.full((len(rows), horizon), np.nan)
     with threadpool_limits(1, user_api="blas"):  # scipy's L-BFGS-B on five parameters: BLAS threads only cost
         for i, row in enumerate(rows):
-            if np.isfinite(row).all():
+            if len(row) and np.isfinite(row).all():
                 out[i] = estimated_damped(row, horizon)
-    return torch.from_numpy(out).to(x.device) + seasonal_future
+    return out
 
 
 def _estimated_into(x, horizon: int, period: int, out) -> None:
