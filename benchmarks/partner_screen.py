@@ -180,7 +180,9 @@ COLLECT_SETS = {"standard": "series_list", "short": "short_series_list", "trend"
                 "unseen": "unseen_series_list", "tiny": "tiny_series_list", "fertility48": "fertility_check_list",
                 "fertility_b": "fertility_b_list", "fertility_c": "fertility_c_list",
                 "short_new": "short_new_list", "yearly_r": "yearly_r_list", "panels_r": "panels_r_list",
-                "hourly10d": "hourly_stretch_list", "seasonal7": "seasonal_seven_list", "oneseason": "one_season_list"}
+                "hourly10d": "hourly_stretch_list", "seasonal7": "seasonal_seven_list", "oneseason": "one_season_list",
+                "seasonal_r": "seasonal_r_list", "panels_small": "panels_small_list",
+                "seasonal_new": "seasonal_new_list"}
 
 
 def collect(set_name: str, folds: int, seed: int) -> list[dict]:
