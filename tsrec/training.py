@@ -104,14 +104,26 @@ def sliding_windows(series: Sequence[np.ndarray], length: int, stride: int = 1) 
 
 
 def training_windows(series: Sequence[np.ndarray], length: int, horizon: int, validation_fraction: float,
-                     stride: int = 1) -> tuple[Tensor, Tensor | None]:
+                     stride: int = 1, val_rows: int = 0) -> tuple[Tensor, Tensor | None]:
     """Training and validation windows of ``length + horizon`` rows from scaled series.
 
     The last ``validation_fraction`` of every series (at least ``horizon``
     rows, and only where ``length + horizon`` rows remain before it) is held
     out: validation windows are those whose forecast targets lie in that tail.
     Both sets use ``stride`` (with stride 1 a long tail would cost more than an
-    epoch). Returns ``(train, val)``, ``val`` None when nothing is held out.
+    epoch). ``val_rows`` more than ``length``: validation windows hold that many rows before their targets, NaN
+    before a series' first (what a window model whose partner reads more rows than its network forecasts from,
+    :func:`forecast_rows`). Returns ``(train, val)``, ``val`` None when nothing is held out.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> train, val = training_windows([np.arange(40.0)[:, None]], length=8, horizon=4, validation_fraction=0.25)
+    >>> train.shape, val.shape
+    (torch.Size([19, 12, 1]), torch.Size([7, 12, 1]))
+    >>> val = training_windows([np.arange(40.0)[:, None]], 8, 4, 0.25, val_rows=32)[1]
+    >>> val.shape, int(val[0, :, 0].isnan().sum()), val[-1, -5:, 0].tolist()
+    (torch.Size([7, 36, 1]), 2, [35.0, 36.0, 37.0, 38.0, 39.0])
     """
     train_parts, val_parts = [], []
     for s in series:
@@ -121,9 +133,12 @@ def training_windows(series: Sequence[np.ndarray], length: int, horizon: int, va
         border = len(s) - n_val
         train_parts.append(s[:border])
         if n_val:
-            val_parts.append(s[border - length :])  # windows whose forecast targets lie in the tail
+            before = max(length, val_rows)  # windows whose forecast targets lie in the tail
+            pad = np.full((max(0, before - border), s.shape[1]), np.nan, dtype=s.dtype)
+            val_parts.append(np.concatenate([pad, s[max(0, border - before) :]]))
     train = torch.from_numpy(sliding_windows(train_parts, length + horizon, stride))
-    val = torch.from_numpy(sliding_windows(val_parts, length + horizon, stride)) if val_parts else None
+    window = max(length, val_rows) + horizon
+    val = torch.from_numpy(sliding_windows(val_parts, window, stride)) if val_parts else None
     return train, val
 
 

@@ -40,7 +40,7 @@ def test_version_1_files_load_and_forecast_as_they_did(name, tmp_path):
     # saved again, the file is of the current version and gives the same forecast
     f.save(tmp_path / "now.safetensors")
     g = BaseForecaster.load(tmp_path / "now.safetensors")
-    assert FORMAT_VERSION == 10
+    assert FORMAT_VERSION == 11
     np.testing.assert_array_equal(g.predict().to_numpy(), forecast.to_numpy())
     # and it keeps streaming
     g.partial_fit(pd.DataFrame({"y": [0.1, 0.2], "x": [0.3, 0.4]},
@@ -299,3 +299,31 @@ def test_a_version_9_short_window_keeps_its_partner_on_the_window(tmp_path):
     index = pd.date_range(f.predict().index[0], periods=3, freq="YS")
     g.partial_fit(pd.DataFrame({"y": forecast[:3]}, index=index))
     assert np.isfinite(g.predict().to_numpy()).all() and len(g._stream.buffers[0]) == f.frame_.context + f.horizon
+
+
+V10 = Path(__file__).resolve().parents[1] / "fixtures" / "format_v10"
+EXPECTED_V10 = json.loads((V10 / "expected_season_rows.json").read_text())
+
+
+def test_a_version_10_short_seasonal_window_keeps_its_partner_on_the_window(tmp_path):
+    """A version-10 file of a monthly series with an 8-row window (shorter than two seasons) and the damped partner
+    (written in session 19 before format 11, tests/fixtures/format_v10/make_v10_season_rows.py): format 11 lets
+    such a partner read the 8 seasons before each origin; the file loads with the partner and the share it had
+    (``partner_rows=0``, the network alone) and its buffers, forecasts as it did, saved again too, and keeps
+    streaming."""
+    name = "LRUForecaster_season_rows"
+    f = BaseForecaster.load(V10 / f"{name}.safetensors")
+    want = EXPECTED_V10[name]
+    assert (f.frame_.context, f.frame_.period, f.frame_.theta_weight, f.partner) == (
+        want["context"], want["period"], want["frame_theta_weight"], want["partner"]) == (8, 12, 0.0, "damped")
+    assert f.frame_.partner_rows == 0 and f.model_.partner_rows == 0
+    assert len(f._stream.buffers[0]) == f.frame_.context + f.horizon
+    forecast = f.predict().to_numpy().ravel()
+    assert_as_recorded(forecast, want["predict"])
+    f.save(tmp_path / "again.safetensors")
+    g = BaseForecaster.load(tmp_path / "again.safetensors")
+    assert g.frame_.partner_rows == 0
+    np.testing.assert_array_equal(g.predict().to_numpy().ravel(), forecast)
+    index = pd.date_range(f.predict().index[0], periods=3, freq="MS")
+    g.partial_fit(pd.DataFrame({"y": forecast[:3]}, index=index))
+    assert np.isfinite(g.predict().to_numpy()).all()

@@ -260,24 +260,29 @@ def test_auto_theta_weight_is_the_best_on_the_validation_tail(etth1, tmp_path):
 
 def test_auto_theta_weight_gives_a_window_of_one_season_the_partner_that_removes_it():
     """Eight years of monthly CO2 means: a window of 24 rows holds one season of 12 but not two, too few for the
-    partners to deseasonalise. "auto" gives it a half share of the partner that removes the window's one season
-    (``Frame.one_season``): ``predict`` is half the network's forecast and half ``one_season_forecast`` of the
-    window, whose season the plain damped partner would miss; a random walk with the same index gets the same
-    (no test can tell on such a window); a set share keeps the plain partner, and so does a window of two seasons."""
+    partners to deseasonalise. A plain window model's partner reads the seasons before it instead
+    (``Frame.partner_rows``); one that cannot (here the missing-value mask) gets a half share of the partner that
+    removes the window's one season (``Frame.one_season``): ``predict`` is half the network's forecast and half
+    ``one_season_forecast`` of the window, whose season the plain damped partner would miss; a random walk with the
+    same index gets the same (no test can tell on such a window); a set share keeps the plain partner, and so does
+    a window of two seasons."""
     import torch
 
     from tsrec.datasets import load_default
     from tsrec.estimators import LRUForecaster
     from tsrec.nn.damped import damped_forecast
     from tsrec.nn.theta import one_season_forecast
+    from tsrec.training import set_theta_weight
 
     kw = dict(max_epochs=2, d_model=16, d_state=8, random_state=0)
     monthly = load_default()["co2"].resample("MS").mean().to_frame("co2").iloc[:96]
-    f = LRUForecaster(horizon=12, **kw).fit(monthly)
+    plain = LRUForecaster(horizon=12, **kw).fit(monthly)
+    assert (plain.frame_.context, plain.frame_.theta_weight, plain.frame_.partner_rows) == (24, 0.9, 96)
+    f = LRUForecaster(horizon=12, missing="mask", **kw).fit(monthly)
     assert (f.frame_.context, f.frame_.period, f.frame_.theta_weight, f.frame_.one_season) == (24, 12, 0.5, True)
-    assert f.model_.one_season
+    assert f.frame_.partner_rows == 0
     combined = f.predict().to_numpy().ravel()
-    f.model_.theta_weight = 0.0
+    set_theta_weight(f.model_, 0.0)
     network = f.predict().to_numpy().ravel()
     window = torch.tensor(monthly["co2"].to_numpy()[-24:])[None]
     partner = one_season_forecast(window, 12, 12)[0].numpy()
@@ -297,8 +302,8 @@ def test_auto_theta_weight_grows_where_the_network_has_few_windows():
     ``auto_theta_weight(n)`` of the fit's ``n`` training windows: three quarters on 36 yearly CO2 means (21
     windows: ``predict`` is a quarter of the network's forecast and three of damped Holt's on the window),
     between a half and that on 60 quarterly ones (35), a half on all 176 quarters (107); where the window is
-    too short for the partner to see the season, 0 (the network alone) on a seasonal series and a half on a
-    random walk. A set share is kept. (The yearly partner reads the 36 rows, ``Frame.partner_rows``.)"""
+    too short for the partner to see the season (and a partner that cannot read the rows before it), 0 (the
+    network alone) on a seasonal series and a half on a random walk. A set share is kept. (The yearly partner reads the 36 rows, ``Frame.partner_rows``.)"""
     import torch
 
     from tsrec.datasets import load_default
@@ -332,19 +337,18 @@ def test_auto_theta_weight_grows_where_the_network_has_few_windows():
     yearly = co2.resample("YS").mean().to_frame("co2").iloc[:36]
     assert LRUForecaster(horizon=3, theta_weight=0.25, **kw).fit(yearly).frame_.theta_weight == 0.25
     # four years of monthly means: a window of 10 rows, too short for the partner to see the season (2 * 12 + 2
-    # rows), of a series whose differences pass the seasonality test: the network alone
+    # rows), of a series whose differences pass the seasonality test: the network alone where the partner cannot
+    # read the rows before the window (the missing-value mask; a plain window model's partner reads them)
     monthly = co2.resample("MS").mean().to_frame("co2").iloc[:48]
-    f = LRUForecaster(horizon=12, **kw).fit(monthly)
+    assert LRUForecaster(horizon=12, **kw).fit(monthly).frame_.theta_weight == 0.9
+    f = LRUForecaster(horizon=12, missing="mask", **kw).fit(monthly)
     assert f.frame_.period == 12 and f.frame_.context < 26 and f.frame_.theta_weight == 0.0
-    network = f.predict().to_numpy()
-    f.model_.theta_weight = 0.5
-    assert not np.allclose(f.predict().to_numpy(), network)  # (the share matters here)
     gappy = monthly.copy()
     gappy.iloc[[5, 17, 30], 0] = np.nan  # masked rows are interpolated for the test, not a reason to fail it
     assert LRUForecaster(horizon=12, missing="mask", **kw).fit(gappy).frame_.theta_weight == 0.0
     # the same window on a random walk with a monthly index: no season to miss, the share a half
     walk = pd.DataFrame({"y": np.random.default_rng(0).normal(size=48).cumsum()}, index=monthly.index)
-    g = LRUForecaster(horizon=12, **kw).fit(walk)
+    g = LRUForecaster(horizon=12, missing="mask", **kw).fit(walk)
     assert g.frame_.period == 12 and g.frame_.context < 26 and g.frame_.theta_weight == 0.5
     # a panel counts the windows of all its series: five such yearly series (one per calendar month) learn from
     # five times the windows of one, and get the half share
@@ -438,3 +442,44 @@ def test_the_damped_partner_gets_more_of_a_smooth_trend():
         partner = f.predict().to_numpy().ravel()
         w = f.frame_.theta_weight
         np.testing.assert_allclose(combined, (1 - w) * network + w * partner, rtol=1e-5)
+
+
+def test_the_partner_of_a_short_seasonal_window_reads_the_seasons_before_it(tmp_path, monkeypatch):
+    """"auto" gives the damped partner of a window shorter than two seasons the ``SEASON_ROWS`` (8) seasons before
+    each origin and the share ``SEASON_SHARE`` (0.9): on 100 months of a season on a trend, an 8-row window,
+    ``predict`` combines the network with :func:`history_forecast` of the last 96 rows and the period; the
+    validation windows that early stopping scores carry the same rows (NaN before the series' first); the file keeps
+    it. A window of two seasons keeps the partner on the window."""
+    import torch
+
+    from tsrec import training
+    from tsrec.estimators import BaseForecaster, LRUForecaster
+    from tsrec.estimators.frame import SEASON_ROWS, SEASON_SHARE
+    from tsrec.nn.damped import history_forecast
+
+    t = np.arange(100)
+    rng = np.random.default_rng(4)
+    y = pd.DataFrame({"y": 40 + 0.3 * t + 5 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 1, 100)},
+                     index=pd.date_range("2001-01", periods=100, freq="MS"))
+    kw = dict(horizon=6, context=8, max_epochs=2, d_model=16, d_state=8, random_state=0)
+    seen = []
+    real = training._validation_loss
+    monkeypatch.setattr(training, "_validation_loss", lambda m, w, *a: seen.append(w) or real(m, w, *a))
+    f = LRUForecaster(**kw).fit(y)
+    assert SEASON_ROWS * 12 == f.frame_.partner_rows == f.model_.partner_rows == 96
+    assert f.frame_.theta_weight == f.model_.theta_weight == SEASON_SHARE == 0.9
+    assert seen and all(w.shape[1] == 96 + 6 for w in seen)  # the tail's 10 rows hold 5 origins, the first
+    assert seen[0][:, :, 0].isnan().sum(dim=1).tolist() == [6, 5, 4, 3, 2]  # after row 90 (6 rows short of 96)
+    mean, scale = f.scaler_.mean[0], f.scaler_.scale[0]
+    x = torch.tensor(((y["y"].to_numpy()[-96:] - mean) / scale).astype(np.float32))
+    partner = history_forecast(x[None], 6, 12)[0].numpy() * scale + mean
+    combined = f.predict().to_numpy().ravel()
+    f.model_.theta_weight = 0.0
+    network = f.predict().to_numpy().ravel()
+    f.model_.theta_weight = 0.9
+    np.testing.assert_allclose(combined, 0.1 * network + 0.9 * partner, rtol=1e-5)
+    f.save(tmp_path / "m.safetensors")
+    g = BaseForecaster.load(tmp_path / "m.safetensors")
+    assert g.frame_.partner_rows == 96
+    np.testing.assert_array_equal(g.predict().to_numpy(), f.predict().to_numpy())
+    assert LRUForecaster(**{**kw, "context": 26}).fit(y).frame_.partner_rows == 0

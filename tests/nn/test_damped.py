@@ -121,3 +121,45 @@ def test_compiled_kernel_equals_the_torch_ops():
         want = _damped_torch(x, horizon, period if period > 1 else 0)
         assert torch.isfinite(got).all()
         np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-9, atol=1e-9 * (1 + y.std()))
+
+
+def test_history_forecast_removes_the_season_that_the_rows_or_their_differences_show():
+    """:func:`history_forecast` with a period forecasts each row less its leading NaN by :func:`damped_forecast` of
+    the row less statsmodels' classical additive seasonal component (``seasonal_decompose``), plus the component's
+    continuation, where the row holds ``2p + 2`` values and it or (from ``2p + 3``) its first differences pass
+    statsmodels' Theta seasonality test; else by :func:`damped_forecast` of the row. Fresh random rows of 1 to
+    ``8p`` values, of all three kinds (a random walk under a season often shows it in its differences only)."""
+    pytest.importorskip("statsmodels")
+    from scipy.stats import chi2
+    from statsmodels.tsa.seasonal import seasonal_decompose
+    from statsmodels.tsa.stattools import acf
+
+    from tsrec.nn.damped import history_forecast
+
+    def passes(v: np.ndarray, p: int) -> bool:  # statsmodels' ThetaModel._test_seasonality
+        rho = acf(v, nlags=p, fft=True)
+        return len(v) * rho[-1] ** 2 / np.sum(rho[:-1] ** 2) > chi2.ppf(0.9, 1)
+
+    rng = np.random.default_rng()
+    kinds = set()
+    for period in (4, 12):
+        horizon, width = int(rng.integers(1, 2 * period)), 8 * period
+        rows, want = [], []
+        for i in range(24):
+            n = int(rng.integers(1, width + 1)) if i % 3 else int(rng.integers(2 * period + 3, width + 1))
+            t = np.arange(n)
+            y = rng.uniform(0, 2) * np.sin(2 * np.pi * t / period) + rng.normal(0, rng.uniform(0.2, 3), n).cumsum()
+            if n >= 2 * period + 2 and (passes(y, period) or (n >= 2 * period + 3 and passes(np.diff(y), period))):
+                kinds.add("rows" if passes(y, period) else "differences")
+                season = seasonal_decompose(y, model="additive", period=period).seasonal
+                ahead = season[(n + np.arange(horizon)) % period]
+                want.append(damped_forecast(torch.tensor(y - season)[None], horizon)[0].numpy() + ahead)
+            else:
+                kinds.add("none")
+                want.append(damped_forecast(torch.tensor(y)[None], horizon)[0].numpy())
+            rows.append(np.r_[np.full(width - n, np.nan), y])
+        got = history_forecast(torch.tensor(np.stack(rows)), horizon, period).numpy()
+        np.testing.assert_allclose(got, np.stack(want), rtol=1e-9, atol=1e-9)
+        assert history_forecast(torch.tensor(np.stack(rows), dtype=torch.float32), horizon, period).dtype \
+            == torch.float32
+    assert kinds == {"rows", "differences", "none"}, kinds

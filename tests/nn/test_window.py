@@ -393,8 +393,9 @@ def test_the_linear_path_of_a_window_model():
 def test_a_partner_that_reads_more_rows_than_the_network():
     """With ``partner_rows``, windows of that many rows forecast as the network on their last ``context`` rows
     combined with :func:`history_forecast` of all of them (less leading NaN, the rows before a series' first);
-    windows of ``context`` rows forecast as without it; training mode is the network alone; the model refuses
-    other shapes and settings where the partner could not read the rows."""
+    windows of ``context`` rows forecast as without it; training mode is the network alone; with a seasonal
+    ``theta_period`` the partner reads the rows with their season; the model refuses other shapes and settings
+    where the partner could not read the rows."""
     from tsrec.nn.damped import history_forecast
 
     torch.manual_seed(3)
@@ -416,7 +417,10 @@ def test_a_partner_that_reads_more_rows_than_the_network():
     torch.testing.assert_close(long(x), network, rtol=0, atol=0)
     with pytest.raises(ValueError, match=r"\(B, 8, 1\) or \(B, 30, 1\)"):
         long(x[:, -20:])
-    for bad in (dict(partner_rows=8), dict(partner="theta", partner_rows=30),
-                dict(theta_period=4, partner_rows=30)):
+    seasonal = window_model("lru", **kw, partner_rows=30, theta_period=4).double().eval()
+    seasonal.load_state_dict(plain.state_dict())
+    torch.testing.assert_close(seasonal(x), 0.4 * network + 0.6 * history_forecast(x[..., 0], 4, 4)[..., None],
+                               rtol=1e-12, atol=1e-12)
+    for bad in (dict(partner_rows=8), dict(partner="theta", partner_rows=30)):
         with pytest.raises(ValueError, match="partner_rows"):
             window_model("lru", **{**kw, **bad})

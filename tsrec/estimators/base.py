@@ -47,15 +47,14 @@ from .conformal import Calibration, check_coverage, errors_of, interval, interva
 from .covariates import Covariates, resolve_covariates
 from .frame import (
     AUTO_THETA_HORIZONS,
-    SMOOTH_SHARE,
     Frame,
     auto_stride,
     auto_theta_weight,
     build_model,
     frame_of,
     history_rows,
+    history_share,
     holds_one_season,
-    smooth_trend,
 )
 from .params import COMMON_PARAMS, FITTED_ATTRIBUTES, Param, check_params, render_docstring
 from .stream import (
@@ -228,11 +227,12 @@ class BaseForecaster(BaseEstimator):
                 model = model.to(device)
                 rows = history_rows(self, frame) if type(model) is WindowModel else 0
                 if rows:  # the partner reads the rows before the window (a plain window model only)
-                    share = frame.theta_weight
-                    if share and smooth_trend([s[:, 0] for s in scaled], rows):  # and more of it on a smooth trend
-                        share = min(1.0, share + SMOOTH_SHARE)
-                    frame = replace(frame, partner_rows=rows, theta_weight=share)
-                    model.partner_rows, model.theta_weight = rows, share
+                    frame = replace(frame, partner_rows=rows)
+                    frame = replace(frame, theta_weight=history_share(frame, frame.theta_weight,
+                                                                      [s[:, 0] for s in scaled]))
+                    model.partner_rows, model.theta_weight = rows, frame.theta_weight
+                    if val is not None:  # validation windows read as forecasts do, with the rows before them
+                        val = training_windows(scaled, L, H, val_fraction, stride, val_rows=rows)[1]
                 history = fit_windows(model, train, val, H, batch.n_targets, cfg, device)
             model.eval()
             if frame.direct and self.theta_weight == "auto" and val is not None \

@@ -33,6 +33,8 @@ the frame's ``one_season`` (a file of version 7 or earlier loads with the partne
 Version 9 added the frame's ``estimated_rows`` (a file of version 8 or earlier loads with the damped partner it had,
 the grid for every window: ``estimated_rows=0``). Version 10 added the frame's ``partner_rows`` (a file of
 version 9 or earlier loads with the partner reading the network's window, ``partner_rows=0``, and its buffers).
+Version 11 lets ``partner_rows`` hold seasons of rows before a seasonal window shorter than two seasons (a file of
+version 10 or earlier loads with the partner it had, on the network's window).
 :meth:`BaseForecaster.save <tsrec.estimators.BaseForecaster.save>` and
 :meth:`BaseForecaster.load <tsrec.estimators.BaseForecaster.load>` are the
 public face of this module.
@@ -64,7 +66,7 @@ if TYPE_CHECKING:
 __all__ = ["FORMAT_VERSION", "save", "load"]
 
 #: The version this tsrec writes (every later version reads every earlier one).
-FORMAT_VERSION = 10
+FORMAT_VERSION = 11
 #: The versions this tsrec reads.
 READABLE_VERSIONS = tuple(str(v) for v in range(1, FORMAT_VERSION + 1))
 #: The metadata keys of a file, and the keys of its "fitted" JSON object.

@@ -110,17 +110,25 @@ def damped_forecast(y: Tensor, horizon: int, period: int | None = None, estimate
     return on_windows(y, horizon, period, _damped_compiled, _damped_torch)
 
 
-def history_forecast(y: Tensor, horizon: int) -> Tensor:
-    """Damped Holt forecasts of the ``horizon`` steps after each row of ``y``, estimated as statsmodels
-    estimates it, on the row less its leading NaN: the partner of a short window read with the rows before it
-    (:class:`tsrec.nn.window.WindowModel`'s ``partner_rows``), where NaN pads a series shorter than the rows.
+def history_forecast(y: Tensor, horizon: int, period: int | None = None) -> Tensor:
+    """Damped Holt forecasts of the ``horizon`` steps after each row of ``y``, on the row less its leading NaN:
+    the partner of a short window read with the rows before it (:class:`tsrec.nn.window.WindowModel`'s
+    ``partner_rows``), where NaN pads a series shorter than the rows.
+
+    Without a seasonal ``period`` each row is estimated as statsmodels estimates damped Holt. With one, each row
+    that holds at least ``2 * period + 2`` values and passes the seasonality test, or whose first differences
+    pass it (from ``2 * period + 3`` values; a short seasonal series often shows its season only there), is
+    forecast less its classical additive seasonal index, which is added back; the rest as they are; both by
+    :func:`damped_forecast` (estimated on at most :data:`ESTIMATED_ROWS` values, the grid beyond).
 
     Parameters
     ----------
     y : Tensor
-        ``(N, L)``, oldest row first: NaN, then finite values (at least one). Not seasonal.
+        ``(N, L)``, oldest row first: NaN, then finite values (at least one).
     horizon : int
         Steps to forecast.
+    period : int, optional
+        The seasonal period; None or 1 for none.
 
     Returns
     -------
@@ -136,11 +144,44 @@ def history_forecast(y: Tensor, horizon: int) -> Tensor:
     >>> f = history_forecast(y, horizon=2)
     >>> torch.allclose(f[0], damped_forecast(y[:1, 2:], 2)[0]), torch.allclose(f[1], damped_forecast(y[1:], 2)[0])
     (True, True)
+
+    A season around a line, from three seasons after a padded one:
+
+    >>> t = torch.arange(60, dtype=torch.float64)
+    >>> season = 10 + 0.1 * t + 3 * torch.sin(2 * torch.pi * t / 12)
+    >>> f = history_forecast(torch.cat([torch.full((12,), nan, dtype=torch.float64), season[12:48]])[None], 12, 12)
+    >>> bool(torch.allclose(f[0], season[48:], atol=1e-6))
+    True
     """
     if y.dim() != 2:
         raise ValueError(f"y must be (N, L), got shape {tuple(y.shape)}")
-    rows = [row[np.argmax(~np.isnan(row)):] for row in y.detach().to(torch.float64).cpu().numpy()]  # less padding
-    return torch.from_numpy(_estimate_each(rows, horizon)).to(device=y.device, dtype=y.dtype)
+    x = y.detach().to(torch.float64).cpu().numpy()
+    starts = np.argmax(~np.isnan(x), axis=1)  # the padding of each row
+    if period is None or period < 2:
+        out = _estimate_each([row[start:] for row, start in zip(x, starts)], horizon)
+    else:
+        out = np.full((x.shape[0], horizon), np.nan)
+        for start in np.unique(starts):  # rows of one length at once
+            rows = np.flatnonzero(starts == start)
+            rows = rows[np.isfinite(x[rows, start:]).all(axis=1)]
+            if len(rows):
+                out[rows] = _seasonal_damped(torch.from_numpy(x[rows, start:]), horizon, period).numpy()
+    return torch.from_numpy(out).to(device=y.device, dtype=y.dtype)
+
+
+def _seasonal_damped(x: Tensor, horizon: int, period: int) -> Tensor:
+    """:func:`damped_forecast` of the finite float64 rows ``x`` (N, L) less their additive seasonal index, where
+    they hold ``2 * period + 2`` rows and they or (from ``2 * period + 3`` rows) their first differences pass the
+    seasonality test (else as they are)."""
+    n, length = x.shape
+    if length < 2 * period + 2:
+        return damped_forecast(x, horizon)
+    seasonal = _is_seasonal(x, period)
+    if length >= 2 * period + 3:
+        seasonal = seasonal | _is_seasonal(torch.diff(x, dim=1), period)
+    index = torch.where(seasonal[:, None], _seasonal_index(x, period), 0.0)
+    steps = torch.arange(horizon)
+    return damped_forecast(x - index[:, torch.arange(length) % period], horizon) + index[:, (length + steps) % period]
 
 
 def _estimated(x: Tensor, horizon: int, period: int) -> Tensor:

@@ -114,9 +114,9 @@ def partner_forecast(partner: str, rows: Tensor, horizon: int, period: int | Non
     """``PARTNERS[partner](rows, horizon, period)``: the classical forecasts ``(N, horizon)`` of the windows
     ``rows`` ``(N, L)``, from the memo where :func:`memoised_partners` holds them. ``partner="one_season"``:
     :func:`tsrec.nn.theta.one_season_forecast`; ``partner="history"``: :func:`tsrec.nn.damped.history_forecast`
-    (rows led by NaN; not seasonal); ``estimated_rows``: damped Holt's
+    (rows led by NaN); ``estimated_rows``: damped Holt's
     (:func:`tsrec.nn.damped.damped_forecast`)."""
-    special = {"one_season": one_season_forecast, "history": lambda y, h, _: history_forecast(y, h)}
+    special = {"one_season": one_season_forecast, "history": history_forecast}
     method = special[partner] if partner in special else PARTNERS[partner]
     if partner == "damped":
         method = functools.partial(method, estimated_rows=estimated_rows)
@@ -205,10 +205,11 @@ class WindowModel(nn.Module):
     partner_rows : int, default=0
         More than ``context``: ``forward`` also takes windows of this many
         rows, the network reading their last ``context`` and the damped partner
-        all of them less leading NaN rows (the rows before a series' first,
-        :func:`tsrec.nn.damped.history_forecast`); windows of ``context`` rows
-        are forecast as without it. Needs ``partner="damped"``, a non-seasonal
-        ``theta_period`` and not ``one_season``. 0: windows of ``context`` rows.
+        all of them less leading NaN rows (the rows before a series' first),
+        deseasonalised where they show ``theta_period``'s season
+        (:func:`tsrec.nn.damped.history_forecast`, whatever ``one_season``
+        says); windows of ``context`` rows are forecast as without it. Needs
+        ``partner="damped"``. 0: windows of ``context`` rows.
     median_index : int, default=0
         Which of a target's ``n_quantiles`` outputs is its median.
 
@@ -250,12 +251,9 @@ class WindowModel(nn.Module):
         if one_season and not (theta_period is not None and 2 <= theta_period < context):
             raise ValueError(f"one_season needs theta_period >= 2 and a context of theta_period + 1 rows or more, "
                              f"got theta_period={theta_period!r}, context={context}")
-        if partner_rows and not (partner_rows > context and partner == "damped" and not one_season
-                                 and (theta_period or 1) == 1):
-            raise ValueError(f"partner_rows needs partner_rows > context, partner='damped', no seasonal "
-                             f"theta_period and not one_season, got partner_rows={partner_rows!r}, "
-                             f"context={context}, partner={partner!r}, theta_period={theta_period!r}, "
-                             f"one_season={one_season!r}")
+        if partner_rows and not (partner_rows > context and partner == "damped"):
+            raise ValueError(f"partner_rows needs partner_rows > context and partner='damped', got "
+                             f"partner_rows={partner_rows!r}, context={context}, partner={partner!r}")
         if not 1 <= patch_len <= context:
             raise ValueError(f"need 1 <= patch_len <= context, got patch_len={patch_len}, context={context}")
         if (body.c_in, body.c_out) != self.body_channels(c_in, c_out, patch_len, channel_independent, n_quantiles) \
@@ -341,9 +339,8 @@ class WindowModel(nn.Module):
             return out
         b, length, nt, nq = x.shape[0], x.shape[1], self.n_targets, self.n_quantiles
         rows = x[..., :nt].transpose(1, 2).reshape(b * nt, length)
-        partner = "one_season" if self.one_season else self.partner
-        forecast = partner_forecast("history" if length > self.context else partner, rows, self.horizon,
-                                    self.theta_period, self.estimated_rows)
+        partner = "history" if length > self.context else "one_season" if self.one_season else self.partner
+        forecast = partner_forecast(partner, rows, self.horizon, self.theta_period, self.estimated_rows)
         forecast = forecast.reshape(b, nt, self.horizon).transpose(1, 2)
         shift = self.theta_weight * (forecast.to(out.dtype) - out[..., self.median_index :: nq])
         return out + (shift.repeat_interleave(nq, dim=-1) if nq > 1 else shift)
