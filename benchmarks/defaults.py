@@ -28,7 +28,7 @@ single forecast swing its ratio.
     python benchmarks/defaults.py --set panels_r --split val --folds 2      # 80 short yearly R panel series (the same)
     python benchmarks/defaults.py --set panels_small --split val --folds 2  # 104 very short yearly R series (the same)
     python benchmarks/defaults.py --set seasonal_r --split val --folds 2    # 9 short seasonal R series (the same)
-    python benchmarks/defaults.py --set seasonal_new --split val --folds 2  # 31 short seasonal series (the same)
+    python benchmarks/defaults.py --set seasonal_new --split val --folds 2  # 30 short seasonal series (the same)
 """
 
 from __future__ import annotations

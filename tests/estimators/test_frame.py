@@ -303,7 +303,8 @@ def test_auto_theta_weight_grows_where_the_network_has_few_windows():
     windows: ``predict`` is a quarter of the network's forecast and three of damped Holt's on the window),
     between a half and that on 60 quarterly ones (35), a half on all 176 quarters (107); where the window is
     too short for the partner to see the season (and a partner that cannot read the rows before it), 0 (the
-    network alone) on a seasonal series and a half on a random walk. A set share is kept. (The yearly partner reads the 36 rows, ``Frame.partner_rows``.)"""
+    network alone) on a seasonal series and a half on a random walk. A set share is kept. (The yearly partner
+    reads the 36 rows, ``Frame.partner_rows``.)"""
     import torch
 
     from tsrec.datasets import load_default
