@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Frame", "infer_period", "resolve", "auto_stride", "frame_of", "build_model", "norm_span", "sparse_period",
            "theta_weight", "auto_theta_weight", "holds_one_season", "history_rows", "history_share", "PARTNER_ROWS",
-           "SEASON_ROWS", "SEASON_SHARE", "smooth_trend", "SMOOTH_ACF", "SMOOTH_SHARE"]
+           "SEASON_ROWS", "MAX_SEASON_ROWS", "SEASON_SHARE", "smooth_trend", "SMOOTH_ACF", "SMOOTH_SHARE"]
 
 #: the longest automatic look-back
 MAX_AUTO_CONTEXT = 512
@@ -325,12 +325,15 @@ def auto_theta_weight(n_windows: int, frame: Frame | None = None, rows: np.ndarr
 PARTNER_ROWS = 40
 #: the seasons of rows before an origin that the damped partner of a window shorter than two seasons reads
 SEASON_ROWS = 8
+#: at most this many: longer seasons (10-minute data and finer) keep the partner on the window
+MAX_SEASON_ROWS = 1024
 
 
 def history_rows(est: BaseForecaster, frame: Frame) -> int:
     """The rows the damped partner reads for ``theta_weight="auto"``: where ``frame`` has a seasonal period p > 1
     and a window shorter than ``2 * p + 2`` rows (too short to show the partner the season),
-    :data:`SEASON_ROWS` (8) seasons of rows; where it has none and a window short enough to be fitted by the
+    :data:`SEASON_ROWS` (8) seasons of rows, if that is at most :data:`MAX_SEASON_ROWS` (1024; the validation
+    windows and every forecast carry them); where it has none and a window short enough to be fitted by the
     estimation (at most ``frame.estimated_rows`` rows), :data:`PARTNER_ROWS` (40); else 0 (the network's window).
 
     On such windows (4 to 20 rows on short yearly series) the partner's weights and initial state rest on a
@@ -346,12 +349,15 @@ def history_rows(est: BaseForecaster, frame: Frame) -> int:
     (40, 0)
     >>> history_rows(Est, Frame(12, 1, True, 12)), history_rows(Est, Frame(26, 2, True, 12))  # seasonal
     (96, 0)
+    >>> history_rows(Est, Frame(40, 8, True, 144))  # eight days of 10-minute rows: more than MAX_SEASON_ROWS
+    0
     """
     if est.theta_weight != "auto" or est.partner != "damped" or not frame.direct:
         return 0
     period = frame.period or 1
     if period > 1:
-        return SEASON_ROWS * period if frame.context < 2 * period + 2 else 0
+        rows = SEASON_ROWS * period
+        return rows if frame.context < 2 * period + 2 and rows <= MAX_SEASON_ROWS else 0
     if frame.one_season or frame.context > frame.estimated_rows:
         return 0
     return PARTNER_ROWS
