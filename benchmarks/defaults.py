@@ -644,6 +644,9 @@ def main() -> None:
         res = run_series(s, args.split, args.models, extra, args.seed, Path(args.save) if args.save else None,
                          args.folds)
         sn, hw = res["seasonal naive"][0], res["Holt-Winters"][0]
+        if sn == 0 or hw == 0:  # a constant block: no ratio exists, and the series is left out
+            print(f"{s.name}: seasonal naive or Holt-Winters is exact on this block (MAE 0); left out", flush=True)
+            continue
         for method, (mae, sec) in res.items():
             rows.append((s.name, len(s.y), s.horizon, method, mae, mae / sn, mae / hw, sec))
             print(f"{s.name:20s} {method:22s} MAE {mae:10.4f}  /SN {mae / sn:6.3f}  /HW {mae / hw:6.3f}  {sec:7.1f}s",
