@@ -274,18 +274,25 @@ def test_a_version_8_short_window_keeps_its_damped_grid(tmp_path):
     assert np.abs(g.predict().to_numpy().ravel() - forecast).max() > 1e-3
 
 
-V9 = Path(__file__).resolve().parents[1] / "fixtures" / "format_v9"
-EXPECTED_V9 = json.loads((V9 / "expected_partner_rows.json").read_text())
+FIXTURES_DIR = Path(__file__).resolve().parents[1] / "fixtures"
+PARTNER_ON_THE_WINDOW = {  # file: (its expectations, its frequency)
+    "format_v9/LRUForecaster_partner_rows": ("format_v9/expected_partner_rows.json", "YS"),
+    "format_v10/LRUForecaster_season_rows": ("format_v10/expected_season_rows.json", "MS"),
+}
 
 
-def test_a_version_9_short_window_keeps_its_partner_on_the_window(tmp_path):
+@pytest.mark.parametrize("name", sorted(PARTNER_ON_THE_WINDOW))
+def test_a_short_window_of_an_earlier_version_keeps_its_partner_on_the_window(name, tmp_path):
     """A version-9 file of a yearly series with a 12-row window and the damped partner (written in session 18
     before format 10, tests/fixtures/format_v9/make_v9_partner_rows.py): format 10 lets such a partner read the
-    40 rows before each origin; the file loads with the partner on the window (``partner_rows=0``) and its
-    buffers, forecasts as it did, saved again too, and keeps streaming."""
-    name = "LRUForecaster_partner_rows"
-    f = BaseForecaster.load(V9 / f"{name}.safetensors")
-    want = EXPECTED_V9[name]
+    40 rows before each origin. A version-10 file of a monthly series with an 8-row window, shorter than two
+    seasons (session 19, before format 11, tests/fixtures/format_v10/make_v10_season_rows.py): format 11 lets
+    that partner read the 8 seasons before each origin. Each file loads with the partner on the window
+    (``partner_rows=0``), the share it had and its buffers, forecasts as it did, saved again too, and keeps
+    streaming with those buffers."""
+    expected, freq = PARTNER_ON_THE_WINDOW[name]
+    f = BaseForecaster.load(FIXTURES_DIR / f"{name}.safetensors")
+    want = json.loads((FIXTURES_DIR / expected).read_text())[name.split("/")[1]]
     assert (f.frame_.context, f.frame_.period, f.frame_.theta_weight, f.partner) == (
         want["context"], want["period"], want["frame_theta_weight"], want["partner"])
     assert f.frame_.partner_rows == 0 and f.model_.partner_rows == 0 and f.frame_.estimated_rows == 20
@@ -296,34 +303,6 @@ def test_a_version_9_short_window_keeps_its_partner_on_the_window(tmp_path):
     g = BaseForecaster.load(tmp_path / "again.safetensors")
     assert g.frame_.partner_rows == 0
     np.testing.assert_array_equal(g.predict().to_numpy().ravel(), forecast)
-    index = pd.date_range(f.predict().index[0], periods=3, freq="YS")
+    index = pd.date_range(f.predict().index[0], periods=3, freq=freq)
     g.partial_fit(pd.DataFrame({"y": forecast[:3]}, index=index))
     assert np.isfinite(g.predict().to_numpy()).all() and len(g._stream.buffers[0]) == f.frame_.context + f.horizon
-
-
-V10 = Path(__file__).resolve().parents[1] / "fixtures" / "format_v10"
-EXPECTED_V10 = json.loads((V10 / "expected_season_rows.json").read_text())
-
-
-def test_a_version_10_short_seasonal_window_keeps_its_partner_on_the_window(tmp_path):
-    """A version-10 file of a monthly series with an 8-row window (shorter than two seasons) and the damped partner
-    (written in session 19 before format 11, tests/fixtures/format_v10/make_v10_season_rows.py): format 11 lets
-    such a partner read the 8 seasons before each origin; the file loads with the partner and the share it had
-    (``partner_rows=0``, the network alone) and its buffers, forecasts as it did, saved again too, and keeps
-    streaming."""
-    name = "LRUForecaster_season_rows"
-    f = BaseForecaster.load(V10 / f"{name}.safetensors")
-    want = EXPECTED_V10[name]
-    assert (f.frame_.context, f.frame_.period, f.frame_.theta_weight, f.partner) == (
-        want["context"], want["period"], want["frame_theta_weight"], want["partner"]) == (8, 12, 0.0, "damped")
-    assert f.frame_.partner_rows == 0 and f.model_.partner_rows == 0
-    assert len(f._stream.buffers[0]) == f.frame_.context + f.horizon
-    forecast = f.predict().to_numpy().ravel()
-    assert_as_recorded(forecast, want["predict"])
-    f.save(tmp_path / "again.safetensors")
-    g = BaseForecaster.load(tmp_path / "again.safetensors")
-    assert g.frame_.partner_rows == 0
-    np.testing.assert_array_equal(g.predict().to_numpy().ravel(), forecast)
-    index = pd.date_range(f.predict().index[0], periods=3, freq="MS")
-    g.partial_fit(pd.DataFrame({"y": forecast[:3]}, index=index))
-    assert np.isfinite(g.predict().to_numpy()).all()
