@@ -30,6 +30,8 @@ single forecast swing its ratio.
     python benchmarks/defaults.py --set seasonal_r --split val --folds 2    # 9 short seasonal R series (the same)
     python benchmarks/defaults.py --set seasonal_new --split val --folds 2  # 30 short seasonal series (the same)
     python benchmarks/defaults.py --set seasonal_new_b --split val --folds 2  # and more of them (the same)
+    python benchmarks/defaults.py --set seasonal_pm --split val --folds 2   # 15 of pmdarima's datasets (pip install
+                                                                            # --no-deps pmdarima urllib3)
 """
 
 from __future__ import annotations
@@ -482,6 +484,36 @@ def seasonal_new_b_list() -> list[Series]:
     return keep
 
 
+def seasonal_pm_list() -> list[Series]:
+    """Short seasonal series of the datasets pmdarima ships (``--set seasonal_pm``, ``--folds 2``; ``pip install
+    --no-deps pmdarima urllib3``), cut so that the automatic window is shorter than two seasons: Australian wine
+    sales (``wineind``, monthly from 1980) months 1-72, 73-144 and 57-176, horizon 12; quarterly woollen yarn
+    production (``woolyrnq``, from 1965) quarters 1-44, 45-88 and 76-119 and quarterly Australian beer production
+    (``ausbeer``, from 1956) quarters 1-44, 45-88, 89-132, 133-176 and 169-212, horizon 8; five days (240 rows) of
+    Taylor's half-hourly electricity demand (``taylor``, England and Wales, from 5 June 2000) from rows 0, 1,000,
+    2,000 and 3,000, horizon 48, period 48. Added in session 19 for its rule on a multiplicative index
+    (``benchmarks/rules/2026-12-03_season_rows_multiplicative.md``), which is judged on them."""
+    from pmdarima import datasets
+
+    out = []
+    wine = pd.Series(datasets.load_wineind().astype(float), pd.date_range("1980-01-01", periods=176, freq="MS"))
+    out += [Series(f"wine sales months {a + 1}-{a + n}", wine.iloc[a : a + n], 12, 12)
+            for a, n in ((0, 72), (72, 72), (56, 120))]
+    yarn = datasets.load_woolyrnq().astype(float)
+    yarn = pd.Series(yarn, pd.date_range("1965-01-01", periods=len(yarn), freq="QS"))
+    out += [Series(f"woollen yarn quarters {a + 1}-{a + 44}", yarn.iloc[a : a + 44], 8, 4) for a in (0, 44, 75)]
+    beer = datasets.load_ausbeer().astype(float)
+    beer = beer[~np.isnan(beer)]  # (its last quarter is missing)
+    beer = pd.Series(beer, pd.date_range("1956-01-01", periods=len(beer), freq="QS"))
+    out += [Series(f"beer quarters {a + 1}-{a + 44}", beer.iloc[a : a + 44], 8, 4)
+            for a in (0, 44, 88, 132, len(beer) - 44)]
+    demand = datasets.load_taylor().astype(float)
+    demand = pd.Series(demand, pd.date_range("2000-06-05", periods=len(demand), freq="30min"))
+    out += [Series(f"electricity demand half-hourly from row {a}", demand.iloc[a : a + 240], 48, 48)
+            for a in (0, 1000, 2000, 3000)]
+    return out
+
+
 def _panel(frame: pd.DataFrame, key: str, column: str, first: int, every: int, label: str,
            horizon: int = 6) -> list[Series]:
     """Every ``every``-th series of a long panel ``frame`` (one row per ``key`` and year), from the ``first``, as
@@ -599,7 +631,7 @@ def main() -> None:
                                                    "hourly10d_b", "seasonal7", "oneseason", "fertility_b",
                                                    "fertility_c", "short_new", "yearly_r", "panels_r",
                                                    "panels_small", "seasonal_r", "seasonal_new",
-                                                   "seasonal_new_b"],
+                                                   "seasonal_new_b", "seasonal_pm"],
                     default="standard",
                     help="standard: the twelve series above; short: every column of the short resamples (48); "
                     "trend: sixteen short trending series; unseen: fifteen statsmodels series that chose nothing; "
@@ -637,7 +669,7 @@ def main() -> None:
             "fertility_c": fertility_c_list, "short_new": short_new_list, "yearly_r": yearly_r_list,
             "panels_r": panels_r_list, "panels_small": panels_small_list,
             "seasonal_r": seasonal_r_list, "seasonal_new": seasonal_new_list,
-            "seasonal_new_b": seasonal_new_b_list}
+            "seasonal_new_b": seasonal_new_b_list, "seasonal_pm": seasonal_pm_list}
     for s in sets[args.set]():
         if args.series and not any(t.lower() in s.name.lower() for t in args.series):
             continue
