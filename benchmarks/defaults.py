@@ -489,7 +489,7 @@ def seasonal_pm_list() -> list[Series]:
     --no-deps pmdarima urllib3``), cut so that the automatic window is shorter than two seasons: Australian wine
     sales (``wineind``, monthly from 1980) months 1-72, 73-144 and 57-176, horizon 12; quarterly woollen yarn
     production (``woolyrnq``, from 1965) quarters 1-44, 45-88 and 76-119 and quarterly Australian beer production
-    (``ausbeer``, from 1956) quarters 1-44, 45-88, 89-132, 133-176 and 168-211, horizon 8; five days (240 rows) of
+    (``ausbeer``, from 1956) quarters 1-44, 45-88, 89-132, 133-176 and 169-212, horizon 8; five days (240 rows) of
     Taylor's half-hourly electricity demand (``taylor``, England and Wales, from 5 June 2000) from rows 0, 1,000,
     2,000 and 3,000, horizon 48, period 48. Added in session 19 for its rule on a multiplicative index
     (``benchmarks/rules/2026-12-03_season_rows_multiplicative.md``), which is judged on them."""

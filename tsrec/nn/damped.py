@@ -118,10 +118,8 @@ def history_forecast(y: Tensor, horizon: int, period: int | None = None) -> Tens
     Without a seasonal ``period`` each row is estimated as statsmodels estimates damped Holt. With one, each row
     that holds at least ``2 * period + 2`` values and passes the seasonality test, or whose first differences
     pass it (from ``2 * period + 3`` values; a short seasonal series often shows its season only there), is
-    forecast less its classical seasonal index, which is put back: additive, or, for positive values whose
-    deseasonalised rows change less from row to row with it, multiplicative (the additive index of their
-    logarithm: a season that grows with the level); the rest as they are; all by :func:`damped_forecast`
-    (estimated on at most :data:`ESTIMATED_ROWS` values, the grid beyond).
+    forecast less its classical additive seasonal index, which is added back; the rest as they are; both by
+    :func:`damped_forecast` (estimated on at most :data:`ESTIMATED_ROWS` values, the grid beyond).
 
     Parameters
     ----------
@@ -172,34 +170,18 @@ def history_forecast(y: Tensor, horizon: int, period: int | None = None) -> Tens
 
 
 def _seasonal_damped(x: Tensor, horizon: int, period: int) -> Tensor:
-    """:func:`damped_forecast` of the finite float64 rows ``x`` (N, L) less their seasonal index, where they hold
-    ``2 * period + 2`` rows and they or (from ``2 * period + 3`` rows) their first differences pass the
-    seasonality test (else as they are): additive, or, for a row of positive values whose rows so deseasonalised
-    change less from row to row (a smaller mean squared first difference), multiplicative (the index of the
-    row's logarithm, divided out and multiplied back)."""
+    """:func:`damped_forecast` of the finite float64 rows ``x`` (N, L) less their additive seasonal index, where
+    they hold ``2 * period + 2`` rows and they or (from ``2 * period + 3`` rows) their first differences pass the
+    seasonality test (else as they are)."""
     n, length = x.shape
     if length < 2 * period + 2:
         return damped_forecast(x, horizon)
     seasonal = _is_seasonal(x, period)
     if length >= 2 * period + 3:
         seasonal = seasonal | _is_seasonal(torch.diff(x, dim=1), period)
-    phase, ahead = torch.arange(length) % period, (length + torch.arange(horizon)) % period
     index = torch.where(seasonal[:, None], _seasonal_index(x, period), 0.0)
-    adjusted = x - index[:, phase]
-    positive = seasonal & (x > 0).all(dim=1)
-    if bool(positive.any()):
-        factor = torch.exp(_seasonal_index(torch.log(x.clamp_min(torch.finfo(x.dtype).tiny)), period))
-        divided = x / factor[:, phase]
-        multiplicative = positive & (_mean_step(divided) < _mean_step(adjusted))
-        if bool(multiplicative.any()):
-            forecast = damped_forecast(torch.where(multiplicative[:, None], divided, adjusted), horizon)
-            return torch.where(multiplicative[:, None], forecast * factor[:, ahead], forecast + index[:, ahead])
-    return damped_forecast(adjusted, horizon) + index[:, ahead]
-
-
-def _mean_step(z: Tensor) -> Tensor:
-    """(N,): the mean squared first difference of each row of ``z`` (N, L)."""
-    return torch.diff(z, dim=1).pow(2).mean(dim=1)
+    steps = torch.arange(horizon)
+    return damped_forecast(x - index[:, torch.arange(length) % period], horizon) + index[:, (length + steps) % period]
 
 
 def _estimated(x: Tensor, horizon: int, period: int) -> Tensor:
