@@ -334,8 +334,9 @@ def history_rows(est: BaseForecaster, frame: Frame, shortest: int | None = None)
     and a window shorter than ``2 * p + 2`` rows (too short to show the partner the season),
     :data:`SEASON_ROWS` (8) seasons of rows, if that is at most :data:`MAX_SEASON_ROWS` (1024; the validation
     windows and every forecast carry them) and the fit's series hold at least ``2 * p + 2`` rows each
-    (``shortest``, where given: fewer cannot show it the season either); where it has none and a window short enough to be fitted by the
-    estimation (at most ``frame.estimated_rows`` rows), :data:`PARTNER_ROWS` (40); else 0 (the network's window).
+    (``shortest``, where given: fewer cannot show it the season either); where it has none and a window short
+    enough to be fitted by the estimation (at most ``frame.estimated_rows`` rows), :data:`PARTNER_ROWS` (40); else
+    0 (the network's window).
 
     On such windows (4 to 20 rows on short yearly series) the partner's weights and initial state rest on a
     few rows; fitted on the last 40 rows before the origin it forecast 42 yearly R series 10% better in
