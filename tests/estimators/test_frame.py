@@ -450,8 +450,7 @@ def test_the_partner_of_a_short_seasonal_window_reads_the_seasons_before_it(tmp_
     each origin and the share ``SEASON_SHARE`` (0.9): on 100 months of a season on a trend, an 8-row window,
     ``predict`` combines the network with :func:`history_forecast` of the last 96 rows and the period; the
     validation windows that early stopping scores carry the same rows (NaN before the series' first); the file keeps
-    it. A window of two seasons keeps the partner on the window, and so does a fit of fewer than two seasons and
-    two rows."""
+    it. A window of two seasons keeps the partner on the window."""
     import torch
 
     from tsrec import training
@@ -485,6 +484,3 @@ def test_the_partner_of_a_short_seasonal_window_reads_the_seasons_before_it(tmp_
     assert g.frame_.partner_rows == 96
     np.testing.assert_array_equal(g.predict().to_numpy(), f.predict().to_numpy())
     assert LRUForecaster(**{**kw, "context": 26}).fit(y).frame_.partner_rows == 0
-    # two years and a month: fewer than 2 * 12 + 2 rows, which cannot show the partner the season either
-    short = LRUForecaster(**kw).fit(y.iloc[:25])
-    assert short.frame_.partner_rows == 0 and short.frame_.theta_weight != SEASON_SHARE

@@ -225,7 +225,7 @@ class BaseForecaster(BaseEstimator):
             with seeded(self.random_state):
                 model = self._build_model(c_rows, batch.n_targets, batch.covariate_names, frame, covariates)
                 model = model.to(device)
-                rows = history_rows(self, frame, shortest) if type(model) is WindowModel else 0
+                rows = history_rows(self, frame) if type(model) is WindowModel else 0
                 if rows:  # the partner reads the rows before the window (a plain window model only)
                     frame = replace(frame, partner_rows=rows)
                     frame = replace(frame, theta_weight=history_share(frame, frame.theta_weight,

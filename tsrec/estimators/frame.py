@@ -329,14 +329,12 @@ SEASON_ROWS = 8
 MAX_SEASON_ROWS = 1024
 
 
-def history_rows(est: BaseForecaster, frame: Frame, shortest: int | None = None) -> int:
+def history_rows(est: BaseForecaster, frame: Frame) -> int:
     """The rows the damped partner reads for ``theta_weight="auto"``: where ``frame`` has a seasonal period p > 1
     and a window shorter than ``2 * p + 2`` rows (too short to show the partner the season),
     :data:`SEASON_ROWS` (8) seasons of rows, if that is at most :data:`MAX_SEASON_ROWS` (1024; the validation
-    windows and every forecast carry them) and the fit's series hold at least ``2 * p + 2`` rows each
-    (``shortest``, where given: fewer cannot show it the season either); where it has none and a window short
-    enough to be fitted by the estimation (at most ``frame.estimated_rows`` rows), :data:`PARTNER_ROWS` (40); else
-    0 (the network's window).
+    windows and every forecast carry them); where it has none and a window short enough to be fitted by the
+    estimation (at most ``frame.estimated_rows`` rows), :data:`PARTNER_ROWS` (40); else 0 (the network's window).
 
     On such windows (4 to 20 rows on short yearly series) the partner's weights and initial state rest on a
     few rows; fitted on the last 40 rows before the origin it forecast 42 yearly R series 10% better in
@@ -353,16 +351,13 @@ def history_rows(est: BaseForecaster, frame: Frame, shortest: int | None = None)
     (96, 0)
     >>> history_rows(Est, Frame(40, 8, True, 144))  # eight days of 10-minute rows: more than MAX_SEASON_ROWS
     0
-    >>> history_rows(Est, Frame(12, 1, True, 12), shortest=25)  # two years of months and one row: too few
-    0
     """
     if est.theta_weight != "auto" or est.partner != "damped" or not frame.direct:
         return 0
     period = frame.period or 1
     if period > 1:
         rows = SEASON_ROWS * period
-        seen = shortest is None or shortest >= 2 * period + 2
-        return rows if frame.context < 2 * period + 2 and rows <= MAX_SEASON_ROWS and seen else 0
+        return rows if frame.context < 2 * period + 2 and rows <= MAX_SEASON_ROWS else 0
     if frame.one_season or frame.context > frame.estimated_rows:
         return 0
     return PARTNER_ROWS
