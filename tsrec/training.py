@@ -49,6 +49,7 @@ __all__ = [
     "dense_targets",
     "sliding_windows",
     "training_windows",
+    "validation_windows",
     "seeded",
     "TrainConfig",
     "TrainingDivergedError",
@@ -104,16 +105,15 @@ def sliding_windows(series: Sequence[np.ndarray], length: int, stride: int = 1) 
 
 
 def training_windows(series: Sequence[np.ndarray], length: int, horizon: int, validation_fraction: float,
-                     stride: int = 1, val_rows: int = 0) -> tuple[Tensor, Tensor | None]:
+                     stride: int = 1) -> tuple[Tensor, Tensor | None]:
     """Training and validation windows of ``length + horizon`` rows from scaled series.
 
     The last ``validation_fraction`` of every series (at least ``horizon``
     rows, and only where ``length + horizon`` rows remain before it) is held
-    out: validation windows are those whose forecast targets lie in that tail.
-    Both sets use ``stride`` (with stride 1 a long tail would cost more than an
-    epoch). ``val_rows`` more than ``length``: validation windows hold that many rows before their targets, NaN
-    before a series' first (what a window model whose partner reads more rows than its network forecasts from,
-    :func:`forecast_rows`). Returns ``(train, val)``, ``val`` None when nothing is held out.
+    out: validation windows are those whose forecast targets lie in that tail
+    (:func:`validation_windows`). Both sets use ``stride`` (with stride 1 a long
+    tail would cost more than an epoch). Returns ``(train, val)``, ``val`` None
+    when nothing is held out.
 
     Examples
     --------
@@ -121,25 +121,41 @@ def training_windows(series: Sequence[np.ndarray], length: int, horizon: int, va
     >>> train, val = training_windows([np.arange(40.0)[:, None]], length=8, horizon=4, validation_fraction=0.25)
     >>> train.shape, val.shape
     (torch.Size([19, 12, 1]), torch.Size([7, 12, 1]))
-    >>> val = training_windows([np.arange(40.0)[:, None]], 8, 4, 0.25, val_rows=32)[1]
+    """
+    parts = [s[: len(s) - _held_out(len(s), length, horizon, validation_fraction)] for s in series]
+    train = torch.from_numpy(sliding_windows(parts, length + horizon, stride))
+    return train, validation_windows(series, length, horizon, validation_fraction, stride)
+
+
+def validation_windows(series: Sequence[np.ndarray], length: int, horizon: int, validation_fraction: float,
+                       stride: int = 1, rows: int = 0) -> Tensor | None:
+    """The validation windows of :func:`training_windows`, ``(N, max(length, rows) + horizon, C)``, or None.
+
+    ``rows`` more than ``length``: each window holds that many rows before its targets, NaN before a series'
+    first (what a window model whose partner reads more rows than its network forecasts from,
+    :func:`forecast_rows`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> val = validation_windows([np.arange(40.0)[:, None]], 8, 4, 0.25, rows=32)
     >>> val.shape, int(val[0, :, 0].isnan().sum()), val[-1, -5:, 0].tolist()
     (torch.Size([7, 36, 1]), 2, [35.0, 36.0, 37.0, 38.0, 39.0])
     """
-    train_parts, val_parts = [], []
+    before, parts = max(length, rows), []
     for s in series:
-        n_val = int(round(len(s) * validation_fraction)) if validation_fraction > 0 else 0
-        if n_val < horizon or len(s) - n_val < length + horizon:
-            n_val = 0
-        border = len(s) - n_val
-        train_parts.append(s[:border])
-        if n_val:
-            before = max(length, val_rows)  # windows whose forecast targets lie in the tail
+        n_val = _held_out(len(s), length, horizon, validation_fraction)
+        if n_val:  # the windows whose forecast targets lie in the tail
+            border = len(s) - n_val
             pad = np.full((max(0, before - border), s.shape[1]), np.nan, dtype=s.dtype)
-            val_parts.append(np.concatenate([pad, s[max(0, border - before) :]]))
-    train = torch.from_numpy(sliding_windows(train_parts, length + horizon, stride))
-    window = max(length, val_rows) + horizon
-    val = torch.from_numpy(sliding_windows(val_parts, window, stride)) if val_parts else None
-    return train, val
+            parts.append(np.concatenate([pad, s[max(0, border - before) :]]))
+    return torch.from_numpy(sliding_windows(parts, before + horizon, stride)) if parts else None
+
+
+def _held_out(n: int, length: int, horizon: int, validation_fraction: float) -> int:
+    """The rows held out at the end of a series of ``n`` rows (0 where too few would remain or be held out)."""
+    n_val = int(round(n * validation_fraction)) if validation_fraction > 0 else 0
+    return 0 if n_val < horizon or n - n_val < length + horizon else n_val
 
 
 @contextlib.contextmanager

@@ -41,6 +41,7 @@ from ..training import (
     resolve_device,
     seeded,
     training_windows,
+    validation_windows,
 )
 from . import backtest, online, persistence
 from .conformal import Calibration, check_coverage, errors_of, interval, interval_output, validation_origins
@@ -232,7 +233,7 @@ class BaseForecaster(BaseEstimator):
                                                                       [s[:, 0] for s in scaled]))
                     model.partner_rows, model.theta_weight = rows, frame.theta_weight
                     if val is not None:  # validation windows read as forecasts do, with the rows before them
-                        val = training_windows(scaled, L, H, val_fraction, stride, val_rows=rows)[1]
+                        val = validation_windows(scaled, L, H, val_fraction, stride, rows)
                 history = fit_windows(model, train, val, H, batch.n_targets, cfg, device)
             model.eval()
             if frame.direct and self.theta_weight == "auto" and val is not None \

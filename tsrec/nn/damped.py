@@ -173,15 +173,8 @@ def _seasonal_damped(x: Tensor, horizon: int, period: int) -> Tensor:
     """:func:`damped_forecast` of the finite float64 rows ``x`` (N, L) less their additive seasonal index, where
     they hold ``2 * period + 2`` rows and they or (from ``2 * period + 3`` rows) their first differences pass the
     seasonality test (else as they are)."""
-    n, length = x.shape
-    if length < 2 * period + 2:
-        return damped_forecast(x, horizon)
-    seasonal = _is_seasonal(x, period)
-    if length >= 2 * period + 3:
-        seasonal = seasonal | _is_seasonal(torch.diff(x, dim=1), period)
-    index = torch.where(seasonal[:, None], _seasonal_index(x, period), 0.0)
-    steps = torch.arange(horizon)
-    return damped_forecast(x - index[:, torch.arange(length) % period], horizon) + index[:, (length + steps) % period]
+    z, seasonal_future = _deseasonalise(x, horizon, period, differences=True)
+    return damped_forecast(z, horizon) + seasonal_future
 
 
 def _estimated(x: Tensor, horizon: int, period: int) -> Tensor:
@@ -241,14 +234,18 @@ def _damped_torch(x: Tensor, horizon: int, period: int) -> Tensor:
     return level[rows, pick][:, None] + damp * trend[rows, pick][:, None] + seasonal_future
 
 
-def _deseasonalise(x: Tensor, horizon: int, period: int) -> tuple[Tensor, Tensor]:
+def _deseasonalise(x: Tensor, horizon: int, period: int, differences: bool = False) -> tuple[Tensor, Tensor]:
     """(``x`` less its seasonal index, the index of the ``horizon`` steps after it), each row deseasonalised
-    where it holds ``2 * period + 2`` rows and passes the seasonality test (else zeros)."""
+    where it holds ``2 * period + 2`` rows and passes the seasonality test, or, with ``differences``, its first
+    differences pass it (from ``2 * period + 3`` rows); else zeros."""
     n, length = x.shape
     if not (period > 1 and length >= 2 * period + 2):
         return x, x.new_zeros(n, horizon)
+    seasonal = _is_seasonal(x, period)
+    if differences and length >= 2 * period + 3:
+        seasonal = seasonal | _is_seasonal(torch.diff(x, dim=1), period)
     index = _seasonal_index(x, period)
-    index = torch.where(_is_seasonal(x, period)[:, None], index, torch.zeros_like(index))
+    index = torch.where(seasonal[:, None], index, torch.zeros_like(index))
     steps = torch.arange(horizon, device=x.device)
     return x - index[:, torch.arange(length, device=x.device) % period], index[:, (length + steps) % period]
 
