@@ -12,7 +12,7 @@ fitted with ``use_mle=False``, run on many windows at once:
    average, the mean detrended value of each phase, centred);
 2. *drift*: ``b0``, the least-squares slope of the deseasonalised window on time;
 3. *level*: SES with initial level the first value and the smoothing weight
-   ``alpha`` that minimises the squared one-step errors (a grid of 32 in (0, 1],
+   ``alpha`` that minimises the squared one-step errors (a grid of 0.001 and 32 more in (0, 1],
    then 17 around the best, each a :func:`tsrec.scan.linear_scan`);
 4. the forecast ``h`` steps ahead: the last level, plus
    ``b0 / 2 * (h - 1 + 1 / alpha - (1 - alpha)^n / alpha)``, plus the seasonal
@@ -41,7 +41,8 @@ __all__ = ["is_seasonal", "one_season_forecast", "theta_forecast"]
 
 #: the statistic of the seasonality test is compared with chi2(1)'s 90% quantile (1.645 squared)
 SEASONALITY_CRITICAL = 2.705543454095404
-_COARSE = 32  # smoothing weights on the first grid: 1/32, 2/32, ..., 1
+_COARSE = 32  # smoothing weights on the first grid: 1/32, 2/32, ..., 1, and _SMALLEST
+_SMALLEST = 1e-3  # the smallest smoothing weight: the sum of squared errors can be least there, behind a hump
 _FINE = 17  # and on the second, around the best of the first
 
 
@@ -109,7 +110,8 @@ def _theta_compiled(x, horizon: int, period: int, out) -> None:
 def _grids() -> tuple:
     """The smoothing weights of the first grid and the offsets of the second, as numpy arrays (the torch
     path's values)."""
-    coarse = torch.arange(1, _COARSE + 1, dtype=torch.float64) / _COARSE
+    coarse = torch.cat([torch.tensor([_SMALLEST], dtype=torch.float64),
+                        torch.arange(1, _COARSE + 1, dtype=torch.float64) / _COARSE])
     return coarse.numpy(), torch.linspace(-1.0 / _COARSE, 1.0 / _COARSE, _FINE, dtype=torch.float64).numpy()
 
 
@@ -251,7 +253,7 @@ def _ses(x: Tensor) -> tuple[Tensor, Tensor]:
     rows = x.t().contiguous()  # (L, N): time first, so each grid below is one contiguous (L, N, G) block
     coarse, offsets = (torch.from_numpy(g).to(x.device) for g in _grids())
     best = _ses_grid(rows, coarse.expand(x.shape[0], -1))[1]
-    return _ses_grid(rows, (best[:, None] + offsets).clamp(1e-3, 1.0))
+    return _ses_grid(rows, (best[:, None] + offsets).clamp(_SMALLEST, 1.0))
 
 
 def _ses_grid(rows: Tensor, alphas: Tensor) -> tuple[Tensor, Tensor]:
