@@ -32,6 +32,7 @@ single forecast swing its ratio.
     python benchmarks/defaults.py --set seasonal_new_b --split val --folds 2  # and more of them (the same)
     python benchmarks/defaults.py --set seasonal_pm --split val --folds 2   # 15 of pmdarima's datasets (pip install
                                                                             # --no-deps pmdarima urllib3)
+    python benchmarks/defaults.py --set seasonal_mult --split val --folds 2  # 10 short positive seasonal series
 """
 
 from __future__ import annotations
@@ -514,6 +515,26 @@ def seasonal_pm_list() -> list[Series]:
     return out
 
 
+def seasonal_mult_list() -> list[Series]:
+    """Short positive seasonal series of rows no earlier set holds (``--set seasonal_mult``, ``--folds 2``), cut so
+    that the automatic window is shorter than two seasons: the euro area's monthly index of new orders of
+    electrical equipment (statsmodels' ``elec_equip``, 1995-2016) months 1-72 and 73-144 and its last 120 months,
+    horizon 12; weeks 151-300 of the seven illness columns (horizon 12, period 52; the short set holds
+    weeks 1-150, the one-season set weeks 301-560 and 601-860). Added in session 20 as the second judge of
+    ``benchmarks/rules/2026-12-03_multiplicative_zero.md``."""
+    from statsmodels.datasets import elec_equip
+
+    orders = elec_equip.load_pandas().data.iloc[:, 0].astype(float)
+    orders = pd.Series(orders.to_numpy(), pd.date_range("1995-01-01", periods=len(orders), freq="MS"))
+    out = [Series(f"electrical equipment orders months {a + 1}-{a + 72}", orders.iloc[a : a + 72], 12, 12)
+           for a in (0, 72)]
+    out.append(Series("electrical equipment orders last 120 months", orders.iloc[-120:], 12, 12))
+    illness = load_dataset("illness")
+    out += [Series(f"illness {c} weeks 151-300", illness[c].astype(float).iloc[150:300], 12, 52)
+            for c in illness.columns]
+    return out
+
+
 def _panel(frame: pd.DataFrame, key: str, column: str, first: int, every: int, label: str,
            horizon: int = 6) -> list[Series]:
     """Every ``every``-th series of a long panel ``frame`` (one row per ``key`` and year), from the ``first``, as
@@ -631,7 +652,7 @@ def main() -> None:
                                                    "hourly10d_b", "seasonal7", "oneseason", "fertility_b",
                                                    "fertility_c", "short_new", "yearly_r", "panels_r",
                                                    "panels_small", "seasonal_r", "seasonal_new",
-                                                   "seasonal_new_b", "seasonal_pm"],
+                                                   "seasonal_new_b", "seasonal_pm", "seasonal_mult"],
                     default="standard",
                     help="standard: the twelve series above; short: every column of the short resamples (48); "
                     "trend: sixteen short trending series; unseen: fifteen statsmodels series that chose nothing; "
@@ -669,7 +690,8 @@ def main() -> None:
             "fertility_c": fertility_c_list, "short_new": short_new_list, "yearly_r": yearly_r_list,
             "panels_r": panels_r_list, "panels_small": panels_small_list,
             "seasonal_r": seasonal_r_list, "seasonal_new": seasonal_new_list,
-            "seasonal_new_b": seasonal_new_b_list, "seasonal_pm": seasonal_pm_list}
+            "seasonal_new_b": seasonal_new_b_list, "seasonal_pm": seasonal_pm_list,
+            "seasonal_mult": seasonal_mult_list}
     for s in sets[args.set]():
         if args.series and not any(t.lower() in s.name.lower() for t in args.series):
             continue
