@@ -40,7 +40,7 @@ def test_version_1_files_load_and_forecast_as_they_did(name, tmp_path):
     # saved again, the file is of the current version and gives the same forecast
     f.save(tmp_path / "now.safetensors")
     g = BaseForecaster.load(tmp_path / "now.safetensors")
-    assert FORMAT_VERSION == 12
+    assert FORMAT_VERSION == 11
     np.testing.assert_array_equal(g.predict().to_numpy(), forecast.to_numpy())
     # and it keeps streaming
     g.partial_fit(pd.DataFrame({"y": [0.1, 0.2], "x": [0.3, 0.4]},
@@ -63,7 +63,7 @@ def test_a_damaged_or_contradicting_frame_is_refused(tmp_path, small_frame):
     fitted = json.loads(meta["fitted"])
     assert fitted["frame"] == {"context": f.frame_.context, "patch_len": f.frame_.patch_len, "direct": True,
                                "period": 24, "theta_weight": f.frame_.theta_weight, "one_season": False,
-                               "estimated_rows": 20, "partner_rows": 0, "multiplicative": False}
+                               "estimated_rows": 20, "partner_rows": 0}
     for change, message in (({"context": 7}, "patch_len"), ({"direct": False, "context": None}, "does not match"),
                             ({"patch_len": 0}, "patch_len"), ({"period": -1}, "period"), (None, "frame"),
                             ({"theta_weight": 1.5}, "theta_weight"), ({"theta_weight": "0.5"}, "theta_weight"),
@@ -71,9 +71,7 @@ def test_a_damaged_or_contradicting_frame_is_refused(tmp_path, small_frame):
                             ({"one_season": True}, "one_season"),  # (its window holds two seasons or more)
                             ({"estimated_rows": -1}, "estimated_rows"), ({"estimated_rows": 2.5}, "estimated_rows"),
                             ({"partner_rows": -1}, "partner_rows"),
-                            ({"partner_rows": 40}, "partner_rows"),  # (its window is seasonal and long)
-                            ({"multiplicative": 1}, "multiplicative"),
-                            ({"multiplicative": True}, "multiplicative")):  # (its partner reads the window alone)
+                            ({"partner_rows": 40}, "partner_rows")):  # (its window is seasonal and long)
         bad = dict(fitted, frame=None if change is None else {**fitted["frame"], **change})
         out = tmp_path / "bad.safetensors"
         save_file(tensors, str(out), metadata={**meta, "fitted": json.dumps(bad)})

@@ -56,7 +56,6 @@ from .frame import (
     history_rows,
     history_share,
     holds_one_season,
-    set_partner_zero,
 )
 from .params import COMMON_PARAMS, FITTED_ATTRIBUTES, Param, check_params, render_docstring
 from .stream import (
@@ -233,9 +232,6 @@ class BaseForecaster(BaseEstimator):
                     frame = replace(frame, theta_weight=history_share(frame, frame.theta_weight,
                                                                       [s[:, 0] for s in scaled]))
                     model.partner_rows, model.theta_weight = rows, frame.theta_weight
-                    if (frame.period or 1) > 1:  # a seasonal partner: multiplicative about the series' zero
-                        frame = replace(frame, multiplicative=True)
-                        set_partner_zero(model, frame, scaler, series)
                     if val is not None:  # validation windows read as forecasts do, with the rows before them
                         val = validation_windows(scaled, L, H, val_fraction, stride, rows)
                 history = fit_windows(model, train, val, H, batch.n_targets, cfg, device)
@@ -287,7 +283,6 @@ class BaseForecaster(BaseEstimator):
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
         self._stream = stream
-        set_partner_zero(model, frame, scaler, series_scalers)
         self._optimizer = None
         self._calibration = Calibration.empty(self.horizon, batch.n_targets, self._n_quantiles)
         self._pending = None
@@ -694,7 +689,6 @@ class BaseForecaster(BaseEstimator):
             raise
         self.scaler_ = scaler
         self.series_scalers_ = series
-        set_partner_zero(self.model_, self.frame_, scaler, series)
         new.n_updates = st.n_updates + bool(update_params)
         self._stream = new
         self._calibration, self._pending = calibration, pending

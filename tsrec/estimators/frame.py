@@ -32,7 +32,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ..data import Batch, StandardScaler
+from ..data import Batch
 from ..nn.causal_norm import CausalInstanceNorm
 from ..nn.covariates import CovariateModel
 from ..nn.damped import ESTIMATED_ROWS
@@ -43,7 +43,7 @@ from ..nn.window import WindowEnsemble, WindowModel
 if TYPE_CHECKING:
     from .base import BaseForecaster
 
-__all__ = ["Frame", "infer_period", "set_partner_zero", "resolve", "auto_stride", "frame_of", "build_model", "norm_span", "sparse_period",
+__all__ = ["Frame", "infer_period", "resolve", "auto_stride", "frame_of", "build_model", "norm_span", "sparse_period",
            "theta_weight", "auto_theta_weight", "holds_one_season", "history_rows", "history_share", "PARTNER_ROWS",
            "SEASON_ROWS", "MAX_SEASON_ROWS", "SEASON_SHARE", "smooth_trend", "SMOOTH_ACF", "SMOOTH_SHARE"]
 
@@ -88,12 +88,6 @@ class Frame:
         More than ``context``: the damped partner reads this many rows before
         each origin (:func:`history_rows`), the network its ``context``; 0 (the
         window for both), as in files before format 10.
-    multiplicative : bool
-        The partner that reads those rows before a seasonal window may take a
-        multiplicative season about each target's zero (the model's
-        ``partner_zero``, from the scaling): what ``fit`` gives a seasonal
-        history partner since format 12; False (additive seasons) in earlier
-        files.
     """
 
     context: int | None
@@ -104,7 +98,6 @@ class Frame:
     one_season: bool = False
     estimated_rows: int = ESTIMATED_ROWS
     partner_rows: int = 0
-    multiplicative: bool = False
 
     @property
     def window_rows(self) -> int | None:
@@ -180,13 +173,13 @@ def resolve(context: int | str | None, patch_len: int | str, head: str, lengths:
     --------
     >>> resolve("auto", "auto", "auto", [8000], 24, 0.1, period=24)  # doctest: +NORMALIZE_WHITESPACE
     Frame(context=504, patch_len=24, direct=True, period=24, theta_weight=None, one_season=False,
-          estimated_rows=20, partner_rows=0, multiplicative=False)
+          estimated_rows=20, partner_rows=0)
     >>> resolve("auto", "auto", "auto", [150], 12, 0.1, period=52)  # doctest: +NORMALIZE_WHITESPACE
     Frame(context=40, patch_len=5, direct=True, period=52, theta_weight=None, one_season=False,
-          estimated_rows=20, partner_rows=0, multiplicative=False)
+          estimated_rows=20, partner_rows=0)
     >>> resolve(None, "auto", "auto", [500], 12, 0.1, period=12)  # doctest: +NORMALIZE_WHITESPACE
     Frame(context=None, patch_len=1, direct=False, period=12, theta_weight=None, one_season=False,
-          estimated_rows=20, partner_rows=0, multiplicative=False)
+          estimated_rows=20, partner_rows=0)
     """
     direct = head == "direct" or (head == "auto" and context is not None)
     if context is None:
@@ -398,32 +391,6 @@ def history_share(frame: Frame, share: float, series: Sequence[np.ndarray]) -> f
     if (frame.period or 1) > 1:
         return SEASON_SHARE
     return min(1.0, share + SMOOTH_SHARE) if share and smooth_trend(series, frame.partner_rows) else share
-
-
-def set_partner_zero(model: nn.Module, frame: Frame, scaler: StandardScaler,
-                     series: Sequence[StandardScaler] | None = None) -> None:
-    """Give a window model whose ``frame.multiplicative`` seasonal partner reads the rows before its windows the
-    zero of each target in the scaled units its rows come in: ``-mean / scale`` of the one scaling every window
-    takes (``scaler``, or the only series' of ``series`` under ``scaling="series"``). Its partner may then take a
-    multiplicative season (:func:`tsrec.nn.damped.history_forecast`). A panel scaled per series has no one zero:
-    NaN, additive seasons. Called wherever the scaling of the rows the model forecasts from changes (``fit``,
-    ``partial_fit``, loading); other models are left alone.
-
-    >>> from tsrec.data import StandardScaler
-    >>> from tsrec.nn.lru import LRUModel
-    >>> body = LRUModel(12, 1, horizon=3, d_model=8, d_state=4, n_layers=1, skip_last=False)
-    >>> model = WindowModel(body, 1, 1, horizon=3, context=12, patch_len=12, partner="damped", partner_rows=96)
-    >>> set_partner_zero(model, Frame(12, 12, True, 12, partner_rows=96, multiplicative=True),
-    ...                  StandardScaler(1).update(np.array([[2.0], [6.0]])))
-    >>> model.partner_zero  # rows (y - 4) / 2: y = 0 at -2
-    tensor([-2.])
-    """
-    if type(model) is not WindowModel or not frame.multiplicative:
-        return
-    n = model.n_targets
-    one = scaler if series is None else series[0] if len(series) == 1 else None
-    zero = -one.mean[:n] / one.scale[:n] if one is not None else np.full(n, np.nan)
-    model.partner_zero.copy_(torch.as_tensor(zero, dtype=model.partner_zero.dtype))
 
 
 def smooth_trend(series: Sequence[np.ndarray], rows: int = PARTNER_ROWS) -> bool:

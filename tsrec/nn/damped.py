@@ -40,7 +40,6 @@ arithmetic); elsewhere, and with ``TSREC_NUMBA=0``, as the torch code below.
 from __future__ import annotations
 
 import functools
-import math
 
 import numpy as np
 import torch
@@ -111,7 +110,7 @@ def damped_forecast(y: Tensor, horizon: int, period: int | None = None, estimate
     return on_windows(y, horizon, period, _damped_compiled, _damped_torch)
 
 
-def history_forecast(y: Tensor, horizon: int, period: int | None = None, zero: Tensor | None = None) -> Tensor:
+def history_forecast(y: Tensor, horizon: int, period: int | None = None) -> Tensor:
     """Damped Holt forecasts of the ``horizon`` steps after each row of ``y``, on the row less its leading NaN:
     the partner of a short window read with the rows before it (:class:`tsrec.nn.window.WindowModel`'s
     ``partner_rows``), where NaN pads a series shorter than the rows.
@@ -122,12 +121,6 @@ def history_forecast(y: Tensor, horizon: int, period: int | None = None, zero: T
     forecast less its classical additive seasonal index, which is added back; the rest as they are; both by
     :func:`damped_forecast` (estimated on at most :data:`ESTIMATED_ROWS` values, the grid beyond).
 
-    Where ``zero`` gives a row's zero (the value its series takes at 0 in the units it was recorded in: a
-    standardised row's ``-mean / scale``) and all of the row's values lie above it, its season may be
-    multiplicative instead: the row measured from its zero is divided by the classical index of its logarithm
-    (and the forecast multiplied by it) where the row so deseasonalised has a smaller mean squared first
-    difference than the additively deseasonalised one (a season that grows with the level, as the airline's).
-
     Parameters
     ----------
     y : Tensor
@@ -136,8 +129,6 @@ def history_forecast(y: Tensor, horizon: int, period: int | None = None, zero: T
         Steps to forecast.
     period : int, optional
         The seasonal period; None or 1 for none.
-    zero : Tensor, optional
-        ``(N,)``: each row's zero, NaN where unknown; None: all unknown (additive seasons only).
 
     Returns
     -------
@@ -161,18 +152,6 @@ def history_forecast(y: Tensor, horizon: int, period: int | None = None, zero: T
     >>> f = history_forecast(torch.cat([torch.full((12,), nan, dtype=torch.float64), season[12:48]])[None], 12, 12)
     >>> bool(torch.allclose(f[0], season[48:], atol=1e-6))
     True
-
-    A season that grows with the level, standardised (its zero at ``-mean / scale``), is continued as it grows
-    where the zero is known:
-
-    >>> grows = (10 + t) * (1 + 0.3 * torch.sin(2 * torch.pi * t / 12))
-    >>> mean, scale = grows[:48].mean(), grows[:48].std()
-    >>> rows = ((grows[:48] - mean) / scale)[None]
-    >>> additive = history_forecast(rows, 12, 12) * scale + mean
-    >>> multiplicative = history_forecast(rows, 12, 12, zero=-(mean / scale)[None]) * scale + mean
-    >>> error = lambda f: float((f[0] - grows[48:]).abs().mean())
-    >>> round(error(additive), 1), round(error(multiplicative), 1)
-    (5.0, 0.1)
     """
     if y.dim() != 2:
         raise ValueError(f"y must be (N, L), got shape {tuple(y.shape)}")
@@ -181,50 +160,21 @@ def history_forecast(y: Tensor, horizon: int, period: int | None = None, zero: T
     if period is None or period < 2:
         out = _estimate_each([row[start:] for row, start in zip(x, starts)], horizon)
     else:
-        if zero is None:
-            zeros = np.full(x.shape[0], np.nan)
-        else:
-            zeros = zero.detach().to(torch.float64).cpu().numpy().reshape(-1)
-            if zeros.shape != (x.shape[0],):
-                raise ValueError(f"zero must hold one value per row ({x.shape[0]}), got shape {tuple(zero.shape)}")
         out = np.full((x.shape[0], horizon), np.nan)
         for start in np.unique(starts):  # rows of one length at once
             rows = np.flatnonzero(starts == start)
             rows = rows[np.isfinite(x[rows, start:]).all(axis=1)]
             if len(rows):
-                out[rows] = _seasonal_damped(torch.from_numpy(x[rows, start:]), horizon, period,
-                                             torch.from_numpy(zeros[rows])).numpy()
+                out[rows] = _seasonal_damped(torch.from_numpy(x[rows, start:]), horizon, period).numpy()
     return torch.from_numpy(out).to(device=y.device, dtype=y.dtype)
 
 
-def _seasonal_damped(x: Tensor, horizon: int, period: int, zero: Tensor) -> Tensor:
-    """:func:`damped_forecast` of the finite float64 rows ``x`` (N, L) less their seasonal index, where they hold
-    ``2 * period + 2`` rows and they or (from ``2 * period + 3`` rows) their first differences pass the
-    seasonality test (else as they are): the additive index, or the multiplicative one about the rows' ``zero``
-    (N,) where every value lies above it and the multiplicatively deseasonalised row has the smaller mean squared
-    first difference."""
+def _seasonal_damped(x: Tensor, horizon: int, period: int) -> Tensor:
+    """:func:`damped_forecast` of the finite float64 rows ``x`` (N, L) less their additive seasonal index, where
+    they hold ``2 * period + 2`` rows and they or (from ``2 * period + 3`` rows) their first differences pass the
+    seasonality test (else as they are)."""
     z, seasonal_future = _deseasonalise(x, horizon, period, differences=True)
-    n, length = x.shape
-    above = torch.isfinite(zero) & (x > torch.nan_to_num(zero, nan=math.inf)[:, None]).all(dim=1)
-    seasonal = (seasonal_future != 0).any(dim=1)  # (those the test deseasonalised)
-    candidates = torch.nonzero(above & seasonal).flatten()
-    forecast = damped_forecast(z, horizon) + seasonal_future
-    if len(candidates):
-        raw = x[candidates] - zero[candidates, None]  # the rows measured from their zero
-        index = torch.exp(_seasonal_index(torch.log(raw), period))
-        phases = torch.arange(length) % period
-        divided = raw / index[:, phases]
-        smoother = _mean_square_step(divided) < _mean_square_step(z[candidates] - zero[candidates, None])
-        rows = candidates[smoother]
-        if len(rows):
-            future = index[smoother][:, (length + torch.arange(horizon)) % period]
-            forecast[rows] = damped_forecast(divided[smoother], horizon) * future + zero[rows, None]
-    return forecast
-
-
-def _mean_square_step(x: Tensor) -> Tensor:
-    """(N,): the mean squared first difference of each row of ``x`` (N, L)."""
-    return (torch.diff(x, dim=1) ** 2).mean(dim=1)
+    return damped_forecast(z, horizon) + seasonal_future
 
 
 def _estimated(x: Tensor, horizon: int, period: int) -> Tensor:

@@ -110,11 +110,11 @@ def memoised_partners(max_bytes: int = 256 * 2**20) -> Iterator[None]:
 
 
 def partner_forecast(partner: str, rows: Tensor, horizon: int, period: int | None,
-                     estimated_rows: int = ESTIMATED_ROWS, zero: Tensor | None = None) -> Tensor:
+                     estimated_rows: int = ESTIMATED_ROWS) -> Tensor:
     """``PARTNERS[partner](rows, horizon, period)``: the classical forecasts ``(N, horizon)`` of the windows
     ``rows`` ``(N, L)``, from the memo where :func:`memoised_partners` holds them. ``partner="one_season"``:
     :func:`tsrec.nn.theta.one_season_forecast`; ``partner="history"``: :func:`tsrec.nn.damped.history_forecast`
-    (rows led by NaN; ``zero``, each row's zero, its argument); ``estimated_rows``: damped Holt's
+    (rows led by NaN); ``estimated_rows``: damped Holt's
     (:func:`tsrec.nn.damped.damped_forecast`)."""
     special = {"one_season": one_season_forecast, "history": history_forecast}
     method = special[partner] if partner in special else PARTNERS[partner]
@@ -122,16 +122,12 @@ def partner_forecast(partner: str, rows: Tensor, horizon: int, period: int | Non
         method = functools.partial(method, estimated_rows=estimated_rows)
     else:
         estimated_rows = 0
-    if partner == "history" and zero is not None:
-        method = functools.partial(method, zero=zero)
     memo = _MEMO.get()
     if memo is None:
         return method(rows, horizon, period)
-    digest = hashlib.blake2b(digest_size=32)
-    for t in (rows, zero) if zero is not None else (rows,):
-        digest.update(t.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy())  # the bytes, any dtype
+    values = rows.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy()  # the bytes, of any dtype
     key = (partner, estimated_rows, horizon, period, str(rows.dtype), str(rows.device), tuple(rows.shape),
-           zero is not None, digest.digest())
+           hashlib.blake2b(values, digest_size=32).digest())
     if key not in memo.table:
         forecast = method(rows, horizon, period)
         size = forecast.element_size() * forecast.numel()
@@ -213,12 +209,7 @@ class WindowModel(nn.Module):
         deseasonalised where they show ``theta_period``'s season
         (:func:`tsrec.nn.damped.history_forecast`, whatever ``one_season``
         says); windows of ``context`` rows are forecast as without it. Needs
-        ``partner="damped"``. 0: windows of ``context`` rows. That partner
-        may take a multiplicative season about each target's zero, the
-        buffer ``partner_zero`` ``(n_targets,)``: the value a target's rows
-        take where its series is 0 (``-mean / scale`` for standardised
-        rows). It is not saved with the weights and starts NaN (unknown:
-        additive seasons only); the estimators set it from their scaling.
+        ``partner="damped"``. 0: windows of ``context`` rows.
     median_index : int, default=0
         Which of a target's ``n_quantiles`` outputs is its median.
 
@@ -276,7 +267,6 @@ class WindowModel(nn.Module):
         self.theta_weight, self.theta_period, self.median_index = float(theta_weight), theta_period, median_index
         self.partner, self.one_season, self.estimated_rows = partner, bool(one_season), int(estimated_rows)
         self.partner_rows = int(partner_rows)
-        self.register_buffer("partner_zero", torch.full((n_targets,), math.nan), persistent=False)
         self.n_segments = math.ceil(context / patch_len)
         self.body = body
         # whether training mode changes the body (its dropout draws)
@@ -350,8 +340,7 @@ class WindowModel(nn.Module):
         b, length, nt, nq = x.shape[0], x.shape[1], self.n_targets, self.n_quantiles
         rows = x[..., :nt].transpose(1, 2).reshape(b * nt, length)
         partner = "history" if length > self.context else "one_season" if self.one_season else self.partner
-        zero = self.partner_zero.repeat(b) if partner == "history" and self.partner_zero.isfinite().any() else None
-        forecast = partner_forecast(partner, rows, self.horizon, self.theta_period, self.estimated_rows, zero)
+        forecast = partner_forecast(partner, rows, self.horizon, self.theta_period, self.estimated_rows)
         forecast = forecast.reshape(b, nt, self.horizon).transpose(1, 2)
         shift = self.theta_weight * (forecast.to(out.dtype) - out[..., self.median_index :: nq])
         return out + (shift.repeat_interleave(nq, dim=-1) if nq > 1 else shift)
