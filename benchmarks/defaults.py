@@ -33,6 +33,7 @@ single forecast swing its ratio.
     python benchmarks/defaults.py --set seasonal_pm --split val --folds 2   # 15 of pmdarima's datasets (pip install
                                                                             # --no-deps pmdarima urllib3)
     python benchmarks/defaults.py --set seasonal_mult --split val --folds 2  # 10 short positive seasonal series
+    python benchmarks/defaults.py --set seasonal_fresh --split val --folds 2  # 43 five-day hourly stretches
 """
 
 from __future__ import annotations
@@ -535,6 +536,48 @@ def seasonal_mult_list() -> list[Series]:
     return out
 
 
+def seasonal_fresh_list() -> list[Series]:
+    """Five-day stretches of rows no earlier set holds (``--set seasonal_fresh``, ``--folds 2``), whose earlier
+    validation block's fit holds fewer than two seasons and a day: 120 hourly rows from row 7,000 of the ETTh1 and
+    ETTh2 columns and of the 21 weather columns (hourly means), and from rows 0, 720, 1,440, 2,160 and 2,880 of
+    Victoria's hourly electricity demand (statsmodels' ``mstl_elec_vic`` test data, 2012), horizon 24, period 24;
+    240 half-hourly rows of Taylor's electricity demand from rows 500, 1,500 and 2,500 (``pip install --no-deps
+    pmdarima urllib3``), horizon 48, period 48. A series whose rows of either validation block hold one value is
+    left out (as in ``seasonal_new_b``). Added in session 20 as the judge of
+    ``benchmarks/rules/2026-12-03_history_one_season.md``."""
+    from pathlib import Path as _Path
+
+    import statsmodels
+
+    out = []
+    for name in ("ETTh1", "ETTh2"):
+        df = load_dataset(name)
+        out += [Series(f"{name} {c} hourly 5d @7000", df[c].astype(float).iloc[7000:7120], 24, 24)
+                for c in df.columns]
+    weather = load_dataset("weather", consecutive=True)
+    for c in weather.columns:
+        hourly = weather[c].astype(float).resample("h").mean()
+        if hourly.iloc[7000:7120].min() > -9999:
+            out.append(Series(f"weather {c} hourly 5d @7000", hourly.iloc[7000:7120], 24, 24))
+    vic = pd.read_csv(_Path(statsmodels.__file__).parent / "tsa/stl/tests/results/mstl_elec_vic.csv",
+                      index_col=0, parse_dates=True)["y"].astype(float)
+    out += [Series(f"Victoria demand hourly 5d @{a}", vic.iloc[a : a + 120], 24, 24) for a in (0, 720, 1440, 2160,
+                                                                                             2880)]
+    from pmdarima import datasets
+
+    demand = datasets.load_taylor().astype(float)
+    demand = pd.Series(demand, pd.date_range("2000-06-05", periods=len(demand), freq="30min"))
+    out += [Series(f"electricity demand half-hourly from row {a}", demand.iloc[a : a + 240], 48, 48)
+            for a in (500, 1500, 2500)]
+    keep = []
+    for s in out:
+        values = s.y.to_numpy()
+        blocks = [origins_of(len(values), s.horizon, "val", fold) for fold in (1, 0)]
+        if all(len(np.unique(values[b[0] : b[1][-1] + s.horizon])) > 1 for b in blocks):
+            keep.append(s)
+    return keep
+
+
 def _panel(frame: pd.DataFrame, key: str, column: str, first: int, every: int, label: str,
            horizon: int = 6) -> list[Series]:
     """Every ``every``-th series of a long panel ``frame`` (one row per ``key`` and year), from the ``first``, as
@@ -652,7 +695,8 @@ def main() -> None:
                                                    "hourly10d_b", "seasonal7", "oneseason", "fertility_b",
                                                    "fertility_c", "short_new", "yearly_r", "panels_r",
                                                    "panels_small", "seasonal_r", "seasonal_new",
-                                                   "seasonal_new_b", "seasonal_pm", "seasonal_mult"],
+                                                   "seasonal_new_b", "seasonal_pm", "seasonal_mult",
+                                                   "seasonal_fresh"],
                     default="standard",
                     help="standard: the twelve series above; short: every column of the short resamples (48); "
                     "trend: sixteen short trending series; unseen: fifteen statsmodels series that chose nothing; "
@@ -691,7 +735,7 @@ def main() -> None:
             "panels_r": panels_r_list, "panels_small": panels_small_list,
             "seasonal_r": seasonal_r_list, "seasonal_new": seasonal_new_list,
             "seasonal_new_b": seasonal_new_b_list, "seasonal_pm": seasonal_pm_list,
-            "seasonal_mult": seasonal_mult_list}
+            "seasonal_mult": seasonal_mult_list, "seasonal_fresh": seasonal_fresh_list}
     for s in sets[args.set]():
         if args.series and not any(t.lower() in s.name.lower() for t in args.series):
             continue
