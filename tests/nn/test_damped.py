@@ -127,14 +127,21 @@ def test_history_forecast_removes_the_season_that_the_rows_or_their_differences_
     """:func:`history_forecast` with a period forecasts each row less its leading NaN by :func:`damped_forecast` of
     the row less statsmodels' classical additive seasonal component (``seasonal_decompose``), plus the component's
     continuation, where the row holds ``2p + 2`` values and it or (from ``2p + 3``) its first differences pass
-    statsmodels' Theta seasonality test; else by :func:`damped_forecast` of the row. Fresh random rows of 1 to
-    ``8p`` values, of all three kinds (a random walk under a season often shows it in its differences only)."""
+    statsmodels' Theta seasonality test; a row of ``p + 2`` to ``2p + 1`` values by
+    :func:`tsrec.nn.theta.one_season_forecast` where that forecast its last ``m = min(horizon, values - p - 1)``
+    values from the values before them with a smaller mean absolute error than :func:`damped_forecast` did; else by
+    :func:`damped_forecast` of the row. Fresh random rows of 1 to ``8p`` values, of all four kinds (a random walk
+    under a season often shows it in its differences only)."""
     pytest.importorskip("statsmodels")
     from scipy.stats import chi2
     from statsmodels.tsa.seasonal import seasonal_decompose
     from statsmodels.tsa.stattools import acf
 
     from tsrec.nn.damped import history_forecast
+    from tsrec.nn.theta import one_season_forecast
+
+    def mae(forecast: torch.Tensor, actual: np.ndarray) -> float:
+        return float(np.mean(np.abs(forecast[0].numpy() - actual)))
 
     def passes(v: np.ndarray, p: int) -> bool:  # statsmodels' ThetaModel._test_seasonality
         rho = acf(v, nlags=p, fft=True)
@@ -145,8 +152,9 @@ def test_history_forecast_removes_the_season_that_the_rows_or_their_differences_
     for period in (4, 12):
         horizon, width = int(rng.integers(1, 2 * period)), 8 * period
         rows, want = [], []
-        for i in range(24):
-            n = int(rng.integers(1, width + 1)) if i % 3 else int(rng.integers(2 * period + 3, width + 1))
+        for i in range(36):
+            lengths = {0: (2 * period + 3, width + 1), 1: (period + 2, 2 * period + 2)}.get(i % 3, (1, width + 1))
+            n = int(rng.integers(*lengths))  # (some in the test's range, some in the one season's)
             t = np.arange(n)
             y = rng.uniform(0, 2) * np.sin(2 * np.pi * t / period) + rng.normal(0, rng.uniform(0.2, 3), n).cumsum()
             if n >= 2 * period + 2 and (passes(y, period) or (n >= 2 * period + 3 and passes(np.diff(y), period))):
@@ -154,6 +162,11 @@ def test_history_forecast_removes_the_season_that_the_rows_or_their_differences_
                 season = seasonal_decompose(y, model="additive", period=period).seasonal
                 ahead = season[(n + np.arange(horizon)) % period]
                 want.append(damped_forecast(torch.tensor(y - season)[None], horizon)[0].numpy() + ahead)
+            elif period + 2 <= n < 2 * period + 2 and \
+                    mae(one_season_forecast(torch.tensor(y[:-(m := min(horizon, n - period - 1))])[None], m, period),
+                        y[-m:]) < mae(damped_forecast(torch.tensor(y[:-m])[None], m), y[-m:]):
+                kinds.add("one season")
+                want.append(one_season_forecast(torch.tensor(y)[None], horizon, period)[0].numpy())
             else:
                 kinds.add("none")
                 want.append(damped_forecast(torch.tensor(y)[None], horizon)[0].numpy())
@@ -162,4 +175,4 @@ def test_history_forecast_removes_the_season_that_the_rows_or_their_differences_
         np.testing.assert_allclose(got, np.stack(want), rtol=1e-9, atol=1e-9)
         assert history_forecast(torch.tensor(np.stack(rows), dtype=torch.float32), horizon, period).dtype \
             == torch.float32
-    assert kinds == {"rows", "differences", "none"}, kinds
+    assert kinds == {"rows", "differences", "one season", "none"}, kinds

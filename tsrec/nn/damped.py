@@ -47,7 +47,7 @@ from threadpoolctl import threadpool_limits
 from torch import Tensor
 
 from .damped_estimated import estimated_damped
-from .theta import SEASONALITY_CRITICAL, _is_seasonal, _seasonal_index, on_windows
+from .theta import SEASONALITY_CRITICAL, _is_seasonal, _seasonal_index, on_windows, one_season_forecast
 
 __all__ = ["ALPHAS", "BETAS", "ESTIMATED_ROWS", "PHIS", "damped_forecast", "history_forecast"]
 
@@ -119,7 +119,12 @@ def history_forecast(y: Tensor, horizon: int, period: int | None = None) -> Tens
     that holds at least ``2 * period + 2`` values and passes the seasonality test, or whose first differences
     pass it (from ``2 * period + 3`` values; a short seasonal series often shows its season only there), is
     forecast less its classical additive seasonal index, which is added back; the rest as they are; both by
-    :func:`damped_forecast` (estimated on at most :data:`ESTIMATED_ROWS` values, the grid beyond).
+    :func:`damped_forecast` (estimated on at most :data:`ESTIMATED_ROWS` values, the grid beyond). A row of
+    ``period + 2`` to ``2 * period + 1`` values, too few for the test, is forecast by
+    :func:`tsrec.nn.theta.one_season_forecast` (less its one season) where that forecast its last
+    ``min(horizon, values - period - 1)`` values from the values before them with a smaller mean absolute error than
+    :func:`damped_forecast` did (a regular daily cycle: electricity demand), else without a season (five days of
+    weather, led by their trend); see ``benchmarks/rules/2026-12-03_history_one_season_backtest.md``.
 
     Parameters
     ----------
@@ -152,6 +157,16 @@ def history_forecast(y: Tensor, horizon: int, period: int | None = None) -> Tens
     >>> f = history_forecast(torch.cat([torch.full((12,), nan, dtype=torch.float64), season[12:48]])[None], 12, 12)
     >>> bool(torch.allclose(f[0], season[48:], atol=1e-6))
     True
+
+    Twenty rows of that season: too few for the test, but their last six were forecast better with their one
+    season than without, so it is kept:
+
+    >>> f = history_forecast(season[None, :20], 6, 12)
+    >>> bool(torch.equal(f, one_season_forecast(season[None, :20], 6, 12)))
+    True
+    >>> error = lambda f: round(float((f[0] - season[20:26]).abs().mean()), 2)
+    >>> error(f), error(damped_forecast(season[None, :20], 6))
+    (0.32, 3.78)
     """
     if y.dim() != 2:
         raise ValueError(f"y must be (N, L), got shape {tuple(y.shape)}")
@@ -165,8 +180,24 @@ def history_forecast(y: Tensor, horizon: int, period: int | None = None) -> Tens
             rows = np.flatnonzero(starts == start)
             rows = rows[np.isfinite(x[rows, start:]).all(axis=1)]
             if len(rows):
-                out[rows] = _seasonal_damped(torch.from_numpy(x[rows, start:]), horizon, period).numpy()
+                values = torch.from_numpy(x[rows, start:])
+                out[rows] = _seasonal_damped(values, horizon, period).numpy()
+                if period + 1 < values.shape[1] < 2 * period + 2:  # one season: where it forecast its last rows better
+                    season = _one_season_holds(values, horizon, period)
+                    if season.any():
+                        out[rows[season.numpy()]] = one_season_forecast(values[season], horizon, period).numpy()
     return torch.from_numpy(out).to(device=y.device, dtype=y.dtype)
+
+
+def _one_season_holds(x: Tensor, horizon: int, period: int) -> Tensor:
+    """(N,) bool: of the finite float64 rows ``x`` (N, L), ``period + 1 < L < 2 * period + 2``, those whose last
+    ``m = min(horizon, L - period - 1)`` values :func:`tsrec.nn.theta.one_season_forecast` of the rows before them
+    forecasts with a smaller mean absolute error than :func:`damped_forecast` (no season) does."""
+    m = min(horizon, x.shape[1] - period - 1)
+    past, last = x[:, :-m], x[:, -m:]
+    season = (one_season_forecast(past, m, period) - last).abs().mean(dim=1)
+    plain = (damped_forecast(past, m) - last).abs().mean(dim=1)
+    return season < plain
 
 
 def _seasonal_damped(x: Tensor, horizon: int, period: int) -> Tensor:
