@@ -40,7 +40,7 @@ def test_version_1_files_load_and_forecast_as_they_did(name, tmp_path):
     # saved again, the file is of the current version and gives the same forecast
     f.save(tmp_path / "now.safetensors")
     g = BaseForecaster.load(tmp_path / "now.safetensors")
-    assert FORMAT_VERSION == 11
+    assert FORMAT_VERSION == 12
     np.testing.assert_array_equal(g.predict().to_numpy(), forecast.to_numpy())
     # and it keeps streaming
     g.partial_fit(pd.DataFrame({"y": [0.1, 0.2], "x": [0.3, 0.4]},
@@ -63,7 +63,7 @@ def test_a_damaged_or_contradicting_frame_is_refused(tmp_path, small_frame):
     fitted = json.loads(meta["fitted"])
     assert fitted["frame"] == {"context": f.frame_.context, "patch_len": f.frame_.patch_len, "direct": True,
                                "period": 24, "theta_weight": f.frame_.theta_weight, "one_season": False,
-                               "estimated_rows": 20, "partner_rows": 0}
+                               "estimated_rows": 20, "partner_rows": 0, "history_one_season": False}
     for change, message in (({"context": 7}, "patch_len"), ({"direct": False, "context": None}, "does not match"),
                             ({"patch_len": 0}, "patch_len"), ({"period": -1}, "period"), (None, "frame"),
                             ({"theta_weight": 1.5}, "theta_weight"), ({"theta_weight": "0.5"}, "theta_weight"),
@@ -71,7 +71,9 @@ def test_a_damaged_or_contradicting_frame_is_refused(tmp_path, small_frame):
                             ({"one_season": True}, "one_season"),  # (its window holds two seasons or more)
                             ({"estimated_rows": -1}, "estimated_rows"), ({"estimated_rows": 2.5}, "estimated_rows"),
                             ({"partner_rows": -1}, "partner_rows"),
-                            ({"partner_rows": 40}, "partner_rows")):  # (its window is seasonal and long)
+                            ({"partner_rows": 40}, "partner_rows"),  # (its window is seasonal and long)
+                            ({"history_one_season": 1}, "history_one_season"),
+                            ({"history_one_season": True}, "history_one_season")):  # (no partner_rows)
         bad = dict(fitted, frame=None if change is None else {**fitted["frame"], **change})
         out = tmp_path / "bad.safetensors"
         save_file(tensors, str(out), metadata={**meta, "fitted": json.dumps(bad)})
@@ -306,3 +308,29 @@ def test_a_short_window_of_an_earlier_version_keeps_its_partner_on_the_window(na
     index = pd.date_range(f.predict().index[0], periods=3, freq=freq)
     g.partial_fit(pd.DataFrame({"y": forecast[:3]}, index=index))
     assert np.isfinite(g.predict().to_numpy()).all() and len(g._stream.buffers[0]) == f.frame_.context + f.horizon
+
+
+def test_a_version_11_file_keeps_forecasting_one_season_of_history_without_the_season(tmp_path):
+    """A version-11 file of an hourly series with a daily cycle and an 8-row window, whose damped partner reads the
+    days before each origin, streamed to 43 rows: more than one day, fewer than two (session 20, before format 12,
+    tests/fixtures/format_v11/make_v11_history_one_season.py). Format 12 lets that partner forecast such rows less
+    their one season; the file loads with ``history_one_season=False``, forecasts as it did, saved again too, and
+    keeps streaming. The flag is what decides: set, the same model forecasts otherwise."""
+    name = "format_v11/LRUForecaster_history_one_season"
+    f = BaseForecaster.load(FIXTURES_DIR / f"{name}.safetensors")
+    want = json.loads((FIXTURES_DIR / "format_v11/expected_history_one_season.json").read_text())[name.split("/")[1]]
+    assert (f.frame_.context, f.frame_.period, f.frame_.theta_weight, f.frame_.partner_rows) == (
+        want["context"], want["period"], want["frame_theta_weight"], want["partner_rows"])
+    assert not f.frame_.history_one_season and not f.model_.history_one_season
+    assert len(f._stream.buffers[0]) == 43
+    forecast = f.predict().to_numpy().ravel()
+    assert_as_recorded(forecast, want["predict"])
+    f.save(tmp_path / "again.safetensors")
+    g = BaseForecaster.load(tmp_path / "again.safetensors")
+    assert not g.frame_.history_one_season
+    np.testing.assert_array_equal(g.predict().to_numpy().ravel(), forecast)
+    g.model_.history_one_season = True
+    assert np.abs(g.predict().to_numpy().ravel() - forecast).max() > 0.1
+    index = pd.date_range(f.predict().index[0], periods=3, freq="h")
+    f.partial_fit(pd.DataFrame({"y": forecast[:3]}, index=index))
+    assert np.isfinite(f.predict().to_numpy()).all() and len(f._stream.buffers[0]) == 46

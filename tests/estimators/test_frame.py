@@ -484,3 +484,37 @@ def test_the_partner_of_a_short_seasonal_window_reads_the_seasons_before_it(tmp_
     assert g.frame_.partner_rows == 96
     np.testing.assert_array_equal(g.predict().to_numpy(), f.predict().to_numpy())
     assert LRUForecaster(**{**kw, "context": 26}).fit(y).frame_.partner_rows == 0
+
+
+def test_the_seasonal_history_partner_of_one_season_of_rows_removes_it_where_it_forecast_them_better(tmp_path):
+    """Where the rows before an origin hold one season but not two (43 hourly rows of a daily cycle, period 24),
+    the fitted partner forecasts them less their one season when a backtest on their last rows prefers it
+    (``frame_.history_one_season``, :func:`history_forecast`'s ``one_season``): ``predict`` combines the network
+    with that forecast, which here differs from the one without the season and is closer to the cycle's
+    continuation. The file keeps the flag."""
+    import torch
+
+    from tsrec.estimators import BaseForecaster, LRUForecaster
+    from tsrec.nn.damped import history_forecast
+
+    t = np.arange(49)
+    rng = np.random.default_rng(5)
+    truth = 20 + 0.05 * t + 4 * np.sin(2 * np.pi * t / 24)
+    y = pd.DataFrame({"y": truth[:43] + rng.normal(0, 0.1, 43)}, index=pd.date_range("2001-01-01", periods=43,
+                                                                                      freq="h"))
+    f = LRUForecaster(horizon=6, context=8, max_epochs=2, d_model=8, n_layers=1, random_state=0).fit(y)
+    assert f.frame_.partner_rows == 192 and f.frame_.history_one_season and f.model_.history_one_season
+    mean, scale = f.scaler_.mean[0], f.scaler_.scale[0]
+    x = torch.tensor(((y["y"].to_numpy() - mean) / scale).astype(np.float32))[None]
+    with_season = history_forecast(x, 6, 24)[0].numpy() * scale + mean
+    without = history_forecast(x, 6, 24, one_season=False)[0].numpy() * scale + mean
+    combined = f.predict().to_numpy().ravel()
+    f.model_.theta_weight = 0.0
+    network = f.predict().to_numpy().ravel()
+    f.model_.theta_weight = 0.9
+    np.testing.assert_allclose(combined, 0.1 * network + 0.9 * with_season, rtol=1e-5)
+    assert np.abs(with_season - truth[43:]).mean() < 0.5 * np.abs(without - truth[43:]).mean()
+    f.save(tmp_path / "m.safetensors")
+    g = BaseForecaster.load(tmp_path / "m.safetensors")
+    assert g.frame_.history_one_season
+    np.testing.assert_array_equal(g.predict().to_numpy(), f.predict().to_numpy())

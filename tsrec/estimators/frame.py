@@ -88,6 +88,11 @@ class Frame:
         More than ``context``: the damped partner reads this many rows before
         each origin (:func:`history_rows`), the network its ``context``; 0 (the
         window for both), as in files before format 10.
+    history_one_season : bool
+        With a seasonal period, that partner may forecast rows that hold one
+        season but not two less their one season
+        (:func:`tsrec.nn.damped.history_forecast`): what ``fit`` gives since
+        format 12; False (no season on such rows) in earlier files.
     """
 
     context: int | None
@@ -98,6 +103,7 @@ class Frame:
     one_season: bool = False
     estimated_rows: int = ESTIMATED_ROWS
     partner_rows: int = 0
+    history_one_season: bool = False
 
     @property
     def window_rows(self) -> int | None:
@@ -173,13 +179,13 @@ def resolve(context: int | str | None, patch_len: int | str, head: str, lengths:
     --------
     >>> resolve("auto", "auto", "auto", [8000], 24, 0.1, period=24)  # doctest: +NORMALIZE_WHITESPACE
     Frame(context=504, patch_len=24, direct=True, period=24, theta_weight=None, one_season=False,
-          estimated_rows=20, partner_rows=0)
+          estimated_rows=20, partner_rows=0, history_one_season=False)
     >>> resolve("auto", "auto", "auto", [150], 12, 0.1, period=52)  # doctest: +NORMALIZE_WHITESPACE
     Frame(context=40, patch_len=5, direct=True, period=52, theta_weight=None, one_season=False,
-          estimated_rows=20, partner_rows=0)
+          estimated_rows=20, partner_rows=0, history_one_season=False)
     >>> resolve(None, "auto", "auto", [500], 12, 0.1, period=12)  # doctest: +NORMALIZE_WHITESPACE
     Frame(context=None, patch_len=1, direct=False, period=12, theta_weight=None, one_season=False,
-          estimated_rows=20, partner_rows=0)
+          estimated_rows=20, partner_rows=0, history_one_season=False)
     """
     direct = head == "direct" or (head == "auto" and context is not None)
     if context is None:
@@ -471,7 +477,8 @@ def _build_model(est: BaseForecaster, c_in: int, c_out: int, frame: Frame, n_nor
                            channel_independent=ci, linear_path=est.linear_path, period=sparse_period(frame),
                            theta_weight=theta_weight(est, frame), theta_period=frame.period, median_index=median,
                            partner=est.partner, one_season=frame.one_season,
-                           estimated_rows=frame.estimated_rows, partner_rows=frame.partner_rows)
+                           estimated_rows=frame.estimated_rows, partner_rows=frame.partner_rows,
+                           history_one_season=frame.history_one_season)
 
     if est.ensemble_size == 1:
         return member()

@@ -34,7 +34,9 @@ Version 9 added the frame's ``estimated_rows`` (a file of version 8 or earlier l
 the grid for every window: ``estimated_rows=0``). Version 10 added the frame's ``partner_rows`` (a file of
 version 9 or earlier loads with the partner reading the network's window, ``partner_rows=0``, and its buffers).
 Version 11 lets ``partner_rows`` hold seasons of rows before a seasonal window shorter than two seasons (a file of
-version 10 or earlier loads with the partner it had, on the network's window).
+version 10 or earlier loads with the partner it had, on the network's window). Version 12 added the frame's
+``history_one_season``: that partner may forecast rows of one season less that season (a file of version 11 or
+earlier loads forecasting them without a season, ``history_one_season=False``).
 :meth:`BaseForecaster.save <tsrec.estimators.BaseForecaster.save>` and
 :meth:`BaseForecaster.load <tsrec.estimators.BaseForecaster.load>` are the
 public face of this module.
@@ -66,7 +68,7 @@ if TYPE_CHECKING:
 __all__ = ["FORMAT_VERSION", "save", "load"]
 
 #: The version this tsrec writes (every later version reads every earlier one).
-FORMAT_VERSION = 11
+FORMAT_VERSION = 12
 #: The versions this tsrec reads.
 READABLE_VERSIONS = tuple(str(v) for v in range(1, FORMAT_VERSION + 1))
 #: The metadata keys of a file, and the keys of its "fitted" JSON object.
@@ -426,13 +428,15 @@ def _calibration(est: BaseForecaster, size: Any, tensors: dict[str, Tensor], n_t
 def _frame(d: Any, est: BaseForecaster) -> Frame:
     """The saved frame, checked against the hyperparameters it was resolved from."""
     keys = {"context", "patch_len", "direct", "period"}
-    # version 6 added theta_weight, version 8 one_season, version 9 estimated_rows, version 10 partner_rows
-    added = ("theta_weight", "one_season", "estimated_rows", "partner_rows")
-    later = [set(added[:1]), set(added[:2]), set(added[:3]), set(added)]
+    # version 6 added theta_weight, version 8 one_season, version 9 estimated_rows, version 10 partner_rows,
+    # version 12 history_one_season
+    added = ("theta_weight", "one_season", "estimated_rows", "partner_rows", "history_one_season")
+    later = [set(added[:k]) for k in range(1, len(added) + 1)]
     if not isinstance(d, dict) or set(d) not in (keys, *(keys | k for k in later)):
         raise ValueError("the saved frame is damaged")
     frame = Frame(d["context"], d["patch_len"], d["direct"], d["period"], d.get("theta_weight"),
-                  d.get("one_season", False), d.get("estimated_rows", 0), d.get("partner_rows", 0))
+                  d.get("one_season", False), d.get("estimated_rows", 0), d.get("partner_rows", 0),
+                  d.get("history_one_season", False))
     ok_context = frame.context is None or (is_int(frame.context) and frame.context >= 1)
     if not ok_context or (est.context != "auto" and est.context != frame.context):
         raise ValueError(f"the saved context {frame.context!r} does not match context={est.context!r}")
@@ -458,4 +462,7 @@ def _frame(d: Any, est: BaseForecaster) -> Frame:
             (frame.partner_rows and frame.partner_rows != history_rows(est, frame)):
         raise ValueError(f"the saved partner_rows {frame.partner_rows!r} does not match the frame or "
                          f"theta_weight={est.theta_weight!r}, partner={est.partner!r}")
+    if not isinstance(frame.history_one_season, bool) or \
+            (frame.history_one_season and not (frame.partner_rows and (frame.period or 1) > 1)):
+        raise ValueError(f"the saved history_one_season {frame.history_one_season!r} does not match the frame")
     return frame

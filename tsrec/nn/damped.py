@@ -110,7 +110,7 @@ def damped_forecast(y: Tensor, horizon: int, period: int | None = None, estimate
     return on_windows(y, horizon, period, _damped_compiled, _damped_torch)
 
 
-def history_forecast(y: Tensor, horizon: int, period: int | None = None) -> Tensor:
+def history_forecast(y: Tensor, horizon: int, period: int | None = None, one_season: bool = True) -> Tensor:
     """Damped Holt forecasts of the ``horizon`` steps after each row of ``y``, on the row less its leading NaN:
     the partner of a short window read with the rows before it (:class:`tsrec.nn.window.WindowModel`'s
     ``partner_rows``), where NaN pads a series shorter than the rows.
@@ -124,7 +124,8 @@ def history_forecast(y: Tensor, horizon: int, period: int | None = None) -> Tens
     :func:`tsrec.nn.theta.one_season_forecast` (less its one season) where that forecast its last
     ``min(horizon, values - period - 1)`` values from the values before them with a smaller mean absolute error than
     :func:`damped_forecast` did (a regular daily cycle: electricity demand), else without a season (five days of
-    weather, led by their trend); see ``benchmarks/rules/2026-12-03_history_one_season_backtest.md``.
+    weather, led by their trend); see ``benchmarks/rules/2026-12-03_history_one_season_backtest.md``. With
+    ``one_season=False`` such rows are forecast without a season, as before that rule.
 
     Parameters
     ----------
@@ -134,6 +135,8 @@ def history_forecast(y: Tensor, horizon: int, period: int | None = None) -> Tens
         Steps to forecast.
     period : int, optional
         The seasonal period; None or 1 for none.
+    one_season : bool, default=True
+        Whether rows of ``period + 2`` to ``2 * period + 1`` values may be forecast less their one season.
 
     Returns
     -------
@@ -182,7 +185,7 @@ def history_forecast(y: Tensor, horizon: int, period: int | None = None) -> Tens
             if len(rows):
                 values = torch.from_numpy(x[rows, start:])
                 out[rows] = _seasonal_damped(values, horizon, period).numpy()
-                if period + 1 < values.shape[1] < 2 * period + 2:  # one season: where it forecast its last rows better
+                if one_season and period + 1 < values.shape[1] < 2 * period + 2:  # where it forecast its last rows better
                     season = _one_season_holds(values, horizon, period)
                     if season.any():
                         out[rows[season.numpy()]] = one_season_forecast(values[season], horizon, period).numpy()

@@ -110,11 +110,11 @@ def memoised_partners(max_bytes: int = 256 * 2**20) -> Iterator[None]:
 
 
 def partner_forecast(partner: str, rows: Tensor, horizon: int, period: int | None,
-                     estimated_rows: int = ESTIMATED_ROWS) -> Tensor:
+                     estimated_rows: int = ESTIMATED_ROWS, one_season: bool = True) -> Tensor:
     """``PARTNERS[partner](rows, horizon, period)``: the classical forecasts ``(N, horizon)`` of the windows
     ``rows`` ``(N, L)``, from the memo where :func:`memoised_partners` holds them. ``partner="one_season"``:
     :func:`tsrec.nn.theta.one_season_forecast`; ``partner="history"``: :func:`tsrec.nn.damped.history_forecast`
-    (rows led by NaN); ``estimated_rows``: damped Holt's
+    (rows led by NaN; ``one_season`` its argument); ``estimated_rows``: damped Holt's
     (:func:`tsrec.nn.damped.damped_forecast`)."""
     special = {"one_season": one_season_forecast, "history": history_forecast}
     method = special[partner] if partner in special else PARTNERS[partner]
@@ -122,12 +122,16 @@ def partner_forecast(partner: str, rows: Tensor, horizon: int, period: int | Non
         method = functools.partial(method, estimated_rows=estimated_rows)
     else:
         estimated_rows = 0
+    if partner == "history":
+        method = functools.partial(method, one_season=one_season)
+    else:
+        one_season = True
     memo = _MEMO.get()
     if memo is None:
         return method(rows, horizon, period)
     values = rows.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy()  # the bytes, of any dtype
-    key = (partner, estimated_rows, horizon, period, str(rows.dtype), str(rows.device), tuple(rows.shape),
-           hashlib.blake2b(values, digest_size=32).digest())
+    key = (partner, estimated_rows, one_season, horizon, period, str(rows.dtype), str(rows.device),
+           tuple(rows.shape), hashlib.blake2b(values, digest_size=32).digest())
     if key not in memo.table:
         forecast = method(rows, horizon, period)
         size = forecast.element_size() * forecast.numel()
@@ -210,6 +214,10 @@ class WindowModel(nn.Module):
         (:func:`tsrec.nn.damped.history_forecast`, whatever ``one_season``
         says); windows of ``context`` rows are forecast as without it. Needs
         ``partner="damped"``. 0: windows of ``context`` rows.
+    history_one_season : bool, default=False
+        That partner may forecast rows that hold one season but not two
+        less their one season (``history_forecast``'s ``one_season``; models
+        saved before format 12 forecast them without a season).
     median_index : int, default=0
         Which of a target's ``n_quantiles`` outputs is its median.
 
@@ -229,7 +237,7 @@ class WindowModel(nn.Module):
         instance_norm: bool | str = True, affine: bool = False, linear_path: str = "dense", period: int = 1,
         skip_last: bool = False, channel_independent: bool = False, eps: float = 1e-5, theta_weight: float = 0.0,
         theta_period: int | None = None, median_index: int = 0, partner: str = "theta", one_season: bool = False,
-        estimated_rows: int = ESTIMATED_ROWS, partner_rows: int = 0,
+        estimated_rows: int = ESTIMATED_ROWS, partner_rows: int = 0, history_one_season: bool = False,
     ) -> None:
         super().__init__()
         if c_out % n_quantiles:
@@ -266,7 +274,7 @@ class WindowModel(nn.Module):
         self.channel_independent = channel_independent
         self.theta_weight, self.theta_period, self.median_index = float(theta_weight), theta_period, median_index
         self.partner, self.one_season, self.estimated_rows = partner, bool(one_season), int(estimated_rows)
-        self.partner_rows = int(partner_rows)
+        self.partner_rows, self.history_one_season = int(partner_rows), bool(history_one_season)
         self.n_segments = math.ceil(context / patch_len)
         self.body = body
         # whether training mode changes the body (its dropout draws)
@@ -340,7 +348,8 @@ class WindowModel(nn.Module):
         b, length, nt, nq = x.shape[0], x.shape[1], self.n_targets, self.n_quantiles
         rows = x[..., :nt].transpose(1, 2).reshape(b * nt, length)
         partner = "history" if length > self.context else "one_season" if self.one_season else self.partner
-        forecast = partner_forecast(partner, rows, self.horizon, self.theta_period, self.estimated_rows)
+        forecast = partner_forecast(partner, rows, self.horizon, self.theta_period, self.estimated_rows,
+                                    self.history_one_season)
         forecast = forecast.reshape(b, nt, self.horizon).transpose(1, 2)
         shift = self.theta_weight * (forecast.to(out.dtype) - out[..., self.median_index :: nq])
         return out + (shift.repeat_interleave(nq, dim=-1) if nq > 1 else shift)
