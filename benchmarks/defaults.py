@@ -478,13 +478,7 @@ def seasonal_new_b_list() -> list[Series]:
     exchange = load_dataset("exchange_rate")
     out += [Series(f"exchange {c} daily 60", exchange[c].astype(float).iloc[4000:4060], 14, 7)
             for c in exchange.columns]
-    keep = []
-    for s in out:
-        values = s.y.to_numpy()
-        blocks = [origins_of(len(values), s.horizon, "val", fold) for fold in (1, 0)]
-        if all(len(np.unique(values[b[0] : b[1][-1] + s.horizon])) > 1 for b in blocks):
-            keep.append(s)
-    return keep
+    return _not_constant(out)
 
 
 def seasonal_pm_list() -> list[Series]:
@@ -537,88 +531,69 @@ def seasonal_mult_list() -> list[Series]:
     return out
 
 
-def seasonal_fresh_list() -> list[Series]:
-    """Five-day stretches of rows no earlier set holds (``--set seasonal_fresh``, ``--folds 2``), whose earlier
-    validation block's fit holds fewer than two seasons and a day: 120 hourly rows from row 7,000 of the ETTh1 and
-    ETTh2 columns and of the 21 weather columns (hourly means), and from rows 0, 720, 1,440, 2,160 and 2,880 of
-    Victoria's hourly electricity demand (statsmodels' ``mstl_elec_vic`` test data, 2012), horizon 24, period 24;
-    240 half-hourly rows of Taylor's electricity demand from rows 500, 1,500 and 2,500 (``pip install --no-deps
-    pmdarima urllib3``), horizon 48, period 48. A series whose rows of either validation block hold one value is
-    left out (as in ``seasonal_new_b``). Added in session 20 as the judge of
-    ``benchmarks/rules/2026-12-03_history_one_season.md``."""
-    from pathlib import Path as _Path
-
+def _five_day_stretches(ett_row: int, weather_row: int, victoria_rows: tuple[int, ...],
+                        taylor_rows: tuple[int, ...]) -> list[Series]:
+    """Five-day stretches: 120 hourly rows from ``ett_row`` of the ETTh1 and ETTh2 columns and from
+    ``weather_row`` of the weather columns (hourly means; none where a row is missing), and from each of
+    ``victoria_rows`` of Victoria's hourly electricity demand (statsmodels' ``mstl_elec_vic`` test data, 2012),
+    horizon 24, period 24; 240 half-hourly rows of Taylor's electricity demand (``pip install --no-deps pmdarima
+    urllib3``) from each of ``taylor_rows``, horizon 48, period 48."""
     import statsmodels
+    from pmdarima import datasets
 
     out = []
     for name in ("ETTh1", "ETTh2"):
         df = load_dataset(name)
-        out += [Series(f"{name} {c} hourly 5d @7000", df[c].astype(float).iloc[7000:7120], 24, 24)
+        out += [Series(f"{name} {c} hourly 5d @{ett_row}", df[c].astype(float).iloc[ett_row : ett_row + 120], 24, 24)
                 for c in df.columns]
     weather = load_dataset("weather", consecutive=True)
     for c in weather.columns:
-        hourly = weather[c].astype(float).resample("h").mean()
-        if hourly.iloc[7000:7120].min() > -9999:
-            out.append(Series(f"weather {c} hourly 5d @7000", hourly.iloc[7000:7120], 24, 24))
-    vic = pd.read_csv(_Path(statsmodels.__file__).parent / "tsa/stl/tests/results/mstl_elec_vic.csv",
+        hourly = weather[c].astype(float).resample("h").mean().iloc[weather_row : weather_row + 120]
+        if len(hourly) == 120 and hourly.min() > -9999:
+            out.append(Series(f"weather {c} hourly 5d @{weather_row}", hourly, 24, 24))
+    vic = pd.read_csv(Path(statsmodels.__file__).parent / "tsa/stl/tests/results/mstl_elec_vic.csv",
                       index_col=0, parse_dates=True)["y"].astype(float)
-    out += [Series(f"Victoria demand hourly 5d @{a}", vic.iloc[a : a + 120], 24, 24) for a in (0, 720, 1440, 2160,
-                                                                                             2880)]
-    from pmdarima import datasets
-
+    out += [Series(f"Victoria demand hourly 5d @{a}", vic.iloc[a : a + 120], 24, 24) for a in victoria_rows]
     demand = datasets.load_taylor().astype(float)
     demand = pd.Series(demand, pd.date_range("2000-06-05", periods=len(demand), freq="30min"))
     out += [Series(f"electricity demand half-hourly from row {a}", demand.iloc[a : a + 240], 48, 48)
-            for a in (500, 1500, 2500)]
+            for a in taylor_rows]
+    return out
+
+
+def _not_constant(series: list[Series]) -> list[Series]:
+    """``series`` less those whose rows of either of two validation blocks hold one value (a constant stretch: a
+    method that repeats the last value is exact there, and its ratio to seasonal naive, near 0, would outweigh the
+    rest of a geometric mean)."""
     keep = []
-    for s in out:
+    for s in series:
         values = s.y.to_numpy()
         blocks = [origins_of(len(values), s.horizon, "val", fold) for fold in (1, 0)]
         if all(len(np.unique(values[b[0] : b[1][-1] + s.horizon])) > 1 for b in blocks):
             keep.append(s)
     return keep
+
+
+def seasonal_fresh_list() -> list[Series]:
+    """Five-day stretches of rows no earlier set holds (``--set seasonal_fresh``, ``--folds 2``), whose earlier
+    validation block's fit holds fewer than two seasons and a day (:func:`_five_day_stretches`): the ETT and
+    weather columns from row 7,000, Victoria's demand from rows 0, 720, 1,440, 2,160 and 2,880, Taylor's from rows
+    500, 1,500 and 2,500; constant blocks left out. Added in session 20 as the judge of
+    ``benchmarks/rules/2026-12-03_history_one_season.md``."""
+    return _not_constant(_five_day_stretches(7000, 7000, (0, 720, 1440, 2160, 2880), (500, 1500, 2500)))
 
 
 def seasonal_fresh_b_list() -> list[Series]:
-    """More stretches in the regime of ``seasonal_fresh``, of rows no earlier set holds (``--set seasonal_fresh_b``,
-    ``--folds 2``): 120 hourly rows from row 9,000 of the ETTh1 and ETTh2 columns and from row 3,500 of the 21 weather columns,
-    and from rows 360, 1,080, 1,800, 2,520 and 3,240 of Victoria's hourly electricity demand, horizon 24, period
-    24; 240 half-hourly rows of Taylor's electricity demand from rows 3,500 and 3,750, horizon 48, period 48; the
+    """More series in the regime of ``seasonal_fresh``, of rows no earlier set holds (``--set seasonal_fresh_b``,
+    ``--folds 2``): the ETT columns from row 9,000 and the weather columns from row 3,500, Victoria's demand from
+    rows 360, 1,080, 1,800, 2,520 and 3,240, Taylor's from rows 3,500 and 3,750 (:func:`_five_day_stretches`); the
     last 106 weeks of the seven illness columns (weeks 861-966), horizon 12, period 52. Constant blocks are left
     out. Added in session 20 as the judge of ``benchmarks/rules/2026-12-03_history_one_season_backtest.md``."""
-    from pathlib import Path as _Path
-
-    import statsmodels
-    from pmdarima import datasets
-
-    out = []
-    for name in ("ETTh1", "ETTh2"):
-        df = load_dataset(name)
-        out += [Series(f"{name} {c} hourly 5d @9000", df[c].astype(float).iloc[9000:9120], 24, 24)
-                for c in df.columns]
-    weather = load_dataset("weather", consecutive=True)
-    for c in weather.columns:
-        hourly = weather[c].astype(float).resample("h").mean()
-        if hourly.iloc[3500:3620].min() > -9999:
-            out.append(Series(f"weather {c} hourly 5d @3500", hourly.iloc[3500:3620], 24, 24))
-    vic = pd.read_csv(_Path(statsmodels.__file__).parent / "tsa/stl/tests/results/mstl_elec_vic.csv",
-                      index_col=0, parse_dates=True)["y"].astype(float)
-    out += [Series(f"Victoria demand hourly 5d @{a}", vic.iloc[a : a + 120], 24, 24)
-            for a in (360, 1080, 1800, 2520, 3240)]
-    demand = datasets.load_taylor().astype(float)
-    demand = pd.Series(demand, pd.date_range("2000-06-05", periods=len(demand), freq="30min"))
-    out += [Series(f"electricity demand half-hourly from row {a}", demand.iloc[a : a + 240], 48, 48)
-            for a in (3500, 3750)]
+    out = _five_day_stretches(9000, 3500, (360, 1080, 1800, 2520, 3240), (3500, 3750))
     illness = load_dataset("illness")
     out += [Series(f"illness {c} weeks 861-966", illness[c].astype(float).iloc[860:], 12, 52)
             for c in illness.columns]
-    keep = []
-    for s in out:
-        values = s.y.to_numpy()
-        blocks = [origins_of(len(values), s.horizon, "val", fold) for fold in (1, 0)]
-        if all(len(np.unique(values[b[0] : b[1][-1] + s.horizon])) > 1 for b in blocks):
-            keep.append(s)
-    return keep
+    return _not_constant(out)
 
 
 def _panel(frame: pd.DataFrame, key: str, column: str, first: int, every: int, label: str,

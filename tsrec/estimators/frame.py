@@ -347,8 +347,9 @@ def history_rows(est: BaseForecaster, frame: Frame) -> int:
     combination, yearly fertility rates 9% (screened on validation blocks, session 18; judged by
     ``benchmarks/rules/2026-12-02_partner_rows.md``). On short seasonal series, whose windows cannot show the
     season, the rows before them can (:func:`tsrec.nn.damped.history_forecast` removes it where they show it;
-    judged by ``benchmarks/rules/2026-12-03_season_rows.md``; where they hold one season but not two, that season
-    where a backtest prefers it, ``Frame.history_one_season``, ``2026-12-03_history_one_season_backtest.md``). ``fit`` gives them to a plain window model only
+    judged by ``benchmarks/rules/2026-12-03_season_rows.md``; where they hold one season but not two, that
+    season where a backtest prefers it, ``Frame.history_one_season``,
+    ``2026-12-03_history_one_season_backtest.md``). ``fit`` gives them to a plain window model only
     (no covariates, missing-value mask, ensemble or online correction), with the share :func:`history_share`.
 
     >>> class Est: theta_weight, partner = "auto", "damped"

@@ -185,7 +185,7 @@ def history_forecast(y: Tensor, horizon: int, period: int | None = None, one_sea
             if len(rows):
                 values = torch.from_numpy(x[rows, start:])
                 out[rows] = _seasonal_damped(values, horizon, period).numpy()
-                if one_season and period + 1 < values.shape[1] < 2 * period + 2:  # where it forecast its last rows better
+                if one_season and period + 1 < values.shape[1] < 2 * period + 2:  # one season: where a backtest
                     season = _one_season_holds(values, horizon, period)
                     if season.any():
                         out[rows[season.numpy()]] = one_season_forecast(values[season], horizon, period).numpy()
