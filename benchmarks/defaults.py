@@ -596,6 +596,35 @@ def seasonal_fresh_b_list() -> list[Series]:
     return _not_constant(out)
 
 
+def hourly40d_list() -> list[Series]:
+    """Forty days of hourly rows, the length of a competition's hourly series (M4's are 700-960 rows), horizon 48,
+    period 24 (``--set hourly40d``, ``--folds 2``): 960 rows from row 2,000 of the ETTh1 and ETTh2 columns, from row
+    5,000 of the weather columns (hourly means; none where a row is missing), from rows 0, 1,300 and 2,600 of
+    Victoria's hourly demand; 960 half-hourly rows of Taylor's demand from rows 0, 1,500 and 3,000 (period 48).
+    Constant blocks left out. Added in session 21 to see the defaults on fits of many windows and a few weeks of
+    rows, beside the long standard series and the short stretches of the other sets."""
+    import statsmodels
+    from pmdarima import datasets
+
+    out = []
+    for name in ("ETTh1", "ETTh2"):
+        df = load_dataset(name)
+        out += [Series(f"{name} {c} hourly 40d", df[c].astype(float).iloc[2000:2960], 48, 24) for c in df.columns]
+    weather = load_dataset("weather", consecutive=True)
+    for c in weather.columns:
+        hourly = weather[c].astype(float).resample("h").mean().iloc[5000:5960]
+        if len(hourly) == 960 and hourly.min() > -9999:
+            out.append(Series(f"weather {c} hourly 40d", hourly, 48, 24))
+    vic = pd.read_csv(Path(statsmodels.__file__).parent / "tsa/stl/tests/results/mstl_elec_vic.csv",
+                      index_col=0, parse_dates=True)["y"].astype(float)
+    out += [Series(f"Victoria demand hourly 40d @{a}", vic.iloc[a : a + 960], 48, 24) for a in (0, 1300, 2600)]
+    demand = datasets.load_taylor().astype(float)
+    demand = pd.Series(demand, pd.date_range("2000-06-05", periods=len(demand), freq="30min"))
+    out += [Series(f"electricity demand half-hourly 20d @{a}", demand.iloc[a : a + 960], 48, 48)
+            for a in (0, 1500, 3000)]
+    return _not_constant(out)
+
+
 def _panel(frame: pd.DataFrame, key: str, column: str, first: int, every: int, label: str,
            horizon: int = 6) -> list[Series]:
     """Every ``every``-th series of a long panel ``frame`` (one row per ``key`` and year), from the ``first``, as
@@ -714,7 +743,7 @@ def main() -> None:
                                                    "fertility_c", "short_new", "yearly_r", "panels_r",
                                                    "panels_small", "seasonal_r", "seasonal_new",
                                                    "seasonal_new_b", "seasonal_pm", "seasonal_mult",
-                                                   "seasonal_fresh", "seasonal_fresh_b"],
+                                                   "seasonal_fresh", "seasonal_fresh_b", "hourly40d"],
                     default="standard",
                     help="standard: the twelve series above; short: every column of the short resamples (48); "
                     "trend: sixteen short trending series; unseen: fifteen statsmodels series that chose nothing; "
@@ -754,7 +783,7 @@ def main() -> None:
             "seasonal_r": seasonal_r_list, "seasonal_new": seasonal_new_list,
             "seasonal_new_b": seasonal_new_b_list, "seasonal_pm": seasonal_pm_list,
             "seasonal_mult": seasonal_mult_list, "seasonal_fresh": seasonal_fresh_list,
-            "seasonal_fresh_b": seasonal_fresh_b_list}
+            "seasonal_fresh_b": seasonal_fresh_b_list, "hourly40d": hourly40d_list}
     for s in sets[args.set]():
         if args.series and not any(t.lower() in s.name.lower() for t in args.series):
             continue
