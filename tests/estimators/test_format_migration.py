@@ -40,7 +40,7 @@ def test_version_1_files_load_and_forecast_as_they_did(name, tmp_path):
     # saved again, the file is of the current version and gives the same forecast
     f.save(tmp_path / "now.safetensors")
     g = BaseForecaster.load(tmp_path / "now.safetensors")
-    assert FORMAT_VERSION == 12
+    assert FORMAT_VERSION == 13
     np.testing.assert_array_equal(g.predict().to_numpy(), forecast.to_numpy())
     # and it keeps streaming
     g.partial_fit(pd.DataFrame({"y": [0.1, 0.2], "x": [0.3, 0.4]},
@@ -63,7 +63,8 @@ def test_a_damaged_or_contradicting_frame_is_refused(tmp_path, small_frame):
     fitted = json.loads(meta["fitted"])
     assert fitted["frame"] == {"context": f.frame_.context, "patch_len": f.frame_.patch_len, "direct": True,
                                "period": 24, "theta_weight": f.frame_.theta_weight, "one_season": False,
-                               "estimated_rows": 20, "partner_rows": 0, "history_one_season": False}
+                               "estimated_rows": 20, "partner_rows": 0, "history_one_season": False,
+                               "naive_blend": f.frame_.naive_blend}
     for change, message in (({"context": 7}, "patch_len"), ({"direct": False, "context": None}, "does not match"),
                             ({"patch_len": 0}, "patch_len"), ({"period": -1}, "period"), (None, "frame"),
                             ({"theta_weight": 1.5}, "theta_weight"), ({"theta_weight": "0.5"}, "theta_weight"),
@@ -73,7 +74,9 @@ def test_a_damaged_or_contradicting_frame_is_refused(tmp_path, small_frame):
                             ({"partner_rows": -1}, "partner_rows"),
                             ({"partner_rows": 40}, "partner_rows"),  # (its window is seasonal and long)
                             ({"history_one_season": 1}, "history_one_season"),
-                            ({"history_one_season": True}, "history_one_season")):  # (no partner_rows)
+                            ({"history_one_season": True}, "history_one_season"),  # (no partner_rows)
+                            ({"naive_blend": 1}, "naive_blend"),
+                            ({"naive_blend": True, "period": None}, "naive_blend")):  # (no period)
         bad = dict(fitted, frame=None if change is None else {**fitted["frame"], **change})
         out = tmp_path / "bad.safetensors"
         save_file(tensors, str(out), metadata={**meta, "fitted": json.dumps(bad)})
@@ -334,3 +337,29 @@ def test_a_version_11_file_keeps_forecasting_one_season_of_history_without_the_s
     index = pd.date_range(f.predict().index[0], periods=3, freq="h")
     f.partial_fit(pd.DataFrame({"y": forecast[:3]}, index=index))
     assert np.isfinite(f.predict().to_numpy()).all() and len(f._stream.buffers[0]) == 46
+
+
+def test_a_version_12_file_keeps_the_damped_partner_alone_on_a_long_seasonal_window(tmp_path):
+    """A version-12 file of an hourly series whose daily cycle doubled in its last days, with a 60-row window (more
+    than two days and three rows), streamed 4 rows past its fit (session 21, before format 13,
+    tests/fixtures/format_v12/make_v12_naive_blend.py). Format 13 blends the damped partner of such a window with
+    seasonal naive where that forecast the window's last rows better; the file loads with ``naive_blend=False``,
+    forecasts as it did, saved again too, and keeps streaming. The flag is what decides: set, the same model
+    forecasts otherwise."""
+    name = "format_v12/LRUForecaster_naive_blend"
+    f = BaseForecaster.load(FIXTURES_DIR / f"{name}.safetensors")
+    want = json.loads((FIXTURES_DIR / "format_v12/expected_naive_blend.json").read_text())[name.split("/")[1]]
+    assert (f.frame_.context, f.frame_.period, f.frame_.theta_weight) == (
+        want["context"], want["period"], want["frame_theta_weight"])
+    assert not f.frame_.naive_blend and not f.model_.naive_blend
+    forecast = f.predict().to_numpy().ravel()
+    assert_as_recorded(forecast, want["predict"])
+    f.save(tmp_path / "again.safetensors")
+    g = BaseForecaster.load(tmp_path / "again.safetensors")
+    assert not g.frame_.naive_blend
+    np.testing.assert_array_equal(g.predict().to_numpy().ravel(), forecast)
+    g.model_.naive_blend = True
+    assert np.abs(g.predict().to_numpy().ravel() - forecast).max() > 0.1
+    index = pd.date_range(f.predict().index[0], periods=3, freq="h")
+    f.partial_fit(pd.DataFrame({"y": forecast[:3]}, index=index))
+    assert np.isfinite(f.predict().to_numpy()).all()

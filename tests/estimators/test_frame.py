@@ -518,3 +518,44 @@ def test_the_seasonal_history_partner_of_one_season_of_rows_removes_it_where_it_
     g = BaseForecaster.load(tmp_path / "m.safetensors")
     assert g.frame_.history_one_season
     np.testing.assert_array_equal(g.predict().to_numpy(), f.predict().to_numpy())
+
+
+def test_the_damped_partner_of_a_long_seasonal_window_is_blended_with_seasonal_naive(tmp_path):
+    """A window of two days and more of an hourly series (period 24) whose daily cycle doubled two days ago: the
+    fitted partner is :func:`naive_blend_forecast` of the window (``frame_.naive_blend``), which here takes in the
+    last day repeated and is closer to the cycle's continuation than damped Holt alone; ``predict`` combines the
+    network with it at the frame's share, and the file keeps the flag. The Theta partner, and a series without a
+    period, keep their partners."""
+    import torch
+
+    from tsrec.estimators import BaseForecaster, LRUForecaster
+    from tsrec.nn.damped import damped_forecast, naive_blend_forecast
+
+    t = np.arange(246)
+    rng = np.random.default_rng(6)
+    truth = 20 + np.where(t < 192, 1.0, 3.0) * np.sin(2 * np.pi * t / 24)
+    y = pd.DataFrame({"y": truth[:240] + rng.normal(0, 0.05, 240)},
+                     index=pd.date_range("2001-01-01", periods=240, freq="h"))
+    f = LRUForecaster(horizon=6, context=60, max_epochs=2, d_model=8, n_layers=1, random_state=0).fit(y)
+    assert f.frame_.naive_blend and f.model_.naive_blend and f.frame_.period == 24
+    mean, scale = f.scaler_.mean[0], f.scaler_.scale[0]
+    x = torch.tensor(((y["y"].to_numpy()[-60:] - mean) / scale).astype(np.float32))[None]
+    blend = naive_blend_forecast(x, 6, 24)[0].numpy() * scale + mean
+    damped = damped_forecast(x, 6, 24)[0].numpy() * scale + mean
+    w = f.frame_.theta_weight
+    combined = f.predict().to_numpy().ravel()
+    f.model_.theta_weight = 0.0
+    network = f.predict().to_numpy().ravel()
+    f.model_.theta_weight = w
+    np.testing.assert_allclose(combined, (1 - w) * network + w * blend, rtol=1e-5)
+    assert np.abs(blend - truth[240:]).mean() < 0.5 * np.abs(damped - truth[240:]).mean()
+    f.save(tmp_path / "m.safetensors")
+    g = BaseForecaster.load(tmp_path / "m.safetensors")
+    assert g.frame_.naive_blend and g.model_.naive_blend
+    np.testing.assert_array_equal(g.predict().to_numpy(), f.predict().to_numpy())
+    theta = LRUForecaster(horizon=6, context=60, max_epochs=1, d_model=8, n_layers=1, random_state=0,
+                          partner="theta").fit(y)
+    assert not theta.frame_.naive_blend and not theta.model_.naive_blend
+    walk = pd.DataFrame({"y": rng.normal(0, 1, 240).cumsum()}, index=pd.date_range("1700", periods=240, freq="YS"))
+    plain = LRUForecaster(horizon=6, context=60, max_epochs=1, d_model=8, n_layers=1, random_state=0).fit(walk)
+    assert (plain.frame_.period or 1) == 1 and not plain.frame_.naive_blend

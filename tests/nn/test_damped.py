@@ -176,3 +176,44 @@ def test_history_forecast_removes_the_season_that_the_rows_or_their_differences_
         assert history_forecast(torch.tensor(np.stack(rows), dtype=torch.float32), horizon, period).dtype \
             == torch.float32
     assert kinds == {"rows", "differences", "one season", "none"}, kinds
+
+
+def test_naive_blend_forecast_weighs_in_seasonal_naive_where_it_forecast_the_last_rows_better():
+    """:func:`naive_blend_forecast` against its definition in float64 numpy: for a window of ``L >= 2p + 3`` rows,
+    damped Holt and the last season repeated forecast the last ``m = min(horizon, L - 2p - 2)`` rows from the rows
+    before them; where seasonal naive's mean absolute error ``e_n`` there is below damped Holt's ``e_d`` the
+    forecast is ``(e_n * damped + e_d * naive) / (e_d + e_n)`` of the whole window, else damped Holt's, as it is for
+    shorter windows and without a period. Fresh random windows of both kinds, batched; finite in, finite out."""
+    from tsrec.nn.damped import naive_blend_forecast
+
+    rng = np.random.default_rng()
+    kinds = set()
+    for period in (4, 24):
+        horizon = int(rng.integers(1, 3 * period))
+        for length in (2 * period + 2, 2 * period + 3, int(rng.integers(2 * period + 4, 8 * period))):
+            rows = []
+            for i in range(12):
+                t = np.arange(length)
+                amplitude = np.where(t < length - period - int(rng.integers(0, period)), 1.0, rng.uniform(1, 4))
+                rows.append(amplitude * rng.uniform(0, 3) * np.sin(2 * np.pi * t / period)
+                            + rng.uniform(-0.2, 0.2) * t * (i % 2) + rng.normal(0, rng.uniform(0.05, 1), length))
+            x = np.stack(rows)
+            damped = damped_forecast(torch.tensor(x), horizon, period).numpy()
+            want = damped.copy()
+            if length >= 2 * period + 3:
+                m = min(horizon, length - 2 * period - 2)
+                past, last = x[:, :-m], x[:, -m:]
+                e_d = np.abs(damped_forecast(torch.tensor(past), m, period).numpy() - last).mean(axis=1)
+                e_n = np.abs(past[:, length - m - period + np.arange(m) % period] - last).mean(axis=1)
+                naive = x[:, length - period + np.arange(horizon) % period]
+                blend = e_n < e_d
+                kinds.update({"blend" if b else "damped" for b in blend})
+                want[blend] = ((e_n[:, None] * damped + e_d[:, None] * naive) / (e_d + e_n)[:, None])[blend]
+            got = naive_blend_forecast(torch.tensor(x), horizon, period)
+            assert got.dtype == torch.float64 and torch.isfinite(got).all()
+            np.testing.assert_allclose(got.numpy(), want, rtol=1e-12, atol=1e-12)
+            np.testing.assert_array_equal(naive_blend_forecast(torch.tensor(x), horizon, None).numpy(),
+                                          damped_forecast(torch.tensor(x), horizon).numpy())
+    assert kinds == {"blend", "damped"}
+    f32 = naive_blend_forecast(torch.tensor(x, dtype=torch.float32), 5, 24)
+    assert f32.dtype == torch.float32 and f32.shape == (12, 5)

@@ -211,6 +211,8 @@ class BaseForecaster(BaseEstimator):
         if frame.direct and self.theta_weight == "auto":
             frame = replace(frame, theta_weight=auto_theta_weight(train.shape[0] * stride, frame, scaled[0][:, 0]),
                             one_season=holds_one_season(frame))
+        if frame.direct and self.partner == "damped" and (frame.period or 1) > 1:  # blended with seasonal naive
+            frame = replace(frame, naive_blend=True)
         fingerprint = None
         if checkpoint_dir is not None:
             # max_epochs may grow between the runs where the learning rate does not follow a schedule over them

@@ -93,6 +93,12 @@ class Frame:
         season but not two less their one season
         (:func:`tsrec.nn.damped.history_forecast`): what ``fit`` gives since
         format 12; False (no season on such rows) in earlier files.
+    naive_blend : bool
+        The damped partner of a seasonal window of ``2 * period + 3`` rows or
+        more is blended with seasonal naive by their errors on the window's
+        last rows (:func:`tsrec.nn.damped.naive_blend_forecast`): what ``fit``
+        gives with ``partner="damped"`` and a period since format 13; False
+        (damped Holt alone) in earlier files.
     """
 
     context: int | None
@@ -104,6 +110,7 @@ class Frame:
     estimated_rows: int = ESTIMATED_ROWS
     partner_rows: int = 0
     history_one_season: bool = False
+    naive_blend: bool = False
 
     @property
     def window_rows(self) -> int | None:
@@ -480,7 +487,7 @@ def _build_model(est: BaseForecaster, c_in: int, c_out: int, frame: Frame, n_nor
                            theta_weight=theta_weight(est, frame), theta_period=frame.period, median_index=median,
                            partner=est.partner, one_season=frame.one_season,
                            estimated_rows=frame.estimated_rows, partner_rows=frame.partner_rows,
-                           history_one_season=frame.history_one_season)
+                           history_one_season=frame.history_one_season, naive_blend=frame.naive_blend)
 
     if est.ensemble_size == 1:
         return member()

@@ -36,7 +36,9 @@ version 9 or earlier loads with the partner reading the network's window, ``part
 Version 11 lets ``partner_rows`` hold seasons of rows before a seasonal window shorter than two seasons (a file of
 version 10 or earlier loads with the partner it had, on the network's window). Version 12 added the frame's
 ``history_one_season``: that partner may forecast rows of one season less that season (a file of version 11 or
-earlier loads forecasting them without a season, ``history_one_season=False``).
+earlier loads forecasting them without a season, ``history_one_season=False``). Version 13 added the frame's
+``naive_blend``: the damped partner of a long enough seasonal window is blended with seasonal naive (a file of
+version 12 or earlier loads with damped Holt alone, ``naive_blend=False``).
 :meth:`BaseForecaster.save <tsrec.estimators.BaseForecaster.save>` and
 :meth:`BaseForecaster.load <tsrec.estimators.BaseForecaster.load>` are the
 public face of this module.
@@ -68,7 +70,7 @@ if TYPE_CHECKING:
 __all__ = ["FORMAT_VERSION", "save", "load"]
 
 #: The version this tsrec writes (every later version reads every earlier one).
-FORMAT_VERSION = 12
+FORMAT_VERSION = 13
 #: The versions this tsrec reads.
 READABLE_VERSIONS = tuple(str(v) for v in range(1, FORMAT_VERSION + 1))
 #: The metadata keys of a file, and the keys of its "fitted" JSON object.
@@ -429,14 +431,14 @@ def _frame(d: Any, est: BaseForecaster) -> Frame:
     """The saved frame, checked against the hyperparameters it was resolved from."""
     keys = {"context", "patch_len", "direct", "period"}
     # version 6 added theta_weight, version 8 one_season, version 9 estimated_rows, version 10 partner_rows,
-    # version 12 history_one_season
-    added = ("theta_weight", "one_season", "estimated_rows", "partner_rows", "history_one_season")
+    # version 12 history_one_season, version 13 naive_blend
+    added = ("theta_weight", "one_season", "estimated_rows", "partner_rows", "history_one_season", "naive_blend")
     later = [set(added[:k]) for k in range(1, len(added) + 1)]
     if not isinstance(d, dict) or set(d) not in (keys, *(keys | k for k in later)):
         raise ValueError("the saved frame is damaged")
     frame = Frame(d["context"], d["patch_len"], d["direct"], d["period"], d.get("theta_weight"),
                   d.get("one_season", False), d.get("estimated_rows", 0), d.get("partner_rows", 0),
-                  d.get("history_one_season", False))
+                  d.get("history_one_season", False), d.get("naive_blend", False))
     ok_context = frame.context is None or (is_int(frame.context) and frame.context >= 1)
     if not ok_context or (est.context != "auto" and est.context != frame.context):
         raise ValueError(f"the saved context {frame.context!r} does not match context={est.context!r}")
@@ -465,4 +467,8 @@ def _frame(d: Any, est: BaseForecaster) -> Frame:
     if not isinstance(frame.history_one_season, bool) or \
             (frame.history_one_season and not (frame.partner_rows and (frame.period or 1) > 1)):
         raise ValueError(f"the saved history_one_season {frame.history_one_season!r} does not match the frame")
+    if not isinstance(frame.naive_blend, bool) or \
+            (frame.naive_blend and not (frame.direct and est.partner == "damped" and (frame.period or 1) > 1)):
+        raise ValueError(f"the saved naive_blend {frame.naive_blend!r} does not match the frame or "
+                         f"partner={est.partner!r}")
     return frame

@@ -49,7 +49,8 @@ from torch import Tensor
 from .damped_estimated import estimated_damped
 from .theta import SEASONALITY_CRITICAL, _is_seasonal, _seasonal_index, on_windows, one_season_forecast
 
-__all__ = ["ALPHAS", "BETAS", "ESTIMATED_ROWS", "PHIS", "damped_forecast", "history_forecast"]
+__all__ = ["ALPHAS", "BETAS", "ESTIMATED_ROWS", "PHIS", "damped_forecast", "history_forecast", "naive_blend_forecast",
+           "seasonal_naive_forecast"]
 
 #: the level's smoothing weights of the grid
 ALPHAS = tuple(k / 20 for k in range(1, 21))
@@ -108,6 +109,80 @@ def damped_forecast(y: Tensor, horizon: int, period: int | None = None, estimate
     if y.dim() == 2 and 2 <= y.shape[1] <= estimated_rows:
         return on_windows(y, horizon, period, _estimated_into, _estimated)
     return on_windows(y, horizon, period, _damped_compiled, _damped_torch)
+
+
+def seasonal_naive_forecast(y: Tensor, horizon: int, period: int) -> Tensor:
+    """The last ``period`` rows of each window ``y`` (N, L >= period) repeated over ``horizon`` steps.
+
+    Examples
+    --------
+    >>> import torch
+    >>> seasonal_naive_forecast(torch.arange(6.0)[None], horizon=4, period=3)
+    tensor([[3., 4., 5., 3.]])
+    """
+    return y[:, y.shape[1] - period + torch.arange(horizon, device=y.device) % period]
+
+
+def naive_blend_forecast(y: Tensor, horizon: int, period: int | None = None,
+                         estimated_rows: int = ESTIMATED_ROWS) -> Tensor:
+    """:func:`damped_forecast`, blended with seasonal naive where that forecast the window's last rows better.
+
+    Where a window holds at least ``2 * period + 3`` rows, both forecast its last ``m = min(horizon, L - 2 *
+    period - 2)`` rows from the rows before them (damped Holt deseasonalised as it would be on the whole
+    window). Where seasonal naive's mean absolute error ``e_naive`` there is the smaller, the forecast is the
+    two weighted by the other's error, ``(e_naive * damped + e_damped * naive) / (e_damped + e_naive)``;
+    elsewhere, and on windows without a period or shorter, it is :func:`damped_forecast`. Damped Holt's trend,
+    fitted to one-step errors, can run off over a horizon of a season or more where the last season repeated
+    does not (a day of electricity demand); a window led by its trend keeps damped Holt. The partner of a window
+    model with ``naive_blend`` (``frame_.naive_blend``, session 21; see
+    ``benchmarks/rules/2026-12-03_naive_blend.md``).
+
+    Parameters
+    ----------
+    y : Tensor
+        Windows ``(N, L)``, oldest row first; finite.
+    horizon : int
+        Steps to forecast.
+    period : int, optional
+        The seasonal period; None or 1 for none.
+    estimated_rows : int, default=ESTIMATED_ROWS
+        As for :func:`damped_forecast`.
+
+    Returns
+    -------
+    Tensor
+        ``(N, horizon)`` in ``y``'s dtype (computed in float64).
+
+    Examples
+    --------
+    A daily cycle that grew two days ago: the classical index averages the days, the last day repeated is
+    the cycle as it is now, and it forecast the window's last day better:
+
+    >>> import torch
+    >>> t = torch.arange(144, dtype=torch.float64)
+    >>> y = 10 + torch.where(t < 72, 1.0, 3.0) * torch.sin(2 * torch.pi * t / 24)
+    >>> error = lambda f: round(float((f[0] - y[120:]).abs().mean()), 2)
+    >>> error(damped_forecast(y[None, :120], 24, 24)), error(naive_blend_forecast(y[None, :120], 24, 24))
+    (1.63, 0.0)
+
+    A season around a line: damped Holt forecast the last day better, and it is kept:
+
+    >>> z = 10 + 0.5 * t[:120] + torch.sin(2 * torch.pi * t[:120] / 24)
+    >>> torch.equal(naive_blend_forecast(z[None], 24, 24), damped_forecast(z[None], 24, 24))
+    True
+    """
+    damped = damped_forecast(y, horizon, period, estimated_rows)
+    if y.dim() != 2 or period is None or period < 2 or y.shape[1] < 2 * period + 3:
+        return damped
+    x = y.detach().to(torch.float64)
+    m = min(horizon, x.shape[1] - 2 * period - 2)
+    past, last = x[:, :-m], x[:, -m:]
+    e_damped = (damped_forecast(past, m, period, estimated_rows) - last).abs().mean(dim=1, keepdim=True)
+    e_naive = (seasonal_naive_forecast(past, m, period) - last).abs().mean(dim=1, keepdim=True)
+    total = e_damped + e_naive
+    w = torch.where(e_naive < e_damped, e_naive / total.clamp_min(torch.finfo(x.dtype).tiny), torch.ones_like(total))
+    blend = w * damped.to(torch.float64) + (1 - w) * seasonal_naive_forecast(x, horizon, period)
+    return blend.to(y.dtype)
 
 
 def history_forecast(y: Tensor, horizon: int, period: int | None = None, one_season: bool = True) -> Tensor:

@@ -56,7 +56,7 @@ import torch
 from torch import Tensor, nn
 
 from .blocks import Stack
-from .damped import ESTIMATED_ROWS, damped_forecast, history_forecast
+from .damped import ESTIMATED_ROWS, damped_forecast, history_forecast, naive_blend_forecast
 from .theta import one_season_forecast, theta_forecast
 from .transformer import CausalSelfAttention
 
@@ -116,9 +116,9 @@ def partner_forecast(partner: str, rows: Tensor, horizon: int, period: int | Non
     :func:`tsrec.nn.theta.one_season_forecast`; ``partner="history"``: :func:`tsrec.nn.damped.history_forecast`
     (rows led by NaN; ``one_season`` its argument); ``estimated_rows``: damped Holt's
     (:func:`tsrec.nn.damped.damped_forecast`)."""
-    special = {"one_season": one_season_forecast, "history": history_forecast}
+    special = {"one_season": one_season_forecast, "history": history_forecast, "naive_blend": naive_blend_forecast}
     method = special[partner] if partner in special else PARTNERS[partner]
-    if partner == "damped":
+    if partner in ("damped", "naive_blend"):
         method = functools.partial(method, estimated_rows=estimated_rows)
     else:
         estimated_rows = 0
@@ -218,6 +218,11 @@ class WindowModel(nn.Module):
         That partner may forecast rows that hold one season but not two
         less their one season (``history_forecast``'s ``one_season``; models
         saved before format 12 forecast them without a season).
+    naive_blend : bool, default=False
+        With ``partner="damped"``, a window of ``2 * theta_period + 3`` rows
+        or more gets damped Holt blended with seasonal naive by their errors
+        on its last rows (:func:`tsrec.nn.damped.naive_blend_forecast`; models
+        saved before format 13 have damped Holt alone).
     median_index : int, default=0
         Which of a target's ``n_quantiles`` outputs is its median.
 
@@ -238,6 +243,7 @@ class WindowModel(nn.Module):
         skip_last: bool = False, channel_independent: bool = False, eps: float = 1e-5, theta_weight: float = 0.0,
         theta_period: int | None = None, median_index: int = 0, partner: str = "theta", one_season: bool = False,
         estimated_rows: int = ESTIMATED_ROWS, partner_rows: int = 0, history_one_season: bool = False,
+        naive_blend: bool = False,
     ) -> None:
         super().__init__()
         if c_out % n_quantiles:
@@ -275,6 +281,7 @@ class WindowModel(nn.Module):
         self.theta_weight, self.theta_period, self.median_index = float(theta_weight), theta_period, median_index
         self.partner, self.one_season, self.estimated_rows = partner, bool(one_season), int(estimated_rows)
         self.partner_rows, self.history_one_season = int(partner_rows), bool(history_one_season)
+        self.naive_blend = bool(naive_blend)
         self.n_segments = math.ceil(context / patch_len)
         self.body = body
         # whether training mode changes the body (its dropout draws)
@@ -348,6 +355,8 @@ class WindowModel(nn.Module):
         b, length, nt, nq = x.shape[0], x.shape[1], self.n_targets, self.n_quantiles
         rows = x[..., :nt].transpose(1, 2).reshape(b * nt, length)
         partner = "history" if length > self.context else "one_season" if self.one_season else self.partner
+        if partner == "damped" and self.naive_blend:
+            partner = "naive_blend"
         forecast = partner_forecast(partner, rows, self.horizon, self.theta_period, self.estimated_rows,
                                     self.history_one_season)
         forecast = forecast.reshape(b, nt, self.horizon).transpose(1, 2)
