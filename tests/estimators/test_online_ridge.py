@@ -257,9 +257,12 @@ def test_ridge_beats_frozen_on_a_real_series_after_a_change(etth1):
     y = etth1["OT"].to_numpy()[:2700].copy()
     y[1500:] += 2 * y[:1500].std() * np.sin(2 * np.pi * np.arange(1200) / 24)
     # the default penalty (chosen online); the loss and normalisation this figure was measured with, the defaults
-    # before session 11 (with today's, MAE and the robust normalisation, frozen is 5.26 and the ridge 5.16)
+    # before session 11 (with today's, MAE and the robust normalisation, frozen is 5.26 and the ridge 5.16); the
+    # network alone, whose forecast the correction moves (with session 21's partner, damped Holt blended with the
+    # last day where that backtests better, the frozen combination follows the new cycle too: 7.27 against
+    # 20.14 before, the ridge 5.90 against 5.25)
     kw = dict(horizon=24, context=96, d_model=16, d_state=16, n_layers=1, max_epochs=3, random_state=0,
-              device="cpu", online_update="ridge", loss="mse", instance_norm=True)
+              device="cpu", online_update="ridge", loss="mse", instance_norm=True, theta_weight=0.0)
     base = LRUForecaster(**kw).fit(y[:1500])
     mse = {}
     for mode in ("frozen", "ridge"):
@@ -270,7 +273,7 @@ def test_ridge_beats_frozen_on_a_real_series_after_a_change(etth1):
             errors.append((p[0] - a[0]) ** 2)
             f.partial_fit(y[s : s + 16], update_params=mode == "ridge")
         mse[mode] = np.nanmean(np.concatenate(errors)[300:])  # after the first 300 origins
-    assert mse["ridge"] < 0.75 * mse["frozen"], mse  # measured: 4.84 against 7.15 (-32%)
+    assert mse["ridge"] < 0.75 * mse["frozen"], mse  # measured: 5.14 against 7.15 (-28%)
 
 
 def test_auto_alpha_uses_the_best_scored_candidate(fitted_lru, frame):
