@@ -185,7 +185,8 @@ def test_fit_computes_each_validation_partner_forecast_once(monkeypatch):
     real = window.PARTNERS["damped"]
     monkeypatch.setitem(window.PARTNERS, "damped", lambda r, h, p, **kw: rows.append(r.shape[0]) or real(r, h, p, **kw))
     blend = window.naive_blend_forecast  # (CO2's weekly windows hold two years and more: the damped partner blends)
-    monkeypatch.setattr(window, "naive_blend_forecast", lambda r, h, p, **kw: rows.append(r.shape[0]) or blend(r, h, p, **kw))
+    monkeypatch.setattr(window, "naive_blend_forecast",
+                        lambda r, h, p, **kw: rows.append(r.shape[0]) or blend(r, h, p, **kw))
     f = LRUForecaster(**kw).fit(y)
     memoised, rows = rows.copy(), []
     monkeypatch.setattr(base, "memoised_partners", contextlib.nullcontext)
