@@ -424,3 +424,5 @@ def test_a_partner_that_reads_more_rows_than_the_network():
     for bad in (dict(partner_rows=8), dict(partner="theta", partner_rows=30)):
         with pytest.raises(ValueError, match="partner_rows"):
             window_model("lru", **{**kw, **bad})
+    with pytest.raises(ValueError, match="naive_blend"):
+        window_model("lru", **{**kw, "partner": "theta", "naive_blend": True})

@@ -114,7 +114,8 @@ def partner_forecast(partner: str, rows: Tensor, horizon: int, period: int | Non
     """``PARTNERS[partner](rows, horizon, period)``: the classical forecasts ``(N, horizon)`` of the windows
     ``rows`` ``(N, L)``, from the memo where :func:`memoised_partners` holds them. ``partner="one_season"``:
     :func:`tsrec.nn.theta.one_season_forecast`; ``partner="history"``: :func:`tsrec.nn.damped.history_forecast`
-    (rows led by NaN; ``one_season`` its argument); ``estimated_rows``: damped Holt's
+    (rows led by NaN; ``one_season`` its argument); ``partner="naive_blend"``:
+    :func:`tsrec.nn.damped.naive_blend_forecast`; ``estimated_rows``: damped Holt's
     (:func:`tsrec.nn.damped.damped_forecast`)."""
     special = {"one_season": one_season_forecast, "history": history_forecast, "naive_blend": naive_blend_forecast}
     method = special[partner] if partner in special else PARTNERS[partner]
@@ -268,6 +269,8 @@ class WindowModel(nn.Module):
         if partner_rows and not (partner_rows > context and partner == "damped"):
             raise ValueError(f"partner_rows needs partner_rows > context and partner='damped', got "
                              f"partner_rows={partner_rows!r}, context={context}, partner={partner!r}")
+        if naive_blend and partner != "damped":
+            raise ValueError(f"naive_blend needs partner='damped', got partner={partner!r}")
         if not 1 <= patch_len <= context:
             raise ValueError(f"need 1 <= patch_len <= context, got patch_len={patch_len}, context={context}")
         if (body.c_in, body.c_out) != self.body_channels(c_in, c_out, patch_len, channel_independent, n_quantiles) \
