@@ -648,6 +648,29 @@ def hourly40d_b_list() -> list[Series]:
     return _not_constant(out)
 
 
+def hourly40d_c_list() -> list[Series]:
+    """A third set of ``hourly40d``'s regime, of rows no earlier set holds at this resolution (``--set hourly40d_c``,
+    ``--folds 2``, horizon 48): 960 hourly rows from row 14,000 of the ETTh1 and ETTh2 columns and from row 6,000 of
+    the weather columns (hourly means), 960 quarter-hourly rows from row 50,000 of the ETTm1 and ETTm2 columns
+    (period 96). Constant blocks left out. Added in session 21 for ``benchmarks/rules/2026-12-03_naive_blend_
+    differences.md``."""
+    out = []
+    for name in ("ETTh1", "ETTh2"):
+        df = load_dataset(name)
+        out += [Series(f"{name} {c} hourly 40d @14000", df[c].astype(float).iloc[14000:14960], 48, 24)
+                for c in df.columns]
+    weather = load_dataset("weather", consecutive=True)
+    for c in weather.columns:
+        hourly = weather[c].astype(float).resample("h").mean().iloc[6000:6960]
+        if len(hourly) == 960 and hourly.min() > -9999:
+            out.append(Series(f"weather {c} hourly 40d @6000", hourly, 48, 24))
+    for name in ("ETTm1", "ETTm2"):
+        df = load_dataset(name)
+        out += [Series(f"{name} {c} 15-min 10d @50000", df[c].astype(float).iloc[50000:50960], 48, 96)
+                for c in df.columns]
+    return _not_constant(out)
+
+
 def _panel(frame: pd.DataFrame, key: str, column: str, first: int, every: int, label: str,
            horizon: int = 6) -> list[Series]:
     """Every ``every``-th series of a long panel ``frame`` (one row per ``key`` and year), from the ``first``, as
@@ -767,7 +790,7 @@ def main() -> None:
                                                    "panels_small", "seasonal_r", "seasonal_new",
                                                    "seasonal_new_b", "seasonal_pm", "seasonal_mult",
                                                    "seasonal_fresh", "seasonal_fresh_b", "hourly40d",
-                                                   "hourly40d_b"],
+                                                   "hourly40d_b", "hourly40d_c"],
                     default="standard",
                     help="standard: the twelve series above; short: every column of the short resamples (48); "
                     "trend: sixteen short trending series; unseen: fifteen statsmodels series that chose nothing; "
@@ -808,7 +831,7 @@ def main() -> None:
             "seasonal_new_b": seasonal_new_b_list, "seasonal_pm": seasonal_pm_list,
             "seasonal_mult": seasonal_mult_list, "seasonal_fresh": seasonal_fresh_list,
             "seasonal_fresh_b": seasonal_fresh_b_list, "hourly40d": hourly40d_list,
-            "hourly40d_b": hourly40d_b_list}
+            "hourly40d_b": hourly40d_b_list, "hourly40d_c": hourly40d_c_list}
     for s in sets[args.set]():
         if args.series and not any(t.lower() in s.name.lower() for t in args.series):
             continue

@@ -180,9 +180,10 @@ def naive_blend_forecast(y: Tensor, horizon: int, period: int | None = None,
     e_damped = (damped_forecast(past, m, period, estimated_rows) - last).abs().mean(dim=1, keepdim=True)
     e_naive = (seasonal_naive_forecast(past, m, period) - last).abs().mean(dim=1, keepdim=True)
     total = e_damped + e_naive
-    w = torch.where(e_naive < e_damped, e_naive / total.clamp_min(torch.finfo(x.dtype).tiny), torch.ones_like(total))
-    blend = w * damped.to(torch.float64) + (1 - w) * seasonal_naive_forecast(x, horizon, period)
-    return blend.to(y.dtype)
+    blend = (e_naive < e_damped) & _is_seasonal(torch.diff(x, dim=1), period)[:, None]
+    w = torch.where(blend, e_naive / total.clamp_min(torch.finfo(x.dtype).tiny), torch.ones_like(total))
+    out = w * damped.to(torch.float64) + (1 - w) * seasonal_naive_forecast(x, horizon, period)
+    return out.to(y.dtype)
 
 
 def history_forecast(y: Tensor, horizon: int, period: int | None = None, one_season: bool = True) -> Tensor:
