@@ -340,8 +340,8 @@ def test_a_version_11_file_keeps_forecasting_one_season_of_history_without_the_s
 
 
 def test_a_version_12_file_keeps_the_damped_partner_alone_on_a_long_seasonal_window(tmp_path):
-    """A version-12 file of an hourly series whose daily cycle doubled in its last days, with a 60-row window (more
-    than two days and three rows), streamed 4 rows past its fit (session 21, before format 13,
+    """A version-12 file of an hourly series whose daily cycle doubled in its last days, with a 120-row window (five
+    days; its differences show the daily cycle), streamed 4 rows past its fit (session 21, before format 13,
     tests/fixtures/format_v12/make_v12_naive_blend.py). Format 13 blends the damped partner of such a window with
     seasonal naive where that forecast the window's last rows better; the file loads with ``naive_blend=False``,
     forecasts as it did, saved again too, and keeps streaming. The flag is what decides: set, the same model

@@ -524,7 +524,7 @@ def test_the_seasonal_history_partner_of_one_season_of_rows_removes_it_where_it_
 
 
 def test_the_damped_partner_of_a_long_seasonal_window_is_blended_with_seasonal_naive(tmp_path):
-    """A window of two days and more of an hourly series (period 24) whose daily cycle doubled two days ago: the
+    """A window of five days of an hourly series (period 24) whose daily cycle doubled two days ago: the
     fitted partner is :func:`naive_blend_forecast` of the window (``frame_.naive_blend``), which here takes in the
     last day repeated and is closer to the cycle's continuation than damped Holt alone; ``predict`` combines the
     network with it at the frame's share, and the file keeps the flag. The Theta partner, and a series without a
@@ -539,10 +539,10 @@ def test_the_damped_partner_of_a_long_seasonal_window_is_blended_with_seasonal_n
     truth = 20 + np.where(t < 192, 1.0, 3.0) * np.sin(2 * np.pi * t / 24)
     y = pd.DataFrame({"y": truth[:240] + rng.normal(0, 0.05, 240)},
                      index=pd.date_range("2001-01-01", periods=240, freq="h"))
-    f = LRUForecaster(horizon=6, context=60, max_epochs=2, d_model=8, n_layers=1, random_state=0).fit(y)
+    f = LRUForecaster(horizon=6, context=120, max_epochs=2, d_model=8, n_layers=1, random_state=0).fit(y)
     assert f.frame_.naive_blend and f.model_.naive_blend and f.frame_.period == 24
     mean, scale = f.scaler_.mean[0], f.scaler_.scale[0]
-    x = torch.tensor(((y["y"].to_numpy()[-60:] - mean) / scale).astype(np.float32))[None]
+    x = torch.tensor(((y["y"].to_numpy()[-120:] - mean) / scale).astype(np.float32))[None]
     blend = naive_blend_forecast(x, 6, 24)[0].numpy() * scale + mean
     damped = damped_forecast(x, 6, 24)[0].numpy() * scale + mean
     w = f.frame_.theta_weight

@@ -181,10 +181,19 @@ def test_history_forecast_removes_the_season_that_the_rows_or_their_differences_
 def test_naive_blend_forecast_weighs_in_seasonal_naive_where_it_forecast_the_last_rows_better():
     """:func:`naive_blend_forecast` against its definition in float64 numpy: for a window of ``L >= 2p + 3`` rows,
     damped Holt and the last season repeated forecast the last ``m = min(horizon, L - 2p - 2)`` rows from the rows
-    before them; where seasonal naive's mean absolute error ``e_n`` there is below damped Holt's ``e_d`` the
-    forecast is ``(e_n * damped + e_d * naive) / (e_d + e_n)`` of the whole window, else damped Holt's, as it is for
-    shorter windows and without a period. Fresh random windows of both kinds, batched; finite in, finite out."""
+    before them; where seasonal naive's mean absolute error ``e_n`` there is below damped Holt's ``e_d`` and the
+    window's first differences pass statsmodels' Theta seasonality test, the forecast is ``(e_n * damped + e_d *
+    naive) / (e_d + e_n)`` of the whole window, else damped Holt's, as it is for shorter windows and without a
+    period. Fresh random windows of every kind, batched; finite in, finite out."""
+    pytest.importorskip("statsmodels")
+    from scipy.stats import chi2
+    from statsmodels.tsa.stattools import acf
+
     from tsrec.nn.damped import naive_blend_forecast
+
+    def passes(v: np.ndarray, p: int) -> bool:  # statsmodels' ThetaModel._test_seasonality
+        rho = acf(v, nlags=p, fft=True)
+        return len(v) * rho[-1] ** 2 / np.sum(rho[:-1] ** 2) > chi2.ppf(0.9, 1)
 
     rng = np.random.default_rng()
     kinds = set()
@@ -195,6 +204,9 @@ def test_naive_blend_forecast_weighs_in_seasonal_naive_where_it_forecast_the_las
             for i in range(12):
                 t = np.arange(length)
                 amplitude = np.where(t < length - period - int(rng.integers(0, period)), 1.0, rng.uniform(1, 4))
+                if i % 3 == 2:  # a random walk: its last season repeated can backtest better by chance
+                    rows.append(rng.normal(0, 1, length).cumsum())
+                    continue
                 rows.append(amplitude * rng.uniform(0, 3) * np.sin(2 * np.pi * t / period)
                             + rng.uniform(-0.2, 0.2) * t * (i % 2) + rng.normal(0, rng.uniform(0.05, 1), length))
             x = np.stack(rows)
@@ -206,14 +218,22 @@ def test_naive_blend_forecast_weighs_in_seasonal_naive_where_it_forecast_the_las
                 e_d = np.abs(damped_forecast(torch.tensor(past), m, period).numpy() - last).mean(axis=1)
                 e_n = np.abs(past[:, length - m - period + np.arange(m) % period] - last).mean(axis=1)
                 naive = x[:, length - period + np.arange(horizon) % period]
-                blend = e_n < e_d
-                kinds.update({"blend" if b else "damped" for b in blend})
+                wins = e_n < e_d
+                blend = wins & np.array([passes(np.diff(row), period) for row in x])
+                kinds.update({"blend" if b else "naive won" if w else "damped" for b, w in zip(blend, wins)})
                 want[blend] = ((e_n[:, None] * damped + e_d[:, None] * naive) / (e_d + e_n)[:, None])[blend]
             got = naive_blend_forecast(torch.tensor(x), horizon, period)
             assert got.dtype == torch.float64 and torch.isfinite(got).all()
             np.testing.assert_allclose(got.numpy(), want, rtol=1e-12, atol=1e-12)
             np.testing.assert_array_equal(naive_blend_forecast(torch.tensor(x), horizon, None).numpy(),
                                           damped_forecast(torch.tensor(x), horizon).numpy())
-    assert kinds == {"blend", "damped"}
+    assert {"blend", "damped"} <= kinds
+    # a random walk whose levels pass the test and whose last season repeated backtests better, by chance: its
+    # differences show no season, and damped Holt is kept
+    walk = torch.tensor(np.random.default_rng(1).normal(0, 1, 60).cumsum())[None]
+    e_d = (damped_forecast(walk[:, :-8], 8, 4) - walk[:, -8:]).abs().mean()
+    e_n = (walk[:, -12:-8].repeat(1, 2) - walk[:, -8:]).abs().mean()
+    assert e_n < e_d and passes(walk[0].numpy(), 4) and not passes(np.diff(walk[0].numpy()), 4)
+    assert torch.equal(naive_blend_forecast(walk, 8, 4), damped_forecast(walk, 8, 4))
     f32 = naive_blend_forecast(torch.tensor(x, dtype=torch.float32), 5, 24)
     assert f32.dtype == torch.float32 and f32.shape == (12, 5)

@@ -125,17 +125,20 @@ def seasonal_naive_forecast(y: Tensor, horizon: int, period: int) -> Tensor:
 
 def naive_blend_forecast(y: Tensor, horizon: int, period: int | None = None,
                          estimated_rows: int = ESTIMATED_ROWS) -> Tensor:
-    """:func:`damped_forecast`, blended with seasonal naive where that forecast the window's last rows better.
+    """:func:`damped_forecast`, blended with seasonal naive where that forecast the window's last rows better and
+    the window's changes show the season.
 
     Where a window holds at least ``2 * period + 3`` rows, both forecast its last ``m = min(horizon, L - 2 *
     period - 2)`` rows from the rows before them (damped Holt deseasonalised as it would be on the whole
-    window). Where seasonal naive's mean absolute error ``e_naive`` there is the smaller, the forecast is the
-    two weighted by the other's error, ``(e_naive * damped + e_damped * naive) / (e_damped + e_naive)``;
+    window). Where seasonal naive's mean absolute error ``e_naive`` there is the smaller and the window's first
+    differences pass the seasonality test (a random walk's levels pass it, its differences do not), the
+    forecast is the two weighted by the other's error, ``(e_naive * damped + e_damped * naive) / (e_damped +
+    e_naive)``;
     elsewhere, and on windows without a period or shorter, it is :func:`damped_forecast`. Damped Holt's trend,
     fitted to one-step errors, can run off over a horizon of a season or more where the last season repeated
     does not (a day of electricity demand); a window led by its trend keeps damped Holt. The partner of a window
     model with ``naive_blend`` (``frame_.naive_blend``, session 21; see
-    ``benchmarks/rules/2026-12-03_naive_blend.md``).
+    ``benchmarks/rules/2026-12-03_naive_blend.md`` and ``2026-12-03_naive_blend_differences.md``).
 
     Parameters
     ----------
@@ -180,9 +183,10 @@ def naive_blend_forecast(y: Tensor, horizon: int, period: int | None = None,
     e_damped = (damped_forecast(past, m, period, estimated_rows) - last).abs().mean(dim=1, keepdim=True)
     e_naive = (seasonal_naive_forecast(past, m, period) - last).abs().mean(dim=1, keepdim=True)
     total = e_damped + e_naive
-    w = torch.where(e_naive < e_damped, e_naive / total.clamp_min(torch.finfo(x.dtype).tiny), torch.ones_like(total))
-    blend = w * damped.to(torch.float64) + (1 - w) * seasonal_naive_forecast(x, horizon, period)
-    return blend.to(y.dtype)
+    blend = (e_naive < e_damped) & _is_seasonal(torch.diff(x, dim=1), period)[:, None]
+    w = torch.where(blend, e_naive / total.clamp_min(torch.finfo(x.dtype).tiny), torch.ones_like(total))
+    out = w * damped.to(torch.float64) + (1 - w) * seasonal_naive_forecast(x, horizon, period)
+    return out.to(y.dtype)
 
 
 def history_forecast(y: Tensor, horizon: int, period: int | None = None, one_season: bool = True) -> Tensor:
