@@ -625,50 +625,39 @@ def hourly40d_list() -> list[Series]:
     return _not_constant(out)
 
 
-def hourly40d_b_list() -> list[Series]:
-    """More series of ``hourly40d``'s regime, of rows no earlier set holds at this resolution (``--set
-    hourly40d_b``, ``--folds 2``, horizon 48): 960 hourly rows from row 11,000 of the ETTh1 and ETTh2 columns and
-    from row 1,000 of the weather columns (hourly means), 960 quarter-hourly rows (ten days, period 96) from row
-    30,000 of the ETTm1 and ETTm2 columns. Constant blocks left out. Added in session 21 as the judge of
-    ``benchmarks/rules/2026-12-03_naive_blend.md``."""
+def _forty_day_stretches(ett_row: int, weather_row: int, ettm_row: int) -> list[Series]:
+    """960 hourly rows from ``ett_row`` of the ETTh1 and ETTh2 columns and from ``weather_row`` of the weather
+    columns (hourly means; none where a row is missing), 960 quarter-hourly rows (ten days, period 96) from
+    ``ettm_row`` of the ETTm1 and ETTm2 columns; horizon 48. Constant blocks left out."""
     out = []
     for name in ("ETTh1", "ETTh2"):
         df = load_dataset(name)
-        out += [Series(f"{name} {c} hourly 40d @11000", df[c].astype(float).iloc[11000:11960], 48, 24)
-                for c in df.columns]
+        out += [Series(f"{name} {c} hourly 40d @{ett_row}", df[c].astype(float).iloc[ett_row : ett_row + 960], 48,
+                       24) for c in df.columns]
     weather = load_dataset("weather", consecutive=True)
     for c in weather.columns:
-        hourly = weather[c].astype(float).resample("h").mean().iloc[1000:1960]
+        hourly = weather[c].astype(float).resample("h").mean().iloc[weather_row : weather_row + 960]
         if len(hourly) == 960 and hourly.min() > -9999:
-            out.append(Series(f"weather {c} hourly 40d @1000", hourly, 48, 24))
+            out.append(Series(f"weather {c} hourly 40d @{weather_row}", hourly, 48, 24))
     for name in ("ETTm1", "ETTm2"):
         df = load_dataset(name)
-        out += [Series(f"{name} {c} 15-min 10d @30000", df[c].astype(float).iloc[30000:30960], 48, 96)
-                for c in df.columns]
+        out += [Series(f"{name} {c} 15-min 10d @{ettm_row}", df[c].astype(float).iloc[ettm_row : ettm_row + 960],
+                       48, 96) for c in df.columns]
     return _not_constant(out)
+
+
+def hourly40d_b_list() -> list[Series]:
+    """More series of ``hourly40d``'s regime, of rows no earlier set holds at this resolution (``--set
+    hourly40d_b``, ``--folds 2``): :func:`_forty_day_stretches` from row 11,000 (ETTh), 1,000 (weather) and 30,000
+    (ETTm). Added in session 21 as the judge of ``benchmarks/rules/2026-12-03_naive_blend.md``."""
+    return _forty_day_stretches(11000, 1000, 30000)
 
 
 def hourly40d_c_list() -> list[Series]:
     """A third set of ``hourly40d``'s regime, of rows no earlier set holds at this resolution (``--set hourly40d_c``,
-    ``--folds 2``, horizon 48): 960 hourly rows from row 14,000 of the ETTh1 and ETTh2 columns and from row 6,000 of
-    the weather columns (hourly means), 960 quarter-hourly rows from row 50,000 of the ETTm1 and ETTm2 columns
-    (period 96). Constant blocks left out. Added in session 21 for ``benchmarks/rules/2026-12-03_naive_blend_
-    differences.md``."""
-    out = []
-    for name in ("ETTh1", "ETTh2"):
-        df = load_dataset(name)
-        out += [Series(f"{name} {c} hourly 40d @14000", df[c].astype(float).iloc[14000:14960], 48, 24)
-                for c in df.columns]
-    weather = load_dataset("weather", consecutive=True)
-    for c in weather.columns:
-        hourly = weather[c].astype(float).resample("h").mean().iloc[6000:6960]
-        if len(hourly) == 960 and hourly.min() > -9999:
-            out.append(Series(f"weather {c} hourly 40d @6000", hourly, 48, 24))
-    for name in ("ETTm1", "ETTm2"):
-        df = load_dataset(name)
-        out += [Series(f"{name} {c} 15-min 10d @50000", df[c].astype(float).iloc[50000:50960], 48, 96)
-                for c in df.columns]
-    return _not_constant(out)
+    ``--folds 2``): :func:`_forty_day_stretches` from row 14,000 (ETTh), 6,000 (weather) and 50,000 (ETTm). Added in
+    session 21 for ``benchmarks/rules/2026-12-03_naive_blend_differences.md``."""
+    return _forty_day_stretches(14000, 6000, 50000)
 
 
 def _panel(frame: pd.DataFrame, key: str, column: str, first: int, every: int, label: str,
