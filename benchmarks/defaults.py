@@ -660,6 +660,20 @@ def hourly40d_c_list() -> list[Series]:
     return _forty_day_stretches(14000, 6000, 50000)
 
 
+def daily_list() -> list[Series]:
+    """Daily series of a competition's daily regime (``--set daily``, ``--folds 2``, horizon 14 as M4's daily,
+    period 7): 1,000 rows of the eight exchange rates from rows 1,000, 3,500 and 6,000 (random walks: no weekly
+    season to find), and the daily means of the 18 weather columns with no missing row (366 rows, the whole year). Constant blocks left
+    out. Added in session 22 to see the defaults where naive is hard to beat."""
+    exchange = load_dataset("exchange_rate")
+    out = [Series(f"exchange {c} daily 1000 @{a}", exchange[c].astype(float).iloc[a : a + 1000], 14, 7)
+           for a in (1000, 3500, 6000) for c in exchange.columns]
+    weather = load_dataset("weather", consecutive=True)
+    out += [Series(f"weather {c} daily", weather[c].astype(float).resample("D").mean(), 14, 7)
+            for c in weather.columns if weather[c].min() > -9999]
+    return _not_constant(out)
+
+
 def _panel(frame: pd.DataFrame, key: str, column: str, first: int, every: int, label: str,
            horizon: int = 6) -> list[Series]:
     """Every ``every``-th series of a long panel ``frame`` (one row per ``key`` and year), from the ``first``, as
@@ -779,7 +793,7 @@ def main() -> None:
                                                    "panels_small", "seasonal_r", "seasonal_new",
                                                    "seasonal_new_b", "seasonal_pm", "seasonal_mult",
                                                    "seasonal_fresh", "seasonal_fresh_b", "hourly40d",
-                                                   "hourly40d_b", "hourly40d_c"],
+                                                   "hourly40d_b", "hourly40d_c", "daily"],
                     default="standard",
                     help="standard: the twelve series above; short: every column of the short resamples (48); "
                     "trend: sixteen short trending series; unseen: fifteen statsmodels series that chose nothing; "
@@ -820,7 +834,7 @@ def main() -> None:
             "seasonal_new_b": seasonal_new_b_list, "seasonal_pm": seasonal_pm_list,
             "seasonal_mult": seasonal_mult_list, "seasonal_fresh": seasonal_fresh_list,
             "seasonal_fresh_b": seasonal_fresh_b_list, "hourly40d": hourly40d_list,
-            "hourly40d_b": hourly40d_b_list, "hourly40d_c": hourly40d_c_list}
+            "hourly40d_b": hourly40d_b_list, "hourly40d_c": hourly40d_c_list, "daily": daily_list}
     for s in sets[args.set]():
         if args.series and not any(t.lower() in s.name.lower() for t in args.series):
             continue
