@@ -52,6 +52,9 @@ MAX_AUTO_CONTEXT = 512
 #: the automatic look-back: this share of the rows left for training (chosen on the validation blocks of
 #: benchmarks/defaults.py, where a fifth measured worse)
 AUTO_CONTEXT_SHARE = 1 / 3
+#: the automatic look-back holds at most this many horizons (or three seasons, where that is more; chosen in
+#: session 22 on a judge of daily random walks, benchmarks/rules/2026-12-04_context_horizons.md)
+AUTO_CONTEXT_HORIZONS = 8
 #: the most training windows per epoch that ``stride="auto"`` keeps
 MAX_AUTO_WINDOWS = 16384
 
@@ -175,8 +178,9 @@ def resolve(context: int | str | None, patch_len: int | str, head: str, lengths:
     - ``head="auto"``: direct unless ``context`` is None.
     - ``context="auto"``: a third of the rows left for training in the
       shortest series (after the validation tail and the horizon), at most
-      :data:`MAX_AUTO_CONTEXT` (512), at least ``patch_len``; rounded down to a
-      multiple of the patch length.
+      :data:`MAX_AUTO_CONTEXT` (512) and at most :data:`AUTO_CONTEXT_HORIZONS`
+      (8) horizons or three seasons, whichever is more; at least
+      ``patch_len``; rounded down to a multiple of the patch length.
     - ``patch_len="auto"``: 1 for the dense head; else the seasonal period,
       but at most an eighth of the context (so the recurrence has eight or
       more steps) and at least 1; without a period, a sixteenth of the
@@ -184,9 +188,11 @@ def resolve(context: int | str | None, patch_len: int | str, head: str, lengths:
 
     Examples
     --------
-    >>> resolve("auto", "auto", "auto", [8000], 24, 0.1, period=24)  # doctest: +NORMALIZE_WHITESPACE
+    >>> resolve("auto", "auto", "auto", [8000], 96, 0.1, period=24)  # doctest: +NORMALIZE_WHITESPACE
     Frame(context=504, patch_len=24, direct=True, period=24, theta_weight=None, one_season=False,
           estimated_rows=20, partner_rows=0, history_one_season=False, naive_blend=False)
+    >>> resolve("auto", "auto", "auto", [8000], 24, 0.1, period=24).context  # eight horizons
+    192
     >>> resolve("auto", "auto", "auto", [150], 12, 0.1, period=52)  # doctest: +NORMALIZE_WHITESPACE
     Frame(context=40, patch_len=5, direct=True, period=52, theta_weight=None, one_season=False,
           estimated_rows=20, partner_rows=0, history_one_season=False, naive_blend=False)
@@ -207,7 +213,8 @@ def resolve(context: int | str | None, patch_len: int | str, head: str, lengths:
     shortest = min(lengths)
     if context == "auto":
         usable = int(shortest * (1 - validation_fraction)) - horizon
-        ctx = max(1, min(MAX_AUTO_CONTEXT, int(usable * AUTO_CONTEXT_SHARE)))
+        longest = max(AUTO_CONTEXT_HORIZONS * horizon, 3 * period if period and period > 1 else 0)
+        ctx = max(1, min(MAX_AUTO_CONTEXT, longest, int(usable * AUTO_CONTEXT_SHARE)))
     else:
         ctx = int(context)
     if not direct:

@@ -185,7 +185,8 @@ COMMON_PARAMS: tuple[Param, ...] = (
     Param("context", "auto", 'int, "auto" or None',
           "Rows of look-back. An int: a fixed window, the model restarting from a zero state on each window. "
           '"auto": chosen at ``fit`` from the data, a third of the rows left for training in the shortest series, '
-          "at most 512 (``frame_`` holds the choice; see :func:`tsrec.estimators.frame.resolve`). A stream started "
+          "at most 512 and at most eight horizons or three seasons, whichever is more (``frame_`` holds the "
+          "choice; see :func:`tsrec.estimators.frame.resolve`). A stream started "
           'by ``partial_fit`` on an unfitted estimator has no history to choose from, so there "auto" means None. '
           "None: the model is stateful over the whole history (trained on chunks of ``chunk_length`` steps).",
           _context),
