@@ -698,6 +698,17 @@ def daily_b_list() -> list[Series]:
     return _not_constant(out)
 
 
+def weekly_list() -> list[Series]:
+    """Weekly series of a competition's weekly regime (``--set weekly``, ``--folds 2``, horizon 13 as M4's weekly,
+    period 52): the seven illness columns (966 rows) and 600 rows of the weekly CO2 series from rows 0, 800 and
+    1,600. Constant blocks left out. Added in session 22 to see the defaults on weekly series."""
+    illness = load_dataset("illness")
+    out = [Series(f"illness {c} weekly", illness[c].astype(float), 13, 52) for c in illness.columns]
+    co2 = load_default()["co2"]
+    out += [Series(f"co2 weekly 600 @{a}", co2.iloc[a : a + 600], 13, 52) for a in (0, 800, 1600)]
+    return _not_constant(out)
+
+
 def _panel(frame: pd.DataFrame, key: str, column: str, first: int, every: int, label: str,
            horizon: int = 6) -> list[Series]:
     """Every ``every``-th series of a long panel ``frame`` (one row per ``key`` and year), from the ``first``, as
@@ -818,7 +829,7 @@ def main() -> None:
                                                    "seasonal_new_b", "seasonal_pm", "seasonal_mult",
                                                    "seasonal_fresh", "seasonal_fresh_b", "hourly40d",
                                                    "hourly40d_b", "hourly40d_c", "daily",
-                                                   "daily_b"],
+                                                   "daily_b", "weekly"],
                     default="standard",
                     help="standard: the twelve series above; short: every column of the short resamples (48); "
                     "trend: sixteen short trending series; unseen: fifteen statsmodels series that chose nothing; "
@@ -860,7 +871,7 @@ def main() -> None:
             "seasonal_mult": seasonal_mult_list, "seasonal_fresh": seasonal_fresh_list,
             "seasonal_fresh_b": seasonal_fresh_b_list, "hourly40d": hourly40d_list,
             "hourly40d_b": hourly40d_b_list, "hourly40d_c": hourly40d_c_list, "daily": daily_list,
-            "daily_b": daily_b_list}
+            "daily_b": daily_b_list, "weekly": weekly_list}
     for s in sets[args.set]():
         if args.series and not any(t.lower() in s.name.lower() for t in args.series):
             continue
