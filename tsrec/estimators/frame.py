@@ -347,6 +347,8 @@ PARTNER_ROWS = 40
 SEASON_ROWS = 8
 #: at most this many: longer seasons (10-minute data and finer) keep the partner on the window
 MAX_SEASON_ROWS = 1024
+#: the damped partner reads the :data:`SEASON_ROWS` seasons before windows shorter than this many seasons
+HISTORY_SEASONS = 4
 
 
 def history_rows(est: BaseForecaster, frame: Frame) -> int:
@@ -379,7 +381,7 @@ def history_rows(est: BaseForecaster, frame: Frame) -> int:
     period = frame.period or 1
     if period > 1:
         rows = SEASON_ROWS * period
-        return rows if frame.context < 2 * period + 2 and rows <= MAX_SEASON_ROWS else 0
+        return rows if frame.context < HISTORY_SEASONS * period and rows <= MAX_SEASON_ROWS else 0
     if frame.one_season or frame.context > frame.estimated_rows:
         return 0
     return PARTNER_ROWS
@@ -410,8 +412,8 @@ def history_share(frame: Frame, share: float, series: Sequence[np.ndarray]) -> f
     >>> history_share(Frame(6, 1, True, partner_rows=40), 0.5, smooth)
     0.75
     """
-    if (frame.period or 1) > 1:
-        return SEASON_SHARE
+    if (frame.period or 1) > 1:  # a window of two seasons and more shows the network the season: its own share
+        return SEASON_SHARE if frame.context < 2 * frame.period + 2 else share
     return min(1.0, share + SMOOTH_SHARE) if share and smooth_trend(series, frame.partner_rows) else share
 
 
