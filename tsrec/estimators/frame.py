@@ -45,7 +45,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Frame", "infer_period", "resolve", "auto_stride", "frame_of", "build_model", "norm_span", "sparse_period",
            "theta_weight", "auto_theta_weight", "holds_one_season", "history_rows", "history_share", "PARTNER_ROWS",
-           "SEASON_ROWS", "MAX_SEASON_ROWS", "SEASON_SHARE", "smooth_trend", "SMOOTH_ACF", "SMOOTH_SHARE"]
+           "SEASON_ROWS", "MAX_SEASON_ROWS", "HISTORY_SEASONS", "SEASON_SHARE", "smooth_trend", "SMOOTH_ACF",
+           "SMOOTH_SHARE"]
 
 #: the longest automatic look-back
 MAX_AUTO_CONTEXT = 512
@@ -347,14 +348,17 @@ PARTNER_ROWS = 40
 SEASON_ROWS = 8
 #: at most this many: longer seasons (10-minute data and finer) keep the partner on the window
 MAX_SEASON_ROWS = 1024
+#: the damped partner reads the :data:`SEASON_ROWS` seasons before windows shorter than this many seasons
+HISTORY_SEASONS = 4
 
 
 def history_rows(est: BaseForecaster, frame: Frame) -> int:
     """The rows the damped partner reads for ``theta_weight="auto"``: where ``frame`` has a seasonal period p > 1
-    and a window shorter than ``2 * p + 2`` rows (too short to show the partner the season),
-    :data:`SEASON_ROWS` (8) seasons of rows, if that is at most :data:`MAX_SEASON_ROWS` (1024; the validation
-    windows and every forecast carry them); where it has none and a window short enough to be fitted by the
-    estimation (at most ``frame.estimated_rows`` rows), :data:`PARTNER_ROWS` (40); else 0 (the network's window).
+    and a window shorter than :data:`HISTORY_SEASONS` (4) seasons (too short to show the partner the season,
+    under ``2 * p + 2`` rows, or to estimate it well), :data:`SEASON_ROWS` (8) seasons of rows, if that is at
+    most :data:`MAX_SEASON_ROWS` (1024; the validation windows and every forecast carry them); where it has none
+    and a window short enough to be fitted by the estimation (at most ``frame.estimated_rows`` rows),
+    :data:`PARTNER_ROWS` (40); else 0 (the network's window).
 
     On such windows (4 to 20 rows on short yearly series) the partner's weights and initial state rest on a
     few rows; fitted on the last 40 rows before the origin it forecast 42 yearly R series 10% better in
@@ -363,14 +367,18 @@ def history_rows(est: BaseForecaster, frame: Frame) -> int:
     season, the rows before them can (:func:`tsrec.nn.damped.history_forecast` removes it where they show it;
     judged by ``benchmarks/rules/2026-12-03_season_rows.md``; where they hold one season but not two, that
     season where a backtest prefers it, ``Frame.history_one_season``,
-    ``2026-12-03_history_one_season_backtest.md``). ``fit`` gives them to a plain window model only
-    (no covariates, missing-value mask, ensemble or online correction), with the share :func:`history_share`.
+    ``2026-12-03_history_one_season_backtest.md``); windows of two to four seasons since session 22
+    (``2026-12-04_history_four_seasons.md``: weekly CO2 windows of under three seasons of 52). ``fit`` gives
+    them to a plain window model only (no covariates, missing-value mask, ensemble or online correction), with
+    the share :func:`history_share`.
 
     >>> class Est: theta_weight, partner = "auto", "damped"
     >>> history_rows(Est, Frame(12, 1, True, None)), history_rows(Est, Frame(24, 2, True, None))
     (40, 0)
-    >>> history_rows(Est, Frame(12, 1, True, 12)), history_rows(Est, Frame(26, 2, True, 12))  # seasonal
-    (96, 0)
+    >>> history_rows(Est, Frame(12, 1, True, 12)), history_rows(Est, Frame(36, 2, True, 12))  # seasonal
+    (96, 96)
+    >>> history_rows(Est, Frame(48, 2, True, 12))  # four seasons: the window's own
+    0
     >>> history_rows(Est, Frame(40, 8, True, 144))  # eight days of 10-minute rows: more than MAX_SEASON_ROWS
     0
     """
@@ -379,7 +387,7 @@ def history_rows(est: BaseForecaster, frame: Frame) -> int:
     period = frame.period or 1
     if period > 1:
         rows = SEASON_ROWS * period
-        return rows if frame.context < 2 * period + 2 and rows <= MAX_SEASON_ROWS else 0
+        return rows if frame.context < HISTORY_SEASONS * period and rows <= MAX_SEASON_ROWS else 0
     if frame.one_season or frame.context > frame.estimated_rows:
         return 0
     return PARTNER_ROWS
@@ -398,20 +406,23 @@ def history_share(frame: Frame, share: float, series: Sequence[np.ndarray]) -> f
     ``theta_weight="auto"``, :func:`history_rows`), from the ``share`` of the window alone
     (:func:`auto_theta_weight`) and the first target of each of ``series`` (1-D, scaled).
 
-    With a seasonal period, :data:`SEASON_SHARE` (0.9): the network cannot see the season in such a window, the
-    partner can (screened on the validation blocks of 20 seen short seasonal series, session 19: 1.13 of
-    seasonal naive's MAE at today's shares, 0.77 at 0.9, 0.77 with the partner alone, 0.79 at 0.75). Without,
-    ``share``, or ``share +`` :data:`SMOOTH_SHARE` (at most 1) where it is not 0 and the series trend smoothly
-    (:func:`smooth_trend`).
+    With a seasonal period and a window shorter than ``2 * period + 2`` rows, :data:`SEASON_SHARE` (0.9): the
+    network cannot see the season in such a window, the partner can (screened on the validation blocks of 20
+    seen short seasonal series, session 19: 1.13 of seasonal naive's MAE at today's shares, 0.77 at 0.9, 0.77
+    with the partner alone, 0.79 at 0.75); with a longer window, which shows the network the season,
+    ``share``. Without a period, ``share``, or ``share +`` :data:`SMOOTH_SHARE` (at most 1) where it is not 0
+    and the series trend smoothly (:func:`smooth_trend`).
 
     >>> smooth = [3 - 0.002 * np.arange(40.0) ** 2]
     >>> history_share(Frame(6, 1, True, 12, partner_rows=96), 0.0, smooth)
     0.9
+    >>> history_share(Frame(36, 2, True, 12, partner_rows=96), 0.5, smooth)  # three seasons
+    0.5
     >>> history_share(Frame(6, 1, True, partner_rows=40), 0.5, smooth)
     0.75
     """
-    if (frame.period or 1) > 1:
-        return SEASON_SHARE
+    if (frame.period or 1) > 1:  # a window of two seasons and more shows the network the season: its own share
+        return SEASON_SHARE if frame.context < 2 * frame.period + 2 else share
     return min(1.0, share + SMOOTH_SHARE) if share and smooth_trend(series, frame.partner_rows) else share
 
 
