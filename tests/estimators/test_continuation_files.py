@@ -27,7 +27,7 @@ def test_save_load_partial_fit_is_partial_fit(name, context, small_frame, tmp_pa
     assert f._optimizer is not None and f._stream.replay and f._stream.n_updates == 1
     f.save(tmp_path / "m.safetensors")
     g = BaseForecaster.load(tmp_path / "m.safetensors")
-    assert FORMAT_VERSION == 13
+    assert FORMAT_VERSION == 14
     np.testing.assert_array_equal(g._calibration.errors, f._calibration.errors)
     for model in (f, g):
         model.partial_fit(small_frame.iloc[500:530])
@@ -53,7 +53,8 @@ def test_without_the_new_parts_the_round_trip_differs(small_frame, tmp_path):
     g._optimizer = None
     f.partial_fit(small_frame.iloc[500:530])
     g.partial_fit(small_frame.iloc[500:530])
-    assert not np.array_equal(f.predict().to_numpy(), g.predict().to_numpy())
+    # (the weights, not the forecasts: this fit chose the partner alone, theta_weight=1, on its validation tail)
+    assert any(not torch.equal(a, b) for a, b in zip(f.model_.state_dict().values(), g.model_.state_dict().values()))
 
 
 def test_damaged_continuation_parts_are_refused(small_frame, tmp_path):

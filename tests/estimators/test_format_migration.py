@@ -40,7 +40,7 @@ def test_version_1_files_load_and_forecast_as_they_did(name, tmp_path):
     # saved again, the file is of the current version and gives the same forecast
     f.save(tmp_path / "now.safetensors")
     g = BaseForecaster.load(tmp_path / "now.safetensors")
-    assert FORMAT_VERSION == 13
+    assert FORMAT_VERSION == 14
     np.testing.assert_array_equal(g.predict().to_numpy(), forecast.to_numpy())
     # and it keeps streaming
     g.partial_fit(pd.DataFrame({"y": [0.1, 0.2], "x": [0.3, 0.4]},
@@ -54,8 +54,8 @@ def test_a_damaged_or_contradicting_frame_is_refused(tmp_path, small_frame):
     frame at all, is a clear ValueError (and loading builds nothing)."""
     from safetensors.torch import safe_open, save_file
 
-    f = tsrec.S4Forecaster(horizon=3, d_model=8, d_state=4, n_layers=1, max_epochs=1, random_state=0,
-                           device="cpu").fit(small_frame[["OT"]])
+    f = tsrec.S4Forecaster(horizon=12, d_model=8, d_state=4, n_layers=1, max_epochs=1, random_state=0,
+                           device="cpu").fit(small_frame[["OT"]])  # (an automatic window of four days: 8 horizons)
     path = tmp_path / "s4.safetensors"
     f.save(path)
     with safe_open(str(path), framework="pt") as h:
@@ -73,6 +73,7 @@ def test_a_damaged_or_contradicting_frame_is_refused(tmp_path, small_frame):
                             ({"estimated_rows": -1}, "estimated_rows"), ({"estimated_rows": 2.5}, "estimated_rows"),
                             ({"partner_rows": -1}, "partner_rows"),
                             ({"partner_rows": 40}, "partner_rows"),  # (its window is seasonal and long)
+                            ({"partner_rows": 192}, "partner_rows"),  # (its window holds four seasons)
                             ({"history_one_season": 1}, "history_one_season"),
                             ({"history_one_season": True}, "history_one_season"),  # (no partner_rows)
                             ({"naive_blend": 1}, "naive_blend"),
@@ -363,3 +364,34 @@ def test_a_version_12_file_keeps_the_damped_partner_alone_on_a_long_seasonal_win
     index = pd.date_range(f.predict().index[0], periods=3, freq="h")
     f.partial_fit(pd.DataFrame({"y": forecast[:3]}, index=index))
     assert np.isfinite(f.predict().to_numpy()).all()
+
+
+def test_a_version_13_file_keeps_the_partner_on_a_window_of_three_seasons(tmp_path):
+    """A version-13 file of an hourly series with a 72-row window (three days: two seasons and more, fewer than
+    four), streamed 4 rows past its fit (session 22, before format 14,
+    tests/fixtures/format_v13/make_v13_history_four_seasons.py). Format 14 gives such a window's damped partner the
+    eight seasons of rows before each origin; the file loads with the partner on its window (``partner_rows=0``),
+    forecasts as it did, saved again too, and keeps streaming, while the same fit today reads 192 rows at the
+    window's own share."""
+    name = "format_v13/LRUForecaster_three_seasons"
+    f = BaseForecaster.load(FIXTURES_DIR / f"{name}.safetensors")
+    want = json.loads((FIXTURES_DIR / "format_v13/expected_three_seasons.json").read_text())[name.split("/")[1]]
+    assert (f.frame_.context, f.frame_.period, f.frame_.theta_weight, f.frame_.partner_rows) == (
+        want["context"], want["period"], want["frame_theta_weight"], 0)
+    assert f.model_.partner_rows == 0
+    forecast = f.predict().to_numpy().ravel()
+    assert_as_recorded(forecast, want["predict"])
+    f.save(tmp_path / "again.safetensors")
+    g = BaseForecaster.load(tmp_path / "again.safetensors")
+    assert g.frame_.partner_rows == 0
+    np.testing.assert_array_equal(g.predict().to_numpy().ravel(), forecast)
+    index = pd.date_range(f.predict().index[0], periods=3, freq="h")
+    f.partial_fit(pd.DataFrame({"y": forecast[:3]}, index=index))
+    assert np.isfinite(f.predict().to_numpy()).all()
+    rng = np.random.default_rng(13)  # the fixture's rows
+    t = np.arange(400)
+    y = pd.DataFrame({"y": 20 + 0.01 * t + 3 * np.sin(2 * np.pi * t / 24) + rng.normal(0, 0.3, 400)},
+                     index=pd.date_range("2001-01-01", periods=400, freq="h"))
+    now = tsrec.LRUForecaster(horizon=6, context=72, d_model=8, n_layers=1, max_epochs=1, batch_size=16,
+                              random_state=0, device="cpu").fit(y.iloc[:396])
+    assert (now.frame_.partner_rows, now.frame_.theta_weight) == (8 * 24, 0.5)

@@ -180,11 +180,11 @@ def test_fit_computes_each_validation_partner_forecast_once(monkeypatch):
     from tsrec.nn import window
 
     y = load_default()["co2"].to_frame("co2")
-    kw = dict(horizon=12, max_epochs=4, d_model=16, d_state=8, random_state=0, stride=4)
+    kw = dict(horizon=12, context=208, max_epochs=4, d_model=16, d_state=8, random_state=0, stride=4)
     rows = []
     real = window.PARTNERS["damped"]
     monkeypatch.setitem(window.PARTNERS, "damped", lambda r, h, p, **kw: rows.append(r.shape[0]) or real(r, h, p, **kw))
-    blend = window.naive_blend_forecast  # (CO2's weekly windows hold two years and more: the damped partner blends)
+    blend = window.naive_blend_forecast  # (windows of four years of CO2's weeks: the damped partner blends)
     monkeypatch.setattr(window, "naive_blend_forecast",
                         lambda r, h, p, **kw: rows.append(r.shape[0]) or blend(r, h, p, **kw))
     f = LRUForecaster(**kw).fit(y)
@@ -453,7 +453,8 @@ def test_the_partner_of_a_short_seasonal_window_reads_the_seasons_before_it(tmp_
     each origin and the share ``SEASON_SHARE`` (0.9): on 100 months of a season on a trend, an 8-row window,
     ``predict`` combines the network with :func:`history_forecast` of the last 96 rows and the period; the
     validation windows that early stopping scores carry the same rows (NaN before the series' first); the file keeps
-    it. A window of two seasons keeps the partner on the window."""
+    it. A window of two to four seasons reads them too, at the share of its own window (it shows the network the
+    season); one of four seasons keeps the partner on the window."""
     import torch
 
     from tsrec import training
@@ -486,7 +487,9 @@ def test_the_partner_of_a_short_seasonal_window_reads_the_seasons_before_it(tmp_
     g = BaseForecaster.load(tmp_path / "m.safetensors")
     assert g.frame_.partner_rows == 96
     np.testing.assert_array_equal(g.predict().to_numpy(), f.predict().to_numpy())
-    assert LRUForecaster(**{**kw, "context": 26}).fit(y).frame_.partner_rows == 0
+    three = LRUForecaster(**{**kw, "context": 36}).fit(y)  # three seasons: the seasons before, the window's share
+    assert (three.frame_.partner_rows, three.frame_.theta_weight) == (96, 0.5)
+    assert LRUForecaster(**{**kw, "context": 48}).fit(y).frame_.partner_rows == 0
 
 
 def test_the_seasonal_history_partner_of_one_season_of_rows_removes_it_where_it_forecast_them_better(tmp_path):

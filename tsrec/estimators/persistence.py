@@ -38,7 +38,9 @@ version 10 or earlier loads with the partner it had, on the network's window). V
 ``history_one_season``: that partner may forecast rows of one season less that season (a file of version 11 or
 earlier loads forecasting them without a season, ``history_one_season=False``). Version 13 added the frame's
 ``naive_blend``: the damped partner of a long enough seasonal window is blended with seasonal naive (a file of
-version 12 or earlier loads with damped Holt alone, ``naive_blend=False``).
+version 12 or earlier loads with damped Holt alone, ``naive_blend=False``). Version 14 lets ``partner_rows`` hold
+the seasons of rows before a seasonal window shorter than four seasons (a file of version 13 or earlier of a window
+of two to four seasons loads with the partner it had, on the window: ``partner_rows=0``).
 :meth:`BaseForecaster.save <tsrec.estimators.BaseForecaster.save>` and
 :meth:`BaseForecaster.load <tsrec.estimators.BaseForecaster.load>` are the
 public face of this module.
@@ -70,7 +72,7 @@ if TYPE_CHECKING:
 __all__ = ["FORMAT_VERSION", "save", "load"]
 
 #: The version this tsrec writes (every later version reads every earlier one).
-FORMAT_VERSION = 13
+FORMAT_VERSION = 14
 #: The versions this tsrec reads.
 READABLE_VERSIONS = tuple(str(v) for v in range(1, FORMAT_VERSION + 1))
 #: The metadata keys of a file, and the keys of its "fitted" JSON object.
