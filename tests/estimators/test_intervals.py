@@ -89,7 +89,7 @@ def test_without_a_validation_tail_partial_fit_calibrates_online(context, ot):
     for p in range(500, 540, 8):
         g.partial_fit(ot.iloc[p : p + 8], update_params=False)
     # a state-only stream defers the scoring (one batched pass later); predict_interval scores it
-    assert f._calibration.errors.shape[0] == 0 and len(f._pending[0][0]) == (f.frame_.context or 0) + 4 + 40
+    assert f._calibration.errors.shape[0] == 0 and len(f._pending[0][0]) == (f.frame_.window_rows or 0) + 4 + 40
     assert f.predict_interval().shape == (4, 2)
     assert f._pending is None and f._calibration.errors.shape == (40, 4, 1, 1)  # origins 496 .. 535
     np.testing.assert_allclose(g._flush_calibration().errors, f._calibration.errors, rtol=1e-5, atol=1e-6)
