@@ -729,6 +729,30 @@ def seasons24_list() -> list[Series]:
     return _not_constant(out)
 
 
+def season_short_c_list() -> list[Series]:
+    """Short seasonal stretches of rows no earlier set holds at their resolution (``--set season_short_c``,
+    ``--folds 2``), whose fits give the damped partner the seasons before the window: ten days (240 hourly rows,
+    horizon 24) of the ETTh1 and ETTh2 columns from row 12,500 and of the weather columns (hourly means; none where
+    a row is missing) from row 8,000; five days (480 quarter-hourly rows, horizon 48, period 96) of the ETTm1 and
+    ETTm2 columns from row 60,000. Constant blocks left out. Added in session 22 as the judge of
+    ``benchmarks/rules/2026-12-04_history_blend.md``."""
+    out = []
+    for name in ("ETTh1", "ETTh2"):
+        df = load_dataset(name)
+        out += [Series(f"{name} {c} hourly 10d @12500", df[c].astype(float).iloc[12500:12740], 24, 24)
+                for c in df.columns]
+    weather = load_dataset("weather", consecutive=True)
+    for c in weather.columns:
+        hourly = weather[c].astype(float).resample("h").mean().iloc[8000:8240]
+        if len(hourly) == 240 and hourly.min() > -9999:
+            out.append(Series(f"weather {c} hourly 10d @8000", hourly, 24, 24))
+    for name in ("ETTm1", "ETTm2"):
+        df = load_dataset(name)
+        out += [Series(f"{name} {c} 15-min 5d @60000", df[c].astype(float).iloc[60000:60480], 48, 96)
+                for c in df.columns]
+    return _not_constant(out)
+
+
 def _panel(frame: pd.DataFrame, key: str, column: str, first: int, every: int, label: str,
            horizon: int = 6) -> list[Series]:
     """Every ``every``-th series of a long panel ``frame`` (one row per ``key`` and year), from the ``first``, as
@@ -849,7 +873,8 @@ def main() -> None:
                                                    "seasonal_new_b", "seasonal_pm", "seasonal_mult",
                                                    "seasonal_fresh", "seasonal_fresh_b", "hourly40d",
                                                    "hourly40d_b", "hourly40d_c", "daily",
-                                                   "daily_b", "weekly", "seasons24"],
+                                                   "daily_b", "weekly", "seasons24",
+                                                   "season_short_c"],
                     default="standard",
                     help="standard: the twelve series above; short: every column of the short resamples (48); "
                     "trend: sixteen short trending series; unseen: fifteen statsmodels series that chose nothing; "
@@ -892,7 +917,7 @@ def main() -> None:
             "seasonal_fresh_b": seasonal_fresh_b_list, "hourly40d": hourly40d_list,
             "hourly40d_b": hourly40d_b_list, "hourly40d_c": hourly40d_c_list, "daily": daily_list,
             "daily_b": daily_b_list, "weekly": weekly_list,
-            "seasons24": seasons24_list}
+            "seasons24": seasons24_list, "season_short_c": season_short_c_list}
     for s in sets[args.set]():
         if args.series and not any(t.lower() in s.name.lower() for t in args.series):
             continue
