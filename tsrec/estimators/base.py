@@ -234,9 +234,10 @@ class BaseForecaster(BaseEstimator):
                     frame = replace(frame, theta_weight=history_share(frame, frame.theta_weight,
                                                                       [s[:, 0] for s in scaled]))
                     model.partner_rows, model.theta_weight = rows, frame.theta_weight
-                    if (frame.period or 1) > 1:  # rows of one season may be forecast less that season
-                        frame = replace(frame, history_one_season=True)
-                        model.history_one_season = True
+                    if (frame.period or 1) > 1:  # rows of one season may be forecast less that season; the
+                        # partner is blended with seasonal naive where that backtests better
+                        frame = replace(frame, history_one_season=True, history_blend=True)
+                        model.history_one_season = model.history_blend = True
                     if val is not None:  # validation windows read as forecasts do, with the rows before them
                         val = validation_windows(scaled, L, H, val_fraction, stride, rows)
                 history = fit_windows(model, train, val, H, batch.n_targets, cfg, device)

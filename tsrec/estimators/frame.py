@@ -103,6 +103,11 @@ class Frame:
         last rows (:func:`tsrec.nn.damped.naive_blend_forecast`): what ``fit``
         gives with ``partner="damped"`` and a period since format 13; False
         (damped Holt alone) in earlier files.
+    history_blend : bool
+        With a seasonal period, the partner that reads ``partner_rows`` is
+        blended with seasonal naive by their errors on its last rows
+        (:func:`tsrec.nn.damped.history_blend_forecast`): what ``fit`` gives
+        since format 15; False (that partner alone) in earlier files.
     """
 
     context: int | None
@@ -115,6 +120,7 @@ class Frame:
     partner_rows: int = 0
     history_one_season: bool = False
     naive_blend: bool = False
+    history_blend: bool = False
 
     @property
     def window_rows(self) -> int | None:
@@ -191,15 +197,18 @@ def resolve(context: int | str | None, patch_len: int | str, head: str, lengths:
     --------
     >>> resolve("auto", "auto", "auto", [8000], 96, 0.1, period=24)  # doctest: +NORMALIZE_WHITESPACE
     Frame(context=504, patch_len=24, direct=True, period=24, theta_weight=None, one_season=False,
-          estimated_rows=20, partner_rows=0, history_one_season=False, naive_blend=False)
+          estimated_rows=20, partner_rows=0, history_one_season=False, naive_blend=False,
+          history_blend=False)
     >>> resolve("auto", "auto", "auto", [8000], 24, 0.1, period=24).context  # eight horizons
     192
     >>> resolve("auto", "auto", "auto", [150], 12, 0.1, period=52)  # doctest: +NORMALIZE_WHITESPACE
     Frame(context=40, patch_len=5, direct=True, period=52, theta_weight=None, one_season=False,
-          estimated_rows=20, partner_rows=0, history_one_season=False, naive_blend=False)
+          estimated_rows=20, partner_rows=0, history_one_season=False, naive_blend=False,
+          history_blend=False)
     >>> resolve(None, "auto", "auto", [500], 12, 0.1, period=12)  # doctest: +NORMALIZE_WHITESPACE
     Frame(context=None, patch_len=1, direct=False, period=12, theta_weight=None, one_season=False,
-          estimated_rows=20, partner_rows=0, history_one_season=False, naive_blend=False)
+          estimated_rows=20, partner_rows=0, history_one_season=False, naive_blend=False,
+          history_blend=False)
     """
     direct = head == "direct" or (head == "auto" and context is not None)
     if context is None:
@@ -505,7 +514,8 @@ def _build_model(est: BaseForecaster, c_in: int, c_out: int, frame: Frame, n_nor
                            theta_weight=theta_weight(est, frame), theta_period=frame.period, median_index=median,
                            partner=est.partner, one_season=frame.one_season,
                            estimated_rows=frame.estimated_rows, partner_rows=frame.partner_rows,
-                           history_one_season=frame.history_one_season, naive_blend=frame.naive_blend)
+                           history_one_season=frame.history_one_season, naive_blend=frame.naive_blend,
+                           history_blend=frame.history_blend)
 
     if est.ensemble_size == 1:
         return member()

@@ -40,7 +40,9 @@ earlier loads forecasting them without a season, ``history_one_season=False``). 
 ``naive_blend``: the damped partner of a long enough seasonal window is blended with seasonal naive (a file of
 version 12 or earlier loads with damped Holt alone, ``naive_blend=False``). Version 14 lets ``partner_rows`` hold
 the seasons of rows before a seasonal window shorter than four seasons (a file of version 13 or earlier of a window
-of two to four seasons loads with the partner it had, on the window: ``partner_rows=0``).
+of two to four seasons loads with the partner it had, on the window: ``partner_rows=0``). Version 15 added the
+frame's ``history_blend``: the partner that reads the seasons before a window is blended with seasonal naive where
+that backtests better (a file of version 14 or earlier loads with that partner alone, ``history_blend=False``).
 :meth:`BaseForecaster.save <tsrec.estimators.BaseForecaster.save>` and
 :meth:`BaseForecaster.load <tsrec.estimators.BaseForecaster.load>` are the
 public face of this module.
@@ -72,7 +74,7 @@ if TYPE_CHECKING:
 __all__ = ["FORMAT_VERSION", "save", "load"]
 
 #: The version this tsrec writes (every later version reads every earlier one).
-FORMAT_VERSION = 14
+FORMAT_VERSION = 15
 #: The versions this tsrec reads.
 READABLE_VERSIONS = tuple(str(v) for v in range(1, FORMAT_VERSION + 1))
 #: The metadata keys of a file, and the keys of its "fitted" JSON object.
@@ -433,14 +435,15 @@ def _frame(d: Any, est: BaseForecaster) -> Frame:
     """The saved frame, checked against the hyperparameters it was resolved from."""
     keys = {"context", "patch_len", "direct", "period"}
     # version 6 added theta_weight, version 8 one_season, version 9 estimated_rows, version 10 partner_rows,
-    # version 12 history_one_season, version 13 naive_blend
-    added = ("theta_weight", "one_season", "estimated_rows", "partner_rows", "history_one_season", "naive_blend")
+    # version 12 history_one_season, version 13 naive_blend, version 15 history_blend
+    added = ("theta_weight", "one_season", "estimated_rows", "partner_rows", "history_one_season", "naive_blend",
+             "history_blend")
     later = [set(added[:k]) for k in range(1, len(added) + 1)]
     if not isinstance(d, dict) or set(d) not in (keys, *(keys | k for k in later)):
         raise ValueError("the saved frame is damaged")
     frame = Frame(d["context"], d["patch_len"], d["direct"], d["period"], d.get("theta_weight"),
                   d.get("one_season", False), d.get("estimated_rows", 0), d.get("partner_rows", 0),
-                  d.get("history_one_season", False), d.get("naive_blend", False))
+                  d.get("history_one_season", False), d.get("naive_blend", False), d.get("history_blend", False))
     ok_context = frame.context is None or (is_int(frame.context) and frame.context >= 1)
     if not ok_context or (est.context != "auto" and est.context != frame.context):
         raise ValueError(f"the saved context {frame.context!r} does not match context={est.context!r}")
@@ -473,4 +476,7 @@ def _frame(d: Any, est: BaseForecaster) -> Frame:
             (frame.naive_blend and not (frame.direct and est.partner == "damped" and (frame.period or 1) > 1)):
         raise ValueError(f"the saved naive_blend {frame.naive_blend!r} does not match the frame or "
                          f"partner={est.partner!r}")
+    if not isinstance(frame.history_blend, bool) or \
+            (frame.history_blend and not (frame.partner_rows and (frame.period or 1) > 1)):
+        raise ValueError(f"the saved history_blend {frame.history_blend!r} does not match the frame")
     return frame

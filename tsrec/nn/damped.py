@@ -49,8 +49,8 @@ from torch import Tensor
 from .damped_estimated import estimated_damped
 from .theta import SEASONALITY_CRITICAL, _is_seasonal, _seasonal_index, on_windows, one_season_forecast
 
-__all__ = ["ALPHAS", "BETAS", "ESTIMATED_ROWS", "PHIS", "damped_forecast", "history_forecast", "naive_blend_forecast",
-           "seasonal_naive_forecast"]
+__all__ = ["ALPHAS", "BETAS", "ESTIMATED_ROWS", "PHIS", "damped_forecast", "history_forecast", "history_blend_forecast",
+           "naive_blend_forecast", "seasonal_naive_forecast"]
 
 #: the level's smoothing weights of the grid
 ALPHAS = tuple(k / 20 for k in range(1, 21))
@@ -269,6 +269,69 @@ def history_forecast(y: Tensor, horizon: int, period: int | None = None, one_sea
                     if season.any():
                         out[rows[season.numpy()]] = one_season_forecast(values[season], horizon, period).numpy()
     return torch.from_numpy(out).to(device=y.device, dtype=y.dtype)
+
+
+def history_blend_forecast(y: Tensor, horizon: int, period: int | None = None, one_season: bool = True) -> Tensor:
+    """:func:`history_forecast`, blended with seasonal naive as :func:`naive_blend_forecast` blends the window's
+    partner: the partner of a short seasonal window that reads the seasons before it, with ``Frame.history_blend``
+    (session 22; see ``benchmarks/rules/2026-12-04_history_blend.md``).
+
+    Each row's finite part (rows of one finite length together) of ``n >= 2 * period + 3`` values is backtested:
+    :func:`history_forecast` and seasonal naive forecast its last ``m = min(horizon, n - 2 * period - 2)`` values
+    from the values before them; where seasonal naive's mean absolute error there is the smaller and the part's
+    first differences pass the seasonality test, the forecast is the two weighted by the other's error, else
+    :func:`history_forecast` alone. Without a period, or on shorter parts, :func:`history_forecast`.
+
+    Parameters
+    ----------
+    y : Tensor
+        ``(N, L)``, oldest row first: NaN, then finite values (at least one).
+    horizon : int
+        Steps to forecast.
+    period : int, optional
+        The seasonal period; None or 1 for none.
+    one_season : bool, default=True
+        As for :func:`history_forecast`.
+
+    Returns
+    -------
+    Tensor
+        ``(N, horizon)`` in ``y``'s dtype (computed in float64).
+
+    Examples
+    --------
+    A daily cycle that grew two days ago, after a padded day: the last day repeated forecast the last day better
+    than damped Holt on the days before, and it takes its share:
+
+    >>> import torch
+    >>> t = torch.arange(168, dtype=torch.float64)
+    >>> y = 10 + torch.where(t < 96, 1.0, 3.0) * torch.sin(2 * torch.pi * t / 24)
+    >>> rows = torch.cat([torch.full((24,), float("nan"), dtype=torch.float64), y[:144]])[None]
+    >>> error = lambda f: round(float((f[0] - y[144:]).abs().mean()), 2)
+    >>> error(history_forecast(rows, 24, 24)), error(history_blend_forecast(rows, 24, 24))
+    (1.71, 0.0)
+    """
+    out = history_forecast(y, horizon, period, one_season)
+    if y.dim() != 2 or period is None or period < 2:
+        return out
+    x = y.detach().to(torch.float64).cpu()
+    out = out.detach().to(torch.float64).cpu()
+    starts = np.argmax(~np.isnan(x.numpy()), axis=1)
+    for start in np.unique(starts):  # rows of one finite length at once
+        rows = torch.from_numpy(np.flatnonzero(starts == start))
+        part = x[rows, int(start):]
+        n = part.shape[1]
+        if n < 2 * period + 3 or not torch.isfinite(part).all():
+            continue
+        m = min(horizon, n - 2 * period - 2)
+        past, last = part[:, :-m], part[:, -m:]
+        e_history = (history_forecast(past, m, period, one_season) - last).abs().mean(dim=1, keepdim=True)
+        e_naive = (seasonal_naive_forecast(past, m, period) - last).abs().mean(dim=1, keepdim=True)
+        total = e_history + e_naive
+        blend = (e_naive < e_history) & _is_seasonal(torch.diff(part, dim=1), period)[:, None]
+        w = torch.where(blend, e_naive / total.clamp_min(torch.finfo(part.dtype).tiny), torch.ones_like(total))
+        out[rows] = w * out[rows] + (1 - w) * seasonal_naive_forecast(part, horizon, period)
+    return out.to(device=y.device, dtype=y.dtype)
 
 
 def _one_season_holds(x: Tensor, horizon: int, period: int) -> Tensor:

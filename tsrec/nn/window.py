@@ -56,7 +56,7 @@ import torch
 from torch import Tensor, nn
 
 from .blocks import Stack
-from .damped import ESTIMATED_ROWS, damped_forecast, history_forecast, naive_blend_forecast
+from .damped import ESTIMATED_ROWS, damped_forecast, history_blend_forecast, history_forecast, naive_blend_forecast
 from .theta import one_season_forecast, theta_forecast
 from .transformer import CausalSelfAttention
 
@@ -114,16 +114,18 @@ def partner_forecast(partner: str, rows: Tensor, horizon: int, period: int | Non
     """``PARTNERS[partner](rows, horizon, period)``: the classical forecasts ``(N, horizon)`` of the windows
     ``rows`` ``(N, L)``, from the memo where :func:`memoised_partners` holds them. ``partner="one_season"``:
     :func:`tsrec.nn.theta.one_season_forecast`; ``partner="history"``: :func:`tsrec.nn.damped.history_forecast`
-    (rows led by NaN; ``one_season`` its argument); ``partner="naive_blend"``:
+    (rows led by NaN; ``one_season`` its argument), ``partner="history_blend"``:
+    :func:`tsrec.nn.damped.history_blend_forecast` (the same); ``partner="naive_blend"``:
     :func:`tsrec.nn.damped.naive_blend_forecast`; ``estimated_rows``: damped Holt's
     (:func:`tsrec.nn.damped.damped_forecast`)."""
-    special = {"one_season": one_season_forecast, "history": history_forecast, "naive_blend": naive_blend_forecast}
+    special = {"one_season": one_season_forecast, "history": history_forecast, "naive_blend": naive_blend_forecast,
+               "history_blend": history_blend_forecast}
     method = special[partner] if partner in special else PARTNERS[partner]
     if partner in ("damped", "naive_blend"):
         method = functools.partial(method, estimated_rows=estimated_rows)
     else:
         estimated_rows = 0
-    if partner == "history":
+    if partner in ("history", "history_blend"):
         method = functools.partial(method, one_season=one_season)
     else:
         one_season = True
@@ -224,6 +226,11 @@ class WindowModel(nn.Module):
         or more gets damped Holt blended with seasonal naive by their errors
         on its last rows (:func:`tsrec.nn.damped.naive_blend_forecast`; models
         saved before format 13 have damped Holt alone).
+    history_blend : bool, default=False
+        With ``partner_rows``, the partner that reads them is blended with
+        seasonal naive by their errors on its last rows
+        (:func:`tsrec.nn.damped.history_blend_forecast`; models saved before
+        format 15 have it alone).
     median_index : int, default=0
         Which of a target's ``n_quantiles`` outputs is its median.
 
@@ -244,7 +251,7 @@ class WindowModel(nn.Module):
         skip_last: bool = False, channel_independent: bool = False, eps: float = 1e-5, theta_weight: float = 0.0,
         theta_period: int | None = None, median_index: int = 0, partner: str = "theta", one_season: bool = False,
         estimated_rows: int = ESTIMATED_ROWS, partner_rows: int = 0, history_one_season: bool = False,
-        naive_blend: bool = False,
+        naive_blend: bool = False, history_blend: bool = False,
     ) -> None:
         super().__init__()
         if c_out % n_quantiles:
@@ -271,6 +278,9 @@ class WindowModel(nn.Module):
                              f"partner_rows={partner_rows!r}, context={context}, partner={partner!r}")
         if naive_blend and partner != "damped":
             raise ValueError(f"naive_blend needs partner='damped', got partner={partner!r}")
+        if history_blend and not partner_rows:
+            raise ValueError("history_blend needs partner_rows: it blends the partner that reads the rows before "
+                             "the window")
         if not 1 <= patch_len <= context:
             raise ValueError(f"need 1 <= patch_len <= context, got patch_len={patch_len}, context={context}")
         if (body.c_in, body.c_out) != self.body_channels(c_in, c_out, patch_len, channel_independent, n_quantiles) \
@@ -284,7 +294,7 @@ class WindowModel(nn.Module):
         self.theta_weight, self.theta_period, self.median_index = float(theta_weight), theta_period, median_index
         self.partner, self.one_season, self.estimated_rows = partner, bool(one_season), int(estimated_rows)
         self.partner_rows, self.history_one_season = int(partner_rows), bool(history_one_season)
-        self.naive_blend = bool(naive_blend)
+        self.naive_blend, self.history_blend = bool(naive_blend), bool(history_blend)
         self.n_segments = math.ceil(context / patch_len)
         self.body = body
         # whether training mode changes the body (its dropout draws)
@@ -360,6 +370,8 @@ class WindowModel(nn.Module):
         partner = "history" if length > self.context else "one_season" if self.one_season else self.partner
         if partner == "damped" and self.naive_blend:
             partner = "naive_blend"
+        elif partner == "history" and self.history_blend:
+            partner = "history_blend"
         forecast = partner_forecast(partner, rows, self.horizon, self.theta_period, self.estimated_rows,
                                     self.history_one_season)
         forecast = forecast.reshape(b, nt, self.horizon).transpose(1, 2)
