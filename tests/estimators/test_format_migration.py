@@ -64,7 +64,7 @@ def test_a_damaged_or_contradicting_frame_is_refused(tmp_path, small_frame):
     assert fitted["frame"] == {"context": f.frame_.context, "patch_len": f.frame_.patch_len, "direct": True,
                                "period": 24, "theta_weight": f.frame_.theta_weight, "one_season": False,
                                "estimated_rows": 20, "partner_rows": 0, "history_one_season": False,
-                               "naive_blend": f.frame_.naive_blend}
+                               "naive_blend": f.frame_.naive_blend, "history_blend": False}
     for change, message in (({"context": 7}, "patch_len"), ({"direct": False, "context": None}, "does not match"),
                             ({"patch_len": 0}, "patch_len"), ({"period": -1}, "period"), (None, "frame"),
                             ({"theta_weight": 1.5}, "theta_weight"), ({"theta_weight": "0.5"}, "theta_weight"),
@@ -77,6 +77,8 @@ def test_a_damaged_or_contradicting_frame_is_refused(tmp_path, small_frame):
                             ({"history_one_season": 1}, "history_one_season"),
                             ({"history_one_season": True}, "history_one_season"),  # (no partner_rows)
                             ({"naive_blend": 1}, "naive_blend"),
+                            ({"history_blend": 1}, "history_blend"),
+                            ({"history_blend": True}, "history_blend"),  # (no partner_rows)
                             ({"naive_blend": True, "period": None}, "naive_blend")):  # (no period)
         bad = dict(fitted, frame=None if change is None else {**fitted["frame"], **change})
         out = tmp_path / "bad.safetensors"
@@ -395,3 +397,28 @@ def test_a_version_13_file_keeps_the_partner_on_a_window_of_three_seasons(tmp_pa
     now = tsrec.LRUForecaster(horizon=6, context=72, d_model=8, n_layers=1, max_epochs=1, batch_size=16,
                               random_state=0, device="cpu").fit(y.iloc[:396])
     assert (now.frame_.partner_rows, now.frame_.theta_weight) == (8 * 24, 0.5)
+
+
+def test_a_version_14_file_keeps_the_history_partner_unblended(tmp_path):
+    """A version-14 file of an hourly series whose daily cycle doubled in its last days, with a one-day window whose
+    partner reads the eight days before each origin, streamed 4 rows past its fit (session 22, before format 15,
+    tests/fixtures/format_v14/make_v14_history_blend.py). Format 15 blends that partner with seasonal naive where
+    that forecast the rows' last values better; the file loads with ``history_blend=False``, forecasts as it did,
+    saved again too, and keeps streaming. The flag is what decides: set, the same model forecasts otherwise."""
+    name = "format_v14/LRUForecaster_history"
+    f = BaseForecaster.load(FIXTURES_DIR / f"{name}.safetensors")
+    want = json.loads((FIXTURES_DIR / "format_v14/expected_history.json").read_text())[name.split("/")[1]]
+    assert (f.frame_.context, f.frame_.period, f.frame_.theta_weight, f.frame_.partner_rows) == (
+        want["context"], want["period"], want["frame_theta_weight"], want["partner_rows"])
+    assert not f.frame_.history_blend and not f.model_.history_blend
+    forecast = f.predict().to_numpy().ravel()
+    assert_as_recorded(forecast, want["predict"])
+    f.save(tmp_path / "again.safetensors")
+    g = BaseForecaster.load(tmp_path / "again.safetensors")
+    assert not g.frame_.history_blend
+    np.testing.assert_array_equal(g.predict().to_numpy().ravel(), forecast)
+    g.model_.history_blend = True
+    assert np.abs(g.predict().to_numpy().ravel() - forecast).max() > 0.1
+    index = pd.date_range(f.predict().index[0], periods=3, freq="h")
+    f.partial_fit(pd.DataFrame({"y": forecast[:3]}, index=index))
+    assert np.isfinite(f.predict().to_numpy()).all()

@@ -451,7 +451,8 @@ def test_the_damped_partner_gets_more_of_a_smooth_trend():
 def test_the_partner_of_a_short_seasonal_window_reads_the_seasons_before_it(tmp_path, monkeypatch):
     """"auto" gives the damped partner of a window shorter than two seasons the ``SEASON_ROWS`` (8) seasons before
     each origin and the share ``SEASON_SHARE`` (0.9): on 100 months of a season on a trend, an 8-row window,
-    ``predict`` combines the network with :func:`history_forecast` of the last 96 rows and the period; the
+    ``predict`` combines the network with :func:`history_blend_forecast` of the last 96 rows and the period (that
+    partner blended with seasonal naive where that backtests better, ``frame_.history_blend``); the
     validation windows that early stopping scores carry the same rows (NaN before the series' first); the file keeps
     it. A window of two to four seasons reads them too, at the share of its own window (it shows the network the
     season); one of four seasons keeps the partner on the window."""
@@ -460,7 +461,7 @@ def test_the_partner_of_a_short_seasonal_window_reads_the_seasons_before_it(tmp_
     from tsrec import training
     from tsrec.estimators import BaseForecaster, LRUForecaster
     from tsrec.estimators.frame import SEASON_ROWS, SEASON_SHARE
-    from tsrec.nn.damped import history_forecast
+    from tsrec.nn.damped import history_blend_forecast
 
     t = np.arange(100)
     rng = np.random.default_rng(4)
@@ -473,11 +474,12 @@ def test_the_partner_of_a_short_seasonal_window_reads_the_seasons_before_it(tmp_
     f = LRUForecaster(**kw).fit(y)
     assert SEASON_ROWS * 12 == f.frame_.partner_rows == f.model_.partner_rows == 96
     assert f.frame_.theta_weight == f.model_.theta_weight == SEASON_SHARE == 0.9
+    assert f.frame_.history_blend and f.model_.history_blend  # (blended with seasonal naive where that backtests)
     assert seen and all(w.shape[1] == 96 + 6 for w in seen)  # the tail's 10 rows hold 5 origins, the first
     assert seen[0][:, :, 0].isnan().sum(dim=1).tolist() == [6, 5, 4, 3, 2]  # after row 90 (6 rows short of 96)
     mean, scale = f.scaler_.mean[0], f.scaler_.scale[0]
     x = torch.tensor(((y["y"].to_numpy()[-96:] - mean) / scale).astype(np.float32))
-    partner = history_forecast(x[None], 6, 12)[0].numpy() * scale + mean
+    partner = history_blend_forecast(x[None], 6, 12)[0].numpy() * scale + mean
     combined = f.predict().to_numpy().ravel()
     f.model_.theta_weight = 0.0
     network = f.predict().to_numpy().ravel()

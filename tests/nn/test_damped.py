@@ -237,3 +237,59 @@ def test_naive_blend_forecast_weighs_in_seasonal_naive_where_it_forecast_the_las
     assert torch.equal(naive_blend_forecast(walk, 8, 4), damped_forecast(walk, 8, 4))
     f32 = naive_blend_forecast(torch.tensor(x, dtype=torch.float32), 5, 24)
     assert f32.dtype == torch.float32 and f32.shape == (12, 5)
+
+
+def test_history_blend_forecast_weighs_in_seasonal_naive_on_each_rows_finite_part():
+    """:func:`history_blend_forecast` against its definition in float64 numpy, row by row: on a row's finite part
+    of ``n >= 2p + 3`` values, :func:`history_forecast` and the last season repeated forecast its last ``m =
+    min(horizon, n - 2p - 2)`` values from the values before them; where seasonal naive's mean absolute error is
+    the smaller and the part's first differences pass statsmodels' Theta seasonality test, the forecast is the two
+    weighted by the other's error, else :func:`history_forecast`'s, as it is for shorter parts and without a
+    period. Fresh random NaN-led rows of several finite lengths, batched; finite in, finite out."""
+    pytest.importorskip("statsmodels")
+    from scipy.stats import chi2
+    from statsmodels.tsa.stattools import acf
+
+    from tsrec.nn.damped import history_blend_forecast, history_forecast
+
+    def passes(v: np.ndarray, p: int) -> bool:  # statsmodels' ThetaModel._test_seasonality
+        rho = acf(v, nlags=p, fft=True)
+        return len(v) * rho[-1] ** 2 / np.sum(rho[:-1] ** 2) > chi2.ppf(0.9, 1)
+
+    rng = np.random.default_rng()
+    kinds = set()
+    for period in (4, 12):
+        horizon = int(rng.integers(1, 2 * period))
+        width = 8 * period
+        rows = []
+        for i in range(15):
+            n = int(rng.choice([width, width, 2 * period + 2, int(rng.integers(2 * period + 3, width))]))
+            t = np.arange(n)
+            amplitude = np.where(t < n - period - int(rng.integers(0, period)), 1.0, rng.uniform(1, 4))
+            values = (rng.normal(0, 1, n).cumsum() if i % 3 == 2 else
+                      amplitude * rng.uniform(0, 3) * np.sin(2 * np.pi * t / period)
+                      + rng.uniform(-0.2, 0.2) * t * (i % 2) + rng.normal(0, rng.uniform(0.05, 1), n))
+            rows.append(np.concatenate([np.full(width - n, np.nan), values]))
+        x = np.stack(rows)
+        got = history_blend_forecast(torch.tensor(x), horizon, period)
+        assert got.dtype == torch.float64 and torch.isfinite(got).all()
+        for row, out in zip(x, got.numpy()):
+            part = row[~np.isnan(row)]
+            alone = history_forecast(torch.tensor(part)[None], horizon, period)[0].numpy()
+            want = alone
+            if len(part) >= 2 * period + 3:
+                m = min(horizon, len(part) - 2 * period - 2)
+                past, last = part[:-m], part[-m:]
+                e_h = np.abs(history_forecast(torch.tensor(past)[None], m, period)[0].numpy() - last).mean()
+                e_n = np.abs(past[len(past) - period + np.arange(m) % period] - last).mean()
+                naive = part[len(part) - period + np.arange(horizon) % period]
+                blend = e_n < e_h and passes(np.diff(part), period)
+                kinds.add("blend" if blend else "alone")
+                if blend:
+                    want = (e_n * alone + e_h * naive) / (e_h + e_n)
+            np.testing.assert_allclose(out, want, rtol=1e-10, atol=1e-10)
+        np.testing.assert_array_equal(history_blend_forecast(torch.tensor(x), horizon, None).numpy(),
+                                      history_forecast(torch.tensor(x), horizon, None).numpy())
+    assert {"blend", "alone"} <= kinds
+    f32 = history_blend_forecast(torch.tensor(x, dtype=torch.float32), 5, 12)
+    assert f32.dtype == torch.float32 and f32.shape == (15, 5)
