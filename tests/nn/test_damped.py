@@ -133,19 +133,13 @@ def test_history_forecast_removes_the_season_that_the_rows_or_their_differences_
     :func:`damped_forecast` of the row. Fresh random rows of 1 to ``8p`` values, of all four kinds (a random walk
     under a season often shows it in its differences only)."""
     pytest.importorskip("statsmodels")
-    from scipy.stats import chi2
     from statsmodels.tsa.seasonal import seasonal_decompose
-    from statsmodels.tsa.stattools import acf
 
     from tsrec.nn.damped import history_forecast
     from tsrec.nn.theta import one_season_forecast
 
     def mae(forecast: torch.Tensor, actual: np.ndarray) -> float:
         return float(np.mean(np.abs(forecast[0].numpy() - actual)))
-
-    def passes(v: np.ndarray, p: int) -> bool:  # statsmodels' ThetaModel._test_seasonality
-        rho = acf(v, nlags=p, fft=True)
-        return len(v) * rho[-1] ** 2 / np.sum(rho[:-1] ** 2) > chi2.ppf(0.9, 1)
 
     rng = np.random.default_rng()
     kinds = set()
@@ -178,6 +172,15 @@ def test_history_forecast_removes_the_season_that_the_rows_or_their_differences_
     assert kinds == {"rows", "differences", "one season", "none"}, kinds
 
 
+def passes(v: np.ndarray, p: int) -> bool:
+    """statsmodels' ThetaModel._test_seasonality: whether ``v``'s autocorrelation at lag ``p`` passes the 10% test."""
+    from scipy.stats import chi2
+    from statsmodels.tsa.stattools import acf
+
+    rho = acf(v, nlags=p, fft=True)
+    return len(v) * rho[-1] ** 2 / np.sum(rho[:-1] ** 2) > chi2.ppf(0.9, 1)
+
+
 def test_naive_blend_forecast_weighs_in_seasonal_naive_where_it_forecast_the_last_rows_better():
     """:func:`naive_blend_forecast` against its definition in float64 numpy: for a window of ``L >= 2p + 3`` rows,
     damped Holt and the last season repeated forecast the last ``m = min(horizon, L - 2p - 2)`` rows from the rows
@@ -186,14 +189,7 @@ def test_naive_blend_forecast_weighs_in_seasonal_naive_where_it_forecast_the_las
     naive) / (e_d + e_n)`` of the whole window, else damped Holt's, as it is for shorter windows and without a
     period. Fresh random windows of every kind, batched; finite in, finite out."""
     pytest.importorskip("statsmodels")
-    from scipy.stats import chi2
-    from statsmodels.tsa.stattools import acf
-
     from tsrec.nn.damped import naive_blend_forecast
-
-    def passes(v: np.ndarray, p: int) -> bool:  # statsmodels' ThetaModel._test_seasonality
-        rho = acf(v, nlags=p, fft=True)
-        return len(v) * rho[-1] ** 2 / np.sum(rho[:-1] ** 2) > chi2.ppf(0.9, 1)
 
     rng = np.random.default_rng()
     kinds = set()
@@ -247,14 +243,7 @@ def test_history_blend_forecast_weighs_in_seasonal_naive_on_each_rows_finite_par
     weighted by the other's error, else :func:`history_forecast`'s, as it is for shorter parts and without a
     period. Fresh random NaN-led rows of several finite lengths, batched; finite in, finite out."""
     pytest.importorskip("statsmodels")
-    from scipy.stats import chi2
-    from statsmodels.tsa.stattools import acf
-
     from tsrec.nn.damped import history_blend_forecast, history_forecast
-
-    def passes(v: np.ndarray, p: int) -> bool:  # statsmodels' ThetaModel._test_seasonality
-        rho = acf(v, nlags=p, fft=True)
-        return len(v) * rho[-1] ** 2 / np.sum(rho[:-1] ** 2) > chi2.ppf(0.9, 1)
 
     rng = np.random.default_rng()
     kinds = set()

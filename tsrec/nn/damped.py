@@ -178,15 +178,8 @@ def naive_blend_forecast(y: Tensor, horizon: int, period: int | None = None,
     if y.dim() != 2 or period is None or period < 2 or y.shape[1] < 2 * period + 3:
         return damped
     x = y.detach().to(torch.float64)
-    m = min(horizon, x.shape[1] - 2 * period - 2)
-    past, last = x[:, :-m], x[:, -m:]
-    e_damped = (damped_forecast(past, m, period, estimated_rows) - last).abs().mean(dim=1, keepdim=True)
-    e_naive = (seasonal_naive_forecast(past, m, period) - last).abs().mean(dim=1, keepdim=True)
-    total = e_damped + e_naive
-    blend = (e_naive < e_damped) & _is_seasonal(torch.diff(x, dim=1), period)[:, None]
-    w = torch.where(blend, e_naive / total.clamp_min(torch.finfo(x.dtype).tiny), torch.ones_like(total))
-    out = w * damped.to(torch.float64) + (1 - w) * seasonal_naive_forecast(x, horizon, period)
-    return out.to(y.dtype)
+    method = functools.partial(damped_forecast, period=period, estimated_rows=estimated_rows)
+    return _naive_blend(x, damped.to(torch.float64), method, horizon, period).to(y.dtype)
 
 
 def history_forecast(y: Tensor, horizon: int, period: int | None = None, one_season: bool = True) -> Tensor:
@@ -323,15 +316,24 @@ def history_blend_forecast(y: Tensor, horizon: int, period: int | None = None, o
         n = part.shape[1]
         if n < 2 * period + 3 or not torch.isfinite(part).all():
             continue
-        m = min(horizon, n - 2 * period - 2)
-        past, last = part[:, :-m], part[:, -m:]
-        e_history = (history_forecast(past, m, period, one_season) - last).abs().mean(dim=1, keepdim=True)
-        e_naive = (seasonal_naive_forecast(past, m, period) - last).abs().mean(dim=1, keepdim=True)
-        total = e_history + e_naive
-        blend = (e_naive < e_history) & _is_seasonal(torch.diff(part, dim=1), period)[:, None]
-        w = torch.where(blend, e_naive / total.clamp_min(torch.finfo(part.dtype).tiny), torch.ones_like(total))
-        out[rows] = w * out[rows] + (1 - w) * seasonal_naive_forecast(part, horizon, period)
+        method = functools.partial(history_forecast, period=period, one_season=one_season)
+        out[rows] = _naive_blend(part, out[rows], method, horizon, period)
     return out.to(device=y.device, dtype=y.dtype)
+
+
+def _naive_blend(x: Tensor, forecast: Tensor, method, horizon: int, period: int) -> Tensor:
+    """``forecast`` ``(N, horizon)`` of the finite float64 rows ``x`` ``(N, n)``, ``n >= 2 * period + 3``, blended
+    with seasonal naive: ``method(rows, steps)`` and seasonal naive forecast the last ``m = min(horizon, n - 2 *
+    period - 2)`` values from the values before them; where seasonal naive's mean absolute error there is the
+    smaller and the rows' first differences pass the seasonality test, the two weighted by the other's error."""
+    m = min(horizon, x.shape[1] - 2 * period - 2)
+    past, last = x[:, :-m], x[:, -m:]
+    e_method = (method(past, m) - last).abs().mean(dim=1, keepdim=True)
+    e_naive = (seasonal_naive_forecast(past, m, period) - last).abs().mean(dim=1, keepdim=True)
+    total = e_method + e_naive
+    blend = (e_naive < e_method) & _is_seasonal(torch.diff(x, dim=1), period)[:, None]
+    w = torch.where(blend, e_naive / total.clamp_min(torch.finfo(x.dtype).tiny), torch.ones_like(total))
+    return w * forecast + (1 - w) * seasonal_naive_forecast(x, horizon, period)
 
 
 def _one_season_holds(x: Tensor, horizon: int, period: int) -> Tensor:
