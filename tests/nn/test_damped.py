@@ -195,9 +195,13 @@ def test_naive_blend_forecast_weighs_in_seasonal_naive_where_it_forecast_the_las
     kinds = set()
     for period in (4, 24):
         horizon = int(rng.integers(1, 3 * period))
-        for length in (2 * period + 2, 2 * period + 3, int(rng.integers(2 * period + 4, 8 * period))):
+        for length in (2 * period + 2, 2 * period + 3, int(rng.integers(5 * period, 8 * period))):
             rows = []
-            for i in range(12):
+            if length >= 5 * period:  # one that blends: a clean cycle that grew over its last two seasons
+                t = np.arange(length)
+                rows.append(10 + np.where(t < length - 2 * period, 1.0, 3.0) * np.sin(2 * np.pi * t / period)
+                            + rng.normal(0, 0.05, length))
+            for i in range(12 - len(rows)):
                 t = np.arange(length)
                 amplitude = np.where(t < length - period - int(rng.integers(0, period)), 1.0, rng.uniform(1, 4))
                 if i % 3 == 2:  # a random walk: its last season repeated can backtest better by chance
@@ -259,6 +263,9 @@ def test_history_blend_forecast_weighs_in_seasonal_naive_on_each_rows_finite_par
                       amplitude * rng.uniform(0, 3) * np.sin(2 * np.pi * t / period)
                       + rng.uniform(-0.2, 0.2) * t * (i % 2) + rng.normal(0, rng.uniform(0.05, 1), n))
             rows.append(np.concatenate([np.full(width - n, np.nan), values]))
+        t = np.arange(width)  # one that blends: a clean cycle that grew over its last two seasons
+        rows[0] = 10 + np.where(t < width - 2 * period, 1.0, 3.0) * np.sin(2 * np.pi * t / period) + rng.normal(
+            0, 0.05, width)
         x = np.stack(rows)
         got = history_blend_forecast(torch.tensor(x), horizon, period)
         assert got.dtype == torch.float64 and torch.isfinite(got).all()
