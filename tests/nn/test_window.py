@@ -396,7 +396,7 @@ def test_a_partner_that_reads_more_rows_than_the_network():
     windows of ``context`` rows forecast as without it; training mode is the network alone; with a seasonal
     ``theta_period`` the partner reads the rows with their season; the model refuses other shapes and settings
     where the partner could not read the rows."""
-    from tsrec.nn.damped import history_forecast
+    from tsrec.nn.damped import history_blend_forecast, history_forecast
 
     torch.manual_seed(3)
     kw = dict(c_in=1, n_targets=1, horizon=4, context=8, patch_len=2, instance_norm="robust", theta_weight=0.6,
@@ -426,3 +426,9 @@ def test_a_partner_that_reads_more_rows_than_the_network():
             window_model("lru", **{**kw, **bad})
     with pytest.raises(ValueError, match="naive_blend"):
         window_model("lru", **{**kw, "partner": "theta", "naive_blend": True})
+    blended = window_model("lru", **kw, partner_rows=30, theta_period=4, history_blend=True).double().eval()
+    blended.load_state_dict(plain.state_dict())  # that partner blended with seasonal naive where that backtests
+    torch.testing.assert_close(blended(x), 0.4 * network + 0.6 * history_blend_forecast(x[..., 0], 4, 4)[..., None],
+                               rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="history_blend needs partner_rows"):
+        window_model("lru", **{**kw, "history_blend": True})
