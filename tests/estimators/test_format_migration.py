@@ -342,6 +342,27 @@ def test_a_version_11_file_keeps_forecasting_one_season_of_history_without_the_s
     assert np.isfinite(f.predict().to_numpy()).all() and len(f._stream.buffers[0]) == 46
 
 
+def _fixture_and_record(name: str, expected: str) -> tuple[BaseForecaster, dict]:
+    """The forecaster saved as ``fixtures/<name>.safetensors`` and its record in ``fixtures/<expected>``."""
+    f = BaseForecaster.load(FIXTURES_DIR / f"{name}.safetensors")
+    return f, json.loads((FIXTURES_DIR / expected).read_text())[name.split("/")[1]]
+
+
+def _saved_again(f: BaseForecaster, forecast: np.ndarray, tmp_path) -> BaseForecaster:
+    """``f`` saved in the current format and loaded: it forecasts ``forecast`` exactly."""
+    f.save(tmp_path / "again.safetensors")
+    g = BaseForecaster.load(tmp_path / "again.safetensors")
+    np.testing.assert_array_equal(g.predict().to_numpy().ravel(), forecast)
+    return g
+
+
+def _keeps_streaming(f: BaseForecaster, forecast: np.ndarray) -> None:
+    """``f`` (hourly) learns three more rows and still forecasts finite values."""
+    index = pd.date_range(f.predict().index[0], periods=3, freq="h")
+    f.partial_fit(pd.DataFrame({"y": forecast[:3]}, index=index))
+    assert np.isfinite(f.predict().to_numpy()).all()
+
+
 def test_a_version_12_file_keeps_the_damped_partner_alone_on_a_long_seasonal_window(tmp_path):
     """A version-12 file of an hourly series whose daily cycle doubled in its last days, with a 120-row window (five
     days; its differences show the daily cycle), streamed 4 rows past its fit (session 21, before format 13,
@@ -349,23 +370,17 @@ def test_a_version_12_file_keeps_the_damped_partner_alone_on_a_long_seasonal_win
     seasonal naive where that forecast the window's last rows better; the file loads with ``naive_blend=False``,
     forecasts as it did, saved again too, and keeps streaming. The flag is what decides: set, the same model
     forecasts otherwise."""
-    name = "format_v12/LRUForecaster_naive_blend"
-    f = BaseForecaster.load(FIXTURES_DIR / f"{name}.safetensors")
-    want = json.loads((FIXTURES_DIR / "format_v12/expected_naive_blend.json").read_text())[name.split("/")[1]]
+    f, want = _fixture_and_record("format_v12/LRUForecaster_naive_blend", "format_v12/expected_naive_blend.json")
     assert (f.frame_.context, f.frame_.period, f.frame_.theta_weight) == (
         want["context"], want["period"], want["frame_theta_weight"])
     assert not f.frame_.naive_blend and not f.model_.naive_blend
     forecast = f.predict().to_numpy().ravel()
     assert_as_recorded(forecast, want["predict"])
-    f.save(tmp_path / "again.safetensors")
-    g = BaseForecaster.load(tmp_path / "again.safetensors")
+    g = _saved_again(f, forecast, tmp_path)
     assert not g.frame_.naive_blend
-    np.testing.assert_array_equal(g.predict().to_numpy().ravel(), forecast)
     g.model_.naive_blend = True
     assert np.abs(g.predict().to_numpy().ravel() - forecast).max() > 0.1
-    index = pd.date_range(f.predict().index[0], periods=3, freq="h")
-    f.partial_fit(pd.DataFrame({"y": forecast[:3]}, index=index))
-    assert np.isfinite(f.predict().to_numpy()).all()
+    _keeps_streaming(f, forecast)
 
 
 def test_a_version_13_file_keeps_the_partner_on_a_window_of_three_seasons(tmp_path):
@@ -375,21 +390,15 @@ def test_a_version_13_file_keeps_the_partner_on_a_window_of_three_seasons(tmp_pa
     eight seasons of rows before each origin; the file loads with the partner on its window (``partner_rows=0``),
     forecasts as it did, saved again too, and keeps streaming, while the same fit today reads 192 rows at the
     window's own share."""
-    name = "format_v13/LRUForecaster_three_seasons"
-    f = BaseForecaster.load(FIXTURES_DIR / f"{name}.safetensors")
-    want = json.loads((FIXTURES_DIR / "format_v13/expected_three_seasons.json").read_text())[name.split("/")[1]]
+    f, want = _fixture_and_record("format_v13/LRUForecaster_three_seasons", "format_v13/expected_three_seasons.json")
     assert (f.frame_.context, f.frame_.period, f.frame_.theta_weight, f.frame_.partner_rows) == (
         want["context"], want["period"], want["frame_theta_weight"], 0)
     assert f.model_.partner_rows == 0
     forecast = f.predict().to_numpy().ravel()
     assert_as_recorded(forecast, want["predict"])
-    f.save(tmp_path / "again.safetensors")
-    g = BaseForecaster.load(tmp_path / "again.safetensors")
+    g = _saved_again(f, forecast, tmp_path)
     assert g.frame_.partner_rows == 0
-    np.testing.assert_array_equal(g.predict().to_numpy().ravel(), forecast)
-    index = pd.date_range(f.predict().index[0], periods=3, freq="h")
-    f.partial_fit(pd.DataFrame({"y": forecast[:3]}, index=index))
-    assert np.isfinite(f.predict().to_numpy()).all()
+    _keeps_streaming(f, forecast)
     rng = np.random.default_rng(13)  # the fixture's rows
     t = np.arange(400)
     y = pd.DataFrame({"y": 20 + 0.01 * t + 3 * np.sin(2 * np.pi * t / 24) + rng.normal(0, 0.3, 400)},
@@ -405,20 +414,14 @@ def test_a_version_14_file_keeps_the_history_partner_unblended(tmp_path):
     tests/fixtures/format_v14/make_v14_history_blend.py). Format 15 blends that partner with seasonal naive where
     that forecast the rows' last values better; the file loads with ``history_blend=False``, forecasts as it did,
     saved again too, and keeps streaming. The flag is what decides: set, the same model forecasts otherwise."""
-    name = "format_v14/LRUForecaster_history"
-    f = BaseForecaster.load(FIXTURES_DIR / f"{name}.safetensors")
-    want = json.loads((FIXTURES_DIR / "format_v14/expected_history.json").read_text())[name.split("/")[1]]
+    f, want = _fixture_and_record("format_v14/LRUForecaster_history", "format_v14/expected_history.json")
     assert (f.frame_.context, f.frame_.period, f.frame_.theta_weight, f.frame_.partner_rows) == (
         want["context"], want["period"], want["frame_theta_weight"], want["partner_rows"])
     assert not f.frame_.history_blend and not f.model_.history_blend
     forecast = f.predict().to_numpy().ravel()
     assert_as_recorded(forecast, want["predict"])
-    f.save(tmp_path / "again.safetensors")
-    g = BaseForecaster.load(tmp_path / "again.safetensors")
+    g = _saved_again(f, forecast, tmp_path)
     assert not g.frame_.history_blend
-    np.testing.assert_array_equal(g.predict().to_numpy().ravel(), forecast)
     g.model_.history_blend = True
     assert np.abs(g.predict().to_numpy().ravel() - forecast).max() > 0.1
-    index = pd.date_range(f.predict().index[0], periods=3, freq="h")
-    f.partial_fit(pd.DataFrame({"y": forecast[:3]}, index=index))
-    assert np.isfinite(f.predict().to_numpy()).all()
+    _keeps_streaming(f, forecast)
