@@ -698,6 +698,24 @@ def daily_b_list() -> list[Series]:
     return _not_constant(out)
 
 
+def daily_c_list() -> list[Series]:
+    """Daily random walks of rows no earlier set holds (``--set daily_c``, ``--folds 2``, horizon 14, period 7;
+    ``pip install pmdarima``): 1,000 rows of the eight exchange rates from rows 0, 2,200 and 4,800, and 1,000
+    closing prices of Microsoft's share (pmdarima's ``msft``) from rows 0, 2,000 and 4,000 (trading days indexed
+    as consecutive days). Constant blocks left out. Added in session 23 as the judge of
+    ``benchmarks/rules/2026-12-04_ses_choice.md``."""
+    from pmdarima import datasets
+
+    exchange = load_dataset("exchange_rate")
+    out = [Series(f"exchange {c} daily 1000 @{a}", exchange[c].astype(float).iloc[a : a + 1000], 14, 7)
+           for a in (0, 2200, 4800) for c in exchange.columns]
+    close = datasets.load_msft()["Close"].to_numpy(float)
+    days = pd.date_range("2000-01-01", periods=1000, freq="D")
+    out += [Series(f"msft close daily 1000 @{a}", pd.Series(close[a : a + 1000], days), 14, 7)
+            for a in (0, 2000, 4000)]
+    return _not_constant(out)
+
+
 def weekly_list() -> list[Series]:
     """Weekly series of a competition's weekly regime (``--set weekly``, ``--folds 2``, horizon 13 as M4's weekly,
     period 52): the seven illness columns (966 rows) and 600 rows of the weekly CO2 series from rows 0, 800 and
@@ -873,7 +891,7 @@ def main() -> None:
                                                    "seasonal_new_b", "seasonal_pm", "seasonal_mult",
                                                    "seasonal_fresh", "seasonal_fresh_b", "hourly40d",
                                                    "hourly40d_b", "hourly40d_c", "daily",
-                                                   "daily_b", "weekly", "seasons24",
+                                                   "daily_b", "daily_c", "weekly", "seasons24",
                                                    "season_short_c"],
                     default="standard",
                     help="standard: the twelve series above; short: every column of the short resamples (48); "
@@ -916,7 +934,7 @@ def main() -> None:
             "seasonal_mult": seasonal_mult_list, "seasonal_fresh": seasonal_fresh_list,
             "seasonal_fresh_b": seasonal_fresh_b_list, "hourly40d": hourly40d_list,
             "hourly40d_b": hourly40d_b_list, "hourly40d_c": hourly40d_c_list, "daily": daily_list,
-            "daily_b": daily_b_list, "weekly": weekly_list,
+            "daily_b": daily_b_list, "daily_c": daily_c_list, "weekly": weekly_list,
             "seasons24": seasons24_list, "season_short_c": season_short_c_list}
     for s in sets[args.set]():
         if args.series and not any(t.lower() in s.name.lower() for t in args.series):
