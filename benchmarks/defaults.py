@@ -660,6 +660,13 @@ def hourly40d_c_list() -> list[Series]:
     return _forty_day_stretches(14000, 6000, 50000)
 
 
+def hourly40d_d_list() -> list[Series]:
+    """A fourth set of ``hourly40d``'s regime, of rows no earlier set holds at this resolution (``--set
+    hourly40d_d``, ``--folds 2``): :func:`_forty_day_stretches` from row 3,000 (ETTh), 2,400 (weather) and 40,000
+    (ETTm). Added in session 23 as the judge of ``benchmarks/rules/2026-12-04_ets_choice.md``."""
+    return _forty_day_stretches(3000, 2400, 40000)
+
+
 def daily_list() -> list[Series]:
     """Daily series of a competition's daily regime (``--set daily``, ``--folds 2``, horizon 14 as M4's daily,
     period 7): 1,000 rows of the eight exchange rates from rows 1,000, 3,500 and 6,000 (random walks: no weekly
@@ -890,7 +897,7 @@ def main() -> None:
                                                    "panels_small", "seasonal_r", "seasonal_new",
                                                    "seasonal_new_b", "seasonal_pm", "seasonal_mult",
                                                    "seasonal_fresh", "seasonal_fresh_b", "hourly40d",
-                                                   "hourly40d_b", "hourly40d_c", "daily",
+                                                   "hourly40d_b", "hourly40d_c", "hourly40d_d", "daily",
                                                    "daily_b", "daily_c", "weekly", "seasons24",
                                                    "season_short_c"],
                     default="standard",
@@ -933,7 +940,7 @@ def main() -> None:
             "seasonal_new_b": seasonal_new_b_list, "seasonal_pm": seasonal_pm_list,
             "seasonal_mult": seasonal_mult_list, "seasonal_fresh": seasonal_fresh_list,
             "seasonal_fresh_b": seasonal_fresh_b_list, "hourly40d": hourly40d_list,
-            "hourly40d_b": hourly40d_b_list, "hourly40d_c": hourly40d_c_list, "daily": daily_list,
+            "hourly40d_b": hourly40d_b_list, "hourly40d_c": hourly40d_c_list, "hourly40d_d": hourly40d_d_list, "daily": daily_list,
             "daily_b": daily_b_list, "daily_c": daily_c_list, "weekly": weekly_list,
             "seasons24": seasons24_list, "season_short_c": season_short_c_list}
     for s in sets[args.set]():
