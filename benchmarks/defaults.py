@@ -940,7 +940,8 @@ def main() -> None:
             "seasonal_new_b": seasonal_new_b_list, "seasonal_pm": seasonal_pm_list,
             "seasonal_mult": seasonal_mult_list, "seasonal_fresh": seasonal_fresh_list,
             "seasonal_fresh_b": seasonal_fresh_b_list, "hourly40d": hourly40d_list,
-            "hourly40d_b": hourly40d_b_list, "hourly40d_c": hourly40d_c_list, "hourly40d_d": hourly40d_d_list, "daily": daily_list,
+            "hourly40d_b": hourly40d_b_list, "hourly40d_c": hourly40d_c_list, "hourly40d_d": hourly40d_d_list,
+            "daily": daily_list,
             "daily_b": daily_b_list, "daily_c": daily_c_list, "weekly": weekly_list,
             "seasons24": seasons24_list, "season_short_c": season_short_c_list}
     for s in sets[args.set]():
