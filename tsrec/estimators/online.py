@@ -116,12 +116,12 @@ def ridge_scored(model: OnlineRidge, scalers: Sequence[StandardScaler], rows: Se
         x, p = torch.from_numpy(np.concatenate(xs)).to(device), torch.from_numpy(np.concatenate(ps)).to(device)
         corrected = p + model.correction(x, p) if active else p
         keep = torch.from_numpy(np.concatenate(keeps)).to(device)
-        if blend and bool(keep.any()):  # the new origins' errors, of the forecast before the blend and of the last value
+        if blend and bool(keep.any()):  # the new origins' errors: the forecast's before the blend, the last value's
             actual = torch.from_numpy(np.concatenate(actuals)).to(device).double()
             blend_model.append((model._point(corrected[keep]).double() - actual) ** 2)
             blend_last.append((model.persistence(x[keep]).double() - actual) ** 2)
             blend_ages.append(np.concatenate(ages).astype(np.float64))
-        if active or blend:
+        if active:  # (the blend acts with the correction's first statistics)
             issued = (corrected + model.blend_shift(x, corrected) if blend else corrected).cpu().numpy()
             at = 0
             for (i, sel), part in zip(group, ps):

@@ -34,9 +34,10 @@ forecast step ``k``: ``L_model[k]`` and ``L_last[k]`` are exponentially
 weighted means of the two forecasts' squared errors (scaled units) over the
 windows whose targets were observed, each window weighing ``(1 - lam) *
 lam ** age``, ``lam = 0.5 ** (1 / blend_half_life)`` and ``age`` in rows,
-both means starting at 1; the point forecast moves to ``w * forecast + (1 -
-w) * last``, ``w = L_last^4 / (L_model^4 + L_last^4)`` (every quantile of a
-target by the same shift). Online ensembling with persistence as the second
+both means starting at 1; once a window has been observed (with the
+correction's first statistics), the point forecast moves to ``w * forecast +
+(1 - w) * last``, ``w = L_last^4 / (L_model^4 + L_last^4)`` (every quantile
+of a target by the same shift). Online ensembling with persistence as the second
 expert (OneNet, Wen et al. 2023, weighs two models by their recent losses);
 see ``benchmarks/rules/2026-12-04_persistence_blend.md``.
 """
@@ -205,14 +206,14 @@ class OnlineRidge(nn.Module):
         return c.repeat_interleave(self.n_quantiles, dim=-1) if self.n_quantiles > 1 else c
 
     def forward(self, x: Tensor, **kwargs) -> Tensor:
-        """The wrapped model's forecast plus the correction (none before any observation), blended with
-        persistence where ``blend_half_life`` is set. ``kwargs`` go to the wrapped model (``members=True`` of an
+        """The wrapped model's forecast plus the correction, blended with persistence where ``blend_half_life``
+        is set (neither before any observation). ``kwargs`` go to the wrapped model (``members=True`` of an
         ensemble: each member's forecast, shifted by the correction and the blend of their mean)."""
         out = self.inner(x, **kwargs)
         members = bool(kwargs.get("members"))
         if bool(self.total > 0):
             out = out + self.correction(x, out.mean(0) if members else out)
-        if self.blend_half_life is None:
+        if self.blend_half_life is None or not bool(self.total > 0):
             return out
         return out + self.blend_shift(x, out.mean(0) if members else out)
 
