@@ -41,6 +41,12 @@ earlier (leak-free, staler). Published numbers: Proceed (KDD 2025) Tables 3-4.
     python benchmarks/online.py --combine /tmp/p2 dense sparse
     # a second validation fold (fit one validation length earlier), the choices by the mean of the two:
     python benchmarks/online.py --datasets ETTh2 --fold --save /tmp/p2f --label dense
+    # the figures of record since session 24: the dense base, the ridge candidates, weighed against persistence
+    # (persistence_blend=96, adopted by benchmarks/rules/2026-12-04_persistence_blend.md):
+    python benchmarks/online.py --datasets ETTh2 ETTm1 --epochs 4 --stride 16 --threads 1 \
+        --param linear_path="'dense'" --param persistence_blend=96 --fold \
+        --candidates "ridge alpha auto, forgetting 0.999" "ridge alpha auto, forgetting 0.9999" \
+        "ridge alpha 1000, forgetting 0.999" "ridge alpha 1000, forgetting 0.9999"
 """
 
 from __future__ import annotations

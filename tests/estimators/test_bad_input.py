@@ -318,6 +318,7 @@ COMMON_BAD_PARAMS = [
     ("missing", "drop"), ("missing", None), ("scaling", "local"), ("scaling", None),
     ("online_update", "adam"), ("online_update", None), ("online_alpha", 0.0), ("online_alpha", float("inf")),
     ("online_forgetting", 0.0), ("online_forgetting", 1.5), ("online_lags", 0), ("online_lags", 2.0),
+    ("persistence_blend", 0), ("persistence_blend", 2.5), ("persistence_blend", "96"),
 ]
 QUANTILE_BAD = [(0.5, 0.1), (0.0, 0.5), (0.5, 1.0), (), "median", (0.1, float("nan"))]
 MODEL_BAD_PARAMS = {

@@ -40,7 +40,7 @@ def test_version_1_files_load_and_forecast_as_they_did(name, tmp_path):
     # saved again, the file is of the current version and gives the same forecast
     f.save(tmp_path / "now.safetensors")
     g = BaseForecaster.load(tmp_path / "now.safetensors")
-    assert FORMAT_VERSION == 15
+    assert FORMAT_VERSION == 16
     np.testing.assert_array_equal(g.predict().to_numpy(), forecast.to_numpy())
     # and it keeps streaming
     g.partial_fit(pd.DataFrame({"y": [0.1, 0.2], "x": [0.3, 0.4]},
@@ -425,3 +425,21 @@ def test_a_version_14_file_keeps_the_history_partner_unblended(tmp_path):
     g.model_.history_blend = True
     assert np.abs(g.predict().to_numpy().ravel() - forecast).max() > 0.1
     _keeps_streaming(f, forecast)
+
+
+def test_a_version_15_file_keeps_its_ridge_correction_without_the_blend(tmp_path):
+    """A version-15 file of a window model with ``online_update="ridge"``, streamed 48 rows past its fit in three
+    updating calls (session 24, before format 16, tests/fixtures/format_v15/make_v15_ridge.py). Format 16 added
+    ``persistence_blend``; the file loads without it (None, no blend buffers), forecasts as it did, saved again
+    too, and its correction keeps updating."""
+    f, want = _fixture_and_record("format_v15/LRUForecaster_ridge", "format_v15/expected_ridge.json")
+    assert f.persistence_blend is None and f.model_.blend_half_life is None
+    assert "blend_errors" not in f.model_.state_dict() and float(f.model_.total) == want["total"]
+    forecast = f.predict().to_numpy().ravel()
+    assert_as_recorded(forecast, want["predict"])
+    g = _saved_again(f, forecast, tmp_path)
+    assert g.persistence_blend is None
+    index = pd.date_range(f.predict().index[0], periods=16, freq="h")
+    rows = pd.DataFrame(f.predict().to_numpy()[:1].repeat(16, axis=0), columns=["a", "b"], index=index)
+    f.partial_fit(rows)
+    assert float(f.model_.total) != want["total"] and np.isfinite(f.predict().to_numpy()).all()

@@ -85,6 +85,7 @@ class AarenForecaster(BaseForecaster):
         online_alpha: float | str = "auto",
         online_forgetting: float = 0.9999,
         online_lags: int | None = 24,
+        persistence_blend: int | None = None,
     ) -> None:
         self.horizon = horizon
         self.context = context
@@ -127,6 +128,7 @@ class AarenForecaster(BaseForecaster):
         self.online_alpha = online_alpha
         self.online_forgetting = online_forgetting
         self.online_lags = online_lags
+        self.persistence_blend = persistence_blend
 
     def _build_stack(self, c_in: int, c_out: int, skip_last: bool) -> Stack:
         return AarenModel(

@@ -39,15 +39,20 @@ def with_correction(est: BaseForecaster, model: nn.Module, frame: Frame, n_targe
     """``model`` inside an :class:`~tsrec.nn.online.OnlineRidge` for ``online_update="ridge"`` (else as it is).
 
     Raises ValueError for a model without the direct head (``context=None`` or ``head="dense"``): the
-    correction reads a window model's forecast from the end of its window."""
+    correction reads a window model's forecast from the end of its window; and for ``persistence_blend``
+    without ``online_update="ridge"`` (whose updates move the blend)."""
     if est.online_update != "ridge":
+        if est.persistence_blend is not None:
+            raise ValueError(f"persistence_blend={est.persistence_blend!r} needs online_update='ridge' (its updates "
+                             f"move the blend's weights), got online_update={est.online_update!r}")
         return model
     if not frame.direct:
         raise ValueError(f"online_update='ridge' corrects the forecast of a window model: it needs the direct head "
                          f"(a fixed or automatic context), not context={est.context!r} with head={est.head!r} "
                          f"(the stateful dense model); use online_update='sgd' there")
     lags = est.online_lags if est.online_lags in (None, "auto") else min(int(est.online_lags), frame.context)
-    return OnlineRidge(model, frame.context, n_targets, est._n_quantiles, lags=lags)
+    blend = None if est.persistence_blend is None else int(est.persistence_blend)
+    return OnlineRidge(model, frame.context, n_targets, est._n_quantiles, lags=lags, blend_half_life=blend)
 
 
 def windows_at(scaled: np.ndarray, origins: np.ndarray, context: int) -> np.ndarray:
@@ -71,13 +76,15 @@ def ridge_scored(model: OnlineRidge, scalers: Sequence[StandardScaler], rows: Se
     Per series ``i``: ``rows[i]`` (raw, ending with the ``n_new[i]`` rows of the call), the sorted
     ``origins[i]``, and ``new[i]`` (bool, parallel to them): the origins whose targets the call completed.
     ``reference``: the targets' scales that become the model's ``unit`` at its first update.
-    Returns the scaled forecasts (with the current correction) at every origin, and ``(A, B, total, W,
-    unit)`` after the call: the old statistics weigh ``forgetting ** max(n_new)``, each new origin
-    ``forgetting ** age`` (times its window's variance: see :class:`~tsrec.nn.online.OnlineRidge`), its age
-    the rows of the call after its last target (counted from the end of the longest chunk), and ``W`` solves
-    ``(A + alpha I) W = B`` (``alpha="auto"``: see :class:`~tsrec.nn.online.OnlineRidge`; then also the new
-    candidates and scores). A target that is NaN (``missing="mask"``) leaves its window's row out. Nothing of
-    ``model`` changes.
+    Returns the scaled forecasts (with the current correction and blend) at every origin, and ``(A, B, total,
+    W, unit, candidates, scores, blend_errors)`` after the call: the old statistics weigh ``forgetting **
+    max(n_new)``, each new origin ``forgetting ** age`` (times its window's variance: see
+    :class:`~tsrec.nn.online.OnlineRidge`), its age the rows of the call after its last target (counted from
+    the end of the longest chunk), and ``W`` solves ``(A + alpha I) W = B`` (``alpha="auto"``: see
+    :class:`~tsrec.nn.online.OnlineRidge`; then also the new candidates and scores, else None). A target that is
+    NaN (``missing="mask"``) leaves its window's row out. With the model's ``blend_half_life``, the new origins'
+    squared errors of the corrected forecast (before the blend) and of persistence update the blend's error
+    means by the same ages (else None). Nothing of ``model`` changes.
     """
     H, ctx = model.horizon, model.context
     plain = forecast_many(model.inner, scalers, rows, origins, ctx, H, device)
@@ -87,9 +94,11 @@ def ridge_scored(model: OnlineRidge, scalers: Sequence[StandardScaler], rows: Se
     active = bool(model.total > 0)
     unit = model.unit if bool((model.unit > 0).all()) else torch.as_tensor(reference, dtype=torch.float64,
                                                                             device=device)
-    scored = [bool(len(o)) and (active or bool(is_new.any())) for o, is_new in zip(origins, new)]
+    blend = model.blend_half_life is not None
+    scored = [bool(len(o)) and (active or blend or bool(is_new.any())) for o, is_new in zip(origins, new)]
     out = [p_all.copy() if go else p_all for go, p_all in zip(scored, plain)]
     nt = model.n_targets
+    blend_model, blend_last, blend_ages = [], [], []
     for group in _batches([i for i, go in enumerate(scored) if go], origins):
         xs, ps, keeps, actuals, ages, ratios = [], [], [], [], [], []
         for i, sel in group:
@@ -105,13 +114,19 @@ def ridge_scored(model: OnlineRidge, scalers: Sequence[StandardScaler], rows: Se
             # each window's std in the fixed units: scaled by its series' scaling now, divided by the reference
             ratios.append(np.repeat(np.asarray(scalers[i].scale[:nt], dtype=np.float64)[None], len(ok), axis=0))
         x, p = torch.from_numpy(np.concatenate(xs)).to(device), torch.from_numpy(np.concatenate(ps)).to(device)
-        if active:
-            corrected = (p + model.correction(x, p)).cpu().numpy()
+        corrected = p + model.correction(x, p) if active else p
+        keep = torch.from_numpy(np.concatenate(keeps)).to(device)
+        if blend and bool(keep.any()):  # the new origins' errors: the forecast's before the blend, the last value's
+            actual = torch.from_numpy(np.concatenate(actuals)).to(device).double()
+            blend_model.append((model._point(corrected[keep]).double() - actual) ** 2)
+            blend_last.append((model.persistence(x[keep]).double() - actual) ** 2)
+            blend_ages.append(np.concatenate(ages).astype(np.float64))
+        if active:  # (the blend acts with the correction's first statistics)
+            issued = (corrected + model.blend_shift(x, corrected) if blend else corrected).cpu().numpy()
             at = 0
             for (i, sel), part in zip(group, ps):
-                out[i][sel] = corrected[at : at + len(part)]
+                out[i][sel] = issued[at : at + len(part)]
                 at += len(part)
-        keep = torch.from_numpy(np.concatenate(keeps)).to(device)
         if not bool(keep.any()):
             continue
         xk, pk = x[keep].double(), p[keep].double()
@@ -124,11 +139,16 @@ def ridge_scored(model: OnlineRidge, scalers: Sequence[StandardScaler], rows: Se
         stats = model.accumulated(stats, phi[finite], err[finite], w[finite], s[finite])
         if alpha == "auto":
             scores = scores + model.candidate_losses(phi[finite], err[finite], w[finite], s[finite])
+    blended = None
+    if blend:
+        blended = model.blend_errors.clone() if not blend_ages else \
+            model.blend_updated(elapsed, torch.cat(blend_model), torch.cat(blend_last),
+                                torch.from_numpy(np.concatenate(blend_ages)).to(device))
     gram, cross, total = stats
     if not bool(total > 0):
-        return out, (gram, cross, total, torch.zeros_like(model.weights), unit, None, None)
+        return out, (gram, cross, total, torch.zeros_like(model.weights), unit, None, None, blended)
     weights, candidates = model.solved(gram, cross, alpha, scores)
-    return out, (gram, cross, total, weights, unit, candidates, scores if alpha == "auto" else None)
+    return out, (gram, cross, total, weights, unit, candidates, scores if alpha == "auto" else None, blended)
 
 
 

@@ -384,6 +384,16 @@ COMMON_PARAMS: tuple[Param, ...] = (
           "online with the penalty, among 8, 24, 96 and 336 (see :class:`~tsrec.nn.online.OnlineRidge`).",
           rule(lambda v: v is None or v == "auto" and isinstance(v, str) or is_int(v) and v >= 1,
                "None, 'auto' or an integer >= 1")),
+    Param("persistence_blend", None, "int or None",
+          'With ``online_update="ridge"``: weigh the forecast against persistence (each target\'s last value) by '
+          "their recent errors, per target and step ahead; the value is the half-life, in rows, of the error "
+          "means (each window enters once its targets have arrived; both means start equal). Right after "
+          "``fit`` the forecast is the model's; from the first updating call on, the weight is ``L_last^4 / "
+          "(L_model^4 + L_last^4)`` of the two mean squared errors (:class:`~tsrec.nn.online.OnlineRidge`), "
+          "moved by every updating ``partial_fit``. A stream that drifts away from what the model learned falls "
+          "back on persistence, one that does not stays with the model (96 in ``benchmarks/online.py``'s "
+          "protocol P2: ``benchmarks/rules/2026-12-04_persistence_blend.md``). None: no blend.",
+          rule(lambda v: v is None or is_int(v) and v >= 1, "None or an integer >= 1")),
 )
 
 #: What ``fit`` (or the first ``partial_fit``) sets; a failed first ``partial_fit`` removes all of it.

@@ -43,6 +43,8 @@ the seasons of rows before a seasonal window shorter than four seasons (a file o
 of two to four seasons loads with the partner it had, on the window: ``partner_rows=0``). Version 15 added the
 frame's ``history_blend``: the partner that reads the seasons before a window is blended with seasonal naive where
 that backtests better (a file of version 14 or earlier loads with that partner alone, ``history_blend=False``).
+Version 16 added the hyperparameter ``persistence_blend`` and, where it is set, the online ridge correction's
+``blend_errors`` (a file of version 15 or earlier loads without the blend, :data:`V15_PARAMS`).
 :meth:`BaseForecaster.save <tsrec.estimators.BaseForecaster.save>` and
 :meth:`BaseForecaster.load <tsrec.estimators.BaseForecaster.load>` are the
 public face of this module.
@@ -74,7 +76,7 @@ if TYPE_CHECKING:
 __all__ = ["FORMAT_VERSION", "save", "load"]
 
 #: The version this tsrec writes (every later version reads every earlier one).
-FORMAT_VERSION = 15
+FORMAT_VERSION = 16
 #: The versions this tsrec reads.
 READABLE_VERSIONS = tuple(str(v) for v in range(1, FORMAT_VERSION + 1))
 #: The metadata keys of a file, and the keys of its "fitted" JSON object.
@@ -154,6 +156,16 @@ V6_PARAMS = {"partner": "theta"}
 def migrate_v6(params: dict, fitted: dict) -> tuple[dict, dict]:
     """Version-6 hyperparameters as version 7 reads them: the Theta partner (:data:`V6_PARAMS`)."""
     return {**V6_PARAMS, **params}, fitted
+
+
+#: Version 15 had no ``persistence_blend``: no blend of the forecast with persistence.
+V15_PARAMS = {"persistence_blend": None}
+
+
+def migrate_v15(params: dict, fitted: dict) -> tuple[dict, dict]:
+    """Hyperparameters of version 15 or earlier as version 16 reads them: no blend with persistence
+    (:data:`V15_PARAMS`)."""
+    return {**V15_PARAMS, **params}, fitted
 
 
 def _json_id(uid: Any) -> Any:
@@ -250,6 +262,8 @@ def load(cls: type[BaseForecaster], path: str | Path, device: str | None = None)
         params, fitted = migrate_v5(params, fitted)
     if version in ("1", "2", "3", "4", "5", "6"):
         params, fitted = migrate_v6(params, fitted)
+    if int(version) <= 15:
+        params, fitted = migrate_v15(params, fitted)
     known = set(klass._get_param_names())
     if set(params) != known:
         raise ValueError(f"{path} has unknown hyperparameters {sorted(set(params) - known)} or lacks "

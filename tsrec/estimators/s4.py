@@ -103,6 +103,7 @@ class S4Forecaster(BaseForecaster):
         online_alpha: float | str = "auto",
         online_forgetting: float = 0.9999,
         online_lags: int | None = 24,
+        persistence_blend: int | None = None,
     ) -> None:
         self.horizon = horizon
         self.context = context
@@ -148,6 +149,7 @@ class S4Forecaster(BaseForecaster):
         self.online_alpha = online_alpha
         self.online_forgetting = online_forgetting
         self.online_lags = online_lags
+        self.persistence_blend = persistence_blend
 
     def _build_stack(self, c_in: int, c_out: int, skip_last: bool) -> Stack:
         return S4Model(

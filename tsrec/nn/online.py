@@ -27,6 +27,19 @@ error does, and dominate the fit. (``s`` is taken in fixed units there, the
 scaling's at the first update, ``unit``: the online scaling statistics move.)
 ``A``, ``B`` and ``W`` are buffers (float64), saved with the weights; all zero
 at the start, where the forecast is the wrapped model's exactly.
+
+With ``blend_half_life`` the corrected forecast is then weighed against
+persistence (the window's last value) by their recent errors, per target and
+forecast step ``k``: ``L_model[k]`` and ``L_last[k]`` are exponentially
+weighted means of the two forecasts' squared errors (scaled units) over the
+windows whose targets were observed, each window weighing ``(1 - lam) *
+lam ** age``, ``lam = 0.5 ** (1 / blend_half_life)`` and ``age`` in rows,
+both means starting at 1; once a window has been observed (with the
+correction's first statistics), the point forecast moves to ``w * forecast +
+(1 - w) * last``, ``w = L_last^4 / (L_model^4 + L_last^4)`` (every quantile
+of a target by the same shift). Online ensembling with persistence as the second
+expert (OneNet, Wen et al. 2023, weighs two models by their recent losses);
+see ``benchmarks/rules/2026-12-04_persistence_blend.md``.
 """
 
 from __future__ import annotations
@@ -75,6 +88,10 @@ class OnlineRidge(nn.Module):
         :attr:`AUTO_LAGS`).
     eps : float, default=1e-5
         Added to the window variance (as the instance normalisation does).
+    blend_half_life : int, optional
+        Weigh the forecast against persistence by their recent errors, whose
+        means have this half-life in rows (see the module docstring); None:
+        no blend.
 
     Examples
     --------
@@ -97,15 +114,19 @@ class OnlineRidge(nn.Module):
     AUTO_ALPHAS = (1e5, 1e4, 1e3, 1e2, 1e1)
     #: The lag counts that ``lags="auto"`` (with ``alpha="auto"``) chooses from (at most the context), fewest first.
     AUTO_LAGS = (8, 24, 96, 336)
+    #: The power of the error means in the blend's weight: ``w = L_last^p / (L_model^p + L_last^p)``.
+    BLEND_POWER = 4
 
     def __init__(self, inner: nn.Module, context: int, n_targets: int, n_quantiles: int = 1,
-                 lags: int | str | None = None, eps: float = 1e-5) -> None:
+                 lags: int | str | None = None, eps: float = 1e-5, blend_half_life: int | None = None) -> None:
         super().__init__()
         if inner.c_out != n_targets * n_quantiles:
             raise ValueError(f"the model has {inner.c_out} outputs, not n_targets * n_quantiles = "
                              f"{n_targets * n_quantiles}")
         if not (lags is None or lags == "auto" or isinstance(lags, int) and 1 <= lags <= context):
             raise ValueError(f"lags must be None, 'auto' or in [1, context={context}], got {lags!r}")
+        if not (blend_half_life is None or isinstance(blend_half_life, int) and blend_half_life >= 1):
+            raise ValueError(f"blend_half_life must be None or an integer >= 1, got {blend_half_life!r}")
         self.inner = inner
         self.c_in, self.c_out, self.horizon = inner.c_in, inner.c_out, inner.horizon
         self.lookahead = lookahead(inner)
@@ -127,6 +148,9 @@ class OnlineRidge(nn.Module):
         k = len(self.AUTO_ALPHAS) * len(self.lag_sets)
         self.register_buffer("candidates", torch.zeros(k, d, self.horizon, dtype=torch.float64))
         self.register_buffer("scores", torch.zeros(k + 1, dtype=torch.float64))
+        self.blend_half_life = blend_half_life
+        if blend_half_life is not None:  # the error means of the forecast (0) and of persistence (1), per step
+            self.register_buffer("blend_errors", torch.ones(2, self.horizon, n_targets, dtype=torch.float64))
 
     @property
     def n_features(self) -> int:
@@ -182,14 +206,46 @@ class OnlineRidge(nn.Module):
         return c.repeat_interleave(self.n_quantiles, dim=-1) if self.n_quantiles > 1 else c
 
     def forward(self, x: Tensor, **kwargs) -> Tensor:
-        """The wrapped model's forecast plus the correction (none before any observation). ``kwargs`` go to the
-        wrapped model (``members=True`` of an ensemble: each member's forecast, shifted by the correction of
-        their mean)."""
+        """The wrapped model's forecast plus the correction, blended with persistence where ``blend_half_life``
+        is set (neither before any observation). ``kwargs`` go to the wrapped model (``members=True`` of an
+        ensemble: each member's forecast, shifted by the correction and the blend of their mean)."""
         out = self.inner(x, **kwargs)
-        if not bool(self.total > 0):
+        members = bool(kwargs.get("members"))
+        if bool(self.total > 0):
+            out = out + self.correction(x, out.mean(0) if members else out)
+        if self.blend_half_life is None or not bool(self.total > 0):
             return out
-        plain = out.mean(0) if kwargs.get("members") else out
-        return out + self.correction(x, plain)
+        return out + self.blend_shift(x, out.mean(0) if members else out)
+
+    # ------------------------------------------------------------------ the blend with persistence
+    def blend_weight(self) -> Tensor:
+        """``(horizon, n_targets)``: the forecast's weight against persistence, ``L_last^p / (L_model^p +
+        L_last^p)`` (1 where both means are 0)."""
+        model, last = self.blend_errors ** self.BLEND_POWER
+        total = model + last
+        return torch.where(total > 0, last / torch.where(total > 0, total, 1.0), 1.0)
+
+    def persistence(self, x: Tensor) -> Tensor:
+        """``(B, 1, n_targets)``: each window's last value of each target (NaN carried forward)."""
+        return self._window(x)[0][:, -1:]
+
+    def blend_shift(self, x: Tensor, yhat: Tensor) -> Tensor:
+        """What the blend adds to forecasts ``yhat`` ``(B, horizon, c_out)`` of windows ``x``: each target's
+        point forecast moved ``1 - w`` of the way to its persistence, ``(B, horizon, c_out)``."""
+        w = self.blend_weight().to(yhat.dtype)
+        shift = (1 - w) * (self.persistence(x).to(yhat.dtype) - self._point(yhat))
+        return shift.repeat_interleave(self.n_quantiles, dim=-1) if self.n_quantiles > 1 else shift
+
+    def blend_updated(self, elapsed: int, model_errors: Tensor, last_errors: Tensor, ages: Tensor) -> Tensor:
+        """The error means after ``elapsed`` rows in which windows ``ages`` rows old (``(n,)``, counted from the
+        last row) had their squared errors ``model_errors`` and ``last_errors`` ``(n, horizon, n_targets)``
+        observed (a NaN, an unobserved target, adds nothing): ``lam ** elapsed`` times the old means plus
+        ``(1 - lam) * lam ** age`` times each window's errors; ``(2, horizon, n_targets)`` float64."""
+        lam = 0.5 ** (1 / self.blend_half_life)
+        new = torch.stack([model_errors, last_errors], dim=1).to(torch.float64)  # (n, 2, H, nt)
+        weight = (1 - lam) * lam ** ages.to(torch.float64)
+        added = (torch.nan_to_num(new, nan=0.0) * weight[:, None, None, None]).sum(0)
+        return self.blend_errors * lam ** int(elapsed) + added
 
     # ------------------------------------------------------------------ the online ridge
     def decayed(self, forgetting: float, elapsed: int) -> tuple[Tensor, Tensor, Tensor]:
@@ -245,10 +301,11 @@ class OnlineRidge(nn.Module):
         return (torch.zeros_like(cross) if best == 0 else candidates[best - 1]), candidates
 
     def set_solution(self, gram: Tensor, cross: Tensor, total: Tensor, weights: Tensor, unit: Tensor | None = None,
-                     candidates: Tensor | None = None, scores: Tensor | None = None) -> None:
-        """Commit new statistics, their solution, (once) the reference scales and ``alpha="auto"``'s candidates
-        and scores into the buffers."""
+                     candidates: Tensor | None = None, scores: Tensor | None = None,
+                     blend_errors: Tensor | None = None) -> None:
+        """Commit new statistics, their solution, (once) the reference scales, ``alpha="auto"``'s candidates
+        and scores, and the blend's error means into the buffers."""
         for name, value in (("gram", gram), ("cross", cross), ("total", total), ("weights", weights), ("unit", unit),
-                            ("candidates", candidates), ("scores", scores)):
+                            ("candidates", candidates), ("scores", scores), ("blend_errors", blend_errors)):
             if value is not None:
                 getattr(self, name).copy_(value)
