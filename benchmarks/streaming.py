@@ -51,6 +51,8 @@ HORIZON, STEP = 24, 16
 RIDGE_SUFFIX = " (window, online ridge)"
 #: the same window model, frozen after the warm-up (``partial_fit(update_params=False)``): the control
 FROZEN_SUFFIX = " (window, frozen)"
+#: the online ridge window model with ``persistence_blend=96`` (session 24)
+BLEND_SUFFIX = " (window, online ridge, persistence blend)"
 SEASON = {"ETTh1": 24, "ETTm1": 96}
 
 
@@ -173,11 +175,17 @@ def make_model(kind: str, dataset: str, quick: bool):
     from tsrec.evaluation import Persistence, SeasonalNaive
 
     season = SEASON[dataset]
-    if kind.endswith((RIDGE_SUFFIX, FROZEN_SUFFIX)):  # a window model (automatic look-back), its weights frozen
-        name = kind[: -len(RIDGE_SUFFIX if kind.endswith(RIDGE_SUFFIX) else FROZEN_SUFFIX)]
+    suffix = next((s for s in (RIDGE_SUFFIX, FROZEN_SUFFIX, BLEND_SUFFIX) if kind.endswith(s)), None)
+    if suffix is not None:  # a window model (automatic look-back), its weights frozen
+        name = kind[: -len(suffix)]
         extra = {"LRUForecaster": dict(d_state=64), "S4Forecaster": dict(d_state=64)}.get(name, {})
+        if suffix == BLEND_SUFFIX:
+            extra["persistence_blend"] = 96
+        # context: the automatic look-back of session 10's figures of record (504 rows at H = 24; at most eight
+        # horizons, 192, since session 22's rule benchmarks/rules/2026-12-04_context_horizons.md)
         return FORECASTERS[name](horizon=HORIZON, d_model=64, n_layers=2, max_epochs=3 if quick else 5,
-                                 device="cpu", random_state=0, online_update="ridge", **PINNED, **extra)
+                                 device="cpu", random_state=0, online_update="ridge", context=504, **PINNED,
+                                 **extra)
     if kind in FORECASTERS:
         extra = {"LRUForecaster": dict(d_state=64), "AarenForecaster": dict(n_heads=4),
                  "TransformerForecaster": dict(n_heads=4, window=192), "LEMForecaster": dict(),
@@ -380,7 +388,7 @@ def main() -> None:
     rows_m = 20_000 if args.quick else None
     rss_steps = args.rss_steps or (20_000 if args.quick else 100_000)
     kinds = list(FORECASTERS) + [k + s for k in ("LRUForecaster", "S4Forecaster")
-                                 for s in (RIDGE_SUFFIX, FROZEN_SUFFIX)]
+                                 for s in (RIDGE_SUFFIX, FROZEN_SUFFIX, BLEND_SUFFIX)]
     kinds += ["Persistence", "SeasonalNaive", "river.SNARIMAX", "river.LinearRegression(48 lagged changes)",
               "sktime.NaiveForecaster(seasonal mean)"]
     if args.models:

@@ -73,6 +73,16 @@ def test_each_point_forecast_moves_toward_the_last_value_by_its_weight(n_quantil
         assert torch.equal(model(x), model.inner(x))
 
 
+def test_persistence_is_each_windows_last_observed_value():
+    """With ``missing="mask"`` a window may end in NaN: its last observed value is persistence."""
+    model = _ridge()
+    x = torch.arange(2 * 16 * 2, dtype=torch.float64).reshape(2, 16, 2)
+    x[1, -2:, 0] = float("nan")
+    got = model.persistence(x)
+    assert got.shape == (2, 1, 2)
+    assert got[:, 0].tolist() == [[30.0, 31.0], [58.0, 63.0]]
+
+
 def _daily_cycle(n: int, seed: int) -> pd.DataFrame:
     """Two hourly series with a daily cycle and noise (what the network learns well)."""
     rng = np.random.default_rng(seed)

@@ -227,7 +227,10 @@ class OnlineRidge(nn.Module):
 
     def persistence(self, x: Tensor) -> Tensor:
         """``(B, 1, n_targets)``: each window's last value of each target (NaN carried forward)."""
-        return self._window(x)[0][:, -1:]
+        w = x[:, : self.context, : self.n_targets]
+        if bool(torch.isnan(w[:, -1]).any()):
+            w = carry_forward(w)
+        return w[:, -1:]
 
     def blend_shift(self, x: Tensor, yhat: Tensor) -> Tensor:
         """What the blend adds to forecasts ``yhat`` ``(B, horizon, c_out)`` of windows ``x``: each target's
