@@ -95,7 +95,7 @@ def ridge_scored(model: OnlineRidge, scalers: Sequence[StandardScaler], rows: Se
     unit = model.unit if bool((model.unit > 0).all()) else torch.as_tensor(reference, dtype=torch.float64,
                                                                             device=device)
     blend = model.blend_half_life is not None
-    scored = [bool(len(o)) and (active or blend or bool(is_new.any())) for o, is_new in zip(origins, new)]
+    scored = [bool(len(o)) and (active or bool(is_new.any())) for o, is_new in zip(origins, new)]
     out = [p_all.copy() if go else p_all for go, p_all in zip(scored, plain)]
     nt = model.n_targets
     blend_model, blend_last, blend_ages = [], [], []

@@ -210,10 +210,11 @@ class OnlineRidge(nn.Module):
         is set (neither before any observation). ``kwargs`` go to the wrapped model (``members=True`` of an
         ensemble: each member's forecast, shifted by the correction and the blend of their mean)."""
         out = self.inner(x, **kwargs)
+        if not bool(self.total > 0):
+            return out
         members = bool(kwargs.get("members"))
-        if bool(self.total > 0):
-            out = out + self.correction(x, out.mean(0) if members else out)
-        if self.blend_half_life is None or not bool(self.total > 0):
+        out = out + self.correction(x, out.mean(0) if members else out)
+        if self.blend_half_life is None:
             return out
         return out + self.blend_shift(x, out.mean(0) if members else out)
 
