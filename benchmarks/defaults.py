@@ -96,6 +96,21 @@ def series_list() -> list[Series]:
     ]
 
 
+def long_b_list() -> list[Series]:
+    """Eight full-length columns that are not the standard set's (``--set long_b``, session 25): the standard
+    set's long datasets, each at its horizon and period there."""
+    return [
+        Series("ETTh1 HUFL", _column("ETTh1", "HUFL"), 24, 24),
+        Series("ETTh2 MULL", _column("ETTh2", "MULL"), 24, 24),
+        Series("ETTm1 LUFL", _column("ETTm1", "LUFL"), 96, 96),
+        Series("ETTm2 HULL", _column("ETTm2", "HULL"), 96, 96),
+        Series("weather T", _column("weather", "T (degC)"), 144, 144),
+        Series("weather rh", _column("weather", "rh (%)"), 144, 144),
+        Series("exchange 3", _column("exchange_rate", "3"), 30, 7),
+        Series("illness ILITOTAL", _column("illness", "ILITOTAL"), 24, 52),
+    ]
+
+
 def short_series_list() -> list[Series]:
     """The short-series regime, wider: every column of each short resample (``--set short``), 48 series.
 
@@ -922,7 +937,7 @@ def main() -> None:
                                                    "seasonal_fresh", "seasonal_fresh_b", "hourly40d",
                                                    "hourly40d_b", "hourly40d_c", "hourly40d_d", "daily",
                                                    "daily_b", "daily_c", "weekly", "seasons24",
-                                                   "season_short_c", "two_seasons"],
+                                                   "season_short_c", "two_seasons", "long_b"],
                     default="standard",
                     help="standard: the twelve series above; short: every column of the short resamples (48); "
                     "trend: sixteen short trending series; unseen: fifteen statsmodels series that chose nothing; "
@@ -966,7 +981,7 @@ def main() -> None:
             "hourly40d_b": hourly40d_b_list, "hourly40d_c": hourly40d_c_list, "hourly40d_d": hourly40d_d_list,
             "daily": daily_list, "daily_b": daily_b_list, "daily_c": daily_c_list, "weekly": weekly_list,
             "seasons24": seasons24_list, "season_short_c": season_short_c_list,
-            "two_seasons": two_seasons_list}
+            "two_seasons": two_seasons_list, "long_b": long_b_list}
     for s in sets[args.set]():
         if args.series and not any(t.lower() in s.name.lower() for t in args.series):
             continue
