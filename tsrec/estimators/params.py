@@ -78,8 +78,16 @@ class Attribute:
 
 
 def _entry(head: str, doc: str) -> str:
-    body = textwrap.wrap(doc, width=76)
-    return "\n".join([head] + ["    " + line for line in body])
+    """A numpydoc entry: ``head``, then ``doc`` wrapped and indented; a line of ``doc`` that starts with ``"- "``
+    is a list item (its continuation lines indented under its text), an empty line stays empty."""
+    lines = [head]
+    for par in doc.split("\n"):
+        item = par.startswith("- ")
+        lines += ["    " + line for line in textwrap.wrap(par, width=76, subsequent_indent="  " if item else "",
+                                                             break_on_hyphens=False)]
+        if not par:
+            lines.append("")
+    return "\n".join(lines)
 
 
 # ------------------------------------------------------------------- rules
@@ -255,66 +263,52 @@ COMMON_PARAMS: tuple[Param, ...] = (
           "window, each phase forecast from its own past (SparseTSF; :class:`~tsrec.nn.window.PeriodLinear`), with "
           "``period`` the seasonal period of ``frame_`` (dense where none was found or the context is shorter than "
           "one period): ``period**2`` times fewer weights. On validation it helped long seasonal series and hurt "
-          'short or unseasonal ones (benchmarks/RESULTS.md, session 7). "none": no linear path.',
+          'short or unseasonal ones (``benchmarks/RESULTS.md``). "none": no linear path.',
           one_of(LINEAR_PATHS)),
     Param("theta_weight", "auto", 'float or "auto"',
-          "The share of the classical partner (``partner``: damped Holt by default, or the Theta method) in the "
-          "direct head's forecast: each target's forecast is ``(1 - theta_weight) * network + theta_weight * "
-          "partner``, ``partner`` the classical forecast from the same window, with the seasonal period of "
-          "``frame_`` (the name is the Theta method's, the first partner). The network is trained on its own "
-          "forecast; early stopping, prediction and streaming use "
-          'the combination. 0: the network alone. "auto": trained with 0.5, or, where the fit has fewer than 48 '
-          "training windows and the partner sees the season (none, or a window of two periods and two rows), with "
-          "more (0.75 at 24 windows or fewer; linear in the log of the windows between); "
-          "0.25 more where the damped partner reads the rows before a short non-seasonal window "
-          "(``frame_.partner_rows``) and the series' trend is smooth (:func:`~tsrec.estimators.frame.smooth_trend`); "
-          "0.9 where the window is too short for the partners to deseasonalise (fewer than two periods and two "
-          "rows) and the damped partner reads the seasons before it (:func:`~tsrec.estimators.frame.history_share`"
-          "; periods up to 128); where it cannot (covariates, the missing-value mask, an ensemble, the online "
-          "correction), 0.5 of a "
-          "partner that removes the window's one season where it holds one "
-          "(:func:`~tsrec.nn.theta.one_season_forecast`, ``frame_.one_season``), and where it is shorter than "
-          "one season of a series that has one (its differences pass the partners' "
-          "seasonality test), 0, the network alone (:func:`~tsrec.estimators.frame.auto_theta_weight`); then, "
-          "where the validation tail "
-          "holds at least ten horizons of forecast origins, the share among 0, 0.25, 0.5, 0.75 and 1 with the "
-          "least validation loss (``frame_.theta_weight`` holds the share used). On the validation blocks of "
-          "48 short series the equal-weight combination with Theta was 7% better than the network alone; long "
-          "series lost with it, and choose their own (benchmarks/RESULTS.md, session 12); on yearly series whose "
-          "fits had a dozen or two windows the larger share was 9-12% better, and on very short seasonal series "
-          "the network alone 7% better than the half (session 15), and the one-season partner 7% better than "
-          "either where the window holds one season (session 16); on short seasonal stretches the partner on "
-          "the seasons before the window at 0.9 was 12% better than those (session 19). The dense head of "
-          "``context=None`` has no window and ignores it.",
+          "The share of the classical partner (``partner``) in the direct head's forecast: each target's forecast "
+          "is ``(1 - theta_weight) * network + theta_weight * partner``, both made from the same window (the name "
+          "is the Theta method's, the first partner). The network is trained on its own forecast; early stopping, "
+          "prediction and streaming use the combination. 0: the network alone. The dense head of "
+          '``context=None`` has no window and ignores it. "auto": set at ``fit`` from the data '
+          "(``frame_.theta_weight`` holds the share used):\n\n"
+          "- 0.5; where the partner sees the season (no period, or a window of two periods and two rows) and the "
+          "fit has fewer than 48 training windows, more: 0.75 at 24 or fewer, linear in the log of the windows "
+          "between (:func:`~tsrec.estimators.frame.auto_theta_weight`);\n"
+          "- where the window is too short for the partner to see the season: 0.9 when the damped partner reads "
+          "the seasons before the window (:func:`~tsrec.estimators.frame.history_share`); where it cannot "
+          "(the Theta partner, covariates, the missing-value mask, an ensemble, the online correction, periods "
+          "over 128), 0.5 of a partner that removes the window's one season where it holds one, and 0 where it "
+          "holds less than a season of a series whose differences show one;\n"
+          "- 0.25 more where the damped partner reads the rows before a short non-seasonal window and the "
+          "series trends smoothly (:func:`~tsrec.estimators.frame.smooth_trend`);\n"
+          "- then, where the validation tail holds at least ten horizons of forecast origins, the share among 0, "
+          "0.25, 0.5, 0.75 and 1 with the least validation loss.\n\n"
+          "Each rule was chosen on the validation blocks of real series and judged on series it had not seen "
+          "(``benchmarks/RESULTS.md``, ``benchmarks/rules/``).",
           rule(lambda v: v == "auto" and isinstance(v, str) or is_real(v) and 0 <= v <= 1,
                'a number in [0, 1] or "auto"')),
     Param("partner", "damped", '{"damped", "theta"}',
-          "The classical forecast that ``theta_weight`` mixes into the direct head's: \"damped\", damped Holt "
-          "(level and damped trend on the deseasonalised window, smoothing weights and damping chosen per window "
-          "by the least squared one-step errors on a grid, or on a window of 20 rows or fewer estimated with the "
-          "initial state as statsmodels estimates them; :func:`~tsrec.nn.damped.damped_forecast`), which follows "
-          "a trend the window shows; with ``theta_weight=\"auto\"``, where such a short window has no seasonal "
-          "period, estimated on the last 40 rows before the origin instead (``frame_.partner_rows``, "
-          ":func:`~tsrec.estimators.frame.history_rows`; 18% better on 80 new short yearly series, session 18), "
-          "and where a seasonal window is shorter than two seasons, on the 8 seasons before it, less their "
-          "additive index where they or their differences show the season (:func:`~tsrec.nn.damped."
-          "history_forecast`; 12% better on 42 new short stretches, session 19), and where those rows hold one "
-          "season but not two, less that season where a backtest on their last rows prefers it (20% better on 47 "
-          "new five-day hourly and two-year weekly stretches, session 20; ``frame_.history_one_season``), "
-          "and on the 8 seasons before a window of two to four seasons too, at the window's own share (16% "
-          "better on 52 new fourteen-day hourly stretches, session 22); that partner blended with seasonal naive "
-          "where that forecast its rows' last values better (:func:`~tsrec.nn.damped.history_blend_forecast`, "
-          "``frame_.history_blend``; session 22); "
-          "on a seasonal window of two seasons and three rows or more whose partner does not read the seasons "
-          "before it, blended with seasonal naive where that "
-          "forecast the window's last rows better and the window's differences show the season, each weighted by "
-          "the other's error there "
-          "(:func:`~tsrec.nn.damped.naive_blend_forecast`, ``frame_.naive_blend``; 7% better on 46 new "
-          "forty-day hourly and ten-day quarter-hourly stretches, session 21); "
-          "\"theta\", the Theta method (simple exponential smoothing plus half the least-squares drift, "
-          "deseasonalised; :func:`~tsrec.nn.theta.theta_forecast`). Damped Holt was chosen on "
-          "the validation blocks of 48 short series, 16 short trending ones and 12 standard ones (RESULTS.md, "
-          "session 14: 3% better on the first two together, level on the others).", one_of(("damped", "theta"))),
+          "The classical forecast that ``theta_weight`` mixes into the direct head's. \"damped\": damped Holt, a "
+          "level and a damped trend on the deseasonalised window, the smoothing weights and the damping chosen "
+          "per window by the least squared one-step errors on a grid, or, on a window of 20 rows or fewer, "
+          "estimated with the initial state as statsmodels estimates them (:mod:`tsrec.nn.damped`); it follows "
+          "a trend the window shows. With a seasonal period, a window of two seasons and three rows or more "
+          "whose differences show the season gets it blended with seasonal naive, each weighted by the other's "
+          "error on the window's last rows (``frame_.naive_blend``, :func:`~tsrec.nn.damped.naive_blend_forecast`)."
+          ' With ``theta_weight="auto"`` and a plain window model (no covariates, missing-value mask, ensemble '
+          "or online correction), ``fit`` gives windows too short to estimate it rows before the origin "
+          "(``frame_.partner_rows``, :func:`~tsrec.estimators.frame.history_rows`):\n\n"
+          "- a non-seasonal window of 20 rows or fewer: the 40 rows before the origin;\n"
+          "- a seasonal window shorter than four seasons: the 8 seasons before the origin (at most 1024 rows), "
+          "less their additive index where they or their differences show the season, less their one season "
+          "where they hold one but not two and a backtest on their last rows prefers it "
+          "(``frame_.history_one_season``), blended with seasonal naive where that forecast their last rows "
+          "better (``frame_.history_blend``; :func:`~tsrec.nn.damped.history_blend_forecast`).\n\n"
+          '"theta": the Theta method (simple exponential smoothing plus half the least-squares drift, '
+          "deseasonalised; :func:`~tsrec.nn.theta.theta_forecast`). Damped Holt and each of its adaptations were "
+          "chosen on the validation blocks of real series and judged on series they had not seen "
+          "(``benchmarks/RESULTS.md``, ``benchmarks/rules/``).", one_of(("damped", "theta"))),
     Param("ensemble_size", 1, "int",
           "Networks trained side by side from different initialisations, each on its own loss; the forecast is "
           "their mean (a deep ensemble, :class:`~tsrec.nn.window.WindowEnsemble`). Costs that many times the "
@@ -450,7 +444,7 @@ def render_docstring(cls: type) -> type:
                             f"match __init__ {signature}")
     if cls.__doc__:  # None under python -OO
         indent = "\n    "
-        parameters = indent.join(p.render().replace("\n", indent) for p in declared)
+        parameters = indent.join(p.render().replace("\n", indent) for p in declared).replace(indent + "\n", "\n\n")
         attributes = indent.join(a.render().replace("\n", indent) for a in FITTED_ATTRIBUTES
                                  if not a.name.startswith("_"))
         cls.__doc__ = cls.__doc__.replace("%(parameters)s", parameters).replace("%(attributes)s", attributes)
