@@ -78,8 +78,17 @@ class Attribute:
 
 
 def _entry(head: str, doc: str) -> str:
-    """A numpydoc entry: ``head``, then ``doc`` wrapped and indented; a line of ``doc`` that starts with ``"- "``
-    is a list item (its continuation lines indented under its text), an empty line stays empty."""
+    r"""A numpydoc entry: ``head``, then ``doc`` wrapped and indented; a line of ``doc`` that starts with ``"- "``
+    is a list item (its continuation lines indented under its text), an empty line stays empty.
+
+    >>> print(_entry("k : int", "Rows:\n\n- " + "one more row " * 7 + "\n- none"))
+    k : int
+        Rows:
+    <BLANKLINE>
+        - one more row one more row one more row one more row one more row one more
+          row one more row
+        - none
+    """
     lines = [head]
     for par in doc.split("\n"):
         item = par.startswith("- ")
