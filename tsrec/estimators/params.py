@@ -303,8 +303,9 @@ COMMON_PARAMS: tuple[Param, ...] = (
           "per window by the least squared one-step errors on a grid, or, on a window of 20 rows or fewer, "
           "estimated with the initial state as statsmodels estimates them (:mod:`tsrec.nn.damped`); it follows "
           "a trend the window shows. With a seasonal period, a window of two seasons and three rows or more "
-          "whose differences show the season gets it blended with seasonal naive, each weighted by the other's "
-          "error on the window's last rows (``frame_.naive_blend``, :func:`~tsrec.nn.damped.naive_blend_forecast`)."
+          "whose differences show the season, and whose last rows seasonal naive forecast better, gets it "
+          "blended with seasonal naive, each weighted by the other's error there (``frame_.naive_blend``, "
+          ":func:`~tsrec.nn.damped.naive_blend_forecast`)."
           ' With ``theta_weight="auto"`` and a plain window model (no covariates, missing-value mask, ensemble '
           "or online correction), ``fit`` gives windows too short to estimate it rows before the origin "
           "(``frame_.partner_rows``, :func:`~tsrec.estimators.frame.history_rows`):\n\n"
