@@ -202,6 +202,16 @@ def test_same_seed_same_forecast(name, small_frame):
     pd.testing.assert_frame_equal(a, b, check_exact=True)
 
 
+@pytest.mark.parametrize("scale, shift", [(1e-6, 3.0), (1e4, -50.0)])
+def test_forecasts_follow_the_units_of_the_data(name, small_frame, scale, shift):
+    """Fitted on ``scale * X + shift`` (every column), the model forecasts ``scale * forecast + shift``: the
+    global scaling and the instance normalisation leave nothing that depends on the data's units."""
+    a = make(name).fit(small_frame).predict()
+    b = make(name).fit(small_frame * scale + shift).predict()
+    np.testing.assert_allclose(b.to_numpy(), scale * a.to_numpy() + shift, rtol=0,
+                               atol=1e-6 * scale * small_frame.std().min())
+
+
 def test_bad_input_leaves_fit_unchanged(name, small_frame):
     f = make(name).fit(small_frame)
     ref = f.predict()
