@@ -11,6 +11,7 @@ arrays into training windows is :mod:`tsrec.training`'s job.
 from __future__ import annotations
 
 import contextlib
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -153,8 +154,9 @@ def _check_index(index: pd.Index, what: str) -> None:
         return
     if index.dtype == object and len({type(v) for v in index}) > 1:
         raise TypeError(f"{what} has a mixed-type index; use a DatetimeIndex or an integer index")
+    hint = f" ({what}.to_timestamp() gives the periods' start times)" if isinstance(index, pd.PeriodIndex) else ""
     raise TypeError(f"{what} must have a DatetimeIndex or an integer index, "
-                    f"got {type(index).__name__} of {index.dtype}")
+                    f"got {type(index).__name__} of {index.dtype}{hint}")
 
 
 def index_step(index: pd.Index) -> Any:
@@ -294,6 +296,9 @@ def to_batch(X: Any, y: Any = None, what: str = "X", missing: str = "raise") -> 
                 raise ValueError(f"X is a panel of {len(xs)} series but y has {len(ys)}")
         if not xs:
             raise ValueError(f"{what} is an empty list")
+        if is_list and all(isinstance(x, numbers.Number) for x in xs):
+            raise TypeError(f"{what} is a list of numbers, but a list is a panel of series: pass "
+                            f"np.asarray({what}) for one series")
         kind = "frame" if all(isinstance(x, (pd.DataFrame, pd.Series)) for x in xs) else "array"
     values, metas = [], []
     names_t: list[str] | None = None

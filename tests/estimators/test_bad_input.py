@@ -140,6 +140,7 @@ CONTENT_CASES = {
     "mixed_type_index": (_mixed_index, TypeError, "mixed-type"),
     "string_index": (lambda d: d.set_axis(d.index.astype(str)), TypeError, "DatetimeIndex or an integer index"),
     "float_index": (lambda d: d.set_axis(np.arange(len(d)) + 0.5), TypeError, "DatetimeIndex or an integer index"),
+    "period_index": (lambda d: d.set_axis(d.index.to_period("h")), TypeError, r"\.to_timestamp\(\)"),
     "empty_frame": (lambda d: d.iloc[:0], ValueError, "empty"),
     "no_columns": (lambda d: d[[]], ValueError, "no columns"),
     "empty_list": (lambda d: [], ValueError, "empty list"),
@@ -147,6 +148,7 @@ CONTENT_CASES = {
     "list_of_3d": (lambda d: [d.to_numpy()[None]], ValueError, "1-D or 2-D"),
     "scalar": (lambda d: 3.0, TypeError, "must be a pandas DataFrame"),
     "none_in_list": (lambda d: [None], TypeError, "must be a pandas DataFrame"),
+    "list_of_numbers": (lambda d: list(d["OT"].to_numpy()), TypeError, r"list of numbers.*np\.asarray"),
     "string": (lambda d: "data.csv", TypeError, "must be a pandas DataFrame"),
     "dict": (lambda d: d.to_dict(), TypeError, "must be a pandas DataFrame"),
     "nan_in_array": (lambda d: _nan(d).to_numpy(), ValueError, "NaN"),
@@ -248,9 +250,10 @@ def test_matrix_bases_are_valid(name, frame):
 
 
 def test_matrix_size():
-    """The count reported in the issue notes: 240 distinct (case, method) pairs per estimator (164, then the
-    gap case and predict_interval and historical_forecasts of issue 13), every case and public method in use."""
-    assert len(MATRIX) == 240 and len(set(MATRIX)) == len(MATRIX)
+    """The count reported in the issue notes: 254 distinct (case, method) pairs per estimator (164, then the
+    gap case and predict_interval and historical_forecasts of issue 13, 240; then a PeriodIndex and a list of
+    numbers, session 27), every case and public method in use."""
+    assert len(MATRIX) == 254 and len(set(MATRIX)) == len(MATRIX)
     assert {c for c, _ in MATRIX} == set(ALL_CASES) and {m for _, m in MATRIX} == set(METHODS)
     assert all(callable(getattr(make(n), m, None)) for n in NAMES for m in METHODS)
 
