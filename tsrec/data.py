@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import numbers
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -28,6 +28,7 @@ __all__ = [
     "order_by_ids",
     "StandardScaler",
     "future_index",
+    "user_labels",
     "meta_before",
     "advance_meta",
     "to_output",
@@ -41,23 +42,43 @@ LONG_ID, LONG_TIME, LONG_VALUE = "unique_id", "ds", "y"
 
 @dataclass
 class SeriesMeta:
-    """What is needed to continue a series' index: its last label and its step."""
+    """What is needed to continue a series' index: its last label and its step.
+
+    A series indexed by a ``PeriodIndex`` is held as the periods' start times
+    (kind "datetime"), with ``period`` the periods' frequency: its forecasts
+    and continuations are periods again (see :func:`user_labels`).
+    """
 
     kind: str  # "datetime", "int" or "none" (arrays)
     last: Any = None
     freq: str | int | None = None
     first: Any = None  # first label of the rows this meta was made from (for seam checks)
+    period: str | None = None  # the frequency of a PeriodIndex (labels are periods), else None
 
     def to_json(self) -> dict:
         last = self.last.isoformat() if isinstance(self.last, pd.Timestamp) else self.last
         first = self.first.isoformat() if isinstance(self.first, pd.Timestamp) else self.first
         return {"kind": self.kind, "last": last if isinstance(last, str) or last is None else int(last),
-                "freq": self.freq, "first": first if isinstance(first, str) or first is None else int(first)}
+                "freq": self.freq, "first": first if isinstance(first, str) or first is None else int(first),
+                "period": self.period}
 
     @classmethod
     def from_json(cls, d: dict) -> SeriesMeta:
         conv = pd.Timestamp if d["kind"] == "datetime" else (lambda v: v)
-        return cls(d["kind"], conv(d["last"]), d["freq"], None if d.get("first") is None else conv(d["first"]))
+        period = d.get("period")  # (files before format 17 have none)
+        if period is not None and (d["kind"] != "datetime" or not isinstance(period, str)
+                                   or not _is_period_freq(period)):
+            raise ValueError(f"a series' period frequency is damaged: {period!r}")
+        return cls(d["kind"], conv(d["last"]), d["freq"], None if d.get("first") is None else conv(d["first"]), period)
+
+
+def _is_period_freq(freq: str) -> bool:
+    """Whether pandas takes ``freq`` as the frequency of periods."""
+    try:
+        pd.Period("2000-01-01", freq=freq)
+    except (ValueError, TypeError):
+        return False
+    return True
 
 
 @dataclass
@@ -137,6 +158,9 @@ def _validate_series(X: Any, what: str, missing: str = "raise") -> tuple[np.ndar
         hint = "" if kind == "inf" else " or set missing='mask'"
         raise ValueError(f"{what} contains {kind} values (columns {cols}); fill or drop them first{hint}")
     if df is not None:
+        if isinstance(df.index, pd.PeriodIndex):  # held as the periods' start times (see SeriesMeta.period)
+            _check_index(df.index, what)
+            df = df.set_axis(df.index.to_timestamp(how="start"), axis=0)
         _check_index(df.index, what)
         grid = full_grid(df.index, what, fill=missing == "mask")
         if grid is not None:  # missing="mask": the missing stamps become rows of NaN
@@ -146,17 +170,16 @@ def _validate_series(X: Any, what: str, missing: str = "raise") -> tuple[np.ndar
 
 
 def _check_index(index: pd.Index, what: str) -> None:
-    if isinstance(index, pd.DatetimeIndex) or pd.api.types.is_integer_dtype(index.dtype):
+    if isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex)) or pd.api.types.is_integer_dtype(index.dtype):
         if index.has_duplicates:
             raise ValueError(f"{what} has a duplicated index: {list(index[index.duplicated()][:3])}")
         if not index.is_monotonic_increasing:
             raise ValueError(f"{what} has an unsorted index; sort it by time first")
         return
     if index.dtype == object and len({type(v) for v in index}) > 1:
-        raise TypeError(f"{what} has a mixed-type index; use a DatetimeIndex or an integer index")
-    hint = f" ({what}.to_timestamp() gives the periods' start times)" if isinstance(index, pd.PeriodIndex) else ""
-    raise TypeError(f"{what} must have a DatetimeIndex or an integer index, "
-                    f"got {type(index).__name__} of {index.dtype}{hint}")
+        raise TypeError(f"{what} has a mixed-type index; use a DatetimeIndex, a PeriodIndex or an integer index")
+    raise TypeError(f"{what} must have a DatetimeIndex, a PeriodIndex or an integer index, "
+                    f"got {type(index).__name__} of {index.dtype}")
 
 
 def index_step(index: pd.Index) -> Any:
@@ -245,13 +268,16 @@ def full_grid(index: pd.Index, what: str = "X", fill: bool = False) -> pd.Index 
                      f"fill the missing stamps, e.g. {how}, then set missing='mask' or interpolate the NaN rows")
 
 
-def _meta(df: pd.DataFrame) -> SeriesMeta:
+def _meta(df: pd.DataFrame, period: str | None = None) -> SeriesMeta:
+    """The meta of a validated frame; ``period``: the frequency of the PeriodIndex its stamps came from."""
     idx = df.index
     if isinstance(idx, pd.DatetimeIndex):
         freq = idx.freqstr or (pd.infer_freq(idx) if len(idx) >= 3 else None)
         if freq is None and len(idx) >= 2:
             freq = pd.tseries.frequencies.to_offset(pd.Series(idx).diff().median()).freqstr
-        return SeriesMeta("datetime", idx[-1], freq, idx[0])
+        if freq is None and period is not None:  # one period: its step is the periods' own
+            freq = pd.period_range(idx[0], periods=2, freq=period).to_timestamp(how="start").freqstr
+        return SeriesMeta("datetime", idx[-1], freq, idx[0], period)
     step = int(idx[1] - idx[0]) if len(idx) > 1 else None  # one row: the step is unknown
     return SeriesMeta("int", int(idx[-1]), step, int(idx[0]))
 
@@ -329,7 +355,8 @@ def to_batch(X: Any, y: Any = None, what: str = "X", missing: str = "raise") -> 
         elif ft is None:  # frame covariates, array targets: the targets' positions
             metas.append(SeriesMeta("int", len(vt) - 1, 1, 0))
         else:
-            metas.append(_meta(ft))
+            index = (x if yy is None else yy).index
+            metas.append(_meta(ft, index.freqstr if isinstance(index, pd.PeriodIndex) else None))
     return Batch(values, metas, names_t or [], names_c, kind, is_list, long_ids)
 
 
@@ -442,14 +469,24 @@ def future_index(meta: SeriesMeta, horizon: int) -> pd.Index:
     return pd.RangeIndex(start, start + step * horizon, step)
 
 
+def user_labels(meta: SeriesMeta, index: pd.Index) -> pd.Index:
+    """``index`` (stamps of the series ``meta`` describes) as the user's labels: periods for a series given
+    with a PeriodIndex, else as it is.
+
+    >>> meta = SeriesMeta("datetime", pd.Timestamp("2020-12-01"), "MS", pd.Timestamp("2020-01-01"), "M")
+    >>> user_labels(meta, future_index(meta, 2))
+    PeriodIndex(['2021-01', '2021-02'], dtype='period[M]')
+    """
+    return index.to_period(meta.period) if meta.period is not None and isinstance(index, pd.DatetimeIndex) else index
+
+
 def meta_before(meta: SeriesMeta) -> SeriesMeta:
     """The meta of an empty series that ends just before the rows ``meta`` describes."""
     if meta.freq is None:  # one row: the step is unknown, so the first chunk defines the series
-        return SeriesMeta(meta.kind, None, None, meta.first)
+        return replace(meta, last=None, freq=None)
     if meta.kind == "datetime":
-        last = pd.date_range(end=meta.first, periods=2, freq=meta.freq)[0]
-        return SeriesMeta("datetime", last, meta.freq, meta.first)
-    return SeriesMeta(meta.kind, int(meta.first) - int(meta.freq), int(meta.freq), meta.first)
+        return replace(meta, last=pd.date_range(end=meta.first, periods=2, freq=meta.freq)[0])
+    return replace(meta, last=int(meta.first) - int(meta.freq), freq=int(meta.freq))
 
 
 def _same_step(a: str | None, b: str | None, at: pd.Timestamp) -> bool:
@@ -472,25 +509,28 @@ def advance_meta(meta: SeriesMeta, new: SeriesMeta, n_new: int, what: str = "X")
     its step from the next rows.
     """
     if new.kind == "datetime" and meta.kind == "int":
-        raise ValueError(f"{what} has a DatetimeIndex but the fitted series has an integer index")
+        raise ValueError(f"{what} has a {_index_name(new)} but the fitted series has an integer index")
     if meta.kind == "datetime" and new.kind != "datetime":
-        raise ValueError(f"{what} must have a DatetimeIndex to continue a series fitted with one")
+        raise ValueError(f"{what} must have a {_index_name(meta)} to continue a series fitted with one")
     if meta.last is None:  # the first chunk of a stream begun by partial_fit on one row
-        return SeriesMeta(new.kind, new.last, new.freq, new.first)
+        return replace(new)
+    if meta.kind == "datetime" and new.period != meta.period:
+        raise ValueError(f"{what} has a {_index_name(new)} but the fitted series has a {_index_name(meta)}")
     if meta.kind == "datetime":
         if meta.freq is None:  # a stream begun with a single row learns its step from the next rows
             if new.first <= meta.last:
                 raise ValueError(f"{what} does not continue the series: it starts at {new.first}, "
                                  f"not after {meta.last} (an overlap at the seam)")
             step = new.freq or pd.tseries.frequencies.to_offset(new.first - meta.last).freqstr
-            meta = SeriesMeta(meta.kind, meta.last, step, meta.first)
+            meta = replace(meta, freq=step)
         expected = future_index(meta, 1)[0]
         if new.freq is not None and not _same_step(new.freq, meta.freq, new.first):
             raise ValueError(f"{what} has frequency {new.freq} but the fitted series has {meta.freq}")
         if new.first != expected:
-            raise ValueError(f"{what} does not continue the series: it starts at {new.first}, expected {expected} "
+            got, want = (user_labels(meta, pd.DatetimeIndex([t]))[0] for t in (new.first, expected))
+            raise ValueError(f"{what} does not continue the series: it starts at {got}, expected {want} "
                              f"(a gap or an overlap at the seam{_SEAM_HINT if new.first > expected else ''})")
-        return SeriesMeta("datetime", new.last, meta.freq, meta.first)
+        return replace(meta, last=new.last)
     if meta.freq is None and new.kind == "int":  # learn the step of a stream begun with a single row
         step = int(new.freq) if new.freq is not None else int(new.first) - int(meta.last)
         if step < 1:
@@ -507,7 +547,12 @@ def advance_meta(meta: SeriesMeta, new: SeriesMeta, n_new: int, what: str = "X")
         if new.freq is not None and first != 0 and int(new.freq) != step:
             raise ValueError(f"{what} has index step {new.freq} but the fitted series has step {step} "
                              f"(a changed frequency at the seam)")
-    return SeriesMeta(meta.kind, int(meta.last) + step * n_new, step, meta.first)
+    return replace(meta, last=int(meta.last) + step * n_new, freq=step)
+
+
+def _index_name(meta: SeriesMeta) -> str:
+    """How errors name the index a meta was made from."""
+    return f"PeriodIndex of {meta.period}" if meta.period is not None else "DatetimeIndex"
 
 
 def seam_gap(meta: SeriesMeta, new: SeriesMeta) -> int:
@@ -567,7 +612,7 @@ def to_output(
             outs.append(f)
         else:
             f = f.reshape(f.shape[0], -1)
-            outs.append(pd.DataFrame(f, index=future_index(m, f.shape[0]),
+            outs.append(pd.DataFrame(f, index=user_labels(m, future_index(m, f.shape[0])),
                                      columns=columns if columns is not None else names))
     if kind == "long":
         parts = []

@@ -189,7 +189,7 @@ class TsrecForecaster(_SktimeBaseForecaster):
 
     @staticmethod
     def _frame(df: pd.DataFrame) -> pd.DataFrame:
-        """``df`` with string columns and a PeriodIndex as timestamps (what tsrec reads)."""
+        """``df`` with string columns and a PeriodIndex as its start timestamps (the forecasts get sktime's index)."""
         df = df.rename(columns=str)
         return df.set_axis(df.index.to_timestamp()) if isinstance(df.index, pd.PeriodIndex) else df
 

@@ -40,7 +40,7 @@ def test_version_1_files_load_and_forecast_as_they_did(name, tmp_path):
     # saved again, the file is of the current version and gives the same forecast
     f.save(tmp_path / "now.safetensors")
     g = BaseForecaster.load(tmp_path / "now.safetensors")
-    assert FORMAT_VERSION == 16
+    assert FORMAT_VERSION == 17
     np.testing.assert_array_equal(g.predict().to_numpy(), forecast.to_numpy())
     # and it keeps streaming
     g.partial_fit(pd.DataFrame({"y": [0.1, 0.2], "x": [0.3, 0.4]},
@@ -443,3 +443,19 @@ def test_a_version_15_file_keeps_its_ridge_correction_without_the_blend(tmp_path
     rows = pd.DataFrame(f.predict().to_numpy()[:1].repeat(16, axis=0), columns=["a", "b"], index=index)
     f.partial_fit(rows)
     assert float(f.model_.total) != want["total"] and np.isfinite(f.predict().to_numpy()).all()
+
+
+def test_a_version_16_file_loads_with_timestamps(tmp_path):
+    """A version-16 file of a monthly series with month-start stamps, streamed 12 rows past its fit (session 28,
+    before format 17, tests/fixtures/format_v16/make_v16_monthly.py). Format 17 added each series' ``period``
+    (the frequency of a PeriodIndex); the file loads with none, forecasting as it did on the timestamps it had,
+    saved again too, and it keeps streaming on timestamps."""
+    f, want = _fixture_and_record("format_v16/S4Forecaster_monthly", "format_v16/expected_monthly.json")
+    assert [m.period for m in f._stream.metas] == [None]
+    forecast = f.predict()
+    assert isinstance(forecast.index, pd.DatetimeIndex) and [str(s) for s in forecast.index] == want["index"]
+    assert_as_recorded(forecast.to_numpy().ravel(), want["predict"])
+    g = _saved_again(f, forecast.to_numpy().ravel(), tmp_path)
+    assert [m.period for m in g._stream.metas] == [None]
+    g.partial_fit(pd.DataFrame({"sales": forecast.to_numpy()[:3, 0]}, index=forecast.index[:3]))
+    assert g.predict().index[0] == forecast.index[3] and np.isfinite(g.predict().to_numpy()).all()

@@ -113,6 +113,8 @@ TAMPER = {
                              "not a valid"),
     "wrong_sizes": (lambda t, m: (t, _edit_json(m, "fitted", lambda d: d.update(c_out=7))), "not a valid"),
     "bad_kind": (lambda t, m: (t, _edit_json(m, "fitted", lambda d: d.update(kind="pickle"))), "not a valid"),
+    "bad_period": (lambda t, m: (t, _edit_json(m, "fitted", lambda d: d["metas"][0].update(period="now and then"))),
+                   "period frequency is damaged"),
     "extra_tensor": (lambda t, m: ({**t, "payload.x": torch.zeros(3)}, m), "unexpected tensors"),
     "weight_wrong_shape": (lambda t, m: ({**t, _first(t, "model."): torch.zeros(2, 2)}, m), "weights do not match"),
     "missing_weight": (lambda t, m: ({k: v for k, v in t.items() if k != _first(t, "model.")}, m),

@@ -7,13 +7,14 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
-from ..data import Batch, SeriesMeta, future_index
+from ..data import Batch, SeriesMeta, future_index, user_labels
 from ..training import lookahead
 from .conformal import check_coverage, interval
 from .params import is_int
@@ -116,7 +117,7 @@ def historical_forecasts(est: BaseForecaster, X: Any, y: Any = None, stride: int
 def _start_meta(meta: SeriesMeta, new: SeriesMeta) -> SeriesMeta:
     """The stream's meta at its end, with the step learnt from X where a one-row stream did not know it."""
     if meta.freq is None and meta.last is not None:
-        return SeriesMeta(meta.kind, meta.last, new.freq, meta.first)
+        return replace(meta, freq=new.freq)
     return meta
 
 
@@ -185,7 +186,7 @@ def _rows(batch: Batch, starts: list[SeriesMeta], a: int, b: int) -> Batch:
             first, last = pd.Timestamp(first), pd.Timestamp(last)
         else:
             first, last = int(first), int(last)
-        metas.append(SeriesMeta(m.kind, last, m.freq if m.kind != "none" else 1, first))
+        metas.append(replace(m, last=last, freq=m.freq if m.kind != "none" else 1, first=first))
     return Batch([v[a:b] for v in batch.values], metas, batch.target_names, batch.covariate_names, batch.kind,
                  batch.is_list, batch.id_values)
 
@@ -195,7 +196,7 @@ def _frame(est: BaseForecaster, uid: Any, meta: SeriesMeta, v: np.ndarray, forec
     """The long frame of one series: forecasts ``(n_origins, H, C_out)``, bands ``(n_origins, H, n_t, 2)``."""
     H, names = est.horizon, est.target_names_
     n_t, n_o = len(names), forecasts.shape[0]
-    labels = _labels(meta, len(v) + H)
+    stamps = user_labels(meta, pd.Index(_labels(meta, len(v) + H)))  # periods for a series given with a PeriodIndex
     pos = np.arange(0, len(v), stride)  # origin positions (0: the end of the stream)
     steps = pos[:, None] + np.arange(1, H + 1)[None, :]  # (n_o, H) positions of the forecast steps
     padded = np.concatenate([v[:, :n_t], np.full((H, n_t), np.nan)], axis=0)
@@ -205,8 +206,8 @@ def _frame(est: BaseForecaster, uid: Any, meta: SeriesMeta, v: np.ndarray, forec
     cols = {
         "unique_id": np.repeat(np.array([uid], dtype=object), n_t * n_o * H),
         "target": np.repeat(np.asarray(names, dtype=object), n_o * H),
-        "cutoff": np.tile(np.repeat(labels[pos], H), n_t),
-        "ds": np.tile(labels[steps].ravel(), n_t),
+        "cutoff": stamps.take(np.tile(np.repeat(pos, H), n_t)).to_numpy(),
+        "ds": stamps.take(np.tile(steps.ravel(), n_t)).to_numpy(),
         "y": actual.transpose(2, 0, 1).ravel(),
         "y_hat": y_hat.transpose(2, 0, 1).ravel(),
     }

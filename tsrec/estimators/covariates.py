@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..data import LONG_ID, LONG_TIME, Batch, SeriesMeta, future_index
+from ..data import LONG_ID, LONG_TIME, Batch, SeriesMeta, future_index, user_labels
 
 __all__ = ["CALENDAR", "Covariates", "auto_calendar", "calendar_values", "resolve_covariates"]
 
@@ -328,10 +328,12 @@ def _future_values(X_future: Any, names: tuple[str, ...], metas: list[SeriesMeta
             if len(item) < horizon:
                 raise ValueError(f"{label} has {len(item)} rows; the next horizon = {horizon} steps are needed")
             if meta.kind in ("datetime", "int"):
-                want = future_index(meta, horizon)
+                want = user_labels(meta, future_index(meta, horizon))
                 got = item.index[:horizon]
-                if meta.kind == "datetime" and not isinstance(got, pd.DatetimeIndex) or not \
-                        np.array_equal(np.asarray(got), np.asarray(want)):
+                if meta.kind == "datetime" and type(got) is not type(want):
+                    raise ValueError(f"{label} has a {type(got).__name__} but the series has a "
+                                     f"{type(want).__name__}; give X_future the index of the series")
+                if not np.array_equal(np.asarray(got), np.asarray(want)):
                     raise ValueError(f"{label} is misaligned: its index starts {list(got[:2])}, the next steps "
                                      f"are {list(want[:2])} ... (the {horizon} steps after the series' end)")
             values = item[list(names)].to_numpy(dtype=np.float64)[:horizon]

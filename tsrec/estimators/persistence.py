@@ -44,7 +44,9 @@ of two to four seasons loads with the partner it had, on the window: ``partner_r
 frame's ``history_blend``: the partner that reads the seasons before a window is blended with seasonal naive where
 that backtests better (a file of version 14 or earlier loads with that partner alone, ``history_blend=False``).
 Version 16 added the hyperparameter ``persistence_blend`` and, where it is set, the online ridge correction's
-``blend_errors`` (a file of version 15 or earlier loads without the blend, :data:`V15_PARAMS`).
+``blend_errors`` (a file of version 15 or earlier loads without the blend, :data:`V15_PARAMS`). Version 17 lets a
+series be indexed by a ``PeriodIndex``: each series' meta records the periods' frequency, ``period`` (a file of
+version 16 or earlier loads with none: timestamps).
 :meth:`BaseForecaster.save <tsrec.estimators.BaseForecaster.save>` and
 :meth:`BaseForecaster.load <tsrec.estimators.BaseForecaster.load>` are the
 public face of this module.
@@ -76,7 +78,7 @@ if TYPE_CHECKING:
 __all__ = ["FORMAT_VERSION", "save", "load"]
 
 #: The version this tsrec writes (every later version reads every earlier one).
-FORMAT_VERSION = 16
+FORMAT_VERSION = 17
 #: The versions this tsrec reads.
 READABLE_VERSIONS = tuple(str(v) for v in range(1, FORMAT_VERSION + 1))
 #: The metadata keys of a file, and the keys of its "fitted" JSON object.
