@@ -288,7 +288,10 @@ def to_batch(X: Any, y: Any = None, what: str = "X", missing: str = "raise") -> 
     Parameters
     ----------
     X : DataFrame, Series, ndarray, long DataFrame, or list of these
-        Rows are time steps and columns channels. A DataFrame with columns
+        Rows are time steps and columns channels. A frame's index is a
+        DatetimeIndex, an integer index or a PeriodIndex (held as the
+        periods' start times; forecasts and continuations are periods again,
+        see :class:`SeriesMeta`). A DataFrame with columns
         ``unique_id``, ``ds`` and ``y`` is a panel in long format (``y`` the
         target, other columns covariates). A list is a panel of series.
     y : same kind as X, optional
