@@ -158,15 +158,29 @@ def _validate_series(X: Any, what: str, missing: str = "raise") -> tuple[np.ndar
         hint = "" if kind == "inf" else " or set missing='mask'"
         raise ValueError(f"{what} contains {kind} values (columns {cols}); fill or drop them first{hint}")
     if df is not None:
-        if isinstance(df.index, pd.PeriodIndex):  # held as the periods' start times (see SeriesMeta.period)
-            _check_index(df.index, what)
-            df = df.set_axis(df.index.to_timestamp(how="start"), axis=0)
+        if isinstance(df.index, pd.PeriodIndex):
+            df = _periods_as_stamps(df, what, missing)
         _check_index(df.index, what)
         grid = full_grid(df.index, what, fill=missing == "mask")
         if grid is not None:  # missing="mask": the missing stamps become rows of NaN
             df = df.reindex(grid)
             values = df.to_numpy(dtype=np.float64)
     return values, names, df
+
+
+def _periods_as_stamps(df: pd.DataFrame, what: str, missing: str) -> pd.DataFrame:
+    """A frame indexed by periods, checked (sorted, unique, no missing period unless ``missing="mask"``) and
+    indexed by the periods' start times (see :attr:`SeriesMeta.period`)."""
+    index = df.index
+    _check_index(index, what)
+    if missing != "mask" and len(index) > 1:
+        every = pd.period_range(index[0], index[-1], freq=index.freq)
+        if len(every) != len(index):
+            gap = every.difference(index)[0]
+            raise ValueError(f"{what} has a gap: no row for the period {gap}; fill the missing periods, e.g. "
+                             f"df.reindex(pd.period_range(df.index[0], df.index[-1], freq='{index.freqstr}')), "
+                             "then set missing='mask' or interpolate the NaN rows")
+    return df.set_axis(index.to_timestamp(how="start"), axis=0)
 
 
 def _check_index(index: pd.Index, what: str) -> None:

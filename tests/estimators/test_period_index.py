@@ -110,3 +110,15 @@ def test_periods_survive_save_and_load(monthly_co2, tmp_path):
     pd.testing.assert_frame_equal(g.predict(), f.predict())
     g.partial_fit(y.iloc[-12:-6])
     assert list(g.predict().index) == list(y.index[-6:])
+
+
+def test_a_missing_period_is_named_or_masked(monthly_co2):
+    """A month missing from a series of periods is a ValueError naming that month and how to fill it; with
+    ``missing="mask"`` the month becomes a row of NaN and the forecasts follow the last period."""
+    months = monthly_co2.to_period("M")
+    y = months.drop(months.index[[100, 101]])
+    with pytest.raises(ValueError, match=rf"no row for the period {months.index[100]}; .*pd\.period_range"):
+        make("LRUForecaster").fit(y)
+    f = make("LRUForecaster", missing="mask").fit(y)
+    assert list(f.predict().index) == list(pd.period_range(y.index[-1] + 1, periods=4, freq="M"))
+    assert np.isfinite(f.predict().to_numpy()).all()
