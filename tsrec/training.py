@@ -43,7 +43,7 @@ from . import distributed
 from .checkpoints import fit_id, load_checkpoint, save_checkpoint
 from .nn.blocks import State
 from .nn.covariates import lookahead
-from .nn.window import WindowEnsemble, WindowModel
+from .nn.window import WindowEnsemble, WindowModel, seasonal_naive
 
 __all__ = [
     "dense_targets",
@@ -62,6 +62,7 @@ __all__ = [
     "training_loss",
     "set_theta_weight",
     "choose_theta_weight",
+    "naive_share_wanted",
     "sequence_loss",
     "fit_windows",
     "gradient_steps",
@@ -622,6 +623,27 @@ def choose_theta_weight(model: nn.Module, val: Tensor, horizon: int, n_targets: 
     set_theta_weight(model, best)
     model.eval()
     return best
+
+
+def naive_share_wanted(model: WindowModel, val: Tensor, horizon: int, n_targets: int, cfg: TrainConfig,
+                       device: torch.device, ratio: float) -> bool:
+    """Whether the validation windows ``val`` ask for a share of seasonal naive in ``model``'s forecasts: there
+    seasonal naive (the last ``model.theta_period`` rows repeated) forecasts the targets with a smaller mean
+    absolute error than naive (the last row repeated), and the model's forecasts have a loss (as early stopping
+    scores them) above ``ratio`` times seasonal naive's. ``model`` forecasts as before the call."""
+    L = val.shape[1] - horizon
+    x, target = val[:, :L, :n_targets], val[:, L:, :n_targets]
+    e_season = (seasonal_naive(x, model.theta_period, horizon) - target).abs().nanmean()
+    e_last = (x[:, -1:] - target).abs().nanmean()
+    if not bool(e_season < e_last):
+        return False
+    keep, losses = model.naive_share, []
+    for weight in (0.0, 1.0):  # the model without the share, and moved all the way to seasonal naive
+        model.naive_share = weight
+        losses.append(_validation_loss(model, val, horizon, n_targets, cfg, device))
+    model.naive_share = keep
+    model.eval()
+    return losses[0] > ratio * losses[1]
 
 
 def gradient_steps(

@@ -40,7 +40,7 @@ def test_version_1_files_load_and_forecast_as_they_did(name, tmp_path):
     # saved again, the file is of the current version and gives the same forecast
     f.save(tmp_path / "now.safetensors")
     g = BaseForecaster.load(tmp_path / "now.safetensors")
-    assert FORMAT_VERSION == 17
+    assert FORMAT_VERSION == 18
     np.testing.assert_array_equal(g.predict().to_numpy(), forecast.to_numpy())
     # and it keeps streaming
     g.partial_fit(pd.DataFrame({"y": [0.1, 0.2], "x": [0.3, 0.4]},
@@ -64,7 +64,8 @@ def test_a_damaged_or_contradicting_frame_is_refused(tmp_path, small_frame):
     assert fitted["frame"] == {"context": f.frame_.context, "patch_len": f.frame_.patch_len, "direct": True,
                                "period": 24, "theta_weight": f.frame_.theta_weight, "one_season": False,
                                "estimated_rows": 20, "partner_rows": 0, "history_one_season": False,
-                               "naive_blend": f.frame_.naive_blend, "history_blend": False}
+                               "naive_blend": f.frame_.naive_blend, "history_blend": False,
+                               "naive_share": f.frame_.naive_share}
     for change, message in (({"context": 7}, "patch_len"), ({"direct": False, "context": None}, "does not match"),
                             ({"patch_len": 0}, "patch_len"), ({"period": -1}, "period"), (None, "frame"),
                             ({"theta_weight": 1.5}, "theta_weight"), ({"theta_weight": "0.5"}, "theta_weight"),
@@ -79,7 +80,10 @@ def test_a_damaged_or_contradicting_frame_is_refused(tmp_path, small_frame):
                             ({"naive_blend": 1}, "naive_blend"),
                             ({"history_blend": 1}, "history_blend"),
                             ({"history_blend": True}, "history_blend"),  # (no partner_rows)
-                            ({"naive_blend": True, "period": None}, "naive_blend")):  # (no period)
+                            ({"naive_blend": True, "period": None}, "naive_blend"),  # (no period)
+                            ({"naive_share": 1.5}, "naive_share"), ({"naive_share": "0.2"}, "naive_share"),
+                            ({"naive_share": True}, "naive_share"),
+                            ({"naive_share": 0.2, "context": 12, "patch_len": 4}, "naive_share")):  # (< a season)
         bad = dict(fitted, frame=None if change is None else {**fitted["frame"], **change})
         out = tmp_path / "bad.safetensors"
         save_file(tensors, str(out), metadata={**meta, "fitted": json.dumps(bad)})
@@ -459,3 +463,31 @@ def test_a_version_16_file_loads_with_timestamps(tmp_path):
     assert [m.period for m in g._stream.metas] == [None]
     g.partial_fit(pd.DataFrame({"sales": forecast.to_numpy()[:3, 0]}, index=forecast.index[:3]))
     assert g.predict().index[0] == forecast.index[3] and np.isfinite(g.predict().to_numpy()).all()
+
+
+def test_a_version_17_file_loads_without_the_seasonal_naive_share(tmp_path):
+    """A version-17 file of a noisy hourly series, streamed 4 rows past its fit (session 29, before format 18,
+    tests/fixtures/format_v17/make_v17_naive_share.py). Format 18 moves such a fit's forecast a share of the way to
+    seasonal naive where its validation windows ask for it; the file loads without it (``naive_share=0.0``),
+    forecasts as it did, saved again too, and keeps streaming, while the same fit today takes 0.2. The share is
+    what decides: set, the same model forecasts otherwise."""
+    f, want = _fixture_and_record("format_v17/LRUForecaster_hourly", "format_v17/expected_hourly.json")
+    assert (f.frame_.context, f.frame_.period, f.frame_.theta_weight) == (
+        want["context"], want["period"], want["frame_theta_weight"])
+    assert f.frame_.naive_share == 0.0 and f.model_.naive_share == 0.0
+    forecast = f.predict().to_numpy().ravel()
+    assert_as_recorded(forecast, want["predict"])
+    g = _saved_again(f, forecast, tmp_path)
+    assert g.frame_.naive_share == 0.0
+    g.model_.naive_share = 0.2
+    assert np.abs(g.predict().to_numpy().ravel() - forecast).max() > 0.01
+    index = pd.date_range(f.predict().index[0], periods=3, freq="h")
+    f.partial_fit(pd.DataFrame({"load": forecast[:3]}, index=index))
+    assert f.frame_.naive_share == 0.0 and np.isfinite(f.predict().to_numpy()).all()
+    rng = np.random.default_rng(17)  # the fixture's rows
+    t = np.arange(400)
+    y = pd.DataFrame({"load": 10 + 2 * np.sin(2 * np.pi * t / 24) + rng.normal(0, 1.5, 400)},
+                     index=pd.date_range("2001-01-01", periods=400, freq="h"))
+    now = tsrec.LRUForecaster(horizon=6, d_model=8, n_layers=1, max_epochs=2, random_state=0,
+                              device="cpu").fit(y.iloc[:396])
+    assert now.frame_.naive_share == 0.2 and now.model_.naive_share == 0.2

@@ -550,12 +550,13 @@ def test_the_damped_partner_of_a_long_seasonal_window_is_blended_with_seasonal_n
     x = torch.tensor(((y["y"].to_numpy()[-120:] - mean) / scale).astype(np.float32))[None]
     blend = naive_blend_forecast(x, 6, 24)[0].numpy() * scale + mean
     damped = damped_forecast(x, 6, 24)[0].numpy() * scale + mean
-    w = f.frame_.theta_weight
+    w, s = f.frame_.theta_weight, f.frame_.naive_share  # (the share of seasonal naive: see the test below)
     combined = f.predict().to_numpy().ravel()
-    f.model_.theta_weight = 0.0
+    f.model_.theta_weight = f.model_.naive_share = 0.0
     network = f.predict().to_numpy().ravel()
-    f.model_.theta_weight = w
-    np.testing.assert_allclose(combined, (1 - w) * network + w * blend, rtol=1e-5)
+    f.model_.theta_weight, f.model_.naive_share = w, s
+    season = np.resize(y["y"].to_numpy()[-24:], 6)
+    np.testing.assert_allclose(combined, (1 - s) * ((1 - w) * network + w * blend) + s * season, rtol=1e-5)
     assert np.abs(blend - truth[240:]).mean() < 0.5 * np.abs(damped - truth[240:]).mean()
     f.save(tmp_path / "m.safetensors")
     g = BaseForecaster.load(tmp_path / "m.safetensors")
@@ -567,3 +568,46 @@ def test_the_damped_partner_of_a_long_seasonal_window_is_blended_with_seasonal_n
     walk = pd.DataFrame({"y": rng.normal(0, 1, 240).cumsum()}, index=pd.date_range("1700", periods=240, freq="YS"))
     plain = LRUForecaster(horizon=6, context=60, max_epochs=1, d_model=8, n_layers=1, random_state=0).fit(walk)
     assert (plain.frame_.period or 1) == 1 and not plain.frame_.naive_blend
+
+
+def test_a_share_of_seasonal_naive_on_a_sub_daily_index(tmp_path):
+    """``theta_weight="auto"`` moves the forecast of an hourly series with a noisy daily cycle 0.2 of the way to
+    seasonal naive (``frame_.naive_share``): ``predict`` is then 0.8 of the combination plus 0.2 of the last day
+    repeated, and the file keeps the share. The same rows indexed by days or by integers, a float
+    ``theta_weight``, an ensemble and a window shorter than a day get none; so do an hourly trend without a cycle
+    (naive beats seasonal naive on the validation windows) and, with the ratio out of reach, the cycle itself."""
+    from tsrec.estimators import BaseForecaster, LRUForecaster
+    from tsrec.estimators import frame as frame_module
+
+    rng = np.random.default_rng(29)
+    t = np.arange(480)
+    y = pd.DataFrame({"y": 10 + 2 * np.sin(2 * np.pi * t / 24) + rng.normal(0, 1.5, 480)},
+                     index=pd.date_range("2001-01-01", periods=480, freq="h"))
+    small = dict(horizon=12, max_epochs=2, d_model=8, n_layers=1, random_state=0)
+    f = LRUForecaster(**small).fit(y)
+    assert f.frame_.period == 24 and f.frame_.naive_share == 0.2 and f.model_.naive_share == 0.2
+    moved = f.predict().to_numpy().ravel()
+    f.model_.naive_share = 0.0
+    combination = f.predict().to_numpy().ravel()
+    f.model_.naive_share = 0.2
+    season = np.resize(y["y"].to_numpy()[-24:], 12)
+    np.testing.assert_allclose(moved, 0.8 * combination + 0.2 * season, rtol=1e-5)
+    f.save(tmp_path / "m.safetensors")
+    g = BaseForecaster.load(tmp_path / "m.safetensors")
+    assert g.frame_.naive_share == 0.2 and g.model_.naive_share == 0.2
+    np.testing.assert_array_equal(g.predict().to_numpy(), f.predict().to_numpy())
+    daily = y.set_axis(pd.date_range("2001-01-01", periods=480, freq="D"))
+    others = (LRUForecaster(**small).fit(daily), LRUForecaster(**small).fit(y.to_numpy()),
+              LRUForecaster(**small, theta_weight=0.5).fit(y), LRUForecaster(**small, ensemble_size=2).fit(y),
+              LRUForecaster(**small, context=12).fit(y))
+    for other in others:
+        assert other.frame_.naive_share == 0.0
+        assert getattr(other.model_, "naive_share", 0.0) == 0.0
+    trend = pd.DataFrame({"y": 0.5 * t + rng.normal(0, 1.0, 480)}, index=y.index)
+    assert LRUForecaster(**small).fit(trend).frame_.naive_share == 0.0
+    keep = frame_module.NAIVE_RATIO
+    try:
+        frame_module.NAIVE_RATIO = 1e9  # the model would have to be 1e9 times worse than seasonal naive
+        assert LRUForecaster(**small).fit(y).frame_.naive_share == 0.0
+    finally:
+        frame_module.NAIVE_RATIO = keep

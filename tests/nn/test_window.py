@@ -12,7 +12,15 @@ from tsrec.nn.lru import LRUModel
 from tsrec.nn.s4 import S4Model
 from tsrec.nn.theta import one_season_forecast, theta_forecast
 from tsrec.nn.transformer import TransformerModel
-from tsrec.nn.window import PARTNERS, PeriodLinear, WindowModel, memoised_partners, partner_forecast, window_moments
+from tsrec.nn.window import (
+    PARTNERS,
+    PeriodLinear,
+    WindowModel,
+    memoised_partners,
+    partner_forecast,
+    seasonal_naive,
+    window_moments,
+)
 
 BODIES = {
     "lru": lambda c_in, c_out, h: LRUModel(c_in, c_out, h, d_model=8, d_state=4, n_layers=2, skip_last=False),
@@ -237,6 +245,37 @@ def test_theta_combination_out_of_training_mode_only(n_quantiles, partner):
         window_model("lru", theta_weight=0.5, one_season=True)  # no period
     with pytest.raises(ValueError, match="one_season"):
         window_model("lru", theta_weight=0.5, theta_period=40, context=40, patch_len=5, one_season=True)
+
+
+@pytest.mark.parametrize("n_quantiles", [1, 3])
+def test_naive_share_moves_the_combination_towards_seasonal_naive(n_quantiles):
+    """With ``naive_share`` s, eval mode forecasts (1 - s) * combination + s * seasonal naive (each target's last
+    ``theta_period`` values repeated; every quantile with its median), after the partner's share; 1 gives
+    seasonal naive itself and training mode the network alone. A share needs a period of 2 or more that the
+    window holds."""
+    torch.manual_seed(29)
+    kw = dict(c_in=3, n_targets=2, n_quantiles=n_quantiles, context=40, patch_len=5, instance_norm="robust",
+              theta_period=6, median_index=n_quantiles // 2, partner="damped")
+    comb = window_model("lru", **kw, theta_weight=0.3).double()
+    both = window_model("lru", **kw, theta_weight=0.3, naive_share=0.2).double()
+    both.load_state_dict(comb.state_dict())
+    x = torch.randn(4, 40, 3, dtype=torch.float64) + torch.sin(2 * torch.pi * torch.arange(40.0) / 6)[None, :, None]
+    comb.eval(), both.eval()
+    season = x[:, -6:, :2].repeat(1, 2, 1)[:, :5]  # the last six rows, repeated over the horizon of five
+    torch.testing.assert_close(seasonal_naive(x[..., :2], 6, 5), season, rtol=0, atol=0)
+    before = comb(x)
+    median = before[..., n_quantiles // 2 :: n_quantiles]
+    want = before + (0.2 * (season - median)).repeat_interleave(n_quantiles, dim=-1)
+    torch.testing.assert_close(both(x), want, rtol=1e-12, atol=1e-12)
+    both.naive_share = 1.0
+    torch.testing.assert_close(both(x)[..., n_quantiles // 2 :: n_quantiles], season, rtol=1e-12, atol=1e-12)
+    both.train()
+    comb.train()
+    torch.testing.assert_close(both(x), comb(x), rtol=0, atol=0)
+    for bad in (dict(naive_share=1.5), dict(naive_share=0.2, theta_period=None),
+                dict(naive_share=0.2, theta_period=1), dict(naive_share=0.2, theta_period=41)):
+        with pytest.raises(ValueError, match="naive_share"):
+            window_model("lru", **{**kw, **bad})
 
 
 @pytest.mark.parametrize("partner", ["theta", "damped"])

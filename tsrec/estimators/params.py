@@ -292,7 +292,12 @@ COMMON_PARAMS: tuple[Param, ...] = (
           "- 0.25 more where the damped partner reads the rows before a short non-seasonal window and the "
           "series trends smoothly (:func:`~tsrec.estimators.frame.smooth_trend`);\n"
           "- then, where the validation tail holds at least ten horizons of forecast origins, the share among 0, "
-          "0.25, 0.5, 0.75 and 1 with the least validation loss.\n\n"
+          "0.25, 0.5, 0.75 and 1 with the least validation loss;\n"
+          "- last, on an index that steps by less than a day (hourly and finer), with windows of a day's rows or "
+          "more and a plain window model, the forecast moves 0.2 of the way to seasonal naive (the window's last "
+          "day repeated) where, on the validation windows, seasonal naive beats naive and the model's loss is "
+          "above half of seasonal naive's (``frame_.naive_share``, "
+          ":func:`~tsrec.estimators.frame.auto_naive_share`).\n\n"
           "Each rule was chosen on the validation blocks of real series and judged on series it had not seen "
           "(``benchmarks/RESULTS.md``, ``benchmarks/rules/``).",
           rule(lambda v: v == "auto" and isinstance(v, str) or is_real(v) and 0 <= v <= 1,

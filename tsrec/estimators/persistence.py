@@ -46,7 +46,9 @@ that backtests better (a file of version 14 or earlier loads with that partner a
 Version 16 added the hyperparameter ``persistence_blend`` and, where it is set, the online ridge correction's
 ``blend_errors`` (a file of version 15 or earlier loads without the blend, :data:`V15_PARAMS`). Version 17 lets a
 series be indexed by a ``PeriodIndex``: each series' meta records the periods' frequency, ``period`` (a file of
-version 16 or earlier loads with none: timestamps).
+version 16 or earlier loads with none: timestamps). Version 18 added the frame's ``naive_share``: the direct
+head's forecast may move a share of the way to seasonal naive (a file of version 17 or earlier loads without it,
+``naive_share=0.0``).
 :meth:`BaseForecaster.save <tsrec.estimators.BaseForecaster.save>` and
 :meth:`BaseForecaster.load <tsrec.estimators.BaseForecaster.load>` are the
 public face of this module.
@@ -78,7 +80,7 @@ if TYPE_CHECKING:
 __all__ = ["FORMAT_VERSION", "save", "load"]
 
 #: The version this tsrec writes (every later version reads every earlier one).
-FORMAT_VERSION = 17
+FORMAT_VERSION = 18
 #: The versions this tsrec reads.
 READABLE_VERSIONS = tuple(str(v) for v in range(1, FORMAT_VERSION + 1))
 #: The metadata keys of a file, and the keys of its "fitted" JSON object.
@@ -451,15 +453,16 @@ def _frame(d: Any, est: BaseForecaster) -> Frame:
     """The saved frame, checked against the hyperparameters it was resolved from."""
     keys = {"context", "patch_len", "direct", "period"}
     # version 6 added theta_weight, version 8 one_season, version 9 estimated_rows, version 10 partner_rows,
-    # version 12 history_one_season, version 13 naive_blend, version 15 history_blend
+    # version 12 history_one_season, version 13 naive_blend, version 15 history_blend, version 18 naive_share
     added = ("theta_weight", "one_season", "estimated_rows", "partner_rows", "history_one_season", "naive_blend",
-             "history_blend")
+             "history_blend", "naive_share")
     later = [set(added[:k]) for k in range(1, len(added) + 1)]
     if not isinstance(d, dict) or set(d) not in (keys, *(keys | k for k in later)):
         raise ValueError("the saved frame is damaged")
     frame = Frame(d["context"], d["patch_len"], d["direct"], d["period"], d.get("theta_weight"),
                   d.get("one_season", False), d.get("estimated_rows", 0), d.get("partner_rows", 0),
-                  d.get("history_one_season", False), d.get("naive_blend", False), d.get("history_blend", False))
+                  d.get("history_one_season", False), d.get("naive_blend", False), d.get("history_blend", False),
+                  d.get("naive_share", 0.0))
     ok_context = frame.context is None or (is_int(frame.context) and frame.context >= 1)
     if not ok_context or (est.context != "auto" and est.context != frame.context):
         raise ValueError(f"the saved context {frame.context!r} does not match context={est.context!r}")
@@ -495,4 +498,8 @@ def _frame(d: Any, est: BaseForecaster) -> Frame:
     if not isinstance(frame.history_blend, bool) or \
             (frame.history_blend and not (frame.partner_rows and (frame.period or 1) > 1)):
         raise ValueError(f"the saved history_blend {frame.history_blend!r} does not match the frame")
+    s = frame.naive_share
+    if not is_real(s) or not 0 <= s <= 1 or (s and not (
+            frame.direct and est.theta_weight == "auto" and (frame.period or 1) > 1 and frame.context >= frame.period)):
+        raise ValueError(f"the saved naive_share {s!r} does not match the frame or theta_weight={est.theta_weight!r}")
     return frame

@@ -26,7 +26,9 @@ benchmarks (see ``docs/design.md``):
    season (:func:`tsrec.nn.theta.one_season_forecast`). Training fits the
    network's own forecast; the combination is what validation, prediction and
    streaming see. With ``partner_rows`` the partner may read more rows than the
-   network: the rows before the window, up to ``partner_rows`` in all.
+   network: the rows before the window, up to ``partner_rows`` in all; with
+   ``naive_share``, that forecast is then moved that share of the way to
+   seasonal naive (the window's last season repeated).
 
 The model contract of a window model is one call::
 
@@ -61,7 +63,7 @@ from .theta import one_season_forecast, theta_forecast
 from .transformer import CausalSelfAttention
 
 __all__ = ["LINEAR_PATHS", "PARTNERS", "PeriodLinear", "WindowEnsemble", "WindowModel", "memoised_partners",
-           "partner_forecast", "window_moments"]
+           "partner_forecast", "seasonal_naive", "window_moments"]
 
 #: The linear paths of a window model (see :class:`WindowModel`).
 LINEAR_PATHS = ("dense", "sparse", "none")
@@ -231,6 +233,12 @@ class WindowModel(nn.Module):
         seasonal naive by their errors on its last rows
         (:func:`tsrec.nn.damped.history_blend_forecast`; models saved before
         format 15 have it alone).
+    naive_share : float, default=0.0
+        Out of training mode, after the partner's share, each target's
+        forecast moves ``naive_share`` of the way to seasonal naive (its last
+        ``theta_period`` values repeated; every quantile with the median).
+        Needs ``theta_period >= 2`` and windows of ``theta_period`` rows or
+        more. 0: none (models saved before format 18).
     median_index : int, default=0
         Which of a target's ``n_quantiles`` outputs is its median.
 
@@ -251,7 +259,7 @@ class WindowModel(nn.Module):
         skip_last: bool = False, channel_independent: bool = False, eps: float = 1e-5, theta_weight: float = 0.0,
         theta_period: int | None = None, median_index: int = 0, partner: str = "theta", one_season: bool = False,
         estimated_rows: int = ESTIMATED_ROWS, partner_rows: int = 0, history_one_season: bool = False,
-        naive_blend: bool = False, history_blend: bool = False,
+        naive_blend: bool = False, history_blend: bool = False, naive_share: float = 0.0,
     ) -> None:
         super().__init__()
         if c_out % n_quantiles:
@@ -281,6 +289,11 @@ class WindowModel(nn.Module):
         if history_blend and not partner_rows:
             raise ValueError("history_blend needs partner_rows: it blends the partner that reads the rows before "
                              "the window")
+        if not 0.0 <= naive_share <= 1.0 or (naive_share and not (theta_period is not None and
+                                                                 2 <= theta_period <= context)):
+            raise ValueError(f"naive_share must be in [0, 1], and above 0 only with theta_period >= 2 and a context "
+                             f"of theta_period rows or more, got naive_share={naive_share!r}, "
+                             f"theta_period={theta_period!r}, context={context}")
         if not 1 <= patch_len <= context:
             raise ValueError(f"need 1 <= patch_len <= context, got patch_len={patch_len}, context={context}")
         if (body.c_in, body.c_out) != self.body_channels(c_in, c_out, patch_len, channel_independent, n_quantiles) \
@@ -295,6 +308,7 @@ class WindowModel(nn.Module):
         self.partner, self.one_season, self.estimated_rows = partner, bool(one_season), int(estimated_rows)
         self.partner_rows, self.history_one_season = int(partner_rows), bool(history_one_season)
         self.naive_blend, self.history_blend = bool(naive_blend), bool(history_blend)
+        self.naive_share = float(naive_share)
         self.n_segments = math.ceil(context / patch_len)
         self.body = body
         # whether training mode changes the body (its dropout draws)
@@ -355,17 +369,33 @@ class WindowModel(nn.Module):
             out = (out - per_output(self.affine_bias[:nt])) / (per_output(self.affine_weight[:nt]) + self.eps**2)
         if self.instance_norm:
             out = (out if std is None else out * per_output(std[..., :nt])) + per_output(mean[..., :nt])
-        if self.theta_weight and not self.training:
+        if (self.theta_weight or self.naive_share) and not self.training:
             out = self.with_theta(out, full)
         return out
 
     def with_theta(self, out: Tensor, x: Tensor) -> Tensor:
         """The network's forecast ``out`` (B, H, c_out) of the windows ``x`` (B, context or partner_rows, c_in),
-        moved ``theta_weight`` of the way to the partner's forecast of their targets: what ``forward`` gives out
-        of training mode. Each target's median moves, its other quantiles with it."""
+        moved ``theta_weight`` of the way to the partner's forecast of their targets, then ``naive_share`` of the
+        way to seasonal naive: what ``forward`` gives out of training mode. Each target's median moves, its other
+        quantiles with it."""
+        if self.naive_share:
+            return self._moved(self._with_partner(out, x), self.naive_share, seasonal_naive(x[..., : self.n_targets],
+                                                                                         self.theta_period,
+                                                                                         self.horizon))
+        return self._with_partner(out, x)
+
+    def _moved(self, out: Tensor, share: float, forecast: Tensor) -> Tensor:
+        """``out`` (B, H, c_out) with each target's median moved ``share`` of the way to ``forecast`` (B, H,
+        n_targets), its other quantiles with it."""
+        nq = self.n_quantiles
+        shift = share * (forecast.to(out.dtype) - out[..., self.median_index :: nq])
+        return out + (shift.repeat_interleave(nq, dim=-1) if nq > 1 else shift)
+
+    def _with_partner(self, out: Tensor, x: Tensor) -> Tensor:
+        """``out`` moved ``theta_weight`` of the way to the partner's forecast (see :meth:`with_theta`)."""
         if not self.theta_weight:
             return out
-        b, length, nt, nq = x.shape[0], x.shape[1], self.n_targets, self.n_quantiles
+        b, length, nt = x.shape[0], x.shape[1], self.n_targets
         rows = x[..., :nt].transpose(1, 2).reshape(b * nt, length)
         partner = "history" if length > self.context else "one_season" if self.one_season else self.partner
         if partner == "damped" and self.naive_blend:
@@ -375,8 +405,18 @@ class WindowModel(nn.Module):
         forecast = partner_forecast(partner, rows, self.horizon, self.theta_period, self.estimated_rows,
                                     self.history_one_season)
         forecast = forecast.reshape(b, nt, self.horizon).transpose(1, 2)
-        shift = self.theta_weight * (forecast.to(out.dtype) - out[..., self.median_index :: nq])
-        return out + (shift.repeat_interleave(nq, dim=-1) if nq > 1 else shift)
+        return self._moved(out, self.theta_weight, forecast)
+
+
+def seasonal_naive(x: Tensor, period: int, horizon: int) -> Tensor:
+    """Seasonal naive's forecast ``(B, horizon, C)`` from windows ``x`` ``(B, L, C)`` of ``period`` rows or more:
+    the last ``period`` rows repeated.
+
+    >>> seasonal_naive(torch.arange(10.0).reshape(1, 10, 1), period=4, horizon=6)[0, :, 0].tolist()
+    [6.0, 7.0, 8.0, 9.0, 6.0, 7.0]
+    """
+    index = x.shape[1] - period + torch.arange(horizon, device=x.device) % period
+    return x[:, index]
 
 
 #: ``instance_norm="robust"`` clips a window at its median plus or minus this many robust standard deviations
