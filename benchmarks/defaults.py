@@ -844,26 +844,11 @@ def season_mix_d_list() -> list[Series]:
 
 
 def season_mix_e_list() -> list[Series]:
-    """Forty-day stretches (960 rows, horizon 48) of rows no earlier set holds at their resolution (``--set
-    season_mix_e``, ``--folds 2``): hourly rows of the ETTh1 and ETTh2 columns from row 6,000 and of the weather
-    columns (hourly means; none where a row is missing) from hour 0; quarter-hourly rows (ten days, period 96) of
-    the ETTm1 and ETTm2 columns from row 35,000. Constant blocks left out. Added in session 29 as the judge of
-    ``benchmarks/rules/2026-12-05_naive_share_tail.md``."""
-    out = []
-    for name in ("ETTh1", "ETTh2"):
-        df = load_dataset(name)
-        out += [Series(f"{name} {c} hourly 40d @6000", df[c].astype(float).iloc[6000:6960], 48, 24)
-                for c in df.columns]
-    weather = load_dataset("weather", consecutive=True)
-    for c in weather.columns:
-        hourly = weather[c].astype(float).resample("h").mean().iloc[0:960]
-        if len(hourly) == 960 and hourly.min() > -9999:
-            out.append(Series(f"weather {c} hourly 40d @0", hourly, 48, 24))
-    for name in ("ETTm1", "ETTm2"):
-        df = load_dataset(name)
-        out += [Series(f"{name} {c} 15-min 10d @35000", df[c].astype(float).iloc[35000:35960], 48, 96)
-                for c in df.columns]
-    return _not_constant(out)
+    """Forty-day stretches of rows no earlier set holds at their resolution (``--set season_mix_e``, ``--folds 2``):
+    :func:`_forty_day_stretches` from row 6,000 (ETTh), hour 0 (weather) and row 35,000 (ETTm). Added in session 29
+    as the judge of ``benchmarks/rules/2026-12-05_naive_share_tail.md``."""
+    return _forty_day_stretches(6000, 0, 35000)
+
 
 def _panel(frame: pd.DataFrame, key: str, column: str, first: int, every: int, label: str,
            horizon: int = 6) -> list[Series]:
