@@ -469,7 +469,7 @@ def test_a_version_17_file_loads_without_the_seasonal_naive_share(tmp_path):
     """A version-17 file of a noisy hourly series, streamed 4 rows past its fit (session 29, before format 18,
     tests/fixtures/format_v17/make_v17_naive_share.py). Format 18 moves such a fit's forecast a share of the way to
     seasonal naive where its validation windows ask for it; the file loads without it (``naive_share=0.0``),
-    forecasts as it did, saved again too, and keeps streaming, while the same fit today takes 0.4. The share is
+    forecasts as it did, saved again too, and keeps streaming, while the same fit today takes 0.2. The share is
     what decides: set, the same model forecasts otherwise."""
     f, want = _fixture_and_record("format_v17/LRUForecaster_hourly", "format_v17/expected_hourly.json")
     assert (f.frame_.context, f.frame_.period, f.frame_.theta_weight) == (
@@ -490,4 +490,4 @@ def test_a_version_17_file_loads_without_the_seasonal_naive_share(tmp_path):
                      index=pd.date_range("2001-01-01", periods=400, freq="h"))
     now = tsrec.LRUForecaster(horizon=6, d_model=8, n_layers=1, max_epochs=2, random_state=0,
                               device="cpu").fit(y.iloc[:396])
-    assert now.frame_.naive_share == 0.4 and now.model_.naive_share == 0.4  # (a window of three days)
+    assert now.frame_.naive_share == 0.2 and now.model_.naive_share == 0.2

@@ -47,8 +47,7 @@ if TYPE_CHECKING:
 __all__ = ["Frame", "infer_period", "resolve", "auto_stride", "frame_of", "build_model", "norm_span", "sparse_period",
            "theta_weight", "auto_theta_weight", "holds_one_season", "history_rows", "history_share", "PARTNER_ROWS",
            "SEASON_ROWS", "MAX_SEASON_ROWS", "HISTORY_SEASONS", "SEASON_SHARE", "smooth_trend", "SMOOTH_ACF",
-           "SMOOTH_SHARE", "sub_daily", "auto_naive_share", "NAIVE_SHARE", "NAIVE_RATIO",
-           "NAIVE_SHARE_SHORT", "NAIVE_SHORT_DAYS"]
+           "SMOOTH_SHARE", "sub_daily", "auto_naive_share", "NAIVE_SHARE", "NAIVE_RATIO"]
 
 #: the longest automatic look-back
 MAX_AUTO_CONTEXT = 512
@@ -416,10 +415,6 @@ NAIVE_SHARE = 0.2
 #: ... that is, where the model's validation loss is above this share of seasonal naive's (and seasonal naive's
 #: error below naive's)
 NAIVE_RATIO = 0.5
-#: the share where the window holds fewer than :data:`NAIVE_SHORT_DAYS` days (benchmarks/rules/
-#: 2026-12-05_naive_share_short.md)
-NAIVE_SHARE_SHORT = 0.4
-NAIVE_SHORT_DAYS = 4
 
 
 def sub_daily(freq: str | int | None) -> bool:
@@ -444,9 +439,7 @@ def auto_naive_share(est: BaseForecaster, frame: Frame, model: nn.Module, freq: 
     sub-daily index (:func:`sub_daily`), a plain window model (no covariates, missing-value mask, ensemble or
     online correction), windows that hold the period (the steps of a day) or more, and validation windows
     ``val`` that ask for it: there seasonal naive beats naive and the model's loss is above :data:`NAIVE_RATIO`
-    (0.5) of seasonal naive's (:func:`tsrec.training.naive_share_wanted`); else 0. A window of fewer than
-    :data:`NAIVE_SHORT_DAYS` (4) days gets :data:`NAIVE_SHARE_SHORT` (0.4): the network and its partner see
-    less of the cycle there.
+    (0.5) of seasonal naive's (:func:`tsrec.training.naive_share_wanted`); else 0.
 
     The daily cycle of hourly and finer series is regular enough that the last day repeated carries some of
     what the network and its partner miss; where the model is far ahead of it (or no daily cycle shows on the
@@ -458,9 +451,8 @@ def auto_naive_share(est: BaseForecaster, frame: Frame, model: nn.Module, freq: 
     p = frame.period or 1
     eligible = (est.theta_weight == "auto" and frame.direct and type(model) is WindowModel and p >= 2
                 and frame.context >= p and sub_daily(freq) and val is not None)
-    share = 0.0
-    if eligible and naive_share_wanted(model, val, est.horizon, n_targets, cfg, device, NAIVE_RATIO):
-        share = NAIVE_SHARE_SHORT if frame.context < NAIVE_SHORT_DAYS * p else NAIVE_SHARE
+    share = NAIVE_SHARE if eligible and naive_share_wanted(model, val, est.horizon, n_targets, cfg, device,
+                                                            NAIVE_RATIO) else 0.0
     if type(model) is WindowModel:
         model.naive_share = share
     return share
