@@ -778,17 +778,24 @@ def seasons24_list() -> list[Series]:
     (hourly means; none where a row is missing) from rows 2,000 and 4,000, rows no earlier set holds at this
     resolution. Constant blocks left out. Added in session 22 as the judge of
     ``benchmarks/rules/2026-12-04_history_four_seasons.md``."""
+    return _fourteen_day_stretches((16500,), (2000, 4000))
+
+
+def _fourteen_day_stretches(ett_rows: tuple[int, ...], weather_rows: tuple[int, ...]) -> list[Series]:
+    """336 hourly rows (horizon 24, period 24) of the ETTh1 and ETTh2 columns from each of ``ett_rows`` and of the
+    weather columns (hourly means; none where a row is missing) from each of ``weather_rows``. Constant blocks
+    left out."""
     out = []
     for name in ("ETTh1", "ETTh2"):
         df = load_dataset(name)
-        out += [Series(f"{name} {c} hourly 14d @16500", df[c].astype(float).iloc[16500:16836], 24, 24)
-                for c in df.columns]
+        out += [Series(f"{name} {c} hourly 14d @{a}", df[c].astype(float).iloc[a : a + 336], 24, 24)
+                for a in ett_rows for c in df.columns]
     weather = load_dataset("weather", consecutive=True)
-    for row in (2000, 4000):
+    for a in weather_rows:
         for c in weather.columns:
-            hourly = weather[c].astype(float).resample("h").mean().iloc[row : row + 336]
+            hourly = weather[c].astype(float).resample("h").mean().iloc[a : a + 336]
             if len(hourly) == 336 and hourly.min() > -9999:
-                out.append(Series(f"weather {c} hourly 14d @{row}", hourly, 24, 24))
+                out.append(Series(f"weather {c} hourly 14d @{a}", hourly, 24, 24))
     return _not_constant(out)
 
 
@@ -854,21 +861,11 @@ def season_mix_e_list() -> list[Series]:
 def season14_b_list() -> list[Series]:
     """Fourteen-day hourly stretches (336 rows, horizon 24, period 24; ``--set season14_b``, ``--folds 2``) of rows
     no earlier set holds at this resolution, whose automatic windows hold two to four days, as ``seasons24``'s do:
-    the ETTh1 and ETTh2 columns from rows 500 and 8,200 and the weather columns (hourly means; none where a row is
-    missing) from hours 4,400 and 7,130. Constant blocks left out. Added in session 29 as the judge of
+    :func:`_fourteen_day_stretches` of the ETTh columns from rows 500 and 8,200 and of the weather columns from
+    hours 4,400 and 7,130. Added in session 29 as the judge of
     ``benchmarks/rules/2026-12-05_naive_share_short.md``."""
-    out = []
-    for name in ("ETTh1", "ETTh2"):
-        df = load_dataset(name)
-        out += [Series(f"{name} {c} hourly 14d @{a}", df[c].astype(float).iloc[a : a + 336], 24, 24)
-                for a in (500, 8200) for c in df.columns]
-    weather = load_dataset("weather", consecutive=True)
-    for a in (4400, 7130):
-        for c in weather.columns:
-            hourly = weather[c].astype(float).resample("h").mean().iloc[a : a + 336]
-            if len(hourly) == 336 and hourly.min() > -9999:
-                out.append(Series(f"weather {c} hourly 14d @{a}", hourly, 24, 24))
-    return _not_constant(out)
+    return _fourteen_day_stretches((500, 8200), (4400, 7130))
+
 
 def _panel(frame: pd.DataFrame, key: str, column: str, first: int, every: int, label: str,
            horizon: int = 6) -> list[Series]:
