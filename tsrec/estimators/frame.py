@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 __all__ = ["Frame", "infer_period", "resolve", "auto_stride", "frame_of", "build_model", "norm_span", "sparse_period",
            "theta_weight", "auto_theta_weight", "holds_one_season", "history_rows", "history_share", "PARTNER_ROWS",
            "SEASON_ROWS", "MAX_SEASON_ROWS", "HISTORY_SEASONS", "SEASON_SHARE", "smooth_trend", "SMOOTH_ACF",
-           "SMOOTH_SHARE", "sub_daily", "auto_naive_share", "NAIVE_SHARE", "NAIVE_RATIO"]
+           "SMOOTH_SHARE", "step_days", "sub_daily", "auto_naive_share", "NAIVE_SHARE", "NAIVE_RATIO"]
 
 #: the longest automatic look-back
 MAX_AUTO_CONTEXT = 512
@@ -136,6 +136,22 @@ class Frame:
         return None if self.context is None else max(self.context, self.partner_rows)
 
 
+def step_days(freq: str | int | None) -> float | None:
+    """The step of an index of frequency ``freq`` in days (the mean of its first two steps from 2001-01-01), or
+    None where ``freq`` is not a pandas frequency string.
+
+    >>> step_days("h"), step_days("W-SUN"), step_days(None)
+    (0.041666666666666664, 7.0, None)
+    """
+    if not isinstance(freq, str):
+        return None
+    try:
+        stamps = pd.date_range("2001-01-01", periods=3, freq=freq)
+    except ValueError:
+        return None
+    return (stamps[2] - stamps[0]).total_seconds() / 2 / 86400
+
+
 def infer_period(freq: str | int | None, values: np.ndarray | None = None) -> int | None:
     """The seasonal period of a series from its index frequency, else from its autocorrelation.
 
@@ -151,21 +167,16 @@ def infer_period(freq: str | int | None, values: np.ndarray | None = None) -> in
     >>> infer_period(None, np.sin(2 * np.pi * np.arange(500) / 20))
     20
     """
-    if isinstance(freq, str):
-        try:
-            stamps = pd.date_range("2001-01-01", periods=3, freq=freq)
-        except ValueError:
-            stamps = None
-        if stamps is not None:
-            days = (stamps[2] - stamps[0]).total_seconds() / 2 / 86400
-            if days < 1:
-                return max(1, round(1 / days))
-            if freq.upper().startswith("B"):
-                return 5
-            for step, period in ((1, 7), (7, 52), (30.4, 12), (91.3, 4)):
-                if abs(days - step) / step < 0.1:
-                    return period
-            return None
+    days = step_days(freq)
+    if days is not None:
+        if days < 1:
+            return max(1, round(1 / days))
+        if freq.upper().startswith("B"):
+            return 5
+        for step, period in ((1, 7), (7, 52), (30.4, 12), (91.3, 4)):
+            if abs(days - step) / step < 0.1:
+                return period
+        return None
     if values is None or len(values) < 8:
         return None
     x = np.asarray(values, dtype=float)
@@ -423,13 +434,8 @@ def sub_daily(freq: str | int | None) -> bool:
     >>> [sub_daily(f) for f in ("h", "15min", "30min", "D", "B", "W-SUN", "MS", None, 1)]
     [True, True, True, False, False, False, False, False, False]
     """
-    if not isinstance(freq, str):
-        return False
-    try:
-        stamps = pd.date_range("2001-01-01", periods=3, freq=freq)
-    except ValueError:
-        return False
-    return (stamps[2] - stamps[0]).total_seconds() / 2 < 86400
+    days = step_days(freq)
+    return days is not None and days < 1
 
 
 def auto_naive_share(est: BaseForecaster, frame: Frame, model: nn.Module, freq: str | int | None,
