@@ -626,22 +626,29 @@ def choose_theta_weight(model: nn.Module, val: Tensor, horizon: int, n_targets: 
 
 
 def naive_share_wanted(model: WindowModel, val: Tensor, horizon: int, n_targets: int, cfg: TrainConfig,
-                       device: torch.device, ratio: float) -> bool:
-    """Whether the validation windows ``val`` ask for a share of seasonal naive in ``model``'s forecasts: there
-    seasonal naive (the last ``model.theta_period`` rows repeated) forecasts the targets with a smaller mean
-    absolute error than naive (the last row repeated), and the model's forecasts have a loss (as early stopping
-    scores them) above ``ratio`` times seasonal naive's. ``model`` forecasts as before the call."""
+                       device: torch.device, ratio: float, period: int | None = None) -> bool:
+    """Whether the validation windows ``val`` ask for a share of a naive forecast in ``model``'s forecasts.
+
+    ``period=None``: seasonal naive (the last ``model.theta_period`` rows repeated), where it forecasts the
+    targets with a smaller mean absolute error than naive (the last row repeated); ``period=1``: naive, where its
+    error is no larger than seasonal naive's (or the model has no season that the windows hold). In both, the
+    model's forecasts must also have a loss (as early stopping scores them) above ``ratio`` times that naive
+    forecast's. ``model`` forecasts as before the call."""
     L = val.shape[1] - horizon
     x, target = val[:, :L, :n_targets], val[:, L:, :n_targets]
-    e_season = (seasonal_naive(x, model.theta_period, horizon) - target).abs().nanmean()
     e_last = (x[:, -1:] - target).abs().nanmean()
-    if not bool(e_season < e_last):
+    p = model.theta_period or 1
+    e_season = (seasonal_naive(x, p, horizon) - target).abs().nanmean() if 2 <= p <= L else None
+    if period is None and not (e_season is not None and bool(e_season < e_last)):
         return False
-    keep, losses = model.naive_share, []
-    for weight in (0.0, 1.0):  # the model without the share, and moved all the way to seasonal naive
+    if period == 1 and e_season is not None and bool(e_season < e_last):
+        return False
+    keep, losses = (model.naive_share, model.naive_period), []
+    model.naive_period = period
+    for weight in (0.0, 1.0):  # the model without the share, and moved all the way to the naive forecast
         model.naive_share = weight
         losses.append(_validation_loss(model, val, horizon, n_targets, cfg, device))
-    model.naive_share = keep
+    model.naive_share, model.naive_period = keep
     model.eval()
     return losses[0] > ratio * losses[1]
 

@@ -40,7 +40,7 @@ def test_version_1_files_load_and_forecast_as_they_did(name, tmp_path):
     # saved again, the file is of the current version and gives the same forecast
     f.save(tmp_path / "now.safetensors")
     g = BaseForecaster.load(tmp_path / "now.safetensors")
-    assert FORMAT_VERSION == 18
+    assert FORMAT_VERSION == 19
     np.testing.assert_array_equal(g.predict().to_numpy(), forecast.to_numpy())
     # and it keeps streaming
     g.partial_fit(pd.DataFrame({"y": [0.1, 0.2], "x": [0.3, 0.4]},

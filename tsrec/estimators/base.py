@@ -246,10 +246,10 @@ class BaseForecaster(BaseEstimator):
             if frame.direct and self.theta_weight == "auto" and val is not None \
                     and val.shape[0] * stride >= AUTO_THETA_HORIZONS * H:
                 frame = replace(frame, theta_weight=choose_theta_weight(model, val, H, batch.n_targets, cfg, device))
-            if self.theta_weight == "auto":  # a share of seasonal naive on a sub-daily index, if asked for
+            if self.theta_weight == "auto":  # a share of (seasonal) naive, if the validation windows ask for it
                 freq = batch.meta[0].freq if batch.meta and batch.meta[0].kind == "datetime" else None
-                frame = replace(frame, naive_share=auto_naive_share(self, frame, model, freq, val, batch.n_targets,
-                                                                    cfg, device))
+                share, period = auto_naive_share(self, frame, model, freq, val, batch.n_targets, cfg, device)
+                frame = replace(frame, naive_share=share, naive_period=period)
             stream = self._new_stream(model, batch, series or scaler, device, frame)
             calibration = self._validation_calibration(model, batch, series or scaler, device, frame, L,
                                                        val_fraction)

@@ -47,7 +47,8 @@ if TYPE_CHECKING:
 __all__ = ["Frame", "infer_period", "resolve", "auto_stride", "frame_of", "build_model", "norm_span", "sparse_period",
            "theta_weight", "auto_theta_weight", "holds_one_season", "history_rows", "history_share", "PARTNER_ROWS",
            "SEASON_ROWS", "MAX_SEASON_ROWS", "HISTORY_SEASONS", "SEASON_SHARE", "smooth_trend", "SMOOTH_ACF",
-           "SMOOTH_SHARE", "step_days", "sub_daily", "auto_naive_share", "NAIVE_SHARE", "NAIVE_RATIO"]
+           "SMOOTH_SHARE", "step_days", "sub_daily", "auto_naive_share", "NAIVE_SHARE", "NAIVE_RATIO",
+           "LAST_SHARE", "LAST_RATIO", "LAST_WINDOWS"]
 
 #: the longest automatic look-back
 MAX_AUTO_CONTEXT = 512
@@ -114,6 +115,11 @@ class Frame:
         of the way to seasonal naive (:attr:`tsrec.nn.window.WindowModel.naive_share`):
         what ``theta_weight="auto"`` gives a sub-daily series whose validation windows
         ask for it (:func:`auto_naive_share`) since format 18; 0.0 in earlier files.
+    naive_period : int or None
+        The rows that forecast repeats (:attr:`tsrec.nn.window.WindowModel.naive_period`):
+        None for ``period`` (seasonal naive), 1 for naive (the last value), what
+        ``theta_weight="auto"`` gives a daily or coarser series whose validation windows
+        ask for it since format 19; None in earlier files.
     """
 
     context: int | None
@@ -128,6 +134,7 @@ class Frame:
     naive_blend: bool = False
     history_blend: bool = False
     naive_share: float = 0.0
+    naive_period: int | None = None
 
     @property
     def window_rows(self) -> int | None:
@@ -216,17 +223,17 @@ def resolve(context: int | str | None, patch_len: int | str, head: str, lengths:
     >>> resolve("auto", "auto", "auto", [8000], 96, 0.1, period=24)  # doctest: +NORMALIZE_WHITESPACE
     Frame(context=504, patch_len=24, direct=True, period=24, theta_weight=None, one_season=False,
           estimated_rows=20, partner_rows=0, history_one_season=False, naive_blend=False,
-          history_blend=False, naive_share=0.0)
+          history_blend=False, naive_share=0.0, naive_period=None)
     >>> resolve("auto", "auto", "auto", [8000], 24, 0.1, period=24).context  # eight horizons
     192
     >>> resolve("auto", "auto", "auto", [150], 12, 0.1, period=52)  # doctest: +NORMALIZE_WHITESPACE
     Frame(context=40, patch_len=5, direct=True, period=52, theta_weight=None, one_season=False,
           estimated_rows=20, partner_rows=0, history_one_season=False, naive_blend=False,
-          history_blend=False, naive_share=0.0)
+          history_blend=False, naive_share=0.0, naive_period=None)
     >>> resolve(None, "auto", "auto", [500], 12, 0.1, period=12)  # doctest: +NORMALIZE_WHITESPACE
     Frame(context=None, patch_len=1, direct=False, period=12, theta_weight=None, one_season=False,
           estimated_rows=20, partner_rows=0, history_one_season=False, naive_blend=False,
-          history_blend=False, naive_share=0.0)
+          history_blend=False, naive_share=0.0, naive_period=None)
     """
     direct = head == "direct" or (head == "auto" and context is not None)
     if context is None:
@@ -426,6 +433,15 @@ NAIVE_SHARE = 0.2
 #: ... that is, where the model's validation loss is above this share of seasonal naive's (and seasonal naive's
 #: error below naive's)
 NAIVE_RATIO = 0.5
+#: the share of naive (the last value) ``theta_weight="auto"`` gives the direct head's forecast of a daily or
+#: coarser series where its validation windows ask for it (:func:`auto_naive_share`;
+#: benchmarks/rules/2026-12-05_last_share.md)
+LAST_SHARE = 0.5
+#: ... that is, where the model's validation loss is above this share of naive's (and naive's error at most
+#: seasonal naive's)
+LAST_RATIO = 0.8
+#: ... and the validation windows number at least this many (fewer say too little: quarterly series)
+LAST_WINDOWS = 32
 
 
 def sub_daily(freq: str | int | None) -> bool:
@@ -439,29 +455,47 @@ def sub_daily(freq: str | int | None) -> bool:
 
 
 def auto_naive_share(est: BaseForecaster, frame: Frame, model: nn.Module, freq: str | int | None,
-                     val: torch.Tensor | None, n_targets: int, cfg: TrainConfig, device: torch.device) -> float:
-    """The seasonal naive share (:attr:`Frame.naive_share`) that ``fit`` gives ``model`` of a series whose index
-    steps by ``freq`` (the first series'), set on it: :data:`NAIVE_SHARE` (0.2) with ``theta_weight="auto"``, a
-    sub-daily index (:func:`sub_daily`), a plain window model (no covariates, missing-value mask, ensemble or
-    online correction), windows that hold the period (the steps of a day) or more, and validation windows
-    ``val`` that ask for it: there seasonal naive beats naive and the model's loss is above :data:`NAIVE_RATIO`
-    (0.5) of seasonal naive's (:func:`tsrec.training.naive_share_wanted`); else 0.
+                     val: torch.Tensor | None, n_targets: int, cfg: TrainConfig,
+                     device: torch.device) -> tuple[float, int | None]:
+    """The share of a naive forecast that ``fit`` gives ``model`` of a series whose index steps by ``freq`` (the
+    first series'), and the rows that forecast repeats (:attr:`Frame.naive_share`, :attr:`Frame.naive_period`),
+    both set on it. With ``theta_weight="auto"``, a plain window model (no covariates, missing-value mask,
+    ensemble or online correction) and validation windows ``val`` that ask for it
+    (:func:`tsrec.training.naive_share_wanted`):
+
+    - a sub-daily index (:func:`sub_daily`) and windows that hold the period (the steps of a day) or more:
+      :data:`NAIVE_SHARE` (0.2) of seasonal naive, ``(0.2, None)``, where on ``val`` seasonal naive beats naive
+      and the model's loss is above :data:`NAIVE_RATIO` (0.5) of seasonal naive's;
+    - a daily or coarser index (or none): :data:`LAST_SHARE` (0.5) of naive, the last value, ``(0.5, 1)``, where
+      ``val`` holds :data:`LAST_WINDOWS` (32) windows or more, on them naive's error is no larger than seasonal
+      naive's, and the model's loss is above :data:`LAST_RATIO` (0.8) of naive's;
+
+    else ``(0.0, None)``.
 
     The daily cycle of hourly and finer series is regular enough that the last day repeated carries some of
     what the network and its partner miss; where the model is far ahead of it (or no daily cycle shows on the
     latest rows) it would only add error. Screened on the validation blocks of seven seen sub-daily sets of
     ``benchmarks/defaults.py`` (session 29: 0.2% to 4.6% better on each; the share without the tail's test lost
-    1.4% on one of them, and on daily, weekly and quarterly series it lost up to 14%), and adopted by the rule
-    named above.
+    1.4% on one of them, and on daily, weekly and quarterly series it lost up to 14%), and adopted by
+    ``benchmarks/rules/2026-12-05_naive_share_tail.md``. On daily random walks (exchange rates, share prices) the
+    network adds noise to what the last value forecasts about as well: where it does not beat naive clearly on
+    the validation windows, the mean of the two forecasts better (session 30: 1.9% and 3.5% on two seen daily
+    sets, no change on six others; ``benchmarks/rules/2026-12-05_last_share.md``). On few validation windows
+    (quarterly series) the test misleads, and on sub-daily series its smooth ones (naive ahead of seasonal naive
+    over a horizon) lost: neither gets it.
     """
-    p = frame.period or 1
-    eligible = (est.theta_weight == "auto" and frame.direct and type(model) is WindowModel and p >= 2
-                and frame.context >= p and sub_daily(freq) and val is not None)
-    share = NAIVE_SHARE if eligible and naive_share_wanted(model, val, est.horizon, n_targets, cfg, device,
-                                                            NAIVE_RATIO) else 0.0
+    share, period, p = 0.0, None, frame.period or 1
+    if est.theta_weight == "auto" and frame.direct and type(model) is WindowModel and val is not None:
+        if sub_daily(freq):
+            if p >= 2 and frame.context >= p and naive_share_wanted(model, val, est.horizon, n_targets, cfg,
+                                                                    device, NAIVE_RATIO):
+                share = NAIVE_SHARE
+        elif val.shape[0] >= LAST_WINDOWS and naive_share_wanted(model, val, est.horizon, n_targets, cfg, device,
+                                                                 LAST_RATIO, period=1):
+            share, period = LAST_SHARE, 1
     if type(model) is WindowModel:
-        model.naive_share = share
-    return share
+        model.naive_share, model.naive_period = share, period
+    return share, period
 
 
 #: the share of a damped partner that reads the seasons before a window shorter than two of them
@@ -577,7 +611,8 @@ def _build_model(est: BaseForecaster, c_in: int, c_out: int, frame: Frame, n_nor
                            partner=est.partner, one_season=frame.one_season,
                            estimated_rows=frame.estimated_rows, partner_rows=frame.partner_rows,
                            history_one_season=frame.history_one_season, naive_blend=frame.naive_blend,
-                           history_blend=frame.history_blend, naive_share=frame.naive_share)
+                           history_blend=frame.history_blend, naive_share=frame.naive_share,
+                           naive_period=frame.naive_period)
 
     if est.ensemble_size == 1:
         return member()

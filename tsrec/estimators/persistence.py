@@ -48,7 +48,8 @@ Version 16 added the hyperparameter ``persistence_blend`` and, where it is set, 
 series be indexed by a ``PeriodIndex``: each series' meta records the periods' frequency, ``period`` (a file of
 version 16 or earlier loads with none: timestamps). Version 18 added the frame's ``naive_share``: the direct
 head's forecast may move a share of the way to seasonal naive (a file of version 17 or earlier loads without it,
-``naive_share=0.0``).
+``naive_share=0.0``). Version 19 added the frame's ``naive_period``: that share may go to naive, the last value,
+instead (a file of version 18 or earlier loads with the share it had, of seasonal naive: ``naive_period=None``).
 :meth:`BaseForecaster.save <tsrec.estimators.BaseForecaster.save>` and
 :meth:`BaseForecaster.load <tsrec.estimators.BaseForecaster.load>` are the
 public face of this module.
@@ -80,7 +81,7 @@ if TYPE_CHECKING:
 __all__ = ["FORMAT_VERSION", "save", "load"]
 
 #: The version this tsrec writes (every later version reads every earlier one).
-FORMAT_VERSION = 18
+FORMAT_VERSION = 19
 #: The versions this tsrec reads.
 READABLE_VERSIONS = tuple(str(v) for v in range(1, FORMAT_VERSION + 1))
 #: The metadata keys of a file, and the keys of its "fitted" JSON object.
@@ -453,16 +454,17 @@ def _frame(d: Any, est: BaseForecaster) -> Frame:
     """The saved frame, checked against the hyperparameters it was resolved from."""
     keys = {"context", "patch_len", "direct", "period"}
     # version 6 added theta_weight, version 8 one_season, version 9 estimated_rows, version 10 partner_rows,
-    # version 12 history_one_season, version 13 naive_blend, version 15 history_blend, version 18 naive_share
+    # version 12 history_one_season, version 13 naive_blend, version 15 history_blend, version 18 naive_share,
+    # version 19 naive_period
     added = ("theta_weight", "one_season", "estimated_rows", "partner_rows", "history_one_season", "naive_blend",
-             "history_blend", "naive_share")
+             "history_blend", "naive_share", "naive_period")
     later = [set(added[:k]) for k in range(1, len(added) + 1)]
     if not isinstance(d, dict) or set(d) not in (keys, *(keys | k for k in later)):
         raise ValueError("the saved frame is damaged")
     frame = Frame(d["context"], d["patch_len"], d["direct"], d["period"], d.get("theta_weight"),
                   d.get("one_season", False), d.get("estimated_rows", 0), d.get("partner_rows", 0),
                   d.get("history_one_season", False), d.get("naive_blend", False), d.get("history_blend", False),
-                  d.get("naive_share", 0.0))
+                  d.get("naive_share", 0.0), d.get("naive_period"))
     ok_context = frame.context is None or (is_int(frame.context) and frame.context >= 1)
     if not ok_context or (est.context != "auto" and est.context != frame.context):
         raise ValueError(f"the saved context {frame.context!r} does not match context={est.context!r}")
@@ -498,8 +500,11 @@ def _frame(d: Any, est: BaseForecaster) -> Frame:
     if not isinstance(frame.history_blend, bool) or \
             (frame.history_blend and not (frame.partner_rows and (frame.period or 1) > 1)):
         raise ValueError(f"the saved history_blend {frame.history_blend!r} does not match the frame")
-    s = frame.naive_share
-    if not is_real(s) or not 0 <= s <= 1 or (s and not (
-            frame.direct and est.theta_weight == "auto" and (frame.period or 1) > 1 and frame.context >= frame.period)):
+    s, p = frame.naive_share, frame.naive_period
+    if p is not None and (not is_int(p) or p != 1 or not s):
+        raise ValueError(f"the saved naive_period {p!r} does not match the frame")
+    seasonal = p is None and (frame.period or 1) > 1 and (frame.context or 0) >= frame.period
+    if not is_real(s) or not 0 <= s <= 1 or (s and not (frame.direct and est.theta_weight == "auto"
+                                                        and (seasonal or p == 1))):
         raise ValueError(f"the saved naive_share {s!r} does not match the frame or theta_weight={est.theta_weight!r}")
     return frame

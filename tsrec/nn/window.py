@@ -28,7 +28,8 @@ benchmarks (see ``docs/design.md``):
    streaming see. With ``partner_rows`` the partner may read more rows than the
    network: the rows before the window, up to ``partner_rows`` in all; with
    ``naive_share``, that forecast is then moved that share of the way to
-   seasonal naive (the window's last season repeated).
+   seasonal naive (the window's last season repeated) or, with
+   ``naive_period=1``, to naive (its last row repeated).
 
 The model contract of a window model is one call::
 
@@ -236,9 +237,12 @@ class WindowModel(nn.Module):
     naive_share : float, default=0.0
         Out of training mode, after the partner's share, each target's
         forecast moves ``naive_share`` of the way to seasonal naive (its last
-        ``theta_period`` values repeated; every quantile with the median).
-        Needs ``theta_period >= 2`` and windows of ``theta_period`` rows or
-        more. 0: none (models saved before format 18).
+        ``naive_period`` values repeated; every quantile with the median).
+        0: none (models saved before format 18).
+    naive_period : int or None, default=None
+        The rows that seasonal naive repeats: None for ``theta_period`` (then
+        ``theta_period >= 2``), 1 for naive (the last value; since format 19).
+        A share needs windows of that many rows or more.
     median_index : int, default=0
         Which of a target's ``n_quantiles`` outputs is its median.
 
@@ -260,6 +264,7 @@ class WindowModel(nn.Module):
         theta_period: int | None = None, median_index: int = 0, partner: str = "theta", one_season: bool = False,
         estimated_rows: int = ESTIMATED_ROWS, partner_rows: int = 0, history_one_season: bool = False,
         naive_blend: bool = False, history_blend: bool = False, naive_share: float = 0.0,
+        naive_period: int | None = None,
     ) -> None:
         super().__init__()
         if c_out % n_quantiles:
@@ -289,10 +294,16 @@ class WindowModel(nn.Module):
         if history_blend and not partner_rows:
             raise ValueError("history_blend needs partner_rows: it blends the partner that reads the rows before "
                              "the window")
-        if not 0.0 <= naive_share <= 1.0 or (naive_share and not (theta_period is not None and
-                                                                 2 <= theta_period <= context)):
-            raise ValueError(f"naive_share must be in [0, 1], and above 0 only with theta_period >= 2 and a context "
-                             f"of theta_period rows or more, got naive_share={naive_share!r}, "
+        repeated = theta_period if naive_period is None else naive_period
+        if naive_period is not None and (isinstance(naive_period, bool) or not isinstance(naive_period, int)
+                                         or not 1 <= naive_period <= context):
+            raise ValueError(f"naive_period must be None or an int in [1, context={context}], got {naive_period!r}")
+        seasonal = naive_period is None and theta_period is not None and theta_period >= 2
+        if not 0.0 <= naive_share <= 1.0 or (naive_share and not ((seasonal or naive_period is not None)
+                                                                 and repeated <= context)):
+            raise ValueError(f"naive_share must be in [0, 1], and above 0 only with naive_period set or "
+                             f"theta_period >= 2, and a context of that many rows or more, got "
+                             f"naive_share={naive_share!r}, naive_period={naive_period!r}, "
                              f"theta_period={theta_period!r}, context={context}")
         if not 1 <= patch_len <= context:
             raise ValueError(f"need 1 <= patch_len <= context, got patch_len={patch_len}, context={context}")
@@ -308,7 +319,7 @@ class WindowModel(nn.Module):
         self.partner, self.one_season, self.estimated_rows = partner, bool(one_season), int(estimated_rows)
         self.partner_rows, self.history_one_season = int(partner_rows), bool(history_one_season)
         self.naive_blend, self.history_blend = bool(naive_blend), bool(history_blend)
-        self.naive_share = float(naive_share)
+        self.naive_share, self.naive_period = float(naive_share), naive_period
         self.n_segments = math.ceil(context / patch_len)
         self.body = body
         # whether training mode changes the body (its dropout draws)
@@ -376,12 +387,12 @@ class WindowModel(nn.Module):
     def with_theta(self, out: Tensor, x: Tensor) -> Tensor:
         """The network's forecast ``out`` (B, H, c_out) of the windows ``x`` (B, context or partner_rows, c_in),
         moved ``theta_weight`` of the way to the partner's forecast of their targets, then ``naive_share`` of the
-        way to seasonal naive: what ``forward`` gives out of training mode. Each target's median moves, its other
-        quantiles with it."""
+        way to seasonal naive (the last ``naive_period`` rows repeated, else the last ``theta_period``): what
+        ``forward`` gives out of training mode. Each target's median moves, its other quantiles with it."""
         if self.naive_share:
-            return self._moved(self._with_partner(out, x), self.naive_share, seasonal_naive(x[..., : self.n_targets],
-                                                                                         self.theta_period,
-                                                                                         self.horizon))
+            period = self.theta_period if self.naive_period is None else self.naive_period
+            return self._moved(self._with_partner(out, x), self.naive_share,
+                               seasonal_naive(x[..., : self.n_targets], period, self.horizon))
         return self._with_partner(out, x)
 
     def _moved(self, out: Tensor, share: float, forecast: Tensor) -> Tensor:
@@ -410,10 +421,12 @@ class WindowModel(nn.Module):
 
 def seasonal_naive(x: Tensor, period: int, horizon: int) -> Tensor:
     """Seasonal naive's forecast ``(B, horizon, C)`` from windows ``x`` ``(B, L, C)`` of ``period`` rows or more:
-    the last ``period`` rows repeated.
+    the last ``period`` rows repeated (``period=1``: naive, the last row).
 
     >>> seasonal_naive(torch.arange(10.0).reshape(1, 10, 1), period=4, horizon=6)[0, :, 0].tolist()
     [6.0, 7.0, 8.0, 9.0, 6.0, 7.0]
+    >>> seasonal_naive(torch.arange(10.0).reshape(1, 10, 1), period=1, horizon=3)[0, :, 0].tolist()
+    [9.0, 9.0, 9.0]
     """
     index = x.shape[1] - period + torch.arange(horizon, device=x.device) % period
     return x[:, index]
