@@ -65,7 +65,7 @@ def test_a_damaged_or_contradicting_frame_is_refused(tmp_path, small_frame):
                                "period": 24, "theta_weight": f.frame_.theta_weight, "one_season": False,
                                "estimated_rows": 20, "partner_rows": 0, "history_one_season": False,
                                "naive_blend": f.frame_.naive_blend, "history_blend": False,
-                               "naive_share": f.frame_.naive_share}
+                               "naive_share": f.frame_.naive_share, "naive_period": f.frame_.naive_period}
     for change, message in (({"context": 7}, "patch_len"), ({"direct": False, "context": None}, "does not match"),
                             ({"patch_len": 0}, "patch_len"), ({"period": -1}, "period"), (None, "frame"),
                             ({"theta_weight": 1.5}, "theta_weight"), ({"theta_weight": "0.5"}, "theta_weight"),
@@ -83,7 +83,11 @@ def test_a_damaged_or_contradicting_frame_is_refused(tmp_path, small_frame):
                             ({"naive_blend": True, "period": None}, "naive_blend"),  # (no period)
                             ({"naive_share": 1.5}, "naive_share"), ({"naive_share": "0.2"}, "naive_share"),
                             ({"naive_share": True}, "naive_share"),
-                            ({"naive_share": 0.2, "context": 12, "patch_len": 4}, "naive_share")):  # (< a season)
+                            ({"naive_share": 0.2, "context": 12, "patch_len": 4}, "naive_share"),  # (< a season)
+                            ({"naive_share": 0.5, "naive_period": 2}, "naive_period"),  # (only naive: 1)
+                            ({"naive_share": 0.5, "naive_period": "1"}, "naive_period"),
+                            ({"naive_share": 0.5, "naive_period": True}, "naive_period"),
+                            ({"naive_share": 0.0, "naive_period": 1}, "naive_period")):  # (a period without a share)
         bad = dict(fitted, frame=None if change is None else {**fitted["frame"], **change})
         out = tmp_path / "bad.safetensors"
         save_file(tensors, str(out), metadata={**meta, "fitted": json.dumps(bad)})
@@ -491,3 +495,30 @@ def test_a_version_17_file_loads_without_the_seasonal_naive_share(tmp_path):
     now = tsrec.LRUForecaster(horizon=6, d_model=8, n_layers=1, max_epochs=2, random_state=0,
                               device="cpu").fit(y.iloc[:396])
     assert now.frame_.naive_share == 0.2 and now.model_.naive_share == 0.2
+
+
+def test_a_version_18_file_loads_without_the_naive_share(tmp_path):
+    """A version-18 file of a daily random walk, streamed 4 rows past its fit (session 30, before format 19,
+    tests/fixtures/format_v18/make_v18_last_share.py). Format 19 moves such a fit's forecast half of the way to
+    naive (the last value) where its validation windows ask for it; the file loads without it (``naive_share=0.0``,
+    ``naive_period=None``), forecasts as it did, saved again too, and keeps streaming, while the same fit today
+    takes the share. The share is what decides: set, the same model forecasts otherwise."""
+    f, want = _fixture_and_record("format_v18/LRUForecaster_daily", "format_v18/expected_daily.json")
+    assert (f.frame_.context, f.frame_.period, f.frame_.theta_weight) == (
+        want["context"], want["period"], want["frame_theta_weight"])
+    assert (f.frame_.naive_share, f.frame_.naive_period) == (0.0, None) and f.model_.naive_share == 0.0
+    forecast = f.predict().to_numpy().ravel()
+    assert_as_recorded(forecast, want["predict"])
+    g = _saved_again(f, forecast, tmp_path)
+    assert (g.frame_.naive_share, g.frame_.naive_period) == (0.0, None)
+    g.model_.naive_share, g.model_.naive_period = 0.5, 1
+    assert np.abs(g.predict().to_numpy().ravel() - forecast).max() > 0.01
+    index = pd.date_range(f.predict().index[0], periods=3, freq="D")
+    f.partial_fit(pd.DataFrame({"rate": forecast[:3]}, index=index))
+    assert f.frame_.naive_share == 0.0 and np.isfinite(f.predict().to_numpy()).all()
+    rng = np.random.default_rng(18)  # the fixture's rows
+    y = pd.DataFrame({"rate": 100 + rng.normal(0, 1, 600).cumsum()},
+                     index=pd.date_range("2001-01-01", periods=600, freq="D"))
+    now = tsrec.LRUForecaster(horizon=7, d_model=8, n_layers=1, max_epochs=2, random_state=0,
+                              device="cpu").fit(y.iloc[:596])
+    assert (now.frame_.naive_share, now.frame_.naive_period) == (0.5, 1)

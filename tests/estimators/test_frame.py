@@ -611,3 +611,48 @@ def test_a_share_of_seasonal_naive_on_a_sub_daily_index(tmp_path):
         assert LRUForecaster(**small).fit(y).frame_.naive_share == 0.0
     finally:
         frame_module.NAIVE_RATIO = keep
+
+
+def test_half_of_naive_on_a_daily_random_walk(tmp_path):
+    """``theta_weight="auto"`` moves the forecast of a daily random walk half of the way to naive
+    (``frame_.naive_share`` 0.5 with ``frame_.naive_period`` 1) where the validation windows ask for it: there
+    are 32 or more, naive's error there is at most seasonal naive's, and the model is not clearly ahead of naive.
+    ``predict`` is then the mean of the combination and the last value, and the file keeps the share. The same
+    rows indexed by hours, a float ``theta_weight``, an ensemble, a series too short for 32 validation windows, a
+    daily series with a strong weekly cycle, and a model that would have to be far behind naive get none."""
+    from tsrec.estimators import BaseForecaster, LRUForecaster
+    from tsrec.estimators import frame as frame_module
+
+    rng = np.random.default_rng(30)
+    y = pd.DataFrame({"y": 100 + rng.normal(0, 1, 600).cumsum()},
+                     index=pd.date_range("2001-01-01", periods=600, freq="D"))
+    small = dict(horizon=7, max_epochs=2, d_model=8, n_layers=1, random_state=0)
+    f = LRUForecaster(**small).fit(y)
+    assert (f.frame_.naive_share, f.frame_.naive_period) == (0.5, 1)
+    assert (f.model_.naive_share, f.model_.naive_period) == (0.5, 1)
+    moved = f.predict().to_numpy().ravel()
+    f.model_.naive_share = 0.0
+    combination = f.predict().to_numpy().ravel()
+    f.model_.naive_share = 0.5
+    np.testing.assert_allclose(moved, 0.5 * combination + 0.5 * y["y"].iloc[-1], rtol=1e-5)
+    f.save(tmp_path / "m.safetensors")
+    g = BaseForecaster.load(tmp_path / "m.safetensors")
+    assert (g.frame_.naive_share, g.frame_.naive_period) == (0.5, 1)
+    np.testing.assert_array_equal(g.predict().to_numpy(), f.predict().to_numpy())
+    g.partial_fit(pd.DataFrame({"y": moved[:3]}, index=f.predict().index[:3]))
+    assert g.frame_.naive_period == 1 and np.isfinite(g.predict().to_numpy()).all()
+    hourly = y.set_axis(pd.date_range("2001-01-01", periods=600, freq="h"))
+    t = np.arange(600)
+    weekly = pd.DataFrame({"y": 10 + 3 * np.sin(2 * np.pi * t / 7) + rng.normal(0, 0.3, 600)}, index=y.index)
+    others = (LRUForecaster(**small).fit(hourly), LRUForecaster(**small, theta_weight=0.5).fit(y),
+              LRUForecaster(**small, ensemble_size=2).fit(y), LRUForecaster(**small).fit(y.iloc[:250]),
+              LRUForecaster(**small).fit(weekly))
+    for other in others:
+        assert other.frame_.naive_share == 0.0 and other.frame_.naive_period is None
+        assert getattr(other.model_, "naive_share", 0.0) == 0.0
+    keep = frame_module.LAST_RATIO
+    try:
+        frame_module.LAST_RATIO = 1e9  # the model would have to be 1e9 times worse than naive
+        assert LRUForecaster(**small).fit(y).frame_.naive_share == 0.0
+    finally:
+        frame_module.LAST_RATIO = keep

@@ -278,6 +278,35 @@ def test_naive_share_moves_the_combination_towards_seasonal_naive(n_quantiles):
             window_model("lru", **{**kw, **bad})
 
 
+@pytest.mark.parametrize("n_quantiles", [1, 3])
+def test_naive_period_one_moves_the_combination_towards_the_last_value(n_quantiles):
+    """With ``naive_period=1`` the share goes to naive: (1 - s) * combination + s * each target's last value
+    (every quantile with its median), with or without a partner's period; training mode is the network alone.
+    ``naive_period`` must be an int from 1 to the context."""
+    torch.manual_seed(30)
+    kw = dict(c_in=3, n_targets=2, n_quantiles=n_quantiles, context=40, patch_len=5, instance_norm=True,
+              median_index=n_quantiles // 2, partner="damped")
+    x = torch.randn(4, 40, 3, dtype=torch.float64).cumsum(1)
+    last = x[:, -1:, :2].expand(4, 5, 2)
+    torch.testing.assert_close(seasonal_naive(x[..., :2], 1, 5), last, rtol=0, atol=0)
+    for period in (None, 6):  # (the partner's period, if any, is not what the share repeats)
+        comb = window_model("lru", **kw, theta_weight=0.4, theta_period=period).double()
+        both = window_model("lru", **kw, theta_weight=0.4, theta_period=period, naive_share=0.5,
+                            naive_period=1).double()
+        both.load_state_dict(comb.state_dict())
+        comb.eval(), both.eval()
+        before = comb(x)
+        median = before[..., n_quantiles // 2 :: n_quantiles]
+        want = before + (0.5 * (last - median)).repeat_interleave(n_quantiles, dim=-1)
+        torch.testing.assert_close(both(x), want, rtol=1e-12, atol=1e-12)
+        assert not torch.isnan(both(x)).any()
+        both.train(), comb.train()
+        torch.testing.assert_close(both(x), comb(x), rtol=0, atol=0)
+    for bad in (0, 41, 1.0, True, "1"):
+        with pytest.raises(ValueError, match="naive_period"):
+            window_model("lru", **kw, naive_share=0.5, naive_period=bad)
+
+
 @pytest.mark.parametrize("partner", ["theta", "damped"])
 def test_memoised_partners_compute_each_window_once_and_change_nothing(partner, monkeypatch):
     """Inside ``memoised_partners`` a batch of windows seen before is looked up: the same forecasts, one call per
