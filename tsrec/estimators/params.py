@@ -297,7 +297,10 @@ COMMON_PARAMS: tuple[Param, ...] = (
           "more and a plain window model, the forecast moves 0.2 of the way to seasonal naive (the window's last "
           "day repeated) where, on the validation windows, seasonal naive beats naive and the model's loss is "
           "above half of seasonal naive's (``frame_.naive_share``, "
-          ":func:`~tsrec.estimators.frame.auto_naive_share`).\n\n"
+          ":func:`~tsrec.estimators.frame.auto_naive_share`); on a daily or coarser index (or none), it moves "
+          "half of the way to naive (the last value; ``frame_.naive_period`` 1) where the fit has 32 validation "
+          "windows or more, naive forecasts them no worse than seasonal naive, and the model's loss there is "
+          "above 0.8 of naive's.\n\n"
           "Each rule was chosen on the validation blocks of real series and judged on series it had not seen "
           "(``benchmarks/RESULTS.md``, ``benchmarks/rules/``).",
           rule(lambda v: v == "auto" and isinstance(v, str) or is_real(v) and 0 <= v <= 1,
