@@ -831,9 +831,8 @@ def season14_c_list() -> list[Series]:
     """Fourteen-day hourly stretches (336 rows, horizon 24, period 24; ``--set season14_c``, ``--folds 2``) of the
     last ETTh rows no earlier set holds at this resolution: :func:`_fourteen_day_stretches` of the ETTh1 and ETTh2
     columns from rows 7,740, 8,536, 9,120, 9,456, 10,240, 10,576, 13,120 and 13,456 (107 series once constant
-    blocks are left out). Added in session
-    30, never run: kept as the judge of the next rule for short sub-daily windows (RESULTS "Session 30", the
-    Theta screen)."""
+    blocks are left out). Added in session 30, never run: kept as the judge of the next rule for short sub-daily
+    windows (RESULTS "Session 30", the Theta screen)."""
     return _fourteen_day_stretches((7740, 8536, 9120, 9456, 10240, 10576, 13120, 13456), ())
 
 
