@@ -294,13 +294,11 @@ class WindowModel(nn.Module):
         if history_blend and not partner_rows:
             raise ValueError("history_blend needs partner_rows: it blends the partner that reads the rows before "
                              "the window")
-        repeated = theta_period if naive_period is None else naive_period
         if naive_period is not None and (isinstance(naive_period, bool) or not isinstance(naive_period, int)
                                          or not 1 <= naive_period <= context):
             raise ValueError(f"naive_period must be None or an int in [1, context={context}], got {naive_period!r}")
-        seasonal = naive_period is None and theta_period is not None and theta_period >= 2
-        if not 0.0 <= naive_share <= 1.0 or (naive_share and not ((seasonal or naive_period is not None)
-                                                                 and repeated <= context)):
+        repeats = naive_period is not None or (theta_period is not None and 2 <= theta_period <= context)
+        if not 0.0 <= naive_share <= 1.0 or (naive_share and not repeats):
             raise ValueError(f"naive_share must be in [0, 1], and above 0 only with naive_period set or "
                              f"theta_period >= 2, and a context of that many rows or more, got "
                              f"naive_share={naive_share!r}, naive_period={naive_period!r}, "
