@@ -40,7 +40,7 @@ def test_version_1_files_load_and_forecast_as_they_did(name, tmp_path):
     # saved again, the file is of the current version and gives the same forecast
     f.save(tmp_path / "now.safetensors")
     g = BaseForecaster.load(tmp_path / "now.safetensors")
-    assert FORMAT_VERSION == 20
+    assert FORMAT_VERSION == 19
     np.testing.assert_array_equal(g.predict().to_numpy(), forecast.to_numpy())
     # and it keeps streaming
     g.partial_fit(pd.DataFrame({"y": [0.1, 0.2], "x": [0.3, 0.4]},
@@ -65,8 +65,7 @@ def test_a_damaged_or_contradicting_frame_is_refused(tmp_path, small_frame):
                                "period": 24, "theta_weight": f.frame_.theta_weight, "one_season": False,
                                "estimated_rows": 20, "partner_rows": 0, "history_one_season": False,
                                "naive_blend": f.frame_.naive_blend, "history_blend": False,
-                               "naive_share": f.frame_.naive_share, "naive_period": f.frame_.naive_period,
-                               "damped_rows": 0, "history_theta": 0.0}
+                               "naive_share": f.frame_.naive_share, "naive_period": f.frame_.naive_period}
     for change, message in (({"context": 7}, "patch_len"), ({"direct": False, "context": None}, "does not match"),
                             ({"patch_len": 0}, "patch_len"), ({"period": -1}, "period"), (None, "frame"),
                             ({"theta_weight": 1.5}, "theta_weight"), ({"theta_weight": "0.5"}, "theta_weight"),
@@ -88,11 +87,7 @@ def test_a_damaged_or_contradicting_frame_is_refused(tmp_path, small_frame):
                             ({"naive_share": 0.5, "naive_period": 2}, "naive_period"),  # (only naive: 1)
                             ({"naive_share": 0.5, "naive_period": "1"}, "naive_period"),
                             ({"naive_share": 0.5, "naive_period": True}, "naive_period"),
-                            ({"naive_share": 0.0, "naive_period": 1}, "naive_period"),  # (a period without a share)
-                            ({"damped_rows": -1}, "damped_rows"), ({"damped_rows": 2.5}, "damped_rows"),
-                            ({"damped_rows": 192, "partner_rows": 480}, "damped_rows"),  # (its window holds four)
-                            ({"history_theta": 1.5}, "history_theta"), ({"history_theta": "0.5"}, "history_theta"),
-                            ({"history_theta": 0.5}, "history_theta")):  # (no damped_rows: no Theta rows)
+                            ({"naive_share": 0.0, "naive_period": 1}, "naive_period")):  # (a period without a share)
         bad = dict(fitted, frame=None if change is None else {**fitted["frame"], **change})
         out = tmp_path / "bad.safetensors"
         save_file(tensors, str(out), metadata={**meta, "fitted": json.dumps(bad)})
@@ -402,7 +397,7 @@ def test_a_version_13_file_keeps_the_partner_on_a_window_of_three_seasons(tmp_pa
     tests/fixtures/format_v13/make_v13_history_four_seasons.py). Format 14 gives such a window's damped partner the
     eight seasons of rows before each origin; the file loads with the partner on its window (``partner_rows=0``),
     forecasts as it did, saved again too, and keeps streaming, while the same fit today reads 192 rows at the
-    window's own share (the last 192 of the 480 that its forecasts carry since format 20)."""
+    window's own share."""
     f, want = _fixture_and_record("format_v13/LRUForecaster_three_seasons", "format_v13/expected_three_seasons.json")
     assert (f.frame_.context, f.frame_.period, f.frame_.theta_weight, f.frame_.partner_rows) == (
         want["context"], want["period"], want["frame_theta_weight"], 0)
@@ -418,7 +413,7 @@ def test_a_version_13_file_keeps_the_partner_on_a_window_of_three_seasons(tmp_pa
                      index=pd.date_range("2001-01-01", periods=400, freq="h"))
     now = tsrec.LRUForecaster(horizon=6, context=72, d_model=8, n_layers=1, max_epochs=1, batch_size=16,
                               random_state=0, device="cpu").fit(y.iloc[:396])
-    assert (now.frame_.damped_rows, now.frame_.theta_weight) == (8 * 24, 0.5)  # (of 20 days' rows: format 20)
+    assert (now.frame_.partner_rows, now.frame_.theta_weight) == (8 * 24, 0.5)
 
 
 def test_a_version_14_file_keeps_the_history_partner_unblended(tmp_path):
@@ -527,32 +522,3 @@ def test_a_version_18_file_loads_without_the_naive_share(tmp_path):
     now = tsrec.LRUForecaster(horizon=7, d_model=8, n_layers=1, max_epochs=2, random_state=0,
                               device="cpu").fit(y.iloc[:596])
     assert (now.frame_.naive_share, now.frame_.naive_period) == (0.5, 1)
-
-
-def test_a_version_19_file_loads_without_the_theta_method_on_the_days_before(tmp_path):
-    """A version-19 file of fourteen noisy hourly days whose automatic window (under four days) has the damped
-    partner read the eight days before it, streamed 4 rows past its fit (session 31, before format 20,
-    tests/fixtures/format_v19/make_v19_history_theta.py). Format 20 gives such a fit the rows of twenty days and
-    moves its forecast half of the way to the Theta method on them; the file loads without it (``damped_rows=0``,
-    ``history_theta=0.0``, its 192 partner rows), forecasts as it did, saved again too, and keeps streaming, while
-    the same fit today takes it. The share is what decides: set, the same model forecasts otherwise."""
-    f, want = _fixture_and_record("format_v19/LRUForecaster_short_hourly", "format_v19/expected_short_hourly.json")
-    assert (f.frame_.context, f.frame_.period, f.frame_.theta_weight, f.frame_.partner_rows) == (
-        want["context"], want["period"], want["frame_theta_weight"], want["partner_rows"])
-    assert (f.frame_.damped_rows, f.frame_.history_theta) == (0, 0.0) and f.model_.history_theta == 0.0
-    forecast = f.predict().to_numpy().ravel()
-    assert_as_recorded(forecast, want["predict"])
-    g = _saved_again(f, forecast, tmp_path)
-    assert (g.frame_.damped_rows, g.frame_.history_theta) == (0, 0.0)
-    g.model_.history_theta = 0.5
-    assert np.abs(g.predict().to_numpy().ravel() - forecast).max() > 0.01
-    index = pd.date_range(f.predict().index[0], periods=3, freq="h")
-    f.partial_fit(pd.DataFrame({"load": forecast[:3]}, index=index))
-    assert f.frame_.history_theta == 0.0 and np.isfinite(f.predict().to_numpy()).all()
-    rng = np.random.default_rng(19)  # the fixture's rows
-    t = np.arange(336)
-    y = pd.DataFrame({"load": 10 + 0.01 * t + 2 * np.sin(2 * np.pi * t / 24) + rng.normal(0, 0.8, 336)},
-                     index=pd.date_range("2001-01-01", periods=336, freq="h"))
-    now = tsrec.LRUForecaster(horizon=24, d_model=8, n_layers=1, max_epochs=2, random_state=0,
-                              device="cpu").fit(y.iloc[:332])
-    assert (now.frame_.partner_rows, now.frame_.damped_rows, now.frame_.history_theta) == (480, 192, 0.5)

@@ -511,8 +511,7 @@ def test_the_seasonal_history_partner_of_one_season_of_rows_removes_it_where_it_
     y = pd.DataFrame({"y": truth[:43] + rng.normal(0, 0.1, 43)}, index=pd.date_range("2001-01-01", periods=43,
                                                                                       freq="h"))
     f = LRUForecaster(horizon=6, context=8, max_epochs=2, d_model=8, n_layers=1, random_state=0).fit(y)
-    assert (f.frame_.partner_rows, f.frame_.damped_rows) == (480, 192)  # (43 rows: too few for history_theta)
-    assert f.frame_.history_one_season and f.model_.history_one_season
+    assert f.frame_.partner_rows == 192 and f.frame_.history_one_season and f.model_.history_one_season
     mean, scale = f.scaler_.mean[0], f.scaler_.scale[0]
     x = torch.tensor(((y["y"].to_numpy() - mean) / scale).astype(np.float32))[None]
     with_season = history_forecast(x, 6, 24)[0].numpy() * scale + mean
@@ -657,49 +656,3 @@ def test_half_of_naive_on_a_daily_random_walk(tmp_path):
         assert LRUForecaster(**small).fit(y).frame_.naive_share == 0.0
     finally:
         frame_module.LAST_RATIO = keep
-
-
-def test_theta_on_twenty_days_before_a_short_hourly_window(tmp_path):
-    """``theta_weight="auto"`` gives a short hourly window (its damped partner reading the eight days before it)
-    the rows of twenty days and moves its forecast, last, half of the way to the Theta method on them
-    (``frame_.history_theta`` 0.5; ``frame_.partner_rows`` 480, the damped partner's ``frame_.damped_rows`` 192).
-    On fourteen days ``predict`` is then the mean of the combination and the Theta method on every row; the file
-    keeps it, and a stream goes on with it. A window of five days, a quarter-hourly series (twenty days of 96 rows
-    are more than the rows a forecast may carry), a short window of daily rows, and a float ``theta_weight`` get
-    none."""
-    import torch
-
-    from tsrec.estimators import BaseForecaster, LRUForecaster
-    from tsrec.nn.theta import theta_forecast
-
-    rng = np.random.default_rng(31)
-    t = np.arange(336)
-    y = pd.DataFrame({"y": 10 + 0.01 * t + 2 * np.sin(2 * np.pi * t / 24) + rng.normal(0, 0.8, 336)},
-                     index=pd.date_range("2001-01-01", periods=336, freq="h"))
-    small = dict(horizon=24, max_epochs=2, d_model=8, n_layers=1, random_state=0)
-    f = LRUForecaster(**small).fit(y)
-    assert (f.frame_.period, f.frame_.context < 96) == (24, True)
-    assert (f.frame_.partner_rows, f.frame_.damped_rows, f.frame_.history_theta) == (480, 192, 0.5)
-    assert (f.model_.partner_rows, f.model_.damped_rows, f.model_.history_theta) == (480, 192, 0.5)
-    moved = f.predict().to_numpy().ravel()
-    f.model_.history_theta = 0.0
-    combination = f.predict().to_numpy().ravel()
-    f.model_.history_theta = 0.5
-    theta = theta_forecast(torch.tensor(y["y"].to_numpy())[None], 24, 24)[0].numpy()
-    np.testing.assert_allclose(moved, 0.5 * combination + 0.5 * theta, rtol=1e-4)
-    assert np.abs(moved - combination).max() > 0.01
-    f.save(tmp_path / "m.safetensors")
-    g = BaseForecaster.load(tmp_path / "m.safetensors")
-    assert (g.frame_.damped_rows, g.frame_.history_theta) == (192, 0.5)
-    np.testing.assert_array_equal(g.predict().to_numpy(), f.predict().to_numpy())
-    g.partial_fit(pd.DataFrame({"y": moved[:3]}, index=f.predict().index[:3]))
-    assert g.frame_.history_theta == 0.5 and np.isfinite(g.predict().to_numpy()).all()
-    quarter = y.set_axis(pd.date_range("2001-01-01", periods=336, freq="15min"))
-    daily = y.set_axis(pd.date_range("2001-01-01", periods=336, freq="D"))  # a weekly cycle, a 20-day window
-    others = (LRUForecaster(**small, context=120).fit(y), LRUForecaster(**{**small, "horizon": 8}).fit(quarter),
-              LRUForecaster(**{**small, "horizon": 7}, context=20).fit(daily),
-              LRUForecaster(**small, theta_weight=0.5).fit(y))
-    assert [o.frame_.partner_rows for o in others] == [0, 768, 56, 0]  # (the damped partner's rows)
-    for other in others:
-        assert (other.frame_.damped_rows, other.frame_.history_theta) == (0, 0.0)
-        assert getattr(other.model_, "history_theta", 0.0) == 0.0

@@ -500,38 +500,3 @@ def test_a_partner_that_reads_more_rows_than_the_network():
                                rtol=1e-12, atol=1e-12)
     with pytest.raises(ValueError, match="history_blend needs partner_rows"):
         window_model("lru", **{**kw, "history_blend": True})
-
-
-@pytest.mark.parametrize("n_quantiles", [1, 3])
-def test_history_theta_moves_the_forecast_towards_the_theta_method_on_all_rows(n_quantiles):
-    """With ``history_theta``, last, each target's forecast moves that share of the way to the Theta method on all
-    the rows it is given less leading NaN (:func:`history_theta_forecast`, with ``theta_period``; every quantile
-    with its median), while ``damped_rows`` has the damped partner read only the last that many: the model
-    forecasts as one whose ``partner_rows`` are those rows, then moves. Training mode is the network alone; bad
-    settings are refused."""
-    from tsrec.nn.theta import history_theta_forecast
-
-    torch.manual_seed(31)
-    kw = dict(c_in=2, n_targets=2, n_quantiles=n_quantiles, horizon=4, context=8, patch_len=2, theta_weight=0.6,
-              partner="damped", theta_period=4, history_blend=True, naive_share=0.2, median_index=n_quantiles // 2)
-    eight = window_model("lru", **kw, partner_rows=24).double().eval()
-    both = window_model("lru", **kw, partner_rows=60, damped_rows=24, history_theta=0.5).double().eval()
-    both.load_state_dict(eight.state_dict())
-    t = torch.arange(60.0, dtype=torch.float64)[:, None]
-    x = torch.randn(5, 60, 2, dtype=torch.float64).cumsum(1) + 2 * torch.sin(2 * torch.pi * t / 4)
-    x[1, :20] = float("nan")  # a series of 40 rows
-    x[2, :31] = float("nan")  # and one of 29: fewer than half of the 60 rows, left alone
-    before = eight(x[:, -24:])
-    theta = history_theta_forecast(x[..., :2].transpose(1, 2).reshape(10, 60), 4, 4).reshape(5, 2, 4).transpose(1, 2)
-    median = before[..., n_quantiles // 2 :: n_quantiles]
-    theta[2] = median[2]
-    want = before + (0.5 * (theta - median)).repeat_interleave(n_quantiles, dim=-1)
-    torch.testing.assert_close(both(x), want, rtol=1e-12, atol=1e-12)
-    assert torch.isfinite(both(x)).all() and (both(x) - before).abs().max() > 0.01
-    torch.testing.assert_close(theta[1], history_theta_forecast(x[1:2, 20:].transpose(1, 2)[0], 4, 4).T)
-    both.train(), eight.train()
-    torch.testing.assert_close(both(x), eight(x[:, -24:]), rtol=0, atol=0)
-    for bad in (dict(damped_rows=8), dict(damped_rows=60), dict(damped_rows=24, partner_rows=0),
-                dict(history_theta=1.5), dict(history_theta=0.5, partner_rows=0)):
-        with pytest.raises(ValueError, match="damped_rows|history_theta"):
-            window_model("lru", **{**kw, "history_blend": False, "partner_rows": 60, **bad})

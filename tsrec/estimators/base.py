@@ -48,7 +48,6 @@ from .conformal import Calibration, check_coverage, errors_of, interval, interva
 from .covariates import Covariates, resolve_covariates
 from .frame import (
     AUTO_THETA_HORIZONS,
-    HISTORY_THETA,
     Frame,
     auto_naive_share,
     auto_stride,
@@ -58,7 +57,6 @@ from .frame import (
     history_rows,
     history_share,
     holds_one_season,
-    theta_rows,
 )
 from .params import COMMON_PARAMS, FITTED_ATTRIBUTES, Param, check_params, render_docstring
 from .stream import (
@@ -200,7 +198,6 @@ class BaseForecaster(BaseEstimator):
         if frame.context is not None and shortest < frame.context + H:
             raise ValueError(f"too few rows: a series has {shortest}, context + horizon = {frame.context + H} needed")
         device = resolve_device(self.device)
-        freq = batch.meta[0].freq if batch.meta and batch.meta[0].kind == "datetime" else None
         scaler = StandardScaler(c_rows)
         for v in batch.values:
             scaler.update(v)
@@ -242,10 +239,6 @@ class BaseForecaster(BaseEstimator):
                         # partner is blended with seasonal naive where that backtests better
                         frame = replace(frame, history_one_season=True, history_blend=True)
                         model.history_one_season = model.history_blend = True
-                    longer = theta_rows(frame, freq)
-                    if longer:  # the Theta method reads more seasons; the damped partner its own
-                        frame = replace(frame, partner_rows=longer, damped_rows=rows)
-                        model.partner_rows, model.damped_rows, rows = longer, frame.damped_rows, longer
                     if val is not None:  # validation windows read as forecasts do, with the rows before them
                         val = validation_windows(scaled, L, H, val_fraction, stride, rows)
                 history = fit_windows(model, train, val, H, batch.n_targets, cfg, device)
@@ -254,11 +247,9 @@ class BaseForecaster(BaseEstimator):
                     and val.shape[0] * stride >= AUTO_THETA_HORIZONS * H:
                 frame = replace(frame, theta_weight=choose_theta_weight(model, val, H, batch.n_targets, cfg, device))
             if self.theta_weight == "auto":  # a share of (seasonal) naive, if the validation windows ask for it
+                freq = batch.meta[0].freq if batch.meta and batch.meta[0].kind == "datetime" else None
                 share, period = auto_naive_share(self, frame, model, freq, val, batch.n_targets, cfg, device)
                 frame = replace(frame, naive_share=share, naive_period=period)
-            if frame.damped_rows:  # last, the Theta method on the seasons before a short sub-daily window
-                frame = replace(frame, history_theta=HISTORY_THETA)
-                model.history_theta = HISTORY_THETA
             stream = self._new_stream(model, batch, series or scaler, device, frame)
             calibration = self._validation_calibration(model, batch, series or scaler, device, frame, L,
                                                        val_fraction)

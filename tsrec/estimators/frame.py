@@ -120,16 +120,6 @@ class Frame:
         None for ``period`` (seasonal naive), 1 for naive (the last value), what
         ``theta_weight="auto"`` gives a daily or coarser series whose validation windows
         ask for it since format 19; None in earlier files.
-    damped_rows : int
-        With ``history_theta``, the damped partner reads only the last this
-        many of the ``partner_rows`` (:func:`history_rows`' eight seasons);
-        0 (all of them), as in files before format 20.
-    history_theta : float
-        The direct head's forecast, last, moves this share of the way to the
-        Theta method on the ``partner_rows`` rows before the origin
-        (:attr:`tsrec.nn.window.WindowModel.history_theta`): what
-        ``theta_weight="auto"`` gives a short sub-daily window
-        (:func:`theta_rows`) since format 20; 0.0 in earlier files.
     """
 
     context: int | None
@@ -145,8 +135,6 @@ class Frame:
     history_blend: bool = False
     naive_share: float = 0.0
     naive_period: int | None = None
-    damped_rows: int = 0
-    history_theta: float = 0.0
 
     @property
     def window_rows(self) -> int | None:
@@ -235,17 +223,17 @@ def resolve(context: int | str | None, patch_len: int | str, head: str, lengths:
     >>> resolve("auto", "auto", "auto", [8000], 96, 0.1, period=24)  # doctest: +NORMALIZE_WHITESPACE
     Frame(context=504, patch_len=24, direct=True, period=24, theta_weight=None, one_season=False,
           estimated_rows=20, partner_rows=0, history_one_season=False, naive_blend=False,
-          history_blend=False, naive_share=0.0, naive_period=None, damped_rows=0, history_theta=0.0)
+          history_blend=False, naive_share=0.0, naive_period=None)
     >>> resolve("auto", "auto", "auto", [8000], 24, 0.1, period=24).context  # eight horizons
     192
     >>> resolve("auto", "auto", "auto", [150], 12, 0.1, period=52)  # doctest: +NORMALIZE_WHITESPACE
     Frame(context=40, patch_len=5, direct=True, period=52, theta_weight=None, one_season=False,
           estimated_rows=20, partner_rows=0, history_one_season=False, naive_blend=False,
-          history_blend=False, naive_share=0.0, naive_period=None, damped_rows=0, history_theta=0.0)
+          history_blend=False, naive_share=0.0, naive_period=None)
     >>> resolve(None, "auto", "auto", [500], 12, 0.1, period=12)  # doctest: +NORMALIZE_WHITESPACE
     Frame(context=None, patch_len=1, direct=False, period=12, theta_weight=None, one_season=False,
           estimated_rows=20, partner_rows=0, history_one_season=False, naive_blend=False,
-          history_blend=False, naive_share=0.0, naive_period=None, damped_rows=0, history_theta=0.0)
+          history_blend=False, naive_share=0.0, naive_period=None)
     """
     direct = head == "direct" or (head == "auto" and context is not None)
     if context is None:
@@ -439,41 +427,6 @@ def history_rows(est: BaseForecaster, frame: Frame) -> int:
     return PARTNER_ROWS
 
 
-#: the seasons of rows before a short sub-daily window that the Theta method reads (:func:`theta_rows`)
-THETA_SEASONS = 20
-#: ... and the share of its forecast in the model's
-HISTORY_THETA = 0.5
-
-
-def theta_rows(frame: Frame, freq: str | int | None) -> int:
-    """The rows before each origin that the Theta method reads for ``theta_weight="auto"``, where ``frame``'s
-    damped partner reads the seasons before a short window (``frame.partner_rows``, :func:`history_rows`) and
-    the index steps by less than a day (:func:`sub_daily`): :data:`THETA_SEASONS` (20) seasons, if that is at most
-    :data:`MAX_SEASON_ROWS` (1024; hourly and half-hourly series, not quarter-hourly ones); else 0. ``fit`` then
-    gives the forecasts those rows (the damped partner still reads its eight seasons, ``Frame.damped_rows``) and
-    moves each forecast whose rows hold ten seasons or more (half of them) :data:`HISTORY_THETA` (0.5) of the way
-    to the Theta method's (:func:`tsrec.nn.theta.history_theta_forecast`; ``Frame.history_theta``).
-
-    On fourteen-day hourly stretches (windows of two to four days) the Theta method on the days before the origin
-    led the defaults (session 30: 0.863 of seasonal naive's MAE against 0.892, and 0.967 against 0.985); half of
-    it in their forecasts took them to 0.845 and 0.947 (session 31, validation blocks), where on ten-day
-    stretches (eight or nine days before the origin) it lost 5% on one set (0.913 to 0.962) and was level on
-    another, and on windows of 16 days and more (the network well ahead) it lost 8% (an offline screen, session
-    30). Judged by ``benchmarks/rules/2026-12-05_history_theta.md``.
-
-    >>> theta_rows(Frame(48, 2, True, 24, partner_rows=192), "h"), theta_rows(Frame(48, 2, True, 24), "h")
-    (480, 0)
-    >>> theta_rows(Frame(192, 8, True, 96, partner_rows=768), "15min")  # 20 days of 96 rows: too many
-    0
-    >>> theta_rows(Frame(6, 1, True, 12, partner_rows=96), "MS")  # monthly
-    0
-    """
-    p = frame.period or 1
-    if not frame.partner_rows or p < 2 or not sub_daily(freq) or THETA_SEASONS * p > MAX_SEASON_ROWS:
-        return 0
-    return THETA_SEASONS * p
-
-
 #: the seasonal naive share ``theta_weight="auto"`` gives the direct head's forecast of a sub-daily series where
 #: its validation windows ask for it (:func:`auto_naive_share`; benchmarks/rules/2026-12-05_naive_share_tail.md)
 NAIVE_SHARE = 0.2
@@ -659,8 +612,7 @@ def _build_model(est: BaseForecaster, c_in: int, c_out: int, frame: Frame, n_nor
                            estimated_rows=frame.estimated_rows, partner_rows=frame.partner_rows,
                            history_one_season=frame.history_one_season, naive_blend=frame.naive_blend,
                            history_blend=frame.history_blend, naive_share=frame.naive_share,
-                           naive_period=frame.naive_period, damped_rows=frame.damped_rows,
-                           history_theta=frame.history_theta)
+                           naive_period=frame.naive_period)
 
     if est.ensemble_size == 1:
         return member()

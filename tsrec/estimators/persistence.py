@@ -50,9 +50,6 @@ version 16 or earlier loads with none: timestamps). Version 18 added the frame's
 head's forecast may move a share of the way to seasonal naive (a file of version 17 or earlier loads without it,
 ``naive_share=0.0``). Version 19 added the frame's ``naive_period``: that share may go to naive, the last value,
 instead (a file of version 18 or earlier loads with the share it had, of seasonal naive: ``naive_period=None``).
-Version 20 added the frame's ``damped_rows`` and ``history_theta``: a short sub-daily window's forecast may move a
-share of the way to the Theta method on twenty seasons before it, the damped partner reading its eight (a file of
-version 19 or earlier loads without it: ``damped_rows=0``, ``history_theta=0.0``).
 :meth:`BaseForecaster.save <tsrec.estimators.BaseForecaster.save>` and
 :meth:`BaseForecaster.load <tsrec.estimators.BaseForecaster.load>` are the
 public face of this module.
@@ -74,7 +71,7 @@ from ..data import Batch, SeriesMeta, StandardScaler
 from ..training import resolve_device, seeded
 from .conformal import Calibration
 from .covariates import Covariates
-from .frame import MAX_SEASON_ROWS, THETA_SEASONS, Frame, history_rows, holds_one_season
+from .frame import Frame, history_rows, holds_one_season
 from .params import is_int, is_real
 from .stream import Stream
 
@@ -84,7 +81,7 @@ if TYPE_CHECKING:
 __all__ = ["FORMAT_VERSION", "save", "load"]
 
 #: The version this tsrec writes (every later version reads every earlier one).
-FORMAT_VERSION = 20
+FORMAT_VERSION = 19
 #: The versions this tsrec reads.
 READABLE_VERSIONS = tuple(str(v) for v in range(1, FORMAT_VERSION + 1))
 #: The metadata keys of a file, and the keys of its "fitted" JSON object.
@@ -458,18 +455,16 @@ def _frame(d: Any, est: BaseForecaster) -> Frame:
     keys = {"context", "patch_len", "direct", "period"}
     # version 6 added theta_weight, version 8 one_season, version 9 estimated_rows, version 10 partner_rows,
     # version 12 history_one_season, version 13 naive_blend, version 15 history_blend, version 18 naive_share,
-    # version 19 naive_period, version 20 damped_rows and history_theta
+    # version 19 naive_period
     added = ("theta_weight", "one_season", "estimated_rows", "partner_rows", "history_one_season", "naive_blend",
-             "history_blend", "naive_share", "naive_period", ("damped_rows", "history_theta"))
-    added = [a if isinstance(a, tuple) else (a,) for a in added]
-    later = [{name for group in added[:k] for name in group} for k in range(1, len(added) + 1)]
+             "history_blend", "naive_share", "naive_period")
+    later = [set(added[:k]) for k in range(1, len(added) + 1)]
     if not isinstance(d, dict) or set(d) not in (keys, *(keys | k for k in later)):
         raise ValueError("the saved frame is damaged")
     frame = Frame(d["context"], d["patch_len"], d["direct"], d["period"], d.get("theta_weight"),
                   d.get("one_season", False), d.get("estimated_rows", 0), d.get("partner_rows", 0),
                   d.get("history_one_season", False), d.get("naive_blend", False), d.get("history_blend", False),
-                  d.get("naive_share", 0.0), d.get("naive_period"), d.get("damped_rows", 0),
-                  d.get("history_theta", 0.0))
+                  d.get("naive_share", 0.0), d.get("naive_period"))
     ok_context = frame.context is None or (is_int(frame.context) and frame.context >= 1)
     if not ok_context or (est.context != "auto" and est.context != frame.context):
         raise ValueError(f"the saved context {frame.context!r} does not match context={est.context!r}")
@@ -491,12 +486,8 @@ def _frame(d: Any, est: BaseForecaster) -> Frame:
                          f"theta_weight={est.theta_weight!r}")
     if not is_int(frame.estimated_rows) or frame.estimated_rows < 0:
         raise ValueError(f"the saved estimated_rows {frame.estimated_rows!r} is damaged")
-    theta_rows = THETA_SEASONS * (frame.period or 1)  # the rows of the Theta method where damped_rows is set
-    if not is_int(frame.damped_rows) or frame.damped_rows < 0 or (frame.damped_rows and not (
-            frame.damped_rows == history_rows(est, frame) and frame.partner_rows == theta_rows <= MAX_SEASON_ROWS)):
-        raise ValueError(f"the saved damped_rows {frame.damped_rows!r} does not match the frame")
     if not is_int(frame.partner_rows) or frame.partner_rows < 0 or \
-            (frame.partner_rows and not frame.damped_rows and frame.partner_rows != history_rows(est, frame)):
+            (frame.partner_rows and frame.partner_rows != history_rows(est, frame)):
         raise ValueError(f"the saved partner_rows {frame.partner_rows!r} does not match the frame or "
                          f"theta_weight={est.theta_weight!r}, partner={est.partner!r}")
     if not isinstance(frame.history_one_season, bool) or \
@@ -516,8 +507,4 @@ def _frame(d: Any, est: BaseForecaster) -> Frame:
     if not is_real(s) or not 0 <= s <= 1 or (s and not (frame.direct and est.theta_weight == "auto"
                                                         and (seasonal or p == 1))):
         raise ValueError(f"the saved naive_share {s!r} does not match the frame or theta_weight={est.theta_weight!r}")
-    w = frame.history_theta
-    if not is_real(w) or not 0 <= w <= 1 or (w and not (frame.damped_rows and est.theta_weight == "auto")):
-        raise ValueError(f"the saved history_theta {w!r} does not match the frame or "
-                         f"theta_weight={est.theta_weight!r}")
     return frame

@@ -37,7 +37,7 @@ from torch import Tensor
 from ..scan import linear_scan
 from ..scan.cpu import numba_available
 
-__all__ = ["history_theta_forecast", "is_seasonal", "one_season_forecast", "theta_forecast"]
+__all__ = ["is_seasonal", "one_season_forecast", "theta_forecast"]
 
 #: the statistic of the seasonality test is compared with chi2(1)'s 90% quantile (1.645 squared)
 SEASONALITY_CRITICAL = 2.705543454095404
@@ -80,48 +80,6 @@ def theta_forecast(y: Tensor, horizon: int, period: int | None = None) -> Tensor
     tensor([[ 9.5000, 10.0000, 10.5000]])
     """
     return on_windows(y, horizon, period, _theta_compiled, _theta_torch)
-
-
-def history_theta_forecast(y: Tensor, horizon: int, period: int | None = None) -> Tensor:
-    """:func:`theta_forecast` of each row of ``y`` less its leading NaN: the Theta method on the rows before a
-    short window (:class:`tsrec.nn.window.WindowModel`'s ``history_theta``), where NaN pads a series shorter than
-    the rows. Rows of one finite length are forecast together.
-
-    Parameters
-    ----------
-    y : Tensor
-        ``(N, L)``, oldest row first: NaN, then finite values (at least one).
-    horizon : int
-        Steps to forecast.
-    period : int, optional
-        The seasonal period; None or 1 for none.
-
-    Returns
-    -------
-    Tensor
-        ``(N, horizon)`` in ``y``'s dtype (computed in float64): NaN for a row with a NaN after its first
-        finite value, or none.
-
-    Examples
-    --------
-    >>> import torch
-    >>> nan = float("nan")
-    >>> y = torch.tensor([[nan, nan, 1.0, 2.0, 3.0, 4.0], [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]])
-    >>> f = history_theta_forecast(y, horizon=2)
-    >>> torch.equal(f[0], theta_forecast(y[:1, 2:], 2)[0]), torch.equal(f[1], theta_forecast(y[1:], 2)[0])
-    (True, True)
-    """
-    if y.dim() != 2:
-        raise ValueError(f"y must be (N, L), got shape {tuple(y.shape)}")
-    x = y.detach().to(torch.float64).cpu()
-    out = torch.full((x.shape[0], horizon), float("nan"), dtype=torch.float64)
-    finite = torch.isfinite(x)
-    starts = finite.to(torch.uint8).argmax(dim=1)  # the padding of each row
-    for start in torch.unique(starts).tolist():  # rows of one finite length at once
-        rows = torch.nonzero((starts == start) & finite[:, start:].all(dim=1))[:, 0]
-        if len(rows):
-            out[rows] = theta_forecast(x[rows, start:], horizon, period)
-    return out.to(device=y.device, dtype=y.dtype)
 
 
 def on_windows(y: Tensor, horizon: int, period: int | None, compiled: Callable, torch_path: Callable) -> Tensor:

@@ -29,9 +29,7 @@ benchmarks (see ``docs/design.md``):
    network: the rows before the window, up to ``partner_rows`` in all; with
    ``naive_share``, that forecast is then moved that share of the way to
    seasonal naive (the window's last season repeated) or, with
-   ``naive_period=1``, to naive (its last row repeated); with
-   ``history_theta``, last, that share of the way to the Theta method on all
-   the rows (the damped partner then reading the last ``damped_rows``).
+   ``naive_period=1``, to naive (its last row repeated).
 
 The model contract of a window model is one call::
 
@@ -62,7 +60,7 @@ from torch import Tensor, nn
 
 from .blocks import Stack
 from .damped import ESTIMATED_ROWS, damped_forecast, history_blend_forecast, history_forecast, naive_blend_forecast
-from .theta import history_theta_forecast, one_season_forecast, theta_forecast
+from .theta import one_season_forecast, theta_forecast
 from .transformer import CausalSelfAttention
 
 __all__ = ["LINEAR_PATHS", "PARTNERS", "PeriodLinear", "WindowEnsemble", "WindowModel", "memoised_partners",
@@ -121,11 +119,10 @@ def partner_forecast(partner: str, rows: Tensor, horizon: int, period: int | Non
     :func:`tsrec.nn.theta.one_season_forecast`; ``partner="history"``: :func:`tsrec.nn.damped.history_forecast`
     (rows led by NaN; ``one_season`` its argument), ``partner="history_blend"``:
     :func:`tsrec.nn.damped.history_blend_forecast` (the same); ``partner="naive_blend"``:
-    :func:`tsrec.nn.damped.naive_blend_forecast`; ``partner="history_theta"``:
-    :func:`tsrec.nn.theta.history_theta_forecast` (rows led by NaN); ``estimated_rows``: damped Holt's
+    :func:`tsrec.nn.damped.naive_blend_forecast`; ``estimated_rows``: damped Holt's
     (:func:`tsrec.nn.damped.damped_forecast`)."""
     special = {"one_season": one_season_forecast, "history": history_forecast, "naive_blend": naive_blend_forecast,
-               "history_blend": history_blend_forecast, "history_theta": history_theta_forecast}
+               "history_blend": history_blend_forecast}
     method = special[partner] if partner in special else PARTNERS[partner]
     if partner in ("damped", "naive_blend"):
         method = functools.partial(method, estimated_rows=estimated_rows)
@@ -248,18 +245,6 @@ class WindowModel(nn.Module):
         A share needs windows of that many rows or more.
     median_index : int, default=0
         Which of a target's ``n_quantiles`` outputs is its median.
-    damped_rows : int, default=0
-        With ``partner_rows``, the damped partner reads only the last
-        ``damped_rows`` of them (``context < damped_rows < partner_rows``);
-        0: all of them.
-    history_theta : float, default=0.0
-        Out of training mode, last (after the partner's and the naive share),
-        each target's forecast moves ``history_theta`` of the way to the Theta
-        method on all the rows it is given less leading NaN rows
-        (:func:`tsrec.nn.theta.history_theta_forecast`, seasonal with
-        ``theta_period``; every quantile with the median), where they number
-        half of ``partner_rows`` or more (fewer: left as it is). Needs
-        ``partner_rows``. 0: none (models saved before format 20).
 
     Examples
     --------
@@ -279,7 +264,7 @@ class WindowModel(nn.Module):
         theta_period: int | None = None, median_index: int = 0, partner: str = "theta", one_season: bool = False,
         estimated_rows: int = ESTIMATED_ROWS, partner_rows: int = 0, history_one_season: bool = False,
         naive_blend: bool = False, history_blend: bool = False, naive_share: float = 0.0,
-        naive_period: int | None = None, damped_rows: int = 0, history_theta: float = 0.0,
+        naive_period: int | None = None,
     ) -> None:
         super().__init__()
         if c_out % n_quantiles:
@@ -318,12 +303,6 @@ class WindowModel(nn.Module):
                              f"theta_period >= 2, and a context of that many rows or more, got "
                              f"naive_share={naive_share!r}, naive_period={naive_period!r}, "
                              f"theta_period={theta_period!r}, context={context}")
-        if damped_rows and not (partner_rows and context < damped_rows < partner_rows):
-            raise ValueError(f"damped_rows needs partner_rows and context < damped_rows < partner_rows, got "
-                             f"damped_rows={damped_rows!r}, partner_rows={partner_rows!r}, context={context}")
-        if not 0.0 <= history_theta <= 1.0 or (history_theta and not partner_rows):
-            raise ValueError(f"history_theta must be in [0, 1], and above 0 only with partner_rows, got "
-                             f"history_theta={history_theta!r}, partner_rows={partner_rows!r}")
         if not 1 <= patch_len <= context:
             raise ValueError(f"need 1 <= patch_len <= context, got patch_len={patch_len}, context={context}")
         if (body.c_in, body.c_out) != self.body_channels(c_in, c_out, patch_len, channel_independent, n_quantiles) \
@@ -339,7 +318,6 @@ class WindowModel(nn.Module):
         self.partner_rows, self.history_one_season = int(partner_rows), bool(history_one_season)
         self.naive_blend, self.history_blend = bool(naive_blend), bool(history_blend)
         self.naive_share, self.naive_period = float(naive_share), naive_period
-        self.damped_rows, self.history_theta = int(damped_rows), float(history_theta)
         self.n_segments = math.ceil(context / patch_len)
         self.body = body
         # whether training mode changes the body (its dropout draws)
@@ -400,7 +378,7 @@ class WindowModel(nn.Module):
             out = (out - per_output(self.affine_bias[:nt])) / (per_output(self.affine_weight[:nt]) + self.eps**2)
         if self.instance_norm:
             out = (out if std is None else out * per_output(std[..., :nt])) + per_output(mean[..., :nt])
-        if (self.theta_weight or self.naive_share or self.history_theta) and not self.training:
+        if (self.theta_weight or self.naive_share) and not self.training:
             out = self.with_theta(out, full)
         return out
 
@@ -408,18 +386,12 @@ class WindowModel(nn.Module):
         """The network's forecast ``out`` (B, H, c_out) of the windows ``x`` (B, context or partner_rows, c_in),
         moved ``theta_weight`` of the way to the partner's forecast of their targets, then ``naive_share`` of the
         way to seasonal naive (the last ``naive_period`` rows repeated, else the last ``theta_period``): what
-        ``forward`` gives out of training mode, and last ``history_theta`` of the way to the Theta method on all
-        the rows. Each target's median moves, its other quantiles with it."""
-        out = self._with_partner(out, x)
+        ``forward`` gives out of training mode. Each target's median moves, its other quantiles with it."""
         if self.naive_share:
             period = self.theta_period if self.naive_period is None else self.naive_period
-            out = self._moved(out, self.naive_share, seasonal_naive(x[..., : self.n_targets], period, self.horizon))
-        if self.history_theta:
-            theta, median = self._classical("history_theta", x), out[..., self.median_index :: self.n_quantiles]
-            # a row of fewer than half of the partner's rows is left as it is
-            short = torch.isfinite(x[..., : self.n_targets]).sum(dim=1) < self.partner_rows // 2
-            out = self._moved(out, self.history_theta, torch.where(short[:, None], median.to(theta.dtype), theta))
-        return out
+            return self._moved(self._with_partner(out, x), self.naive_share,
+                               seasonal_naive(x[..., : self.n_targets], period, self.horizon))
+        return self._with_partner(out, x)
 
     def _moved(self, out: Tensor, share: float, forecast: Tensor) -> Tensor:
         """``out`` (B, H, c_out) with each target's median moved ``share`` of the way to ``forecast`` (B, H,
@@ -432,22 +404,17 @@ class WindowModel(nn.Module):
         """``out`` moved ``theta_weight`` of the way to the partner's forecast (see :meth:`with_theta`)."""
         if not self.theta_weight:
             return out
-        if self.damped_rows and x.shape[1] > self.damped_rows:
-            x = x[:, -self.damped_rows:]
-        partner = "history" if x.shape[1] > self.context else "one_season" if self.one_season else self.partner
+        b, length, nt = x.shape[0], x.shape[1], self.n_targets
+        rows = x[..., :nt].transpose(1, 2).reshape(b * nt, length)
+        partner = "history" if length > self.context else "one_season" if self.one_season else self.partner
         if partner == "damped" and self.naive_blend:
             partner = "naive_blend"
         elif partner == "history" and self.history_blend:
             partner = "history_blend"
-        return self._moved(out, self.theta_weight, self._classical(partner, x))
-
-    def _classical(self, partner: str, x: Tensor) -> Tensor:
-        """The forecasts (B, H, n_targets) of :func:`partner_forecast` ``partner`` of the targets of ``x``."""
-        b, length, nt = x.shape[0], x.shape[1], self.n_targets
-        rows = x[..., :nt].transpose(1, 2).reshape(b * nt, length)
         forecast = partner_forecast(partner, rows, self.horizon, self.theta_period, self.estimated_rows,
                                     self.history_one_season)
-        return forecast.reshape(b, nt, self.horizon).transpose(1, 2)
+        forecast = forecast.reshape(b, nt, self.horizon).transpose(1, 2)
+        return self._moved(out, self.theta_weight, forecast)
 
 
 def seasonal_naive(x: Tensor, period: int, horizon: int) -> Tensor:
