@@ -347,7 +347,7 @@ def forecast_rows(model: nn.Module, context: int) -> int:
     """The rows of the windows a forecast gives ``model`` of window ``context``: a
     :class:`~tsrec.nn.window.WindowModel`'s ``partner_rows`` where its partner reads more rows than its network,
     else ``context``."""
-    return max(context, model.partner_rows) if type(model) is WindowModel else context
+    return max(context, model.partner_rows) if type(model) in (WindowModel, WindowEnsemble) else context
 
 
 def window_loss(model: nn.Module, windows: Tensor, horizon: int, n_targets: int, cfg: TrainConfig,
@@ -625,7 +625,7 @@ def choose_theta_weight(model: nn.Module, val: Tensor, horizon: int, n_targets: 
     return best
 
 
-def naive_share_wanted(model: WindowModel, val: Tensor, horizon: int, n_targets: int, cfg: TrainConfig,
+def naive_share_wanted(model: WindowModel | WindowEnsemble, val: Tensor, horizon: int, n_targets: int, cfg: TrainConfig,
                        device: torch.device, ratio: float, period: int | None = None) -> bool:
     """Whether the validation windows ``val`` ask for a share of a naive forecast in ``model``'s forecasts.
 

@@ -574,8 +574,9 @@ def test_a_share_of_seasonal_naive_on_a_sub_daily_index(tmp_path):
     """``theta_weight="auto"`` moves the forecast of an hourly series with a noisy daily cycle 0.2 of the way to
     seasonal naive (``frame_.naive_share``): ``predict`` is then 0.8 of the combination plus 0.2 of the last day
     repeated, and the file keeps the share. The same rows indexed by days or by integers, a float
-    ``theta_weight``, an ensemble and a window shorter than a day get none; so do an hourly trend without a cycle
-    (naive beats seasonal naive on the validation windows) and, with the ratio out of reach, the cycle itself."""
+    ``theta_weight`` and a window shorter than a day get none (an ensemble gets it on every member); so do an hourly
+    trend without a cycle (naive beats seasonal naive on the validation windows) and, with the ratio out of reach,
+    the cycle itself."""
     from tsrec.estimators import BaseForecaster, LRUForecaster
     from tsrec.estimators import frame as frame_module
 
@@ -598,11 +599,12 @@ def test_a_share_of_seasonal_naive_on_a_sub_daily_index(tmp_path):
     np.testing.assert_array_equal(g.predict().to_numpy(), f.predict().to_numpy())
     daily = y.set_axis(pd.date_range("2001-01-01", periods=480, freq="D"))
     others = (LRUForecaster(**small).fit(daily), LRUForecaster(**small).fit(y.to_numpy()),
-              LRUForecaster(**small, theta_weight=0.5).fit(y), LRUForecaster(**small, ensemble_size=2).fit(y),
-              LRUForecaster(**small, context=12).fit(y))
+              LRUForecaster(**small, theta_weight=0.5).fit(y), LRUForecaster(**small, context=12).fit(y))
     for other in others:
         assert other.frame_.naive_share == 0.0
         assert getattr(other.model_, "naive_share", 0.0) == 0.0
+    ensemble = LRUForecaster(**small, ensemble_size=2).fit(y).model_
+    assert [m.naive_share for m in ensemble.members] == [0.2, 0.2]
     trend = pd.DataFrame({"y": 0.5 * t + rng.normal(0, 1.0, 480)}, index=y.index)
     assert LRUForecaster(**small).fit(trend).frame_.naive_share == 0.0
     keep = frame_module.NAIVE_RATIO
@@ -618,8 +620,9 @@ def test_half_of_naive_on_a_daily_random_walk(tmp_path):
     (``frame_.naive_share`` 0.5 with ``frame_.naive_period`` 1) where the validation windows ask for it: there
     are 32 or more, naive's error there is at most seasonal naive's, and the model is not clearly ahead of naive.
     ``predict`` is then the mean of the combination and the last value, and the file keeps the share. The same
-    rows indexed by hours, a float ``theta_weight``, an ensemble, a series too short for 32 validation windows, a
-    daily series with a strong weekly cycle, and a model that would have to be far behind naive get none."""
+    rows indexed by hours, a float ``theta_weight``, a series too short for 32 validation windows, a daily series
+    with a strong weekly cycle, and a model that would have to be far behind naive get none; an ensemble gets it
+    on every member."""
     from tsrec.estimators import BaseForecaster, LRUForecaster
     from tsrec.estimators import frame as frame_module
 
@@ -645,11 +648,12 @@ def test_half_of_naive_on_a_daily_random_walk(tmp_path):
     t = np.arange(600)
     weekly = pd.DataFrame({"y": 10 + 3 * np.sin(2 * np.pi * t / 7) + rng.normal(0, 0.3, 600)}, index=y.index)
     others = (LRUForecaster(**small).fit(hourly), LRUForecaster(**small, theta_weight=0.5).fit(y),
-              LRUForecaster(**small, ensemble_size=2).fit(y), LRUForecaster(**small).fit(y.iloc[:250]),
-              LRUForecaster(**small).fit(weekly))
+              LRUForecaster(**small).fit(y.iloc[:250]), LRUForecaster(**small).fit(weekly))
     for other in others:
         assert other.frame_.naive_share == 0.0 and other.frame_.naive_period is None
         assert getattr(other.model_, "naive_share", 0.0) == 0.0
+    ensemble = LRUForecaster(**small, ensemble_size=2).fit(y).model_
+    assert [(m.naive_share, m.naive_period) for m in ensemble.members] == [(0.5, 1), (0.5, 1)]
     keep = frame_module.LAST_RATIO
     try:
         frame_module.LAST_RATIO = 1e9  # the model would have to be 1e9 times worse than naive

@@ -403,7 +403,7 @@ def history_rows(est: BaseForecaster, frame: Frame) -> int:
     season where a backtest prefers it, ``Frame.history_one_season``,
     ``2026-12-03_history_one_season_backtest.md``); windows of two to four seasons since session 22
     (``2026-12-04_history_four_seasons.md``: weekly CO2 windows of under three seasons of 52). ``fit`` gives
-    them to a plain window model only (no covariates, missing-value mask, ensemble or online correction), with
+    them to a plain window model or ensemble only (no covariates, missing-value mask or online correction), with
     the share :func:`history_share`.
 
     >>> class Est: theta_weight, partner = "auto", "damped"
@@ -459,8 +459,8 @@ def auto_naive_share(est: BaseForecaster, frame: Frame, model: nn.Module, freq: 
                      device: torch.device) -> tuple[float, int | None]:
     """The share of a naive forecast that ``fit`` gives ``model`` of a series whose index steps by ``freq`` (the
     first series'), and the rows that forecast repeats (:attr:`Frame.naive_share`, :attr:`Frame.naive_period`),
-    both set on it. With ``theta_weight="auto"``, a plain window model (no covariates, missing-value mask,
-    ensemble or online correction) and validation windows ``val`` that ask for it
+    both set on it. With ``theta_weight="auto"``, a plain window model (no covariates, missing-value mask or
+    online correction; an ensemble's members alike) and validation windows ``val`` that ask for it
     (:func:`tsrec.training.naive_share_wanted`):
 
     - a sub-daily index (:func:`sub_daily`) and windows that hold the period (the steps of a day) or more:
@@ -485,7 +485,8 @@ def auto_naive_share(est: BaseForecaster, frame: Frame, model: nn.Module, freq: 
     over a horizon) lost: neither gets it.
     """
     share, period, p = 0.0, None, frame.period or 1
-    if est.theta_weight == "auto" and frame.direct and type(model) is WindowModel and val is not None:
+    plain = type(model) in (WindowModel, WindowEnsemble)
+    if est.theta_weight == "auto" and frame.direct and plain and val is not None:
         if sub_daily(freq):
             if p >= 2 and frame.context >= p and naive_share_wanted(model, val, est.horizon, n_targets, cfg,
                                                                     device, NAIVE_RATIO):
@@ -493,7 +494,7 @@ def auto_naive_share(est: BaseForecaster, frame: Frame, model: nn.Module, freq: 
         elif val.shape[0] >= LAST_WINDOWS and naive_share_wanted(model, val, est.horizon, n_targets, cfg, device,
                                                                  LAST_RATIO, period=1):
             share, period = LAST_SHARE, 1
-    if type(model) is WindowModel:
+    if plain:
         model.naive_share, model.naive_period = share, period
     return share, period
 

@@ -286,7 +286,7 @@ COMMON_PARAMS: tuple[Param, ...] = (
           "between (:func:`~tsrec.estimators.frame.auto_theta_weight`);\n"
           "- where the window is too short for the partner to see the season: 0.9 when the damped partner reads "
           "the seasons before the window (:func:`~tsrec.estimators.frame.history_share`); where it cannot "
-          "(the Theta partner, covariates, the missing-value mask, an ensemble, the online correction, periods "
+          "(the Theta partner, covariates, the missing-value mask, the online correction, periods "
           "over 128), 0.5 of a partner that removes the window's one season where it holds one, and 0 where it "
           "holds less than a season of a series whose differences show one;\n"
           "- 0.25 more where the damped partner reads the rows before a short non-seasonal window and the "
@@ -294,9 +294,9 @@ COMMON_PARAMS: tuple[Param, ...] = (
           "- then, where the validation tail holds at least ten horizons of forecast origins, the share among 0, "
           "0.25, 0.5, 0.75 and 1 with the least validation loss;\n"
           "- last, on an index that steps by less than a day (hourly and finer), with windows of a day's rows or "
-          "more and a plain window model, the forecast moves 0.2 of the way to seasonal naive (the window's last "
-          "day repeated) where, on the validation windows, seasonal naive beats naive and the model's loss is "
-          "above half of seasonal naive's (``frame_.naive_share``, "
+          "more and a plain window model (or ensemble), the forecast moves 0.2 of the way to seasonal naive "
+          "(the window's last day repeated) where, on the validation windows, seasonal naive beats naive and "
+          "the model's loss is above half of seasonal naive's (``frame_.naive_share``, "
           ":func:`~tsrec.estimators.frame.auto_naive_share`); on a daily or coarser index (or none), it moves "
           "half of the way to naive (the last value; ``frame_.naive_period`` 1) where the fit has 32 validation "
           "windows or more, naive forecasts them no worse than seasonal naive, and the model's loss there is "
@@ -314,7 +314,7 @@ COMMON_PARAMS: tuple[Param, ...] = (
           "whose differences show the season, and whose last rows seasonal naive forecast better, gets it "
           "blended with seasonal naive, each weighted by the other's error there (``frame_.naive_blend``, "
           ":func:`~tsrec.nn.damped.naive_blend_forecast`)."
-          ' With ``theta_weight="auto"`` and a plain window model (no covariates, missing-value mask, ensemble '
+          ' With ``theta_weight="auto"`` and a plain window model or ensemble (no covariates, missing-value mask '
           "or online correction), ``fit`` gives windows too short to estimate it rows before the origin "
           "(``frame_.partner_rows``, :func:`~tsrec.estimators.frame.history_rows`):\n\n"
           "- a non-seasonal window of 20 rows or fewer: the 40 rows before the origin;\n"
@@ -329,7 +329,8 @@ COMMON_PARAMS: tuple[Param, ...] = (
           "(``benchmarks/RESULTS.md``, ``benchmarks/rules/``).", one_of(("damped", "theta"))),
     Param("ensemble_size", 1, "int",
           "Networks trained side by side from different initialisations, each on its own loss; the forecast is "
-          "their mean (a deep ensemble, :class:`~tsrec.nn.window.WindowEnsemble`). Costs that many times the "
+          "their mean (a deep ensemble, :class:`~tsrec.nn.window.WindowEnsemble`), combined with the classical "
+          "partner and the naive shares as one network's forecast would be. Costs that many times the "
           "time and memory of one; direct head only.", integer()),
     Param("device", "auto", '{"auto", "cpu", "cuda"}', 'Where the model runs ("auto": CUDA when available).',
           rule(_is_device, "'auto', 'cpu' or 'cuda[:n]'")),

@@ -54,6 +54,7 @@ import hashlib
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -513,6 +514,19 @@ class PeriodLinear(nn.Module):
         return f"context={self.context}, horizon={self.horizon}, period={self.period}"
 
 
+def _shared(name: str) -> property:
+    """A setting of :class:`WindowEnsemble` that every member holds alike: read from the first, set on all."""
+
+    def get(self: WindowEnsemble) -> Any:
+        return getattr(self.members[0], name)
+
+    def put(self: WindowEnsemble, value: Any) -> None:
+        for m in self.members:
+            setattr(m, name, value)
+
+    return property(get, put, doc=f"The members' ``{name}`` (:class:`WindowModel`), set on every one of them.")
+
+
 class WindowEnsemble(nn.Module):
     """Window models of one frame trained side by side, each on its own loss; the forecast is their mean.
 
@@ -521,6 +535,12 @@ class WindowEnsemble(nn.Module):
     their losses (:func:`tsrec.training.window_loss`), so each learns as it
     would alone. Averaging their forecasts removes part of the variance that
     one network's initialisation leaves in its forecast.
+
+    The settings of the combination (``theta_weight``, ``partner_rows``,
+    ``naive_share`` and the rest below) are the members' own, the same on
+    each, and read and set through the ensemble. A combination moves a forecast
+    linearly towards forecasts that do not depend on the network, so the mean
+    of the members' combined forecasts is the combination of their mean.
 
     Parameters
     ----------
@@ -554,9 +574,17 @@ class WindowEnsemble(nn.Module):
         self.n_quantiles = first.n_quantiles
         self.members = nn.ModuleList(members)
 
+    theta_weight = _shared("theta_weight")
+    theta_period = _shared("theta_period")
+    partner_rows = _shared("partner_rows")
+    history_one_season = _shared("history_one_season")
+    history_blend = _shared("history_blend")
+    naive_share = _shared("naive_share")
+    naive_period = _shared("naive_period")
+
     def forward(self, x: Tensor, members: bool = False) -> Tensor:
-        """The mean forecast ``(B, horizon, c_out)`` from windows ``x`` ``(B, context, c_in)``, or with
-        ``members`` each member's, ``(n_members, B, horizon, c_out)``."""
+        """The mean forecast ``(B, horizon, c_out)`` from windows ``x`` ``(B, context, c_in)`` (or ``partner_rows``),
+        or with ``members`` each member's, ``(n_members, B, horizon, c_out)``."""
         each = torch.stack([m(x) for m in self.members])
         return each if members else each.mean(0)
 
