@@ -22,27 +22,22 @@ def damped_rows(x, horizon, period, critical, alphas, betas, phis, start_rows, o
     index = np.zeros(max(period, 1))
     size = alphas.shape[0] * betas.shape[0] * phis.shape[0]
     alpha, beta, phi = np.empty(size), np.empty(size), np.empty(size)  # the grid, alpha outermost, phi innermost
+    keep = np.empty(size)  # (1 - beta) * phi: the share of the damped trend a step keeps
     g = 0
     for a in alphas:
         for b in betas:
             for p in phis:
-                alpha[g], beta[g], phi[g] = a, b, p
+                alpha[g], beta[g], phi[g], keep[g] = a, b, p, (1 - b) * p
                 g += 1
     level, trend, sse = np.empty(size), np.empty(size), np.empty(size)
     for i in range(n):
         seasonal = deseasonalise(x[i], period, critical, z, index)
         level0, trend0 = _start(z, start_rows)
-        for g in range(size):
-            level[g], trend[g], sse[g] = level0, trend0, 0.0
+        level[:] = level0
+        trend[:] = trend0
+        sse[:] = 0.0
         for t in range(1, length):
-            v = z[t]
-            for g in range(size):  # the grid's points side by side: independent recurrences, vectorised
-                ahead = level[g] + phi[g] * trend[g]
-                error = v - ahead
-                sse[g] = sse[g] + error * error
-                new = ahead + alpha[g] * error
-                trend[g] = beta[g] * (new - level[g]) + (1 - beta[g]) * phi[g] * trend[g]
-                level[g] = new
+            _advance(z[t], level, trend, sse, alpha, beta, phi, keep)
         best = 0
         for g in range(1, size):
             if sse[g] < sse[best]:
@@ -58,6 +53,19 @@ def damped_rows(x, horizon, period, critical, alphas, betas, phis, start_rows, o
             if seasonal:
                 f += index[(length + h) % period]
             out[i, h] = f
+
+
+@njit(inline="always")
+def _advance(v, level, trend, sse, alpha, beta, phi, keep):  # pragma: no cover - compiled
+    """One row ``v`` through every point of the grid: independent recurrences side by side (vectorised)."""
+    for g in range(level.shape[0]):
+        old, slope = level[g], trend[g]
+        ahead = old + phi[g] * slope
+        error = v - ahead
+        sse[g] += error * error
+        new = ahead + alpha[g] * error
+        trend[g] = beta[g] * (new - old) + keep[g] * slope
+        level[g] = new
 
 
 @njit(cache=True)
