@@ -327,12 +327,15 @@ def _naive_blend(x: Tensor, forecast: Tensor, method, horizon: int, period: int)
     period - 2)`` values from the values before them; where seasonal naive's mean absolute error there is the
     smaller and the rows' first differences pass the seasonality test, the two weighted by the other's error."""
     m = min(horizon, x.shape[1] - 2 * period - 2)
-    past, last = x[:, :-m], x[:, -m:]
-    e_method = (method(past, m) - last).abs().mean(dim=1, keepdim=True)
-    e_naive = (seasonal_naive_forecast(past, m, period) - last).abs().mean(dim=1, keepdim=True)
-    total = e_method + e_naive
-    blend = (e_naive < e_method) & _is_seasonal(torch.diff(x, dim=1), period)[:, None]
-    w = torch.where(blend, e_naive / total.clamp_min(torch.finfo(x.dtype).tiny), torch.ones_like(total))
+    w = torch.ones_like(forecast[:, :1])
+    test = _is_seasonal(torch.diff(x, dim=1), period)  # only these rows may blend: only they are backtested
+    if test.any():
+        past, last = x[test, :-m], x[test, -m:]
+        e_method = (method(past, m) - last).abs().mean(dim=1, keepdim=True)
+        e_naive = (seasonal_naive_forecast(past, m, period) - last).abs().mean(dim=1, keepdim=True)
+        total = e_method + e_naive
+        w[test] = torch.where(e_naive < e_method, e_naive / total.clamp_min(torch.finfo(x.dtype).tiny),
+                              torch.ones_like(total))
     return w * forecast + (1 - w) * seasonal_naive_forecast(x, horizon, period)
 
 
