@@ -95,14 +95,16 @@ def test_ensemble_with_known_future_covariates(small_frame):
     torch.testing.assert_close(window_loss(f.model_, w, 4, 1, cfg), expected)
 
 
-def test_an_ensemble_gets_the_partner_of_a_single_model_on_a_short_seasonal_window(tmp_path):
+def test_an_ensemble_gets_the_partner_of_a_single_model_on_a_short_seasonal_window(tmp_path, monkeypatch):
     """On 587 weeks of CO2 (period 52) the automatic window holds under four seasons, so the damped partner reads
     the eight seasons before it: an ensemble gets that partner as a single model does (``frame_.partner_rows``,
     on every member), at its share, and its forecast is that combination of the members' mean network forecast,
-    saved and loaded too. (Before session 31 an ensemble kept the partner on its window: 0.52 of seasonal
-    naive's MAE on the weekly set's validation blocks against a single model's 0.45.)"""
+    the partner computed once, not per member; saved and loaded too. (Before session 31 an ensemble kept the
+    partner on its window: 0.52 of seasonal naive's MAE on the weekly set's validation blocks against a single
+    model's 0.45.)"""
     from tsrec.datasets import load_default
     from tsrec.estimators import LRUForecaster
+    from tsrec.nn import window
     from tsrec.nn.damped import history_blend_forecast
 
     y = load_default()["co2"].iloc[:600].to_frame("co2")
@@ -114,7 +116,11 @@ def test_an_ensemble_gets_the_partner_of_a_single_model_on_a_short_seasonal_wind
     assert [(m.partner_rows, m.history_blend, m.theta_weight) for m in f.model_.members] == \
         [(416, True, f.frame_.theta_weight)] * 2
     w = f.frame_.theta_weight
+    calls = []
+    real = window.partner_forecast
+    monkeypatch.setattr(window, "partner_forecast", lambda *a, **k: calls.append(a[0]) or real(*a, **k))
     combined = f.predict().to_numpy().ravel()
+    assert calls == ["history_blend"]
     f.model_.theta_weight = 0.0  # (set through the ensemble on every member)
     assert [m.theta_weight for m in f.model_.members] == [0.0, 0.0]
     network = f.predict().to_numpy().ravel()

@@ -342,11 +342,19 @@ class WindowModel(nn.Module):
         return patch_len * c_in, c_out
 
     def forward(self, x: Tensor) -> Tensor:
+        out = self.network_forecast(x)
+        if (self.theta_weight or self.naive_share) and not self.training:
+            out = self.with_theta(out, x)
+        return out
+
+    def network_forecast(self, x: Tensor) -> Tensor:
+        """The network's own forecast ``(B, horizon, c_out)`` of the windows ``x``, before any combination (what
+        ``forward`` gives in training mode)."""
         rows = (self.context, self.partner_rows) if self.partner_rows else (self.context,)
         if x.dim() != 3 or x.shape[1] not in rows or x.shape[2] != self.c_in:
             expected = " or ".join(f"(B, {r}, {self.c_in})" for r in rows)
             raise ValueError(f"expected x of shape {expected}, got {tuple(x.shape)}")
-        full, x = x, x[:, -self.context:]
+        x = x[:, -self.context:]
         if self.instance_norm == "last":
             mean, std = x[:, -1:], None
             z = x - mean
@@ -379,8 +387,6 @@ class WindowModel(nn.Module):
             out = (out - per_output(self.affine_bias[:nt])) / (per_output(self.affine_weight[:nt]) + self.eps**2)
         if self.instance_norm:
             out = (out if std is None else out * per_output(std[..., :nt])) + per_output(mean[..., :nt])
-        if (self.theta_weight or self.naive_share) and not self.training:
-            out = self.with_theta(out, full)
         return out
 
     def with_theta(self, out: Tensor, x: Tensor) -> Tensor:
@@ -584,9 +590,13 @@ class WindowEnsemble(nn.Module):
 
     def forward(self, x: Tensor, members: bool = False) -> Tensor:
         """The mean forecast ``(B, horizon, c_out)`` from windows ``x`` ``(B, context, c_in)`` (or ``partner_rows``),
-        or with ``members`` each member's, ``(n_members, B, horizon, c_out)``."""
-        each = torch.stack([m(x) for m in self.members])
-        return each if members else each.mean(0)
+        or with ``members`` each member's, ``(n_members, B, horizon, c_out)``. Out of training mode the members'
+        mean network forecast is combined once (the classical forecasts computed once, not per member)."""
+        first = self.members[0]
+        if members or self.training or not (first.theta_weight or first.naive_share):
+            each = torch.stack([m(x) for m in self.members])
+            return each if members else each.mean(0)
+        return first.with_theta(torch.stack([m.network_forecast(x) for m in self.members]).mean(0), x)
 
 
 def split_channels(windows: Tensor, n_targets: int) -> Tensor:
