@@ -347,7 +347,7 @@ def forecast_rows(model: nn.Module, context: int) -> int:
     """The rows of the windows a forecast gives ``model`` of window ``context``: a
     :class:`~tsrec.nn.window.WindowModel`'s ``partner_rows`` where its partner reads more rows than its network,
     else ``context``."""
-    return max(context, model.partner_rows) if type(model) in (WindowModel, WindowEnsemble) else context
+    return max(context, model.partner_rows) if is_plain_window_model(model) else context
 
 
 def window_loss(model: nn.Module, windows: Tensor, horizon: int, n_targets: int, cfg: TrainConfig,
@@ -365,6 +365,13 @@ def window_loss(model: nn.Module, windows: Tensor, horizon: int, n_targets: int,
     if forecasts is not None:  # as the model forecasts out of training mode (with its Theta share, if any)
         forecasts.append(model.with_theta(yhat.detach(), x) if type(model) is WindowModel else yhat.detach())
     return forecast_loss(yhat, target, None, cfg)
+
+
+def is_plain_window_model(model: nn.Module) -> bool:
+    """True for a :class:`~tsrec.nn.window.WindowModel` or :class:`~tsrec.nn.window.WindowEnsemble` itself, not
+    wrapped (covariates, the missing-value mask, the online correction): the models whose forecasts may read the
+    rows before the window and take the naive shares."""
+    return type(model) in (WindowModel, WindowEnsemble)
 
 
 def is_window_model(model: nn.Module) -> bool:

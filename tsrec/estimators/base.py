@@ -31,12 +31,13 @@ from ..data import Batch, SeriesMeta, StandardScaler, check_columns, meta_before
 from ..nn.blocks import Stack, State
 from ..nn.covariates import lookahead
 from ..nn.online import OnlineRidge
-from ..nn.window import WindowEnsemble, WindowModel, memoised_partners
+from ..nn.window import WindowModel, memoised_partners
 from ..training import (
     TrainConfig,
     choose_theta_weight,
     fit_windows,
     gradient_steps,
+    is_plain_window_model,
     make_optimizer,
     resolve_device,
     seeded,
@@ -229,7 +230,7 @@ class BaseForecaster(BaseEstimator):
             with seeded(self.random_state):
                 model = self._build_model(c_rows, batch.n_targets, batch.covariate_names, frame, covariates)
                 model = model.to(device)
-                rows = history_rows(self, frame) if type(model) in (WindowModel, WindowEnsemble) else 0
+                rows = history_rows(self, frame) if is_plain_window_model(model) else 0
                 if rows:  # the partner reads the rows before the window (a plain window model or ensemble only)
                     frame = replace(frame, partner_rows=rows)
                     frame = replace(frame, theta_weight=history_share(frame, frame.theta_weight,

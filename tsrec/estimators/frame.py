@@ -39,7 +39,7 @@ from ..nn.damped import ESTIMATED_ROWS
 from ..nn.missing import MaskedInput
 from ..nn.theta import is_seasonal
 from ..nn.window import WindowEnsemble, WindowModel
-from ..training import TrainConfig, naive_share_wanted
+from ..training import TrainConfig, is_plain_window_model, naive_share_wanted
 
 if TYPE_CHECKING:
     from .base import BaseForecaster
@@ -485,7 +485,7 @@ def auto_naive_share(est: BaseForecaster, frame: Frame, model: nn.Module, freq: 
     over a horizon) lost: neither gets it.
     """
     share, period, p = 0.0, None, frame.period or 1
-    plain = type(model) in (WindowModel, WindowEnsemble)
+    plain = is_plain_window_model(model)
     if est.theta_weight == "auto" and frame.direct and plain and val is not None:
         if sub_daily(freq):
             if p >= 2 and frame.context >= p and naive_share_wanted(model, val, est.horizon, n_targets, cfg,
