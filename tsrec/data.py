@@ -453,7 +453,9 @@ class StandardScaler:
     def scale(self) -> np.ndarray:
         count = self.n_obs if self.n_obs is not None else self.count
         std = np.sqrt(self.m2 / np.maximum(count, 1.0))
-        return np.where(std > 1e-12 * np.maximum(1.0, np.abs(self.mean)), std, 1.0)
+        # constant (to rounding) relative to the mean, as scikit-learn's StandardScaler judges it: no absolute
+        # floor, so that a series in units of 1e-15 is scaled as the same series in units of 1
+        return np.where(std > 1e-12 * np.abs(self.mean), std, 1.0)
 
     def transform(self, rows: np.ndarray) -> np.ndarray:
         return (rows - self.mean) / self.scale

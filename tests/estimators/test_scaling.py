@@ -154,3 +154,18 @@ def test_files_written_by_main_load_as_they_forecast(name, tmp_path):
     g = tsrec.LRUForecaster.load(tmp_path / "again.safetensors")
     for a, b in zip(g.predict(), f.predict()):
         np.testing.assert_array_equal(a.to_numpy(), b.to_numpy())
+
+
+@pytest.mark.parametrize("name", ["LRUForecaster", "LEMForecaster", "S4Forecaster", "AarenForecaster",
+                                  "TransformerForecaster"])
+def test_forecasts_follow_the_units_of_the_series(ot, name):
+    """A series in other units (x 1e-30 ... x 1e30, shifted) forecasts the same in those units: the scale is
+    judged constant only relative to the mean, with no absolute floor (a series whose spread is below 1e-12
+    was once left unscaled, and its forecasts were off by orders of magnitude)."""
+    y = ot[0].iloc[-300:]
+    base = make(name, horizon=12).fit(y).predict()["OT"].to_numpy()
+    spread = float(y["OT"].std())
+    for a, c in ((1e-15, 0.0), (1e-30, 3e-29), (1e30, -1e31)):
+        got = make(name, horizon=12).fit(y * a + c).predict()["OT"].to_numpy()
+        assert np.isfinite(got).all()
+        np.testing.assert_allclose((got - c) / a, base, rtol=0, atol=1e-6 * spread, err_msg=f"x {a:g} + {c:g}")
