@@ -27,3 +27,40 @@ def test_constant_and_unknown():
     assert set(LR_SCHEDULES) == {"constant", "onecycle", "cosine"}
     with pytest.raises(ValueError, match="lr_schedule must be one of"):
         lr_factor("linear", 5, 100)
+
+
+def test_weight_average_keeps_the_average_of_the_epoch_steps(etth1):
+    """With ``weight_average`` the weights a one-epoch fit keeps are the bias-corrected moving average (decay
+    ``1 - 1/n`` over its ``n`` optimiser steps) of the weights after each step, as a float64 reference of the
+    recorded path computes it; without it, the last step's weights."""
+    import torch
+    from torch.optim.optimizer import register_optimizer_step_post_hook
+
+    from tests._settings import make
+
+    y = etth1[["OT"]].iloc[:700]
+    for average in (True, False):
+        path: dict[int, list[torch.Tensor]] = {}
+
+        def record(opt, args, kwargs, path=path):
+            for group in opt.param_groups:
+                for p in group["params"]:
+                    path.setdefault(id(p), []).append(p.detach().double().clone())
+
+        handle = register_optimizer_step_post_hook(record)
+        try:
+            f = make("LRUForecaster", horizon=8, max_epochs=1, weight_average=average).fit(y)
+        finally:
+            handle.remove()
+        params = list(f.model_.parameters())
+        n = len(path[id(params[0])])
+        assert n > 4 and all(len(path[id(p)]) == n for p in params)
+        decay = 1 - 1 / n
+        moved = 0
+        for p in params:
+            steps = torch.stack(path[id(p)])
+            weights = (1 - decay) * decay ** torch.arange(n - 1, -1, -1, dtype=torch.float64)
+            want = torch.tensordot(weights, steps, dims=1) / (1 - decay**n) if average else steps[-1]
+            torch.testing.assert_close(p.detach().double(), want, rtol=1e-5, atol=1e-6)
+            moved += not torch.allclose(steps[-1], want, rtol=1e-4, atol=1e-5)
+        assert (moved > 0) == average  # the average is not the last step's weights

@@ -41,7 +41,10 @@ def fit_id(model: nn.Module, train: Tensor, val: Tensor | None, fingerprint: str
 
 
 def save_checkpoint(directory: Path, progress: dict[str, Any], model: nn.Module, best_state: dict | None,
-                     opt: torch.optim.Optimizer, gen: torch.Generator, device: torch.device) -> None:
+                     opt: torch.optim.Optimizer, gen: torch.Generator, device: torch.device,
+                     extra: dict[str, Any] | None = None) -> None:
+    """Write the checkpoint of ``progress['epoch']`` (``extra``: more training state of tensors, numbers and
+    lists of them, kept beside the optimizer's), then remove the older ones."""
     from safetensors.torch import save_file
 
     directory.mkdir(parents=True, exist_ok=True)
@@ -56,7 +59,7 @@ def save_checkpoint(directory: Path, progress: dict[str, Any], model: nn.Module,
     meta = {"format": CHECKPOINT_FORMAT, "format_version": CHECKPOINT_VERSION, "progress": json.dumps(progress)}
     save_file(tensors, str(tmp / "weights.safetensors"), metadata=meta)
     rng = {"optimizer": opt.state_dict(), "generator": gen.get_state(), "torch_rng": torch.get_rng_state(),
-           "epoch": progress["epoch"]}
+           "epoch": progress["epoch"], **(extra or {})}
     if device.type == "cuda":
         rng["cuda_rng"] = torch.cuda.get_rng_state(device)
     torch.save(rng, tmp / "optimizer.pt")

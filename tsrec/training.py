@@ -184,6 +184,55 @@ def seeded(seed: int | None, device: torch.device | None = None) -> Iterator[Non
 # ---------------------------------------------------------------------------
 
 
+class _WeightAverage:
+    """An exponential moving average of a model's parameters over its optimiser steps (Polyak-Ruppert
+    averaging): decay ``1 - 1 / n`` per step, bias-corrected, so that it weighs about the last ``n`` steps.
+
+    Examples
+    --------
+    >>> layer = nn.Linear(1, 1, bias=False)
+    >>> average = _WeightAverage(layer, n=2)  # decay 0.5
+    >>> for w in (1.0, 3.0):
+    ...     _ = layer.weight.data.fill_(w)
+    ...     average.update(layer)
+    >>> live = average.swap_in(layer)  # (0.5 * 1 + 3) / 1.5: the later step weighs twice the first
+    >>> round(layer.weight.item(), 4), live["weight"].item()
+    (2.3333, 3.0)
+    """
+
+    def __init__(self, model: nn.Module, n: int) -> None:
+        self.decay, self.steps = 1.0 - 1.0 / max(n, 2), 0
+        self.sums = [torch.zeros_like(p) for p in model.parameters()]
+
+    @torch.no_grad()
+    def update(self, model: nn.Module) -> None:
+        """Take the parameters after one more optimiser step into the average."""
+        self.steps += 1
+        params = [p.detach() for p in model.parameters()]
+        torch._foreach_mul_(self.sums, self.decay)
+        torch._foreach_add_(self.sums, params, alpha=1.0 - self.decay)
+
+    def state(self) -> dict[str, Any]:
+        """A copy of the average's state (for a checkpoint, or to roll back a failed epoch)."""
+        return {"steps": self.steps, "sums": [s.clone() for s in self.sums]}
+
+    def load(self, state: dict[str, Any]) -> None:
+        """Continue from ``state`` (of :meth:`state`)."""
+        self.steps = int(state["steps"])
+        self.sums = [s.clone().to(t.device) for s, t in zip(state["sums"], self.sums)]
+
+    @torch.no_grad()
+    def swap_in(self, model: nn.Module) -> dict[str, Tensor]:
+        """Put the averaged parameters into ``model`` (buffers stay as they are); returns a copy of its state
+        before, to restore."""
+        live = copy.deepcopy(model.state_dict())
+        if self.steps:
+            correction = 1.0 - self.decay**self.steps
+            for p, s in zip(model.parameters(), self.sums):
+                p.copy_(s / correction)
+        return live
+
+
 class TrainingDivergedError(RuntimeError):
     """The loss became NaN or infinite and retries at lower learning rates did not help."""
 
@@ -199,6 +248,7 @@ class TrainConfig:
     batch_size: int = 32
     early_stopping: bool = True
     patience: int = 5
+    weight_average: bool = False  # score and keep, after each epoch, the average of the weights over its steps
     grad_clip: float = 1.0
     loss: str = "mse"
     lr_schedule: str = "constant"
@@ -493,7 +543,10 @@ def fit_windows(
     ``max_epochs`` planned epochs (see :func:`lr_factor`). ``val`` windows (same layout) score the
     forecast at their last input step after each epoch; with
     ``cfg.early_stopping`` training stops after ``cfg.patience`` epochs without
-    improvement and the best weights are restored.
+    improvement and the best weights are restored. With ``cfg.weight_average``
+    the weights scored (and kept) after an epoch are the average of the weights
+    over about that epoch's steps (:class:`_WeightAverage`); training itself
+    goes on from the live weights.
 
     A loss (or weights) turning NaN/inf restores the weights of the last good
     epoch and retries it at a tenth of the learning rate; after
@@ -519,6 +572,7 @@ def fit_windows(
     retries, epoch, stopped = 0, 0, False
     n_batches = math.ceil(train.shape[0] / cfg.batch_size)
     total_steps = cfg.max_epochs * n_batches  # the length of the lr schedule
+    average = _WeightAverage(model, n_batches) if cfg.weight_average else None
     ckpt_dir = Path(cfg.checkpoint_dir) if cfg.checkpoint_dir is not None else None
     run_id = fit_id(model, train, val, cfg.fingerprint, cfg.seed) if ckpt_dir is not None else ""
     if ckpt_dir is not None:
@@ -533,10 +587,15 @@ def fit_windows(
             torch.set_rng_state(rng["torch_rng"])
             if "cuda_rng" in rng and device.type == "cuda":
                 torch.cuda.set_rng_state(rng["cuda_rng"].cpu(), device)
+            if average is not None:
+                if "average" not in rng:
+                    raise ValueError(f"the checkpoint in {ckpt_dir} holds no weight average; remove it to start afresh")
+                average.load(rng["average"])
             history = {k: list(v) for k, v in progress["history"].items()}
             best_val, bad_epochs = float(progress["best_val"]), int(progress["bad_epochs"])
             retries, epoch, stopped = int(progress["retries"]), int(progress["epoch"]), bool(progress["stopped"])
     good_state = copy.deepcopy(model.state_dict())
+    good_average = average.state() if average is not None else None
     bar = None
     if cfg.verbose and distributed.is_main_process():
         from tqdm.auto import tqdm
@@ -564,6 +623,8 @@ def fit_windows(
                     diverged = True
                     break
                 opt.step()
+                if average is not None:
+                    average.update(model)
                 step += 1
                 total += value * n
                 count += n
@@ -576,26 +637,33 @@ def fit_windows(
                         f"retries at lower learning rates (last lr {cfg.lr:g}); lower lr or check the data scale"
                     )
                 model.load_state_dict(good_state)
+                if average is not None:  # the failed epoch's steps leave the average too
+                    average.load(good_average)
                 cfg.lr = cfg.lr * 0.1
                 opt = make_optimizer(model, cfg)
                 continue
             good_state = copy.deepcopy(model.state_dict())
+            good_average = average.state() if average is not None else None
             history["loss"].append(total / max(count, 1))
             history["lr"].append(cfg.lr)
             score = history["loss"][-1]
             if val is not None and val.shape[0] > 0:
+                live = average.swap_in(model) if average is not None else None  # scored: the averaged weights
                 score = _validation_loss(model, val, horizon, n_targets, cfg, device)
                 history["val_loss"].append(score)
                 if score < best_val - 1e-12:
                     best_val, best_state, bad_epochs = score, copy.deepcopy(model.state_dict()), 0
                 else:
                     bad_epochs += 1
+                if live is not None:  # training goes on from the live weights
+                    model.load_state_dict(live)
             epoch += 1
             stopped = bool(cfg.early_stopping and best_state is not None and bad_epochs >= cfg.patience)
             if ckpt_dir is not None and distributed.is_main_process():
                 progress = {"fit_id": run_id, "epoch": epoch, "history": history, "best_val": best_val,
                             "bad_epochs": bad_epochs, "retries": retries, "lr": cfg.lr, "stopped": stopped}
-                save_checkpoint(ckpt_dir, progress, model, best_state, opt, gen, device)
+                save_checkpoint(ckpt_dir, progress, model, best_state, opt, gen, device,
+                                extra={"average": average.state()} if average is not None else None)
             if cfg.epoch_callback is not None:
                 cfg.epoch_callback(epoch - 1, score)
             if bar is not None:

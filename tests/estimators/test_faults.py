@@ -181,9 +181,12 @@ def _interrupt_after(k: int):
     return cb
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_checkpoint_resume_after_keyboard_interrupt(name, data, tmp_path):
-    params = dict(max_epochs=4, dropout=0.1, patience=10, validation_fraction=0.2)  # dropout: RNG state matters
+@pytest.mark.parametrize("name, average", [(n, False) for n in NAMES] + [("LRUForecaster", True)])
+def test_checkpoint_resume_after_keyboard_interrupt(name, average, data, tmp_path):
+    """An interrupted fit resumes from its last checkpoint and ends as an uninterrupted one (with
+    ``weight_average`` too: the average's running sums travel in the checkpoint)."""
+    params = dict(max_epochs=4, dropout=0.1, patience=10, validation_fraction=0.2,  # dropout: RNG state matters
+                  weight_average=average)
     ref = make(name, **params).fit(data)
     ckpt = tmp_path / "ckpt"
     f = make(name, **params)
@@ -194,7 +197,7 @@ def test_checkpoint_resume_after_keyboard_interrupt(name, data, tmp_path):
     progress = json.loads(safe_open(str(ckpt / "epoch-00002" / "weights.safetensors"), "pt").metadata()["progress"])
     assert progress["epoch"] == 2 and len(progress["history"]["loss"]) == 2
     state = torch.load(ckpt / "epoch-00002" / "optimizer.pt", weights_only=True)
-    assert set(state) == {"optimizer", "generator", "torch_rng", "epoch"}
+    assert set(state) == {"optimizer", "generator", "torch_rng", "epoch"} | ({"average"} if average else set())
     seen = []
     f.fit(data, checkpoint_dir=ckpt, epoch_callback=lambda e, loss: seen.append(e))
     assert seen == [2, 3]  # resumed after the last checkpoint

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 
 import tsrec
 from tsrec.estimators import FORMAT_VERSION, BaseForecaster
@@ -40,7 +41,7 @@ def test_version_1_files_load_and_forecast_as_they_did(name, tmp_path):
     # saved again, the file is of the current version and gives the same forecast
     f.save(tmp_path / "now.safetensors")
     g = BaseForecaster.load(tmp_path / "now.safetensors")
-    assert FORMAT_VERSION == 19
+    assert FORMAT_VERSION == 20
     np.testing.assert_array_equal(g.predict().to_numpy(), forecast.to_numpy())
     # and it keeps streaming
     g.partial_fit(pd.DataFrame({"y": [0.1, 0.2], "x": [0.3, 0.4]},
@@ -522,3 +523,29 @@ def test_a_version_18_file_loads_without_the_naive_share(tmp_path):
     now = tsrec.LRUForecaster(horizon=7, d_model=8, n_layers=1, max_epochs=2, random_state=0,
                               device="cpu").fit(y.iloc[:596])
     assert (now.frame_.naive_share, now.frame_.naive_period) == (0.5, 1)
+
+
+def test_a_version_19_file_loads_with_the_training_it_had(tmp_path):
+    """A version-19 file of a noisy seasonal weekly series, streamed 4 rows past its fit (session 32, before
+    format 20, tests/fixtures/format_v19/make_v19_weight_average.py). Format 20 added the hyperparameter
+    ``weight_average``; the file loads with ``weight_average=False`` (how it was fitted: the last step's weights
+    of the best epoch), forecasts as it did, saved again too, and keeps streaming; its clone refits with the
+    same setting, and with the average set the same fit keeps other weights."""
+    f, want = _fixture_and_record("format_v19/LRUForecaster_weekly", "format_v19/expected_weekly.json")
+    assert f.weight_average is False and f.frame_.context == want["context"]
+    forecast = f.predict().to_numpy().ravel()
+    assert_as_recorded(forecast, want["predict"])
+    g = _saved_again(f, forecast, tmp_path)
+    assert g.weight_average is False
+    rng = np.random.default_rng(19)  # the fixture's rows
+    t = np.arange(300)
+    y = pd.DataFrame({"sales": 50 + 0.05 * t + 3 * np.sin(2 * np.pi * t / 52) + rng.normal(0, 1, 300)},
+                     index=pd.date_range("2001-01-07", periods=300, freq="W"))
+    f.partial_fit(y.iloc[-4:].set_axis(pd.date_range(f.predict().index[0], periods=4, freq="W")))
+    assert np.isfinite(f.predict().to_numpy()).all()
+    plain = clone(g).fit(y.iloc[:296])
+    averaged = clone(g).set_params(weight_average=True).fit(y.iloc[:296])
+    assert plain.weight_average is False and averaged.weight_average is True
+    diff = max(float((a - b).abs().max()) for a, b in zip(plain.model_.state_dict().values(),
+                                                           averaged.model_.state_dict().values()))
+    assert diff > 1e-4

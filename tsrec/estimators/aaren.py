@@ -62,6 +62,7 @@ class AarenForecaster(BaseForecaster):
         batch_size: int = 32,
         early_stopping: bool = True,
         patience: int = 5,
+        weight_average: bool = False,
         validation_fraction: float = 0.1,
         stride: int | str = "auto",
         loss: str = "mae",
@@ -105,6 +106,7 @@ class AarenForecaster(BaseForecaster):
         self.batch_size = batch_size
         self.early_stopping = early_stopping
         self.patience = patience
+        self.weight_average = weight_average
         self.validation_fraction = validation_fraction
         self.stride = stride
         self.loss = loss

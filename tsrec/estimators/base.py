@@ -122,6 +122,7 @@ class BaseForecaster(BaseEstimator):
         return TrainConfig(
             lr=float(self.lr), weight_decay=float(self.weight_decay), max_epochs=int(self.max_epochs),
             batch_size=int(self.batch_size), early_stopping=bool(self.early_stopping), patience=int(self.patience),
+            weight_average=bool(self.weight_average),
             loss=self.loss, quantiles=tuple(float(q) for q in self._quantiles()), verbose=bool(self.verbose),
             seed=self.random_state, lr_schedule=self.lr_schedule, **overrides,
         )

@@ -250,6 +250,14 @@ COMMON_PARAMS: tuple[Param, ...] = (
           "Stop when the loss on a validation tail (the last ``validation_fraction`` of every series) has not "
           "improved for ``patience`` epochs, and restore the best weights.", boolean()),
     Param("patience", 5, "int", "Epochs without improvement before stopping.", integer()),
+    Param("weight_average", False, "bool",
+          "Score and keep, after each epoch of ``fit``, the average of the weights over about that epoch's "
+          "optimiser steps (an exponential moving average, decay ``1 - 1 / steps per epoch``, bias-corrected) "
+          "instead of its last step's weights: early stopping then picks among smooth averages rather than noisy "
+          "snapshots, and fits vary less with the seed; training goes on from the live weights. A fit without "
+          "validation windows keeps the live weights; ``partial_fit`` steps are not averaged. Not the default: "
+          "level with it on two fresh sets of 30 series (``benchmarks/rules/2026-12-05_weight_average_defaults.md``).",
+          boolean()),
     Param("validation_fraction", 0.1, "float", "Share of every series held out as the validation tail.",
           rule(lambda v: is_real(v) and 0 <= v < 0.5, "in [0, 0.5)")),
     Param("stride", "auto", 'int or "auto"',

@@ -50,6 +50,8 @@ version 16 or earlier loads with none: timestamps). Version 18 added the frame's
 head's forecast may move a share of the way to seasonal naive (a file of version 17 or earlier loads without it,
 ``naive_share=0.0``). Version 19 added the frame's ``naive_period``: that share may go to naive, the last value,
 instead (a file of version 18 or earlier loads with the share it had, of seasonal naive: ``naive_period=None``).
+Version 20 added the hyperparameter ``weight_average`` (a file of version 19 or earlier loads with the training
+it was fitted with, ``weight_average=False``: :data:`V19_PARAMS`).
 :meth:`BaseForecaster.save <tsrec.estimators.BaseForecaster.save>` and
 :meth:`BaseForecaster.load <tsrec.estimators.BaseForecaster.load>` are the
 public face of this module.
@@ -81,7 +83,7 @@ if TYPE_CHECKING:
 __all__ = ["FORMAT_VERSION", "save", "load"]
 
 #: The version this tsrec writes (every later version reads every earlier one).
-FORMAT_VERSION = 19
+FORMAT_VERSION = 20
 #: The versions this tsrec reads.
 READABLE_VERSIONS = tuple(str(v) for v in range(1, FORMAT_VERSION + 1))
 #: The metadata keys of a file, and the keys of its "fitted" JSON object.
@@ -171,6 +173,15 @@ def migrate_v15(params: dict, fitted: dict) -> tuple[dict, dict]:
     """Hyperparameters of version 15 or earlier as version 16 reads them: no blend with persistence
     (:data:`V15_PARAMS`)."""
     return {**V15_PARAMS, **params}, fitted
+
+
+#: Version 19 had no ``weight_average``: its fits kept the last step's weights of their best epoch.
+V19_PARAMS = {"weight_average": False}
+
+
+def migrate_v19(params: dict, fitted: dict) -> tuple[dict, dict]:
+    """Hyperparameters of version 19 or earlier as version 20 reads them: no weight average (:data:`V19_PARAMS`)."""
+    return {**V19_PARAMS, **params}, fitted
 
 
 def _json_id(uid: Any) -> Any:
@@ -269,6 +280,8 @@ def load(cls: type[BaseForecaster], path: str | Path, device: str | None = None)
         params, fitted = migrate_v6(params, fitted)
     if int(version) <= 15:
         params, fitted = migrate_v15(params, fitted)
+    if int(version) <= 19:
+        params, fitted = migrate_v19(params, fitted)
     known = set(klass._get_param_names())
     if set(params) != known:
         raise ValueError(f"{path} has unknown hyperparameters {sorted(set(params) - known)} or lacks "
