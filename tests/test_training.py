@@ -29,6 +29,27 @@ def test_constant_and_unknown():
         lr_factor("linear", 5, 100)
 
 
+def _recorder(path):
+    """An optimizer step hook that appends, per parameter (by id), its float64 value after each step."""
+
+    def record(opt, args, kwargs):
+        for group in opt.param_groups:
+            for p in group["params"]:
+                path.setdefault(id(p), []).append(p.detach().double().clone())
+
+    return record
+
+
+def _average(steps, n, count=None):
+    """The bias-corrected moving average, decay ``1 - 1/n``, of the last ``count`` (default ``n``) of ``steps``."""
+    import torch
+
+    count = n if count is None else count
+    decay = 1 - 1 / n
+    weights = (1 - decay) * decay ** torch.arange(count - 1, -1, -1, dtype=torch.float64)
+    return torch.tensordot(weights, torch.stack(steps[-count:]), dims=1) / (1 - decay**count)
+
+
 def test_weight_average_keeps_the_average_of_the_epoch_steps(etth1):
     """With ``weight_average`` the weights a one-epoch fit keeps are the bias-corrected moving average (decay
     ``1 - 1/n`` over its ``n`` optimiser steps) of the weights after each step, as a float64 reference of the
@@ -41,13 +62,7 @@ def test_weight_average_keeps_the_average_of_the_epoch_steps(etth1):
     y = etth1[["OT"]].iloc[:700]
     for average in (True, False):
         path: dict[int, list[torch.Tensor]] = {}
-
-        def record(opt, args, kwargs, path=path):
-            for group in opt.param_groups:
-                for p in group["params"]:
-                    path.setdefault(id(p), []).append(p.detach().double().clone())
-
-        handle = register_optimizer_step_post_hook(record)
+        handle = register_optimizer_step_post_hook(_recorder(path))
         try:
             f = make("LRUForecaster", horizon=8, max_epochs=1, weight_average=average).fit(y)
         finally:
@@ -55,12 +70,43 @@ def test_weight_average_keeps_the_average_of_the_epoch_steps(etth1):
         params = list(f.model_.parameters())
         n = len(path[id(params[0])])
         assert n > 4 and all(len(path[id(p)]) == n for p in params)
-        decay = 1 - 1 / n
         moved = 0
         for p in params:
-            steps = torch.stack(path[id(p)])
-            weights = (1 - decay) * decay ** torch.arange(n - 1, -1, -1, dtype=torch.float64)
-            want = torch.tensordot(weights, steps, dims=1) / (1 - decay**n) if average else steps[-1]
+            steps = path[id(p)]
+            want = _average(steps, n) if average else steps[-1]
             torch.testing.assert_close(p.detach().double(), want, rtol=1e-5, atol=1e-6)
             moved += not torch.allclose(steps[-1], want, rtol=1e-4, atol=1e-5)
         assert (moved > 0) == average  # the average is not the last step's weights
+
+
+def test_weight_average_forgets_the_steps_of_a_failed_epoch(etth1, monkeypatch):
+    """An epoch whose loss turns NaN is retried from the last good weights at a tenth of the lr; the average
+    rolls back with them: what the fit keeps is the average of the retried epoch's steps alone."""
+    import torch
+    from torch.optim.optimizer import register_optimizer_step_post_hook
+
+    from tests._settings import make
+    from tsrec import training
+
+    real, calls = training.training_loss, []
+
+    def fault(*args, **kwargs):  # the fourth batch of the first try gives NaN, once
+        calls.append(1)
+        loss = real(*args, **kwargs)
+        return loss * float("nan") if len(calls) == 4 else loss
+
+    monkeypatch.setattr(training, "training_loss", fault)
+    path: dict[int, list[torch.Tensor]] = {}
+    handle = register_optimizer_step_post_hook(_recorder(path))
+    try:
+        f = make("LRUForecaster", horizon=8, max_epochs=1, weight_average=True).fit(etth1[["OT"]].iloc[:700])
+    finally:
+        handle.remove()
+    params = list(f.model_.parameters())
+    total = len(path[id(params[0])])
+    n = total - 3  # three good steps before the NaN, then the whole retried epoch
+    assert n > 4 and f.history_["lr"][0] < f.lr
+    for p in params:
+        torch.testing.assert_close(p.detach().double(), _average(path[id(p)], n), rtol=1e-5, atol=1e-6)
+    with_failed = [_average(path[id(p)], n, total) for p in params]  # what keeping the failed steps would give
+    assert any(not torch.allclose(p.detach().double(), w, rtol=1e-4, atol=1e-5) for p, w in zip(params, with_failed))
