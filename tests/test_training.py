@@ -1,10 +1,14 @@
-"""The learning-rate schedules of the training loop."""
+"""The training loop: its learning-rate schedules and its weight average."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
+from torch.optim.optimizer import register_optimizer_step_post_hook
 
+from tests._settings import make
+from tsrec import training
 from tsrec.training import LR_SCHEDULES, lr_factor
 
 
@@ -42,8 +46,6 @@ def _recorder(path):
 
 def _average(steps, n, count=None):
     """The bias-corrected moving average, decay ``1 - 1/n``, of the last ``count`` (default ``n``) of ``steps``."""
-    import torch
-
     count = n if count is None else count
     decay = 1 - 1 / n
     weights = (1 - decay) * decay ** torch.arange(count - 1, -1, -1, dtype=torch.float64)
@@ -54,11 +56,6 @@ def test_weight_average_keeps_the_average_of_the_epoch_steps(etth1):
     """With ``weight_average`` the weights a one-epoch fit keeps are the bias-corrected moving average (decay
     ``1 - 1/n`` over its ``n`` optimiser steps) of the weights after each step, as a float64 reference of the
     recorded path computes it; without it, the last step's weights."""
-    import torch
-    from torch.optim.optimizer import register_optimizer_step_post_hook
-
-    from tests._settings import make
-
     y = etth1[["OT"]].iloc[:700]
     for average in (True, False):
         path: dict[int, list[torch.Tensor]] = {}
@@ -82,12 +79,6 @@ def test_weight_average_keeps_the_average_of_the_epoch_steps(etth1):
 def test_weight_average_forgets_the_steps_of_a_failed_epoch(etth1, monkeypatch):
     """An epoch whose loss turns NaN is retried from the last good weights at a tenth of the lr; the average
     rolls back with them: what the fit keeps is the average of the retried epoch's steps alone."""
-    import torch
-    from torch.optim.optimizer import register_optimizer_step_post_hook
-
-    from tests._settings import make
-    from tsrec import training
-
     real, calls = training.training_loss, []
 
     def fault(*args, **kwargs):  # the fourth batch of the first try gives NaN, once
