@@ -1026,7 +1026,8 @@ def fresh_d_list() -> list[Series]:
     """Daily-or-finer series of rows no run had read at their resolution (``--set fresh_d``, ``--folds 2``; ``pip
     install pmdarima``), kept for the judge of a rule on such series (none has run on it): seven days (1,008
     ten-minute rows; horizon 144, period 144) of the weather columns other than T, rh and OT (which earlier sets read
-    in full) from rows 26,400 and 42,900 (hours 4,400 and 7,150, which no hourly set reads; none where a value is
+    in full) from rows 27,600 and 42,900 (hours 4,600 and 7,150, which no hourly set reads, and after the ten-minute
+    rows of ``two_seasons``; none where a value is
     missing); seven days (672 quarter-hourly rows; horizon 96, period 96) of the ETTm1 and ETTm2 columns other than
     OT and those ``long_b`` reads in full (ETTm1 LUFL, ETTm2 HULL) from rows 10,000 and 65,000; pmdarima's ``msft``
     close and volume from trading days 5,600 and 6,600 (500 days; horizon 14, period 5), between the days
@@ -1035,7 +1036,7 @@ def fresh_d_list() -> list[Series]:
 
     out = []
     weather = load_dataset("weather", consecutive=True)
-    for a in (26400, 42900):
+    for a in (27600, 42900):
         for c in weather.columns.drop(["T (degC)", "rh (%)", "OT"]):
             y = weather[c].astype(float).iloc[a : a + 1008]
             if y.min() > -9999:
