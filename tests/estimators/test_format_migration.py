@@ -41,7 +41,7 @@ def test_version_1_files_load_and_forecast_as_they_did(name, tmp_path):
     # saved again, the file is of the current version and gives the same forecast
     f.save(tmp_path / "now.safetensors")
     g = BaseForecaster.load(tmp_path / "now.safetensors")
-    assert FORMAT_VERSION == 20
+    assert FORMAT_VERSION == 21
     np.testing.assert_array_equal(g.predict().to_numpy(), forecast.to_numpy())
     # and it keeps streaming
     g.partial_fit(pd.DataFrame({"y": [0.1, 0.2], "x": [0.3, 0.4]},
@@ -549,3 +549,30 @@ def test_a_version_19_file_loads_with_the_training_it_had(tmp_path):
     diff = max(float((a - b).abs().max()) for a, b in zip(plain.model_.state_dict().values(),
                                                            averaged.model_.state_dict().values()))
     assert diff > 1e-4
+
+
+def test_a_version_20_file_keeps_the_partner_chosen_by_one_step_errors(tmp_path):
+    """A version-20 file of an hourly series whose daily cycle rides on a level that fell in its last hours,
+    streamed 4 rows past its fit (session 33, before format 21, tests/fixtures/format_v20/make_v20_horizon_errors.py).
+    Format 21 chooses the damped partner of a series indexed daily or finer by its errors a horizon ahead as well;
+    the file loads with ``horizon_errors=False`` (the partner it had), forecasts as it did, saved again too, and
+    keeps streaming; its clone refits with the partner of today, whose forecast differs."""
+    f, want = _fixture_and_record("format_v20/LRUForecaster_hourly", "format_v20/expected_hourly.json")
+    assert f.frame_.horizon_errors is False and f.model_.horizon_errors is False
+    assert (f.frame_.context, f.frame_.theta_weight) == (want["context"], want["theta_weight"])
+    forecast = f.predict().to_numpy().ravel()
+    assert_as_recorded(forecast, want["predict"])
+    g = _saved_again(f, forecast, tmp_path)
+    assert g.frame_.horizon_errors is False
+    g.partial_fit(pd.DataFrame({"temp": forecast[:3]}, index=pd.date_range(g.predict().index[0], periods=3, freq="h")))
+    assert np.isfinite(g.predict().to_numpy()).all()
+    rng = np.random.default_rng(20)  # the fixture's rows
+    t = np.arange(264)
+    y = 15 + 5 * np.sin(2 * np.pi * t / 24) + rng.normal(0, 0.3, 264).cumsum() * 0.3
+    y[-30:] -= np.linspace(0, 4, 30)
+    rows = pd.DataFrame({"temp": y}, index=pd.date_range("2001-03-01", periods=264, freq="h"))
+    now = clone(f).fit(rows.iloc[:260])
+    assert now.frame_.horizon_errors is True and now.model_.horizon_errors is True
+    before = clone(f).fit(rows.iloc[:260])
+    before.model_.horizon_errors = False  # the same network with the partner of format 20
+    assert not np.allclose(now.predict().to_numpy(), before.predict().to_numpy())

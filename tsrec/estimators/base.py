@@ -54,6 +54,7 @@ from .frame import (
     auto_stride,
     auto_theta_weight,
     build_model,
+    daily_or_finer,
     frame_of,
     history_rows,
     history_share,
@@ -216,6 +217,9 @@ class BaseForecaster(BaseEstimator):
                             one_season=holds_one_season(frame))
         if frame.direct and self.partner == "damped" and (frame.period or 1) > 1:  # blended with seasonal naive
             frame = replace(frame, naive_blend=True)
+        freq = batch.meta[0].freq if batch.meta and batch.meta[0].kind == "datetime" else None
+        if frame.direct and self.partner == "damped" and daily_or_finer(freq):  # fitted for the horizon ahead
+            frame = replace(frame, horizon_errors=True)
         fingerprint = None
         if checkpoint_dir is not None:
             # max_epochs may grow between the runs where the learning rate does not follow a schedule over them
@@ -249,7 +253,6 @@ class BaseForecaster(BaseEstimator):
                     and val.shape[0] * stride >= AUTO_THETA_HORIZONS * H:
                 frame = replace(frame, theta_weight=choose_theta_weight(model, val, H, batch.n_targets, cfg, device))
             if self.theta_weight == "auto":  # a share of (seasonal) naive, if the validation windows ask for it
-                freq = batch.meta[0].freq if batch.meta and batch.meta[0].kind == "datetime" else None
                 share, period = auto_naive_share(self, frame, model, freq, val, batch.n_targets, cfg, device)
                 frame = replace(frame, naive_share=share, naive_period=period)
             stream = self._new_stream(model, batch, series or scaler, device, frame)

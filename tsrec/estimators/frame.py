@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 __all__ = ["Frame", "infer_period", "resolve", "auto_stride", "frame_of", "build_model", "norm_span", "sparse_period",
            "theta_weight", "auto_theta_weight", "holds_one_season", "history_rows", "history_share", "PARTNER_ROWS",
            "SEASON_ROWS", "MAX_SEASON_ROWS", "HISTORY_SEASONS", "SEASON_SHARE", "smooth_trend", "SMOOTH_ACF",
-           "SMOOTH_SHARE", "step_days", "sub_daily", "auto_naive_share", "NAIVE_SHARE", "NAIVE_RATIO",
+           "SMOOTH_SHARE", "step_days", "sub_daily", "daily_or_finer", "auto_naive_share", "NAIVE_SHARE", "NAIVE_RATIO",
            "LAST_SHARE", "LAST_RATIO", "LAST_WINDOWS"]
 
 #: the longest automatic look-back
@@ -120,6 +120,11 @@ class Frame:
         None for ``period`` (seasonal naive), 1 for naive (the last value), what
         ``theta_weight="auto"`` gives a daily or coarser series whose validation windows
         ask for it since format 19; None in earlier files.
+    horizon_errors : bool
+        The damped partner chooses its weights by its errors ``horizon`` steps
+        ahead as well as one step ahead (:attr:`tsrec.nn.window.WindowModel.horizon_errors`):
+        what ``fit`` gives a series indexed daily or finer with ``partner="damped"``
+        since format 21; False in earlier files.
     """
 
     context: int | None
@@ -135,6 +140,7 @@ class Frame:
     history_blend: bool = False
     naive_share: float = 0.0
     naive_period: int | None = None
+    horizon_errors: bool = False
 
     @property
     def window_rows(self) -> int | None:
@@ -223,17 +229,17 @@ def resolve(context: int | str | None, patch_len: int | str, head: str, lengths:
     >>> resolve("auto", "auto", "auto", [8000], 96, 0.1, period=24)  # doctest: +NORMALIZE_WHITESPACE
     Frame(context=504, patch_len=24, direct=True, period=24, theta_weight=None, one_season=False,
           estimated_rows=20, partner_rows=0, history_one_season=False, naive_blend=False,
-          history_blend=False, naive_share=0.0, naive_period=None)
+          history_blend=False, naive_share=0.0, naive_period=None, horizon_errors=False)
     >>> resolve("auto", "auto", "auto", [8000], 24, 0.1, period=24).context  # eight horizons
     192
     >>> resolve("auto", "auto", "auto", [150], 12, 0.1, period=52)  # doctest: +NORMALIZE_WHITESPACE
     Frame(context=40, patch_len=5, direct=True, period=52, theta_weight=None, one_season=False,
           estimated_rows=20, partner_rows=0, history_one_season=False, naive_blend=False,
-          history_blend=False, naive_share=0.0, naive_period=None)
+          history_blend=False, naive_share=0.0, naive_period=None, horizon_errors=False)
     >>> resolve(None, "auto", "auto", [500], 12, 0.1, period=12)  # doctest: +NORMALIZE_WHITESPACE
     Frame(context=None, patch_len=1, direct=False, period=12, theta_weight=None, one_season=False,
           estimated_rows=20, partner_rows=0, history_one_season=False, naive_blend=False,
-          history_blend=False, naive_share=0.0, naive_period=None)
+          history_blend=False, naive_share=0.0, naive_period=None, horizon_errors=False)
     """
     direct = head == "direct" or (head == "auto" and context is not None)
     if context is None:
@@ -444,6 +450,18 @@ LAST_RATIO = 0.8
 LAST_WINDOWS = 32
 
 
+def daily_or_finer(freq: str | int | None) -> bool:
+    """Whether an index of frequency ``freq`` steps by a day or less (daily, business days, hourly, ...): where
+    the damped partner is chosen by its errors a horizon ahead too (``Frame.horizon_errors``;
+    ``benchmarks/rules/2026-12-05_partner_horizon_errors.md``).
+
+    >>> [daily_or_finer(f) for f in ("h", "30min", "D", "B", "W-SUN", "MS", "YS", None, 1)]
+    [True, True, True, True, False, False, False, False, False]
+    """
+    days = step_days(freq)
+    return days is not None and days <= 1
+
+
 def sub_daily(freq: str | int | None) -> bool:
     """Whether an index of frequency ``freq`` steps by less than a day (hourly, 15 minutes, ...).
 
@@ -613,7 +631,7 @@ def _build_model(est: BaseForecaster, c_in: int, c_out: int, frame: Frame, n_nor
                            estimated_rows=frame.estimated_rows, partner_rows=frame.partner_rows,
                            history_one_season=frame.history_one_season, naive_blend=frame.naive_blend,
                            history_blend=frame.history_blend, naive_share=frame.naive_share,
-                           naive_period=frame.naive_period)
+                           naive_period=frame.naive_period, horizon_errors=frame.horizon_errors)
 
     if est.ensemble_size == 1:
         return member()

@@ -321,7 +321,9 @@ COMMON_PARAMS: tuple[Param, ...] = (
           "a trend the window shows. With a seasonal period, a window of two seasons and three rows or more "
           "whose differences show the season, and whose last rows seasonal naive forecast better, gets it "
           "blended with seasonal naive, each weighted by the other's error there (``frame_.naive_blend``, "
-          ":func:`~tsrec.nn.damped.naive_blend_forecast`)."
+          ":func:`~tsrec.nn.damped.naive_blend_forecast`). On a series indexed daily or finer the grid's point "
+          "is the one with the least squared errors one step and ``horizon`` steps ahead (``frame_.horizon_errors``): "
+          "fitted to the next row alone, an hourly window's trend follows its last hours and runs off over a day."
           ' With ``theta_weight="auto"`` and a plain window model or ensemble (no covariates, missing-value mask '
           "or online correction), ``fit`` gives windows too short to estimate it rows before the origin "
           "(``frame_.partner_rows``, :func:`~tsrec.estimators.frame.history_rows`):\n\n"

@@ -51,7 +51,9 @@ head's forecast may move a share of the way to seasonal naive (a file of version
 ``naive_share=0.0``). Version 19 added the frame's ``naive_period``: that share may go to naive, the last value,
 instead (a file of version 18 or earlier loads with the share it had, of seasonal naive: ``naive_period=None``).
 Version 20 added the hyperparameter ``weight_average`` (a file of version 19 or earlier loads with the training
-it was fitted with, ``weight_average=False``: :data:`V19_PARAMS`).
+it was fitted with, ``weight_average=False``: :data:`V19_PARAMS`). Version 21 added the frame's
+``horizon_errors``: the damped partner of a series indexed daily or finer is chosen by its errors a horizon ahead
+as well as one step ahead (a file of version 20 or earlier loads with the partner it had, ``horizon_errors=False``).
 :meth:`BaseForecaster.save <tsrec.estimators.BaseForecaster.save>` and
 :meth:`BaseForecaster.load <tsrec.estimators.BaseForecaster.load>` are the
 public face of this module.
@@ -83,7 +85,7 @@ if TYPE_CHECKING:
 __all__ = ["FORMAT_VERSION", "save", "load"]
 
 #: The version this tsrec writes (every later version reads every earlier one).
-FORMAT_VERSION = 20
+FORMAT_VERSION = 21
 #: The versions this tsrec reads.
 READABLE_VERSIONS = tuple(str(v) for v in range(1, FORMAT_VERSION + 1))
 #: The metadata keys of a file, and the keys of its "fitted" JSON object.
@@ -468,16 +470,16 @@ def _frame(d: Any, est: BaseForecaster) -> Frame:
     keys = {"context", "patch_len", "direct", "period"}
     # version 6 added theta_weight, version 8 one_season, version 9 estimated_rows, version 10 partner_rows,
     # version 12 history_one_season, version 13 naive_blend, version 15 history_blend, version 18 naive_share,
-    # version 19 naive_period
+    # version 19 naive_period, version 21 horizon_errors
     added = ("theta_weight", "one_season", "estimated_rows", "partner_rows", "history_one_season", "naive_blend",
-             "history_blend", "naive_share", "naive_period")
+             "history_blend", "naive_share", "naive_period", "horizon_errors")
     later = [set(added[:k]) for k in range(1, len(added) + 1)]
     if not isinstance(d, dict) or set(d) not in (keys, *(keys | k for k in later)):
         raise ValueError("the saved frame is damaged")
     frame = Frame(d["context"], d["patch_len"], d["direct"], d["period"], d.get("theta_weight"),
                   d.get("one_season", False), d.get("estimated_rows", 0), d.get("partner_rows", 0),
                   d.get("history_one_season", False), d.get("naive_blend", False), d.get("history_blend", False),
-                  d.get("naive_share", 0.0), d.get("naive_period"))
+                  d.get("naive_share", 0.0), d.get("naive_period"), d.get("horizon_errors", False))
     ok_context = frame.context is None or (is_int(frame.context) and frame.context >= 1)
     if not ok_context or (est.context != "auto" and est.context != frame.context):
         raise ValueError(f"the saved context {frame.context!r} does not match context={est.context!r}")
@@ -513,6 +515,10 @@ def _frame(d: Any, est: BaseForecaster) -> Frame:
     if not isinstance(frame.history_blend, bool) or \
             (frame.history_blend and not (frame.partner_rows and (frame.period or 1) > 1)):
         raise ValueError(f"the saved history_blend {frame.history_blend!r} does not match the frame")
+    if not isinstance(frame.horizon_errors, bool) or \
+            (frame.horizon_errors and not (frame.direct and est.partner == "damped")):
+        raise ValueError(f"the saved horizon_errors {frame.horizon_errors!r} does not match the frame or "
+                         f"partner={est.partner!r}")
     s, p = frame.naive_share, frame.naive_period
     if p is not None and (not is_int(p) or p != 1 or not s):
         raise ValueError(f"the saved naive_period {p!r} does not match the frame")

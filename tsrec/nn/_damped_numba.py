@@ -3,7 +3,8 @@
 The same arithmetic as the torch code there, one window at a time: the
 deseasonalisation of :mod:`tsrec.nn._theta_numba`, the least-squares start,
 then every point of the grid run over the window side by side (the states and
-squared errors of all points advanced row by row; no levels kept).
+squared errors of all points advanced row by row; no levels kept, but with
+``horizon_errors`` each point's last ``horizon`` forecasts ``horizon`` steps ahead).
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ from ._theta_numba import deseasonalise
 
 
 @njit(nogil=True, cache=True)
-def damped_rows(x, horizon, period, critical, alphas, betas, phis, start_rows, out):  # pragma: no cover - compiled
-    """Damped Holt forecasts ``out`` (N, horizon) of the windows ``x`` (N, L), float64; ``period`` 0 for none."""
+def damped_rows(x, horizon, period, critical, alphas, betas, phis, start_rows, out,
+                horizon_errors=False):  # pragma: no cover - compiled
+    """Damped Holt forecasts ``out`` (N, horizon) of the windows ``x`` (N, L), float64; ``period`` 0 for none.
+    ``horizon_errors``: the squared errors of the forecasts ``horizon`` steps ahead count too, where the window
+    holds enough rows (:func:`uses_horizon_errors`; see :func:`tsrec.nn.damped.damped_forecast`)."""
     n, length = x.shape
     z = np.empty(length)
     index = np.zeros(max(period, 1))
@@ -30,6 +34,15 @@ def damped_rows(x, horizon, period, critical, alphas, betas, phis, start_rows, o
                 alpha[g], beta[g], phi[g], keep[g] = a, b, p, (1 - b) * p
                 g += 1
     level, trend, sse = np.empty(size), np.empty(size), np.empty(size)
+    ahead = uses_horizon_errors(horizon_errors, horizon, length)
+    total = np.empty(size)  # phi + phi^2 + ... + phi^horizon of each point
+    for g in range(size):
+        factor, total[g] = 1.0, 0.0
+        for _ in range(horizon):
+            factor *= phi[g]
+            total[g] += factor
+    made = np.empty((horizon if ahead else 0, size))  # each point's forecast of row t + horizon, made at row t
+    sse_ahead = np.zeros(size)  # the squared errors of those forecasts
     for i in range(n):
         seasonal = deseasonalise(x[i], period, critical, z, index)
         level0, trend0 = _start(z, start_rows)
@@ -38,6 +51,17 @@ def damped_rows(x, horizon, period, critical, alphas, betas, phis, start_rows, o
         sse[:] = 0.0
         for t in range(1, length):
             _advance(z[t], level, trend, sse, alpha, beta, phi, keep)
+            if ahead:
+                slot = t % horizon
+                for g in range(size):
+                    if t > horizon:  # the forecast of this row, made horizon rows before
+                        error = z[t] - made[slot, g]
+                        sse_ahead[g] += error * error
+                    made[slot, g] = level[g] + total[g] * trend[g]
+        if ahead:
+            for g in range(size):
+                sse[g] += sse_ahead[g]
+                sse_ahead[g] = 0.0
         best = 0
         for g in range(1, size):
             if sse[g] < sse[best]:
@@ -53,6 +77,13 @@ def damped_rows(x, horizon, period, critical, alphas, betas, phis, start_rows, o
             if seasonal:
                 f += index[(length + h) % period]
             out[i, h] = f
+
+
+@njit(cache=True)
+def uses_horizon_errors(horizon_errors, horizon, length):  # pragma: no cover - compiled
+    """Whether a window of ``length`` rows is chosen with its ``horizon``-step errors too: asked for, a horizon
+    above one, and at least ten such errors (a first row, then ``horizon + 10`` rows)."""
+    return horizon_errors and horizon > 1 and length >= horizon + 11
 
 
 @njit(inline="always")

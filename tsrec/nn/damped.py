@@ -20,7 +20,10 @@ Run on many short windows at once, with the recipe of the M4 competition's
    smoothing starts from the first value), the errors are those of the later rows;
 3. *fit*: ``alpha``, ``beta`` and ``phi`` from a grid (:data:`ALPHAS` x
    :data:`BETAS` x :data:`PHIS`, 720 points), the one with the least sum of
-   squared one-step errors over the window (the first of equal ones).
+   squared one-step errors over the window (the first of equal ones); with
+   ``horizon_errors``, plus the squared errors of the forecasts ``horizon``
+   steps ahead made from each row (multi-step estimation: the weights of the
+   forecast the partner is used for, not of the next row's).
 
 A window of at most :data:`ESTIMATED_ROWS` (20) rows, where that start line is
 most of the window, is fitted instead as statsmodels fits damped Holt, weights
@@ -59,13 +62,14 @@ BETAS = (0.01, 0.05, 0.1, 0.2, 0.3, 0.5)
 #: the damping factors of the grid (1: Holt's linear trend)
 PHIS = (0.8, 0.85, 0.9, 0.95, 0.98, 1.0)
 _START_ROWS = 10  # the rows of the least-squares line the state starts from
+_TORCH_AHEAD_VALUES = 2**22  # the torch path's kept forecasts (windows x points x horizon) per pass, at most
 #: windows of at most this many rows (twice the start's) are fitted by
 #: :func:`tsrec.nn.damped_estimated.estimated_damped`, not the grid
 ESTIMATED_ROWS = 2 * _START_ROWS
 
 
-def damped_forecast(y: Tensor, horizon: int, period: int | None = None, estimated_rows: int = ESTIMATED_ROWS
-                    ) -> Tensor:
+def damped_forecast(y: Tensor, horizon: int, period: int | None = None, estimated_rows: int = ESTIMATED_ROWS,
+                    horizon_errors: bool = False) -> Tensor:
     """Damped Holt forecasts of the ``horizon`` steps after each window.
 
     Parameters
@@ -83,6 +87,15 @@ def damped_forecast(y: Tensor, horizon: int, period: int | None = None, estimate
         :func:`tsrec.nn.damped_estimated.estimated_damped` (some milliseconds a
         window), longer ones by the grid (0: the grid for all, as before
         session 17).
+    horizon_errors : bool, default=False
+        Choose the grid's point by the sum of the squared errors one step
+        and ``horizon`` steps ahead (each row's forecast of the row
+        ``horizon`` later), where a window holds at least ``horizon + 11``
+        rows; else by the one-step errors. The partner of a series indexed
+        daily or finer (``frame_.horizon_errors``; see
+        ``benchmarks/rules/2026-12-05_partner_horizon_errors.md``): fitted to
+        the next row alone, the trend of an hourly window follows the last
+        hours' change and runs off over a day.
 
     Returns
     -------
@@ -105,9 +118,22 @@ def damped_forecast(y: Tensor, horizon: int, period: int | None = None, estimate
     >>> f = damped_forecast(y[None, :48], horizon=12, period=12)
     >>> bool(torch.allclose(f[0], y[48:], atol=1e-9))
     True
+
+    A daily cycle around a level that fell in its last hour: chosen by the next hour's errors the trend
+    follows that fall through the next day; chosen by the day-ahead errors too it does not:
+
+    >>> t = torch.arange(168, dtype=torch.float64)
+    >>> day = 15 + 5 * torch.sin(2 * torch.pi * t / 24) + 0.3 * torch.sin(1.7 * t)
+    >>> day[-1] -= 3
+    >>> fall = lambda f: round(float(f[0, -1] - f[0, -24]), 1)  # the forecast's drift over the day
+    >>> fall(damped_forecast(day[None], 24, 24)), fall(damped_forecast(day[None], 24, 24, horizon_errors=True))
+    (-1.0, 0.0)
     """
     if y.dim() == 2 and 2 <= y.shape[1] <= estimated_rows:
         return on_windows(y, horizon, period, _estimated_into, _estimated)
+    if horizon_errors:
+        return on_windows(y, horizon, period, functools.partial(_damped_compiled, horizon_errors=True),
+                          functools.partial(_damped_torch, horizon_errors=True))
     return on_windows(y, horizon, period, _damped_compiled, _damped_torch)
 
 
@@ -124,7 +150,7 @@ def seasonal_naive_forecast(y: Tensor, horizon: int, period: int) -> Tensor:
 
 
 def naive_blend_forecast(y: Tensor, horizon: int, period: int | None = None,
-                         estimated_rows: int = ESTIMATED_ROWS) -> Tensor:
+                         estimated_rows: int = ESTIMATED_ROWS, horizon_errors: bool = False) -> Tensor:
     """:func:`damped_forecast`, blended with seasonal naive where that forecast the window's last rows better and
     the window's changes show the season.
 
@@ -148,8 +174,8 @@ def naive_blend_forecast(y: Tensor, horizon: int, period: int | None = None,
         Steps to forecast.
     period : int, optional
         The seasonal period; None or 1 for none.
-    estimated_rows : int, default=ESTIMATED_ROWS
-        As for :func:`damped_forecast`.
+    estimated_rows, horizon_errors
+        As for :func:`damped_forecast` (both forecasts of damped Holt, the backtest's at its horizon).
 
     Returns
     -------
@@ -174,15 +200,17 @@ def naive_blend_forecast(y: Tensor, horizon: int, period: int | None = None,
     >>> torch.equal(naive_blend_forecast(z[None], 24, 24), damped_forecast(z[None], 24, 24))
     True
     """
-    damped = damped_forecast(y, horizon, period, estimated_rows)
+    damped = damped_forecast(y, horizon, period, estimated_rows, horizon_errors)
     if y.dim() != 2 or period is None or period < 2 or y.shape[1] < 2 * period + 3:
         return damped
     x = y.detach().to(torch.float64)
-    method = functools.partial(damped_forecast, period=period, estimated_rows=estimated_rows)
+    method = functools.partial(damped_forecast, period=period, estimated_rows=estimated_rows,
+                               horizon_errors=horizon_errors)
     return _naive_blend(x, damped.to(torch.float64), method, horizon, period).to(y.dtype)
 
 
-def history_forecast(y: Tensor, horizon: int, period: int | None = None, one_season: bool = True) -> Tensor:
+def history_forecast(y: Tensor, horizon: int, period: int | None = None, one_season: bool = True,
+                     horizon_errors: bool = False) -> Tensor:
     """Damped Holt forecasts of the ``horizon`` steps after each row of ``y``, on the row less its leading NaN:
     the partner of a short window read with the rows before it (:class:`tsrec.nn.window.WindowModel`'s
     ``partner_rows``), where NaN pads a series shorter than the rows.
@@ -209,6 +237,8 @@ def history_forecast(y: Tensor, horizon: int, period: int | None = None, one_sea
         The seasonal period; None or 1 for none.
     one_season : bool, default=True
         Whether rows of ``period + 2`` to ``2 * period + 1`` values may be forecast less their one season.
+    horizon_errors : bool, default=False
+        As for :func:`damped_forecast`, on every row and backtest its grid fits.
 
     Returns
     -------
@@ -256,15 +286,16 @@ def history_forecast(y: Tensor, horizon: int, period: int | None = None, one_sea
             rows = rows[np.isfinite(x[rows, start:]).all(axis=1)]
             if len(rows):
                 values = torch.from_numpy(x[rows, start:])
-                out[rows] = _seasonal_damped(values, horizon, period).numpy()
+                out[rows] = _seasonal_damped(values, horizon, period, horizon_errors).numpy()
                 if one_season and period + 1 < values.shape[1] < 2 * period + 2:  # one season: where a backtest
-                    season = _one_season_holds(values, horizon, period)
+                    season = _one_season_holds(values, horizon, period, horizon_errors)
                     if season.any():
                         out[rows[season.numpy()]] = one_season_forecast(values[season], horizon, period).numpy()
     return torch.from_numpy(out).to(device=y.device, dtype=y.dtype)
 
 
-def history_blend_forecast(y: Tensor, horizon: int, period: int | None = None, one_season: bool = True) -> Tensor:
+def history_blend_forecast(y: Tensor, horizon: int, period: int | None = None, one_season: bool = True,
+                           horizon_errors: bool = False) -> Tensor:
     """:func:`history_forecast`, blended with seasonal naive as :func:`naive_blend_forecast` blends the window's
     partner: the partner of a short seasonal window that reads the seasons before it, with ``Frame.history_blend``
     (session 22; see ``benchmarks/rules/2026-12-04_history_blend.md``).
@@ -283,7 +314,7 @@ def history_blend_forecast(y: Tensor, horizon: int, period: int | None = None, o
         Steps to forecast.
     period : int, optional
         The seasonal period; None or 1 for none.
-    one_season : bool, default=True
+    one_season, horizon_errors : bool, default=True, False
         As for :func:`history_forecast`.
 
     Returns
@@ -304,7 +335,7 @@ def history_blend_forecast(y: Tensor, horizon: int, period: int | None = None, o
     >>> error(history_forecast(rows, 24, 24)), error(history_blend_forecast(rows, 24, 24))
     (1.71, 0.0)
     """
-    out = history_forecast(y, horizon, period, one_season)
+    out = history_forecast(y, horizon, period, one_season, horizon_errors)
     if y.dim() != 2 or period is None or period < 2:
         return out
     x = y.detach().to(torch.float64).cpu()
@@ -316,7 +347,8 @@ def history_blend_forecast(y: Tensor, horizon: int, period: int | None = None, o
         n = part.shape[1]
         if n < 2 * period + 3 or not torch.isfinite(part).all():
             continue
-        method = functools.partial(history_forecast, period=period, one_season=one_season)
+        method = functools.partial(history_forecast, period=period, one_season=one_season,
+                                   horizon_errors=horizon_errors)
         out[rows] = _naive_blend(part, out[rows], method, horizon, period)
     return out.to(device=y.device, dtype=y.dtype)
 
@@ -339,23 +371,23 @@ def _naive_blend(x: Tensor, forecast: Tensor, method, horizon: int, period: int)
     return w * forecast + (1 - w) * seasonal_naive_forecast(x, horizon, period)
 
 
-def _one_season_holds(x: Tensor, horizon: int, period: int) -> Tensor:
+def _one_season_holds(x: Tensor, horizon: int, period: int, horizon_errors: bool = False) -> Tensor:
     """(N,) bool: of the finite float64 rows ``x`` (N, L), ``period + 1 < L < 2 * period + 2``, those whose last
     ``m = min(horizon, L - period - 1)`` values :func:`tsrec.nn.theta.one_season_forecast` of the rows before them
     forecasts with a smaller mean absolute error than :func:`damped_forecast` (no season) does."""
     m = min(horizon, x.shape[1] - period - 1)
     past, last = x[:, :-m], x[:, -m:]
     season = (one_season_forecast(past, m, period) - last).abs().mean(dim=1)
-    plain = (damped_forecast(past, m) - last).abs().mean(dim=1)
+    plain = (damped_forecast(past, m, horizon_errors=horizon_errors) - last).abs().mean(dim=1)
     return season < plain
 
 
-def _seasonal_damped(x: Tensor, horizon: int, period: int) -> Tensor:
+def _seasonal_damped(x: Tensor, horizon: int, period: int, horizon_errors: bool = False) -> Tensor:
     """:func:`damped_forecast` of the finite float64 rows ``x`` (N, L) less their additive seasonal index, where
     they hold ``2 * period + 2`` rows and they or (from ``2 * period + 3`` rows) their first differences pass the
     seasonality test (else as they are)."""
     z, seasonal_future = _deseasonalise(x, horizon, period, differences=True)
-    return damped_forecast(z, horizon) + seasonal_future
+    return damped_forecast(z, horizon, horizon_errors=horizon_errors) + seasonal_future
 
 
 def _estimated(x: Tensor, horizon: int, period: int) -> Tensor:
@@ -380,10 +412,10 @@ def _estimated_into(x, horizon: int, period: int, out) -> None:
     out[:] = _estimated(torch.from_numpy(x), horizon, period).numpy()
 
 
-def _damped_compiled(x, horizon: int, period: int, out) -> None:
+def _damped_compiled(x, horizon: int, period: int, out, horizon_errors: bool = False) -> None:
     from ._damped_numba import damped_rows
 
-    damped_rows(x, horizon, period, SEASONALITY_CRITICAL, *_grid(), _START_ROWS, out)
+    damped_rows(x, horizon, period, SEASONALITY_CRITICAL, *_grid(), _START_ROWS, out, horizon_errors)
 
 
 @functools.cache
@@ -392,9 +424,13 @@ def _grid() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.array(ALPHAS), np.array(BETAS), np.array(PHIS)
 
 
-def _damped_torch(x: Tensor, horizon: int, period: int) -> Tensor:
+def _damped_torch(x: Tensor, horizon: int, period: int, horizon_errors: bool = False) -> Tensor:
     """:func:`damped_forecast` in torch ops, float64 ``x`` (N, L) with N, L > 0; ``period`` 0 for none."""
-    n = x.shape[0]
+    n, length = x.shape
+    ahead = horizon_errors and horizon > 1 and length >= horizon + 11  # as the kernel's uses_horizon_errors
+    chunk = max(1, _TORCH_AHEAD_VALUES // (horizon * len(ALPHAS) * len(BETAS) * len(PHIS)))
+    if ahead and n > chunk:  # the forecasts kept for the horizon errors bound the windows run at once
+        return torch.cat([_damped_torch(part, horizon, period, horizon_errors) for part in x.split(chunk)])
     x, seasonal_future = _deseasonalise(x, horizon, period)
     level, trend = _start(x)
     # the grid as (G,) in the kernel's order: alpha outermost, phi innermost
@@ -402,13 +438,28 @@ def _damped_torch(x: Tensor, horizon: int, period: int) -> Tensor:
     alpha, beta, phi = (g.reshape(-1) for g in torch.meshgrid(a, b, p, indexing="ij"))
     level, trend = level[:, None].expand(n, alpha.shape[0]), trend[:, None].expand(n, alpha.shape[0])
     sse = x.new_zeros(n, alpha.shape[0])
-    for value in x.t()[1:, :, None]:  # (N, 1) per row after the first
-        ahead = level + phi * trend
-        error = value - ahead
+    if ahead:  # phi + ... + phi^horizon of each point, as the kernel sums it; its forecasts horizon rows ahead
+        total = torch.zeros_like(phi)
+        factor = torch.ones_like(phi)
+        for _ in range(horizon):
+            factor = factor * phi
+            total = total + factor
+        made: list[Tensor | None] = [None] * horizon  # slot t % horizon: the forecasts made at row t
+        sse_ahead = torch.zeros_like(sse)
+    for t, value in enumerate(x.t()[1:, :, None], start=1):  # (N, 1) per row after the first
+        forecast = level + phi * trend
+        error = value - forecast
         sse = sse + error * error
-        new = ahead + alpha * error
+        new = forecast + alpha * error
         trend = beta * (new - level) + (1 - beta) * phi * trend
         level = new
+        if ahead:
+            if t > horizon:  # the forecasts of this row, made horizon rows before
+                error = value - made[t % horizon]
+                sse_ahead = sse_ahead + error * error
+            made[t % horizon] = level + total * trend
+    if ahead:
+        sse = sse + sse_ahead
     pick = sse.argmin(dim=1)  # the first of equal ones
     rows = torch.arange(n, device=x.device)
     damp = torch.cumprod(phi[pick][:, None].expand(n, horizon), dim=1).cumsum(dim=1)

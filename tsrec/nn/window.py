@@ -114,14 +114,15 @@ def memoised_partners(max_bytes: int = 256 * 2**20) -> Iterator[None]:
 
 
 def partner_forecast(partner: str, rows: Tensor, horizon: int, period: int | None,
-                     estimated_rows: int = ESTIMATED_ROWS, one_season: bool = True) -> Tensor:
+                     estimated_rows: int = ESTIMATED_ROWS, one_season: bool = True,
+                     horizon_errors: bool = False) -> Tensor:
     """``PARTNERS[partner](rows, horizon, period)``: the classical forecasts ``(N, horizon)`` of the windows
     ``rows`` ``(N, L)``, from the memo where :func:`memoised_partners` holds them. ``partner="one_season"``:
     :func:`tsrec.nn.theta.one_season_forecast`; ``partner="history"``: :func:`tsrec.nn.damped.history_forecast`
     (rows led by NaN; ``one_season`` its argument), ``partner="history_blend"``:
     :func:`tsrec.nn.damped.history_blend_forecast` (the same); ``partner="naive_blend"``:
-    :func:`tsrec.nn.damped.naive_blend_forecast`; ``estimated_rows``: damped Holt's
-    (:func:`tsrec.nn.damped.damped_forecast`)."""
+    :func:`tsrec.nn.damped.naive_blend_forecast`; ``estimated_rows`` and ``horizon_errors``: damped Holt's
+    (:func:`tsrec.nn.damped.damped_forecast`; in every partner but Theta's)."""
     special = {"one_season": one_season_forecast, "history": history_forecast, "naive_blend": naive_blend_forecast,
                "history_blend": history_blend_forecast}
     method = special[partner] if partner in special else PARTNERS[partner]
@@ -133,11 +134,15 @@ def partner_forecast(partner: str, rows: Tensor, horizon: int, period: int | Non
         method = functools.partial(method, one_season=one_season)
     else:
         one_season = True
+    if horizon_errors and partner in ("damped", "naive_blend", "history", "history_blend"):
+        method = functools.partial(method, horizon_errors=True)
+    else:
+        horizon_errors = False
     memo = _MEMO.get()
     if memo is None:
         return method(rows, horizon, period)
     values = rows.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy()  # the bytes, of any dtype
-    key = (partner, estimated_rows, one_season, horizon, period, str(rows.dtype), str(rows.device),
+    key = (partner, estimated_rows, one_season, horizon_errors, horizon, period, str(rows.dtype), str(rows.device),
            tuple(rows.shape), hashlib.blake2b(values, digest_size=32).digest())
     if key not in memo.table:
         forecast = method(rows, horizon, period)
@@ -244,6 +249,11 @@ class WindowModel(nn.Module):
         The rows that seasonal naive repeats: None for ``theta_period`` (then
         ``theta_period >= 2``), 1 for naive (the last value; since format 19).
         A share needs windows of that many rows or more.
+    horizon_errors : bool, default=False
+        With ``partner="damped"``, damped Holt's grid chooses its weights by
+        the errors ``horizon`` steps ahead as well as one step ahead
+        (:func:`tsrec.nn.damped.damped_forecast`; models saved before format
+        21 have the one-step errors alone).
     median_index : int, default=0
         Which of a target's ``n_quantiles`` outputs is its median.
 
@@ -265,7 +275,7 @@ class WindowModel(nn.Module):
         theta_period: int | None = None, median_index: int = 0, partner: str = "theta", one_season: bool = False,
         estimated_rows: int = ESTIMATED_ROWS, partner_rows: int = 0, history_one_season: bool = False,
         naive_blend: bool = False, history_blend: bool = False, naive_share: float = 0.0,
-        naive_period: int | None = None,
+        naive_period: int | None = None, horizon_errors: bool = False,
     ) -> None:
         super().__init__()
         if c_out % n_quantiles:
@@ -292,6 +302,8 @@ class WindowModel(nn.Module):
                              f"partner_rows={partner_rows!r}, context={context}, partner={partner!r}")
         if naive_blend and partner != "damped":
             raise ValueError(f"naive_blend needs partner='damped', got partner={partner!r}")
+        if horizon_errors and partner != "damped":
+            raise ValueError(f"horizon_errors needs partner='damped', got partner={partner!r}")
         if history_blend and not partner_rows:
             raise ValueError("history_blend needs partner_rows: it blends the partner that reads the rows before "
                              "the window")
@@ -319,6 +331,7 @@ class WindowModel(nn.Module):
         self.partner_rows, self.history_one_season = int(partner_rows), bool(history_one_season)
         self.naive_blend, self.history_blend = bool(naive_blend), bool(history_blend)
         self.naive_share, self.naive_period = float(naive_share), naive_period
+        self.horizon_errors = bool(horizon_errors)
         self.n_segments = math.ceil(context / patch_len)
         self.body = body
         # whether training mode changes the body (its dropout draws)
@@ -419,7 +432,7 @@ class WindowModel(nn.Module):
         elif partner == "history" and self.history_blend:
             partner = "history_blend"
         forecast = partner_forecast(partner, rows, self.horizon, self.theta_period, self.estimated_rows,
-                                    self.history_one_season)
+                                    self.history_one_season, self.horizon_errors)
         forecast = forecast.reshape(b, nt, self.horizon).transpose(1, 2)
         return self._moved(out, self.theta_weight, forecast)
 
@@ -587,6 +600,7 @@ class WindowEnsemble(nn.Module):
     history_blend = _shared("history_blend")
     naive_share = _shared("naive_share")
     naive_period = _shared("naive_period")
+    horizon_errors = _shared("horizon_errors")
 
     def forward(self, x: Tensor, members: bool = False) -> Tensor:
         """The mean forecast ``(B, horizon, c_out)`` from windows ``x`` ``(B, context, c_in)`` (or ``partner_rows``),
