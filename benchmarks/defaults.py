@@ -39,7 +39,7 @@ single forecast swing its ratio.
     python benchmarks/defaults.py --set fresh_daily --split val --folds 2  # 20 daily series (session 32's judge)
     python benchmarks/defaults.py --set fresh_mixed --split val --folds 2  # 10 quarterly, monthly and beat series
     python benchmarks/defaults.py --set fresh_c --split val --folds 2      # 32 monthly, yearly, daily and finer series
-    python benchmarks/defaults.py --set fresh_d --split val --folds 2      # daily or finer, kept for a judge (not run)
+    python benchmarks/defaults.py --set fresh_d --split val --folds 2      # 59 daily-or-finer series
 """
 
 from __future__ import annotations
@@ -1024,13 +1024,14 @@ def fresh_c_list() -> list[Series]:
 
 def fresh_d_list() -> list[Series]:
     """Daily-or-finer series of rows no run had read at their resolution (``--set fresh_d``, ``--folds 2``; ``pip
-    install pmdarima``), kept for the judge of a rule on such series (none has run on it): seven days (1,008
-    ten-minute rows; horizon 144, period 144) of the weather columns other than T, rh and OT (which earlier sets read
-    in full) from rows 27,600 and 42,900 (hours 4,600 and 7,150, which no hourly set reads, and after the ten-minute
-    rows of ``two_seasons``; none where a value is missing); seven days (672 quarter-hourly rows; horizon 96, period 96) of the ETTm1 and ETTm2 columns other than
-    OT and those ``long_b`` reads in full (ETTm1 LUFL, ETTm2 HULL) from rows 10,000 and 65,000; pmdarima's ``msft``
-    close and volume from trading days 5,600 and 6,600 (500 days; horizon 14, period 5), between the days
-    ``fresh_c`` and ``fresh_daily`` read. Constant blocks left out. Added in session 33."""
+    install pmdarima``): seven days (1,008 ten-minute rows; horizon 144, period 144) of the weather columns other
+    than T, rh and OT (which earlier sets read in full) from rows 27,600 and 42,900 (hours 4,600 and 7,150, which no
+    hourly set reads, and after the ten-minute rows of ``two_seasons``; none where a value is missing); seven days
+    (672 quarter-hourly rows; horizon 96, period 96) of the ETTm1 and ETTm2 columns other than OT and those
+    ``long_b`` reads in full (ETTm1 LUFL, ETTm2 HULL) from rows 10,000 and 65,000; pmdarima's ``msft`` close and
+    volume from trading days 5,600 and 6,600 (500 days; horizon 14, period 5), between the days ``fresh_c`` and
+    ``fresh_daily`` read. Constant blocks left out. Added in session 33 as the judge of
+    ``benchmarks/rules/2026-12-05_partner_horizon_backtest.md``."""
     import pmdarima.datasets
 
     out = []

@@ -660,3 +660,29 @@ def test_half_of_naive_on_a_daily_random_walk(tmp_path):
         assert LRUForecaster(**small).fit(y).frame_.naive_share == 0.0
     finally:
         frame_module.LAST_RATIO = keep
+
+
+def test_the_damped_partner_of_a_daily_or_finer_series_is_chosen_with_its_horizon_errors():
+    """``frame_.horizon_errors`` (the damped partner chooses per window between its one-step and its one-step plus
+    horizon-step fit) is set for a series indexed daily or finer with the damped partner, not for a coarser or
+    unindexed one nor for the Theta partner; the fitted model forecasts with it, and the same network without it
+    forecasts otherwise."""
+    from tsrec import LRUForecaster
+
+    rng = np.random.default_rng(0)
+    t = np.arange(400)
+    y = 15 + 5 * np.sin(2 * np.pi * t / 24) + rng.normal(0, 0.3, 400).cumsum()
+    small = dict(horizon=24, d_model=8, n_layers=1, max_epochs=1, random_state=0)
+    for freq, want in (("h", True), ("D", True), ("B", True), ("W", False), ("MS", False)):
+        frame = pd.DataFrame({"y": y}, index=pd.date_range("2001-01-01", periods=400, freq=freq))
+        f = LRUForecaster(**small).fit(frame)
+        assert f.frame_.horizon_errors is want and f.model_.horizon_errors is want, freq
+    assert LRUForecaster(**small).fit(y[:, None]).frame_.horizon_errors is False  # no index
+    hourly = pd.DataFrame({"y": y}, index=pd.date_range("2001-01-01", periods=400, freq="h"))
+    assert LRUForecaster(partner="theta", **small).fit(hourly).frame_.horizon_errors is False
+    f = LRUForecaster(**small).fit(hourly.iloc[:300])
+    with_errors = f.rolling_forecasts(hourly.iloc[300:])[0][0]
+    f.model_.horizon_errors = False
+    without = f.rolling_forecasts(hourly.iloc[300:])[0][0]
+    differ = ~np.isclose(with_errors, without).all(axis=(1, 2))
+    assert 0 < differ.sum() < len(differ)  # some origins' backtests chose the horizon fit, some the one-step fit

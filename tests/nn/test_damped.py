@@ -289,3 +289,106 @@ def test_history_blend_forecast_weighs_in_seasonal_naive_on_each_rows_finite_par
     assert {"blend", "alone"} <= kinds
     f32 = history_blend_forecast(torch.tensor(x, dtype=torch.float32), 5, 12)
     assert f32.dtype == torch.float32 and f32.shape == (15, 5)
+
+
+def _reference_horizon_fit(z: np.ndarray, horizon: int) -> np.ndarray:
+    """Float64 reference of the grid fitted by one-step plus ``horizon``-step squared errors, on a window ``z``
+    without a season: every grid point's levels and trends kept at every row (no ring buffer), each row's
+    forecast ``horizon`` rows ahead compared with that row."""
+    import tsrec.nn.damped as module
+
+    alphas, betas, phis = module._grid()
+    level0, trend0 = (v.item() for v in _start(torch.tensor(z)[None]))
+    best, forecast = np.inf, None
+    for a in alphas:
+        for b in betas:
+            for phi in phis:
+                level, trend, sse = level0, trend0, 0.0
+                levels, trends = [level], [trend]
+                for v in z[1:]:
+                    error = v - (level + phi * trend)
+                    sse += error * error
+                    new = level + phi * trend + a * error
+                    trend = b * (new - level) + (1 - b) * phi * trend
+                    level = new
+                    levels.append(level)
+                    trends.append(trend)
+                total = sum(phi**k for k in range(1, horizon + 1))
+                for t in range(1, len(z) - horizon):  # forecasts made at rows 1 .. L - 1 - horizon
+                    sse += (z[t + horizon] - (levels[t] + total * trends[t])) ** 2
+                if sse < best:
+                    damp = np.cumsum(phi ** np.arange(1, horizon + 1))
+                    best, forecast = sse, level + damp * trend
+    return forecast
+
+
+@pytest.mark.parametrize("path", ["compiled", "torch"])
+def test_the_grid_fitted_by_horizon_errors_is_its_float64_reference(path):
+    """With ``horizon_errors`` the grid's point is the one with the least sum of the squared one-step errors and
+    those of each row's forecast ``horizon`` rows ahead: fresh random windows (random walk, trend, noise) against
+    a plain loop over the 720 points; shorter windows than ``horizon + 11`` rows keep the one-step fit."""
+    from tsrec.nn.damped import _grid_forecast
+    from tsrec.scan.cpu import numba_available
+
+    if path == "compiled" and not numba_available():
+        pytest.skip("numba is not installed (or TSREC_NUMBA=0)")
+    rng = np.random.default_rng()
+    for _ in range(3):
+        length, horizon = int(rng.integers(30, 60)), int(rng.integers(2, 12))
+        z = _series(rng, length, 1)
+        x = torch.tensor(z)[None]
+        if path == "compiled":
+            got = torch.empty(1, horizon, dtype=torch.float64)
+            _damped_compiled(x.numpy(), horizon, 0, got.numpy(), horizon_errors=True)
+        else:
+            got = _damped_torch(x, horizon, 0, horizon_errors=True)
+        np.testing.assert_allclose(got[0].numpy(), _reference_horizon_fit(z, horizon), rtol=1e-9, atol=1e-9)
+    short = torch.tensor(_series(rng, 25, 1))[None]  # 25 < 20 + 11 rows: one-step errors only
+    assert torch.equal(_grid_forecast(short, 20, None, True), _grid_forecast(short, 20, None))
+
+
+def test_horizon_errors_compiled_kernel_equals_the_torch_ops():
+    """The kernel's ring of forecasts and the torch path's give the same forecasts, seasonal and not, on fresh
+    windows, also when the torch path splits many windows into passes."""
+    import tsrec.nn.damped as module
+    from tsrec.scan.cpu import numba_available
+
+    if not numba_available():
+        pytest.skip("numba is not installed (or TSREC_NUMBA=0)")
+    rng = np.random.default_rng()
+    for _ in range(8):
+        length, horizon = int(rng.integers(20, 250)), int(rng.integers(2, 40))
+        period = int(rng.choice([1, 7, 12, 24]))
+        x = torch.tensor(np.stack([_series(rng, length, period) for _ in range(int(rng.integers(1, 5)))]))
+        got = torch.empty(x.shape[0], horizon, dtype=torch.float64)
+        _damped_compiled(x.numpy(), horizon, period if period > 1 else 0, got.numpy(), horizon_errors=True)
+        want = _damped_torch(x, horizon, period if period > 1 else 0, horizon_errors=True)
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-9, atol=1e-9 * (1 + float(x.std())))
+    x = torch.tensor(np.stack([_series(rng, 80, 1) for _ in range(5)]))
+    one_pass = _damped_torch(x, 12, 0, horizon_errors=True)
+    chunk = module._TORCH_AHEAD_VALUES
+    try:
+        module._TORCH_AHEAD_VALUES = 2 * 12 * 720  # two windows per pass
+        assert torch.equal(_damped_torch(x, 12, 0, horizon_errors=True), one_pass)
+    finally:
+        module._TORCH_AHEAD_VALUES = chunk
+
+
+def test_horizon_errors_choose_per_window_by_a_backtest_on_its_last_rows():
+    """``damped_forecast(..., horizon_errors=True)`` gives each window the one-step fit or the one-step plus
+    horizon-step fit, whichever forecast the window's last ``min(horizon, (L - 11) // 2)`` rows better from the
+    rows before them (a tie: one-step); a steady trend is continued in full."""
+    from tsrec.nn.damped import _grid_forecast
+
+    rng = np.random.default_rng()
+    x = torch.tensor(np.stack([_series(rng, 120, 24) for _ in range(6)]))
+    got = damped_forecast(x, 24, 24, horizon_errors=True)
+    m = min(24, (120 - 11) // 2)
+    for row, forecast in zip(x, got):
+        past, last = row[None, :-m], row[-m:]
+        e_one = float((_grid_forecast(past, m, 24)[0] - last).abs().mean())
+        e_both = float((_grid_forecast(past, m, 24, True)[0] - last).abs().mean())
+        want = _grid_forecast(row[None], 24, 24, e_both < e_one)[0]
+        assert torch.equal(forecast, want)
+    line = torch.arange(60.0, dtype=torch.float64)[None]
+    assert torch.allclose(damped_forecast(line, 5, horizon_errors=True), torch.arange(60.0, 65.0)[None].double())

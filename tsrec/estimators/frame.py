@@ -121,8 +121,9 @@ class Frame:
         ``theta_weight="auto"`` gives a daily or coarser series whose validation windows
         ask for it since format 19; None in earlier files.
     horizon_errors : bool
-        The damped partner chooses its weights by its errors ``horizon`` steps
-        ahead as well as one step ahead (:attr:`tsrec.nn.window.WindowModel.horizon_errors`):
+        The damped partner chooses, per window, between its weights by one-step
+        errors and by the errors one step and ``horizon`` steps ahead, by a backtest on the
+        window's last rows (:attr:`tsrec.nn.window.WindowModel.horizon_errors`):
         what ``fit`` gives a series indexed daily or finer with ``partner="damped"``
         since format 21; False in earlier files.
     """
@@ -452,8 +453,8 @@ LAST_WINDOWS = 32
 
 def daily_or_finer(freq: str | int | None) -> bool:
     """Whether an index of frequency ``freq`` steps by a day or less (daily, business days, hourly, ...): where
-    the damped partner is chosen by its errors a horizon ahead too (``Frame.horizon_errors``;
-    ``benchmarks/rules/2026-12-05_partner_horizon_errors.md``).
+    the damped partner may be chosen by its errors a horizon ahead too (``Frame.horizon_errors``;
+    ``benchmarks/rules/2026-12-05_partner_horizon_backtest.md``).
 
     >>> [daily_or_finer(f) for f in ("h", "30min", "D", "B", "W-SUN", "MS", "YS", None, 1)]
     [True, True, True, True, False, False, False, False, False]

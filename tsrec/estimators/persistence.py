@@ -52,8 +52,9 @@ head's forecast may move a share of the way to seasonal naive (a file of version
 instead (a file of version 18 or earlier loads with the share it had, of seasonal naive: ``naive_period=None``).
 Version 20 added the hyperparameter ``weight_average`` (a file of version 19 or earlier loads with the training
 it was fitted with, ``weight_average=False``: :data:`V19_PARAMS`). Version 21 added the frame's
-``horizon_errors``: the damped partner of a series indexed daily or finer is chosen by its errors a horizon ahead
-as well as one step ahead (a file of version 20 or earlier loads with the partner it had, ``horizon_errors=False``).
+``horizon_errors``: the damped partner of a series indexed daily or finer may be chosen, per window, by its errors
+a horizon ahead as well as one step ahead (a file of version 20 or earlier loads with the partner it had,
+``horizon_errors=False``).
 :meth:`BaseForecaster.save <tsrec.estimators.BaseForecaster.save>` and
 :meth:`BaseForecaster.load <tsrec.estimators.BaseForecaster.load>` are the
 public face of this module.

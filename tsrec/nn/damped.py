@@ -88,14 +88,16 @@ def damped_forecast(y: Tensor, horizon: int, period: int | None = None, estimate
         window), longer ones by the grid (0: the grid for all, as before
         session 17).
     horizon_errors : bool, default=False
-        Choose the grid's point by the sum of the squared errors one step
-        and ``horizon`` steps ahead (each row's forecast of the row
-        ``horizon`` later), where a window holds at least ``horizon + 11``
-        rows; else by the one-step errors. The partner of a series indexed
-        daily or finer (``frame_.horizon_errors``; see
-        ``benchmarks/rules/2026-12-05_partner_horizon_errors.md``): fitted to
-        the next row alone, the trend of an hourly window follows the last
-        hours' change and runs off over a day.
+        Per window, choose the grid's point either by the one-step errors or
+        by the sum of the squared errors one step and ``horizon`` steps ahead
+        (each row's forecast of the row ``horizon`` later; where a window
+        holds at least ``horizon + 11`` rows): the way that forecast the
+        window's last ``min(horizon, (L - 11) // 2)`` rows better from the
+        rows before them. The partner of a series indexed daily or finer
+        (``frame_.horizon_errors``; see
+        ``benchmarks/rules/2026-12-05_partner_horizon_backtest.md``): fitted
+        to the next row alone, the trend of an hourly window can follow the
+        last hours' change and run off over a day; a steady trend is kept.
 
     Returns
     -------
@@ -119,22 +121,43 @@ def damped_forecast(y: Tensor, horizon: int, period: int | None = None, estimate
     >>> bool(torch.allclose(f[0], y[48:], atol=1e-9))
     True
 
-    A daily cycle around a level that fell in its last hour: chosen by the next hour's errors the trend
-    follows that fall through the next day; chosen by the day-ahead errors too it does not:
+    With ``horizon_errors`` a steady trend is still continued in full (its one-step fit forecast the window's
+    last rows as well as any):
 
-    >>> t = torch.arange(168, dtype=torch.float64)
-    >>> day = 15 + 5 * torch.sin(2 * torch.pi * t / 24) + 0.3 * torch.sin(1.7 * t)
-    >>> day[-1] -= 3
-    >>> fall = lambda f: round(float(f[0, -1] - f[0, -24]), 1)  # the forecast's drift over the day
-    >>> fall(damped_forecast(day[None], 24, 24)), fall(damped_forecast(day[None], 24, 24, horizon_errors=True))
-    (-1.0, 0.0)
+    >>> damped_forecast(torch.arange(60.0)[None], horizon=3, horizon_errors=True)
+    tensor([[60., 61., 62.]])
     """
     if y.dim() == 2 and 2 <= y.shape[1] <= estimated_rows:
         return on_windows(y, horizon, period, _estimated_into, _estimated)
+    if horizon_errors and y.dim() == 2:
+        return _backtest_choice(y, horizon, period, estimated_rows)
+    return _grid_forecast(y, horizon, period)
+
+
+def _grid_forecast(y: Tensor, horizon: int, period: int | None, horizon_errors: bool = False) -> Tensor:
+    """The grid's forecasts of the windows ``y`` (N, L > ``estimated_rows``), its point chosen by the one-step
+    squared errors, plus with ``horizon_errors`` those ``horizon`` steps ahead."""
     if horizon_errors:
         return on_windows(y, horizon, period, functools.partial(_damped_compiled, horizon_errors=True),
                           functools.partial(_damped_torch, horizon_errors=True))
     return on_windows(y, horizon, period, _damped_compiled, _damped_torch)
+
+
+def _backtest_choice(y: Tensor, horizon: int, period: int | None, estimated_rows: int) -> Tensor:
+    """Per window of ``y`` (N, L), the grid fitted by one-step errors or by one-step plus ``horizon``-step errors
+    (:func:`_grid_forecast`): the way whose fit on the window less its last ``m = min(horizon, (L - 11) // 2)``
+    rows forecast those rows with the smaller mean absolute error (a tie: one-step). Where ``m < 2`` or the rows
+    left are ``estimated_rows`` or fewer, the one-step plus horizon-step fit."""
+    both = _grid_forecast(y, horizon, period, True)
+    length = y.shape[1]
+    m = min(horizon, (length - 11) // 2)
+    if m < 2 or length - m <= estimated_rows:
+        return both
+    one = _grid_forecast(y, horizon, period)
+    past, last = y[:, :-m], y[:, -m:].to(torch.float64)
+    e_one = (_grid_forecast(past, m, period).to(torch.float64) - last).abs().mean(dim=1)
+    e_both = (_grid_forecast(past, m, period, True).to(torch.float64) - last).abs().mean(dim=1)
+    return torch.where((e_both < e_one)[:, None], both, one)
 
 
 def seasonal_naive_forecast(y: Tensor, horizon: int, period: int) -> Tensor:

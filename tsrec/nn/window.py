@@ -250,8 +250,9 @@ class WindowModel(nn.Module):
         ``theta_period >= 2``), 1 for naive (the last value; since format 19).
         A share needs windows of that many rows or more.
     horizon_errors : bool, default=False
-        With ``partner="damped"``, damped Holt's grid chooses its weights by
-        the errors ``horizon`` steps ahead as well as one step ahead
+        With ``partner="damped"``, damped Holt's grid may choose, per window,
+        its weights by the errors ``horizon`` steps ahead as well as one step
+        ahead, where a backtest on the window's last rows prefers it
         (:func:`tsrec.nn.damped.damped_forecast`; models saved before format
         21 have the one-step errors alone).
     median_index : int, default=0
