@@ -548,8 +548,9 @@ def test_the_damped_partner_of_a_long_seasonal_window_is_blended_with_seasonal_n
     assert f.frame_.naive_blend and f.model_.naive_blend and f.frame_.period == 24
     mean, scale = f.scaler_.mean[0], f.scaler_.scale[0]
     x = torch.tensor(((y["y"].to_numpy()[-120:] - mean) / scale).astype(np.float32))[None]
-    blend = naive_blend_forecast(x, 6, 24)[0].numpy() * scale + mean
-    damped = damped_forecast(x, 6, 24)[0].numpy() * scale + mean
+    errors = f.frame_.horizon_errors  # (hourly: the partner may be chosen by its errors a horizon ahead)
+    blend = naive_blend_forecast(x, 6, 24, horizon_errors=errors)[0].numpy() * scale + mean
+    damped = damped_forecast(x, 6, 24, horizon_errors=errors)[0].numpy() * scale + mean
     w, s = f.frame_.theta_weight, f.frame_.naive_share  # (the share of seasonal naive: see the test below)
     combined = f.predict().to_numpy().ravel()
     f.model_.theta_weight = f.model_.naive_share = 0.0
