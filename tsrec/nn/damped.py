@@ -21,9 +21,10 @@ Run on many short windows at once, with the recipe of the M4 competition's
 3. *fit*: ``alpha``, ``beta`` and ``phi`` from a grid (:data:`ALPHAS` x
    :data:`BETAS` x :data:`PHIS`, 720 points), the one with the least sum of
    squared one-step errors over the window (the first of equal ones); with
-   ``horizon_errors``, plus the squared errors of the forecasts ``horizon``
-   steps ahead made from each row (multi-step estimation: the weights of the
-   forecast the partner is used for, not of the next row's).
+   ``horizon_errors``, each window also gets the point with the least sum of
+   those and the squared errors of the forecasts ``horizon`` steps ahead made
+   from each row (multi-step estimation), and keeps whichever of the two fits
+   forecast its last rows better from the rows before them.
 
 A window of at most :data:`ESTIMATED_ROWS` (20) rows, where that start line is
 most of the window, is fitted instead as statsmodels fits damped Holt, weights
