@@ -392,3 +392,21 @@ def test_horizon_errors_choose_per_window_by_a_backtest_on_its_last_rows():
         assert torch.equal(forecast, want)
     line = torch.arange(60.0, dtype=torch.float64)[None]
     assert torch.allclose(damped_forecast(line, 5, horizon_errors=True), torch.arange(60.0, 65.0)[None].double())
+
+
+def test_one_pass_gives_the_one_step_and_the_horizon_step_fits():
+    """The kernel's pass with ``out_one_step`` (the backtest's pair) gives, bit for bit, the forecasts of the
+    one-step fit and of the one-step plus horizon-step fit that two separate passes give, seasonal and not."""
+    from tsrec.nn.damped import _grid_forecast, _grid_pair
+    from tsrec.scan.cpu import numba_available
+
+    if not numba_available():
+        pytest.skip("numba is not installed (or TSREC_NUMBA=0): the pair is two torch passes")
+    rng = np.random.default_rng()
+    for _ in range(6):
+        length, horizon = int(rng.integers(25, 200)), int(rng.integers(2, 30))
+        period = int(rng.choice([1, 7, 24]))
+        x = torch.tensor(np.stack([_series(rng, length, period) for _ in range(3)]))
+        one, both = _grid_pair(x, horizon, period)
+        assert torch.equal(one, _grid_forecast(x, horizon, period))
+        assert torch.equal(both, _grid_forecast(x, horizon, period, True))

@@ -17,10 +17,12 @@ from ._theta_numba import deseasonalise
 
 @njit(nogil=True, cache=True)
 def damped_rows(x, horizon, period, critical, alphas, betas, phis, start_rows, out,
-                horizon_errors=False):  # pragma: no cover - compiled
+                horizon_errors=False, out_one_step=None):  # pragma: no cover - compiled
     """Damped Holt forecasts ``out`` (N, horizon) of the windows ``x`` (N, L), float64; ``period`` 0 for none.
     ``horizon_errors``: the squared errors of the forecasts ``horizon`` steps ahead count too, where the window
-    holds enough rows (:func:`uses_horizon_errors`; see :func:`tsrec.nn.damped.damped_forecast`)."""
+    holds enough rows (:func:`uses_horizon_errors`; see :func:`tsrec.nn.damped.damped_forecast`), and
+    ``out_one_step`` (N, horizon), if given, gets the forecasts chosen by the one-step errors alone from the same
+    pass (the same recurrences; only the choice differs)."""
     n, length = x.shape
     z = np.empty(length)
     index = np.zeros(max(period, 1))
@@ -58,25 +60,39 @@ def damped_rows(x, horizon, period, critical, alphas, betas, phis, start_rows, o
                         error = z[t] - made[slot, g]
                         sse_ahead[g] += error * error
                     made[slot, g] = level[g] + total[g] * trend[g]
+        if out_one_step is not None:
+            _write(out_one_step[i], _least(sse), level, trend, phi, sse, seasonal, index, length, period)
         if ahead:
             for g in range(size):
                 sse[g] += sse_ahead[g]
                 sse_ahead[g] = 0.0
-        best = 0
-        for g in range(1, size):
-            if sse[g] < sse[best]:
-                best = g
-        best_level, best_trend, best_phi = level[best], trend[best], phi[best]
-        if not sse[best] == sse[best]:  # every error sum NaN: no forecast
-            best_level = np.nan
-        damp, factor = 0.0, 1.0
-        for h in range(horizon):
-            factor *= best_phi
-            damp += factor
-            f = best_level + damp * best_trend
-            if seasonal:
-                f += index[(length + h) % period]
-            out[i, h] = f
+        _write(out[i], _least(sse), level, trend, phi, sse, seasonal, index, length, period)
+
+
+@njit(inline="always")
+def _least(sse):  # pragma: no cover - compiled
+    """The grid point with the least error sum (the first of equal ones)."""
+    best = 0
+    for g in range(1, sse.shape[0]):
+        if sse[g] < sse[best]:
+            best = g
+    return best
+
+
+@njit(inline="always")
+def _write(row, best, level, trend, phi, sse, seasonal, index, length, period):  # pragma: no cover - compiled
+    """The forecast ``row`` (horizon,) of grid point ``best``, plus the seasonal index where the window had one."""
+    best_level, best_trend, best_phi = level[best], trend[best], phi[best]
+    if not sse[best] == sse[best]:  # every error sum NaN: no forecast
+        best_level = np.nan
+    damp, factor = 0.0, 1.0
+    for h in range(row.shape[0]):
+        factor *= best_phi
+        damp += factor
+        f = best_level + damp * best_trend
+        if seasonal:
+            f += index[(length + h) % period]
+        row[h] = f
 
 
 @njit(cache=True)

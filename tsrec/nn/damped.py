@@ -50,6 +50,7 @@ import torch
 from threadpoolctl import threadpool_limits
 from torch import Tensor
 
+from ..scan.cpu import numba_available
 from .damped_estimated import estimated_damped
 from .theta import SEASONALITY_CRITICAL, _is_seasonal, _seasonal_index, on_windows, one_season_forecast
 
@@ -149,16 +150,28 @@ def _backtest_choice(y: Tensor, horizon: int, period: int | None, estimated_rows
     (:func:`_grid_forecast`): the way whose fit on the window less its last ``m = min(horizon, (L - 11) // 2)``
     rows forecast those rows with the smaller mean absolute error (a tie: one-step). Where ``m < 2`` or the rows
     left are ``estimated_rows`` or fewer, the one-step plus horizon-step fit."""
-    both = _grid_forecast(y, horizon, period, True)
     length = y.shape[1]
     m = min(horizon, (length - 11) // 2)
     if m < 2 or length - m <= estimated_rows:
-        return both
-    one = _grid_forecast(y, horizon, period)
+        return _grid_forecast(y, horizon, period, True)
+    one, both = _grid_pair(y, horizon, period)
     past, last = y[:, :-m], y[:, -m:].to(torch.float64)
-    e_one = (_grid_forecast(past, m, period).to(torch.float64) - last).abs().mean(dim=1)
-    e_both = (_grid_forecast(past, m, period, True).to(torch.float64) - last).abs().mean(dim=1)
+    e_one, e_both = ((f.to(torch.float64) - last).abs().mean(dim=1) for f in _grid_pair(past, m, period))
     return torch.where((e_both < e_one)[:, None], both, one)
+
+
+def _grid_pair(y: Tensor, horizon: int, period: int | None) -> tuple[Tensor, Tensor]:
+    """(:func:`_grid_forecast` of ``y`` (N > 0, L > 0), the same with ``horizon_errors``): with numba, one pass
+    gives both."""
+    x = y.detach().to(torch.float64)
+    if x.device.type != "cpu" or not numba_available():
+        return _grid_forecast(y, horizon, period), _grid_forecast(y, horizon, period, True)
+    from ._damped_numba import damped_rows
+
+    one, both = x.new_empty(x.shape[0], horizon), x.new_empty(x.shape[0], horizon)
+    damped_rows(x.contiguous().numpy(), horizon, period if period is not None and period > 1 else 0,
+                SEASONALITY_CRITICAL, *_grid(), _START_ROWS, both.numpy(), True, one.numpy())
+    return one.to(y.dtype), both.to(y.dtype)
 
 
 def seasonal_naive_forecast(y: Tensor, horizon: int, period: int) -> Tensor:
