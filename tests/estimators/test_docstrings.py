@@ -41,7 +41,7 @@ def test_list_items_render_as_an_indented_list():
     end = next(i for i in range(start + 1, len(section)) if re.match(r"^\w+ : ", section[i]))
     entry = section[start:end]
     items = [i for i, line in enumerate(entry) if line.startswith("    - ")]
-    assert len(items) == 5  # the five cases of "auto"
+    assert len(items) == 6  # the six cases of "auto"
     assert entry[items[0] - 1] == ""  # a blank line opens the list, as reStructuredText needs
     for i in range(items[0], items[-1]):  # inside the list: items, or their continuations indented under them
         assert entry[i].startswith(("    - ", "      ")) and not entry[i].startswith("       ")

@@ -199,8 +199,10 @@ def test_fit_computes_each_validation_partner_forecast_once(monkeypatch):
 
 
 def test_damped_partner_through_the_estimator(tmp_path):
-    """``partner="damped"`` (the default): ``predict`` is the mean of the network's forecast and damped Holt's on
-    the last ``context`` rows of the monthly CO2 series (in user units, with the period of ``frame_``); the network is
+    """``partner="damped"`` (the default): ``predict`` moves three quarters of the way from the network's forecast
+    to damped Holt's on the last ``context`` rows of the monthly CO2 series (in user units, with the period of
+    ``frame_``; the share of a long coarse series whose partner reads the window alone, ``COARSE_SHARE``, where the
+    Theta partner keeps a half); the network is
     the one Theta's combination gets (the loss trains the network alone; early stopping, which scores the
     combination, restores the same last epoch of three here); the file keeps the partner."""
     import torch
@@ -212,15 +214,16 @@ def test_damped_partner_through_the_estimator(tmp_path):
     y = load_default()["co2"].resample("MS").mean().to_frame("co2")
     kw = dict(horizon=12, max_epochs=3, d_model=16, d_state=8, random_state=0)
     f = LRUForecaster(**kw).fit(y.iloc[:-24])  # the default partner
-    assert f.partner == "damped" == f.model_.partner and f.frame_.theta_weight == 0.5
+    assert f.partner == "damped" == f.model_.partner and f.frame_.theta_weight == 0.75 == f.model_.theta_weight
     combined = f.predict().to_numpy().ravel()
     f.model_.theta_weight = 0.0
     network = f.predict().to_numpy().ravel()
-    f.model_.theta_weight = 0.5
+    f.model_.theta_weight = 0.75
     window = torch.tensor(y["co2"].to_numpy()[-24 - f.frame_.context : -24])[None]
     damped = damped_forecast(window, 12, 12)[0].numpy()
-    np.testing.assert_allclose(combined, 0.5 * network + 0.5 * damped, rtol=1e-5, atol=1e-3)
+    np.testing.assert_allclose(combined, 0.25 * network + 0.75 * damped, rtol=1e-5, atol=1e-3)
     theta = LRUForecaster(**kw, partner="theta").fit(y.iloc[:-24])
+    assert theta.frame_.theta_weight == 0.5
     theta.model_.theta_weight = 0.0
     np.testing.assert_allclose(theta.predict().to_numpy().ravel(), network, rtol=1e-5, atol=1e-4)
     f.save(tmp_path / "m.safetensors")
@@ -304,7 +307,8 @@ def test_auto_theta_weight_grows_where_the_network_has_few_windows():
     """Where the validation tail is too short to choose on, "auto" gives the partner the share
     ``auto_theta_weight(n)`` of the fit's ``n`` training windows: three quarters on 36 yearly CO2 means (21
     windows: ``predict`` is a quarter of the network's forecast and three of damped Holt's on the window),
-    between a half and that on 60 quarterly ones (35), a half on all 176 quarters (107); where the window is
+    between a half and that on 60 quarterly ones (35), a half on all 176 quarters (107), which ``fit`` then
+    raises to :data:`COARSE_SHARE` (a long coarse series whose partner reads the window alone); where the window is
     too short for the partner to see the season (and a partner that cannot read the rows before it), 0 (the
     network alone) on a seasonal series and a half on a random walk. A set share is kept. (The yearly partner
     reads the 36 rows, ``Frame.partner_rows``.)"""
@@ -312,7 +316,7 @@ def test_auto_theta_weight_grows_where_the_network_has_few_windows():
 
     from tsrec.datasets import load_default
     from tsrec.estimators import LRUForecaster
-    from tsrec.estimators.frame import AUTO_THETA_FEWEST, AUTO_THETA_WINDOWS, auto_theta_weight
+    from tsrec.estimators.frame import AUTO_THETA_FEWEST, AUTO_THETA_WINDOWS, COARSE_SHARE, auto_theta_weight
     from tsrec.nn.damped import history_forecast
 
     co2 = load_default()["co2"]
@@ -323,8 +327,9 @@ def test_auto_theta_weight_grows_where_the_network_has_few_windows():
         f = LRUForecaster(horizon=horizon, **kw).fit(y)
         n_val = round(0.1 * len(y))  # training_windows' tail, stride 1 on series this short
         n = len(y) - n_val - f.frame_.context - horizon + 1
-        assert f.frame_.theta_weight == auto_theta_weight(n) == f.model_.theta_weight
-        shares[len(y)] = (n, f.frame_.theta_weight)
+        want = auto_theta_weight(n) if rows else COARSE_SHARE  # (all 176 quarters: a long coarse series)
+        assert f.frame_.theta_weight == want == f.model_.theta_weight
+        shares[len(y)] = (n, auto_theta_weight(n))
         if freq == "YS":
             combined = f.predict().to_numpy().ravel()
             f.model_.theta_weight = 0.0
@@ -687,3 +692,40 @@ def test_the_damped_partner_of_a_daily_or_finer_series_is_chosen_with_its_horizo
     without = f.rolling_forecasts(hourly.iloc[300:])[0][0]
     differ = ~np.isclose(with_errors, without).all(axis=(1, 2))
     assert 0 < differ.sum() < len(differ)  # some origins' backtests chose the horizon fit, some the one-step fit
+
+
+def test_a_long_coarse_series_gives_three_quarters_to_its_damped_partner(tmp_path):
+    """``fit`` gives the damped partner :data:`COARSE_SHARE` of the forecast where the series is indexed weekly or
+    coarser, the partner reads the network's window alone and the "auto" share is the default: 300 months of a
+    season on a trend (a window of five seasons and more). Not the same rows indexed daily or unindexed, nor with
+    the Theta partner, a fixed share or the missing-value mask (not a plain window model); ``predict`` combines
+    with the share used, and the file keeps it."""
+    from tsrec.estimators import BaseForecaster, LRUForecaster
+    from tsrec.estimators.frame import AUTO_THETA_WEIGHT, COARSE_SHARE
+
+    rng = np.random.default_rng()
+    t = np.arange(300)
+    y = 100 + 0.5 * t + 3 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 1, 300)
+    small = dict(horizon=12, d_model=8, n_layers=1, max_epochs=1, random_state=0)
+    monthly = pd.DataFrame({"y": y}, index=pd.date_range("1990-01-01", periods=300, freq="MS"))
+    f = LRUForecaster(**small).fit(monthly)
+    assert f.frame_.partner_rows == 0 and f.frame_.context >= 4 * 12
+    assert f.frame_.theta_weight == f.model_.theta_weight == COARSE_SHARE
+    f.model_.naive_share = 0.0  # (the naive share, if the validation windows asked for one, moves all three alike)
+    combined = f.predict().to_numpy().ravel()
+    f.model_.theta_weight = 0.0
+    network = f.predict().to_numpy().ravel()
+    f.model_.theta_weight = 1.0
+    partner = f.predict().to_numpy().ravel()
+    f.model_.theta_weight, f.model_.naive_share = COARSE_SHARE, f.frame_.naive_share
+    np.testing.assert_allclose(combined, 0.25 * network + 0.75 * partner, rtol=1e-5)
+    f.save(tmp_path / "m.safetensors")
+    g = BaseForecaster.load(tmp_path / "m.safetensors")
+    assert g.frame_.theta_weight == g.model_.theta_weight == COARSE_SHARE
+    np.testing.assert_array_equal(g.predict().to_numpy(), f.predict().to_numpy())
+    daily = monthly.set_axis(pd.date_range("1990-01-01", periods=300, freq="D"))
+    for data, params in ((daily, {}), (y[:, None], {}), (monthly, dict(partner="theta")),
+                         (monthly, dict(missing="mask"))):
+        fitted = LRUForecaster(**small, **params).fit(data)
+        assert fitted.frame_.theta_weight == AUTO_THETA_WEIGHT, params
+    assert LRUForecaster(**small, theta_weight=0.5).fit(monthly).frame_.theta_weight == 0.5

@@ -41,6 +41,7 @@ from ..training import (
     make_optimizer,
     resolve_device,
     seeded,
+    set_theta_weight,
     training_windows,
     validation_windows,
 )
@@ -54,6 +55,7 @@ from .frame import (
     auto_stride,
     auto_theta_weight,
     build_model,
+    coarse_share,
     daily_or_finer,
     frame_of,
     history_rows,
@@ -249,12 +251,17 @@ class BaseForecaster(BaseEstimator):
                         val = validation_windows(scaled, L, H, val_fraction, stride, rows)
                 history = fit_windows(model, train, val, H, batch.n_targets, cfg, device)
             model.eval()
-            if frame.direct and self.theta_weight == "auto" and val is not None \
-                    and val.shape[0] * stride >= AUTO_THETA_HORIZONS * H:
+            chosen = frame.direct and self.theta_weight == "auto" and val is not None \
+                and val.shape[0] * stride >= AUTO_THETA_HORIZONS * H
+            if chosen:
                 frame = replace(frame, theta_weight=choose_theta_weight(model, val, H, batch.n_targets, cfg, device))
             if self.theta_weight == "auto":  # a share of (seasonal) naive, if the validation windows ask for it
                 share, period = auto_naive_share(self, frame, model, freq, val, batch.n_targets, cfg, device)
                 frame = replace(frame, naive_share=share, naive_period=period)
+            share = None if chosen or not is_plain_window_model(model) else coarse_share(self, frame, freq)
+            if share is not None:  # a long coarse series: more to its damped partner
+                frame = replace(frame, theta_weight=share)
+                set_theta_weight(model, share)
             stream = self._new_stream(model, batch, series or scaler, device, frame)
             calibration = self._validation_calibration(model, batch, series or scaler, device, frame, L,
                                                        val_fraction)
