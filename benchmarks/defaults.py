@@ -1265,7 +1265,7 @@ def fresh_i_list() -> list[Series]:
     forty days of ``elecdemand`` (Victoria's half-hourly demand, 2014); from ``fpp3``, the weekly ``us_gasoline``.
     Monthly: horizon 12, period 12; quarterly: 8, 4; yearly: 6, 1; daily: 14, 7; weekly: 13, 52; half-hourly: 48,
     48. Where a file gives no dates the index starts at an arbitrary period; only its frequency matters. Added in
-    session 35."""
+    session 35, and read further there by screens (``benchmarks/RESULTS.md``): spent for judging."""
     import contextlib
     import io
 
