@@ -41,7 +41,7 @@ def test_version_1_files_load_and_forecast_as_they_did(name, tmp_path):
     # saved again, the file is of the current version and gives the same forecast
     f.save(tmp_path / "now.safetensors")
     g = BaseForecaster.load(tmp_path / "now.safetensors")
-    assert FORMAT_VERSION == 21
+    assert FORMAT_VERSION == 22
     np.testing.assert_array_equal(g.predict().to_numpy(), forecast.to_numpy())
     # and it keeps streaming
     g.partial_fit(pd.DataFrame({"y": [0.1, 0.2], "x": [0.3, 0.4]},
@@ -67,7 +67,8 @@ def test_a_damaged_or_contradicting_frame_is_refused(tmp_path, small_frame):
                                "estimated_rows": 20, "partner_rows": 0, "history_one_season": False,
                                "naive_blend": f.frame_.naive_blend, "history_blend": False,
                                "naive_share": f.frame_.naive_share, "naive_period": f.frame_.naive_period,
-                               "horizon_errors": True}  # (an hourly index: daily or finer)
+                               "horizon_errors": True,  # (an hourly index: daily or finer)
+                               "seasonal_skip": False}  # (neither monthly nor quarterly)
     for change, message in (({"context": 7}, "patch_len"), ({"direct": False, "context": None}, "does not match"),
                             ({"patch_len": 0}, "patch_len"), ({"period": -1}, "period"), (None, "frame"),
                             ({"theta_weight": 1.5}, "theta_weight"), ({"theta_weight": "0.5"}, "theta_weight"),
@@ -91,6 +92,8 @@ def test_a_damaged_or_contradicting_frame_is_refused(tmp_path, small_frame):
                             ({"naive_share": 0.5, "naive_period": True}, "naive_period"),
                             ({"naive_share": 0.0, "naive_period": 1}, "naive_period"),  # (a period without a share)
                             ({"horizon_errors": 1}, "horizon_errors"),
+                            ({"seasonal_skip": 1}, "seasonal_skip"),
+                            ({"seasonal_skip": "True"}, "seasonal_skip"),
                             ({"horizon_errors": True, "direct": False, "context": None}, "does not match")):
         bad = dict(fitted, frame=None if change is None else {**fitted["frame"], **change})
         out = tmp_path / "bad.safetensors"
@@ -576,3 +579,27 @@ def test_a_version_20_file_keeps_the_partner_chosen_by_one_step_errors(tmp_path)
     rows = pd.DataFrame({"temp": y}, index=pd.date_range("2001-03-01", periods=264, freq="h"))
     now = clone(f).fit(rows.iloc[:260])
     assert now.frame_.horizon_errors is True and now.model_.horizon_errors is True
+
+
+def test_a_version_21_file_keeps_the_last_value_as_its_networks_skip(tmp_path):
+    """A version-21 file of a short monthly series with a trend and a strong season, streamed 4 rows past its fit
+    (session 36, before format 22, tests/fixtures/format_v21/make_v21_seasonal_skip.py). Format 22 gives such a
+    short fit's network the seasonal naive skip; the file loads with ``seasonal_skip=False`` (the last value, as
+    it was trained), forecasts as it did, saved again too, and keeps streaming; its clone refits with the skip of
+    today."""
+    f, want = _fixture_and_record("format_v21/LRUForecaster_monthly", "format_v21/expected_monthly.json")
+    assert f.frame_.seasonal_skip is False and f.model_.seasonal_skip is False
+    assert (f.frame_.context, f.frame_.theta_weight) == (want["context"], want["theta_weight"])
+    forecast = f.predict().to_numpy().ravel()
+    assert_as_recorded(forecast, want["predict"])
+    g = _saved_again(f, forecast, tmp_path)
+    assert g.frame_.seasonal_skip is False
+    g.partial_fit(pd.DataFrame({"sales": forecast[:3]}, index=pd.date_range(g.predict().index[0], periods=3,
+                                                                             freq="MS")))
+    assert np.isfinite(g.predict().to_numpy()).all()
+    rng = np.random.default_rng(21)  # the fixture's rows
+    t = np.arange(108)
+    y = 40 + 0.2 * t + 6 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 1, 108)
+    rows = pd.DataFrame({"sales": y}, index=pd.date_range("2001-01-01", periods=108, freq="MS"))
+    now = clone(f).fit(rows.iloc[:104])
+    assert now.frame_.seasonal_skip is True and now.model_.seasonal_skip is True

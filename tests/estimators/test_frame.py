@@ -729,3 +729,35 @@ def test_a_long_coarse_series_gives_three_quarters_to_its_damped_partner(tmp_pat
         fitted = LRUForecaster(**small, **params).fit(data)
         assert fitted.frame_.theta_weight == AUTO_THETA_WEIGHT, params
     assert LRUForecaster(**small, theta_weight=0.5).fit(monthly).frame_.theta_weight == 0.5
+
+
+def test_a_short_monthly_or_quarterly_fit_gives_its_network_the_seasonal_skip():
+    """``frame_.seasonal_skip`` (the network learns the change from seasonal naive where the window shows the
+    season) is set for a monthly or quarterly fit of fewer than 100 training windows with the "auto" share and
+    ``skip_last``: not for a longer fit, another period, a pinned share or ``skip_last=False``; the fitted model
+    forecasts with it, and the same network without it forecasts otherwise."""
+    from tsrec import LRUForecaster
+
+    rng = np.random.default_rng(36)
+    t = np.arange(360)
+    y = 40 + 0.2 * t + 6 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 0.3, 360)
+    small = dict(horizon=12, d_model=8, n_layers=1, max_epochs=1, random_state=0)
+
+    def fitted(rows, freq, **kw):
+        frame = pd.DataFrame({"y": y[:rows]}, index=pd.date_range("2001-01-01", periods=rows, freq=freq))
+        return LRUForecaster(**{**small, **kw}).fit(frame)
+
+    f = fitted(150, "MS")  # (windows of 40 rows: a monthly window of under three seasons rarely passes the test)
+    assert f.frame_.seasonal_skip is True and f.model_.seasonal_skip is True
+    quarterly = 10 + 0.1 * t[:80] + 3 * np.sin(np.pi * t[:80] / 2) + rng.normal(0, 0.5, 80)
+    q = LRUForecaster(**{**small, "horizon": 8}).fit(
+        pd.DataFrame({"y": quarterly}, index=pd.date_range("2001-01-01", periods=80, freq="QS")))
+    assert q.frame_.period == 4 and q.frame_.seasonal_skip is True
+    assert fitted(360, "MS").frame_.seasonal_skip is False  # (over 100 training windows)
+    assert fitted(150, "D").frame_.seasonal_skip is False  # (period 7)
+    assert fitted(150, "MS", theta_weight=0.5).frame_.seasonal_skip is False
+    assert fitted(150, "MS", skip_last=False).frame_.seasonal_skip is False
+    later = pd.DataFrame({"y": y[150:162]}, index=pd.date_range("2013-07-01", periods=12, freq="MS"))
+    with_skip = f.rolling_forecasts(later)[0][0]
+    f.model_.seasonal_skip = False
+    assert not np.allclose(f.rolling_forecasts(later)[0][0], with_skip)

@@ -61,6 +61,7 @@ from .frame import (
     history_rows,
     history_share,
     holds_one_season,
+    wants_seasonal_skip,
 )
 from .params import COMMON_PARAMS, FITTED_ATTRIBUTES, Param, check_params, render_docstring
 from .stream import (
@@ -216,7 +217,8 @@ class BaseForecaster(BaseEstimator):
             raise ValueError(f"too few rows for one training window of {L + H} steps")
         if frame.direct and self.theta_weight == "auto":
             frame = replace(frame, theta_weight=auto_theta_weight(train.shape[0] * stride, frame, scaled[0][:, 0]),
-                            one_season=holds_one_season(frame))
+                            one_season=holds_one_season(frame),
+                            seasonal_skip=wants_seasonal_skip(self, frame, train.shape[0] * stride))
         if frame.direct and self.partner == "damped" and (frame.period or 1) > 1:  # blended with seasonal naive
             frame = replace(frame, naive_blend=True)
         freq = batch.meta[0].freq if batch.meta and batch.meta[0].kind == "datetime" else None

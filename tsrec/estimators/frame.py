@@ -48,7 +48,8 @@ __all__ = ["Frame", "infer_period", "resolve", "auto_stride", "frame_of", "build
            "theta_weight", "auto_theta_weight", "holds_one_season", "history_rows", "history_share", "PARTNER_ROWS",
            "SEASON_ROWS", "MAX_SEASON_ROWS", "HISTORY_SEASONS", "SEASON_SHARE", "smooth_trend", "SMOOTH_ACF",
            "SMOOTH_SHARE", "step_days", "sub_daily", "daily_or_finer", "coarser_than_daily", "auto_naive_share",
-           "NAIVE_SHARE", "NAIVE_RATIO", "LAST_SHARE", "LAST_RATIO", "LAST_WINDOWS", "coarse_share", "COARSE_SHARE"]
+           "NAIVE_SHARE", "NAIVE_RATIO", "LAST_SHARE", "LAST_RATIO", "LAST_WINDOWS", "coarse_share", "COARSE_SHARE",
+           "wants_seasonal_skip", "SEASONAL_SKIP_PERIODS", "SEASONAL_SKIP_WINDOWS"]
 
 #: the longest automatic look-back
 MAX_AUTO_CONTEXT = 512
@@ -126,6 +127,12 @@ class Frame:
         window's last rows (:attr:`tsrec.nn.window.WindowModel.horizon_errors`):
         what ``fit`` gives a series indexed daily or finer with ``partner="damped"``
         since format 21; False in earlier files.
+    seasonal_skip : bool
+        The network's skip is seasonal naive instead of the last value in windows
+        whose first differences show the season
+        (:attr:`tsrec.nn.window.WindowModel.seasonal_skip`): what ``fit`` gives a short
+        monthly or quarterly fit (:func:`wants_seasonal_skip`) since format 22; False in
+        earlier files.
     """
 
     context: int | None
@@ -142,6 +149,7 @@ class Frame:
     naive_share: float = 0.0
     naive_period: int | None = None
     horizon_errors: bool = False
+    seasonal_skip: bool = False
 
     @property
     def window_rows(self) -> int | None:
@@ -230,17 +238,20 @@ def resolve(context: int | str | None, patch_len: int | str, head: str, lengths:
     >>> resolve("auto", "auto", "auto", [8000], 96, 0.1, period=24)  # doctest: +NORMALIZE_WHITESPACE
     Frame(context=504, patch_len=24, direct=True, period=24, theta_weight=None, one_season=False,
           estimated_rows=20, partner_rows=0, history_one_season=False, naive_blend=False,
-          history_blend=False, naive_share=0.0, naive_period=None, horizon_errors=False)
+          history_blend=False, naive_share=0.0, naive_period=None, horizon_errors=False,
+          seasonal_skip=False)
     >>> resolve("auto", "auto", "auto", [8000], 24, 0.1, period=24).context  # eight horizons
     192
     >>> resolve("auto", "auto", "auto", [150], 12, 0.1, period=52)  # doctest: +NORMALIZE_WHITESPACE
     Frame(context=40, patch_len=5, direct=True, period=52, theta_weight=None, one_season=False,
           estimated_rows=20, partner_rows=0, history_one_season=False, naive_blend=False,
-          history_blend=False, naive_share=0.0, naive_period=None, horizon_errors=False)
+          history_blend=False, naive_share=0.0, naive_period=None, horizon_errors=False,
+          seasonal_skip=False)
     >>> resolve(None, "auto", "auto", [500], 12, 0.1, period=12)  # doctest: +NORMALIZE_WHITESPACE
     Frame(context=None, patch_len=1, direct=False, period=12, theta_weight=None, one_season=False,
           estimated_rows=20, partner_rows=0, history_one_season=False, naive_blend=False,
-          history_blend=False, naive_share=0.0, naive_period=None, horizon_errors=False)
+          history_blend=False, naive_share=0.0, naive_period=None, horizon_errors=False,
+          seasonal_skip=False)
     """
     direct = head == "direct" or (head == "auto" and context is not None)
     if context is None:
@@ -574,6 +585,35 @@ def coarse_share(est: BaseForecaster, frame: Frame, freq: str | int | None) -> f
     return COARSE_SHARE
 
 
+#: the periods (quarterly, monthly) whose short fits get the network's seasonal skip (:func:`wants_seasonal_skip`)
+SEASONAL_SKIP_PERIODS = (4, 12)
+#: fits of fewer training windows than this get it (benchmarks/rules/2026-12-06_seasonal_skip.md)
+SEASONAL_SKIP_WINDOWS = 100
+
+
+def wants_seasonal_skip(est: BaseForecaster, frame: Frame, n_windows: int) -> bool:
+    """Whether ``fit`` gives the network the seasonal skip (:attr:`Frame.seasonal_skip`) after ``n_windows``
+    training windows of ``frame``: with ``theta_weight="auto"``, ``skip_last``, a direct head, a period in
+    :data:`SEASONAL_SKIP_PERIODS` (quarterly or monthly), windows of ``2 * period + 3`` rows or more, and fewer
+    than :data:`SEASONAL_SKIP_WINDOWS` (100) training windows. A network trained on so few windows stays near its
+    skip, and on a seasonal series the last value is naive's forecast; longer fits learn the season from the last
+    value as well or better (``benchmarks/rules/2026-12-06_seasonal_skip.md``). Each window takes the seasonal
+    skip only where its first differences pass the seasonality test, which a monthly window of under three seasons
+    rarely does.
+
+    >>> class Est:
+    ...     theta_weight, skip_last = "auto", True
+    >>> monthly = Frame(context=32, patch_len=4, direct=True, period=12)
+    >>> wants_seasonal_skip(Est, monthly, 70), wants_seasonal_skip(Est, monthly, 150)
+    (True, False)
+    >>> [wants_seasonal_skip(Est, replace(monthly, **change), 70) for change in ({"context": 24}, {"period": 7})]
+    [False, False]
+    """
+    period = frame.period or 0
+    return bool(est.theta_weight == "auto" and est.skip_last and frame.direct and period in SEASONAL_SKIP_PERIODS
+                and frame.context >= 2 * period + 3 and n_windows < SEASONAL_SKIP_WINDOWS)
+
+
 def history_share(frame: Frame, share: float, series: Sequence[np.ndarray]) -> float:
     """The share ``fit`` gives a partner that reads ``frame.partner_rows`` rows before each window (for
     ``theta_weight="auto"``, :func:`history_rows`), from the ``share`` of the window alone
@@ -680,7 +720,8 @@ def _build_model(est: BaseForecaster, c_in: int, c_out: int, frame: Frame, n_nor
                            estimated_rows=frame.estimated_rows, partner_rows=frame.partner_rows,
                            history_one_season=frame.history_one_season, naive_blend=frame.naive_blend,
                            history_blend=frame.history_blend, naive_share=frame.naive_share,
-                           naive_period=frame.naive_period, horizon_errors=frame.horizon_errors)
+                           naive_period=frame.naive_period, horizon_errors=frame.horizon_errors,
+                           seasonal_skip=frame.seasonal_skip)
 
     if est.ensemble_size == 1:
         return member()

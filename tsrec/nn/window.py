@@ -61,7 +61,7 @@ from torch import Tensor, nn
 
 from .blocks import Stack
 from .damped import ESTIMATED_ROWS, damped_forecast, history_blend_forecast, history_forecast, naive_blend_forecast
-from .theta import one_season_forecast, theta_forecast
+from .theta import is_seasonal, one_season_forecast, theta_forecast
 from .transformer import CausalSelfAttention
 
 __all__ = ["LINEAR_PATHS", "PARTNERS", "PeriodLinear", "WindowEnsemble", "WindowModel", "memoised_partners",
@@ -255,6 +255,15 @@ class WindowModel(nn.Module):
         ahead, where a backtest on the window's last rows prefers it
         (:func:`tsrec.nn.damped.damped_forecast`; models saved before format
         21 have the one-step errors alone).
+    seasonal_skip : bool, default=False
+        With ``skip_last``, a window whose targets' first differences pass the
+        partners' seasonality test at ``theta_period``
+        (:func:`tsrec.nn.theta.is_seasonal`; windows of ``2 * theta_period + 3``
+        rows or more) gets its last season repeated (seasonal naive, per
+        target) as the skip instead of its last value, in training and out of
+        it: the heads learn the change from seasonal naive there. Needs
+        ``skip_last`` and ``theta_period >= 2`` (models saved before format 22
+        have the last value).
     median_index : int, default=0
         Which of a target's ``n_quantiles`` outputs is its median.
 
@@ -276,7 +285,7 @@ class WindowModel(nn.Module):
         theta_period: int | None = None, median_index: int = 0, partner: str = "theta", one_season: bool = False,
         estimated_rows: int = ESTIMATED_ROWS, partner_rows: int = 0, history_one_season: bool = False,
         naive_blend: bool = False, history_blend: bool = False, naive_share: float = 0.0,
-        naive_period: int | None = None, horizon_errors: bool = False,
+        naive_period: int | None = None, horizon_errors: bool = False, seasonal_skip: bool = False,
     ) -> None:
         super().__init__()
         if c_out % n_quantiles:
@@ -305,6 +314,9 @@ class WindowModel(nn.Module):
             raise ValueError(f"naive_blend needs partner='damped', got partner={partner!r}")
         if horizon_errors and partner != "damped":
             raise ValueError(f"horizon_errors needs partner='damped', got partner={partner!r}")
+        if seasonal_skip and not (skip_last and theta_period is not None and theta_period >= 2):
+            raise ValueError(f"seasonal_skip needs skip_last and theta_period >= 2, got skip_last={skip_last!r}, "
+                             f"theta_period={theta_period!r}")
         if history_blend and not partner_rows:
             raise ValueError("history_blend needs partner_rows: it blends the partner that reads the rows before "
                              "the window")
@@ -332,7 +344,7 @@ class WindowModel(nn.Module):
         self.partner_rows, self.history_one_season = int(partner_rows), bool(history_one_season)
         self.naive_blend, self.history_blend = bool(naive_blend), bool(history_blend)
         self.naive_share, self.naive_period = float(naive_share), naive_period
-        self.horizon_errors = bool(horizon_errors)
+        self.horizon_errors, self.seasonal_skip = bool(horizon_errors), bool(seasonal_skip)
         self.n_segments = math.ceil(context / patch_len)
         self.body = body
         # whether training mode changes the body (its dropout draws)
@@ -396,12 +408,24 @@ class WindowModel(nn.Module):
         if self.linear is not None:
             out = out + per_output(self.linear(z[..., :nt].transpose(1, 2)).transpose(1, 2))
         if self.skip_last:
-            out = out + per_output(z[:, -1:, :nt])
+            out = out + per_output(self._skip(z[..., :nt]))
         if self.affine_weight is not None:
             out = (out - per_output(self.affine_bias[:nt])) / (per_output(self.affine_weight[:nt]) + self.eps**2)
         if self.instance_norm:
             out = (out if std is None else out * per_output(std[..., :nt])) + per_output(mean[..., :nt])
         return out
+
+    def _skip(self, z: Tensor) -> Tensor:
+        """What ``skip_last`` adds to the forecast of the normalised targets ``z`` (B, L, n_targets): their last
+        row (B, 1, n_targets), or with ``seasonal_skip`` their last season repeated (B, horizon, n_targets) where
+        a target's first differences pass the seasonality test."""
+        period = self.theta_period or 0
+        if not (self.seasonal_skip and z.shape[1] >= 2 * period + 3):
+            return z[:, -1:]
+        b, length, nt = z.shape
+        diffs = torch.diff(z.transpose(1, 2).reshape(b * nt, length), dim=1)
+        seasonal = is_seasonal(diffs, period).reshape(b, 1, nt).to(z.device)
+        return torch.where(seasonal, seasonal_naive(z, period, self.horizon), z[:, -1:])
 
     def with_theta(self, out: Tensor, x: Tensor) -> Tensor:
         """The network's forecast ``out`` (B, H, c_out) of the windows ``x`` (B, context or partner_rows, c_in),
@@ -602,6 +626,7 @@ class WindowEnsemble(nn.Module):
     naive_share = _shared("naive_share")
     naive_period = _shared("naive_period")
     horizon_errors = _shared("horizon_errors")
+    seasonal_skip = _shared("seasonal_skip")
 
     def forward(self, x: Tensor, members: bool = False) -> Tensor:
         """The mean forecast ``(B, horizon, c_out)`` from windows ``x`` ``(B, context, c_in)`` (or ``partner_rows``),
