@@ -1293,8 +1293,8 @@ def fresh_j_list() -> list[Series]:
     1-120, 121-240, 241-360 and 361-480) of the five monthly Australian departure series of ``fpp2``'s
     ``departures`` (from January 1976; horizon 12, period 12), and the quarterly takings and occupancy of each
     of the eight states and territories of ``fpp3``'s ``aus_accommodation`` (1998 Q1 - 2016 Q2, 74 quarters;
-    horizon 8, period 4). Built in session 35, unread, as the judge of a candidate for such fits (session 35's
-    screen of the network's skip, ``benchmarks/RESULTS.md``)."""
+    horizon 8, period 4). Built in session 35, unread, as the judge of a candidate for such fits; it judged session
+    36's seasonal skip (``benchmarks/rules/2026-12-06_seasonal_skip.md``): spent for judging."""
     out = []
     departures = _rdataset("fpp2", "departures")
     for column in ("permanent", "reslong", "vislong", "resshort", "visshort"):
@@ -1319,7 +1319,8 @@ def fresh_k_list() -> list[Series]:
     killed in Great Britain, 1969-1984; the two driver columns equal ``UKDriverDeaths``, which ``seasonal_r``
     read) and the five quarterly growth rates of ``fpp3``'s ``us_change`` (1970 Q1 - 2019 Q2). Monthly: horizon 12,
     period 12; quarterly: 8, 4. Built in session 36 as the judge of the period inferred from differences
-    (``benchmarks/rules/2026-12-06_period_differences_b.md``), whose runs strip the index."""
+    (``benchmarks/rules/2026-12-06_period_differences_b.md``, run with ``--no-index``), then run with the dates and
+    screened on (``benchmarks/RESULTS.md`` "Session 36"): spent for judging."""
     def indexed(values, start: str, freq: str) -> pd.Series:
         return pd.Series(np.asarray(values, float), pd.date_range(start, periods=len(values), freq=freq))
 
