@@ -424,7 +424,7 @@ class WindowModel(nn.Module):
             return z[:, -1:]
         b, length, nt = z.shape
         diffs = torch.diff(z.transpose(1, 2).reshape(b * nt, length), dim=1)
-        seasonal = is_seasonal(diffs, period).reshape(b, 1, nt).to(z.device)
+        seasonal = is_seasonal(diffs, period).reshape(b, 1, nt)
         return torch.where(seasonal, seasonal_naive(z, period, self.horizon), z[:, -1:])
 
     def with_theta(self, out: Tensor, x: Tensor) -> Tensor:
