@@ -41,7 +41,7 @@ def test_version_1_files_load_and_forecast_as_they_did(name, tmp_path):
     # saved again, the file is of the current version and gives the same forecast
     f.save(tmp_path / "now.safetensors")
     g = BaseForecaster.load(tmp_path / "now.safetensors")
-    assert FORMAT_VERSION == 22
+    assert FORMAT_VERSION == 23
     np.testing.assert_array_equal(g.predict().to_numpy(), forecast.to_numpy())
     # and it keeps streaming
     g.partial_fit(pd.DataFrame({"y": [0.1, 0.2], "x": [0.3, 0.4]},
@@ -68,7 +68,8 @@ def test_a_damaged_or_contradicting_frame_is_refused(tmp_path, small_frame):
                                "naive_blend": f.frame_.naive_blend, "history_blend": False,
                                "naive_share": f.frame_.naive_share, "naive_period": f.frame_.naive_period,
                                "horizon_errors": True,  # (an hourly index: daily or finer)
-                               "seasonal_skip": False}  # (neither monthly nor quarterly)
+                               "seasonal_skip": False,  # (neither monthly nor quarterly)
+                               "skip_per_window": False}
     for change, message in (({"context": 7}, "patch_len"), ({"direct": False, "context": None}, "does not match"),
                             ({"patch_len": 0}, "patch_len"), ({"period": -1}, "period"), (None, "frame"),
                             ({"theta_weight": 1.5}, "theta_weight"), ({"theta_weight": "0.5"}, "theta_weight"),
@@ -94,6 +95,8 @@ def test_a_damaged_or_contradicting_frame_is_refused(tmp_path, small_frame):
                             ({"horizon_errors": 1}, "horizon_errors"),
                             ({"seasonal_skip": 1}, "seasonal_skip"),
                             ({"seasonal_skip": "True"}, "seasonal_skip"),
+                            ({"skip_per_window": 1}, "skip_per_window"),
+                            ({"skip_per_window": True}, "skip_per_window"),  # (no seasonal skip)
                             ({"horizon_errors": True, "direct": False, "context": None}, "does not match")):
         bad = dict(fitted, frame=None if change is None else {**fitted["frame"], **change})
         out = tmp_path / "bad.safetensors"
@@ -603,3 +606,31 @@ def test_a_version_21_file_keeps_the_last_value_as_its_networks_skip(tmp_path):
     rows = pd.DataFrame({"sales": y}, index=pd.date_range("2001-01-01", periods=108, freq="MS"))
     now = clone(f).fit(rows.iloc[:104])
     assert now.frame_.seasonal_skip is True and now.model_.seasonal_skip is True
+
+
+def test_a_version_22_file_keeps_its_seasonal_skip_per_window(tmp_path):
+    """A version-22 file of a short monthly series whose season fades in its last rows, streamed 4 rows past its
+    fit (session 37, before format 23, tests/fixtures/format_v22/make_v22_skip_per_window.py): its network took the
+    seasonal skip per window, and its last window does not show the season. Format 23 decides the skip once per
+    fit; the file loads with ``skip_per_window=True`` (as it was trained), forecasts as it did, which the skip of
+    every window would not, saved again too, and keeps streaming; its clone refits with the skip of today."""
+    f, want = _fixture_and_record("format_v22/LRUForecaster_monthly", "format_v22/expected_monthly.json")
+    assert f.frame_.seasonal_skip is True and f.frame_.skip_per_window is True and f.model_.skip_per_window is True
+    assert (f.frame_.context, f.frame_.theta_weight) == (want["context"], want["theta_weight"])
+    forecast = f.predict().to_numpy().ravel()
+    assert_as_recorded(forecast, want["predict"])
+    f.model_.skip_per_window = False  # (the fixture tells the two apart)
+    assert np.abs(f.predict().to_numpy().ravel() - forecast).max() > 0.1
+    f.model_.skip_per_window = True
+    g = _saved_again(f, forecast, tmp_path)
+    assert g.frame_.skip_per_window is True
+    g.partial_fit(pd.DataFrame({"sales": forecast[:3]}, index=pd.date_range(g.predict().index[0], periods=3,
+                                                                             freq="MS")))
+    assert np.isfinite(g.predict().to_numpy()).all()
+    rng = np.random.default_rng(22)  # the fixture's rows
+    t = np.arange(108)
+    y = 40 + 0.2 * t + 6 * np.clip((108 - t) / 36, 0, 1) * np.sin(2 * np.pi * t / 12) + rng.normal(0, 1, 108)
+    rows = pd.DataFrame({"sales": y}, index=pd.date_range("2001-01-01", periods=108, freq="MS"))
+    now = clone(f).fit(rows.iloc[:104])
+    assert now.frame_.seasonal_skip is True and now.frame_.skip_per_window is False
+    assert now.model_.skip_per_window is False

@@ -732,10 +732,11 @@ def test_a_long_coarse_series_gives_three_quarters_to_its_damped_partner(tmp_pat
 
 
 def test_a_short_monthly_or_quarterly_fit_gives_its_network_the_seasonal_skip():
-    """``frame_.seasonal_skip`` (the network learns the change from seasonal naive where the window shows the
-    season) is set for a monthly or quarterly fit of fewer than 100 training windows with the "auto" share and
-    ``skip_last``: not for a longer fit, another period, a pinned share or ``skip_last=False``; the fitted model
-    forecasts with it, and the same network without it forecasts otherwise."""
+    """``frame_.seasonal_skip`` (the network learns the change from seasonal naive) is set for a monthly or
+    quarterly fit of fewer than 100 training windows with the "auto" share and ``skip_last`` whose rows' first
+    differences show the season: not for a longer fit, rows without a season, another period, a pinned share or
+    ``skip_last=False``; every window takes it (``skip_per_window=False``); the fitted model forecasts with it,
+    and the same network without it forecasts otherwise."""
     from tsrec import LRUForecaster
 
     rng = np.random.default_rng(36)
@@ -747,8 +748,12 @@ def test_a_short_monthly_or_quarterly_fit_gives_its_network_the_seasonal_skip():
         frame = pd.DataFrame({"y": y[:rows]}, index=pd.date_range("2001-01-01", periods=rows, freq=freq))
         return LRUForecaster(**{**small, **kw}).fit(frame)
 
-    f = fitted(150, "MS")  # (windows of 40 rows: a monthly window of under three seasons rarely passes the test)
+    f = fitted(150, "MS")
     assert f.frame_.seasonal_skip is True and f.model_.seasonal_skip is True
+    assert f.frame_.skip_per_window is False and f.model_.skip_per_window is False
+    trend = pd.DataFrame({"y": 40 + 0.2 * t[:150] + rng.normal(0, 0.3, 150)},
+                         index=pd.date_range("2001-01-01", periods=150, freq="MS"))
+    assert LRUForecaster(**small).fit(trend).frame_.seasonal_skip is False
     quarterly = 10 + 0.1 * t[:80] + 3 * np.sin(np.pi * t[:80] / 2) + rng.normal(0, 0.5, 80)
     q = LRUForecaster(**{**small, "horizon": 8}).fit(
         pd.DataFrame({"y": quarterly}, index=pd.date_range("2001-01-01", periods=80, freq="QS")))

@@ -503,10 +503,11 @@ def test_a_partner_that_reads_more_rows_than_the_network():
 
 
 @pytest.mark.parametrize("n_quantiles", [1, 3])
-def test_seasonal_skip_adds_the_last_season_where_the_window_shows_it(etth1, n_quantiles):
-    """With ``seasonal_skip``, the skip of a target whose window's first differences pass the seasonality test is
-    its last season repeated instead of its last value, in training mode and out of it (every quantile alike);
-    a target that does not pass keeps the last value. Real hourly windows of ETTh1 (a daily cycle) beside random
+def test_seasonal_skip_adds_the_last_season(etth1, n_quantiles):
+    """With ``seasonal_skip``, every window's skip is its targets' last season repeated instead of their last
+    value, in training mode and out of it (every quantile alike). With ``skip_per_window`` too (how models of
+    format 22 forecast) only a target whose window's first differences pass the seasonality test takes it, and a
+    target that does not pass keeps the last value. Real hourly windows of ETTh1 (a daily cycle) beside random
     walks."""
     from tsrec.nn.theta import is_seasonal
 
@@ -515,7 +516,9 @@ def test_seasonal_skip_adds_the_last_season_where_the_window_shows_it(etth1, n_q
               skip_last=True, median_index=n_quantiles // 2)
     last = window_model("lru", **kw).double()
     season = window_model("lru", **kw, seasonal_skip=True).double()
+    per_window = window_model("lru", **kw, seasonal_skip=True, skip_per_window=True).double()
     season.load_state_dict(last.state_dict())
+    per_window.load_state_dict(last.state_dict())
     hourly = torch.tensor(etth1[["HUFL", "OT", "MUFL"]].to_numpy()[:4 * 72].reshape(4, 72, 3))
     walks = torch.randn(4, 72, 3, dtype=torch.float64).cumsum(1)
     x = torch.cat([hourly, walks])
@@ -524,12 +527,16 @@ def test_seasonal_skip_adds_the_last_season_where_the_window_shows_it(etth1, n_q
     z = ((x - mean) / std)[..., :2]
     shows = is_seasonal(torch.diff(z.transpose(1, 2).reshape(16, 72), dim=1), 24).reshape(8, 1, 2)
     assert shows[:4].any() and not shows[4:, :, 1].any()  # both outcomes occur
-    change = torch.where(shows, seasonal_naive(z, 24, 5) - z[:, -1:], torch.zeros(8, 5, 2, dtype=z.dtype))
+    change = seasonal_naive(z, 24, 5) - z[:, -1:]
     want = (change * std[..., :2]).repeat_interleave(n_quantiles, dim=-1)
+    want_shown = (torch.where(shows, change, 0.0) * std[..., :2]).repeat_interleave(n_quantiles, dim=-1)
     for mode in (False, True):
-        last.train(mode), season.train(mode)
+        last.train(mode), season.train(mode), per_window.train(mode)
         torch.testing.assert_close(season(x) - last(x), want, rtol=1e-9, atol=1e-9)
+        torch.testing.assert_close(per_window(x) - last(x), want_shown, rtol=1e-9, atol=1e-9)
     with pytest.raises(ValueError, match="seasonal_skip"):
         window_model("lru", **{**kw, "skip_last": False}, seasonal_skip=True)
     with pytest.raises(ValueError, match="seasonal_skip"):
         window_model("lru", **{**kw, "theta_period": None}, seasonal_skip=True)
+    with pytest.raises(ValueError, match="skip_per_window needs seasonal_skip"):
+        window_model("lru", **kw, skip_per_window=True)

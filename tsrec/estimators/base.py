@@ -218,7 +218,8 @@ class BaseForecaster(BaseEstimator):
         if frame.direct and self.theta_weight == "auto":
             frame = replace(frame, theta_weight=auto_theta_weight(train.shape[0] * stride, frame, scaled[0][:, 0]),
                             one_season=holds_one_season(frame),
-                            seasonal_skip=wants_seasonal_skip(self, frame, train.shape[0] * stride))
+                            seasonal_skip=wants_seasonal_skip(self, frame, train.shape[0] * stride,
+                                                              [v[:, 0] for v in scaled]))
         if frame.direct and self.partner == "damped" and (frame.period or 1) > 1:  # blended with seasonal naive
             frame = replace(frame, naive_blend=True)
         freq = batch.meta[0].freq if batch.meta and batch.meta[0].kind == "datetime" else None

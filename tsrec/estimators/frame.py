@@ -49,7 +49,7 @@ __all__ = ["Frame", "infer_period", "resolve", "auto_stride", "frame_of", "build
            "SEASON_ROWS", "MAX_SEASON_ROWS", "HISTORY_SEASONS", "SEASON_SHARE", "smooth_trend", "SMOOTH_ACF",
            "SMOOTH_SHARE", "step_days", "sub_daily", "daily_or_finer", "coarser_than_daily", "auto_naive_share",
            "NAIVE_SHARE", "NAIVE_RATIO", "LAST_SHARE", "LAST_RATIO", "LAST_WINDOWS", "coarse_share", "COARSE_SHARE",
-           "wants_seasonal_skip", "SEASONAL_SKIP_PERIODS", "SEASONAL_SKIP_WINDOWS"]
+           "wants_seasonal_skip", "differences_seasonal", "SEASONAL_SKIP_PERIODS", "SEASONAL_SKIP_WINDOWS"]
 
 #: the longest automatic look-back
 MAX_AUTO_CONTEXT = 512
@@ -128,11 +128,14 @@ class Frame:
         what ``fit`` gives a series indexed daily or finer with ``partner="damped"``
         since format 21; False in earlier files.
     seasonal_skip : bool
-        The network's skip is seasonal naive instead of the last value in windows
-        whose first differences show the season
+        The network's skip is seasonal naive instead of the last value
         (:attr:`tsrec.nn.window.WindowModel.seasonal_skip`): what ``fit`` gives a short
-        monthly or quarterly fit (:func:`wants_seasonal_skip`) since format 22; False in
-        earlier files.
+        monthly or quarterly fit whose rows show the season (:func:`wants_seasonal_skip`)
+        since format 22; False in earlier files.
+    skip_per_window : bool
+        With ``seasonal_skip``, only windows whose first differences show the season
+        take it (:attr:`tsrec.nn.window.WindowModel.skip_per_window`): the files of
+        format 22; since format 23 every window takes it (False).
     """
 
     context: int | None
@@ -150,6 +153,7 @@ class Frame:
     naive_period: int | None = None
     horizon_errors: bool = False
     seasonal_skip: bool = False
+    skip_per_window: bool = False
 
     @property
     def window_rows(self) -> int | None:
@@ -239,19 +243,19 @@ def resolve(context: int | str | None, patch_len: int | str, head: str, lengths:
     Frame(context=504, patch_len=24, direct=True, period=24, theta_weight=None, one_season=False,
           estimated_rows=20, partner_rows=0, history_one_season=False, naive_blend=False,
           history_blend=False, naive_share=0.0, naive_period=None, horizon_errors=False,
-          seasonal_skip=False)
+          seasonal_skip=False, skip_per_window=False)
     >>> resolve("auto", "auto", "auto", [8000], 24, 0.1, period=24).context  # eight horizons
     192
     >>> resolve("auto", "auto", "auto", [150], 12, 0.1, period=52)  # doctest: +NORMALIZE_WHITESPACE
     Frame(context=40, patch_len=5, direct=True, period=52, theta_weight=None, one_season=False,
           estimated_rows=20, partner_rows=0, history_one_season=False, naive_blend=False,
           history_blend=False, naive_share=0.0, naive_period=None, horizon_errors=False,
-          seasonal_skip=False)
+          seasonal_skip=False, skip_per_window=False)
     >>> resolve(None, "auto", "auto", [500], 12, 0.1, period=12)  # doctest: +NORMALIZE_WHITESPACE
     Frame(context=None, patch_len=1, direct=False, period=12, theta_weight=None, one_season=False,
           estimated_rows=20, partner_rows=0, history_one_season=False, naive_blend=False,
           history_blend=False, naive_share=0.0, naive_period=None, horizon_errors=False,
-          seasonal_skip=False)
+          seasonal_skip=False, skip_per_window=False)
     """
     direct = head == "direct" or (head == "auto" and context is not None)
     if context is None:
@@ -342,6 +346,21 @@ AUTO_THETA_WINDOWS = 48
 AUTO_THETA_FEWEST = 0.75
 
 
+def differences_seasonal(rows: np.ndarray, period: int) -> bool:
+    """Whether the first differences of ``rows`` (1-D; masked rows, NaN, interpolated) pass the partners'
+    seasonality test at ``period`` (:func:`tsrec.nn.theta.is_seasonal`; differenced, so that a trend does not pass
+    for a season). False for fewer than ``2 * period + 4`` rows (differences of two seasons and two rows).
+
+    >>> t = np.arange(60.0)
+    >>> differences_seasonal(t, 12), differences_seasonal(t + np.sin(2 * np.pi * t / 12), 12)
+    (False, True)
+    """
+    if len(rows) <= 2 * period + 3:
+        return False
+    values = pd.Series(np.asarray(rows, dtype=np.float64)).interpolate(limit_direction="both")
+    return bool(is_seasonal(torch.as_tensor(np.diff(values.to_numpy()))[None], period)[0])
+
+
 def holds_one_season(frame: Frame) -> bool:
     """Whether the windows of ``frame`` hold one season but not two: a period p > 1 and ``p + 1`` to ``2p + 1``
     rows, too few for the partners to deseasonalise, enough for :func:`tsrec.nn.theta.one_season_forecast`.
@@ -380,11 +399,8 @@ def auto_theta_weight(n_windows: int, frame: Frame | None = None, rows: np.ndarr
             and (frame.context is None or frame.context < 2 * frame.period + 2):
         if holds_one_season(frame):
             return AUTO_THETA_WEIGHT
-        if rows is not None and len(rows) > 2 * frame.period + 3:  # differences of two seasons and two rows
-            values = pd.Series(np.asarray(rows, dtype=np.float64)).interpolate(limit_direction="both")  # (masked rows)
-            diffs = torch.as_tensor(np.diff(values.to_numpy()))[None]
-            if bool(is_seasonal(diffs, frame.period)[0]):
-                return 0.0
+        if rows is not None and differences_seasonal(rows, frame.period):
+            return 0.0
         return AUTO_THETA_WEIGHT
     if n_windows >= AUTO_THETA_WINDOWS:
         return AUTO_THETA_WEIGHT
@@ -591,27 +607,37 @@ SEASONAL_SKIP_PERIODS = (4, 12)
 SEASONAL_SKIP_WINDOWS = 100
 
 
-def wants_seasonal_skip(est: BaseForecaster, frame: Frame, n_windows: int) -> bool:
+def wants_seasonal_skip(est: BaseForecaster, frame: Frame, n_windows: int, series: Sequence[np.ndarray]) -> bool:
     """Whether ``fit`` gives the network the seasonal skip (:attr:`Frame.seasonal_skip`) after ``n_windows``
-    training windows of ``frame``: with ``theta_weight="auto"``, ``skip_last``, a direct head, a period in
-    :data:`SEASONAL_SKIP_PERIODS` (quarterly or monthly), windows of ``2 * period + 3`` rows or more, and fewer
-    than :data:`SEASONAL_SKIP_WINDOWS` (100) training windows. A network trained on so few windows stays near its
-    skip, and on a seasonal series the last value is naive's forecast; longer fits learn the season from the last
-    value as well or better (``benchmarks/rules/2026-12-06_seasonal_skip.md``). Each window takes the seasonal
-    skip only where its first differences pass the seasonality test, which a monthly window of under three seasons
-    rarely does.
+    training windows of ``frame`` on ``series`` (the first target of each fitted series, 1-D, scaled): with
+    ``theta_weight="auto"``, ``skip_last``, a direct head, a period in :data:`SEASONAL_SKIP_PERIODS` (quarterly or
+    monthly), windows of ``2 * period + 3`` rows or more, fewer than :data:`SEASONAL_SKIP_WINDOWS` (100) training
+    windows, and the season in the first differences of at least half of ``series`` (:func:`differences_seasonal`).
+    A network trained on so few windows stays near its skip, and on a seasonal series the last value is naive's
+    forecast; longer fits learn the season from the last value as well or better
+    (``benchmarks/rules/2026-12-06_seasonal_skip.md``). The decision is the fit's, and every window takes the
+    skip: decided per window (format 22), a forecast whose window failed the test where the training windows
+    passed it added the residual learnt against seasonal naive to the last value
+    (``benchmarks/rules/2026-12-06_skip_per_fit.md``).
 
     >>> class Est:
     ...     theta_weight, skip_last = "auto", True
     >>> monthly = Frame(context=32, patch_len=4, direct=True, period=12)
-    >>> wants_seasonal_skip(Est, monthly, 70), wants_seasonal_skip(Est, monthly, 150)
+    >>> t = np.arange(80.0)
+    >>> season, trend = [t + 3 * np.sin(2 * np.pi * t / 12)], [t]
+    >>> wants_seasonal_skip(Est, monthly, 70, season), wants_seasonal_skip(Est, monthly, 150, season)
     (True, False)
-    >>> [wants_seasonal_skip(Est, replace(monthly, **change), 70) for change in ({"context": 24}, {"period": 7})]
+    >>> wants_seasonal_skip(Est, monthly, 70, trend)  # no season in the rows
+    False
+    >>> [wants_seasonal_skip(Est, replace(monthly, **change), 70, season) for change in ({"context": 24},
+    ...                                                                                  {"period": 7})]
     [False, False]
     """
     period = frame.period or 0
-    return bool(est.theta_weight == "auto" and est.skip_last and frame.direct and period in SEASONAL_SKIP_PERIODS
-                and frame.context >= 2 * period + 3 and n_windows < SEASONAL_SKIP_WINDOWS)
+    if not (est.theta_weight == "auto" and est.skip_last and frame.direct and period in SEASONAL_SKIP_PERIODS
+            and frame.context >= 2 * period + 3 and n_windows < SEASONAL_SKIP_WINDOWS):
+        return False
+    return 2 * sum(differences_seasonal(rows, period) for rows in series) >= len(series)
 
 
 def history_share(frame: Frame, share: float, series: Sequence[np.ndarray]) -> float:
@@ -721,7 +747,7 @@ def _build_model(est: BaseForecaster, c_in: int, c_out: int, frame: Frame, n_nor
                            history_one_season=frame.history_one_season, naive_blend=frame.naive_blend,
                            history_blend=frame.history_blend, naive_share=frame.naive_share,
                            naive_period=frame.naive_period, horizon_errors=frame.horizon_errors,
-                           seasonal_skip=frame.seasonal_skip)
+                           seasonal_skip=frame.seasonal_skip, skip_per_window=frame.skip_per_window)
 
     if est.ensemble_size == 1:
         return member()

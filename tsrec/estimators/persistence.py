@@ -56,7 +56,10 @@ it was fitted with, ``weight_average=False``: :data:`V19_PARAMS`). Version 21 ad
 a horizon ahead as well as one step ahead (a file of version 20 or earlier loads with the partner it had,
 ``horizon_errors=False``). Version 22 added the frame's ``seasonal_skip``: a short monthly or quarterly fit's
 network may learn the change from seasonal naive instead of the last value (a file of version 21 or earlier
-loads with the last value, ``seasonal_skip=False``).
+loads with the last value, ``seasonal_skip=False``). Version 23 added the frame's ``skip_per_window``: that skip
+is decided once per fit, on its rows, and every window takes it (a file of version 22 loads as it was trained,
+each window taking it where its own first differences show the season: ``skip_per_window=True`` where it has
+``seasonal_skip``).
 :meth:`BaseForecaster.save <tsrec.estimators.BaseForecaster.save>` and
 :meth:`BaseForecaster.load <tsrec.estimators.BaseForecaster.load>` are the
 public face of this module.
@@ -88,7 +91,7 @@ if TYPE_CHECKING:
 __all__ = ["FORMAT_VERSION", "save", "load"]
 
 #: The version this tsrec writes (every later version reads every earlier one).
-FORMAT_VERSION = 22
+FORMAT_VERSION = 23
 #: The versions this tsrec reads.
 READABLE_VERSIONS = tuple(str(v) for v in range(1, FORMAT_VERSION + 1))
 #: The metadata keys of a file, and the keys of its "fitted" JSON object.
@@ -473,9 +476,9 @@ def _frame(d: Any, est: BaseForecaster) -> Frame:
     keys = {"context", "patch_len", "direct", "period"}
     # version 6 added theta_weight, version 8 one_season, version 9 estimated_rows, version 10 partner_rows,
     # version 12 history_one_season, version 13 naive_blend, version 15 history_blend, version 18 naive_share,
-    # version 19 naive_period, version 21 horizon_errors, version 22 seasonal_skip
+    # version 19 naive_period, version 21 horizon_errors, version 22 seasonal_skip, version 23 skip_per_window
     added = ("theta_weight", "one_season", "estimated_rows", "partner_rows", "history_one_season", "naive_blend",
-             "history_blend", "naive_share", "naive_period", "horizon_errors", "seasonal_skip")
+             "history_blend", "naive_share", "naive_period", "horizon_errors", "seasonal_skip", "skip_per_window")
     later = [set(added[:k]) for k in range(1, len(added) + 1)]
     if not isinstance(d, dict) or set(d) not in (keys, *(keys | k for k in later)):
         raise ValueError("the saved frame is damaged")
@@ -483,7 +486,8 @@ def _frame(d: Any, est: BaseForecaster) -> Frame:
                   d.get("one_season", False), d.get("estimated_rows", 0), d.get("partner_rows", 0),
                   d.get("history_one_season", False), d.get("naive_blend", False), d.get("history_blend", False),
                   d.get("naive_share", 0.0), d.get("naive_period"), d.get("horizon_errors", False),
-                  d.get("seasonal_skip", False))
+                  d.get("seasonal_skip", False),
+                  d.get("skip_per_window", d.get("seasonal_skip", False)))  # version 22: the skip per window
     ok_context = frame.context is None or (is_int(frame.context) and frame.context >= 1)
     if not ok_context or (est.context != "auto" and est.context != frame.context):
         raise ValueError(f"the saved context {frame.context!r} does not match context={est.context!r}")
@@ -527,6 +531,8 @@ def _frame(d: Any, est: BaseForecaster) -> Frame:
             frame.direct and est.skip_last and est.theta_weight == "auto" and (frame.period or 1) > 1)):
         raise ValueError(f"the saved seasonal_skip {frame.seasonal_skip!r} does not match the frame or "
                          f"skip_last={est.skip_last!r}, theta_weight={est.theta_weight!r}")
+    if not isinstance(frame.skip_per_window, bool) or (frame.skip_per_window and not frame.seasonal_skip):
+        raise ValueError(f"the saved skip_per_window {frame.skip_per_window!r} does not match the frame")
     s, p = frame.naive_share, frame.naive_period
     if p is not None and (not is_int(p) or p != 1 or not s):
         raise ValueError(f"the saved naive_period {p!r} does not match the frame")

@@ -256,14 +256,18 @@ class WindowModel(nn.Module):
         (:func:`tsrec.nn.damped.damped_forecast`; models saved before format
         21 have the one-step errors alone).
     seasonal_skip : bool, default=False
-        With ``skip_last``, a window whose targets' first differences pass the
-        partners' seasonality test at ``theta_period``
-        (:func:`tsrec.nn.theta.is_seasonal`; windows of ``2 * theta_period + 3``
-        rows or more) gets its last season repeated (seasonal naive, per
-        target) as the skip instead of its last value, in training and out of
-        it: the heads learn the change from seasonal naive there. Needs
-        ``skip_last`` and ``theta_period >= 2`` (models saved before format 22
+        With ``skip_last``, a window of ``2 * theta_period + 3`` rows or more
+        gets its last season repeated (seasonal naive, per target) as the skip
+        instead of its last value, in training and out of it: the heads learn
+        the change from seasonal naive. Needs ``skip_last`` and
+        ``theta_period >= 2`` (models saved before format 22
         have the last value).
+    skip_per_window : bool, default=False
+        With ``seasonal_skip``, only a window whose targets' first differences
+        pass the partners' seasonality test at ``theta_period``
+        (:func:`tsrec.nn.theta.is_seasonal`) takes the seasonal skip, any
+        other the last value: how models saved in format 22 forecast (since
+        format 23 ``fit`` decides once, on the fit's rows).
     median_index : int, default=0
         Which of a target's ``n_quantiles`` outputs is its median.
 
@@ -286,6 +290,7 @@ class WindowModel(nn.Module):
         estimated_rows: int = ESTIMATED_ROWS, partner_rows: int = 0, history_one_season: bool = False,
         naive_blend: bool = False, history_blend: bool = False, naive_share: float = 0.0,
         naive_period: int | None = None, horizon_errors: bool = False, seasonal_skip: bool = False,
+        skip_per_window: bool = False,
     ) -> None:
         super().__init__()
         if c_out % n_quantiles:
@@ -317,6 +322,8 @@ class WindowModel(nn.Module):
         if seasonal_skip and not (skip_last and theta_period is not None and theta_period >= 2):
             raise ValueError(f"seasonal_skip needs skip_last and theta_period >= 2, got skip_last={skip_last!r}, "
                              f"theta_period={theta_period!r}")
+        if skip_per_window and not seasonal_skip:
+            raise ValueError("skip_per_window needs seasonal_skip: it says which windows take the seasonal skip")
         if history_blend and not partner_rows:
             raise ValueError("history_blend needs partner_rows: it blends the partner that reads the rows before "
                              "the window")
@@ -345,6 +352,7 @@ class WindowModel(nn.Module):
         self.naive_blend, self.history_blend = bool(naive_blend), bool(history_blend)
         self.naive_share, self.naive_period = float(naive_share), naive_period
         self.horizon_errors, self.seasonal_skip = bool(horizon_errors), bool(seasonal_skip)
+        self.skip_per_window = bool(skip_per_window)
         self.n_segments = math.ceil(context / patch_len)
         self.body = body
         # whether training mode changes the body (its dropout draws)
@@ -417,11 +425,13 @@ class WindowModel(nn.Module):
 
     def _skip(self, z: Tensor) -> Tensor:
         """What ``skip_last`` adds to the forecast of the normalised targets ``z`` (B, L, n_targets): their last
-        row (B, 1, n_targets), or with ``seasonal_skip`` their last season repeated (B, horizon, n_targets) where
-        a target's first differences pass the seasonality test."""
+        row (B, 1, n_targets), or with ``seasonal_skip`` their last season repeated (B, horizon, n_targets) (with
+        ``skip_per_window`` only where a target's first differences pass the seasonality test)."""
         period = self.theta_period or 0
         if not (self.seasonal_skip and z.shape[1] >= 2 * period + 3):
             return z[:, -1:]
+        if not self.skip_per_window:
+            return seasonal_naive(z, period, self.horizon)
         b, length, nt = z.shape
         diffs = torch.diff(z.transpose(1, 2).reshape(b * nt, length), dim=1)
         seasonal = is_seasonal(diffs, period).reshape(b, 1, nt)
@@ -627,6 +637,7 @@ class WindowEnsemble(nn.Module):
     naive_period = _shared("naive_period")
     horizon_errors = _shared("horizon_errors")
     seasonal_skip = _shared("seasonal_skip")
+    skip_per_window = _shared("skip_per_window")
 
     def forward(self, x: Tensor, members: bool = False) -> Tensor:
         """The mean forecast ``(B, horizon, c_out)`` from windows ``x`` ``(B, context, c_in)`` (or ``partner_rows``),
