@@ -273,7 +273,7 @@ COMMON_PARAMS: tuple[Param, ...] = (
     Param("replay_size", 0, "int", "Windows kept in the reservoir replay buffer of ``partial_fit`` (0 = none).",
           integer(0)),
     Param("skip_last", True, "bool", "Forecast the change from the last observed value (from seasonal naive in "
-          'short monthly and quarterly fits with ``theta_weight="auto"``, where the window shows the season: '
+          'short monthly and quarterly fits with ``theta_weight="auto"`` whose rows show the season: '
           "``frame_.seasonal_skip``).", boolean()),
     Param("linear_path", "dense", '{"dense", "sparse", "none"}',
           "The linear map of each normalised window added to the direct head's forecast (shared by the targets; "
@@ -315,8 +315,8 @@ COMMON_PARAMS: tuple[Param, ...] = (
           "windows or more, naive forecasts them no worse than seasonal naive, and the model's loss there is "
           "above 0.8 of naive's.\n\n"
           '"auto" also gives a monthly or quarterly fit of fewer than 100 training windows the seasonal skip: '
-          "the network learns the change from seasonal naive, not from the last value, in windows whose first "
-          "differences show the season (``frame_.seasonal_skip``, "
+          "the network learns the change from seasonal naive, not from the last value, in every window, where "
+          "the first differences of the fit's rows show the season (``frame_.seasonal_skip``, "
           ":func:`~tsrec.estimators.frame.wants_seasonal_skip`).\n\n"
           "Each rule was chosen on the validation blocks of real series and judged on series it had not seen "
           "(``benchmarks/RESULTS.md``, ``benchmarks/rules/``).",
