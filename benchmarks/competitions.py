@@ -29,8 +29,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import tsrec  # noqa: E402
 from defaults import BASELINES, COMPETITION_TYPES  # noqa: E402
+
+import tsrec  # noqa: E402
 
 #: the best method's figures as published, over all of a collection's series: (method, sMAPE, MASE).
 #: M3: Theta, Makridakis and Hibon (2000), sMAPE; MASE as recomputed by the R package Mcomp's "Comparisons"
