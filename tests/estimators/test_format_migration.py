@@ -374,10 +374,11 @@ def _saved_again(f: BaseForecaster, forecast: np.ndarray, tmp_path) -> BaseForec
     return g
 
 
-def _keeps_streaming(f: BaseForecaster, forecast: np.ndarray) -> None:
-    """``f`` (hourly) learns three more rows and still forecasts finite values."""
-    index = pd.date_range(f.predict().index[0], periods=3, freq="h")
-    f.partial_fit(pd.DataFrame({"y": forecast[:3]}, index=index))
+def _keeps_streaming(f: BaseForecaster, forecast: np.ndarray, column: str = "y", freq: str = "h") -> None:
+    """``f`` (indexed at ``freq``, its target ``column``) learns three more rows and still forecasts finite
+    values."""
+    index = pd.date_range(f.predict().index[0], periods=3, freq=freq)
+    f.partial_fit(pd.DataFrame({column: forecast[:3]}, index=index))
     assert np.isfinite(f.predict().to_numpy()).all()
 
 
@@ -573,8 +574,7 @@ def test_a_version_20_file_keeps_the_partner_chosen_by_one_step_errors(tmp_path)
     assert_as_recorded(forecast, want["predict"])
     g = _saved_again(f, forecast, tmp_path)
     assert g.frame_.horizon_errors is False
-    g.partial_fit(pd.DataFrame({"temp": forecast[:3]}, index=pd.date_range(g.predict().index[0], periods=3, freq="h")))
-    assert np.isfinite(g.predict().to_numpy()).all()
+    _keeps_streaming(g, forecast, "temp")
     rng = np.random.default_rng(20)  # the fixture's rows
     t = np.arange(264)
     y = 15 + 5 * np.sin(2 * np.pi * t / 24) + rng.normal(0, 0.3, 264).cumsum() * 0.3
@@ -597,9 +597,7 @@ def test_a_version_21_file_keeps_the_last_value_as_its_networks_skip(tmp_path):
     assert_as_recorded(forecast, want["predict"])
     g = _saved_again(f, forecast, tmp_path)
     assert g.frame_.seasonal_skip is False
-    g.partial_fit(pd.DataFrame({"sales": forecast[:3]}, index=pd.date_range(g.predict().index[0], periods=3,
-                                                                             freq="MS")))
-    assert np.isfinite(g.predict().to_numpy()).all()
+    _keeps_streaming(g, forecast, "sales", "MS")
     rng = np.random.default_rng(21)  # the fixture's rows
     t = np.arange(108)
     y = 40 + 0.2 * t + 6 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 1, 108)
@@ -624,9 +622,7 @@ def test_a_version_22_file_keeps_its_seasonal_skip_per_window(tmp_path):
     f.model_.skip_per_window = True
     g = _saved_again(f, forecast, tmp_path)
     assert g.frame_.skip_per_window is True
-    g.partial_fit(pd.DataFrame({"sales": forecast[:3]}, index=pd.date_range(g.predict().index[0], periods=3,
-                                                                             freq="MS")))
-    assert np.isfinite(g.predict().to_numpy()).all()
+    _keeps_streaming(g, forecast, "sales", "MS")
     rng = np.random.default_rng(22)  # the fixture's rows
     t = np.arange(108)
     y = 40 + 0.2 * t + 6 * np.clip((108 - t) / 36, 0, 1) * np.sin(2 * np.pi * t / 12) + rng.normal(0, 1, 108)
