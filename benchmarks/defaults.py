@@ -56,6 +56,7 @@ single forecast swing its ratio.
 from __future__ import annotations
 
 import argparse
+import ast
 import re
 import sys
 import time
@@ -1471,6 +1472,19 @@ def run_series(s: Series, split: str, models: list[str], extra: dict, seed: int,
     return out
 
 
+def parse_params(pairs: list[str]) -> dict:
+    """Estimator parameters from ``--param name=value`` pairs: numbers, None, tuples, quoted strings.
+
+    >>> parse_params(["theta_weight=0.5", "partner='theta'"])
+    {'theta_weight': 0.5, 'partner': 'theta'}
+    """
+    extra = {}
+    for kv in pairs:
+        k, v = kv.split("=", 1)
+        extra[k] = ast.literal_eval(v)
+    return extra
+
+
 def _save(folder: Path | None, series: str, method: str, preds: np.ndarray, actual: np.ndarray) -> None:
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -1544,10 +1558,7 @@ def main() -> None:
     if args.folds < 1 or (args.folds > 1 and args.split != "val"):
         ap.error("--folds takes a positive count, and more than one only with --split val")
     torch.set_num_threads(args.threads)
-    extra = {}
-    for kv in args.param:
-        k, v = kv.split("=", 1)
-        extra[k] = eval(v, {}, {})  # numbers, None, tuples, strings from the command line
+    extra = parse_params(args.param)
     rows = []
     sets = {"standard": series_list, "short": short_series_list, "trend": trend_series_list,
             "unseen": unseen_series_list, "tiny": tiny_series_list,
