@@ -11,7 +11,7 @@ These are test figures: no setting of tsrec was chosen on them (``defaults.py`` 
 the in-sample rows only). A series gets a stand-in index of its type's frequency (the files hold no dates).
 
 ``--holdout`` is the validation protocol: the test rows are never read, and the last ``h`` in-sample rows are
-forecast from the rows before them (series of fewer than ``h + 8`` in-sample rows are left out): the place to
+forecast from the rows before them (series with fewer than 8 or ``h + 2`` rows before them are left out): the place to
 choose, on every length of series the competition holds, where the ``defaults.py --set m3_K`` slices keep the
 series of five horizons of rows or more. ``--forecasts DIR`` saves each method's forecast (and the actual values,
 ``SERIES__METHOD.npy``), with ``--parts`` the network and its partner alone too, and the fit's partner share
@@ -126,7 +126,7 @@ def main() -> None:
             period, h = COMPETITION_TYPES[kind][0], int(s.h)
             x = np.asarray(s.x, dtype=float)
             if args.holdout:
-                if len(x) < h + HOLDOUT_FEWEST:
+                if len(x) - h < max(HOLDOUT_FEWEST, h + 2):  # the estimators fit on h + 2 rows or more
                     continue
                 x, actual = x[:-h], x[-h:]
             else:
