@@ -77,7 +77,7 @@ def rows_of(series, holdout: bool) -> tuple[np.ndarray, np.ndarray] | None:
 
     >>> from types import SimpleNamespace
     >>> fit, score = rows_of(SimpleNamespace(x=list(range(20)), h=4), holdout=True)  # (no xx to read)
-    >>> fit[-1], score.tolist(), rows_of(SimpleNamespace(x=list(range(10)), h=4), holdout=True)
+    >>> float(fit[-1]), score.tolist(), rows_of(SimpleNamespace(x=list(range(10)), h=4), holdout=True)
     (15.0, [16.0, 17.0, 18.0, 19.0], None)
     """
     x, h = np.asarray(series.x, dtype=float), int(series.h)
