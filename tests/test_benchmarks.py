@@ -48,3 +48,18 @@ def test_the_holdout_never_reads_the_test_rows():
     assert len(competitions.rows_of(Series(x=x[:18], h=8), holdout=True)[0]) == 10
     with pytest.raises(AssertionError, match="test rows"):
         competitions.rows_of(Series(x=x, h=6), holdout=False)
+
+
+def test_the_panel_protocol_fits_one_model_on_the_long_enough_series():
+    """``--panel``'s monthly model is one fit on the series with ``36 + h`` rows or more to fit (the shorter keep
+    their own fits), each forecast ``h`` finite values from its own end; its forecasts follow each series' level."""
+    rng = np.random.default_rng(38)
+    t = np.arange(90.0)
+    season = np.sin(2 * np.pi * t / 12)
+    splits = {"long": (100 + 10 * season + rng.normal(0, 1, 90), None),
+              "scaled": (1000 + 100 * season[:70] + rng.normal(0, 10, 70), None),
+              "short": (50 + season[:40], None)}  # 40 rows: fewer than 36 + 6
+    out = competitions.panel_forecasts("monthly", splits, 6, "LRUForecaster", 0, {"max_epochs": 2})
+    assert sorted(out) == ["long", "scaled"]
+    assert all(f.shape == (6,) and np.isfinite(f).all() for f in out.values())
+    assert 80 < out["long"].mean() < 120 and 800 < out["scaled"].mean() < 1200
