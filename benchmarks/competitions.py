@@ -12,8 +12,10 @@ the in-sample rows only). A series gets a stand-in index of its type's frequency
 
 ``--panel`` adds a second line per model, "MODEL, panel": the monthly series with at least ``36 + h`` rows to fit
 forecast by one model fitted on all of them (``context=36``; the panel API, a list of frames) and the yearly ones
-by one model on all of them (``context="auto"``), every other series by its own fit: the protocol chosen on the M3
-holdout by ``benchmarks/rules/2026-12-06_m3_panels.md`` (one global model per type where it validated better).
+by one model on all of them (``context="auto"``), each series scaled by its own statistics (``scaling="series"``),
+every other series by its own fit: the protocol chosen on the holdouts by ``benchmarks/rules/2026-12-06_m3_panels.md``
+(one global model per type where it validated better on M3) and ``2026-12-06_panels_series_vs_own.md`` (with
+per-series scaling it beat the series' own fits on M1's and tourism's holdouts too; pooled scaling had failed there).
 
 ``--holdout`` is the validation protocol: the test rows are never read, and the last ``h`` in-sample rows are
 forecast from the rows before them (series with fewer than 8 or ``h + 2`` rows before them are left out): the place to
@@ -77,7 +79,7 @@ def mase(history: np.ndarray, actual: np.ndarray, forecast: np.ndarray, period: 
 
 
 #: ``--panel``: the types fitted as one panel per model, and the panel model's context (its series: those with
-#: ``context + h`` rows to fit or more; every series for "auto")
+#: ``context + h`` rows to fit or more; every series for "auto"); each series scaled by its own statistics
 PANEL_CONTEXT = {"monthly": 36, "yearly": "auto"}
 
 
@@ -89,7 +91,7 @@ def panel_forecasts(kind: str, splits: dict, h: int, model: str, seed: int, extr
     names = [n for n, (x, _) in splits.items() if context == "auto" or len(x) >= context + h]
     frames = [pd.DataFrame({"y": splits[n][0]}, index=pd.date_range(start, periods=len(splits[n][0]), freq=freq)
                            if freq else pd.RangeIndex(len(splits[n][0]))) for n in names]
-    params = {"context": context, **(extra or {})}  # (a --param context=... replaces the protocol's)
+    params = {"context": context, "scaling": "series", **(extra or {})}  # (a --param replaces the protocol's)
     est = getattr(tsrec, model)(horizon=h, random_state=seed, device="cpu", **params)
     return {n: f.to_numpy().ravel() for n, f in zip(names, est.fit(frames).predict())}
 
