@@ -83,14 +83,20 @@ def mase(history: np.ndarray, actual: np.ndarray, forecast: np.ndarray, period: 
 PANEL_CONTEXT = {"monthly": 36, "yearly": "auto"}
 
 
+def frame_of(kind: str, x: np.ndarray) -> pd.DataFrame:
+    """The rows ``x`` of a series of type ``kind`` as the estimators take them: column ``y`` on a stand-in index of
+    the type's frequency (the files hold no dates; "other" series get none)."""
+    _, freq, start = COMPETITION_TYPES[kind]
+    return pd.DataFrame({"y": x}, index=pd.date_range(start, periods=len(x), freq=freq) if freq
+                        else pd.RangeIndex(len(x)))
+
+
 def panel_forecasts(kind: str, splits: dict, h: int, model: str, seed: int, extra: dict | None = None) -> dict:
     """{series: forecast} of one ``model`` fitted on the panel of the ``splits`` ({series: (rows to fit, rows to
     score)}) of type ``kind`` that hold enough rows for its context (:data:`PANEL_CONTEXT`)."""
     context = PANEL_CONTEXT[kind]
-    _, freq, start = COMPETITION_TYPES[kind]
     names = [n for n, (x, _) in splits.items() if context == "auto" or len(x) >= context + h]
-    frames = [pd.DataFrame({"y": splits[n][0]}, index=pd.date_range(start, periods=len(splits[n][0]), freq=freq)
-                           if freq else pd.RangeIndex(len(splits[n][0]))) for n in names]
+    frames = [frame_of(kind, splits[n][0]) for n in names]
     params = {"context": context, "scaling": "series", **(extra or {})}  # (a --param replaces the protocol's)
     est = getattr(tsrec, model)(horizon=h, random_state=seed, device="cpu", **params)
     return {n: f.to_numpy().ravel() for n, f in zip(names, est.fit(frames).predict())}
@@ -118,13 +124,12 @@ def forecasts(kind: str, x: np.ndarray, h: int, models: list[str], seed: int, ex
               parts: bool = False) -> dict[str, tuple[np.ndarray, float]]:
     """{method: (forecast of the ``h`` rows after ``x``, seconds)} for one competition series of type ``kind``
     (``parts``: also each model's network and partner alone, and its partner share as ``"MODEL share"``)."""
-    period, freq, start = COMPETITION_TYPES[kind]
+    period = COMPETITION_TYPES[kind][0]
     out = {}
     for label, fn in BASELINES.items():
         t0 = time.perf_counter()
         out[label] = (np.asarray(fn(x, h, period), dtype=float), time.perf_counter() - t0)
-    index = pd.date_range(start, periods=len(x), freq=freq) if freq else pd.RangeIndex(len(x))
-    frame = pd.DataFrame({"y": x}, index=index)
+    frame = frame_of(kind, x)
     for model in models:
         t0 = time.perf_counter()
         est = getattr(tsrec, model)(horizon=h, random_state=seed, device="cpu", **(extra or {})).fit(frame)
