@@ -450,9 +450,14 @@ class StandardScaler:
         return self
 
     @property
-    def scale(self) -> np.ndarray:
+    def std(self) -> np.ndarray:
+        """The standard deviation of each channel (0 for one never observed)."""
         count = self.n_obs if self.n_obs is not None else self.count
-        std = np.sqrt(self.m2 / np.maximum(count, 1.0))
+        return np.sqrt(self.m2 / np.maximum(count, 1.0))
+
+    @property
+    def scale(self) -> np.ndarray:
+        std = self.std
         # constant (to rounding) relative to the mean, as scikit-learn's StandardScaler judges it: no absolute
         # floor, so that a series in units of 1e-15 is scaled as the same series in units of 1
         return np.where(std > 1e-12 * np.abs(self.mean), std, 1.0)
@@ -477,6 +482,31 @@ class StandardScaler:
         if state.get("n_obs") is not None:
             s.n_obs = np.asarray(state["n_obs"], float)
         return s
+
+
+#: ``scaling="auto"`` scales each series of a panel by its own statistics where, in some target, the series'
+#: standard deviations differ by more than this factor
+SCALE_SPREAD = 1000.0
+
+
+def scales_differ(values: Sequence[np.ndarray], n_targets: int, spread: float = SCALE_SPREAD) -> bool:
+    """Whether the series ``values`` of a panel differ in scale: in some target, the largest standard deviation
+    over the series is more than ``spread`` times the smallest one above zero (NaN left out). One series never.
+
+    Examples
+    --------
+    >>> s = np.sin(np.arange(48.0))[:, None]
+    >>> scales_differ([s, 10 * s], 1), scales_differ([s, 1e4 * s], 1), scales_differ([s], 1)
+    (False, True, False)
+    """
+    if len(values) < 2:
+        return False
+    std = np.stack([StandardScaler(n_targets).update(v[:, :n_targets]).std for v in values])  # (series, targets)
+    for column in std.T:
+        positive = column[column > 0]
+        if len(positive) > 1 and positive.max() > spread * positive.min():
+            return True
+    return False
 
 
 def future_index(meta: SeriesMeta, horizon: int) -> pd.Index:

@@ -2,7 +2,8 @@
 
 With per-series statistics the two series look the same to the model, so the forecasts are 1000x
 apart and both accurate. With the global statistics (pooled over the panel) the small series
-shrinks to a near-constant in scaled units and its forecasts lose the series' shape.
+shrinks to a near-constant in scaled units and its forecasts lose the series' shape. The default,
+``scaling="auto"``, scales series one by one where their scales differ by more than 1000x.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def test_series_scaling_forecasts_a_panel_1000x_apart(ot):
     assert large / 1000 == pytest.approx(small, rel=1e-3)
     np.testing.assert_allclose(f.series_scalers_[1].mean, 1000 * f.series_scalers_[0].mean, rtol=1e-12)
     # global statistics: the small series is a near-constant in scaled units, its forecasts far worse
-    g = make("LRUForecaster", **KW).fit([train, train * 1000])
+    g = make("LRUForecaster", scaling="global", **KW).fit([train, train * 1000])
     g_small, g_large = _maes(g, test)
     assert g_small > 1.2 * small, (g_small, small)
 
@@ -169,3 +170,59 @@ def test_forecasts_follow_the_units_of_the_series(ot, name):
         got = make(name, horizon=12).fit(y * a + c).predict()["OT"].to_numpy()
         assert np.isfinite(got).all()
         np.testing.assert_allclose((got - c) / a, base, rtol=0, atol=1e-6 * spread, err_msg=f"x {a:g} + {c:g}")
+
+
+def test_auto_scales_series_one_by_one_where_their_scales_differ(ot):
+    """The default: a panel whose scales differ by more than 1000x is scaled series by series (as "series" would,
+    bit for bit); one whose scales are close is pooled (as "global" would); each fit chooses again."""
+    train, _ = ot
+    small = {**KW, "max_epochs": 1}
+    f = make("LRUForecaster", **small).fit([train, train * 1e4])
+    assert f.scaling == "auto" and len(f.series_scalers_) == 2
+    a, b = f.predict()
+    np.testing.assert_allclose(b.to_numpy(), 1e4 * a.to_numpy(), rtol=1e-4)
+    ref = make("LRUForecaster", scaling="series", **small).fit([train, train * 1e4])
+    for x, y in zip(f.predict(), ref.predict()):
+        np.testing.assert_array_equal(x.to_numpy(), y.to_numpy())
+    close = [train, train * 3 + 5]
+    f.fit(close)  # refitted: the new panel's scales are close, so pooled
+    assert f.series_scalers_ is None
+    ref = make("LRUForecaster", scaling="global", **small).fit(close)
+    for x, y in zip(f.predict(), ref.predict()):
+        np.testing.assert_array_equal(x.to_numpy(), y.to_numpy())
+
+
+@pytest.mark.parametrize("scaling", ["global", "series"])
+def test_one_series_is_scaled_alike_under_every_value(ot, scaling):
+    """One series: "auto", "global" and "series" fit and stream the same, bit for bit."""
+    train, test = ot
+    small = {**KW, "max_epochs": 1}
+    f, g = make("LRUForecaster", **small).fit(train), make("LRUForecaster", scaling=scaling, **small).fit(train)
+    np.testing.assert_array_equal(f.predict().to_numpy(), g.predict().to_numpy())
+    f.partial_fit(test.iloc[:16])
+    g.partial_fit(test.iloc[:16])
+    np.testing.assert_array_equal(f.predict().to_numpy(), g.predict().to_numpy())
+
+
+def test_auto_chooses_at_a_first_partial_fit_and_keeps_the_choice(ot, tmp_path):
+    """An unfitted estimator's first ``partial_fit`` chooses from its rows; later calls, a saved file and
+    ``predict(X=history)`` keep the choice."""
+    train, test = ot
+    f = make("LRUForecaster", **{**KW, "max_epochs": 1}).partial_fit([train.iloc[:400], train.iloc[:400] * 1e4])
+    assert len(f.series_scalers_) == 2
+    f.partial_fit([train.iloc[400:416], train.iloc[400:416] * 3])  # close in scale: the choice stays
+    assert len(f.series_scalers_) == 2
+    h = test.iloc[:200]
+    one, other = f.predict([h, h * 1e6])  # each history by its own statistics, as the fit chose
+    np.testing.assert_allclose(other.to_numpy(), 1e6 * one.to_numpy(), rtol=1e-4)
+    f.save(tmp_path / "series.safetensors")
+    g = tsrec.LRUForecaster.load(tmp_path / "series.safetensors")
+    assert g.scaling == "auto" and len(g.series_scalers_) == 2
+    for x, y in zip(g.predict(), f.predict()):
+        np.testing.assert_array_equal(x.to_numpy(), y.to_numpy())
+    p = make("LRUForecaster", **{**KW, "max_epochs": 1}).fit([train, train * 2])
+    p.save(tmp_path / "pooled.safetensors")
+    q = tsrec.LRUForecaster.load(tmp_path / "pooled.safetensors")
+    assert q.scaling == "auto" and q.series_scalers_ is None
+    for x, y in zip(q.predict(), p.predict()):
+        np.testing.assert_array_equal(x.to_numpy(), y.to_numpy())

@@ -27,7 +27,8 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from ..data import Batch, SeriesMeta, StandardScaler, check_columns, meta_before, to_batch, to_output
+from ..data import (Batch, SeriesMeta, StandardScaler, check_columns, meta_before, scales_differ, to_batch,
+                    to_output)
 from ..nn.blocks import Stack, State
 from ..nn.covariates import lookahead
 from ..nn.online import OnlineRidge
@@ -207,7 +208,7 @@ class BaseForecaster(BaseEstimator):
         scaler = StandardScaler(c_rows)
         for v in batch.values:
             scaler.update(v)
-        series = self._series_scalers(batch)
+        series = self._series_scalers(batch, fitting=True)
         scaled = [(series[i] if series else scaler).transform(v).astype(np.float32) for i, v in enumerate(batch.values)]
         L = frame.context if frame.context is not None else min(self.chunk_length, shortest - H)
         val_fraction = self.validation_fraction if self.early_stopping else 0.0
@@ -280,9 +281,16 @@ class BaseForecaster(BaseEstimator):
         model = build_model(self, c_rows, n_targets * self._n_quantiles, frame, future, covariates.n_static)
         return online.with_correction(self, model, frame, n_targets)  # online_update="ridge": the fast weights
 
-    def _series_scalers(self, batch: Batch, empty: bool = False) -> list[StandardScaler] | None:
-        """``scaling="series"``: the statistics of each series of ``batch`` (``empty``: none yet); else None."""
-        if self.scaling != "series":
+    def _series_scalers(self, batch: Batch, empty: bool = False, fitting: bool = False) -> list[StandardScaler] | None:
+        """The statistics of each series of ``batch`` (``empty``: none yet) where its series are scaled one by one,
+        else None: at a fit (``fitting``) as ``scaling`` says ("auto": where the series' scales differ,
+        :func:`~tsrec.data.scales_differ`), after it as the fit chose."""
+        if fitting:
+            per_series = self.scaling == "series" or self.scaling == "auto" and scales_differ(batch.values,
+                                                                                              batch.n_targets)
+        else:
+            per_series = self.series_scalers_ is not None
+        if not per_series:
             return None
         n = batch.values[0].shape[1]  # the rows' channels (with calendar and static ones)
         return [StandardScaler(n) if empty else StandardScaler(n).update(v) for v in batch.values]
@@ -474,7 +482,7 @@ class BaseForecaster(BaseEstimator):
         context = self.frame_.context
         if context is not None and shortest < context:
             raise ValueError(f"too few rows: a history has {shortest}, the model needs context = {context}")
-        # scaling="series": each history by its own statistics (it need not be a series of the stream)
+        # scaled series by series: each history by its own statistics (it need not be a series of the stream)
         scalers = self._series_scalers(batch) or [self.scaler_] * len(batch.values)
         rows = [v if context is None else v[-self.frame_.window_rows:] for v in batch.values]
         ends = [len(r) - 1 for r in rows]
@@ -619,7 +627,7 @@ class BaseForecaster(BaseEstimator):
         coverage = check_coverage(coverage)
         outs, metas, kind, is_list, ids = self._raw_forecasts(X, y, X_future, static)
         n_t = len(self.target_names_)
-        if self.scaling != "series":
+        if self.series_scalers_ is None:
             scalers = [self.scaler_] * len(outs)
         elif X is None:
             scalers = [self._scaler_of(i) for i in range(len(outs))]
@@ -738,7 +746,7 @@ class BaseForecaster(BaseEstimator):
         scaler = StandardScaler(c_rows)  # partial_fit adds X's rows
         empty = Batch([v[:0] for v in batch.values], [meta_before(m) for m in batch.meta], batch.target_names,
                       batch.covariate_names, batch.kind, batch.is_list, batch.id_values)
-        series = self._series_scalers(batch, empty=True)
+        series = self._series_scalers(batch, empty=True, fitting=True)
         stream = self._new_stream(model, empty, series or scaler, device, frame)
         self._set_fitted(model, scaler, batch, stream, {"loss": [], "val_loss": [], "lr": []}, device, frame, series,
                          covariates)

@@ -384,12 +384,15 @@ COMMON_PARAMS: tuple[Param, ...] = (
           "scaled units, and one channel per target says where it was observed (see "
           ":class:`~tsrec.nn.missing.MaskedInput`). The scaling statistics leave NaN out.",
           one_of(("raise", "mask"))),
-    Param("scaling", "global", '{"global", "series"}',
+    Param("scaling", "auto", '{"auto", "global", "series"}',
           '"global": one mean and standard deviation per channel, pooled over the series of a panel. "series": '
           "each series of a panel scaled by its own statistics (``series_scalers_``; updated online per series "
           "by ``partial_fit``, saved with the model), so series of very different levels share one model. "
           "``predict(X=history)`` then scales each given series by the statistics of the rows given (a series "
-          "need not be one of the fitted panel).", one_of(("global", "series"))),
+          'need not be one of the fitted panel). "auto": "series" where, in some target, the standard deviations '
+          "of the fitted series differ by more than 1,000 times (:func:`~tsrec.data.scales_differ`), else "
+          '"global" (``series_scalers_`` is then None); chosen once per ``fit``, kept by ``partial_fit``. One '
+          "series is scaled the same way under every value.", one_of(("auto", "global", "series"))),
     Param("online_update", "sgd", '{"sgd", "ridge"}',
           'What an updating ``partial_fit`` changes. "sgd": ``n_steps`` gradient steps on the weights. "ridge": '
           "the weights stay as ``fit`` left them, and a linear correction of the forecast (fast weights, "

@@ -1,7 +1,7 @@
 """The tsrec model file: one safetensors file, no pickle anywhere.
 
 Tensors: the weights (``model.*``), the carried stream state (``state.*``),
-the scaler statistics (``scaler.*``; with ``scaling="series"`` also each
+the scaler statistics (``scaler.*``; where the fit scaled series by series also each
 series' as ``scaler.series.<i>.*``) and the stream buffers (``buffer.<i>``,
 which may hold NaN under ``missing="mask"``). A version-2 file, without the
 hyperparameters that version 3 added (``ensemble_size``, ``missing``, ``scaling``,
@@ -353,7 +353,7 @@ def _from_parts(klass: type[BaseForecaster], params: dict, fitted: dict,
     series_t = {k[len("series."):]: scaler_t.pop(k) for k in list(scaler_t) if k.startswith("series.")}
     scaler = _scaler(scaler_t, c_in)
     series = None
-    if est.scaling == "series":
+    if est.scaling == "series" or est.scaling == "auto" and series_t:  # "auto": as its fit chose
         series = [_scaler({k.split(".", 1)[1]: v for k, v in series_t.items() if k.split(".", 1)[0] == str(i)}, c_in)
                   for i in range(n_series)]
         if sum(len(sc.state()) for sc in series) != len(series_t):

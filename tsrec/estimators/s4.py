@@ -99,7 +99,7 @@ class S4Forecaster(BaseForecaster):
         future_covariates: tuple[str, ...] | None = None,
         calendar_features: str | tuple[str, ...] | None = None,
         missing: str = "raise",
-        scaling: str = "global",
+        scaling: str = "auto",
         online_update: str = "sgd",
         online_alpha: float | str = "auto",
         online_forgetting: float = 0.9999,
