@@ -17,6 +17,9 @@ every other series by its own fit: the protocol chosen on the holdouts by ``benc
 (one global model per type where it validated better on M3) and ``2026-12-06_panels_series_vs_own.md`` (with
 per-series scaling it beat the series' own fits on M1's and tourism's holdouts too; pooled scaling had failed there).
 
+"MODEL, panel and own" is the mean of a panel series' two forecasts, the panel model's and its own fit's (the
+other series' own fit), the candidate of ``benchmarks/rules/2026-12-06_panel_and_own.md``.
+
 ``--holdout`` is the validation protocol: the test rows are never read, and the last ``h`` in-sample rows are
 forecast from the rows before them (series with fewer than 8 or ``h + 2`` rows before them are left out): the place to
 choose, on every length of series the competition holds, where the ``defaults.py --set m3_K`` slices keep the
@@ -190,19 +193,22 @@ def main() -> None:
             x, actual = split
             n_before = len(rows)
             methods = forecasts(kind, x, h, args.models, args.seed, extra, args.parts)
+            in_panel = any(s.sn in panel for panel in panels.values())
             if args.panel:  # the panel's forecast where it has one, else the series' own fit
                 for model in args.models:
-                    methods[f"{model}, panel"] = (panels.get(model, {}).get(s.sn, methods[model][0]), 0.0)
+                    own, panel = methods[model][0], panels.get(model, {}).get(s.sn)
+                    methods[f"{model}, panel"] = (own if panel is None else panel, 0.0)
+                    methods[f"{model}, panel and own"] = (own if panel is None else (panel + own) / 2, 0.0)
             for method, (f, sec) in methods.items():
                 if folder is not None:
                     np.save(folder / f"{s.sn} {kind}__{method}.npy", f)
                 if not method.endswith(" share"):
-                    rows.append((s.sn, kind, method, smape(actual, f), mase(x, actual, f, period), sec))
+                    rows.append((s.sn, kind, method, smape(actual, f), mase(x, actual, f, period), sec, in_panel))
             if folder is not None:
                 np.save(folder / f"{s.sn} {kind}__actual.npy", actual)
                 np.save(folder / f"{s.sn} {kind}__history.npy", x)
             print(f"{s.sn} {kind} " + " ".join(f"{r[2][:12]} {r[3]:.2f}" for r in rows[n_before:]), flush=True)
-    df = pd.DataFrame(rows, columns=["series", "type", "method", "sMAPE", "MASE", "seconds"])
+    df = pd.DataFrame(rows, columns=["series", "type", "method", "sMAPE", "MASE", "seconds", "in panel"])
     if args.save:
         df.to_csv(args.save, index=False)
     table = df.pivot_table(index="method", columns="type", values="sMAPE", aggfunc="mean")
@@ -212,6 +218,13 @@ def main() -> None:
     what = "holdout (the last h in-sample rows)" if args.holdout else "test rows"
     print(f"\n{args.collection}, {what}, {df['series'].nunique()} series, mean sMAPE by type and over all, mean MASE:")
     print(table.sort_values("all sMAPE").to_string(float_format="%.3f"))
+    if args.panel:  # the panels' series alone: their own fits, the panel and the two averaged
+        inside = df[df["in panel"]]
+        part = inside.pivot_table(index="method", columns="type", values="sMAPE", aggfunc="mean")
+        part["all sMAPE"] = inside.groupby("method")["sMAPE"].mean()
+        part["all MASE"] = inside.groupby("method")["MASE"].mean()
+        print(f"\nthe panels' {inside['series'].nunique()} series alone:")
+        print(part.sort_values("all sMAPE").to_string(float_format="%.3f"))
     everything = args.every == 1 and set(args.types) == set(COMPETITION_TYPES)
     if args.collection in PUBLISHED and not args.holdout and everything:
         name, s, m = PUBLISHED[args.collection]
