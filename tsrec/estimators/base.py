@@ -27,8 +27,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from ..data import (Batch, SeriesMeta, StandardScaler, check_columns, meta_before, scales_differ, to_batch,
-                    to_output)
+from ..data import Batch, SeriesMeta, StandardScaler, check_columns, meta_before, scales_differ, to_batch, to_output
 from ..nn.blocks import Stack, State
 from ..nn.covariates import lookahead
 from ..nn.online import OnlineRidge
