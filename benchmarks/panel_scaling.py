@@ -4,8 +4,9 @@ Each panel is a list of series of one kind (yearly R panels: every country, stat
 column). For each of ``--blocks`` validation blocks of ``h`` rows before the last ``h`` rows (never read),
 one model is fitted on the list of frames, each series cut at its own block (``fit`` on all but the last
 ``(b + 2) h`` rows), and ``predict()`` is scored on the block. Per series: MAE over the blocks divided by
-seasonal naive's (naive for period 1); per panel: the geometric mean over its series. Judge of rule
-``benchmarks/rules/2026-12-06_series_scaling_default.md``.
+seasonal naive's (naive for period 1); per panel: the geometric mean over its series. Judge of rules
+``benchmarks/rules/2026-12-06_series_scaling_default.md`` (``--set first``) and ``2026-12-06_scaling_auto.md``
+(``--set fresh``).
 
     python benchmarks/panel_scaling.py                               # every panel, scaling global and series
     python benchmarks/panel_scaling.py --set fresh --scalings global auto    # the judge of rule scaling_auto
@@ -34,6 +35,8 @@ import tsrec  # noqa: E402
 
 @dataclass
 class Panel:
+    """Series of one kind, fitted as one panel, with the horizon and the seasonal period (naive's) they take."""
+
     name: str
     series: list[pd.Series]
     horizon: int

@@ -1,5 +1,6 @@
 """The competition protocol's scores and its holdout (``benchmarks/competitions.py``): what every figure of
-``benchmarks/RESULTS.md`` on the M1, M3 and tourism series is computed with."""
+``benchmarks/RESULTS.md`` on the M1, M3 and tourism series is computed with; and the panel scaling judge's blocks
+(``benchmarks/panel_scaling.py``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -63,3 +65,19 @@ def test_the_panel_protocol_fits_one_model_on_the_long_enough_series():
     assert sorted(out) == ["long", "scaled"]
     assert all(f.shape == (6,) and np.isfinite(f).all() for f in out.values())
     assert 80 < out["long"].mean() < 120 and 800 < out["scaled"].mean() < 1200
+
+
+def test_the_panel_scaling_judge_never_reads_the_last_horizon():
+    """``panel_scaling.py`` fits each block on the rows before it and scores it, never the last ``h`` rows (NaN
+    here: a read would show as NaN); under ``scaling="auto"`` a panel of one series and its copy 10,000 times larger
+    is scaled series by series in every block."""
+    import panel_scaling
+
+    t = np.arange(30.0)
+    s = pd.Series(50 + t + np.sin(t), pd.date_range("1990-01-01", periods=30, freq="YS"), name="a")
+    s.iloc[-4:] = np.nan
+    panel = panel_scaling.Panel("toy", [s, (s * 1e4).rename("b")], 4, 1)
+    out = panel_scaling.score_panel(panel, "auto", blocks=2, seed=0)
+    assert out["per_series"] == 2
+    assert all(np.isfinite(v).all() and v[1] > 0 for v in map(np.asarray, out["errors"].values()))
+    assert 0 < panel_scaling.geometric_ratio(out["errors"]) < 10
