@@ -11,11 +11,12 @@ These are test figures: no setting of tsrec was chosen on them (``defaults.py`` 
 the in-sample rows only). A series gets a stand-in index of its type's frequency (the files hold no dates).
 
 ``--panel`` adds a second line per model, "MODEL, panel": the monthly series with at least ``36 + h`` rows to fit
-forecast by one model fitted on all of them (``context=36``; the panel API, a list of frames) and the yearly ones
-by one model on all of them (``context="auto"``), each series scaled by its own statistics (``scaling="series"``),
-every other series by its own fit: the protocol chosen on the holdouts by ``benchmarks/rules/2026-12-06_m3_panels.md``
-(one global model per type where it validated better on M3) and ``2026-12-06_panels_series_vs_own.md`` (with
-per-series scaling it beat the series' own fits on M1's and tourism's holdouts too; pooled scaling had failed there).
+forecast by one model fitted on all of them (``context=36``; the panel API, a list of frames), the quarterly ones
+with ``12 + h`` rows alike (``context=12``) and the yearly ones by one model on all of them (``context="auto"``),
+each series scaled by its own statistics (``scaling="series"``), every other series by its own fit: the protocol
+chosen on the holdouts by ``benchmarks/rules/2026-12-06_m3_panels.md`` (one global model per type where it
+validated better on M3), ``2026-12-06_panels_series_vs_own.md`` (with per-series scaling it beat the series' own
+fits on M1's and tourism's holdouts too; pooled scaling had failed there) and ``2026-12-06_quarterly_panels.md``.
 
 "MODEL, panel and own" is the mean of a panel series' two forecasts, the panel model's and its own fit's (the
 other series' own fit), the candidate of ``benchmarks/rules/2026-12-06_panel_and_own.md``.
@@ -83,7 +84,7 @@ def mase(history: np.ndarray, actual: np.ndarray, forecast: np.ndarray, period: 
 
 #: ``--panel``: the types fitted as one panel per model, and the panel model's context (its series: those with
 #: ``context + h`` rows to fit or more; every series for "auto"); each series scaled by its own statistics
-PANEL_CONTEXT = {"monthly": 36, "yearly": "auto"}
+PANEL_CONTEXT = {"monthly": 36, "quarterly": 12, "yearly": "auto"}
 
 
 def frame_of(kind: str, x: np.ndarray) -> pd.DataFrame:
