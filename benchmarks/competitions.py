@@ -19,7 +19,7 @@ validated better on M3), ``2026-12-06_panels_series_vs_own.md`` (with per-series
 fits on M1's and tourism's holdouts too; pooled scaling had failed there) and ``2026-12-06_quarterly_panels.md``.
 
 "MODEL, panel and own" is the mean of a panel series' two forecasts, the panel model's and its own fit's (the
-other series' own fit), the candidate of ``benchmarks/rules/2026-12-06_panel_and_own.md``.
+other series, their own fit), the candidate rejected by ``benchmarks/rules/2026-12-06_panel_and_own.md``.
 
 ``--holdout`` is the validation protocol: the test rows are never read, and the last ``h`` in-sample rows are
 forecast from the rows before them (series with fewer than 8 or ``h + 2`` rows before them are left out): the place to
