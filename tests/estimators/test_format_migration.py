@@ -41,7 +41,7 @@ def test_version_1_files_load_and_forecast_as_they_did(name, tmp_path):
     # saved again, the file is of the current version and gives the same forecast
     f.save(tmp_path / "now.safetensors")
     g = BaseForecaster.load(tmp_path / "now.safetensors")
-    assert FORMAT_VERSION == 23
+    assert FORMAT_VERSION == 24
     np.testing.assert_array_equal(g.predict().to_numpy(), forecast.to_numpy())
     # and it keeps streaming
     g.partial_fit(pd.DataFrame({"y": [0.1, 0.2], "x": [0.3, 0.4]},
@@ -630,3 +630,26 @@ def test_a_version_22_file_keeps_its_seasonal_skip_per_window(tmp_path):
     now = clone(f).fit(rows.iloc[:104])
     assert now.frame_.seasonal_skip is True and now.frame_.skip_per_window is False
     assert now.model_.skip_per_window is False
+
+
+def test_a_version_23_file_loads_without_start_padding(tmp_path):
+    """A version-23 file of a two-series yearly panel with a fixed context of 8, streamed 2 rows past its fit
+    (session 39, before format 24, tests/fixtures/format_v23/make_v23_panel.py). Format 24 added the
+    hyperparameter ``start_padding``; the file loads with it False (its fit needed ``context + horizon`` rows in
+    every series), forecasts as it did, saved again too, and keeps streaming."""
+    f, want = _fixture_and_record("format_v23/LRUForecaster_panel", "format_v23/expected_panel.json")
+    assert f.start_padding is False and f.get_params()["start_padding"] is False
+    assert (f.frame_.context, f.frame_.theta_weight) == (want["context"], want["theta_weight"])
+    forecasts = f.predict()
+    for got, recorded in zip(forecasts, want["predict"], strict=True):
+        assert_as_recorded(got.to_numpy().ravel(), recorded)
+    f.save(tmp_path / "again.safetensors")
+    g = BaseForecaster.load(tmp_path / "again.safetensors")
+    assert g.start_padding is False
+    for a, b in zip(g.predict(), forecasts, strict=True):
+        np.testing.assert_array_equal(a.to_numpy(), b.to_numpy())
+    g.partial_fit([pd.DataFrame({"value": p.to_numpy().ravel()[:2]},
+                                index=pd.date_range(p.index[0], periods=2, freq="YS")) for p in forecasts])
+    assert all(np.isfinite(p.to_numpy()).all() for p in g.predict())
+    with pytest.raises(ValueError, match="too few rows: a history has 5"):  # as it was: no padded fit
+        g.predict(X=pd.DataFrame({"value": np.arange(5.0)}, index=pd.date_range("1990", periods=5, freq="YS")))

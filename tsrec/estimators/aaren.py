@@ -65,6 +65,7 @@ class AarenForecaster(BaseForecaster):
         weight_average: bool = False,
         validation_fraction: float = 0.1,
         stride: int | str = "auto",
+        start_padding: bool = False,
         loss: str = "mae",
         quantiles: tuple[float, ...] = (0.1, 0.5, 0.9),
         n_steps: int = 1,
@@ -109,6 +110,7 @@ class AarenForecaster(BaseForecaster):
         self.weight_average = weight_average
         self.validation_fraction = validation_fraction
         self.stride = stride
+        self.start_padding = start_padding
         self.loss = loss
         self.quantiles = quantiles
         self.n_steps = n_steps

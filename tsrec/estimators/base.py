@@ -201,8 +201,12 @@ class BaseForecaster(BaseEstimator):
         if shortest < H + 2:
             raise ValueError(f"too few rows: a series has {shortest}, at least horizon + 2 = {H + 2} needed")
         frame = frame_of(self, batch)
-        if frame.context is not None and shortest < frame.context + H:
-            raise ValueError(f"too few rows: a series has {shortest}, context + horizon = {frame.context + H} needed")
+        if self.start_padding and frame.context is None:
+            raise ValueError("start_padding=True needs a fixed context (an int or 'auto'); context=None reads "
+                             "every series from its first row")
+        if frame.context is not None and shortest < frame.context + H and not self.start_padding:
+            raise ValueError(f"too few rows: a series has {shortest}, context + horizon = {frame.context + H} needed "
+                             "(start_padding=True pads the start of shorter series)")
         device = resolve_device(self.device)
         scaler = StandardScaler(c_rows)
         for v in batch.values:
@@ -212,7 +216,7 @@ class BaseForecaster(BaseEstimator):
         L = frame.context if frame.context is not None else min(self.chunk_length, shortest - H)
         val_fraction = self.validation_fraction if self.early_stopping else 0.0
         stride = auto_stride([len(v) for v in scaled], L + H) if self.stride == "auto" else self.stride
-        train, val = training_windows(scaled, L, H, val_fraction, stride)
+        train, val = training_windows(scaled, L, H, val_fraction, stride, bool(self.start_padding))
         if train.shape[0] == 0:
             raise ValueError(f"too few rows for one training window of {L + H} steps")
         if frame.direct and self.theta_weight == "auto":
@@ -479,7 +483,7 @@ class BaseForecaster(BaseEstimator):
         batch = self.covariates_.augment(batch, self.covariates_.statics_for(batch, static))
         shortest = min(len(v) for v in batch.values)
         context = self.frame_.context
-        if context is not None and shortest < context:
+        if context is not None and shortest < context and not self.start_padding:
             raise ValueError(f"too few rows: a history has {shortest}, the model needs context = {context}")
         # scaled series by series: each history by its own statistics (it need not be a series of the stream)
         scalers = self._series_scalers(batch) or [self.scaler_] * len(batch.values)

@@ -263,6 +263,15 @@ COMMON_PARAMS: tuple[Param, ...] = (
     Param("stride", "auto", 'int or "auto"',
           'Step between consecutive training windows (and validation windows). "auto": 1, or the smallest step '
           "that keeps at most 16384 training windows per epoch on long series.", _stride),
+    Param("start_padding", False, "bool",
+          "With a fixed ``context``, let a series shorter than ``context + horizon`` rows (but of ``horizon + 2`` "
+          "or more) train too: ``fit`` pads its start with its first row to that length (one training window, "
+          "no validation rows), as a forecast from a history shorter than the context reads it (a partner that "
+          "reads more rows skips the padding), and ``predict`` takes such histories. ``partial_fit`` trains on "
+          "a series' windows once it holds ``context + horizon`` rows, with or without. For panels of unequal "
+          "length, where a context set by the shortest series would be short for the rest: give ``context`` "
+          'as an int (``"auto"`` still follows the shortest series). False: a fit on such a series is an error.',
+          boolean()),
     Param("loss", "mae", '{"mse", "mae", "quantile"}',
           'Training loss: "mae", the absolute error (the forecast is a median; chosen on the validation blocks of '
           '``benchmarks/defaults.py``), "mse" the squared error (a mean), "quantile" the pinball loss at '

@@ -59,7 +59,8 @@ network may learn the change from seasonal naive instead of the last value (a fi
 loads with the last value, ``seasonal_skip=False``). Version 23 added the frame's ``skip_per_window``: that skip
 is decided once per fit, on its rows, and every window takes it (a file of version 22 loads as it was trained,
 each window taking it where its own first differences show the season: ``skip_per_window=True`` where it has
-``seasonal_skip``).
+``seasonal_skip``). Version 24 added the hyperparameter ``start_padding`` (a file of version 23 or earlier loads
+without it, :data:`V23_PARAMS`: it was fitted on series of ``context + horizon`` rows or more).
 :meth:`BaseForecaster.save <tsrec.estimators.BaseForecaster.save>` and
 :meth:`BaseForecaster.load <tsrec.estimators.BaseForecaster.load>` are the
 public face of this module.
@@ -91,7 +92,7 @@ if TYPE_CHECKING:
 __all__ = ["FORMAT_VERSION", "save", "load"]
 
 #: The version this tsrec writes (every later version reads every earlier one).
-FORMAT_VERSION = 23
+FORMAT_VERSION = 24
 #: The versions this tsrec reads.
 READABLE_VERSIONS = tuple(str(v) for v in range(1, FORMAT_VERSION + 1))
 #: The metadata keys of a file, and the keys of its "fitted" JSON object.
@@ -192,6 +193,15 @@ def migrate_v19(params: dict, fitted: dict) -> tuple[dict, dict]:
     return {**V19_PARAMS, **params}, fitted
 
 
+#: Version 23 had no ``start_padding``: a fit needed ``context + horizon`` rows in every series.
+V23_PARAMS = {"start_padding": False}
+
+
+def migrate_v23(params: dict, fitted: dict) -> tuple[dict, dict]:
+    """Hyperparameters of version 23 or earlier as version 24 reads them: no start padding (:data:`V23_PARAMS`)."""
+    return {**V23_PARAMS, **params}, fitted
+
+
 def _json_id(uid: Any) -> Any:
     """A series id as JSON keeps it: ints and strings as they are, anything else as its string."""
     if isinstance(uid, np.generic):
@@ -290,6 +300,8 @@ def load(cls: type[BaseForecaster], path: str | Path, device: str | None = None)
         params, fitted = migrate_v15(params, fitted)
     if int(version) <= 19:
         params, fitted = migrate_v19(params, fitted)
+    if int(version) <= 23:
+        params, fitted = migrate_v23(params, fitted)
     known = set(klass._get_param_names())
     if set(params) != known:
         raise ValueError(f"{path} has unknown hyperparameters {sorted(set(params) - known)} or lacks "
