@@ -176,8 +176,8 @@ def main() -> None:
     ap.add_argument("--parts", action="store_true", help="also each model's network and partner alone")
     ap.add_argument("--forecasts", default=None, help="a folder for every method's forecasts (.npy)")
     ap.add_argument("--param", action="append", default=[], help="an estimator parameter, name=value")
-    ap.add_argument("--panel", action="store_true", help="also one model per type over its panel (monthly, yearly; "
-                    "of the chosen series: with --every, a part of the panel)")
+    ap.add_argument("--panel", action="store_true", help="also one model per type over its panel (monthly, "
+                    "quarterly, yearly; of the chosen series: with --every, a part of the panel)")
     ap.add_argument("--panel-only", action="store_true", help="with --panel: no own fit for a series the panel "
                     "forecasts (the classical methods still run; the model's own line leaves those series out)")
     args = ap.parse_args()
