@@ -56,7 +56,7 @@ def test_the_holdout_never_reads_the_test_rows():
         competitions.rows_of(Series(x=x, h=6), holdout=False)
 
 
-def test_the_panel_protocol_fits_one_model_on_the_long_enough_series():
+def test_the_panel_protocol_fits_one_model_on_the_long_enough_series(monkeypatch):
     """``--panel``'s monthly model is one fit on the series with ``36 + h`` rows or more to fit (the shorter keep
     their own fits), each forecast ``h`` finite values from its own end; its forecasts follow each series' level."""
     rng = np.random.default_rng(38)
@@ -69,6 +69,10 @@ def test_the_panel_protocol_fits_one_model_on_the_long_enough_series():
     assert sorted(out) == ["long", "scaled"]
     assert all(f.shape == (6,) and np.isfinite(f).all() for f in out.values())
     assert 80 < out["long"].mean() < 120 and 800 < out["scaled"].mean() < 1200
+    # a padded type's panel holds every series (PANEL_PADDED: rules padded_panels and yearly_padded_panel)
+    monkeypatch.setattr(competitions, "PANEL_PADDED", ("monthly",))
+    out = competitions.panel_forecasts("monthly", splits, 6, "LRUForecaster", 0, {"max_epochs": 2})
+    assert sorted(out) == ["long", "scaled", "short"] and 40 < out["short"].mean() < 60
 
 
 def test_the_panel_scaling_judge_never_reads_the_last_horizon():
