@@ -12,11 +12,13 @@ the in-sample rows only). A series gets a stand-in index of its type's frequency
 
 ``--panel`` adds a second line per model, "MODEL, panel": the monthly series with at least ``36 + h`` rows to fit
 forecast by one model fitted on all of them (``context=36``; the panel API, a list of frames), the quarterly ones
-with ``12 + h`` rows alike (``context=12``) and the yearly ones by one model on all of them (``context="auto"``),
-each series scaled by its own statistics (``scaling="series"``), every other series by its own fit: the protocol
-chosen on the holdouts by ``benchmarks/rules/2026-12-06_m3_panels.md`` (one global model per type where it
-validated better on M3), ``2026-12-06_panels_series_vs_own.md`` (with per-series scaling it beat the series' own
-fits on M1's and tourism's holdouts too; pooled scaling had failed there) and ``2026-12-06_quarterly_panels.md``.
+with ``12 + h`` rows alike (``context=12``) and the yearly ones by the mean of two models on all of them, one at
+``context="auto"`` and one at ``context=8`` with ``start_padding=True``, each series scaled by its own statistics
+(``scaling="series"``), every other series by its own fit: the protocol chosen on the holdouts by
+``benchmarks/rules/2026-12-06_m3_panels.md`` (one global model per type where it validated better on M3),
+``2026-12-06_panels_series_vs_own.md`` (with per-series scaling it beat the series' own fits on M1's and tourism's
+holdouts too; pooled scaling had failed there), ``2026-12-06_quarterly_panels.md`` and
+``2026-12-06_yearly_two_contexts.md`` (the two yearly look-backs, judged on unread yearly R panels).
 
 "MODEL, panel and own" is the mean of a panel series' two forecasts, the panel model's and its own fit's (the
 other series, their own fit), the candidate rejected by ``benchmarks/rules/2026-12-06_panel_and_own.md``.
@@ -90,6 +92,10 @@ def mase(history: np.ndarray, actual: np.ndarray, forecast: np.ndarray, period: 
 PANEL_CONTEXT = {"monthly": 36, "quarterly": 12, "yearly": "auto"}
 #: ``--panel``: the types whose panel holds every series, the short ones padded at their start (``start_padding``)
 PANEL_PADDED: tuple[str, ...] = ()
+#: ``--panel``: the types whose forecast is the mean of several panel fits, each with these parameters over the
+#: protocol's (rule ``2026-12-06_yearly_two_contexts.md``: the yearly look-back "auto", one or two rows on M3, and 8
+#: rows, the short series padded)
+PANEL_MEMBERS: dict[str, tuple[dict, ...]] = {"yearly": ({}, {"context": 8, "start_padding": True})}
 
 
 def frame_of(kind: str, x: np.ndarray) -> pd.DataFrame:
@@ -102,12 +108,20 @@ def frame_of(kind: str, x: np.ndarray) -> pd.DataFrame:
 
 def panel_forecasts(kind: str, splits: dict, h: int, model: str, seed: int, extra: dict | None = None) -> dict:
     """{series: forecast} of one ``model`` fitted on the panel of the ``splits`` ({series: (rows to fit, rows to
-    score)}) of type ``kind`` that hold enough rows for its context (:data:`PANEL_CONTEXT`)."""
-    context, padded = PANEL_CONTEXT[kind], kind in PANEL_PADDED
+    score)}) of type ``kind`` that hold enough rows for its context (:data:`PANEL_CONTEXT`); for a type of
+    :data:`PANEL_MEMBERS`, the mean of its members' panel fits (the series every member forecasts). ``extra``
+    replaces the protocol's parameters, every member's."""
+    fits = [_panel_fit(kind, splits, h, model, seed, {**member, **(extra or {})})
+            for member in PANEL_MEMBERS.get(kind, ({},))]
+    return {n: np.mean([fit[n] for fit in fits], axis=0) for n in fits[0] if all(n in fit for fit in fits)}
+
+
+def _panel_fit(kind: str, splits: dict, h: int, model: str, seed: int, params: dict) -> dict:
+    """{series: forecast} of one panel fit of ``model`` with ``params`` over the protocol's (a context, padding)."""
+    params = {"context": PANEL_CONTEXT[kind], "scaling": "series", "start_padding": kind in PANEL_PADDED, **params}
+    context, padded = params["context"], params["start_padding"]
     names = [n for n, (x, _) in splits.items() if padded or context == "auto" or len(x) >= context + h]
     frames = [frame_of(kind, splits[n][0]) for n in names]
-    params = {"context": context, "scaling": "series", "start_padding": padded,
-              **(extra or {})}  # (a --param replaces the protocol's)
     est = getattr(tsrec, model)(horizon=h, random_state=seed, device="cpu", **params)
     return {n: f.to_numpy().ravel() for n, f in zip(names, est.fit(frames).predict())}
 

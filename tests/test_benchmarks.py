@@ -75,6 +75,24 @@ def test_the_panel_protocol_fits_one_model_on_the_long_enough_series(monkeypatch
     assert sorted(out) == ["long", "scaled", "short"] and 40 < out["short"].mean() < 60
 
 
+def test_the_yearly_panel_is_the_mean_of_its_two_look_backs(monkeypatch):
+    """``--panel``'s yearly forecast is the mean of two panel fits on every series, at the automatic context and
+    at 8 rows with the short series padded (rule ``2026-12-06_yearly_two_contexts.md``): each member alone, fitted
+    with the same seed, gives the two forecasts it averages; a series too short for 8 rows is padded, not dropped."""
+    rng = np.random.default_rng(42)
+    splits = {f"s{i}": (np.cumsum(rng.normal(1, 1, n)) + 100, None) for i, n in enumerate((12, 20, 30, 9))}
+    out = competitions.panel_forecasts("yearly", splits, 6, "LRUForecaster", 0, {"max_epochs": 2})
+    members = []
+    for member in competitions.PANEL_MEMBERS["yearly"]:
+        monkeypatch.setitem(competitions.PANEL_MEMBERS, "yearly", (member,))
+        members.append(competitions.panel_forecasts("yearly", splits, 6, "LRUForecaster", 0, {"max_epochs": 2}))
+    assert sorted(out) == sorted(splits) == sorted(members[0]) == sorted(members[1])
+    for n in splits:
+        np.testing.assert_allclose(out[n], (members[0][n] + members[1][n]) / 2, rtol=1e-12)
+        assert np.isfinite(out[n]).all() and out[n].shape == (6,)
+    assert not all(np.allclose(members[0][n], members[1][n]) for n in splits)  # two different look-backs
+
+
 def test_the_panel_scaling_judge_never_reads_the_last_horizon():
     """``panel_scaling.py`` fits each block on the rows before it and scores it, never the last ``h`` rows (NaN
     here: a read would show as NaN); under ``scaling="auto"`` a panel of one series and its copy 10,000 times larger
