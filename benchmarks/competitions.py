@@ -12,13 +12,14 @@ the in-sample rows only). A series gets a stand-in index of its type's frequency
 
 ``--panel`` adds a second line per model, "MODEL, panel": the monthly series with at least ``36 + h`` rows to fit
 forecast by one model fitted on all of them (``context=36``; the panel API, a list of frames), the quarterly ones
-with ``12 + h`` rows alike (``context=12``) and the yearly ones by the mean of two models on all of them, one at
-``context="auto"`` and one at ``context=8`` with ``start_padding=True``, each series scaled by its own statistics
+with ``12 + h`` rows alike (``context=12``) and the yearly ones by the mean of three models on all of them, at
+``context="auto"``, 8 and 12 (the last two with ``start_padding=True``), each series scaled by its own statistics
 (``scaling="series"``), every other series by its own fit: the protocol chosen on the holdouts by
 ``benchmarks/rules/2026-12-06_m3_panels.md`` (one global model per type where it validated better on M3),
 ``2026-12-06_panels_series_vs_own.md`` (with per-series scaling it beat the series' own fits on M1's and tourism's
 holdouts too; pooled scaling had failed there), ``2026-12-06_quarterly_panels.md`` and
-``2026-12-06_yearly_two_contexts.md`` (the two yearly look-backs, judged on unread yearly R panels).
+``2026-12-06_yearly_two_contexts.md`` and ``..._yearly_look_backs.md`` (the yearly look-backs, judged on unread
+yearly R panels).
 
 "MODEL, panel and own" is the mean of a panel series' two forecasts, the panel model's and its own fit's (the
 other series, their own fit), the candidate rejected by ``benchmarks/rules/2026-12-06_panel_and_own.md``.
@@ -93,9 +94,10 @@ PANEL_CONTEXT = {"monthly": 36, "quarterly": 12, "yearly": "auto"}
 #: ``--panel``: the types whose panel holds every series, the short ones padded at their start (``start_padding``)
 PANEL_PADDED: tuple[str, ...] = ()
 #: ``--panel``: the types whose forecast is the mean of several panel fits, each with these parameters over the
-#: protocol's (rule ``2026-12-06_yearly_two_contexts.md``: the yearly look-back "auto", one or two rows on M3, and 8
-#: rows, the short series padded)
-PANEL_MEMBERS: dict[str, tuple[dict, ...]] = {"yearly": ({}, {"context": 8, "start_padding": True})}
+#: protocol's (rules ``2026-12-06_yearly_two_contexts.md`` and ``..._yearly_look_backs.md``: the yearly look-backs
+#: "auto", one or two rows on M3, 8 and 12 rows, the short series padded)
+PANEL_MEMBERS: dict[str, tuple[dict, ...]] = {
+    "yearly": ({}, {"context": 8, "start_padding": True}, {"context": 12, "start_padding": True})}
 
 
 def frame_of(kind: str, x: np.ndarray) -> pd.DataFrame:
