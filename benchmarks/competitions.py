@@ -17,9 +17,9 @@ with ``12 + h`` rows alike (``context=12``) and the yearly ones by the mean of t
 (``scaling="series"``), every other series by its own fit: the protocol chosen on the holdouts by
 ``benchmarks/rules/2026-12-06_m3_panels.md`` (one global model per type where it validated better on M3),
 ``2026-12-06_panels_series_vs_own.md`` (with per-series scaling it beat the series' own fits on M1's and tourism's
-holdouts too; pooled scaling had failed there), ``2026-12-06_quarterly_panels.md`` and
-``2026-12-06_yearly_two_contexts.md`` and ``..._yearly_look_backs.md`` (the yearly look-backs, judged on unread
-yearly R panels).
+holdouts too; pooled scaling had failed there), ``2026-12-06_quarterly_panels.md``,
+``2026-12-06_yearly_two_contexts.md`` and ``..._yearly_look_backs.md`` (the yearly look-backs, judged on yearly R
+and gapminder panels no run had read).
 
 "MODEL, panel and own" is the mean of a panel series' two forecasts, the panel model's and its own fit's (the
 other series, their own fit), the candidate rejected by ``benchmarks/rules/2026-12-06_panel_and_own.md``.
