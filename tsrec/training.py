@@ -43,6 +43,7 @@ from . import distributed
 from .checkpoints import fit_id, load_checkpoint, save_checkpoint
 from .nn.blocks import State
 from .nn.covariates import lookahead
+from .nn.ridge import window_ridge
 from .nn.window import WindowEnsemble, WindowModel, seasonal_naive
 
 __all__ = [
@@ -62,6 +63,7 @@ __all__ = [
     "training_loss",
     "set_theta_weight",
     "choose_theta_weight",
+    "choose_ridge_share",
     "naive_share_wanted",
     "sequence_loss",
     "fit_windows",
@@ -705,6 +707,24 @@ def choose_theta_weight(model: nn.Module, val: Tensor, horizon: int, n_targets: 
         losses.append(_validation_loss(model, val, horizon, n_targets, cfg, device))
     best = grid[int(np.argmin(losses))]
     set_theta_weight(model, best)
+    model.eval()
+    return best
+
+
+def choose_ridge_share(model: WindowModel | WindowEnsemble, train: Tensor, val: Tensor, horizon: int,
+                       n_targets: int, cfg: TrainConfig, device: torch.device,
+                       grid: tuple[float, ...] = (0.0, 0.25, 0.5)) -> float:
+    """The share of a ridge regression's forecast in ``model``'s, set on it and returned: the ridge map of the
+    training windows ``train`` (:func:`tsrec.nn.ridge.window_ridge`, its penalty chosen on the validation windows
+    ``val``), the share of ``grid`` whose forecasts of ``val`` have the least loss (as early stopping scores them;
+    the first of equal ones). With a share of 0 the model keeps no ridge map."""
+    weight, bias, _ = window_ridge(train, val, model.context, horizon, n_targets)
+    losses = []
+    for share in grid:
+        model.set_ridge(weight, bias, share)
+        losses.append(_validation_loss(model, val, horizon, n_targets, cfg, device))
+    best = grid[int(np.argmin(losses))]
+    model.set_ridge(weight, bias, best)
     model.eval()
     return best
 

@@ -52,6 +52,7 @@ from .frame import (
     AUTO_THETA_HORIZONS,
     Frame,
     auto_naive_share,
+    auto_ridge_share,
     auto_stride,
     auto_theta_weight,
     build_model,
@@ -262,6 +263,8 @@ class BaseForecaster(BaseEstimator):
                 and val.shape[0] * stride >= AUTO_THETA_HORIZONS * H
             if chosen:
                 frame = replace(frame, theta_weight=choose_theta_weight(model, val, H, batch.n_targets, cfg, device))
+                frame = replace(frame, ridge_share=auto_ridge_share(model, train, val, len(batch.values),
+                                                                    batch.n_targets, H, cfg, device))
             if self.theta_weight == "auto":  # a share of (seasonal) naive, if the validation windows ask for it
                 share, period = auto_naive_share(self, frame, model, freq, val, batch.n_targets, cfg, device)
                 frame = replace(frame, naive_share=share, naive_period=period)

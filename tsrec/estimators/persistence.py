@@ -60,7 +60,10 @@ loads with the last value, ``seasonal_skip=False``). Version 23 added the frame'
 is decided once per fit, on its rows, and every window takes it (a file of version 22 loads as it was trained,
 each window taking it where its own first differences show the season: ``skip_per_window=True`` where it has
 ``seasonal_skip``). Version 24 added the hyperparameter ``start_padding`` (a file of version 23 or earlier loads
-without it, :data:`V23_PARAMS`: it was fitted on series of ``context + horizon`` rows or more).
+without it, :data:`V23_PARAMS`: it was fitted on series of ``context + horizon`` rows or more). Version 25 added
+the frame's ``ridge_share``: a long single-series fit's forecast may move a share of the way to a ridge
+regression's of the window, its map saved as the window model's buffers ``ridge_weight`` and ``ridge_bias`` (a
+file of version 24 or earlier loads without it, ``ridge_share=0.0``).
 :meth:`BaseForecaster.save <tsrec.estimators.BaseForecaster.save>` and
 :meth:`BaseForecaster.load <tsrec.estimators.BaseForecaster.load>` are the
 public face of this module.
@@ -92,7 +95,7 @@ if TYPE_CHECKING:
 __all__ = ["FORMAT_VERSION", "save", "load"]
 
 #: The version this tsrec writes (every later version reads every earlier one).
-FORMAT_VERSION = 24
+FORMAT_VERSION = 25
 #: The versions this tsrec reads.
 READABLE_VERSIONS = tuple(str(v) for v in range(1, FORMAT_VERSION + 1))
 #: The metadata keys of a file, and the keys of its "fitted" JSON object.
@@ -488,9 +491,11 @@ def _frame(d: Any, est: BaseForecaster) -> Frame:
     keys = {"context", "patch_len", "direct", "period"}
     # version 6 added theta_weight, version 8 one_season, version 9 estimated_rows, version 10 partner_rows,
     # version 12 history_one_season, version 13 naive_blend, version 15 history_blend, version 18 naive_share,
-    # version 19 naive_period, version 21 horizon_errors, version 22 seasonal_skip, version 23 skip_per_window
+    # version 19 naive_period, version 21 horizon_errors, version 22 seasonal_skip, version 23 skip_per_window,
+    # version 25 ridge_share
     added = ("theta_weight", "one_season", "estimated_rows", "partner_rows", "history_one_season", "naive_blend",
-             "history_blend", "naive_share", "naive_period", "horizon_errors", "seasonal_skip", "skip_per_window")
+             "history_blend", "naive_share", "naive_period", "horizon_errors", "seasonal_skip", "skip_per_window",
+             "ridge_share")
     later = [set(added[:k]) for k in range(1, len(added) + 1)]
     if not isinstance(d, dict) or set(d) not in (keys, *(keys | k for k in later)):
         raise ValueError("the saved frame is damaged")
@@ -499,7 +504,8 @@ def _frame(d: Any, est: BaseForecaster) -> Frame:
                   d.get("history_one_season", False), d.get("naive_blend", False), d.get("history_blend", False),
                   d.get("naive_share", 0.0), d.get("naive_period"), d.get("horizon_errors", False),
                   d.get("seasonal_skip", False),
-                  d.get("skip_per_window", d.get("seasonal_skip", False)))  # version 22: the skip per window
+                  d.get("skip_per_window", d.get("seasonal_skip", False)),  # version 22: the skip per window
+                  d.get("ridge_share", 0.0))
     ok_context = frame.context is None or (is_int(frame.context) and frame.context >= 1)
     if not ok_context or (est.context != "auto" and est.context != frame.context):
         raise ValueError(f"the saved context {frame.context!r} does not match context={est.context!r}")
@@ -552,4 +558,7 @@ def _frame(d: Any, est: BaseForecaster) -> Frame:
     if not is_real(s) or not 0 <= s <= 1 or (s and not (frame.direct and est.theta_weight == "auto"
                                                         and (seasonal or p == 1))):
         raise ValueError(f"the saved naive_share {s!r} does not match the frame or theta_weight={est.theta_weight!r}")
+    r = frame.ridge_share
+    if not is_real(r) or not 0 <= r <= 1 or (r and not (frame.direct and est.theta_weight == "auto")):
+        raise ValueError(f"the saved ridge_share {r!r} does not match the frame or theta_weight={est.theta_weight!r}")
     return frame

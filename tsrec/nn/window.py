@@ -27,9 +27,11 @@ benchmarks (see ``docs/design.md``):
    network's own forecast; the combination is what validation, prediction and
    streaming see. With ``partner_rows`` the partner may read more rows than the
    network: the rows before the window, up to ``partner_rows`` in all; with
-   ``naive_share``, that forecast is then moved that share of the way to
-   seasonal naive (the window's last season repeated) or, with
-   ``naive_period=1``, to naive (its last row repeated).
+   ``ridge_share``, that forecast then moves that share of the way to a
+   closed-form ridge regression's of the window (:func:`tsrec.nn.ridge.window_ridge`),
+   and with ``naive_share`` that share of the way to seasonal naive (the
+   window's last season repeated) or, with ``naive_period=1``, to naive (its
+   last row repeated).
 
 The model contract of a window model is one call::
 
@@ -268,6 +270,14 @@ class WindowModel(nn.Module):
         (:func:`tsrec.nn.theta.is_seasonal`) takes the seasonal skip, any
         other the last value: how models saved in format 22 forecast (since
         format 23 ``fit`` decides once, on the fit's rows).
+    ridge_share : float, default=0.0
+        Out of training mode, after the partner's share and before the naive
+        one, each target's forecast moves ``ridge_share`` of the way to the
+        ridge forecast ``x @ ridge_weight + ridge_bias`` of its last
+        ``context`` scaled values ``x`` (every quantile with the median). The
+        buffers ``ridge_weight`` ``(context, horizon)`` and ``ridge_bias``
+        ``(horizon,)`` exist (zero until :meth:`set_ridge`) where the share is
+        above 0, else they are None. 0: none (models saved before format 25).
     median_index : int, default=0
         Which of a target's ``n_quantiles`` outputs is its median.
 
@@ -290,7 +300,7 @@ class WindowModel(nn.Module):
         estimated_rows: int = ESTIMATED_ROWS, partner_rows: int = 0, history_one_season: bool = False,
         naive_blend: bool = False, history_blend: bool = False, naive_share: float = 0.0,
         naive_period: int | None = None, horizon_errors: bool = False, seasonal_skip: bool = False,
-        skip_per_window: bool = False,
+        skip_per_window: bool = False, ridge_share: float = 0.0,
     ) -> None:
         super().__init__()
         if c_out % n_quantiles:
@@ -336,6 +346,8 @@ class WindowModel(nn.Module):
                              f"theta_period >= 2, and a context of that many rows or more, got "
                              f"naive_share={naive_share!r}, naive_period={naive_period!r}, "
                              f"theta_period={theta_period!r}, context={context}")
+        if not 0.0 <= ridge_share <= 1.0:
+            raise ValueError(f"ridge_share must be in [0, 1], got {ridge_share!r}")
         if not 1 <= patch_len <= context:
             raise ValueError(f"need 1 <= patch_len <= context, got patch_len={patch_len}, context={context}")
         if (body.c_in, body.c_out) != self.body_channels(c_in, c_out, patch_len, channel_independent, n_quantiles) \
@@ -353,6 +365,9 @@ class WindowModel(nn.Module):
         self.naive_share, self.naive_period = float(naive_share), naive_period
         self.horizon_errors, self.seasonal_skip = bool(horizon_errors), bool(seasonal_skip)
         self.skip_per_window = bool(skip_per_window)
+        self.ridge_share = float(ridge_share)
+        self.register_buffer("ridge_weight", torch.zeros(context, horizon) if ridge_share else None)
+        self.register_buffer("ridge_bias", torch.zeros(horizon) if ridge_share else None)
         self.n_segments = math.ceil(context / patch_len)
         self.body = body
         # whether training mode changes the body (its dropout draws)
@@ -377,9 +392,31 @@ class WindowModel(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         out = self.network_forecast(x)
-        if (self.theta_weight or self.naive_share) and not self.training:
+        if self.combines and not self.training:
             out = self.with_theta(out, x)
         return out
+
+    @property
+    def combines(self) -> bool:
+        """Whether out of training mode the forecast is the network's combined with another (a share above 0)."""
+        return bool(self.theta_weight or self.ridge_share or self.naive_share)
+
+    def set_ridge(self, weight: Tensor | None, bias: Tensor | None = None, share: float = 0.0) -> None:
+        """Give the model the ridge map ``weight`` ``(context, horizon)``, ``bias`` ``(horizon,)`` (stored in the
+        model's float dtype) and its ``share``; ``weight=None``: none (share 0, both buffers None)."""
+        if weight is None or not share:
+            self.ridge_weight = self.ridge_bias = None
+            self.ridge_share = 0.0
+            return
+        if tuple(weight.shape) != (self.context, self.horizon) or bias is None or tuple(bias.shape) != (self.horizon,):
+            raise ValueError(f"the ridge map must be ({self.context}, {self.horizon}) and its bias ({self.horizon},), "
+                             f"got {tuple(weight.shape)} and {None if bias is None else tuple(bias.shape)}")
+        if not 0.0 < share <= 1.0:
+            raise ValueError(f"ridge_share must be in [0, 1], got {share!r}")
+        p = next(self.parameters())
+        self.ridge_weight = weight.detach().to(dtype=p.dtype, device=p.device).clone()
+        self.ridge_bias = bias.detach().to(dtype=p.dtype, device=p.device).clone()
+        self.ridge_share = float(share)
 
     def network_forecast(self, x: Tensor) -> Tensor:
         """The network's own forecast ``(B, horizon, c_out)`` of the windows ``x``, before any combination (what
@@ -439,14 +476,22 @@ class WindowModel(nn.Module):
 
     def with_theta(self, out: Tensor, x: Tensor) -> Tensor:
         """The network's forecast ``out`` (B, H, c_out) of the windows ``x`` (B, context or partner_rows, c_in),
-        moved ``theta_weight`` of the way to the partner's forecast of their targets, then ``naive_share`` of the
-        way to seasonal naive (the last ``naive_period`` rows repeated, else the last ``theta_period``): what
-        ``forward`` gives out of training mode. Each target's median moves, its other quantiles with it."""
+        moved ``theta_weight`` of the way to the partner's forecast of their targets, then ``ridge_share`` of the way
+        to the ridge forecast, then ``naive_share`` of the way to seasonal naive (the last ``naive_period`` rows
+        repeated, else the last ``theta_period``): what ``forward`` gives out of training mode. Each target's median
+        moves, its other quantiles with it."""
+        out = self._with_ridge(self._with_partner(out, x), x)
         if self.naive_share:
             period = self.theta_period if self.naive_period is None else self.naive_period
-            return self._moved(self._with_partner(out, x), self.naive_share,
-                               seasonal_naive(x[..., : self.n_targets], period, self.horizon))
-        return self._with_partner(out, x)
+            return self._moved(out, self.naive_share, seasonal_naive(x[..., : self.n_targets], period, self.horizon))
+        return out
+
+    def _with_ridge(self, out: Tensor, x: Tensor) -> Tensor:
+        """``out`` moved ``ridge_share`` of the way to the ridge forecast of the last ``context`` rows of ``x``."""
+        if not self.ridge_share:
+            return out
+        rows = x[:, -self.context:, : self.n_targets].transpose(1, 2).to(self.ridge_weight.dtype)  # (B, nt, L)
+        return self._moved(out, self.ridge_share, (rows @ self.ridge_weight + self.ridge_bias).transpose(1, 2))
 
     def _moved(self, out: Tensor, share: float, forecast: Tensor) -> Tensor:
         """``out`` (B, H, c_out) with each target's median moved ``share`` of the way to ``forecast`` (B, H,
@@ -638,13 +683,24 @@ class WindowEnsemble(nn.Module):
     horizon_errors = _shared("horizon_errors")
     seasonal_skip = _shared("seasonal_skip")
     skip_per_window = _shared("skip_per_window")
+    ridge_share = _shared("ridge_share")
+
+    @property
+    def combines(self) -> bool:
+        """The members' :attr:`WindowModel.combines`."""
+        return self.members[0].combines
+
+    def set_ridge(self, weight: Tensor | None, bias: Tensor | None = None, share: float = 0.0) -> None:
+        """:meth:`WindowModel.set_ridge` on every member."""
+        for m in self.members:
+            m.set_ridge(weight, bias, share)
 
     def forward(self, x: Tensor, members: bool = False) -> Tensor:
         """The mean forecast ``(B, horizon, c_out)`` from windows ``x`` ``(B, context, c_in)`` (or ``partner_rows``),
         or with ``members`` each member's, ``(n_members, B, horizon, c_out)``. Out of training mode the members'
         mean network forecast is combined once (the classical forecasts computed once, not per member)."""
         first = self.members[0]
-        if members or self.training or not (first.theta_weight or first.naive_share):
+        if members or self.training or not first.combines:
             each = torch.stack([m(x) for m in self.members])
             return each if members else each.mean(0)
         return first.with_theta(torch.stack([m.network_forecast(x) for m in self.members]).mean(0), x)
