@@ -41,7 +41,7 @@ def test_version_1_files_load_and_forecast_as_they_did(name, tmp_path):
     # saved again, the file is of the current version and gives the same forecast
     f.save(tmp_path / "now.safetensors")
     g = BaseForecaster.load(tmp_path / "now.safetensors")
-    assert FORMAT_VERSION == 24
+    assert FORMAT_VERSION == 25
     np.testing.assert_array_equal(g.predict().to_numpy(), forecast.to_numpy())
     # and it keeps streaming
     g.partial_fit(pd.DataFrame({"y": [0.1, 0.2], "x": [0.3, 0.4]},
@@ -69,7 +69,8 @@ def test_a_damaged_or_contradicting_frame_is_refused(tmp_path, small_frame):
                                "naive_share": f.frame_.naive_share, "naive_period": f.frame_.naive_period,
                                "horizon_errors": True,  # (an hourly index: daily or finer)
                                "seasonal_skip": False,  # (neither monthly nor quarterly)
-                               "skip_per_window": False}
+                               "skip_per_window": False,
+                               "ridge_share": f.frame_.ridge_share}
     for change, message in (({"context": 7}, "patch_len"), ({"direct": False, "context": None}, "does not match"),
                             ({"patch_len": 0}, "patch_len"), ({"period": -1}, "period"), (None, "frame"),
                             ({"theta_weight": 1.5}, "theta_weight"), ({"theta_weight": "0.5"}, "theta_weight"),
@@ -97,6 +98,7 @@ def test_a_damaged_or_contradicting_frame_is_refused(tmp_path, small_frame):
                             ({"seasonal_skip": "True"}, "seasonal_skip"),
                             ({"skip_per_window": 1}, "skip_per_window"),
                             ({"skip_per_window": True}, "skip_per_window"),  # (no seasonal skip)
+                            ({"ridge_share": 1.5}, "ridge_share"), ({"ridge_share": "0.25"}, "ridge_share"),
                             ({"horizon_errors": True, "direct": False, "context": None}, "does not match")):
         bad = dict(fitted, frame=None if change is None else {**fitted["frame"], **change})
         out = tmp_path / "bad.safetensors"
@@ -653,3 +655,25 @@ def test_a_version_23_file_loads_without_start_padding(tmp_path):
     assert all(np.isfinite(p.to_numpy()).all() for p in g.predict())
     with pytest.raises(ValueError, match="too few rows: a history has 5"):  # as it was: no padded fit
         g.predict(X=pd.DataFrame({"value": np.arange(5.0)}, index=pd.date_range("1990", periods=5, freq="YS")))
+
+
+def test_a_version_24_file_loads_without_the_ridge_partner(tmp_path):
+    """A version-24 file of one long hourly series with a fixed context of 48, streamed 3 rows past its fit
+    (session 45, before format 25, tests/fixtures/format_v24/make_v24_hourly.py). Format 25 may add a ridge
+    partner to such a fit; the file loads without one (``ridge_share=0.0``, no ridge buffers), forecasts as it
+    did, saved again too, and keeps streaming; its clone refits with the partner's share chosen on its tail."""
+    f, want = _fixture_and_record("format_v24/LRUForecaster_hourly", "format_v24/expected_hourly.json")
+    assert f.frame_.ridge_share == 0.0 and f.model_.ridge_share == 0.0 and f.model_.ridge_weight is None
+    assert (f.frame_.context, f.frame_.theta_weight) == (want["context"], want["theta_weight"])
+    forecast = f.predict().to_numpy().ravel()
+    assert_as_recorded(forecast, want["predict"])
+    g = _saved_again(f, forecast, tmp_path)
+    assert g.frame_.ridge_share == 0.0
+    _keeps_streaming(g, forecast, "load", "h")
+    rng = np.random.default_rng(24)  # the fixture's rows
+    t = np.arange(1203)
+    y = 20 + 0.002 * t + 5 * np.sin(2 * np.pi * t / 24) + rng.normal(0, 1, 1203).cumsum() * 0.2 \
+        + rng.normal(0, 0.5, 1203)
+    rows = pd.DataFrame({"load": y}, index=pd.date_range("2020-01-01", periods=1203, freq="h"))
+    now = clone(f).fit(rows.iloc[:-3])
+    assert now.frame_.ridge_share > 0 and now.model_.ridge_weight.shape == (48, 6)

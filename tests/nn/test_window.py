@@ -540,3 +540,48 @@ def test_seasonal_skip_adds_the_last_season(etth1, n_quantiles):
         window_model("lru", **{**kw, "theta_period": None}, seasonal_skip=True)
     with pytest.raises(ValueError, match="skip_per_window needs seasonal_skip"):
         window_model("lru", **kw, skip_per_window=True)
+
+
+@pytest.mark.parametrize("n_quantiles", [1, 3])
+def test_ridge_share_moves_the_combination_towards_the_ridge_forecast(n_quantiles):
+    """With a ridge map (W, b) and share r, eval mode moves the partner's combination r of the way to the ridge
+    forecast ``x[-context:] @ W + b`` of each target (every quantile with its median), before the naive share;
+    training mode is the network alone. Without a share the model holds no ridge buffers (and its state dict
+    none), with one it saves them; a map of the wrong shape is refused."""
+    torch.manual_seed(31)
+    kw = dict(c_in=3, n_targets=2, n_quantiles=n_quantiles, context=40, patch_len=5, instance_norm="robust",
+              theta_period=6, median_index=n_quantiles // 2, partner="damped", theta_weight=0.3)
+    comb = window_model("lru", **kw).double()
+    both = window_model("lru", **kw).double()
+    both.load_state_dict(comb.state_dict())
+    assert both.ridge_weight is None and "ridge_weight" not in both.state_dict()
+    weight, bias = torch.randn(40, 5, dtype=torch.float64) / 40, torch.randn(5, dtype=torch.float64)
+    both.set_ridge(weight, bias, 0.25)
+    assert {"ridge_weight", "ridge_bias"} <= set(both.state_dict())
+    x = torch.randn(4, 40, 3, dtype=torch.float64)
+    comb.eval(), both.eval()
+    ridge = torch.einsum("blt,lh->bht", x[..., :2], weight) + bias[None, :, None]
+    before = comb(x)
+    median = before[..., n_quantiles // 2 :: n_quantiles]
+    want = before + (0.25 * (ridge - median)).repeat_interleave(n_quantiles, dim=-1)
+    torch.testing.assert_close(both(x), want, rtol=1e-12, atol=1e-12)
+    naive = window_model("lru", **kw, naive_share=0.2).double()  # the naive share comes after the ridge's
+    naive.load_state_dict(comb.state_dict())
+    naive.set_ridge(weight, bias, 0.25)
+    naive.eval()
+    season = seasonal_naive(x[..., :2], 6, 5)
+    moved = want + (0.2 * (season - want[..., n_quantiles // 2 :: n_quantiles])).repeat_interleave(n_quantiles, -1)
+    torch.testing.assert_close(naive(x), moved, rtol=1e-12, atol=1e-12)
+    both.train(), comb.train()
+    torch.testing.assert_close(both(x), comb(x), rtol=0, atol=0)
+    loaded = window_model("lru", **kw, ridge_share=0.25).double()  # as a saved model is rebuilt
+    loaded.load_state_dict(both.state_dict())
+    loaded.eval(), both.eval()
+    torch.testing.assert_close(loaded(x), both(x), rtol=0, atol=0)
+    both.set_ridge(weight, bias, 0.0)
+    assert both.ridge_weight is None and both.ridge_share == 0.0
+    torch.testing.assert_close(both(x), comb.eval()(x), rtol=0, atol=0)
+    with pytest.raises(ValueError, match="the ridge map must be \\(40, 5\\)"):
+        both.set_ridge(weight[:10], bias, 0.5)
+    with pytest.raises(ValueError, match="ridge_share"):
+        window_model("lru", **kw, ridge_share=1.5)

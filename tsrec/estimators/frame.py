@@ -573,8 +573,9 @@ def auto_ridge_share(model: nn.Module, train: torch.Tensor, val: torch.Tensor, n
                      horizon: int, cfg: TrainConfig, device: torch.device) -> float:
     """The share of a ridge regression's forecast that ``fit`` gives ``model`` (:attr:`Frame.ridge_share`), set on
     it. Called where ``theta_weight="auto"`` has chosen the partner's share on a validation tail of
-    :data:`AUTO_THETA_HORIZONS` horizons of origins or more: for a plain window model (no covariates,
-    missing-value mask or online correction; an ensemble's members alike) fitted on one series, the ridge map of
+    :data:`AUTO_THETA_HORIZONS` horizons of origins or more: for a plain window model (no known-future or static
+    covariates, missing-value mask or online correction; an ensemble's members alike; covariates in ``X`` are read
+    by the network, the ridge reads the targets' own rows) fitted on one series, the ridge map of
     the training windows (:func:`tsrec.nn.ridge.window_ridge`) with the share of :data:`RIDGE_SHARES` (0, 0.25,
     0.5) that forecasts the validation windows ``val`` best (:func:`tsrec.training.choose_ridge_share`); else 0.
 

@@ -1,0 +1,105 @@
+"""The ridge partner of ``theta_weight="auto"``: a closed-form ridge of the window mixed into long single-series
+fits, its share chosen on the validation tail (``Frame.ridge_share``, format 25)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.base import clone
+
+import tsrec
+from tsrec.estimators.frame import RIDGE_SHARES
+from tsrec.nn.lru import LRUModel
+from tsrec.nn.ridge import window_ridge
+from tsrec.nn.window import WindowModel
+from tsrec.training import TrainConfig, _validation_loss, choose_ridge_share, training_windows
+
+KW = dict(horizon=24, context=96, d_model=16, n_layers=1, max_epochs=2, random_state=0, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def ot(etth1):
+    """3,000 hourly rows of ETTh1's oil temperature."""
+    return etth1[["OT"]].iloc[:3000]
+
+
+def test_the_share_is_the_one_of_the_grid_with_the_least_validation_loss(etth1):
+    """choose_ridge_share gives the model the ridge map of the training windows (window_ridge's, in the model's
+    dtype) and the share of the grid whose validation loss is least, recomputed here share by share."""
+    values = etth1["OT"].to_numpy()[:2000, None]
+    scaled = ((values - values.mean()) / values.std()).astype(np.float32)
+    train, val = training_windows([scaled], 48, 12, 0.2, stride=2)
+    torch.manual_seed(0)
+    body = LRUModel(*WindowModel.body_channels(1, 1, 8), horizon=12, d_model=8, d_state=4, n_layers=1,
+                    skip_last=False)
+    model = WindowModel(body, 1, 1, 12, 48, 8, theta_weight=0.25, theta_period=24, partner="damped").eval()
+    cfg, device = TrainConfig(loss="mae"), torch.device("cpu")
+    share = choose_ridge_share(model, train, val, 12, 1, cfg, device, grid=(0.0, 0.25, 0.5, 1.0))
+    weight, bias, _ = window_ridge(train, val, 48, 12, 1)
+    torch.testing.assert_close(model.ridge_weight, weight.float()) if share else None
+    losses = []
+    for s in (0.0, 0.25, 0.5, 1.0):
+        model.set_ridge(weight, bias, s)
+        losses.append(_validation_loss(model, val, 12, 1, cfg, device))
+    assert share == (0.0, 0.25, 0.5, 1.0)[int(np.argmin(losses))]
+    assert share > 0  # on oil temperature the untrained network is far behind the ridge
+
+
+def test_a_long_series_fit_takes_the_ridge_and_keeps_it_through_files_and_streams(ot, tmp_path):
+    """On 3,000 hourly rows of real oil temperature the fit chooses a share of the ridge; the forecast is then
+    the combination's, a saved and loaded model forecasts the same, ``rolling_forecasts`` over new rows ends
+    where ``predict`` after them does, and learning ``partial_fit`` leaves the ridge map as it was."""
+    f = tsrec.LRUForecaster(**KW).fit(ot.iloc[:2800])
+    assert f.frame_.ridge_share in RIDGE_SHARES[1:] and f.model_.ridge_share == f.frame_.ridge_share
+    assert f.model_.ridge_weight.shape == (96, 24) and torch.isfinite(f.model_.ridge_weight).all()
+    forecast = f.predict().to_numpy().ravel()
+    share, weight, bias = f.model_.ridge_share, f.model_.ridge_weight.clone(), f.model_.ridge_bias.clone()
+    f.model_.set_ridge(None)
+    alone = f.predict().to_numpy().ravel()
+    assert np.abs(alone - forecast).max() > 1e-3  # the ridge moves the forecast
+    f.model_.set_ridge(weight, bias, share)
+    np.testing.assert_array_equal(f.predict().to_numpy().ravel(), forecast)
+    f.save(tmp_path / "ridge.safetensors")
+    g = tsrec.LRUForecaster.load(tmp_path / "ridge.safetensors")
+    assert g.frame_.ridge_share == share
+    np.testing.assert_array_equal(g.predict().to_numpy().ravel(), forecast)
+    preds, _ = g.rolling_forecasts(ot.iloc[2800:2831])  # origin k: after k of the new rows
+    np.testing.assert_allclose(preds[0][0, :, 0], forecast, rtol=1e-5, atol=1e-5)
+    g.partial_fit(ot.iloc[2800:2830], update_params=False)
+    np.testing.assert_allclose(preds[0][-1, :, 0], g.predict().to_numpy().ravel(), rtol=1e-5, atol=1e-5)
+    g.partial_fit(ot.iloc[2830:2900])  # gradient steps move the network, not the ridge
+    torch.testing.assert_close(g.model_.ridge_weight, weight, rtol=0, atol=0)
+    assert np.isfinite(g.predict().to_numpy()).all()
+
+
+def test_panels_fixed_shares_and_masks_keep_the_forecast_without_the_ridge(ot):
+    """The ridge is for plain long single-series fits under ``theta_weight="auto"``: a panel, a fixed share and
+    a fit with the missing-value mask take none. With covariates in X the ridge reads the target's rows alone."""
+    panel = tsrec.LRUForecaster(**KW).fit([ot.iloc[:1500], ot.iloc[1500:3000]])
+    fixed = tsrec.LRUForecaster(**KW, theta_weight=0.5).fit(ot.iloc[:2800])
+    masked = tsrec.LRUForecaster(**KW, missing="mask").fit(ot.iloc[:2800])
+    for f in (panel, fixed, masked):
+        assert f.frame_.ridge_share == 0.0
+        assert all(m.ridge_weight is None for m in f.model_.modules() if isinstance(m, WindowModel))
+    rows = ot.assign(hour=ot.index.hour.astype(float)).iloc[:2800]
+    covariates = tsrec.LRUForecaster(**KW).fit(rows[["hour"]], rows[["OT"]])
+    if covariates.frame_.ridge_share:
+        assert covariates.model_.ridge_weight.shape == (96, 24)  # a map of the target's window
+
+
+def test_a_clone_refits_the_same_ridge_and_a_failed_refit_keeps_it(ot):
+    """The ridge is part of the fit: a clone fitted on the same rows has the same map and forecast, and a refit
+    that fails on bad input leaves the fitted ridge as it was."""
+    f = tsrec.LRUForecaster(**KW).fit(ot.iloc[:2800])
+    g = clone(f).fit(ot.iloc[:2800])
+    torch.testing.assert_close(g.model_.ridge_weight, f.model_.ridge_weight, rtol=0, atol=0)
+    np.testing.assert_array_equal(g.predict().to_numpy(), f.predict().to_numpy())
+    before = f.model_.ridge_weight.clone()
+    bad = ot.iloc[:2800].copy()
+    bad.iloc[100, 0] = np.nan
+    with pytest.raises(ValueError):
+        f.fit(bad)
+    torch.testing.assert_close(f.model_.ridge_weight, before, rtol=0, atol=0)
+    assert isinstance(f.predict(), pd.DataFrame)
