@@ -40,7 +40,7 @@ def _rows(windows: Tensor, context: int, horizon: int, n_targets: int) -> tuple[
 
 
 def window_ridge(train: Tensor, val: Tensor, context: int, horizon: int, n_targets: int,
-                 alphas: tuple[float, ...] = RIDGE_ALPHAS, chunk: int = 4096) -> tuple[Tensor, Tensor, float]:
+                 alphas: tuple[float, ...] = RIDGE_ALPHAS, chunk: int = 1024) -> tuple[Tensor, Tensor, float]:
     """The ridge map ``(weight (context, horizon), bias (horizon,))`` of the training windows ``train`` and the
     penalty per window chosen on the validation windows ``val``, both ``(N, rows, C)`` with ``rows >= context +
     horizon`` (the last ``context + horizon`` rows of each are read), the targets their first ``n_targets``
