@@ -103,3 +103,12 @@ def test_a_clone_refits_the_same_ridge_and_a_failed_refit_keeps_it(ot):
         f.fit(bad)
     torch.testing.assert_close(f.model_.ridge_weight, before, rtol=0, atol=0)
     assert isinstance(f.predict(), pd.DataFrame)
+
+
+def test_an_ensemble_fit_gives_every_member_the_same_ridge(ot):
+    """With ``ensemble_size=2`` the fit solves the ridge once and every member holds the same map and share."""
+    f = tsrec.LRUForecaster(**KW, ensemble_size=2).fit(ot.iloc[:2800])
+    members = f.model_.members
+    assert f.frame_.ridge_share == members[0].ridge_share == members[1].ridge_share > 0
+    torch.testing.assert_close(members[0].ridge_weight, members[1].ridge_weight, rtol=0, atol=0)
+    assert np.isfinite(f.predict().to_numpy()).all()

@@ -585,3 +585,21 @@ def test_ridge_share_moves_the_combination_towards_the_ridge_forecast(n_quantile
         both.set_ridge(weight[:10], bias, 0.5)
     with pytest.raises(ValueError, match="ridge_share"):
         window_model("lru", **kw, ridge_share=1.5)
+
+
+def test_an_ensemble_combines_its_mean_with_the_ridge_once():
+    """WindowEnsemble.set_ridge gives every member the map; out of training mode the members' mean network
+    forecast is combined once, as one member with that mean would be."""
+    from tsrec.nn.window import WindowEnsemble
+
+    torch.manual_seed(3)
+    ensemble = WindowEnsemble([window_model("lru", theta_weight=0.2, theta_period=4) for _ in range(2)]).double()
+    weight, bias = torch.randn(20, 5, dtype=torch.float64) / 20, torch.randn(5, dtype=torch.float64)
+    ensemble.set_ridge(weight, bias, 0.5)
+    assert ensemble.ridge_share == 0.5 and all(torch.equal(m.ridge_weight, weight) for m in ensemble.members)
+    x = torch.randn(3, 20, 3, dtype=torch.float64)
+    ensemble.eval()
+    mean = torch.stack([m.network_forecast(x) for m in ensemble.members]).mean(0)
+    torch.testing.assert_close(ensemble(x), ensemble.members[0].with_theta(mean, x), rtol=1e-12, atol=1e-12)
+    with pytest.raises(AttributeError):
+        ensemble.ridge_share = 0.25  # only set_ridge sets it, with the map

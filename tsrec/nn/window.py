@@ -683,7 +683,10 @@ class WindowEnsemble(nn.Module):
     horizon_errors = _shared("horizon_errors")
     seasonal_skip = _shared("seasonal_skip")
     skip_per_window = _shared("skip_per_window")
-    ridge_share = _shared("ridge_share")
+    @property
+    def ridge_share(self) -> float:
+        """The members' :attr:`WindowModel.ridge_share` (set with :meth:`set_ridge`, which gives each its map)."""
+        return self.members[0].ridge_share
 
     @property
     def combines(self) -> bool:
