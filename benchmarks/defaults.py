@@ -1367,15 +1367,20 @@ def fresh_m_list() -> list[Series]:
     ``weather``: EWR, JFK, LGA), each reindexed to every hour from its first to its last (24-27 missing hours per
     airport, filled by time interpolation), 8,730 rows; horizon 24, period 24. Built in session 43 as the judge of
     ``benchmarks/rules/2026-12-06_skip_last_long_fits.md``: spent for judging."""
-    weather = rdataset("nycflights13", "weather")
+    return _not_constant([s for s in _nyc_hourly(("temp", "dewp", "humid")) if s.y.notna().all()])
+
+
+def _nyc_hourly(columns: tuple[str, ...]) -> list[Series]:
+    """``columns`` of ``nycflights13``'s ``weather`` at each airport, reindexed to every hour from its first to its
+    last (missing hours filled by time interpolation; a duplicated stamp's first row kept); horizon and period 24."""
     out = []
-    for origin, rows in weather.groupby("origin"):
+    for origin, rows in rdataset("nycflights13", "weather").groupby("origin"):
         stamps = pd.to_datetime(rows["time_hour"]).dt.tz_localize(None)
-        frame = rows.set_index(stamps)[["temp", "dewp", "humid"]].astype(float)
+        frame = rows.set_index(stamps)[list(columns)].astype(float)
+        frame = frame[~frame.index.duplicated()]
         frame = frame.reindex(pd.date_range(stamps.min(), stamps.max(), freq="h")).interpolate(method="time")
-        for column in ("temp", "dewp", "humid"):
-            out.append(Series(f"nyc {origin} {column} hourly", frame[column], 24, 24))
-    return _not_constant([s for s in out if s.y.notna().all()])
+        out += [Series(f"nyc {origin} {column} hourly", frame[column], 24, 24) for column in columns]
+    return out
 
 
 def fresh_n_list() -> list[Series]:
@@ -1386,15 +1391,7 @@ def fresh_n_list() -> list[Series]:
     169) and the last 182 days of ``fpp2``'s half-hourly Melbourne temperatures (``elecdemand``: 8,736 rows;
     horizon and period 48). Built in session 45 as the judge of
     ``benchmarks/rules/2026-12-06_ridge_partner.md``: spent for judging."""
-    weather = rdataset("nycflights13", "weather")
-    out = []
-    for origin, rows in weather.groupby("origin"):
-        stamps = pd.to_datetime(rows["time_hour"]).dt.tz_localize(None)
-        frame = rows.set_index(stamps)[["wind_speed", "pressure", "visib"]].astype(float)
-        frame = frame[~frame.index.duplicated()]
-        frame = frame.reindex(pd.date_range(stamps.min(), stamps.max(), freq="h")).interpolate(method="time")
-        for column in ("wind_speed", "pressure", "visib"):
-            out.append(Series(f"nyc {origin} {column} hourly", frame[column].dropna(), 24, 24))
+    out = [Series(s.name, s.y.dropna(), s.horizon, s.period) for s in _nyc_hourly(("wind_speed", "pressure", "visib"))]
     calls = rdataset("fpp2", "calls")["x"].to_numpy(dtype=float)[-50 * 169 :]
     out.append(Series("fpp2 calls 5-minute", pd.Series(calls), 169, 169))
     temperature = rdataset("fpp2", "elecdemand")["Temperature"].to_numpy(dtype=float)[-182 * 48 :]
