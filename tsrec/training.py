@@ -111,9 +111,9 @@ def training_windows(series: Sequence[np.ndarray], length: int, horizon: int, va
                      stride: int = 1, start_padding: bool = False) -> tuple[Tensor, Tensor | None]:
     """Training and validation windows of ``length + horizon`` rows from scaled series.
 
-    The last ``validation_fraction`` of every series (at least ``horizon``
-    rows, and only where ``length + horizon`` rows remain before it) is held
-    out: validation windows are those whose forecast targets lie in that tail
+    The last ``validation_fraction`` of every series is held out where it
+    spans ``horizon`` rows or more and ``length + horizon`` rows remain before
+    it (else nothing of that series): validation windows are those whose forecast targets lie in that tail
     (:func:`validation_windows`). Both sets use ``stride`` (with stride 1 a long
     tail would cost more than an epoch). Returns ``(train, val)``, ``val`` None
     when nothing is held out. ``start_padding``: a series shorter than
