@@ -75,8 +75,9 @@ def test_a_long_series_fit_takes_the_ridge_and_keeps_it_through_files_and_stream
 
 
 def test_panels_fixed_shares_and_masks_keep_the_forecast_without_the_ridge(ot):
-    """The ridge is for plain long single-series fits under ``theta_weight="auto"``: a panel, a fixed share and
-    a fit with the missing-value mask take none. With covariates in X the ridge reads the target's rows alone."""
+    """The ridge is for plain long single-series fits under ``theta_weight="auto"``: a panel, a fixed share, a fit
+    with the missing-value mask and one with known-future covariates take none. With covariates in X the ridge
+    reads the target's rows alone."""
     panel = tsrec.LRUForecaster(**KW).fit([ot.iloc[:1500], ot.iloc[1500:3000]])
     fixed = tsrec.LRUForecaster(**KW, theta_weight=0.5).fit(ot.iloc[:2800])
     masked = tsrec.LRUForecaster(**KW, missing="mask").fit(ot.iloc[:2800])
@@ -84,6 +85,8 @@ def test_panels_fixed_shares_and_masks_keep_the_forecast_without_the_ridge(ot):
         assert f.frame_.ridge_share == 0.0
         assert all(m.ridge_weight is None for m in f.model_.modules() if isinstance(m, WindowModel))
     rows = ot.assign(hour=ot.index.hour.astype(float)).iloc[:2800]
+    known = tsrec.LRUForecaster(**KW, future_covariates=("hour",)).fit(rows[["hour"]], rows[["OT"]])
+    assert known.frame_.ridge_share == 0.0  # known-future covariates: a wrapped model
     covariates = tsrec.LRUForecaster(**KW).fit(rows[["hour"]], rows[["OT"]])
     if covariates.frame_.ridge_share:
         assert covariates.model_.ridge_weight.shape == (96, 24)  # a map of the target's window
