@@ -99,6 +99,7 @@ def test_a_damaged_or_contradicting_frame_is_refused(tmp_path, small_frame):
                             ({"skip_per_window": 1}, "skip_per_window"),
                             ({"skip_per_window": True}, "skip_per_window"),  # (no seasonal skip)
                             ({"ridge_share": 1.5}, "ridge_share"), ({"ridge_share": "0.25"}, "ridge_share"),
+                            ({"ridge_share": 0.25}, "weights do not match"),  # (a share without its saved map)
                             ({"horizon_errors": True, "direct": False, "context": None}, "does not match")):
         bad = dict(fitted, frame=None if change is None else {**fitted["frame"], **change})
         out = tmp_path / "bad.safetensors"
