@@ -43,7 +43,8 @@ from . import distributed
 from .checkpoints import fit_id, load_checkpoint, save_checkpoint
 from .nn.blocks import State
 from .nn.covariates import lookahead
-from .nn.ridge import window_ridge
+from .nn.online import OnlineRidge
+from .nn.ridge import ridge_from_sums, ridge_sums
 from .nn.window import WindowEnsemble, WindowModel, seasonal_naive
 
 __all__ = [
@@ -64,6 +65,7 @@ __all__ = [
     "set_theta_weight",
     "choose_theta_weight",
     "choose_ridge_share",
+    "ridge_host",
     "naive_share_wanted",
     "sequence_loss",
     "fit_windows",
@@ -435,6 +437,14 @@ def is_plain_window_model(model: nn.Module) -> bool:
     return type(model) in (WindowModel, WindowEnsemble)
 
 
+def ridge_host(model: nn.Module) -> WindowModel | WindowEnsemble | None:
+    """The window model that takes a ridge partner: ``model`` where it is plain (:func:`is_plain_window_model`),
+    the plain model that an online correction (``online_update="ridge"``) wraps, else None."""
+    if isinstance(model, OnlineRidge):
+        model = model.inner
+    return model if is_plain_window_model(model) else None
+
+
 def is_window_model(model: nn.Module) -> bool:
     """True for a model that forecasts from a fixed window (trained on the forecast at the window's end)."""
     return isinstance(_unwrap(model), (WindowModel, WindowEnsemble))
@@ -717,14 +727,16 @@ def choose_ridge_share(model: WindowModel | WindowEnsemble, train: Tensor, val: 
     """The share of a ridge regression's forecast in ``model``'s, set on it and returned: the ridge map of the
     training windows ``train`` (:func:`tsrec.nn.ridge.window_ridge`, its penalty chosen on the validation windows
     ``val``), the share of ``grid`` whose forecasts of ``val`` have the least loss (as early stopping scores them;
-    the first of equal ones). With a share of 0 the model keeps no ridge map."""
-    weight, bias, _ = window_ridge(train, val, model.context, horizon, n_targets)
+    the first of equal ones). With a share of 0 the model keeps no ridge map; with one above 0 it keeps the sums
+    the map solves, which a stream adds its windows to (:meth:`~tsrec.nn.window.WindowModel.ridge_with`)."""
+    gram, cross = ridge_sums(train, model.context, horizon, n_targets)
+    weight, bias, penalty = ridge_from_sums(gram, cross, val, model.context, horizon, n_targets)
     losses = []
     for share in grid:
         model.set_ridge(weight, bias, share)
         losses.append(_validation_loss(model, val, horizon, n_targets, cfg, device))
     best = grid[int(np.argmin(losses))]
-    model.set_ridge(weight, bias, best)
+    model.set_ridge(weight, bias, best, (gram, cross, penalty))
     model.eval()
     return best
 

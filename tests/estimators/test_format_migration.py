@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from sklearn.base import clone
 
 import tsrec
@@ -41,7 +42,7 @@ def test_version_1_files_load_and_forecast_as_they_did(name, tmp_path):
     # saved again, the file is of the current version and gives the same forecast
     f.save(tmp_path / "now.safetensors")
     g = BaseForecaster.load(tmp_path / "now.safetensors")
-    assert FORMAT_VERSION == 25
+    assert FORMAT_VERSION == 26
     np.testing.assert_array_equal(g.predict().to_numpy(), forecast.to_numpy())
     # and it keeps streaming
     g.partial_fit(pd.DataFrame({"y": [0.1, 0.2], "x": [0.3, 0.4]},
@@ -678,3 +679,30 @@ def test_a_version_24_file_loads_without_the_ridge_partner(tmp_path):
     rows = pd.DataFrame({"load": y}, index=pd.date_range("2020-01-01", periods=1203, freq="h"))
     now = clone(f).fit(rows.iloc[:-3])
     assert now.frame_.ridge_share > 0 and now.model_.ridge_weight.shape == (48, 6)
+
+
+def test_a_version_25_file_keeps_its_ridge_map_fixed_through_a_stream(tmp_path):
+    """A version-25 file of one long hourly series whose fit took the ridge partner, saved as its map alone
+    (session 46, before format 26, tests/fixtures/format_v25/make_v25_hourly.py). It loads with that map and share
+    and no sums, forecasts as it did, saved again too; an updating stream leaves the map as it was (no sums to add
+    to), while its clone refits with the sums, whose stream moves the map."""
+    f, want = _fixture_and_record("format_v25/LRUForecaster_hourly", "format_v25/expected_hourly.json")
+    assert f.frame_.ridge_share == want["ridge_share"] > 0 and f.model_.ridge_share == want["ridge_share"]
+    assert f.model_.ridge_weight.shape == (48, 6) and f.model_.ridge_gram is None
+    forecast = f.predict().to_numpy().ravel()
+    assert_as_recorded(forecast, want["predict"])
+    g = _saved_again(f, forecast, tmp_path)
+    assert g.model_.ridge_gram is None and g.frame_.ridge_share == want["ridge_share"]
+    weight = g.model_.ridge_weight.clone()
+    _keeps_streaming(g, forecast, "load", "h")
+    torch.testing.assert_close(g.model_.ridge_weight, weight, rtol=0, atol=0)
+    rng = np.random.default_rng(24)  # the fixture's rows
+    t = np.arange(1203)
+    y = 20 + 0.002 * t + 5 * np.sin(2 * np.pi * t / 24) + rng.normal(0, 1, 1203).cumsum() * 0.2 \
+        + rng.normal(0, 0.5, 1203)
+    rows = pd.DataFrame({"load": y}, index=pd.date_range("2020-01-01", periods=1203, freq="h"))
+    now = clone(f).fit(rows.iloc[:-3])
+    assert now.frame_.ridge_share > 0 and now.model_.ridge_gram.shape == (49, 49)
+    before = now.model_.ridge_weight.clone()
+    now.partial_fit(rows.iloc[-3:])
+    assert (now.model_.ridge_weight - before).abs().max() > 0

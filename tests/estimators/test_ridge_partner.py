@@ -1,5 +1,5 @@
 """The ridge partner of ``theta_weight="auto"``: a closed-form ridge of the window mixed into long single-series
-fits, its share chosen on the validation tail (``Frame.ridge_share``, format 25)."""
+fits, its share chosen on the validation tail (``Frame.ridge_share``, format 25), its sums streamed (format 26)."""
 
 from __future__ import annotations
 
@@ -50,28 +50,72 @@ def test_the_share_is_the_one_of_the_grid_with_the_least_validation_loss(etth1):
 def test_a_long_series_fit_takes_the_ridge_and_keeps_it_through_files_and_streams(ot, tmp_path):
     """On 3,000 hourly rows of real oil temperature the fit chooses a share of the ridge; the forecast is then
     the combination's, a saved and loaded model forecasts the same, ``rolling_forecasts`` over new rows ends
-    where ``predict`` after them does, and learning ``partial_fit`` leaves the ridge map as it was."""
+    where ``predict`` after them does, and a state-only ``partial_fit`` leaves the ridge map as it was."""
     f = tsrec.LRUForecaster(**KW).fit(ot.iloc[:2800])
     assert f.frame_.ridge_share in RIDGE_SHARES[1:] and f.model_.ridge_share == f.frame_.ridge_share
     assert f.model_.ridge_weight.shape == (96, 24) and torch.isfinite(f.model_.ridge_weight).all()
     forecast = f.predict().to_numpy().ravel()
     share, weight, bias = f.model_.ridge_share, f.model_.ridge_weight.clone(), f.model_.ridge_bias.clone()
+    sums = (f.model_.ridge_gram.clone(), f.model_.ridge_cross.clone(), float(f.model_.ridge_penalty))
     f.model_.set_ridge(None)
     alone = f.predict().to_numpy().ravel()
     assert np.abs(alone - forecast).max() > 1e-3  # the ridge moves the forecast
-    f.model_.set_ridge(weight, bias, share)
+    f.model_.set_ridge(weight, bias, share, sums)
     np.testing.assert_array_equal(f.predict().to_numpy().ravel(), forecast)
     f.save(tmp_path / "ridge.safetensors")
     g = tsrec.LRUForecaster.load(tmp_path / "ridge.safetensors")
     assert g.frame_.ridge_share == share
+    torch.testing.assert_close(g.model_.ridge_gram, sums[0], rtol=0, atol=0)
     np.testing.assert_array_equal(g.predict().to_numpy().ravel(), forecast)
     preds, _ = g.rolling_forecasts(ot.iloc[2800:2831])  # origin k: after k of the new rows
     np.testing.assert_allclose(preds[0][0, :, 0], forecast, rtol=1e-5, atol=1e-5)
     g.partial_fit(ot.iloc[2800:2830], update_params=False)
     np.testing.assert_allclose(preds[0][-1, :, 0], g.predict().to_numpy().ravel(), rtol=1e-5, atol=1e-5)
-    g.partial_fit(ot.iloc[2830:2900])  # gradient steps move the network, not the ridge
     torch.testing.assert_close(g.model_.ridge_weight, weight, rtol=0, atol=0)
-    assert np.isfinite(g.predict().to_numpy()).all()
+
+
+def test_an_updating_stream_adds_its_windows_to_the_ridge(ot):
+    """An updating ``partial_fit`` adds every window whose last target is among its rows (scaled as the stream
+    now scales them) to the ridge's sums and solves them again: the map equals a float64 numpy solve of the fit's
+    sums plus those windows' at the fit's penalty. A failed call leaves the map as it was."""
+    f = tsrec.LRUForecaster(**KW).fit(ot.iloc[:2800])
+    f.partial_fit(ot.iloc[2800:2830], update_params=False)  # windows ending here are not learned from
+    gram, cross, penalty = (f.model_.ridge_gram.numpy().copy(), f.model_.ridge_cross.numpy().copy(),
+                            float(f.model_.ridge_penalty))
+    f.partial_fit(ot.iloc[2830:2900])
+    scaled = (ot["OT"].to_numpy()[:2900] - f.scaler_.mean[0]) / f.scaler_.scale[0]
+    span = 96 + 24
+    windows = np.stack([scaled[e - span : e] for e in range(2831, 2901)])  # a window ends in each new row
+    z = np.hstack([windows[:, :96], np.ones((len(windows), 1))])
+    gram, cross = gram + z.T @ z, cross + z.T @ windows[:, 96:]
+    np.testing.assert_allclose(f.model_.ridge_gram.numpy(), gram, rtol=1e-5, atol=1e-3)
+    n = gram[-1, -1]
+    mx, my = gram[:-1, -1] / n, cross[-1] / n
+    xx, xy = gram[:-1, :-1] - n * np.outer(mx, mx), cross[:-1] - n * np.outer(mx, my)
+    weight = np.linalg.solve(xx + penalty * n * np.eye(96), xy)
+    np.testing.assert_allclose(f.model_.ridge_weight.numpy(), weight, rtol=1e-3, atol=1e-5)
+    np.testing.assert_allclose(f.model_.ridge_bias.numpy(), my - mx @ weight, rtol=1e-3, atol=1e-5)
+    before = (f.model_.ridge_weight.clone(), f.model_.ridge_gram.clone())
+    bad = ot.iloc[2900:2910].copy()
+    bad.iloc[3, 0] = np.nan
+    with pytest.raises(ValueError):
+        f.partial_fit(bad)
+    torch.testing.assert_close(f.model_.ridge_weight, before[0], rtol=0, atol=0)
+    torch.testing.assert_close(f.model_.ridge_gram, before[1], rtol=0, atol=0)
+
+
+def test_the_online_correction_wraps_a_model_with_the_ridge_and_both_learn_from_a_stream(ot):
+    """With ``online_update="ridge"`` the window model inside the correction takes the ridge partner as a plain
+    one does; an updating ``partial_fit`` then solves the correction and adds the windows to the ridge, and the
+    network's weights stay as trained."""
+    f = tsrec.LRUForecaster(**KW, online_update="ridge").fit(ot.iloc[:2800])
+    inner = f.model_.inner
+    assert f.frame_.ridge_share in RIDGE_SHARES[1:] and inner.ridge_share == f.frame_.ridge_share
+    weight, network = inner.ridge_weight.clone(), [p.clone() for p in inner.parameters()]
+    f.partial_fit(ot.iloc[2800:2900])
+    assert float(f.model_.total) > 0 and (inner.ridge_weight - weight).abs().max() > 0
+    assert all(torch.equal(a, b) for a, b in zip(network, inner.parameters()))
+    assert np.isfinite(f.predict().to_numpy()).all()
 
 
 def test_panels_fixed_shares_and_masks_keep_the_forecast_without_the_ridge(ot):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -9,6 +10,7 @@ from tsrec.nn.aaren import AarenModel
 from tsrec.nn.damped import damped_forecast
 from tsrec.nn.lem import LEMModel
 from tsrec.nn.lru import LRUModel
+from tsrec.nn.ridge import ridge_sums, solve_ridge
 from tsrec.nn.s4 import S4Model
 from tsrec.nn.theta import one_season_forecast, theta_forecast
 from tsrec.nn.transformer import TransformerModel
@@ -556,8 +558,9 @@ def test_ridge_share_moves_the_combination_towards_the_ridge_forecast(n_quantile
     both.load_state_dict(comb.state_dict())
     assert both.ridge_weight is None and "ridge_weight" not in both.state_dict()
     weight, bias = torch.randn(40, 5, dtype=torch.float64) / 40, torch.randn(5, dtype=torch.float64)
-    both.set_ridge(weight, bias, 0.25)
-    assert {"ridge_weight", "ridge_bias"} <= set(both.state_dict())
+    sums = (*ridge_sums(torch.randn(30, 45, 3), 40, 5, 2), 1e-3)
+    both.set_ridge(weight, bias, 0.25, sums)
+    assert {"ridge_weight", "ridge_bias", "ridge_gram", "ridge_cross", "ridge_penalty"} <= set(both.state_dict())
     x = torch.randn(4, 40, 3, dtype=torch.float64)
     comb.eval(), both.eval()
     ridge = torch.einsum("blt,lh->bht", x[..., :2], weight) + bias[None, :, None]
@@ -585,6 +588,36 @@ def test_ridge_share_moves_the_combination_towards_the_ridge_forecast(n_quantile
         both.set_ridge(weight[:10], bias, 0.5)
     with pytest.raises(ValueError, match="ridge_share"):
         window_model("lru", **kw, ridge_share=1.5)
+
+
+def test_ridge_with_adds_windows_to_the_sums_and_solves_them_again():
+    """A model given the sums of some windows and then ``ridge_with`` more of them returns the ridge of all the
+    windows (the sums of their union, solved at the same penalty; float64 against scikit-learn's Ridge with an
+    unpenalised intercept), in a form ``set_ridge`` takes; the model itself does not change. A model without
+    sums returns None; sums of the wrong shape are refused."""
+    from sklearn.linear_model import Ridge
+
+    g = torch.Generator().manual_seed(5)
+    series = torch.randn(700, 2, generator=g, dtype=torch.float64).cumsum(0) * 0.1
+    windows = series.unfold(0, 45, 1).transpose(1, 2)  # (656, 45, 2)
+    first, later = windows[:400], windows[400:]
+    model = window_model("lru", c_in=2, n_targets=2, context=40, patch_len=5, theta_weight=0.2,
+                         theta_period=4).double()
+    weight, bias = solve_ridge(*ridge_sums(first, 40, 5, 2), 1e-3)
+    model.set_ridge(weight, bias, 0.5, (*ridge_sums(first, 40, 5, 2), 1e-3))
+    gram = model.ridge_gram.clone()
+    new_weight, new_bias, new_sums = model.ridge_with(later)
+    torch.testing.assert_close(model.ridge_gram, gram, rtol=0, atol=0)
+    rows = windows.transpose(1, 2).reshape(-1, 45).numpy()
+    oracle = Ridge(alpha=1e-3 * len(rows)).fit(rows[:, :40], rows[:, 40:])
+    np.testing.assert_allclose(new_weight.numpy(), oracle.coef_.T, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(new_bias.numpy(), oracle.intercept_, rtol=1e-6, atol=1e-9)
+    model.set_ridge(new_weight, new_bias, 0.5, new_sums)
+    assert float(model.ridge_gram[-1, -1]) == len(rows)
+    model.set_ridge(weight, bias, 0.5)
+    assert model.ridge_with(later) is None
+    with pytest.raises(ValueError, match="the ridge sums must be"):
+        model.set_ridge(weight, bias, 0.5, (gram[:-1, :-1], new_sums[1], 1e-3))
 
 
 def test_an_ensemble_combines_its_mean_with_the_ridge_once():

@@ -40,6 +40,7 @@ from ..training import (
     is_plain_window_model,
     make_optimizer,
     resolve_device,
+    ridge_host,
     seeded,
     set_theta_weight,
     training_windows,
@@ -710,6 +711,10 @@ class BaseForecaster(BaseEstimator):
             # and batched while they do not: a state-only call stays cheap)
             pending = self._pending_with(batch.values)
             calibration, solution = self._calibration, None
+            # a ridge partner's map takes the windows these rows complete (committed with the rest, below)
+            streamed = online.streamed_ridge(ridge_host(self.model_), series or [scaler] * len(pending),
+                                             [p[0] for p in pending], [len(v) for v in batch.values],
+                                             self.device_) if update_params else None
             # the origins to score from the forward of the gradient step (None: scored here, by their own pass)
             in_step = self._scored_in_step(pending, [len(v) for v in batch.values]) if update_params else None
             if ridge:
@@ -734,6 +739,9 @@ class BaseForecaster(BaseEstimator):
         self._calibration, self._pending = calibration, pending
         if solution is not None:
             self.model_.set_solution(*solution)
+        if streamed is not None:
+            host = ridge_host(self.model_)
+            host.set_ridge(streamed[0], streamed[1], host.ridge_share, streamed[2])
         return self
 
     def _start_stream(self, X: Any, y: Any) -> BaseForecaster:

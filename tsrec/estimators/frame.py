@@ -39,7 +39,7 @@ from ..nn.damped import ESTIMATED_ROWS
 from ..nn.missing import MaskedInput
 from ..nn.theta import is_seasonal
 from ..nn.window import WindowEnsemble, WindowModel
-from ..training import TrainConfig, choose_ridge_share, is_plain_window_model, naive_share_wanted
+from ..training import TrainConfig, choose_ridge_share, is_plain_window_model, naive_share_wanted, ridge_host
 
 if TYPE_CHECKING:
     from .base import BaseForecaster
@@ -574,10 +574,12 @@ def auto_ridge_share(model: nn.Module, train: torch.Tensor, val: torch.Tensor, n
     """The share of a ridge regression's forecast that ``fit`` gives ``model`` (:attr:`Frame.ridge_share`), set on
     it. Called where ``theta_weight="auto"`` has chosen the partner's share on a validation tail of
     :data:`AUTO_THETA_HORIZONS` horizons of origins or more: for a plain window model (no known-future or static
-    covariates, missing-value mask or online correction; an ensemble's members alike; covariates in ``X`` are read
-    by the network, the ridge reads the targets' own rows) fitted on one series, the ridge map of
-    the training windows (:func:`tsrec.nn.ridge.window_ridge`) with the share of :data:`RIDGE_SHARES` (0, 0.25,
-    0.5) that forecasts the validation windows ``val`` best (:func:`tsrec.training.choose_ridge_share`); else 0.
+    covariates or missing-value mask; an ensemble's members alike, and the model inside ``online_update="ridge"``'s
+    correction; covariates in ``X`` are read by the network, the ridge reads the targets' own rows) fitted on one
+    series, the ridge map of the training windows (:func:`tsrec.nn.ridge.window_ridge`) with the share of
+    :data:`RIDGE_SHARES` (0, 0.25, 0.5) that forecasts the validation windows ``val`` best
+    (:func:`tsrec.training.choose_ridge_share`); else 0. An updating ``partial_fit`` adds the windows its rows
+    complete to the map's sums and solves them again (:meth:`~tsrec.nn.window.WindowModel.ridge_with`).
 
     A ridge on the raw scaled window is the linear baseline of the long-horizon benchmarks, and on long series it
     errs unlike the network, which reads instance-normalised windows: on the inner split of the four ETT sets
@@ -586,9 +588,10 @@ def auto_ridge_share(model: nn.Module, train: torch.Tensor, val: torch.Tensor, n
     series, MAE 2.6% lower; 8 more, 2.4%). Panels take none: the competitions' panels, the only panels it could be
     judged on, never reach the choice (``benchmarks/rules/2026-12-06_ridge_panels.md``).
     """
-    if n_series != 1 or not is_plain_window_model(model):
+    host = ridge_host(model)
+    if n_series != 1 or host is None:
         return 0.0
-    return choose_ridge_share(model, train, val, horizon, n_targets, cfg, device, RIDGE_SHARES)
+    return choose_ridge_share(host, train, val, horizon, n_targets, cfg, device, RIDGE_SHARES)
 
 
 #: the share of a damped partner that reads the seasons before a window shorter than two of them

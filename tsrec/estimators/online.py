@@ -7,6 +7,12 @@ every forecast origin whose ``horizon`` targets its rows complete (all series of
 a panel, all targets) to the ridge statistics and solves them once. The
 forecasts those statistics need are the ones the online calibration of
 ``predict_interval`` scores (made before the update), computed once for both.
+
+A model with a ridge partner (:attr:`tsrec.nn.window.WindowModel.ridge_share`,
+chosen by ``fit``) keeps the sums its map solves; every updating
+``partial_fit``, whatever ``online_update`` says, adds the windows whose
+targets its rows complete and solves the map again (:func:`streamed_ridge`), so
+that the map stays the ridge of every window seen.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from .stream import forecast_many
 if TYPE_CHECKING:
     from .base import BaseForecaster
 
-__all__ = ["ONLINE_UPDATES", "with_correction", "windows_at", "ridge_scored"]
+__all__ = ["ONLINE_UPDATES", "with_correction", "windows_at", "ridge_scored", "streamed_ridge"]
 
 #: What an updating ``partial_fit`` changes: "sgd", gradient steps on the weights; "ridge", the closed-form
 #: correction alone.
@@ -150,6 +156,33 @@ def ridge_scored(model: OnlineRidge, scalers: Sequence[StandardScaler], rows: Se
     weights, candidates = model.solved(gram, cross, alpha, scores)
     return out, (gram, cross, total, weights, unit, candidates, scores if alpha == "auto" else None, blended)
 
+
+
+def streamed_ridge(host: nn.Module | None, scalers: Sequence[StandardScaler], rows: Sequence[np.ndarray],
+                   n_new: Sequence[int], device: torch.device) -> tuple | None:
+    """The ridge partner of ``host`` (a window model, see :func:`tsrec.training.ridge_host`) after the windows that
+    the last ``n_new[i]`` rows of each ``rows[i]`` (raw) complete, scaled by ``scalers[i]``: ``(weight, bias,
+    sums)`` for :meth:`~tsrec.nn.window.WindowModel.set_ridge` (:meth:`~tsrec.nn.window.WindowModel.ridge_with`),
+    or None where there is none to update (no ridge, a model saved before format 26, no complete window). A window
+    is ``context + horizon`` rows ending with its last target; one that ``rows`` do not hold whole is left out.
+
+    >>> import numpy as np, torch
+    >>> from tsrec.data import StandardScaler
+    >>> streamed_ridge(None, [StandardScaler(1)], [np.zeros((5, 1))], [2], torch.device("cpu")) is None
+    True
+    """
+    if host is None or getattr(host, "ridge_gram", None) is None:
+        return None
+    span = host.context + host.horizon
+    windows = []
+    for scaler, r, n in zip(scalers, rows, n_new):
+        ends = np.arange(max(len(r) - n + 1, span), len(r) + 1)  # each window's end (exclusive) in a new row
+        if len(ends):
+            scaled = scaler.transform(r).astype(np.float32)
+            windows.append(scaled[ends[:, None] - span + np.arange(span)])
+    if not windows:
+        return None
+    return host.ridge_with(torch.from_numpy(np.concatenate(windows)).to(device))
 
 
 def _batches(series: list[int], origins: Sequence[np.ndarray]) -> Iterator[list[tuple[int, slice]]]:

@@ -63,7 +63,9 @@ each window taking it where its own first differences show the season: ``skip_pe
 without it, :data:`V23_PARAMS`: it was fitted on series of ``context + horizon`` rows or more). Version 25 added
 the frame's ``ridge_share``: a long single-series fit's forecast may move a share of the way to a ridge
 regression's of the window, its map saved as the window model's buffers ``ridge_weight`` and ``ridge_bias`` (a
-file of version 24 or earlier loads without it, ``ridge_share=0.0``).
+file of version 24 or earlier loads without it, ``ridge_share=0.0``). Version 26 added the sums that map solves,
+the float64 buffers ``ridge_gram``, ``ridge_cross`` and ``ridge_penalty``, to which an updating ``partial_fit``
+adds its windows (a file of version 25 loads without them: its map stays as it was saved).
 :meth:`BaseForecaster.save <tsrec.estimators.BaseForecaster.save>` and
 :meth:`BaseForecaster.load <tsrec.estimators.BaseForecaster.load>` are the
 public face of this module.
@@ -82,6 +84,7 @@ from sklearn.utils.validation import check_is_fitted
 from torch import Tensor
 
 from ..data import Batch, SeriesMeta, StandardScaler
+from ..nn.window import WindowModel
 from ..training import resolve_device, seeded
 from .conformal import Calibration
 from .covariates import Covariates
@@ -95,7 +98,7 @@ if TYPE_CHECKING:
 __all__ = ["FORMAT_VERSION", "save", "load"]
 
 #: The version this tsrec writes (every later version reads every earlier one).
-FORMAT_VERSION = 25
+FORMAT_VERSION = 26
 #: The versions this tsrec reads.
 READABLE_VERSIONS = tuple(str(v) for v in range(1, FORMAT_VERSION + 1))
 #: The metadata keys of a file, and the keys of its "fitted" JSON object.
@@ -351,6 +354,7 @@ def _from_parts(klass: type[BaseForecaster], params: dict, fitted: dict,
     with seeded(0):
         model = est._build_model(c_in, n_t, list(fitted["covariate_names"]), frame, covariates)
     weights = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
+    _without_absent_ridge_sums(model, weights)
     try:
         model.load_state_dict(weights, strict=True)
     except RuntimeError as e:
@@ -484,6 +488,18 @@ def _calibration(est: BaseForecaster, size: Any, tensors: dict[str, Tensor], n_t
             np.isinf(errors).any() or (est.missing != "mask" and np.isnan(errors).any()):  # NaN: a missing target
         raise ValueError("the calibration errors do not match the model")
     return Calibration(errors.copy(), int(size))
+
+
+def _without_absent_ridge_sums(model: torch.nn.Module, weights: dict[str, Tensor]) -> None:
+    """Drop the ridge sums of each window model whose file holds none of them (a file of version 25, or a map
+    given without its sums): its map then stays as it was saved, through any stream. One of the three saved
+    without the others still fails the strict load."""
+    names = ("ridge_gram", "ridge_cross", "ridge_penalty")
+    for prefix, m in model.named_modules():
+        if isinstance(m, WindowModel) and m.ridge_gram is not None:
+            keys = [f"{prefix}.{n}" if prefix else n for n in names]
+            if not any(k in weights for k in keys):
+                m.ridge_gram = m.ridge_cross = m.ridge_penalty = None
 
 
 def _frame(d: Any, est: BaseForecaster) -> Frame:

@@ -14,6 +14,11 @@ solved once per penalty through one eigendecomposition of ``X'X``. The penalty
 is chosen among ``alphas`` (per window: ``alpha = a * n_windows``, the data
 being standardised) by the mean squared error on the validation windows.
 
+The sums (:func:`ridge_sums`, with a column of ones for the bias) add up over
+any split of the windows, so a stream can keep them and re-solve at the same
+penalty as windows arrive (:func:`solve_ridge`): the map then equals the one
+fitted on every window seen, at constant memory.
+
 A window model mixes this forecast into its own out of training mode
 (:attr:`tsrec.nn.window.WindowModel.ridge_share`): the two read the same window
 differently (the ridge its raw scaled values, the network its instance-normalised
@@ -25,7 +30,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-__all__ = ["RIDGE_ALPHAS", "window_ridge"]
+__all__ = ["RIDGE_ALPHAS", "window_ridge", "ridge_sums", "ridge_from_sums", "solve_ridge"]
 
 #: the penalties per window that :func:`window_ridge` chooses among
 RIDGE_ALPHAS = (1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0)
@@ -63,23 +68,76 @@ def window_ridge(train: Tensor, val: Tensor, context: int, horizon: int, n_targe
     if train.shape[1] < context + horizon or val.shape[1] < context + horizon:
         raise ValueError(f"windows of context + horizon = {context + horizon} rows or more needed, got "
                          f"{train.shape[1]} and {val.shape[1]}")
-    n = 0
-    sx = torch.zeros(context, dtype=torch.float64, device=train.device)
-    sy = torch.zeros(horizon, dtype=torch.float64, device=train.device)
-    xx = torch.zeros(context, context, dtype=torch.float64, device=train.device)
-    xy = torch.zeros(context, horizon, dtype=torch.float64, device=train.device)
-    for start in range(0, train.shape[0], chunk):
-        x, y = _rows(train[start : start + chunk], context, horizon, n_targets)
-        n += x.shape[0]
-        sx, sy = sx + x.sum(0), sy + y.sum(0)
-        xx, xy = xx + x.T @ x, xy + x.T @ y
-    if n == 0:
+    gram, cross = ridge_sums(train, context, horizon, n_targets, chunk)
+    return ridge_from_sums(gram, cross, val, context, horizon, n_targets, alphas)
+
+
+def ridge_sums(windows: Tensor, context: int, horizon: int, n_targets: int,
+               chunk: int = 1024) -> tuple[Tensor, Tensor]:
+    """The sufficient statistics of the ridge of :func:`window_ridge` over ``windows`` ``(N, >= context + horizon,
+    C)`` (each target of each window one row; rows holding a NaN left out), float64 on ``windows``' device:
+    ``gram = Z'Z`` ``(context + 1, context + 1)`` and ``cross = Z'Y`` ``(context + 1, horizon)``, where a row of
+    ``Z`` is a window's ``context`` values and a 1, and a row of ``Y`` its next ``horizon`` values. Sums of
+    disjoint sets of windows add up to the sums of their union.
+
+    >>> import torch
+    >>> w = torch.randn(10, 7, 2)
+    >>> gram, cross = ridge_sums(w, context=4, horizon=3, n_targets=2)
+    >>> gram.shape, cross.shape, int(gram[-1, -1])  # the last entry counts the rows: 10 windows, 2 targets
+    (torch.Size([5, 5]), torch.Size([5, 3]), 20)
+    >>> parts = [ridge_sums(w[:3], 4, 3, 2), ridge_sums(w[3:], 4, 3, 2)]
+    >>> torch.allclose(parts[0][0] + parts[1][0], gram) and torch.allclose(parts[0][1] + parts[1][1], cross)
+    True
+    """
+    if windows.shape[1] < context + horizon:
+        raise ValueError(f"windows of context + horizon = {context + horizon} rows or more needed, got "
+                         f"{windows.shape[1]}")
+    gram = torch.zeros(context + 1, context + 1, dtype=torch.float64, device=windows.device)
+    cross = torch.zeros(context + 1, horizon, dtype=torch.float64, device=windows.device)
+    for start in range(0, windows.shape[0], chunk):
+        x, y = _rows(windows[start : start + chunk], context, horizon, n_targets)
+        z = torch.cat([x, torch.ones_like(x[:, :1])], 1)
+        gram, cross = gram + z.T @ z, cross + z.T @ y
+    return gram, cross
+
+
+def _centred(gram: Tensor, cross: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+    """``(n, mean of x, mean of y, centred X'X, centred X'Y)`` of the sums of :func:`ridge_sums`."""
+    n = gram[-1, -1]
+    mx, my = gram[:-1, -1] / n, cross[-1] / n
+    return n, mx, my, gram[:-1, :-1] - n * torch.outer(mx, mx), cross[:-1] - n * torch.outer(mx, my)
+
+
+def solve_ridge(gram: Tensor, cross: Tensor, alpha: float) -> tuple[Tensor, Tensor]:
+    """The ridge map ``(weight (context, horizon), bias (horizon,))`` of the sums of :func:`ridge_sums` at the
+    penalty per row ``alpha`` (the penalty on ``|W|^2`` is ``alpha`` times the rows; the bias is not penalised),
+    by a Cholesky solve, float64.
+
+    >>> import torch
+    >>> w = torch.randn(50, 7, 1, dtype=torch.float64)
+    >>> weight, bias = solve_ridge(*ridge_sums(w, 4, 3, 1), alpha=1e-3)
+    >>> weight.shape, bias.shape
+    (torch.Size([4, 3]), torch.Size([3]))
+    """
+    n, mx, my, xx, xy = _centred(gram, cross)
+    if not bool(n > 0):
+        raise ValueError("the ridge sums hold no row")
+    eye = torch.eye(xx.shape[0], dtype=xx.dtype, device=xx.device)
+    weight = torch.cholesky_solve(xy, torch.linalg.cholesky(xx + float(alpha) * n * eye))
+    return weight, my - mx @ weight
+
+
+def ridge_from_sums(gram: Tensor, cross: Tensor, val: Tensor, context: int, horizon: int, n_targets: int,
+                    alphas: tuple[float, ...] = RIDGE_ALPHAS) -> tuple[Tensor, Tensor, float]:
+    """:func:`window_ridge` from the training windows' sums (:func:`ridge_sums`): ``(weight, bias, alpha)``, the
+    penalty per row chosen among ``alphas`` on the validation windows ``val`` by mean squared error (one
+    eigendecomposition for all of them)."""
+    n, mx, my, xx, xy = _centred(gram, cross)
+    if not bool(n > 0):
         raise ValueError("no training window without a missing value")
-    mx, my = sx / n, sy / n
-    xx, xy = xx - n * torch.outer(mx, mx), xy - n * torch.outer(mx, my)
     values, vectors = torch.linalg.eigh(xx)
     projected = vectors.T @ xy
-    xv, yv = _rows(val.to(train.device), context, horizon, n_targets)
+    xv, yv = _rows(val.to(gram.device), context, horizon, n_targets)
     best = None
     for a in alphas:
         weight = vectors @ (projected / (values.clamp_min(0) + a * n).unsqueeze(1))

@@ -63,6 +63,7 @@ from torch import Tensor, nn
 
 from .blocks import Stack
 from .damped import ESTIMATED_ROWS, damped_forecast, history_blend_forecast, history_forecast, naive_blend_forecast
+from .ridge import ridge_sums, solve_ridge
 from .theta import is_seasonal, one_season_forecast, theta_forecast
 from .transformer import CausalSelfAttention
 
@@ -278,6 +279,10 @@ class WindowModel(nn.Module):
         buffers ``ridge_weight`` ``(context, horizon)`` and ``ridge_bias``
         ``(horizon,)`` exist (zero until :meth:`set_ridge`) where the share is
         above 0, else they are None. 0: none (models saved before format 25).
+        With them the float64 buffers ``ridge_gram``, ``ridge_cross`` (the
+        sums the map solves, :func:`tsrec.nn.ridge.ridge_sums`) and
+        ``ridge_penalty``: :meth:`ridge_with` adds a stream's windows to them
+        (None in a model saved before format 26, whose map stays fixed).
     median_index : int, default=0
         Which of a target's ``n_quantiles`` outputs is its median.
 
@@ -368,6 +373,12 @@ class WindowModel(nn.Module):
         self.ridge_share = float(ridge_share)
         self.register_buffer("ridge_weight", torch.zeros(context, horizon) if ridge_share else None)
         self.register_buffer("ridge_bias", torch.zeros(horizon) if ridge_share else None)
+        # the sums the map solves (tsrec.nn.ridge.ridge_sums) and its penalty per row: a stream adds its windows
+        self.register_buffer("ridge_gram", torch.zeros(context + 1, context + 1, dtype=torch.float64)
+                             if ridge_share else None)
+        self.register_buffer("ridge_cross", torch.zeros(context + 1, horizon, dtype=torch.float64)
+                             if ridge_share else None)
+        self.register_buffer("ridge_penalty", torch.zeros((), dtype=torch.float64) if ridge_share else None)
         self.n_segments = math.ceil(context / patch_len)
         self.body = body
         # whether training mode changes the body (its dropout draws)
@@ -401,11 +412,16 @@ class WindowModel(nn.Module):
         """Whether out of training mode the forecast is the network's combined with another (a share above 0)."""
         return bool(self.theta_weight or self.ridge_share or self.naive_share)
 
-    def set_ridge(self, weight: Tensor | None, bias: Tensor | None = None, share: float = 0.0) -> None:
+    def set_ridge(self, weight: Tensor | None, bias: Tensor | None = None, share: float = 0.0,
+                  sums: tuple[Tensor, Tensor, float] | None = None) -> None:
         """Give the model the ridge map ``weight`` ``(context, horizon)``, ``bias`` ``(horizon,)`` (stored in the
-        model's float dtype) and its ``share``; ``weight=None``: none (share 0, both buffers None)."""
+        model's float dtype) and its ``share``; ``weight=None``: none (share 0, every ridge buffer None).
+        ``sums``: ``(gram, cross, penalty)``, the sums the map solves (:func:`tsrec.nn.ridge.ridge_sums`) and its
+        penalty per row, kept in float64 so that a stream can add its windows (:meth:`ridge_with`); None: the
+        map stays as it is (a model saved before format 26)."""
         if weight is None or not share:
             self.ridge_weight = self.ridge_bias = None
+            self.ridge_gram = self.ridge_cross = self.ridge_penalty = None
             self.ridge_share = 0.0
             return
         if tuple(weight.shape) != (self.context, self.horizon) or bias is None or tuple(bias.shape) != (self.horizon,):
@@ -413,10 +429,32 @@ class WindowModel(nn.Module):
                              f"got {tuple(weight.shape)} and {None if bias is None else tuple(bias.shape)}")
         if not 0.0 < share <= 1.0:
             raise ValueError(f"ridge_share must be in [0, 1], got {share!r}")
+        if sums is not None and (tuple(sums[0].shape) != (self.context + 1,) * 2
+                                 or tuple(sums[1].shape) != (self.context + 1, self.horizon) or not sums[2] > 0):
+            raise ValueError(f"the ridge sums must be ({self.context + 1}, {self.context + 1}) and "
+                             f"({self.context + 1}, {self.horizon}) with a penalty above 0")
         p = next(self.parameters())
         self.ridge_weight = weight.detach().to(dtype=p.dtype, device=p.device).clone()
         self.ridge_bias = bias.detach().to(dtype=p.dtype, device=p.device).clone()
         self.ridge_share = float(share)
+        if sums is None:
+            self.ridge_gram = self.ridge_cross = self.ridge_penalty = None
+        else:
+            gram, cross, penalty = sums
+            self.ridge_gram = gram.detach().to(dtype=torch.float64, device=p.device).clone()
+            self.ridge_cross = cross.detach().to(dtype=torch.float64, device=p.device).clone()
+            self.ridge_penalty = torch.tensor(float(penalty), dtype=torch.float64, device=p.device)
+
+    def ridge_with(self, windows: Tensor) -> tuple[Tensor, Tensor, tuple[Tensor, Tensor, float]] | None:
+        """The ridge after adding ``windows`` ``(N, >= context + horizon, c_in)`` (scaled, their targets the
+        first ``n_targets`` channels) to its sums: ``(weight, bias, sums)``, the map re-solved at the same
+        penalty per row (:func:`tsrec.nn.ridge.solve_ridge`), as :meth:`set_ridge` takes them. None where the
+        model keeps no sums (no ridge, or one saved before format 26). The model does not change."""
+        if self.ridge_gram is None:
+            return None
+        gram, cross = ridge_sums(windows.to(self.ridge_gram.device), self.context, self.horizon, self.n_targets)
+        gram, cross, penalty = self.ridge_gram + gram, self.ridge_cross + cross, float(self.ridge_penalty)
+        return (*solve_ridge(gram, cross, penalty), (gram, cross, penalty))
 
     def network_forecast(self, x: Tensor) -> Tensor:
         """The network's own forecast ``(B, horizon, c_out)`` of the windows ``x``, before any combination (what
@@ -693,10 +731,15 @@ class WindowEnsemble(nn.Module):
         """The members' :attr:`WindowModel.combines`."""
         return self.members[0].combines
 
-    def set_ridge(self, weight: Tensor | None, bias: Tensor | None = None, share: float = 0.0) -> None:
+    def set_ridge(self, weight: Tensor | None, bias: Tensor | None = None, share: float = 0.0,
+                  sums: tuple[Tensor, Tensor, float] | None = None) -> None:
         """:meth:`WindowModel.set_ridge` on every member."""
         for m in self.members:
-            m.set_ridge(weight, bias, share)
+            m.set_ridge(weight, bias, share, sums)
+
+    def ridge_with(self, windows: Tensor) -> tuple[Tensor, Tensor, tuple[Tensor, Tensor, float]] | None:
+        """:meth:`WindowModel.ridge_with` (the members share one ridge)."""
+        return self.members[0].ridge_with(windows)
 
     def forward(self, x: Tensor, members: bool = False) -> Tensor:
         """The mean forecast ``(B, horizon, c_out)`` from windows ``x`` ``(B, context, c_in)`` (or ``partner_rows``),
