@@ -685,7 +685,7 @@ def test_a_version_25_file_keeps_its_ridge_map_fixed_through_a_stream(tmp_path):
     """A version-25 file of one long hourly series whose fit took the ridge partner, saved as its map alone
     (session 46, before format 26, tests/fixtures/format_v25/make_v25_hourly.py). It loads with that map and share
     and no sums, forecasts as it did, saved again too; an updating stream leaves the map as it was (no sums to add
-    to), while its clone refits with the sums, whose stream moves the map."""
+    to), while its clone refits with the sums, whose closed-form stream (``online_update="ridge"``) moves the map."""
     f, want = _fixture_and_record("format_v25/LRUForecaster_hourly", "format_v25/expected_hourly.json")
     assert f.frame_.ridge_share == want["ridge_share"] > 0 and f.model_.ridge_share == want["ridge_share"]
     assert f.model_.ridge_weight.shape == (48, 6) and f.model_.ridge_gram is None
@@ -701,8 +701,8 @@ def test_a_version_25_file_keeps_its_ridge_map_fixed_through_a_stream(tmp_path):
     y = 20 + 0.002 * t + 5 * np.sin(2 * np.pi * t / 24) + rng.normal(0, 1, 1203).cumsum() * 0.2 \
         + rng.normal(0, 0.5, 1203)
     rows = pd.DataFrame({"load": y}, index=pd.date_range("2020-01-01", periods=1203, freq="h"))
-    now = clone(f).fit(rows.iloc[:-3])
-    assert now.frame_.ridge_share > 0 and now.model_.ridge_gram.shape == (49, 49)
-    before = now.model_.ridge_weight.clone()
+    now = clone(f).set_params(online_update="ridge").fit(rows.iloc[:-3])
+    assert now.frame_.ridge_share > 0 and now.model_.inner.ridge_gram.shape == (49, 49)
+    before = now.model_.inner.ridge_weight.clone()
     now.partial_fit(rows.iloc[-3:])
-    assert (now.model_.ridge_weight - before).abs().max() > 0
+    assert (now.model_.inner.ridge_weight - before).abs().max() > 0

@@ -72,36 +72,40 @@ def test_a_long_series_fit_takes_the_ridge_and_keeps_it_through_files_and_stream
     g.partial_fit(ot.iloc[2800:2830], update_params=False)
     np.testing.assert_allclose(preds[0][-1, :, 0], g.predict().to_numpy().ravel(), rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(g.model_.ridge_weight, weight, rtol=0, atol=0)
+    g.partial_fit(ot.iloc[2830:2900])  # gradient steps move the network, not the ridge
+    torch.testing.assert_close(g.model_.ridge_weight, weight, rtol=0, atol=0)
+    assert np.isfinite(g.predict().to_numpy()).all()
 
 
-def test_an_updating_stream_adds_its_windows_to_the_ridge(ot):
-    """An updating ``partial_fit`` adds every window whose last target is among its rows (scaled as the stream
-    now scales them) to the ridge's sums and solves them again: the map equals a float64 numpy solve of the fit's
-    sums plus those windows' at the fit's penalty. A failed call leaves the map as it was."""
-    f = tsrec.LRUForecaster(**KW).fit(ot.iloc[:2800])
+def test_an_updating_closed_form_stream_adds_its_windows_to_the_ridge(ot):
+    """Under ``online_update="ridge"`` an updating ``partial_fit`` adds every window whose last target is among its
+    rows (scaled as the stream now scales them) to the ridge's sums and solves them again: the map equals a float64
+    numpy solve of the fit's sums plus those windows' at the fit's penalty. A failed call leaves it as it was."""
+    f = tsrec.LRUForecaster(**KW, online_update="ridge").fit(ot.iloc[:2800])
+    host = f.model_.inner
     f.partial_fit(ot.iloc[2800:2830], update_params=False)  # windows ending here are not learned from
-    gram, cross, penalty = (f.model_.ridge_gram.numpy().copy(), f.model_.ridge_cross.numpy().copy(),
-                            float(f.model_.ridge_penalty))
+    gram, cross, penalty = (host.ridge_gram.numpy().copy(), host.ridge_cross.numpy().copy(),
+                            float(host.ridge_penalty))
     f.partial_fit(ot.iloc[2830:2900])
     scaled = (ot["OT"].to_numpy()[:2900] - f.scaler_.mean[0]) / f.scaler_.scale[0]
     span = 96 + 24
     windows = np.stack([scaled[e - span : e] for e in range(2831, 2901)])  # a window ends in each new row
     z = np.hstack([windows[:, :96], np.ones((len(windows), 1))])
     gram, cross = gram + z.T @ z, cross + z.T @ windows[:, 96:]
-    np.testing.assert_allclose(f.model_.ridge_gram.numpy(), gram, rtol=1e-5, atol=1e-3)
+    np.testing.assert_allclose(host.ridge_gram.numpy(), gram, rtol=1e-5, atol=1e-3)
     n = gram[-1, -1]
     mx, my = gram[:-1, -1] / n, cross[-1] / n
     xx, xy = gram[:-1, :-1] - n * np.outer(mx, mx), cross[:-1] - n * np.outer(mx, my)
     weight = np.linalg.solve(xx + penalty * n * np.eye(96), xy)
-    np.testing.assert_allclose(f.model_.ridge_weight.numpy(), weight, rtol=1e-3, atol=1e-5)
-    np.testing.assert_allclose(f.model_.ridge_bias.numpy(), my - mx @ weight, rtol=1e-3, atol=1e-5)
-    before = (f.model_.ridge_weight.clone(), f.model_.ridge_gram.clone())
+    np.testing.assert_allclose(host.ridge_weight.numpy(), weight, rtol=1e-3, atol=1e-5)
+    np.testing.assert_allclose(host.ridge_bias.numpy(), my - mx @ weight, rtol=1e-3, atol=1e-5)
+    before = (host.ridge_weight.clone(), host.ridge_gram.clone())
     bad = ot.iloc[2900:2910].copy()
     bad.iloc[3, 0] = np.nan
     with pytest.raises(ValueError):
         f.partial_fit(bad)
-    torch.testing.assert_close(f.model_.ridge_weight, before[0], rtol=0, atol=0)
-    torch.testing.assert_close(f.model_.ridge_gram, before[1], rtol=0, atol=0)
+    torch.testing.assert_close(host.ridge_weight, before[0], rtol=0, atol=0)
+    torch.testing.assert_close(host.ridge_gram, before[1], rtol=0, atol=0)
 
 
 def test_the_online_correction_wraps_a_model_with_the_ridge_and_both_learn_from_a_stream(ot):

@@ -676,8 +676,11 @@ class BaseForecaster(BaseEstimator):
         step: every origin whose ``horizon`` targets the new rows complete
         (every series and target) joins the statistics of the online ridge
         correction, which is solved once per call (see
-        :mod:`tsrec.estimators.online`); ``update_params=False`` leaves the
-        correction as it is. The scaling statistics update as above.
+        :mod:`tsrec.estimators.online`), and, where ``fit`` gave the model a
+        ridge partner, to its sums, whose map is solved again;
+        ``update_params=False`` leaves both as they are. The scaling
+        statistics update as above. (Under ``"sgd"`` the ridge map stays as
+        ``fit`` left it.)
 
         The first call on an unfitted estimator initialises it from ``X``.
         """
@@ -711,10 +714,11 @@ class BaseForecaster(BaseEstimator):
             # and batched while they do not: a state-only call stays cheap)
             pending = self._pending_with(batch.values)
             calibration, solution = self._calibration, None
-            # a ridge partner's map takes the windows these rows complete (committed with the rest, below)
+            # online_update="ridge": a ridge partner's map takes the windows these rows complete (committed with
+            # the rest, below)
             streamed = online.streamed_ridge(ridge_host(self.model_), series or [scaler] * len(pending),
                                              [p[0] for p in pending], [len(v) for v in batch.values],
-                                             self.device_) if update_params else None
+                                             self.device_) if ridge else None
             # the origins to score from the forward of the gradient step (None: scored here, by their own pass)
             in_step = self._scored_in_step(pending, [len(v) for v in batch.values]) if update_params else None
             if ridge:

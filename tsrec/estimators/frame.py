@@ -578,8 +578,9 @@ def auto_ridge_share(model: nn.Module, train: torch.Tensor, val: torch.Tensor, n
     correction; covariates in ``X`` are read by the network, the ridge reads the targets' own rows) fitted on one
     series, the ridge map of the training windows (:func:`tsrec.nn.ridge.window_ridge`) with the share of
     :data:`RIDGE_SHARES` (0, 0.25, 0.5) that forecasts the validation windows ``val`` best
-    (:func:`tsrec.training.choose_ridge_share`); else 0. An updating ``partial_fit`` adds the windows its rows
-    complete to the map's sums and solves them again (:meth:`~tsrec.nn.window.WindowModel.ridge_with`).
+    (:func:`tsrec.training.choose_ridge_share`); else 0. Under ``online_update="ridge"`` an updating
+    ``partial_fit`` adds the windows its rows complete to the map's sums and solves them again
+    (:meth:`~tsrec.nn.window.WindowModel.ridge_with`).
 
     A ridge on the raw scaled window is the linear baseline of the long-horizon benchmarks, and on long series it
     errs unlike the network, which reads instance-normalised windows: on the inner split of the four ETT sets

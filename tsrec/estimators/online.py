@@ -9,10 +9,12 @@ forecasts those statistics need are the ones the online calibration of
 ``predict_interval`` scores (made before the update), computed once for both.
 
 A model with a ridge partner (:attr:`tsrec.nn.window.WindowModel.ridge_share`,
-chosen by ``fit``) keeps the sums its map solves; every updating
-``partial_fit``, whatever ``online_update`` says, adds the windows whose
-targets its rows complete and solves the map again (:func:`streamed_ridge`), so
-that the map stays the ridge of every window seen.
+chosen by ``fit``) keeps the sums its map solves; under ``online_update="ridge"``
+every updating ``partial_fit`` also adds the windows whose targets its rows
+complete and solves the map again (:func:`streamed_ridge`), so that the map
+stays the ridge of every window seen. Under ``"sgd"`` the map stays as ``fit``
+left it (benchmarks/rules/2026-12-07_p2_streamed_ridge.md: streaming it was
+level or slightly worse for the defaults on 13 long series).
 """
 
 from __future__ import annotations
