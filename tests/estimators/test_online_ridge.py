@@ -22,9 +22,15 @@ def frame(etth1):
     return etth1[["HUFL", "MUFL", "OT"]].iloc[:520]
 
 
+# the exactness tests fix the partner's share: under "auto" this fit's window model takes a ridge partner, whose
+# map learns from the stream (tests/estimators/test_ridge_partner.py), so the correction's features (the model's
+# forecasts) would depend on when each call came, and no chunking would equal another
+EXACT = dict(RIDGE, theta_weight=0.25)
+
+
 @pytest.fixture(scope="module")
 def fitted_lru(frame):
-    return make("LRUForecaster", **RIDGE).fit(frame.iloc[:400])
+    return make("LRUForecaster", **EXACT).fit(frame.iloc[:400])
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -78,7 +84,7 @@ def _numpy_ridge(est, scaler, rows: np.ndarray, origins: np.ndarray, ages: np.nd
 
 @pytest.mark.parametrize("lags", [None, 8])
 def test_closed_form_equals_numpys_ridge(frame, lags):
-    f = make("LRUForecaster", **{**RIDGE, "online_alpha": 3.0}, online_lags=lags, online_forgetting=0.97).fit(
+    f = make("LRUForecaster", **{**EXACT, "online_alpha": 3.0}, online_lags=lags, online_forgetting=0.97).fit(
         frame.iloc[:400])
     buf, scaler = f._stream.buffers[0], copy.deepcopy(f.scaler_)
     new = frame.iloc[400:437].to_numpy()
