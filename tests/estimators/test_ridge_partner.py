@@ -178,3 +178,38 @@ def test_an_ensemble_fit_gives_every_member_the_same_ridge(ot):
     assert f.frame_.ridge_share == members[0].ridge_share == members[1].ridge_share > 0
     torch.testing.assert_close(members[0].ridge_weight, members[1].ridge_weight, rtol=0, atol=0)
     assert np.isfinite(f.predict().to_numpy()).all()
+
+
+def test_a_fixed_ridge_share_is_taken_whatever_theta_weight_says(ot, tmp_path):
+    """``ridge_share=0.5`` gives a long single-series fit that share of the ridge with ``theta_weight=0`` (the
+    network and the ridge alone), through a saved file; ``ridge_share=0`` takes none where "auto" would."""
+    f = tsrec.LRUForecaster(**KW, theta_weight=0.0, ridge_share=0.5).fit(ot.iloc[:2800])
+    assert f.frame_.theta_weight == 0.0 and f.frame_.ridge_share == 0.5 and f.model_.ridge_share == 0.5
+    alone = tsrec.LRUForecaster(**KW, theta_weight=0.0).fit(ot.iloc[:2800])
+    assert alone.frame_.ridge_share == 0.0
+    network, mixed = alone.predict().to_numpy().ravel(), f.predict().to_numpy().ravel()
+    assert np.abs(mixed - network).max() > 1e-3  # the same network (same seed and rows), half of the way to the ridge
+    f.save(tmp_path / "fixed.safetensors")
+    g = tsrec.LRUForecaster.load(tmp_path / "fixed.safetensors")
+    assert g.ridge_share == 0.5 and g.frame_.ridge_share == 0.5
+    np.testing.assert_array_equal(g.predict().to_numpy().ravel(), mixed)
+    none = tsrec.LRUForecaster(**KW, ridge_share=0).fit(ot.iloc[:2800])
+    assert none.frame_.ridge_share == 0.0 and none.model_.ridge_weight is None
+
+
+def test_a_fixed_ridge_share_that_a_fit_cannot_take_is_refused_and_changes_nothing(ot):
+    """A panel, the missing-value mask and a fit without validation windows cannot take a fixed share: each is a
+    ValueError naming ridge_share, raised before training, and an earlier fit stays as it was. Values outside
+    [0, 1] or other strings than "auto" are refused by the parameter check."""
+    f = tsrec.LRUForecaster(**KW).fit(ot.iloc[:2800])
+    before = f.predict().to_numpy()
+    for params, X in (({}, [ot.iloc[:1500], ot.iloc[1500:3000]]), ({"missing": "mask"}, ot.iloc[:2800]),
+                      ({"early_stopping": False}, ot.iloc[:2800])):
+        f.set_params(ridge_share=0.5, **params)
+        with pytest.raises(ValueError, match="ridge_share=0.5 needs a fit of one series"):
+            f.fit(X)
+        f.set_params(ridge_share="auto", missing="raise", early_stopping=True)
+        np.testing.assert_array_equal(f.predict().to_numpy(), before)
+    for bad in (1.5, -0.1, "half", None):
+        with pytest.raises(ValueError, match="ridge_share"):
+            tsrec.LRUForecaster(**KW, ridge_share=bad).fit(ot.iloc[:2800])

@@ -51,12 +51,14 @@ from .conformal import Calibration, check_coverage, errors_of, interval, interva
 from .covariates import Covariates, resolve_covariates
 from .frame import (
     AUTO_THETA_HORIZONS,
+    RIDGE_SHARES,
     Frame,
     auto_naive_share,
     auto_ridge_share,
     auto_stride,
     auto_theta_weight,
     build_model,
+    check_ridge_share,
     coarse_share,
     daily_or_finer,
     frame_of,
@@ -246,6 +248,7 @@ class BaseForecaster(BaseEstimator):
             with seeded(self.random_state):
                 model = self._build_model(c_rows, batch.n_targets, batch.covariate_names, frame, covariates)
                 model = model.to(device)
+                check_ridge_share(self.ridge_share, model, len(batch.values), val is not None)
                 rows = history_rows(self, frame) if is_plain_window_model(model) else 0
                 if rows:  # the partner reads the rows before the window (a plain window model or ensemble only)
                     frame = replace(frame, partner_rows=rows)
@@ -264,8 +267,10 @@ class BaseForecaster(BaseEstimator):
                 and val.shape[0] * stride >= AUTO_THETA_HORIZONS * H
             if chosen:
                 frame = replace(frame, theta_weight=choose_theta_weight(model, val, H, batch.n_targets, cfg, device))
+            if chosen and self.ridge_share == "auto" or self.ridge_share != "auto" and self.ridge_share > 0:
+                grid = RIDGE_SHARES if self.ridge_share == "auto" else (float(self.ridge_share),)
                 frame = replace(frame, ridge_share=auto_ridge_share(model, train, val, len(batch.values),
-                                                                    batch.n_targets, H, cfg, device))
+                                                                    batch.n_targets, H, cfg, device, grid))
             if self.theta_weight == "auto":  # a share of (seasonal) naive, if the validation windows ask for it
                 share, period = auto_naive_share(self, frame, model, freq, val, batch.n_targets, cfg, device)
                 frame = replace(frame, naive_share=share, naive_period=period)

@@ -50,7 +50,7 @@ __all__ = ["Frame", "infer_period", "resolve", "auto_stride", "frame_of", "build
            "SMOOTH_SHARE", "step_days", "sub_daily", "daily_or_finer", "coarser_than_daily", "auto_naive_share",
            "NAIVE_SHARE", "NAIVE_RATIO", "LAST_SHARE", "LAST_RATIO", "LAST_WINDOWS", "coarse_share", "COARSE_SHARE",
            "wants_seasonal_skip", "differences_seasonal", "SEASONAL_SKIP_PERIODS", "SEASONAL_SKIP_WINDOWS",
-           "RIDGE_SHARES", "auto_ridge_share"]
+           "RIDGE_SHARES", "auto_ridge_share", "check_ridge_share"]
 
 #: the longest automatic look-back
 MAX_AUTO_CONTEXT = 512
@@ -569,15 +569,30 @@ def auto_naive_share(est: BaseForecaster, frame: Frame, model: nn.Module, freq: 
     return share, period
 
 
+def check_ridge_share(ridge_share: float | str, model: nn.Module, n_series: int, has_validation: bool) -> None:
+    """Raise ValueError, before training, where ``ridge_share`` is a number above 0 that the fit cannot give
+    ``model``: it needs a window model without known-future or static covariates or the missing-value mask
+    (:func:`tsrec.training.ridge_host`), one series, and validation windows (to choose the ridge's penalty)."""
+    if ridge_share == "auto" or not ridge_share:
+        return
+    if ridge_host(model) is None or n_series != 1 or not has_validation:
+        raise ValueError(f"ridge_share={ridge_share!r} needs a fit of one series (got {n_series}) by a window model "
+                         f"(a fixed or automatic context) without known-future or static covariates or "
+                         f"missing='mask', with validation windows (early_stopping and validation_fraction > 0"
+                         f"{'' if has_validation else ': this fit has none'}); use ridge_share='auto' or 0")
+
+
 def auto_ridge_share(model: nn.Module, train: torch.Tensor, val: torch.Tensor, n_series: int, n_targets: int,
-                     horizon: int, cfg: TrainConfig, device: torch.device) -> float:
+                     horizon: int, cfg: TrainConfig, device: torch.device,
+                     grid: tuple[float, ...] = RIDGE_SHARES) -> float:
     """The share of a ridge regression's forecast that ``fit`` gives ``model`` (:attr:`Frame.ridge_share`), set on
     it. Called where ``theta_weight="auto"`` has chosen the partner's share on a validation tail of
-    :data:`AUTO_THETA_HORIZONS` horizons of origins or more: for a plain window model (no known-future or static
-    covariates or missing-value mask; an ensemble's members alike, and the model inside ``online_update="ridge"``'s
-    correction; covariates in ``X`` are read by the network, the ridge reads the targets' own rows) fitted on one
-    series, the ridge map of the training windows (:func:`tsrec.nn.ridge.window_ridge`) with the share of
-    :data:`RIDGE_SHARES` (0, 0.25, 0.5) that forecasts the validation windows ``val`` best
+    :data:`AUTO_THETA_HORIZONS` horizons of origins or more (``ridge_share="auto"``), or with ``grid`` the one
+    share a number ``ridge_share`` sets: for a plain window model (no known-future or static covariates or
+    missing-value mask; an ensemble's members alike, and the model inside ``online_update="ridge"``'s correction;
+    covariates in ``X`` are read by the network, the ridge reads the targets' own rows) fitted on one series, the
+    ridge map of the training windows (:func:`tsrec.nn.ridge.window_ridge`) with the share of ``grid``
+    (:data:`RIDGE_SHARES`: 0, 0.25, 0.5) that forecasts the validation windows ``val`` best
     (:func:`tsrec.training.choose_ridge_share`); else 0. Under ``online_update="ridge"`` an updating
     ``partial_fit`` adds the windows its rows complete to the map's sums and solves them again
     (:meth:`~tsrec.nn.window.WindowModel.ridge_with`).
@@ -592,7 +607,7 @@ def auto_ridge_share(model: nn.Module, train: torch.Tensor, val: torch.Tensor, n
     host = ridge_host(model)
     if n_series != 1 or host is None:
         return 0.0
-    return choose_ridge_share(host, train, val, horizon, n_targets, cfg, device, RIDGE_SHARES)
+    return choose_ridge_share(host, train, val, horizon, n_targets, cfg, device, grid)
 
 
 #: the share of a damped partner that reads the seasons before a window shorter than two of them

@@ -76,6 +76,7 @@ class LEMForecaster(BaseForecaster):
         skip_last: bool = True,
         linear_path: str = "dense",
         theta_weight: float | str = "auto",
+        ridge_share: float | str = "auto",
         partner: str = "damped",
         ensemble_size: int = 1,
         device: str = "auto",
@@ -122,6 +123,7 @@ class LEMForecaster(BaseForecaster):
         self.skip_last = skip_last
         self.linear_path = linear_path
         self.theta_weight = theta_weight
+        self.ridge_share = ridge_share
         self.partner = partner
         self.ensemble_size = ensemble_size
         self.device = device

@@ -337,6 +337,20 @@ COMMON_PARAMS: tuple[Param, ...] = (
           "(``benchmarks/RESULTS.md``, ``benchmarks/rules/``).",
           rule(lambda v: v == "auto" and isinstance(v, str) or is_real(v) and 0 <= v <= 1,
                'a number in [0, 1] or "auto"')),
+    Param("ridge_share", "auto", 'float or "auto"',
+          "The share of a ridge regression's forecast in a long single-series fit's (the next ``horizon`` scaled "
+          "values on the window's, one map for every target, solved in closed form over the training windows, "
+          "its penalty chosen on the validation windows: :mod:`tsrec.nn.ridge`). \"auto\": chosen with "
+          "``theta_weight=\"auto\"`` as that parameter says (0, 0.25 or 0.5 by the validation loss, where the "
+          "validation tail holds ten horizons of origins; else none). A number: that share, whatever "
+          "``theta_weight`` is, for a window model (a fixed or automatic ``context``) fitted on one series "
+          "without known-future or static covariates or the missing-value mask, with validation windows "
+          "(``val_fraction > 0``); a fit that cannot take it raises ValueError. 0: no ridge. The ridge comes "
+          "after the partner's share and before the naive one (``frame_.ridge_share``). Under "
+          "``online_update=\"ridge\"`` an updating ``partial_fit`` adds the windows its rows complete to the "
+          "ridge and solves it again; under ``\"sgd\"`` its map stays as ``fit`` left it.",
+          rule(lambda v: v == "auto" and isinstance(v, str) or is_real(v) and 0 <= v <= 1,
+               'a number in [0, 1] or "auto"')),
     Param("partner", "damped", '{"damped", "theta"}',
           "The classical forecast that ``theta_weight`` mixes into the direct head's. \"damped\": damped Holt, a "
           "level and a damped trend on the deseasonalised window, the smoothing weights and the damping chosen "

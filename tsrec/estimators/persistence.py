@@ -65,7 +65,8 @@ the frame's ``ridge_share``: a long single-series fit's forecast may move a shar
 regression's of the window, its map saved as the window model's buffers ``ridge_weight`` and ``ridge_bias`` (a
 file of version 24 or earlier loads without it, ``ridge_share=0.0``). Version 26 added the sums that map solves,
 the float64 buffers ``ridge_gram``, ``ridge_cross`` and ``ridge_penalty``, to which an updating ``partial_fit``
-adds its windows (a file of version 25 loads without them: its map stays as it was saved).
+adds its windows (a file of version 25 loads without them: its map stays as it was saved), and the hyperparameter
+``ridge_share`` (a file of version 25 or earlier loads with ``"auto"``, :data:`V25_PARAMS`).
 :meth:`BaseForecaster.save <tsrec.estimators.BaseForecaster.save>` and
 :meth:`BaseForecaster.load <tsrec.estimators.BaseForecaster.load>` are the
 public face of this module.
@@ -208,6 +209,15 @@ def migrate_v23(params: dict, fitted: dict) -> tuple[dict, dict]:
     return {**V23_PARAMS, **params}, fitted
 
 
+V25_PARAMS = {"ridge_share": "auto"}
+
+
+def migrate_v25(params: dict, fitted: dict) -> tuple[dict, dict]:
+    """Hyperparameters of version 25 or earlier as version 26 reads them: the ridge share chosen as
+    ``theta_weight="auto"`` chose it (:data:`V25_PARAMS`)."""
+    return {**V25_PARAMS, **params}, fitted
+
+
 def _json_id(uid: Any) -> Any:
     """A series id as JSON keeps it: ints and strings as they are, anything else as its string."""
     if isinstance(uid, np.generic):
@@ -308,6 +318,8 @@ def load(cls: type[BaseForecaster], path: str | Path, device: str | None = None)
         params, fitted = migrate_v19(params, fitted)
     if int(version) <= 23:
         params, fitted = migrate_v23(params, fitted)
+    if int(version) <= 25:
+        params, fitted = migrate_v25(params, fitted)
     known = set(klass._get_param_names())
     if set(params) != known:
         raise ValueError(f"{path} has unknown hyperparameters {sorted(set(params) - known)} or lacks "
@@ -574,7 +586,9 @@ def _frame(d: Any, est: BaseForecaster) -> Frame:
     if not is_real(s) or not 0 <= s <= 1 or (s and not (frame.direct and est.theta_weight == "auto"
                                                         and (seasonal or p == 1))):
         raise ValueError(f"the saved naive_share {s!r} does not match the frame or theta_weight={est.theta_weight!r}")
-    r = frame.ridge_share
-    if not is_real(r) or not 0 <= r <= 1 or (r and not (frame.direct and est.theta_weight == "auto")):
-        raise ValueError(f"the saved ridge_share {r!r} does not match the frame or theta_weight={est.theta_weight!r}")
+    r, wanted = frame.ridge_share, est.ridge_share
+    chosen = wanted == "auto" and est.theta_weight == "auto" or wanted != "auto" and r == wanted
+    if not is_real(r) or not 0 <= r <= 1 or (r and not (frame.direct and chosen)):
+        raise ValueError(f"the saved ridge_share {r!r} does not match the frame, theta_weight={est.theta_weight!r} "
+                         f"or ridge_share={wanted!r}")
     return frame
