@@ -267,7 +267,7 @@ class BaseForecaster(BaseEstimator):
                 and val.shape[0] * stride >= AUTO_THETA_HORIZONS * H
             if chosen:
                 frame = replace(frame, theta_weight=choose_theta_weight(model, val, H, batch.n_targets, cfg, device))
-            if chosen and self.ridge_share == "auto" or self.ridge_share != "auto" and self.ridge_share > 0:
+            if (chosen and self.ridge_share == "auto") or (self.ridge_share != "auto" and self.ridge_share > 0):
                 grid = RIDGE_SHARES if self.ridge_share == "auto" else (float(self.ridge_share),)
                 frame = replace(frame, ridge_share=auto_ridge_share(model, train, val, len(batch.values),
                                                                     batch.n_targets, H, cfg, device, grid))

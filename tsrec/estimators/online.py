@@ -36,8 +36,8 @@ if TYPE_CHECKING:
 
 __all__ = ["ONLINE_UPDATES", "with_correction", "windows_at", "ridge_scored", "streamed_ridge"]
 
-#: What an updating ``partial_fit`` changes: "sgd", gradient steps on the weights; "ridge", the closed-form
-#: correction alone.
+#: What an updating ``partial_fit`` changes: "sgd", gradient steps on the weights; "ridge", the closed-form parts
+#: alone (the correction, and a ridge partner's map).
 ONLINE_UPDATES = ("sgd", "ridge")
 #: Origins whose features are built at once (bounds the memory of a long first chunk).
 BLOCK = 2048

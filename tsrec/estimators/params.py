@@ -345,10 +345,11 @@ COMMON_PARAMS: tuple[Param, ...] = (
           "validation tail holds ten horizons of origins; else none). A number: that share, whatever "
           "``theta_weight`` is, for a window model (a fixed or automatic ``context``) fitted on one series "
           "without known-future or static covariates or the missing-value mask, with validation windows "
-          "(``val_fraction > 0``); a fit that cannot take it raises ValueError. 0: no ridge. The ridge comes "
-          "after the partner's share and before the naive one (``frame_.ridge_share``). Under "
-          "``online_update=\"ridge\"`` an updating ``partial_fit`` adds the windows its rows complete to the "
-          "ridge and solves it again; under ``\"sgd\"`` its map stays as ``fit`` left it.",
+          "(``early_stopping`` and ``validation_fraction > 0``); a fit that cannot take it raises ValueError. 0: "
+          "no ridge. The ridge comes after the partner's share and before the naive one "
+          "(``frame_.ridge_share``). Under ``online_update=\"ridge\"`` an updating ``partial_fit`` adds the "
+          "windows its rows complete to the ridge and solves it again; under ``\"sgd\"`` its map stays as "
+          "``fit`` left it.",
           rule(lambda v: v == "auto" and isinstance(v, str) or is_real(v) and 0 <= v <= 1,
                'a number in [0, 1] or "auto"')),
     Param("partner", "damped", '{"damped", "theta"}',
@@ -428,7 +429,8 @@ COMMON_PARAMS: tuple[Param, ...] = (
           ":class:`~tsrec.nn.online.OnlineRidge`) is refitted in closed form on every window whose targets have "
           "arrived: a ridge regression, in each window's normalised units and channel by channel, of the model's "
           "error on the window's newest ``online_lags`` values, the model's forecast and 1, from statistics kept "
-          "at constant memory (old windows weigh ``online_forgetting`` per row of age). Right after ``fit`` the "
+          "at constant memory (old windows weigh ``online_forgetting`` per row of age); and a ridge partner "
+          "(``ridge_share``) adds those windows to its sums and is solved again. Right after ``fit`` the "
           "forecast is the model's; saved with the model. Needs the direct head (not ``context=None``).",
           one_of(("sgd", "ridge"))),
     Param("online_alpha", "auto", 'float or "auto"',
