@@ -659,6 +659,15 @@ def test_a_version_23_file_loads_without_start_padding(tmp_path):
         g.predict(X=pd.DataFrame({"value": np.arange(5.0)}, index=pd.date_range("1990", periods=5, freq="YS")))
 
 
+def _hourly_fixture_rows() -> pd.DataFrame:
+    """The 1,203 hourly rows of the version-24 and version-25 fixtures (their scripts' ``rows()``)."""
+    rng = np.random.default_rng(24)
+    t = np.arange(1203)
+    y = 20 + 0.002 * t + 5 * np.sin(2 * np.pi * t / 24) + rng.normal(0, 1, 1203).cumsum() * 0.2 \
+        + rng.normal(0, 0.5, 1203)
+    return pd.DataFrame({"load": y}, index=pd.date_range("2020-01-01", periods=1203, freq="h"))
+
+
 def test_a_version_24_file_loads_without_the_ridge_partner(tmp_path):
     """A version-24 file of one long hourly series with a fixed context of 48, streamed 3 rows past its fit
     (session 45, before format 25, tests/fixtures/format_v24/make_v24_hourly.py). Format 25 may add a ridge
@@ -672,11 +681,7 @@ def test_a_version_24_file_loads_without_the_ridge_partner(tmp_path):
     g = _saved_again(f, forecast, tmp_path)
     assert g.frame_.ridge_share == 0.0
     _keeps_streaming(g, forecast, "load", "h")
-    rng = np.random.default_rng(24)  # the fixture's rows
-    t = np.arange(1203)
-    y = 20 + 0.002 * t + 5 * np.sin(2 * np.pi * t / 24) + rng.normal(0, 1, 1203).cumsum() * 0.2 \
-        + rng.normal(0, 0.5, 1203)
-    rows = pd.DataFrame({"load": y}, index=pd.date_range("2020-01-01", periods=1203, freq="h"))
+    rows = _hourly_fixture_rows()
     now = clone(f).fit(rows.iloc[:-3])
     assert now.frame_.ridge_share > 0 and now.model_.ridge_weight.shape == (48, 6)
 
@@ -696,11 +701,7 @@ def test_a_version_25_file_keeps_its_ridge_map_fixed_through_a_stream(tmp_path):
     weight = g.model_.ridge_weight.clone()
     _keeps_streaming(g, forecast, "load", "h")
     torch.testing.assert_close(g.model_.ridge_weight, weight, rtol=0, atol=0)
-    rng = np.random.default_rng(24)  # the fixture's rows
-    t = np.arange(1203)
-    y = 20 + 0.002 * t + 5 * np.sin(2 * np.pi * t / 24) + rng.normal(0, 1, 1203).cumsum() * 0.2 \
-        + rng.normal(0, 0.5, 1203)
-    rows = pd.DataFrame({"load": y}, index=pd.date_range("2020-01-01", periods=1203, freq="h"))
+    rows = _hourly_fixture_rows()
     now = clone(f).set_params(online_update="ridge").fit(rows.iloc[:-3])
     assert now.frame_.ridge_share > 0 and now.model_.inner.ridge_gram.shape == (49, 49)
     before = now.model_.inner.ridge_weight.clone()
