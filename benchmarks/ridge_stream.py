@@ -46,7 +46,7 @@ def stream_ridge(f, rows: np.ndarray, n_new: int) -> None:
     host = ridge_host(f.model_)
     out = streamed_ridge(host, [f.scaler_], [rows[:, None]], [n_new], f.device_)
     if out is not None:
-        host.set_ridge(out[0], out[1], host.ridge_share, out[2])
+        host.set_ridge(share=host.ridge_share, **out)
 
 
 def run(s, fit_share: float, chunks: int, seed: int) -> dict:

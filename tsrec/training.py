@@ -728,15 +728,23 @@ def choose_ridge_share(model: WindowModel | WindowEnsemble, train: Tensor, val: 
     training windows ``train`` (:func:`tsrec.nn.ridge.window_ridge`, its penalty chosen on the validation windows
     ``val``), the share of ``grid`` whose forecasts of ``val`` have the least loss (as early stopping scores them;
     the first of equal ones). With a share of 0 the model keeps no ridge map; with one above 0 it keeps the sums
-    the map solves, which a stream adds its windows to (:meth:`~tsrec.nn.window.WindowModel.ridge_with`)."""
-    gram, cross = ridge_sums(train, model.context, horizon, n_targets)
-    weight, bias, penalty = ridge_from_sums(gram, cross, val, model.context, horizon, n_targets)
+    the map solves, which a stream adds its windows to (:meth:`~tsrec.nn.window.WindowModel.ridge_with`). A model
+    with ``cross_ridge_rows`` above 0 gets the cross-channel map of those rows as well (its own penalty chosen on
+    ``val``), and the ridge forecast is the mean of the two."""
+    gram, xy = ridge_sums(train, model.context, horizon, n_targets)
+    weight, bias, penalty = ridge_from_sums(gram, xy, val, model.context, horizon, n_targets)
+    cross = rows = None
+    if model.cross_ridge_rows:
+        rows = model.cross_ridge_rows
+        cross_sums = ridge_sums(train, rows, horizon, n_targets, cross_channel=True)
+        cross = ridge_from_sums(*cross_sums, val, rows, horizon, n_targets, cross_channel=True)
+        cross, cross_sums = cross[:2], (*cross_sums, cross[2])
     losses = []
     for share in grid:
-        model.set_ridge(weight, bias, share)
+        model.set_ridge(weight, bias, share, cross=None if cross is None else (*cross, None))
         losses.append(_validation_loss(model, val, horizon, n_targets, cfg, device))
     best = grid[int(np.argmin(losses))]
-    model.set_ridge(weight, bias, best, (gram, cross, penalty))
+    model.set_ridge(weight, bias, best, (gram, xy, penalty), None if cross is None else (*cross, cross_sums))
     model.eval()
     return best
 

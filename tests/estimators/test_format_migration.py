@@ -42,7 +42,7 @@ def test_version_1_files_load_and_forecast_as_they_did(name, tmp_path):
     # saved again, the file is of the current version and gives the same forecast
     f.save(tmp_path / "now.safetensors")
     g = BaseForecaster.load(tmp_path / "now.safetensors")
-    assert FORMAT_VERSION == 26
+    assert FORMAT_VERSION == 27
     np.testing.assert_array_equal(g.predict().to_numpy(), forecast.to_numpy())
     # and it keeps streaming
     g.partial_fit(pd.DataFrame({"y": [0.1, 0.2], "x": [0.3, 0.4]},
@@ -707,3 +707,30 @@ def test_a_version_25_file_keeps_its_ridge_map_fixed_through_a_stream(tmp_path):
     before = now.model_.inner.ridge_weight.clone()
     now.partial_fit(rows.iloc[-3:])
     assert (now.model_.inner.ridge_weight - before).abs().max() > 0
+
+
+def test_a_version_26_file_loads_without_a_cross_channel_ridge(tmp_path):
+    """A version-26 file of a frame of two targets that move together, fitted with ``ridge_share=0.5`` under
+    ``online_update="ridge"`` and streamed 3 rows (session 47, before format 27,
+    tests/fixtures/format_v26/make_v26_wide.py). It loads with ``cross_ridge_rows=0`` and no cross-channel map,
+    forecasts as it did, saved again too, and keeps streaming its one map; its clone with ``cross_ridge_rows``
+    refits with a cross-channel map as well."""
+    import importlib.util
+
+    f, want = _fixture_and_record("format_v26/LRUForecaster_wide", "format_v26/expected_wide.json")
+    assert f.cross_ridge_rows == 0 and f.frame_.ridge_share == want["ridge_share"] == 0.5
+    host = f.model_.inner
+    assert host.cross_ridge_weight is None and host.ridge_gram.shape == (49, 49)
+    forecast = f.predict().to_numpy().ravel()
+    assert_as_recorded(forecast, want["predict"])
+    g = _saved_again(f, forecast, tmp_path)
+    spec = importlib.util.spec_from_file_location("make_v26_wide", FIXTURES_DIR / "format_v26" / "make_v26_wide.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    rows = script.rows()
+    weight = g.model_.inner.ridge_weight.clone()
+    g.partial_fit(pd.DataFrame(forecast.reshape(6, 2)[:3], columns=["a", "b"],
+                               index=pd.date_range(g.predict().index[0], periods=3, freq="h")))
+    assert np.isfinite(g.predict().to_numpy()).all() and (g.model_.inner.ridge_weight - weight).abs().max() > 0
+    now = clone(f).set_params(cross_ridge_rows=12).fit(rows.iloc[:-3])
+    assert now.model_.inner.cross_ridge_weight.shape == (24, 12)

@@ -1,4 +1,5 @@
-"""window_ridge: the closed-form channel-independent ridge of a window's next rows, against scikit-learn."""
+"""window_ridge: the closed-form ridges of a window's next rows (channel-independent and cross-channel), against
+scikit-learn."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pytest
 import torch
 from sklearn.linear_model import Ridge
 
-from tsrec.nn.ridge import RIDGE_ALPHAS, window_ridge
+from tsrec.nn.ridge import RIDGE_ALPHAS, cross_forecast, ridge_sums, window_ridge
 
 
 def _windows(n_series_rows: int, context: int, horizon: int, n_targets: int, n_cov: int, seed: int) -> torch.Tensor:
@@ -81,3 +82,62 @@ def test_a_linear_process_is_recovered_and_bad_windows_are_refused():
         window_ridge(windows[:400, :11], windows[400:], 10, 2, 1)
     with pytest.raises(ValueError, match="no training window without a missing value"):
         window_ridge(torch.full((5, 12, 1), float("nan")), windows[400:], 10, 2, 1)
+
+
+def _sklearn_cross(windows: np.ndarray, context: int, horizon: int, n_targets: int) -> tuple[np.ndarray, np.ndarray]:
+    """A row per window: every target's last ``context`` values and next ``horizon``, each minus its last input."""
+    w = windows[:, -(context + horizon):, :n_targets].astype(np.float64)
+    w = w - w[:, context - 1 : context]
+    return w[:, :context].reshape(len(w), -1), w[:, context:].reshape(len(w), -1)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_cross_channel_map_is_scikit_learns_ridge_on_every_target_at_once(seed):
+    """Fresh random windows of three targets and a covariate (never read): the cross-channel map and bias are
+    scikit-learn's ``Ridge`` fitted in float64 on a row per window of every target's values minus its last, at the
+    penalty of the grid with the least validation MSE; its forecast is that fit's plus the last values, and
+    accumulating the sums a few windows at a time changes nothing."""
+    context, horizon, n_targets = 12, 4, 3
+    windows = _windows(600, context, horizon, n_targets, 1, seed)
+    train, val = windows[:450], windows[450:]
+    weight, bias, alpha = window_ridge(train, val, context, horizon, n_targets, cross_channel=True)
+    assert weight.shape == (context * n_targets, horizon * n_targets) and bias.shape == (horizon * n_targets,)
+    xt, yt = _sklearn_cross(train.numpy(), context, horizon, n_targets)
+    xv, yv = _sklearn_cross(val.numpy(), context, horizon, n_targets)
+    errors = [np.mean((Ridge(alpha=a * len(xt)).fit(xt, yt).predict(xv) - yv) ** 2) for a in RIDGE_ALPHAS]
+    assert alpha == RIDGE_ALPHAS[int(np.argmin(errors))]
+    ref = Ridge(alpha=alpha * len(xt)).fit(xt, yt)
+    np.testing.assert_allclose(weight.numpy(), ref.coef_.T, rtol=1e-6, atol=1e-9 * np.abs(ref.coef_).max())
+    np.testing.assert_allclose(bias.numpy(), ref.intercept_, rtol=1e-6, atol=1e-9)
+    x = val[:, :context, :n_targets].double()
+    want = ref.predict(xv).reshape(len(xv), horizon, n_targets) + x[:, -1:].numpy()
+    np.testing.assert_allclose(cross_forecast(x, weight, bias, context, horizon).numpy(), want,
+                               rtol=1e-6, atol=1e-8)
+    chunked = ridge_sums(train, context, horizon, n_targets, chunk=11, cross_channel=True)
+    whole = ridge_sums(train, context, horizon, n_targets, cross_channel=True)
+    torch.testing.assert_close(chunked[0], whole[0], rtol=1e-9, atol=1e-9)
+    torch.testing.assert_close(chunked[1], whole[1], rtol=1e-9, atol=1e-9)
+
+
+def test_the_cross_channel_map_reads_a_leading_channel_and_skips_missing_windows():
+    """Where one target leads another by three rows, the cross-channel map forecasts the follower's next three
+    values from the leader's last ones almost exactly, which a map on the follower's own rows cannot; a window
+    holding a NaN is left out of its sums (as if absent) and never makes the map NaN."""
+    g = torch.Generator().manual_seed(7)
+    lead = torch.randn(900, generator=g, dtype=torch.float64).cumsum(0) * 0.3
+    follow = torch.roll(lead, 3) + 0.01 * torch.randn(900, generator=g, dtype=torch.float64)
+    rows = torch.stack([lead, follow], 1)[3:]
+    windows = rows.unfold(0, 24 + 3, 1).transpose(1, 2).float()
+    train, val = windows[:700], windows[700:]
+    cross = window_ridge(train, val, 24, 3, 2, cross_channel=True)
+    own = window_ridge(train, val, 24, 3, 2)
+    truth = val[:, 24:, 1].double()
+    by_cross = cross_forecast(val[:, :24], cross[0], cross[1], 24, 3)[..., 1]
+    by_own = (val[:, :24, 1].double() @ own[0] + own[1])
+    assert float(((by_cross - truth) ** 2).mean()) < 0.02 * float(((by_own - truth) ** 2).mean())
+    holed = train.clone()
+    holed[20, 26, 0] = float("nan")  # a target of window 20
+    with_nan = window_ridge(holed, val, 24, 3, 2, cross_channel=True)
+    without = window_ridge(torch.cat([train[:20], train[21:]]), val, 24, 3, 2, cross_channel=True)
+    assert torch.isfinite(with_nan[0]).all()
+    torch.testing.assert_close(with_nan[0], without[0], rtol=1e-9, atol=1e-12)

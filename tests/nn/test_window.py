@@ -10,7 +10,7 @@ from tsrec.nn.aaren import AarenModel
 from tsrec.nn.damped import damped_forecast
 from tsrec.nn.lem import LEMModel
 from tsrec.nn.lru import LRUModel
-from tsrec.nn.ridge import ridge_sums, solve_ridge
+from tsrec.nn.ridge import cross_forecast, ridge_sums, solve_ridge
 from tsrec.nn.s4 import S4Model
 from tsrec.nn.theta import one_season_forecast, theta_forecast
 from tsrec.nn.transformer import TransformerModel
@@ -606,7 +606,8 @@ def test_ridge_with_adds_windows_to_the_sums_and_solves_them_again():
     weight, bias = solve_ridge(*ridge_sums(first, 40, 5, 2), 1e-3)
     model.set_ridge(weight, bias, 0.5, (*ridge_sums(first, 40, 5, 2), 1e-3))
     gram = model.ridge_gram.clone()
-    new_weight, new_bias, new_sums = model.ridge_with(later)
+    new = model.ridge_with(later)
+    new_weight, new_bias, new_sums = new["weight"], new["bias"], new["sums"]
     torch.testing.assert_close(model.ridge_gram, gram, rtol=0, atol=0)
     rows = windows.transpose(1, 2).reshape(-1, 45).numpy()
     oracle = Ridge(alpha=1e-3 * len(rows)).fit(rows[:, :40], rows[:, 40:])
@@ -619,6 +620,54 @@ def test_ridge_with_adds_windows_to_the_sums_and_solves_them_again():
     with pytest.raises(ValueError, match="the ridge sums must be"):
         model.set_ridge(weight, bias, 0.5, (gram[:-1, :-1], new_sums[1], 1e-3))
 
+
+
+def test_a_cross_channel_map_makes_the_ridge_forecast_the_mean_of_two_maps_and_streams_with_the_other():
+    """With ``cross_ridge_rows`` and a cross-channel map, the ridge forecast the share moves towards is the mean of
+    the own map's and the cross map's (its last rows of every target, each minus its last); a model rebuilt with
+    the same settings loads its state. ``ridge_with`` adds windows to both maps' sums: the cross map it returns
+    is the solve of the union's sums. A cross map of the wrong shape is refused and changes nothing; so is one on
+    a model without ``cross_ridge_rows``, and rows beyond the context."""
+    torch.manual_seed(3)
+    kw = dict(c_in=3, n_targets=2, context=40, patch_len=5, theta_period=6, partner="damped", theta_weight=0.3)
+    g = torch.Generator().manual_seed(9)
+    series = torch.randn(500, 3, generator=g, dtype=torch.float64).cumsum(0) * 0.1
+    windows = series.unfold(0, 45, 1).transpose(1, 2)  # (456, 45, 3)
+    first, later = windows[:300], windows[300:]
+    own_sums = (*ridge_sums(first, 40, 5, 2), 1e-3)
+    cross_sums = (*ridge_sums(first, 12, 5, 2, cross_channel=True), 1e-2)
+    own, cross = solve_ridge(*own_sums), solve_ridge(*cross_sums)
+    model = window_model("lru", **kw, cross_ridge_rows=12).double()
+    plain = window_model("lru", **kw).double()
+    plain.load_state_dict(model.state_dict())
+    model.set_ridge(*own, 0.5, own_sums, (*cross, cross_sums))
+    plain.set_ridge(*own, 0.5, own_sums)
+    assert model.cross_ridge_weight.shape == (24, 10) and model.cross_ridge_gram.shape == (25, 25)
+    x = windows[300:304, :40]
+    model.eval(), plain.eval()
+    by_own = torch.einsum("blt,lh->bht", x[..., :2], own[0]) + own[1][None, :, None]
+    by_cross = cross_forecast(x[..., :2], *cross, 12, 5)
+    torch.testing.assert_close(model(x) - plain(x), 0.5 * ((by_own + by_cross) / 2 - by_own), rtol=1e-9, atol=1e-12)
+    rebuilt = window_model("lru", **kw, cross_ridge_rows=12, ridge_share=0.5).double()
+    rebuilt.load_state_dict(model.state_dict())
+    torch.testing.assert_close(rebuilt.eval()(x), model(x), rtol=0, atol=0)
+    new = model.ridge_with(later)
+    want = solve_ridge(*ridge_sums(windows, 12, 5, 2, cross_channel=True), 1e-2)
+    torch.testing.assert_close(new["cross"][0], want[0], rtol=1e-7, atol=1e-10)
+    torch.testing.assert_close(new["cross"][1], want[1], rtol=1e-7, atol=1e-10)
+    assert float(new["cross"][2][0][-1, -1]) == len(windows) and float(model.cross_ridge_gram[-1, -1]) == 300
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    with pytest.raises(ValueError, match="cross-channel ridge map must be \\(24, 10\\)"):
+        model.set_ridge(*own, 0.5, own_sums, (cross[0][:10], cross[1], None))
+    for k, v in model.state_dict().items():
+        torch.testing.assert_close(v, before[k], rtol=0, atol=0)
+    with pytest.raises(ValueError, match="needs cross_ridge_rows above 0"):
+        plain.set_ridge(*own, 0.5, own_sums, (*cross, cross_sums))
+    with pytest.raises(ValueError, match="cross_ridge_rows must be in \\[0, context=40\\]"):
+        window_model("lru", **kw, cross_ridge_rows=41)
+    model.set_ridge(*own, 0.5, own_sums)  # no cross map: the own map's forecast alone
+    assert model.cross_ridge_weight is None and model.ridge_with(later)["cross"] is None
+    torch.testing.assert_close(model(x), plain(x), rtol=0, atol=0)
 
 def test_an_ensemble_combines_its_mean_with_the_ridge_once():
     """WindowEnsemble.set_ridge gives every member the map; out of training mode the members' mean network

@@ -74,6 +74,7 @@ class AarenForecaster(BaseForecaster):
         linear_path: str = "dense",
         theta_weight: float | str = "auto",
         ridge_share: float | str = "auto",
+        cross_ridge_rows: int = 0,
         partner: str = "damped",
         ensemble_size: int = 1,
         device: str = "auto",
@@ -120,6 +121,7 @@ class AarenForecaster(BaseForecaster):
         self.linear_path = linear_path
         self.theta_weight = theta_weight
         self.ridge_share = ridge_share
+        self.cross_ridge_rows = cross_ridge_rows
         self.partner = partner
         self.ensemble_size = ensemble_size
         self.device = device

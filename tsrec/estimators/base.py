@@ -248,7 +248,7 @@ class BaseForecaster(BaseEstimator):
             with seeded(self.random_state):
                 model = self._build_model(c_rows, batch.n_targets, batch.covariate_names, frame, covariates)
                 model = model.to(device)
-                check_ridge_share(self.ridge_share, model, len(batch.values), val is not None)
+                check_ridge_share(self.ridge_share, model, len(batch.values), val is not None, self.cross_ridge_rows)
                 rows = history_rows(self, frame) if is_plain_window_model(model) else 0
                 if rows:  # the partner reads the rows before the window (a plain window model or ensemble only)
                     frame = replace(frame, partner_rows=rows)
@@ -750,7 +750,7 @@ class BaseForecaster(BaseEstimator):
             self.model_.set_solution(*solution)
         if streamed is not None:
             host = ridge_host(self.model_)
-            host.set_ridge(streamed[0], streamed[1], host.ridge_share, streamed[2])
+            host.set_ridge(share=host.ridge_share, **streamed)
         return self
 
     def _start_stream(self, X: Any, y: Any) -> BaseForecaster:

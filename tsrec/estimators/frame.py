@@ -569,17 +569,25 @@ def auto_naive_share(est: BaseForecaster, frame: Frame, model: nn.Module, freq: 
     return share, period
 
 
-def check_ridge_share(ridge_share: float | str, model: nn.Module, n_series: int, has_validation: bool) -> None:
-    """Raise ValueError, before training, where ``ridge_share`` is a number above 0 that the fit cannot give
-    ``model``: it needs a window model without known-future or static covariates or the missing-value mask
-    (:func:`tsrec.training.ridge_host`), one series, and validation windows (to choose the ridge's penalty)."""
-    if ridge_share == "auto" or not ridge_share:
+def check_ridge_share(ridge_share: float | str, model: nn.Module, n_series: int, has_validation: bool,
+                      cross_ridge_rows: int = 0) -> None:
+    """Raise ValueError, before training, where ``ridge_share`` is a number above 0, or ``cross_ridge_rows`` is,
+    that the fit cannot give ``model``: it needs a window model without known-future or static covariates or the
+    missing-value mask (:func:`tsrec.training.ridge_host`), one series, and validation windows (to choose the
+    ridge's penalty); a cross-channel map needs a ridge (``ridge_share`` "auto" or above 0)."""
+    if cross_ridge_rows and ridge_share == 0:
+        raise ValueError(f"cross_ridge_rows={cross_ridge_rows!r} is a second ridge map beside the one of "
+                         f"ridge_share, which is 0: use ridge_share='auto' or a number above 0, or cross_ridge_rows=0")
+    named = [f"{k}={v!r}" for k, v in (("ridge_share", ridge_share), ("cross_ridge_rows", cross_ridge_rows))
+             if v != "auto" and v]
+    if not named:
         return
     if ridge_host(model) is None or n_series != 1 or not has_validation:
-        raise ValueError(f"ridge_share={ridge_share!r} needs a fit of one series (got {n_series}) by a window model "
+        raise ValueError(f"{' and '.join(named)} needs a fit of one series (got {n_series}) by a window model "
                          f"(a fixed or automatic context) without known-future or static covariates or "
                          f"missing='mask', with validation windows (early_stopping and validation_fraction > 0"
-                         f"{'' if has_validation else ': this fit has none'}); use ridge_share='auto' or 0")
+                         f"{'' if has_validation else ': this fit has none'}); use ridge_share='auto' or 0 and "
+                         f"cross_ridge_rows=0")
 
 
 def auto_ridge_share(model: nn.Module, train: torch.Tensor, val: torch.Tensor, n_series: int, n_targets: int,
@@ -801,7 +809,7 @@ def _build_model(est: BaseForecaster, c_in: int, c_out: int, frame: Frame, n_nor
                            history_blend=frame.history_blend, naive_share=frame.naive_share,
                            naive_period=frame.naive_period, horizon_errors=frame.horizon_errors,
                            seasonal_skip=frame.seasonal_skip, skip_per_window=frame.skip_per_window,
-                           ridge_share=frame.ridge_share)
+                           ridge_share=frame.ridge_share, cross_ridge_rows=est.cross_ridge_rows)
 
     if est.ensemble_size == 1:
         return member()

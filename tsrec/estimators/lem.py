@@ -77,6 +77,7 @@ class LEMForecaster(BaseForecaster):
         linear_path: str = "dense",
         theta_weight: float | str = "auto",
         ridge_share: float | str = "auto",
+        cross_ridge_rows: int = 0,
         partner: str = "damped",
         ensemble_size: int = 1,
         device: str = "auto",
@@ -124,6 +125,7 @@ class LEMForecaster(BaseForecaster):
         self.linear_path = linear_path
         self.theta_weight = theta_weight
         self.ridge_share = ridge_share
+        self.cross_ridge_rows = cross_ridge_rows
         self.partner = partner
         self.ensemble_size = ensemble_size
         self.device = device

@@ -352,6 +352,15 @@ COMMON_PARAMS: tuple[Param, ...] = (
           "``fit`` left it.",
           rule(lambda v: v == "auto" and isinstance(v, str) or is_real(v) and 0 <= v <= 1,
                'a number in [0, 1] or "auto"')),
+    Param("cross_ridge_rows", 0, "int",
+          "Where a fit gives the ridge of ``ridge_share`` a share above 0, a second, cross-channel ridge as well: "
+          "every target's last ``cross_ridge_rows`` scaled values, each minus its last, to every target's next "
+          "``horizon`` values minus its last (one map over the targets, for wide frames whose channels move "
+          "together; :mod:`tsrec.nn.ridge`), its penalty chosen on the validation windows; the ridge forecast is "
+          "then the mean of the two maps'. At most the resolved ``context``; a number above 0 needs a fit that "
+          "``ridge_share`` can be given a number for, else ``fit`` raises ValueError. It streams with the other "
+          "map under ``online_update=\"ridge\"``. 0: none.",
+          integer(0)),
     Param("partner", "damped", '{"damped", "theta"}',
           "The classical forecast that ``theta_weight`` mixes into the direct head's. \"damped\": damped Holt, a "
           "level and a damped trend on the deseasonalised window, the smoothing weights and the damping chosen "

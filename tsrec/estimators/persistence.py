@@ -66,7 +66,10 @@ regression's of the window, its map saved as the window model's buffers ``ridge_
 file of version 24 or earlier loads without it, ``ridge_share=0.0``). Version 26 added the sums that map solves,
 the float64 buffers ``ridge_gram``, ``ridge_cross`` and ``ridge_penalty``, to which an updating ``partial_fit``
 adds its windows (a file of version 25 loads without them: its map stays as it was saved), and the hyperparameter
-``ridge_share`` (a file of version 25 or earlier loads with ``"auto"``, :data:`V25_PARAMS`).
+``ridge_share`` (a file of version 25 or earlier loads with ``"auto"``, :data:`V25_PARAMS`). Version 27 added the
+hyperparameter ``cross_ridge_rows``, a second, cross-channel ridge map beside that one, with its buffers
+``cross_ridge_weight``, ``cross_ridge_bias``, ``cross_ridge_gram``, ``cross_ridge_xy`` and ``cross_ridge_penalty``
+(a file of version 26 or earlier loads without it, :data:`V26_PARAMS`).
 :meth:`BaseForecaster.save <tsrec.estimators.BaseForecaster.save>` and
 :meth:`BaseForecaster.load <tsrec.estimators.BaseForecaster.load>` are the
 public face of this module.
@@ -99,7 +102,7 @@ if TYPE_CHECKING:
 __all__ = ["FORMAT_VERSION", "save", "load"]
 
 #: The version this tsrec writes (every later version reads every earlier one).
-FORMAT_VERSION = 26
+FORMAT_VERSION = 27
 #: The versions this tsrec reads.
 READABLE_VERSIONS = tuple(str(v) for v in range(1, FORMAT_VERSION + 1))
 #: The metadata keys of a file, and the keys of its "fitted" JSON object.
@@ -218,6 +221,16 @@ def migrate_v25(params: dict, fitted: dict) -> tuple[dict, dict]:
     return {**V25_PARAMS, **params}, fitted
 
 
+#: Version 26 had no cross-channel ridge.
+V26_PARAMS = {"cross_ridge_rows": 0}
+
+
+def migrate_v26(params: dict, fitted: dict) -> tuple[dict, dict]:
+    """Hyperparameters of version 26 or earlier as version 27 reads them: no cross-channel ridge
+    (:data:`V26_PARAMS`)."""
+    return {**V26_PARAMS, **params}, fitted
+
+
 def _json_id(uid: Any) -> Any:
     """A series id as JSON keeps it: ints and strings as they are, anything else as its string."""
     if isinstance(uid, np.generic):
@@ -320,6 +333,8 @@ def load(cls: type[BaseForecaster], path: str | Path, device: str | None = None)
         params, fitted = migrate_v23(params, fitted)
     if int(version) <= 25:
         params, fitted = migrate_v25(params, fitted)
+    if int(version) <= 26:
+        params, fitted = migrate_v26(params, fitted)
     known = set(klass._get_param_names())
     if set(params) != known:
         raise ValueError(f"{path} has unknown hyperparameters {sorted(set(params) - known)} or lacks "
@@ -504,14 +519,20 @@ def _calibration(est: BaseForecaster, size: Any, tensors: dict[str, Tensor], n_t
 
 def _without_absent_ridge_sums(model: torch.nn.Module, weights: dict[str, Tensor]) -> None:
     """Drop the ridge sums of each window model whose file holds none of them (a file of version 25, or a map
-    given without its sums): its map then stays as it was saved, through any stream. One of the three saved
-    without the others still fails the strict load."""
-    names = ("ridge_gram", "ridge_cross", "ridge_penalty")
+    given without its sums): its map then stays as it was saved, through any stream; the same for the
+    cross-channel map's sums, and for that map itself where the file holds none of it (one given no cross map).
+    One buffer of a group saved without the others still fails the strict load."""
+    groups = [("ridge_gram", "ridge_cross", "ridge_penalty"),
+              ("cross_ridge_gram", "cross_ridge_xy", "cross_ridge_penalty"),
+              ("cross_ridge_weight", "cross_ridge_bias", "cross_ridge_gram", "cross_ridge_xy", "cross_ridge_penalty")]
     for prefix, m in model.named_modules():
-        if isinstance(m, WindowModel) and m.ridge_gram is not None:
+        if not isinstance(m, WindowModel):
+            continue
+        for names in groups:
             keys = [f"{prefix}.{n}" if prefix else n for n in names]
-            if not any(k in weights for k in keys):
-                m.ridge_gram = m.ridge_cross = m.ridge_penalty = None
+            if getattr(m, names[0]) is not None and not any(k in weights for k in keys):
+                for n in names:
+                    setattr(m, n, None)
 
 
 def _frame(d: Any, est: BaseForecaster) -> Frame:

@@ -63,7 +63,7 @@ from torch import Tensor, nn
 
 from .blocks import Stack
 from .damped import ESTIMATED_ROWS, damped_forecast, history_blend_forecast, history_forecast, naive_blend_forecast
-from .ridge import ridge_sums, solve_ridge
+from .ridge import cross_forecast, ridge_sums, solve_ridge
 from .theta import is_seasonal, one_season_forecast, theta_forecast
 from .transformer import CausalSelfAttention
 
@@ -283,6 +283,16 @@ class WindowModel(nn.Module):
         sums the map solves, :func:`tsrec.nn.ridge.ridge_sums`) and
         ``ridge_penalty``: :meth:`ridge_with` adds a stream's windows to them
         (None in a model saved before format 26, whose map stays fixed).
+    cross_ridge_rows : int, default=0
+        Where above 0 (at most ``context``) and the model has a ridge map,
+        the ridge forecast is the mean of that map's and a cross-channel
+        ridge's, which reads every target's last ``cross_ridge_rows`` values,
+        each minus its last (:func:`tsrec.nn.ridge.cross_forecast`): its
+        buffers ``cross_ridge_weight`` ``(cross_ridge_rows * n_targets,
+        horizon * n_targets)``, ``cross_ridge_bias``, and its sums
+        ``cross_ridge_gram``, ``cross_ridge_xy`` and ``cross_ridge_penalty``,
+        given by :meth:`set_ridge` and streamed by :meth:`ridge_with` with
+        the others. 0: none (models saved before format 27).
     median_index : int, default=0
         Which of a target's ``n_quantiles`` outputs is its median.
 
@@ -305,7 +315,7 @@ class WindowModel(nn.Module):
         estimated_rows: int = ESTIMATED_ROWS, partner_rows: int = 0, history_one_season: bool = False,
         naive_blend: bool = False, history_blend: bool = False, naive_share: float = 0.0,
         naive_period: int | None = None, horizon_errors: bool = False, seasonal_skip: bool = False,
-        skip_per_window: bool = False, ridge_share: float = 0.0,
+        skip_per_window: bool = False, ridge_share: float = 0.0, cross_ridge_rows: int = 0,
     ) -> None:
         super().__init__()
         if c_out % n_quantiles:
@@ -379,6 +389,12 @@ class WindowModel(nn.Module):
         self.register_buffer("ridge_cross", torch.zeros(context + 1, horizon, dtype=torch.float64)
                              if ridge_share else None)
         self.register_buffer("ridge_penalty", torch.zeros((), dtype=torch.float64) if ridge_share else None)
+        if not 0 <= cross_ridge_rows <= context:
+            raise ValueError(f"cross_ridge_rows must be in [0, context={context}], got {cross_ridge_rows!r}")
+        self.cross_ridge_rows = int(cross_ridge_rows)
+        k = cross_ridge_rows * n_targets
+        for name, shape, dtype in self._cross_buffers(k + 1, horizon * n_targets):
+            self.register_buffer(name, torch.zeros(shape, dtype=dtype) if ridge_share and k else None)
         self.n_segments = math.ceil(context / patch_len)
         self.body = body
         # whether training mode changes the body (its dropout draws)
@@ -412,14 +428,25 @@ class WindowModel(nn.Module):
         """Whether out of training mode the forecast is the network's combined with another (a share above 0)."""
         return bool(self.theta_weight or self.ridge_share or self.naive_share)
 
+    @staticmethod
+    def _cross_buffers(n_in: int, n_out: int) -> list[tuple[str, tuple[int, ...], torch.dtype]]:
+        """(name, shape, dtype) of the cross-channel ridge's buffers, ``n_in`` inputs with the bias' 1."""
+        return [("cross_ridge_weight", (n_in - 1, n_out), torch.float32), ("cross_ridge_bias", (n_out,), torch.float32),
+                ("cross_ridge_gram", (n_in, n_in), torch.float64), ("cross_ridge_xy", (n_in, n_out), torch.float64),
+                ("cross_ridge_penalty", (), torch.float64)]
+
     def set_ridge(self, weight: Tensor | None, bias: Tensor | None = None, share: float = 0.0,
-                  sums: tuple[Tensor, Tensor, float] | None = None) -> None:
+                  sums: tuple[Tensor, Tensor, float] | None = None,
+                  cross: tuple[Tensor, Tensor, tuple[Tensor, Tensor, float] | None] | None = None) -> None:
         """Give the model the ridge map ``weight`` ``(context, horizon)``, ``bias`` ``(horizon,)`` (stored in the
         model's float dtype) and its ``share``; ``weight=None``: none (share 0, every ridge buffer None).
         ``sums``: ``(gram, cross, penalty)``, the sums the map solves (:func:`tsrec.nn.ridge.ridge_sums`) and its
         penalty per row, kept in float64 so that a stream can add its windows (:meth:`ridge_with`); None: the
-        map stays as it is (a model saved before format 26)."""
+        map stays as it is (a model saved before format 26). ``cross``: the cross-channel map of
+        ``cross_ridge_rows``, ``(weight, bias, sums or None)`` alike (:func:`tsrec.nn.ridge.ridge_sums` with
+        ``cross_channel=True``); None: none, the ridge forecast is the first map's alone."""
         if weight is None or not share:
+            self._set_cross(None)
             self.ridge_weight = self.ridge_bias = None
             self.ridge_gram = self.ridge_cross = self.ridge_penalty = None
             self.ridge_share = 0.0
@@ -433,6 +460,8 @@ class WindowModel(nn.Module):
                                  or tuple(sums[1].shape) != (self.context + 1, self.horizon) or not sums[2] > 0):
             raise ValueError(f"the ridge sums must be ({self.context + 1}, {self.context + 1}) and "
                              f"({self.context + 1}, {self.horizon}) with a penalty above 0")
+        if cross is not None:
+            self._check_cross(*cross)
         p = next(self.parameters())
         self.ridge_weight = weight.detach().to(dtype=p.dtype, device=p.device).clone()
         self.ridge_bias = bias.detach().to(dtype=p.dtype, device=p.device).clone()
@@ -440,21 +469,59 @@ class WindowModel(nn.Module):
         if sums is None:
             self.ridge_gram = self.ridge_cross = self.ridge_penalty = None
         else:
-            gram, cross, penalty = sums
+            gram, xy, penalty = sums
             self.ridge_gram = gram.detach().to(dtype=torch.float64, device=p.device).clone()
-            self.ridge_cross = cross.detach().to(dtype=torch.float64, device=p.device).clone()
+            self.ridge_cross = xy.detach().to(dtype=torch.float64, device=p.device).clone()
             self.ridge_penalty = torch.tensor(float(penalty), dtype=torch.float64, device=p.device)
+        self._set_cross(cross)
 
-    def ridge_with(self, windows: Tensor) -> tuple[Tensor, Tensor, tuple[Tensor, Tensor, float]] | None:
+    def _check_cross(self, weight: Tensor, bias: Tensor, sums: tuple[Tensor, Tensor, float] | None) -> None:
+        """Raise ValueError where the cross-channel map of :meth:`set_ridge` does not fit the model."""
+        k, n_out = self.cross_ridge_rows * self.n_targets, self.horizon * self.n_targets
+        if not k:
+            raise ValueError("a cross-channel ridge map needs cross_ridge_rows above 0")
+        given = [weight, bias] + ([] if sums is None else [sums[0], sums[1]])
+        if any(tuple(t.shape) != shape for t, (_, shape, _) in zip(given, self._cross_buffers(k + 1, n_out))) or \
+                (sums is not None and not sums[2] > 0):
+            raise ValueError(f"the cross-channel ridge map must be ({k}, {n_out}) and its bias ({n_out},), its sums "
+                             f"({k + 1}, {k + 1}) and ({k + 1}, {n_out}) with a penalty above 0")
+
+    def _set_cross(self, cross: tuple[Tensor, Tensor, tuple[Tensor, Tensor, float] | None] | None) -> None:
+        """Store the (checked) cross-channel map of :meth:`set_ridge`; None: every one of its buffers None."""
+        names = [name for name, _, _ in self._cross_buffers(1, 1)]
+        for name in names:
+            setattr(self, name, None)
+        if cross is None:
+            return
+        weight, bias, sums = cross
+        p = next(self.parameters())
+        self.cross_ridge_weight = weight.detach().to(dtype=p.dtype, device=p.device).clone()
+        self.cross_ridge_bias = bias.detach().to(dtype=p.dtype, device=p.device).clone()
+        if sums is not None:
+            self.cross_ridge_gram = sums[0].detach().to(dtype=torch.float64, device=p.device).clone()
+            self.cross_ridge_xy = sums[1].detach().to(dtype=torch.float64, device=p.device).clone()
+            self.cross_ridge_penalty = torch.tensor(float(sums[2]), dtype=torch.float64, device=p.device)
+
+    def ridge_with(self, windows: Tensor) -> dict | None:
         """The ridge after adding ``windows`` ``(N, >= context + horizon, c_in)`` (scaled, their targets the
-        first ``n_targets`` channels) to its sums: ``(weight, bias, sums)``, the map re-solved at the same
-        penalty per row (:func:`tsrec.nn.ridge.solve_ridge`), as :meth:`set_ridge` takes them. None where the
-        model keeps no sums (no ridge, or one saved before format 26). The model does not change."""
+        first ``n_targets`` channels) to its sums, each map re-solved at its penalty per row
+        (:func:`tsrec.nn.ridge.solve_ridge`): the keyword arguments of :meth:`set_ridge` but the share
+        (``weight``, ``bias``, ``sums`` and ``cross``, the cross-channel map where the model has one with its
+        sums). None where the model keeps no sums (no ridge, or one saved before format 26). The model does not
+        change."""
         if self.ridge_gram is None:
             return None
-        gram, cross = ridge_sums(windows.to(self.ridge_gram.device), self.context, self.horizon, self.n_targets)
-        gram, cross, penalty = self.ridge_gram + gram, self.ridge_cross + cross, float(self.ridge_penalty)
-        return (*solve_ridge(gram, cross, penalty), (gram, cross, penalty))
+        windows = windows.to(self.ridge_gram.device)
+        gram, xy = ridge_sums(windows, self.context, self.horizon, self.n_targets)
+        sums = (self.ridge_gram + gram, self.ridge_cross + xy, float(self.ridge_penalty))
+        out = dict(zip(("weight", "bias"), solve_ridge(*sums)), sums=sums, cross=None)
+        if self.cross_ridge_gram is not None:
+            gram, xy = ridge_sums(windows, self.cross_ridge_rows, self.horizon, self.n_targets, cross_channel=True)
+            sums = (self.cross_ridge_gram + gram, self.cross_ridge_xy + xy, float(self.cross_ridge_penalty))
+            out["cross"] = (*solve_ridge(*sums), sums)
+        elif self.cross_ridge_weight is not None:  # a cross map without its sums stays as it is
+            out["cross"] = (self.cross_ridge_weight, self.cross_ridge_bias, None)
+        return out
 
     def network_forecast(self, x: Tensor) -> Tensor:
         """The network's own forecast ``(B, horizon, c_out)`` of the windows ``x``, before any combination (what
@@ -529,7 +596,11 @@ class WindowModel(nn.Module):
         if not self.ridge_share:
             return out
         rows = x[:, -self.context:, : self.n_targets].transpose(1, 2).to(self.ridge_weight.dtype)  # (B, nt, L)
-        return self._moved(out, self.ridge_share, (rows @ self.ridge_weight + self.ridge_bias).transpose(1, 2))
+        ridge = (rows @ self.ridge_weight + self.ridge_bias).transpose(1, 2)
+        if self.cross_ridge_weight is not None:
+            ridge = (ridge + cross_forecast(x[..., : self.n_targets], self.cross_ridge_weight, self.cross_ridge_bias,
+                                            self.cross_ridge_rows, self.horizon)) / 2
+        return self._moved(out, self.ridge_share, ridge)
 
     def _moved(self, out: Tensor, share: float, forecast: Tensor) -> Tensor:
         """``out`` (B, H, c_out) with each target's median moved ``share`` of the way to ``forecast`` (B, H,
@@ -727,17 +798,23 @@ class WindowEnsemble(nn.Module):
         return self.members[0].ridge_share
 
     @property
+    def cross_ridge_rows(self) -> int:
+        """The members' :attr:`WindowModel.cross_ridge_rows` (fixed when they are built)."""
+        return self.members[0].cross_ridge_rows
+
+    @property
     def combines(self) -> bool:
         """The members' :attr:`WindowModel.combines`."""
         return self.members[0].combines
 
     def set_ridge(self, weight: Tensor | None, bias: Tensor | None = None, share: float = 0.0,
-                  sums: tuple[Tensor, Tensor, float] | None = None) -> None:
+                  sums: tuple[Tensor, Tensor, float] | None = None,
+                  cross: tuple[Tensor, Tensor, tuple[Tensor, Tensor, float] | None] | None = None) -> None:
         """:meth:`WindowModel.set_ridge` on every member."""
         for m in self.members:
-            m.set_ridge(weight, bias, share, sums)
+            m.set_ridge(weight, bias, share, sums, cross)
 
-    def ridge_with(self, windows: Tensor) -> tuple[Tensor, Tensor, tuple[Tensor, Tensor, float]] | None:
+    def ridge_with(self, windows: Tensor) -> dict | None:
         """:meth:`WindowModel.ridge_with` (the members share one ridge)."""
         return self.members[0].ridge_with(windows)
 
