@@ -328,31 +328,37 @@ def save_forecasts(folder: Path, stem: str, z: np.ndarray, phases: dict[str, tup
 def combine(folder: str, labels: list[str]) -> str:
     """Per cell saved in ``folder``: each label's chosen candidate and the mean of every subset of two or more of
     them, scored on the validation and test origins; the contender with the lowest validation MSE is the cell's
-    choice (where every label saved the ``--fold`` phase: the lowest mean of the validation and fold MSEs)."""
+    choice (where every label saved the ``--fold`` phase: the lowest mean of the validation and fold MSEs). The
+    table shows each label alone and the choice (with more than five labels the subsets' columns are left out)."""
     folder = Path(folder)
     cells = sorted({tuple(f.name.split("_")[:2]) for f in folder.glob("*_val_actual.npy")},
                    key=lambda c: (c[0], int(c[1])))
     cells = [(d, h) for d, h in cells if all((folder / f"{d}_{h}_{lab}_test.npy").exists() for lab in labels)]
-    subsets = [s for k in range(2, len(labels) + 1) for s in itertools.combinations(labels, k)]
-    names = [*labels, *("mean of " + " + ".join(s) for s in subsets)]
-    out = ["| cell | " + " | ".join(names) + " | chosen on validation |", "|---|" + "---|" * (len(names) + 1)]
+    subsets = [s for k in range(1, len(labels) + 1) for s in itertools.combinations(labels, k)]
+    names = {s: s[0] if len(s) == 1 else "mean of " + " + ".join(s) for s in subsets}
+    shown = subsets if len(labels) <= 5 else subsets[: len(labels)]
+    out = ["| cell | " + " | ".join(names[s] for s in shown) + " | chosen on validation |",
+           "|---|" + "---|" * (len(shown) + 1)]
     for d, h in cells:
         score = {}
         fold = all((folder / f"{d}_{h}_{lab}_fold.npy").exists() for lab in labels)
         for phase in ("val", "test", "fold") if fold else ("val", "test"):
-            actual = np.load(folder / f"{d}_{h}_{phase}_actual.npy").astype(np.float64)
-            preds = {lab: np.load(folder / f"{d}_{h}_{lab}_{phase}.npy").astype(np.float64) for lab in labels}
+            # one subset's mean at a time (float32 sums, float64 error sums): memory for the labels' forecasts
+            actual = np.load(folder / f"{d}_{h}_{phase}_actual.npy")
+            preds = {lab: np.load(folder / f"{d}_{h}_{lab}_{phase}.npy") for lab in labels}
             for s in subsets:
-                preds["mean of " + " + ".join(s)] = np.mean([preds[lab] for lab in s], axis=0)
-            for name, p in preds.items():
-                score.setdefault(name, {})[phase] = float(np.mean((p - actual) ** 2))
-        for name in names:
-            score[name]["choice"] = (score[name]["val"] + score[name]["fold"]) / 2 if fold else score[name]["val"]
-        chosen = min(names, key=lambda name: score[name]["choice"])
-        out.append(f"| {d} H={h} | " + " | ".join(f"{score[n]['test']:.3f} [val {score[n]['val']:.4f}"
-                                                  + (f", fold {score[n]['fold']:.4f}" if fold else "") + "]"
-                                                  for n in names)
-                   + f" | {chosen}: {score[chosen]['test']:.3f} |")
+                mean = sum(preds[lab] for lab in s) / np.float32(len(s))
+                score.setdefault(s, {})[phase] = float(np.mean((mean - actual) ** 2, dtype=np.float64))
+            del preds
+        for s in subsets:
+            score[s]["choice"] = (score[s]["val"] + score[s]["fold"]) / 2 if fold else score[s]["val"]
+        chosen = min(subsets, key=lambda s: score[s]["choice"])
+
+        def cell(s: tuple[str, ...]) -> str:
+            return (f"{score[s]['test']:.3f} [val {score[s]['val']:.4f}" + (f", fold {score[s]['fold']:.4f}" if fold
+                                                                           else "") + "]")
+
+        out.append(f"| {d} H={h} | " + " | ".join(cell(s) for s in shown) + f" | {names[chosen]}: {cell(chosen)} |")
     return "\n".join(out)
 
 
