@@ -25,6 +25,16 @@ def ot(etth1):
     return etth1[["OT"]].iloc[:3000]
 
 
+def _numpy_ridge(gram: np.ndarray, xy: np.ndarray, penalty: float) -> tuple[np.ndarray, np.ndarray]:
+    """The float64 numpy oracle of ``solve_ridge``: the map and unpenalised bias of the sums ``Z'Z``, ``Z'Y`` (the
+    last column of ``Z`` ones) at the penalty per row ``penalty``."""
+    n = gram[-1, -1]
+    mx, my = gram[:-1, -1] / n, xy[-1] / n
+    xx, xyc = gram[:-1, :-1] - n * np.outer(mx, mx), xy[:-1] - n * np.outer(mx, my)
+    weight = np.linalg.solve(xx + penalty * n * np.eye(len(xx)), xyc)
+    return weight, my - mx @ weight
+
+
 def test_the_share_is_the_one_of_the_grid_with_the_least_validation_loss(etth1):
     """choose_ridge_share gives the model the ridge map of the training windows (window_ridge's, in the model's
     dtype) and the share of the grid whose validation loss is least, recomputed here share by share."""
@@ -93,12 +103,9 @@ def test_an_updating_closed_form_stream_adds_its_windows_to_the_ridge(ot):
     z = np.hstack([windows[:, :96], np.ones((len(windows), 1))])
     gram, cross = gram + z.T @ z, cross + z.T @ windows[:, 96:]
     np.testing.assert_allclose(host.ridge_gram.numpy(), gram, rtol=1e-5, atol=1e-3)
-    n = gram[-1, -1]
-    mx, my = gram[:-1, -1] / n, cross[-1] / n
-    xx, xy = gram[:-1, :-1] - n * np.outer(mx, mx), cross[:-1] - n * np.outer(mx, my)
-    weight = np.linalg.solve(xx + penalty * n * np.eye(96), xy)
+    weight, bias = _numpy_ridge(gram, cross, penalty)
     np.testing.assert_allclose(host.ridge_weight.numpy(), weight, rtol=1e-3, atol=1e-5)
-    np.testing.assert_allclose(host.ridge_bias.numpy(), my - mx @ weight, rtol=1e-3, atol=1e-5)
+    np.testing.assert_allclose(host.ridge_bias.numpy(), bias, rtol=1e-3, atol=1e-5)
     before = (host.ridge_weight.clone(), host.ridge_gram.clone())
     bad = ot.iloc[2900:2910].copy()
     bad.iloc[3, 0] = np.nan
@@ -245,11 +252,9 @@ def test_a_cross_channel_ridge_joins_a_wide_fit_and_streams_with_the_other_map(w
     z = np.hstack([windows[:, :48].reshape(60, -1), np.ones((60, 1))])
     gram, xy = gram + z.T @ z, xy + z.T @ windows[:, 48:].reshape(60, -1)
     np.testing.assert_allclose(host.cross_ridge_gram.numpy(), gram, rtol=1e-5, atol=1e-3)
-    n = gram[-1, -1]
-    mx, my = gram[:-1, -1] / n, xy[-1] / n
-    xx, xyc = gram[:-1, :-1] - n * np.outer(mx, mx), xy[:-1] - n * np.outer(mx, my)
-    weight = np.linalg.solve(xx + penalty * n * np.eye(192), xyc)
+    weight, bias = _numpy_ridge(gram, xy, penalty)
     np.testing.assert_allclose(host.cross_ridge_weight.numpy(), weight, rtol=1e-3, atol=1e-5)
+    np.testing.assert_allclose(host.cross_ridge_bias.numpy(), bias, rtol=1e-3, atol=1e-5)
     before = (host.cross_ridge_weight.clone(), host.cross_ridge_gram.clone(), host.ridge_weight.clone())
     bad = wide.iloc[2860:2870].copy()
     bad.iloc[3, 2] = np.nan
