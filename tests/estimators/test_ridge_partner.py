@@ -178,13 +178,23 @@ def test_a_clone_refits_the_same_ridge_and_a_failed_refit_keeps_it(ot):
     assert isinstance(f.predict(), pd.DataFrame)
 
 
-def test_an_ensemble_fit_gives_every_member_the_same_ridge(ot):
-    """With ``ensemble_size=2`` the fit solves the ridge once and every member holds the same map and share."""
+def test_an_ensemble_fit_gives_every_member_the_same_ridge(ot, wide):
+    """With ``ensemble_size=2`` the fit solves the ridge once and every member holds the same map and share. Under
+    ``online_update="ridge"`` an updating call moves every member's maps alike, the cross-channel one too."""
     f = tsrec.LRUForecaster(**KW, ensemble_size=2).fit(ot.iloc[:2800])
     members = f.model_.members
     assert f.frame_.ridge_share == members[0].ridge_share == members[1].ridge_share > 0
     torch.testing.assert_close(members[0].ridge_weight, members[1].ridge_weight, rtol=0, atol=0)
     assert np.isfinite(f.predict().to_numpy()).all()
+    g = tsrec.LRUForecaster(**KW, ensemble_size=2, theta_weight=0.0, ridge_share=0.5, cross_ridge_rows=24,
+                            online_update="ridge").fit(wide.iloc[:2800])
+    members = g.model_.inner.members
+    before = (members[1].ridge_weight.clone(), members[1].cross_ridge_weight.clone())
+    g.partial_fit(wide.iloc[2800:2850])
+    for name, then in zip(("ridge_weight", "cross_ridge_weight"), before):
+        now = [getattr(m, name) for m in members]
+        assert (now[1] - then).abs().max() > 0
+        torch.testing.assert_close(now[0], now[1], rtol=0, atol=0)
 
 
 def test_a_fixed_ridge_share_is_taken_whatever_theta_weight_says(ot, tmp_path):

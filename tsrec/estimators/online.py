@@ -162,7 +162,8 @@ def ridge_scored(model: OnlineRidge, scalers: Sequence[StandardScaler], rows: Se
 
 def streamed_ridge(host: nn.Module | None, scalers: Sequence[StandardScaler], rows: Sequence[np.ndarray],
                    n_new: Sequence[int], device: torch.device) -> dict | None:
-    """The ridge partner of ``host`` (a window model, see :func:`tsrec.training.ridge_host`) after the windows that
+    """The ridge partner of ``host`` (a window model or ensemble, see :func:`tsrec.training.ridge_host`) after the
+    windows that
     the last ``n_new[i]`` rows of each ``rows[i]`` (raw) complete, scaled by ``scalers[i]``: the keyword arguments
     of :meth:`~tsrec.nn.window.WindowModel.set_ridge` but the share (:meth:`~tsrec.nn.window.WindowModel.ridge_with`),
     or None where there is none to update (no ridge, a model saved before format 26, no complete window). A window
@@ -173,7 +174,8 @@ def streamed_ridge(host: nn.Module | None, scalers: Sequence[StandardScaler], ro
     >>> streamed_ridge(None, [StandardScaler(1)], [np.zeros((5, 1))], [2], torch.device("cpu")) is None
     True
     """
-    if host is None or getattr(host, "ridge_gram", None) is None:
+    first = getattr(host, "members", [host])[0]  # an ensemble's members share one ridge
+    if first is None or getattr(first, "ridge_gram", None) is None:
         return None
     span = host.context + host.horizon
     windows = []
