@@ -165,8 +165,9 @@ def streamed_ridge(host: nn.Module | None, scalers: Sequence[StandardScaler], ro
     """The ridge partner of ``host`` (a window model or ensemble, see :func:`tsrec.training.ridge_host`) after the
     windows that the last ``n_new[i]`` rows of each ``rows[i]`` (raw) complete, scaled by ``scalers[i]``: the
     keyword arguments of :meth:`~tsrec.nn.window.WindowModel.set_ridge` but the share
-    (:meth:`~tsrec.nn.window.WindowModel.ridge_with`), or None where there is none to update (no ridge, a model saved before format 26, no complete window). A window
-    is ``context + horizon`` rows ending with its last target; one that ``rows`` do not hold whole is left out.
+    (:meth:`~tsrec.nn.window.WindowModel.ridge_with`), or None where there is none to update (no ridge, a model
+    saved before format 26, no complete window). A window is ``context + horizon`` rows ending with its last
+    target; one that ``rows`` do not hold whole is left out.
 
     >>> import numpy as np, torch
     >>> from tsrec.data import StandardScaler
