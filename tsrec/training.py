@@ -31,7 +31,7 @@ import copy
 import math
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,7 @@ __all__ = [
     "training_windows",
     "validation_windows",
     "seeded",
+    "refit",
     "TrainConfig",
     "TrainingDivergedError",
     "resolve_device",
@@ -386,6 +387,42 @@ def lr_factor(schedule: str, step: int, total: int) -> float:
             return 1 / 25 + (1 - 1 / 25) * t / warm
         return (1 + math.cos(math.pi * (t - warm) / (1 - warm))) / 2
     raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {schedule!r}")
+
+
+def refit(model: nn.Module, initial: nn.Module, windows: Tensor, history: dict[str, list[float]], horizon: int,
+          n_targets: int, cfg: TrainConfig, device: torch.device) -> dict[str, list[float]]:
+    """Train ``initial``, a copy of ``model`` made before :func:`fit_windows` trained it, on every window
+    ``windows`` (the held-out ones too) for the epoch count early stopping chose, and give ``model`` the weights
+    it learns. That count is the best epoch of ``history`` (the argmin of its validation losses, 1-based); the
+    learning-rate schedule is planned over it, without early stopping, checkpoints or the epoch callback.
+    ``model``'s buffers (what its held-out windows chose: a ridge map, for one) and attributes stay. Returns
+    ``history`` with the refit's training losses as ``"refit_loss"``.
+
+    >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
+    <torch._C.Generator object at ...>
+    >>> from tsrec.nn.window import WindowModel
+    >>> from tsrec.nn.lru import LRUModel
+    >>> body = LRUModel(*WindowModel.body_channels(1, 1, 4), horizon=4, d_model=8, d_state=4, n_layers=1,
+    ...                 skip_last=False)
+    >>> model = WindowModel(body, 1, 1, 4, 12, 4)  # one channel, horizon 4, context 12, segments of 4 rows
+    >>> initial = copy.deepcopy(model)
+    >>> y = torch.sin(torch.arange(200.0) / 4)[:, None]
+    >>> windows = y.unfold(0, 16, 1).transpose(1, 2)  # (185, 16, 1): 12 inputs, 4 targets
+    >>> cfg = TrainConfig(max_epochs=3, seed=0)
+    >>> history = fit_windows(model, windows[:150], windows[150:], 4, 1, cfg, torch.device("cpu"))
+    >>> history = refit(model, initial, windows, history, 4, 1, cfg, torch.device("cpu"))
+    >>> len(history["refit_loss"]) == int(np.argmin(history["val_loss"])) + 1
+    True
+    """
+    epochs = int(np.argmin(history["val_loss"])) + 1
+    run = replace(cfg, max_epochs=epochs, early_stopping=False, checkpoint_dir=None, epoch_callback=None,
+                  fingerprint=None)
+    refitted = fit_windows(initial, windows, None, horizon, n_targets, run, device)
+    learned = dict(initial.named_parameters())
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            p.copy_(learned[name])
+    return {**history, "refit_loss": refitted["loss"]}
 
 
 def _set_lr(opt: torch.optim.Optimizer, factor: float) -> None:

@@ -42,7 +42,7 @@ def test_version_1_files_load_and_forecast_as_they_did(name, tmp_path):
     # saved again, the file is of the current version and gives the same forecast
     f.save(tmp_path / "now.safetensors")
     g = BaseForecaster.load(tmp_path / "now.safetensors")
-    assert FORMAT_VERSION == 27
+    assert FORMAT_VERSION == 28
     np.testing.assert_array_equal(g.predict().to_numpy(), forecast.to_numpy())
     # and it keeps streaming
     g.partial_fit(pd.DataFrame({"y": [0.1, 0.2], "x": [0.3, 0.4]},
@@ -734,3 +734,26 @@ def test_a_version_26_file_loads_without_a_cross_channel_ridge(tmp_path):
     assert np.isfinite(g.predict().to_numpy()).all() and (g.model_.inner.ridge_weight - weight).abs().max() > 0
     now = clone(f).set_params(cross_ridge_rows=12).fit(rows.iloc[:-3])
     assert now.model_.inner.cross_ridge_weight.shape == (24, 12)
+
+
+def test_a_version_27_file_loads_fitted_without_a_refit(tmp_path):
+    """A version-27 file of a frame of two hourly targets, fitted with early stopping on its last quarter (session
+    48, before format 28, tests/fixtures/format_v27/make_v27_refit.py). It loads with ``refit=False``, its history
+    as it was (no refit losses), forecasts as it did, saved again too, and keeps streaming; its clone with
+    ``refit=True`` refits for the epochs its early stopping chose."""
+    import importlib.util
+
+    f, want = _fixture_and_record("format_v27/LRUForecaster_hourly", "format_v27/expected_hourly.json")
+    assert f.refit is False and "refit_loss" not in f.history_
+    np.testing.assert_allclose(f.history_["val_loss"], want["val_loss"], rtol=1e-6)
+    forecast = f.predict().to_numpy().ravel()
+    assert_as_recorded(forecast, want["predict"])
+    g = _saved_again(f, forecast, tmp_path)
+    g.partial_fit(pd.DataFrame(forecast.reshape(6, 2)[:3], columns=["a", "b"],
+                               index=pd.date_range(g.predict().index[0], periods=3, freq="h")))
+    assert np.isfinite(g.predict().to_numpy()).all()
+    spec = importlib.util.spec_from_file_location("make_v27", FIXTURES_DIR / "format_v27" / "make_v27_refit.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    now = clone(f).set_params(refit=True).fit(script.rows())
+    assert len(now.history_["refit_loss"]) == int(np.argmin(now.history_["val_loss"])) + 1

@@ -15,6 +15,7 @@ declares its model's own in ``_model_params``, and builds its blocks in
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -39,6 +40,7 @@ from ..training import (
     gradient_steps,
     is_plain_window_model,
     make_optimizer,
+    refit,
     resolve_device,
     ridge_host,
     seeded,
@@ -261,6 +263,7 @@ class BaseForecaster(BaseEstimator):
                         model.history_one_season = model.history_blend = True
                     if val is not None:  # validation windows read as forecasts do, with the rows before them
                         val = validation_windows(scaled, L, H, val_fraction, stride, rows)
+                initial = copy.deepcopy(model) if self.refit and val is not None else None
                 history = fit_windows(model, train, val, H, batch.n_targets, cfg, device)
             model.eval()
             chosen = frame.direct and self.theta_weight == "auto" and val is not None \
@@ -278,9 +281,13 @@ class BaseForecaster(BaseEstimator):
             if share is not None:  # a long coarse series: more to its damped partner
                 frame = replace(frame, theta_weight=share)
                 set_theta_weight(model, share)
-            stream = self._new_stream(model, batch, series or scaler, device, frame)
             calibration = self._validation_calibration(model, batch, series or scaler, device, frame, L,
                                                        val_fraction)
+            if initial is not None:  # what the held-out windows chose stays; the weights learn from them too
+                history = refit(model, initial, training_windows(scaled, L, H, 0.0, stride,
+                                                                 bool(self.start_padding))[0],
+                                history, H, batch.n_targets, cfg, device)
+            stream = self._new_stream(model, batch, series or scaler, device, frame)
         # commit only now: a failed fit leaves an earlier fit untouched
         self._set_fitted(model, scaler, batch, stream, history, device, frame, series, covariates)
         self._calibration = calibration

@@ -136,6 +136,15 @@ def one_of(choices: tuple) -> Rule:
                 f"one of {choices}")
 
 
+def _refit(name: str, value: Any, est: Any) -> None:
+    """``refit``: True or False, and True only with early stopping on held-out rows."""
+    boolean()(name, value, est)
+    if value and not (est.early_stopping and est.validation_fraction > 0):
+        raise ValueError(f"refit=True needs early stopping on held-out rows (it refits for the epochs early "
+                         f"stopping chose), got early_stopping={est.early_stopping!r}, "
+                         f"validation_fraction={est.validation_fraction!r}")
+
+
 def divisor_of(other: str) -> Rule:
     """A positive integer that divides the parameter ``other``."""
 
@@ -260,6 +269,16 @@ COMMON_PARAMS: tuple[Param, ...] = (
           boolean()),
     Param("validation_fraction", 0.1, "float", "Share of every series held out as the validation tail.",
           rule(lambda v: is_real(v) and 0 <= v < 0.5, "in [0, 0.5)")),
+    Param("refit", False, "bool",
+          "After early stopping, train the network again from its initial weights on every window, the "
+          "held-out ones too, for the epoch count early stopping chose (the learning-rate schedule planned over "
+          "those epochs), so it learns from the newest rows as well. What the held-out windows chose stays as the "
+          "first network chose it (the partner's, ridge and naive shares, the ridge map, the intervals' "
+          "calibration); ``history_[\"refit_loss\"]`` holds the refit's epochs. A series too short to hold "
+          "rows out has nothing to refit on. Needs ``early_stopping`` and a ``validation_fraction`` above 0. Not "
+          "the default: level on eight validation sets of the defaults (session 33); adopted for the "
+          "long-horizon recipe by ``benchmarks/rules/2026-12-07_refit.md``.",
+          _refit),
     Param("stride", "auto", 'int or "auto"',
           'Step between consecutive training windows (and validation windows). "auto": 1, or the smallest step '
           "that keeps at most 16384 training windows per epoch on long series.", _stride),

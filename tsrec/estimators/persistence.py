@@ -69,7 +69,8 @@ adds its windows (a file of version 25 loads without them: its map stays as it w
 ``ridge_share`` (a file of version 25 or earlier loads with ``"auto"``, :data:`V25_PARAMS`). Version 27 added the
 hyperparameter ``cross_ridge_rows``, a second, cross-channel ridge map beside that one, with its buffers
 ``cross_ridge_weight``, ``cross_ridge_bias``, ``cross_ridge_gram``, ``cross_ridge_xy`` and ``cross_ridge_penalty``
-(a file of version 26 or earlier loads without it, :data:`V26_PARAMS`).
+(a file of version 26 or earlier loads without it, :data:`V26_PARAMS`). Version 28 added the hyperparameter
+``refit`` (a file of version 27 or earlier loads with ``refit=False``, :data:`V27_PARAMS`: it was fitted without).
 :meth:`BaseForecaster.save <tsrec.estimators.BaseForecaster.save>` and
 :meth:`BaseForecaster.load <tsrec.estimators.BaseForecaster.load>` are the
 public face of this module.
@@ -102,7 +103,7 @@ if TYPE_CHECKING:
 __all__ = ["FORMAT_VERSION", "save", "load"]
 
 #: The version this tsrec writes (every later version reads every earlier one).
-FORMAT_VERSION = 27
+FORMAT_VERSION = 28
 #: The versions this tsrec reads.
 READABLE_VERSIONS = tuple(str(v) for v in range(1, FORMAT_VERSION + 1))
 #: The metadata keys of a file, and the keys of its "fitted" JSON object.
@@ -231,6 +232,16 @@ def migrate_v26(params: dict, fitted: dict) -> tuple[dict, dict]:
     return {**V26_PARAMS, **params}, fitted
 
 
+#: Version 27 had no refit.
+V27_PARAMS = {"refit": False}
+
+
+def migrate_v27(params: dict, fitted: dict) -> tuple[dict, dict]:
+    """Hyperparameters of version 27 or earlier as version 28 reads them: fitted without a refit
+    (:data:`V27_PARAMS`)."""
+    return {**V27_PARAMS, **params}, fitted
+
+
 def _json_id(uid: Any) -> Any:
     """A series id as JSON keeps it: ints and strings as they are, anything else as its string."""
     if isinstance(uid, np.generic):
@@ -335,6 +346,8 @@ def load(cls: type[BaseForecaster], path: str | Path, device: str | None = None)
         params, fitted = migrate_v25(params, fitted)
     if int(version) <= 26:
         params, fitted = migrate_v26(params, fitted)
+    if int(version) <= 27:
+        params, fitted = migrate_v27(params, fitted)
     known = set(klass._get_param_names())
     if set(params) != known:
         raise ValueError(f"{path} has unknown hyperparameters {sorted(set(params) - known)} or lacks "

@@ -79,6 +79,7 @@ class TransformerForecaster(BaseForecaster):
         patience: int = 5,
         weight_average: bool = False,
         validation_fraction: float = 0.1,
+        refit: bool = False,
         stride: int | str = "auto",
         start_padding: bool = False,
         loss: str = "mae",
@@ -128,6 +129,7 @@ class TransformerForecaster(BaseForecaster):
         self.patience = patience
         self.weight_average = weight_average
         self.validation_fraction = validation_fraction
+        self.refit = refit
         self.stride = stride
         self.start_padding = start_padding
         self.loss = loss
