@@ -284,9 +284,10 @@ class BaseForecaster(BaseEstimator):
             calibration = self._validation_calibration(model, batch, series or scaler, device, frame, L,
                                                        val_fraction)
             if initial is not None:  # what the held-out windows chose stays; the weights learn from them too
-                history = refit(model, initial, training_windows(scaled, L, H, 0.0, stride,
-                                                                 bool(self.start_padding))[0],
-                                history, H, batch.n_targets, cfg, device)
+                with seeded(self.random_state):  # its dropout draws as the first training's did
+                    history = refit(model, initial, training_windows(scaled, L, H, 0.0, stride,
+                                                                     bool(self.start_padding))[0],
+                                    history, H, batch.n_targets, cfg, device)
             stream = self._new_stream(model, batch, series or scaler, device, frame)
         # commit only now: a failed fit leaves an earlier fit untouched
         self._set_fitted(model, scaler, batch, stream, history, device, frame, series, covariates)
