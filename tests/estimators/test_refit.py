@@ -23,7 +23,8 @@ def ot(etth1):
 def test_a_refit_is_a_fit_on_every_row_for_the_epochs_early_stopping_chose(ot, name):
     """With no partner and no dropout, the refitted weights are those of a fit from the same seed on every window
     (no rows held out) for the epoch count the refit's own early stopping chose: the same initial weights, windows,
-    shuffles and schedule. Its forecasts differ from the early-stopped fit's, which never trained on the held-out rows."""
+    shuffles and schedule. Its forecasts differ from the early-stopped fit's, which never trained on the held-out
+    rows."""
     kw = dict(KW, theta_weight=0.0, validation_fraction=0.25)
     refitted = getattr(tsrec, name)(refit=True, **kw).fit(ot)
     epochs = int(np.argmin(refitted.history_["val_loss"])) + 1
