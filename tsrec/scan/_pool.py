@@ -16,6 +16,7 @@ released first); :func:`tsrec.scan.cpu.release_buffers` empties the pool.
 
 from __future__ import annotations
 
+import math
 import threading
 import weakref
 from collections import OrderedDict
@@ -49,7 +50,7 @@ class BufferPool:
     def empty(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
         """An uninitialised array; its memory comes from an idle buffer of the same size when there is one."""
         dtype = np.dtype(dtype)
-        nbytes = int(np.prod(shape)) * dtype.itemsize
+        nbytes = math.prod(shape) * dtype.itemsize  # (np.prod of a tuple costs more than a small scan)
         if nbytes < self.min_bytes:
             return np.empty(shape, dtype=dtype)
         with self._lock:

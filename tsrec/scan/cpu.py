@@ -245,14 +245,14 @@ def linear_scan_bwd(
         _run_jobs(kernels.scan_tv_bwd, *jobs, _np(a), _np(h), _np(h0_), _np(grad_h), dh.numpy(), da.numpy(),
                   dh0.numpy(), need_grad_a, blk)
     elif h.is_complex():
-        # complex data as interleaved (re, im) floats; per-row sums of the decay's gradient in double
-        def pairs(x):
-            return torch.view_as_real(x.detach().resolve_conj().contiguous()).reshape(*x.shape[:-1], 2 * D).numpy()
-
-        real = torch.float32 if h.dtype == torch.complex64 else torch.float64
+        # complex data as interleaved (re, im) floats (numpy views: a torch op per array costs more than the scan
+        # of a small batch); per-row sums of the decay's gradient in double
+        real = np.float32 if h.dtype == torch.complex64 else np.float64
+        an = _np(a)
         rows = torch.zeros(B, 2 * D, dtype=torch.float64)
-        _run_jobs(kernels.scan_ti_bwd_pairs, *jobs, _np(a.real.to(real)), _np(a.imag.to(real)), pairs(h),
-                  pairs(h0_), pairs(grad_h), pairs(dh), rows.numpy(), pairs(dh0), need_grad_a, blk)
+        _run_jobs(kernels.scan_ti_bwd_pairs, *jobs, np.ascontiguousarray(an.real), np.ascontiguousarray(an.imag),
+                  _np(h).view(real), _np(h0_).view(real), _np(grad_h).view(real), dh.numpy().view(real), rows.numpy(),
+                  dh0.numpy().view(real), need_grad_a, blk)
         da = torch.view_as_complex(rows.sum(0).view(D, 2)).to(h.dtype)
     else:
         # per-row sums of the shared decay's gradient, in double
