@@ -643,6 +643,11 @@ def test_a_cross_channel_map_makes_the_ridge_forecast_the_mean_of_two_maps_and_s
     model.set_ridge(*own, 0.5, own_sums, (*cross, cross_sums))
     plain.set_ridge(*own, 0.5, own_sums)
     assert model.cross_ridge_weight.shape == (24, 10) and model.cross_ridge_gram.shape == (25, 25)
+    # the Cholesky solves give column-major maps; the model keeps row-major copies, as a loaded model has, so
+    # that the two forecast alike to the bit (a matrix product's rounding may depend on the layout)
+    assert not own[0].is_contiguous() and not cross[0].is_contiguous()
+    assert all(t.is_contiguous() for t in (model.ridge_weight, model.ridge_gram, model.ridge_cross,
+                                           model.cross_ridge_weight, model.cross_ridge_gram, model.cross_ridge_xy))
     x = windows[300:304, :40]
     model.eval(), plain.eval()
     by_own = torch.einsum("blt,lh->bht", x[..., :2], own[0]) + own[1][None, :, None]

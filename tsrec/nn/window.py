@@ -463,15 +463,15 @@ class WindowModel(nn.Module):
         if cross is not None:
             self._check_cross(*cross)
         p = next(self.parameters())
-        self.ridge_weight = weight.detach().to(dtype=p.dtype, device=p.device).clone()
-        self.ridge_bias = bias.detach().to(dtype=p.dtype, device=p.device).clone()
+        self.ridge_weight = _stored(weight, p.dtype, p.device)
+        self.ridge_bias = _stored(bias, p.dtype, p.device)
         self.ridge_share = float(share)
         if sums is None:
             self.ridge_gram = self.ridge_cross = self.ridge_penalty = None
         else:
             gram, xy, penalty = sums
-            self.ridge_gram = gram.detach().to(dtype=torch.float64, device=p.device).clone()
-            self.ridge_cross = xy.detach().to(dtype=torch.float64, device=p.device).clone()
+            self.ridge_gram = _stored(gram, torch.float64, p.device)
+            self.ridge_cross = _stored(xy, torch.float64, p.device)
             self.ridge_penalty = torch.tensor(float(penalty), dtype=torch.float64, device=p.device)
         self._set_cross(cross)
 
@@ -495,11 +495,11 @@ class WindowModel(nn.Module):
             return
         weight, bias, sums = cross
         p = next(self.parameters())
-        self.cross_ridge_weight = weight.detach().to(dtype=p.dtype, device=p.device).clone()
-        self.cross_ridge_bias = bias.detach().to(dtype=p.dtype, device=p.device).clone()
+        self.cross_ridge_weight = _stored(weight, p.dtype, p.device)
+        self.cross_ridge_bias = _stored(bias, p.dtype, p.device)
         if sums is not None:
-            self.cross_ridge_gram = sums[0].detach().to(dtype=torch.float64, device=p.device).clone()
-            self.cross_ridge_xy = sums[1].detach().to(dtype=torch.float64, device=p.device).clone()
+            self.cross_ridge_gram = _stored(sums[0], torch.float64, p.device)
+            self.cross_ridge_xy = _stored(sums[1], torch.float64, p.device)
             self.cross_ridge_penalty = torch.tensor(float(sums[2]), dtype=torch.float64, device=p.device)
 
     def ridge_with(self, windows: Tensor) -> dict | None:
@@ -624,6 +624,13 @@ class WindowModel(nn.Module):
                                     self.history_one_season, self.horizon_errors)
         forecast = forecast.reshape(b, nt, self.horizon).transpose(1, 2)
         return self._moved(out, self.theta_weight, forecast)
+
+
+def _stored(t: Tensor, dtype: torch.dtype, device: torch.device) -> Tensor:
+    """A row-major copy of ``t`` to keep in a model: a loaded model's buffers are row-major, and a matrix product's
+    rounding may depend on the layout of its operands (a Cholesky solve gives a column-major map), so a fitted model
+    and its saved and loaded copy forecast alike to the bit."""
+    return t.detach().to(dtype=dtype, device=device).clone(memory_format=torch.contiguous_format)
 
 
 def seasonal_naive(x: Tensor, period: int, horizon: int) -> Tensor:
