@@ -451,19 +451,20 @@ def forecast_rows(model: nn.Module, context: int) -> int:
 
 
 def window_loss(model: nn.Module, windows: Tensor, horizon: int, n_targets: int, cfg: TrainConfig,
-                forecasts: list[Tensor] | None = None) -> Tensor:
+                forecasts: list[tuple[Tensor, Tensor]] | None = None) -> Tensor:
     """Loss of the forecast at the end of each window ``(B, L + horizon, C)`` against its last ``horizon`` rows.
 
-    ``forecasts`` (a list): the forecasts ``(B, horizon, C_out)`` are appended to it, detached, a
-    :class:`~tsrec.nn.window.WindowModel`'s combined with its Theta share as out of training mode."""
+    ``forecasts`` (a list): the pair of the network's forecasts ``(B, horizon, C_out)``, detached, and the windows
+    ``x`` they read is appended to it (a :class:`~tsrec.nn.window.WindowModel` forecasts as out of training mode
+    by :meth:`~tsrec.nn.window.WindowModel.with_theta` of the pair, which its caller applies where it needs it)."""
     L = windows.shape[1] - horizon  # a model with known-future covariates also reads the horizon's rows
     x, target = windows[:, : L + lookahead(model)], windows[:, L:, :n_targets]
     if isinstance(_unwrap(model), WindowEnsemble):  # each member on its own loss: they learn as they would alone
         forecasts = model(x, members=True)  # through the wrappers, if any (DDP's gradient hooks, the mask)
         return torch.stack([forecast_loss(f, target, None, cfg) for f in forecasts]).mean()
     yhat = window_forecast(model, x)
-    if forecasts is not None:  # as the model forecasts out of training mode (with its Theta share, if any)
-        forecasts.append(model.with_theta(yhat.detach(), x) if type(model) is WindowModel else yhat.detach())
+    if forecasts is not None:
+        forecasts.append((yhat.detach(), x))
     return forecast_loss(yhat, target, None, cfg)
 
 
@@ -498,9 +499,9 @@ def _unwrap(model: nn.Module) -> nn.Module:
 
 def training_loss(model: nn.Module, seq: Tensor, horizon: int, n_targets: int, cfg: TrainConfig,
                   state: State | None = None, n_inputs: int | None = None, lengths: Tensor | None = None,
-                  forecasts: list[Tensor] | None = None) -> Tensor:
+                  forecasts: list[tuple[Tensor, Tensor]] | None = None) -> Tensor:
     """The loss a model trains on: :func:`window_loss` of each window ``seq`` for a window model (its
-    forecasts appended to ``forecasts``, when given), else :func:`sequence_loss` (dense, from ``state``, the
+    forecasts and windows appended to ``forecasts``, when given), else :func:`sequence_loss` (dense, from ``state``, the
     first ``n_inputs`` rows as inputs, ``lengths`` rows each)."""
     if is_window_model(model):
         return window_loss(model, seq, horizon, n_targets, cfg, forecasts=forecasts)
@@ -817,7 +818,7 @@ def naive_share_wanted(model: WindowModel | WindowEnsemble, val: Tensor, horizon
 def gradient_steps(
     model: nn.Module, opt: torch.optim.Optimizer, seq: Tensor, state: State | None, horizon: int, n_targets: int,
     cfg: TrainConfig, n_steps: int = 1, extra: Tensor | None = None, lengths: Tensor | None = None,
-    on_forecast: Callable[[Tensor], None] | None = None,
+    on_forecast: Callable[[Tensor, Tensor], None] | None = None,
 ) -> float:
     """``n_steps`` optimiser steps on one stream segment, for ``partial_fit``.
 
@@ -827,8 +828,9 @@ def gradient_steps(
     ``(B, context + horizon, C)`` and the loss is that of their forecasts. ``extra`` windows ``(N, L2 + horizon, C)``
     (a replay buffer) are added from a zero state. ``lengths`` ``(B,)``: the rows of each sequence of a
     padded batch (see :func:`sequence_loss`). ``on_forecast`` (a window model): called with the first
-    step's forecasts of the windows ``seq`` ``(B, horizon, C_out)`` (detached, made with the weights before
-    the call, in training mode) before any weight moves; what it raises leaves everything as it was. A
+    step's network forecasts of the windows ``seq`` ``(B, horizon, C_out)`` (detached, made with the weights before
+    the call, in training mode) and the inputs they read, before any weight moves (see :func:`window_loss`); what
+    it raises leaves everything as it was. A
     non-finite loss or
     gradient leaves the weights and the optimizer state as they were before
     the call and raises :class:`TrainingDivergedError`.
@@ -844,11 +846,11 @@ def gradient_steps(
     for i in range(n_steps):
         loss = seq.new_zeros(())
         if seq.shape[0] if window else seq.shape[1] - ahead >= 2:
-            seen: list[Tensor] | None = [] if on_forecast is not None and i == 0 and window else None
+            seen: list[tuple[Tensor, Tensor]] | None = [] if on_forecast is not None and i == 0 and window else None
             loss = loss + training_loss(model, seq, horizon, n_targets, cfg, state=detached, lengths=lengths,
                                         **({"forecasts": seen} if seen is not None else {}))
             if seen:
-                on_forecast(seen[0])
+                on_forecast(*seen[0])
         if extra is not None and extra.shape[0] > 0:
             loss = loss + training_loss(model, extra, horizon, n_targets, cfg, n_inputs=extra.shape[1] - horizon)
         opt.zero_grad(set_to_none=True)

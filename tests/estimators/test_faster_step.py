@@ -11,11 +11,13 @@ from __future__ import annotations
 import copy
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
 from tests._settings import NAMES, make
 from tsrec.estimators import base
+from tsrec.estimators.conformal import Calibration
 
 
 def _streamed(f, chunks):
@@ -54,6 +56,8 @@ def test_calibration_scored_in_the_step_equals_its_own_forward(case, small_frame
     _streamed(plain, chunks)
     calls = _forward_counter(monkeypatch)
     _streamed(fast, chunks)
+    assert len(fast._deferred) == len(chunks)  # forecast by the steps, scored when read
+    fast._flush_calibration()
     assert not calls  # every updating call scored its origins from the step's forward
     assert len(fast._calibration.errors) == len(plain._calibration.errors) > 0
     # the step's windows take the scaling after the update: equal through the instance norm, but for its eps
@@ -108,3 +112,65 @@ def test_stateful_calibration_batched_across_series_equals_series_by_series(scal
             f.partial_fit(chunk, update_params=a != 316)
     assert len(fast._calibration.errors) == len(plain._calibration.errors) > 0
     np.testing.assert_allclose(fast._calibration.errors, plain._calibration.errors, rtol=1e-5, atol=1e-5)
+
+
+def _scored_now(f):
+    """``f`` scoring each updating call's step origins in the call, as before the deferral."""
+    f._defer_step_scoring = False
+    return f
+
+
+@pytest.mark.parametrize("case", ["one series", "panel, series scaling", "quantiles"])
+def test_deferred_step_scoring_gives_the_errors_scored_in_each_call(case, etth1, tmp_path):
+    """The step's origins scored only when the calibration is read give, to the bit, the errors each call scored
+    at once: read at any point, between state-only calls, after a save and load and after the oldest deferred
+    origins fell out of the calibration's window (which keeps the deferred forecasts bounded)."""
+    frame = etth1[["HUFL", "MUFL", "OT"]]
+    kw = {"scaling": "series"} if case.startswith("panel") else {"loss": "quantile"} if case == "quantiles" else {}
+    data = [frame.iloc[:1400], frame.iloc[2000:3400] * 1.5 + 3.0] if case.startswith("panel") else [frame.iloc[:1400]]
+    step = 8 if case.startswith("panel") else 16
+
+    def chunk(a, b):
+        return [d.iloc[a:b] for d in data] if len(data) > 1 else data[0].iloc[a:b]
+
+    lazy = make("LRUForecaster", max_epochs=1, theta_weight=0.5, **kw).fit(chunk(0, 400))
+    size = 60  # a short calibration window, so that the stream outruns it
+    lazy._calibration = Calibration.empty(4, 3, lazy._n_quantiles, size=size).added(lazy._calibration.errors)
+    eager = _scored_now(copy.deepcopy(lazy))
+    reads = {440, 520, 680}  # predict_interval after these rows
+    for a in range(400, 1000, step):
+        for f in (lazy, eager):
+            f.partial_fit(chunk(a, a + step), update_params=a not in (600, 608))
+        assert lazy._pending is None or a in (600, 608)
+        if a + step in reads:
+            one, two = lazy.predict_interval(coverage=0.8), eager.predict_interval(coverage=0.8)
+            for x, y in zip(one if isinstance(one, list) else [one], two if isinstance(two, list) else [two]):
+                pd.testing.assert_frame_equal(x, y, check_exact=True)
+            assert not lazy._deferred
+        if a == 800:
+            lazy.save(tmp_path / "m.safetensors")
+            lazy = type(lazy).load(tmp_path / "m.safetensors")
+            eager.save(tmp_path / "e.safetensors")
+            eager = _scored_now(type(eager).load(tmp_path / "e.safetensors"))
+    assert not eager._deferred
+    kept = sum(len(s) for s in lazy._deferred)
+    assert size <= kept < size + step * len(data)  # what the window can no longer read was dropped
+    np.testing.assert_array_equal(lazy._flush_calibration().errors, eager._calibration.errors)
+    assert len(eager._calibration.errors) == size
+    assert np.isfinite(eager._calibration.errors).all()
+
+
+def test_a_failed_call_keeps_the_deferred_origins(small_frame):
+    f = make("LRUForecaster", max_epochs=1, theta_weight=0.5).fit(small_frame.iloc[:400])
+    for a in (400, 416):
+        f.partial_fit(small_frame.iloc[a : a + 16])
+    deferred = f._deferred
+    bad = small_frame.iloc[432:448].copy()
+    bad.iloc[3, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        f.partial_fit(bad)
+    assert f._deferred is deferred and len(deferred) == 2
+    g = _scored_now(make("LRUForecaster", max_epochs=1, theta_weight=0.5).fit(small_frame.iloc[:400]))
+    for a in (400, 416):
+        g.partial_fit(small_frame.iloc[a : a + 16])
+    np.testing.assert_array_equal(f._flush_calibration().errors, g._calibration.errors)

@@ -49,7 +49,15 @@ from ..training import (
     validation_windows,
 )
 from . import backtest, online, persistence
-from .conformal import Calibration, check_coverage, errors_of, interval, interval_output, validation_origins
+from .conformal import (
+    Calibration,
+    StepForecasts,
+    check_coverage,
+    errors_of,
+    interval,
+    interval_output,
+    validation_origins,
+)
 from .covariates import Covariates, resolve_covariates
 from .frame import (
     AUTO_THETA_HORIZONS,
@@ -340,6 +348,7 @@ class BaseForecaster(BaseEstimator):
         self._optimizer = None
         self._calibration = Calibration.empty(self.horizon, batch.n_targets, self._n_quantiles)
         self._pending = None
+        self._deferred = ()
 
     def _new_stream(self, model: nn.Module, batch: Batch, scaler: StandardScaler | list[StandardScaler],
                     device: torch.device,
@@ -454,7 +463,8 @@ class BaseForecaster(BaseEstimator):
                 f = self._to_user_units(f, scaler)
                 actual = np.stack([rows[k + 1 : k + 1 + H, :n_t] for k in o])
                 out.append(errors_of(f, actual, scaler.scale[:n_t], self._n_quantiles))
-        return self._calibration.added(np.concatenate(out)) if out else self._calibration
+        calibration = self._settled()
+        return calibration.added(np.concatenate(out)) if out else calibration
 
     def _ridge_scored(self, pending: list[tuple], n_new: list[int]) -> tuple[Calibration, tuple]:
         """An updating call of ``online_update="ridge"``: the calibration as :meth:`_scored` gives it (the
@@ -475,10 +485,35 @@ class BaseForecaster(BaseEstimator):
         return self._with_errors(pending, turns, scaled), solution
 
     def _flush_calibration(self) -> Calibration:
-        """Score the pending origins into the calibration (an idempotent cache: nothing observable changes)."""
+        """Score the deferred and the pending origins into the calibration (an idempotent cache: nothing
+        observable changes)."""
+        if self._deferred:
+            self._calibration, self._deferred = self._settled(), ()
         if self._pending is not None:
             self._calibration, self._pending = self._scored(self._pending), None
         return self._calibration
+
+    #: leave the origins an updating call scores from its gradient step unscored until the calibration is read
+    #: (False: scored in the call, as before; the same errors)
+    _defer_step_scoring = True
+
+    def _settled(self, deferred: tuple[StepForecasts, ...] | None = None) -> Calibration:
+        """The calibration with the deferred origins (``deferred``, default those of the estimator) scored in."""
+        calibration = self._calibration
+        for step in self._deferred if deferred is None else deferred:
+            calibration = calibration.added(step.errors(self.model_))
+        return calibration
+
+    def _deferred_with(self, step: StepForecasts) -> tuple[StepForecasts, ...]:
+        """The deferred origins with ``step``'s after them, less those that the newer ones push out of the
+        calibration's window (so that a stream that never reads it keeps constant memory)."""
+        kept, n = [], 0
+        for s in (*self._deferred, step)[::-1]:
+            if n >= self._calibration.size:
+                break
+            kept.append(s)
+            n += len(s)
+        return tuple(kept[::-1])
 
     def _with_lookahead(self, rows: list[np.ndarray], metas: list[SeriesMeta], X_future: Any,
                         ids: list | None) -> list[np.ndarray]:
@@ -726,7 +761,7 @@ class BaseForecaster(BaseEstimator):
             # the origins these rows complete join the calibration, scored before the weights move (deferred
             # and batched while they do not: a state-only call stays cheap)
             pending = self._pending_with(batch.values)
-            calibration, solution = self._calibration, None
+            calibration, deferred, solution = self._calibration, self._deferred, None
             # online_update="ridge": a ridge partner's map takes the windows these rows complete (committed with
             # the rest, below)
             streamed = online.streamed_ridge(ridge_host(self.model_), series or [scaler] * len(pending),
@@ -736,15 +771,18 @@ class BaseForecaster(BaseEstimator):
             in_step = self._scored_in_step(pending, [len(v) for v in batch.values]) if update_params else None
             if ridge:
                 (calibration, solution), pending = self._ridge_scored(pending, [len(v) for v in batch.values]), None
+                deferred = ()
             elif in_step is None and (update_params or max(len(p[0]) for p in pending) > PENDING_ROWS):
-                calibration, pending = self._scored(pending, share=update_params), None
+                calibration, deferred, pending = self._scored(pending, share=update_params), (), None
             if update_params and not ridge:
                 # dropout draws from torch's global RNG: seeded per update, a stream is reproducible
                 seed = None if self.random_state is None else (int(self.random_state) * 1_000_003 + st.n_updates)
                 with seeded(seed % 2**63, self.device_) if seed is not None else contextlib.nullcontext():
                     scored = self._gradient_update(batch, series or scaler, pending, in_step)
                 if in_step is not None:
-                    calibration, pending = scored, None
+                    deferred, pending = deferred if scored is None else self._deferred_with(scored), None
+                    if not self._defer_step_scoring:
+                        calibration, deferred = self._settled(deferred), ()
         except BaseException:
             if update_params and not had_optimizer:
                 self._optimizer = None
@@ -753,7 +791,7 @@ class BaseForecaster(BaseEstimator):
         self.series_scalers_ = series
         new.n_updates = st.n_updates + bool(update_params)
         self._stream = new
-        self._calibration, self._pending = calibration, pending
+        self._calibration, self._pending, self._deferred = calibration, pending, deferred
         if solution is not None:
             self.model_.set_solution(*solution)
         if streamed is not None:
@@ -806,15 +844,15 @@ class BaseForecaster(BaseEstimator):
 
     def _gradient_update(self, batch: Batch, scaler: StandardScaler | list[StandardScaler],
                          pending: list[tuple] | None = None,
-                         in_step: list[np.ndarray] | None = None) -> Calibration | None:
+                         in_step: list[np.ndarray] | None = None) -> StepForecasts | None:
         """``n_steps`` gradient steps on one batch holding every series' new rows and the replay windows.
 
         The loss is the mean over every scored target of the batch: a panel's
         series weigh by their new targets (dense), or each gives its newest
         ``max(1, batch_size // n_series)`` windows (window model; see
         :func:`~tsrec.estimators.stream.update_batch`). ``in_step`` (from
-        :meth:`_scored_in_step`): the calibration with these origins of ``pending`` scored from the first
-        step's forecasts of its windows (before any weight moves) is returned; else None."""
+        :meth:`_scored_in_step`): these origins of ``pending``, forecast by the first step (before any weight moves),
+        are returned to be scored; else None."""
         cfg, st, device = self._train_config(), self._stream, self.device_
         if self._optimizer is None:
             self._optimizer = make_optimizer(self.model_, cfg)
@@ -823,10 +861,10 @@ class BaseForecaster(BaseEstimator):
         if todo is None and extra is None:
             return None
         seq, state, lengths = todo if todo is not None else (extra[:0], None, None)
-        scored: list[Calibration] = []
+        scored: list[StepForecasts] = []
 
-        def score(forecasts: torch.Tensor) -> None:
-            scored.append(self._step_scored(pending, in_step, forecasts, batch, scaler))
+        def score(forecasts: torch.Tensor, windows: torch.Tensor) -> None:
+            scored.append(self._step_scored(pending, in_step, forecasts, windows, batch, scaler))
 
         gradient_steps(self.model_, self._optimizer, seq, state, self.horizon, len(self.target_names_), cfg,
                        n_steps=self.n_steps, extra=extra, lengths=lengths,
@@ -868,24 +906,35 @@ class BaseForecaster(BaseEstimator):
                 return None
         return origins
 
-    def _step_scored(self, pending: list[tuple], origins: list[np.ndarray], forecasts: torch.Tensor, batch: Batch,
-                     scaler: StandardScaler | list[StandardScaler]) -> Calibration:
-        """The calibration plus the errors at ``origins`` (of :meth:`_scored_in_step`) of ``pending``, from
-        the gradient step's ``forecasts`` of its windows, made in the scaling ``scaler`` (after the update)."""
+    def _step_scored(self, pending: list[tuple], origins: list[np.ndarray], forecasts: torch.Tensor,
+                     windows: torch.Tensor, batch: Batch,
+                     scaler: StandardScaler | list[StandardScaler]) -> StepForecasts | None:
+        """The ``origins`` (of :meth:`_scored_in_step`) of ``pending`` as the gradient step forecast them: its
+        network's ``forecasts`` of its ``windows``, made in the scaling ``scaler`` (after the update), to be scored
+        in the scaling before it, as :meth:`_scored` scores them (None: no origin)."""
         H, n_q, n_t = self.horizon, self._n_quantiles, len(self.target_names_)
         ext = [len(b) + len(v) for b, v in zip(self._stream.buffers, batch.values)]
         counts = update_window_counts(ext, self.frame_.context, H, self.batch_size)
         starts = np.cumsum([0, *counts])
-        f = forecasts.cpu().numpy()
-        scaled = []
+        at, to_scaled, to_user, targets, scale = [], [], [], [], []
         for i, ((rows, _, _), o) in enumerate(zip(pending, origins)):
+            if not len(o):
+                continue
             # the newest window ends at the last row: origin len(rows) - 1 - H, at place starts[i + 1] - 1
-            pick = f[starts[i + 1] - 1 - (len(rows) - 1 - H - o)]
+            at.append(starts[i + 1] - 1 - (len(rows) - 1 - H - o))
             new, old = scaler_of(scaler, i), self._scaler_of(i)
             ratio = np.repeat(new.scale[:n_t] / old.scale[:n_t], n_q)
             shift = np.repeat((new.mean[:n_t] - old.mean[:n_t]) / old.scale[:n_t], n_q)
-            scaled.append(pick * ratio + shift)  # in the scaling before the update, as _scored gives them
-        return self._with_errors(pending, origins, scaled)
+            to_scaled.append(np.repeat(np.stack([ratio, shift])[:, None], len(o), axis=1))
+            user = np.stack([np.repeat(old.scale[:n_t], n_q), np.repeat(old.mean[:n_t], n_q)])
+            to_user.append(np.repeat(user[:, None], len(o), axis=1))
+            targets.append(np.stack([rows[k + 1 : k + 1 + H, :n_t] for k in o]))
+            scale.append(np.repeat(old.scale[None, None, :n_t], len(o), axis=0))
+        if not at:
+            return None
+        at = torch.as_tensor(np.concatenate(at), device=forecasts.device)
+        return StepForecasts(forecasts[at], windows[at], np.concatenate(to_scaled, axis=1),
+                             np.concatenate(to_user, axis=1), np.concatenate(targets), np.concatenate(scale), n_q)
 
     # ----------------------------------------------------------------- score
     def rolling_forecasts(self, X: Any, y: Any = None) -> tuple[list[np.ndarray], list[np.ndarray]]:

@@ -31,12 +31,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
+from torch import Tensor, nn
 
 from ..data import SeriesMeta, to_output
 from .params import is_real
 
-__all__ = ["CALIBRATION_SIZE", "Calibration", "calibration_size", "validation_origins", "errors_of", "interval",
-           "min_origins", "check_coverage", "interval_output"]
+__all__ = ["CALIBRATION_SIZE", "Calibration", "StepForecasts", "calibration_size", "validation_origins", "errors_of",
+           "interval", "min_origins", "check_coverage", "interval_output"]
 
 #: Forecast origins a calibration keeps at most (fewer when ``horizon * n_targets * n_q`` is large: see
 #: :func:`calibration_size`).
@@ -90,6 +92,69 @@ class Calibration:
         return Calibration(both[-self.size:], self.size)
 
 
+@dataclass(frozen=True)
+class StepForecasts:
+    """Calibration origins forecast but not yet scored: what the gradient step of an updating ``partial_fit`` call
+    forecast at the origins it adds to the calibration, kept until the calibration is read.
+
+    Scoring them combines the network's forecasts with the model's shares
+    (:meth:`tsrec.nn.window.WindowModel.with_theta`, whose partner is fitted
+    to each window: most of the cost) and compares them with their targets.
+    A calibration reads only its newest ``size`` origins, so a stream that
+    never asks for an interval never pays for it.
+
+    Attributes
+    ----------
+    raw : Tensor
+        ``(n, horizon, c_out)``: the network's forecasts at the origins, in the step's scaling.
+    windows : Tensor
+        ``(n, rows, c_in)``: the windows they were made from (the shares read them), in the same scaling.
+    to_scaled : ndarray
+        ``(2, n, c_out)``: per origin, the factor and the shift from the step's scaling to the one the origin is
+        scored in (the scaling before the call's update).
+    to_user : ndarray
+        ``(2, n, c_out)``: per origin, the scale and the mean of that scaling (a target's, per quantile channel).
+    targets : ndarray
+        ``(n, horizon, n_targets)``: the targets, user units.
+    scale : ndarray
+        ``(n, 1, n_targets)``: the targets' scale in that scaling (the errors are divided by it).
+    n_q : int
+        Quantile channels per target.
+
+    Examples
+    --------
+    >>> from tsrec.nn.window import WindowModel
+    >>> from tsrec.nn.lru import LRUModel
+    >>> body = LRUModel(*WindowModel.body_channels(1, 1, 4), horizon=4, d_model=8, d_state=4, n_layers=1,
+    ...                 skip_last=False)
+    >>> model = WindowModel(body, 1, 1, 4, 12, 4)  # no shares: the network's forecasts are the model's
+    >>> one = np.ones((2, 3, 1))
+    >>> step = StepForecasts(torch.zeros(3, 4, 1), torch.zeros(3, 12, 1), np.stack([one[0], one[1] * 0]),
+    ...                      np.stack([one[0] * 2, one[1] * 10]), np.full((3, 4, 1), 11.0), np.ones((3, 1, 1)), 1)
+    >>> step.errors(model)[:, 0, 0, 0].tolist()  # forecast 0 -> 0 in the scored scaling -> 10 in user units
+    [1.0, 1.0, 1.0]
+    """
+
+    raw: Tensor
+    windows: Tensor
+    to_scaled: np.ndarray
+    to_user: np.ndarray
+    targets: np.ndarray
+    scale: np.ndarray
+    n_q: int
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    def errors(self, model: nn.Module) -> np.ndarray:
+        """The scaled errors ``(n, horizon, n_targets, n_q)`` of the forecasts ``model`` (the window model that made
+        them) gives out of training mode, as :func:`errors_of` has them."""
+        with torch.no_grad():
+            f = model.with_theta(self.raw, self.windows).cpu().numpy()
+        f = (f * self.to_scaled[0][:, None] + self.to_scaled[1][:, None]) * self.to_user[0][:, None]
+        return errors_of(f + self.to_user[1][:, None], self.targets, self.scale, self.n_q)
+
+
 def validation_origins(n_rows: int, length: int, horizon: int, validation_fraction: float) -> np.ndarray:
     """The origins (row positions) of a series whose ``horizon`` targets lie in its validation tail.
 
@@ -108,11 +173,12 @@ def validation_origins(n_rows: int, length: int, horizon: int, validation_fracti
 
 def errors_of(forecasts: np.ndarray, actual: np.ndarray, scale: np.ndarray, n_q: int) -> np.ndarray:
     """Scaled errors ``(n, H, n_targets, n_q)`` of forecasts ``(n, H, n_targets * n_q)`` (quantiles sorted,
-    user units) against targets ``(n, H, n_targets)``, divided by the targets' ``scale``."""
+    user units) against targets ``(n, H, n_targets)``, divided by the targets' ``scale`` ``(n_targets,)`` (or per
+    origin, ``(n, 1, n_targets)``)."""
     f = forecasts.reshape(*forecasts.shape[:-1], -1, n_q)
     if n_q > 1:
         f = np.sort(f, axis=-1)
-    return ((actual[..., None] - f) / scale[:, None]).astype(np.float32)
+    return ((actual[..., None] - f) / scale[..., None]).astype(np.float32)
 
 
 def min_origins(coverage: float) -> int:

@@ -518,6 +518,8 @@ FITTED_ATTRIBUTES: tuple[Attribute, ...] = (
     Attribute("_calibration", "tsrec.estimators.conformal.Calibration",
               "The forecast errors ``predict_interval`` is calibrated on (validation tail, then streamed origins)."),
     Attribute("_pending", "list or None", "Streamed rows whose calibration origins are not scored yet."),
+    Attribute("_deferred", "tuple of tsrec.estimators.conformal.StepForecasts",
+              "Calibration origins forecast by ``partial_fit``'s gradient steps, scored when the calibration is read."),
 )
 
 
