@@ -10,6 +10,7 @@ the same process, one after the other, so their ratio compares like with like.
 
     python benchmarks/online_throughput.py                 # LRU defaults (window model) and context=None
     python benchmarks/online_throughput.py --profile       # plus a cProfile of the one-series call
+    python benchmarks/online_throughput.py --kinds defaults --no-panel --breakdown   # where one series' call goes
     python benchmarks/online_throughput.py --kinds stateful --no-panel --profile --profile-series 100   # the panel's
     python benchmarks/online_throughput.py --quick         # fewer chunks
     python benchmarks/online_throughput.py --kinds defaults ridge   # gradient steps vs online_update="ridge"
@@ -120,6 +121,64 @@ def profiled(kind: str, chunks: int, n_series: int = 1) -> str:
     s = io.StringIO()
     pstats.Stats(prof, stream=s).sort_stats("cumulative").print_stats(30)
     return s.getvalue()
+
+
+def breakdown(kind: str, chunks: int) -> dict[str, float]:
+    """Where one series' ``partial_fit`` + ``predict`` goes: CPU ms per call of each part (window models; the
+    parts inclusive, timed by wrapping the functions that do them, so the timers' own cost is in the totals)."""
+    import collections
+    import functools
+
+    import torch
+
+    import tsrec.estimators.base as base
+    import tsrec.training as training
+    from tsrec.nn.window import WindowModel
+
+    spent: dict[str, float] = collections.defaultdict(float)
+    where: list[str] = []
+    patched = []
+
+    def timed(owner, name: str, label: str | None) -> None:
+        fn = getattr(owner, name)
+
+        @functools.wraps(fn)
+        def wrapper(*a, **k):
+            if label is None:
+                where.append(name)
+            t = time.process_time()
+            try:
+                return fn(*a, **k)
+            finally:
+                spent[f"{name} (total)" if label is None else f"{where[-1] if where else '-'}: {label}"] += \
+                    time.process_time() - t
+                if label is None:
+                    where.pop()
+
+        patched.append((owner, name, fn))
+        setattr(owner, name, wrapper)
+
+    f, chunk = fitted(kind, 1)
+    for owner, name, label in ((WindowModel, "network_forecast", "network forward"),
+                               (WindowModel, "with_theta", "partner, ridge and naive shares"),
+                               (training, "_backward_ok", "backward and clipping"),
+                               (torch.optim.AdamW, "step", "AdamW step"),
+                               (base.BaseForecaster, "partial_fit", None), (base.BaseForecaster, "predict", None)):
+        timed(owner, name, label)
+    try:
+        for i in range(5):
+            f.partial_fit(chunk(i))
+            f.predict()
+        spent.clear()
+        c0 = time.process_time()
+        for i in range(chunks):
+            f.partial_fit(chunk(5 + i))
+            f.predict()
+        total = time.process_time() - c0
+    finally:
+        for owner, name, fn in reversed(patched):
+            setattr(owner, name, fn)
+    return {"call (with the timers)": 1e3 * total / chunks, **{k: 1e3 * v / chunks for k, v in sorted(spent.items())}}
 
 
 def floor(kind: str, chunks: int, block: int = 5) -> dict:
@@ -274,6 +333,8 @@ def main() -> None:
     p.add_argument("--no-panel", action="store_true", help="only one series (with --compare or --floor)")
     p.add_argument("--floor", action="store_true", help="also one series' call against the eager-PyTorch floor "
                    "of the same work (window models)")
+    p.add_argument("--breakdown", action="store_true", help="also where one series' call goes, part by part "
+                   "(window models)")
     args = p.parse_args()
     import torch
 
@@ -296,7 +357,7 @@ def main() -> None:
                 fh.write(text + "\n")
         return
     chunks = 40 if args.quick else 150
-    rows, profiles, compared, floors, pairs = [], [], [], [], []
+    rows, profiles, compared, floors, pairs, parts = [], [], [], [], [], []
     for kind in args.kinds:
         if not args.no_panel:
             one, many = interleaved(kind, (1, args.panel), chunks)
@@ -305,6 +366,9 @@ def main() -> None:
         if args.floor and kind == "defaults":
             floors.append((kind, floor(kind, chunks)))
             print(kind, "floor", floors[-1], flush=True)
+        if args.breakdown and kind != "stateful":
+            parts.append((kind, breakdown(kind, chunks)))
+            print(kind, "breakdown", parts[-1], flush=True)
         if args.compare and args.compare_panel:
             pairs.append((kind, *compare_panel(kind, args.compare, chunks, 2 if args.quick else 3, args.panel)))
             print(kind, "compare-panel", pairs[-1], flush=True)
@@ -350,6 +414,10 @@ def main() -> None:
                      f"{r['floor_ms']:.2f} ms for the eager-PyTorch floor of the same work (one gradient_steps on its "
                      f"{r['windows']} windows and one no-grad forward of the newest, alternating blocks): "
                      f"median ratio {r['ratio']:.2f}x")
+    for kind, r in parts:
+        lines.append(f"\nOne series, LRU {kind}, where a call goes (CPU ms per call; each part inclusive, timed by "
+                     "wrapping the functions that do it, so the timers' own cost is in the totals): " +
+                     "; ".join(f"{k} {v:.2f}" for k, v in r.items()))
     text = "\n".join(lines)
     print(text)
     for kind, prof in profiles:
