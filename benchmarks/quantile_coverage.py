@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
             if label != "raw":
                 del res["pinball"]  # the conformal bounds are not the trained quantiles
             res.update(epochs=len(est.history_["loss"]), fit_s=t_fit, stream_s=t_online,
-                       calibration_origins=int(est._calibration.errors.shape[0]))
+                       calibration_origins=int(est._flush_calibration().errors.shape[0]))
             results[f"{name} {label}"] = res
         print(name, {k: round(v, 4) for k, v in results[f"{name} online"].items()}, flush=True)
 

@@ -11,7 +11,9 @@ oldest dropped first (a rolling window of residuals).
 * Split conformal at ``fit``: the origins of the validation tail (the same tail
   early stopping holds out), forecast by the trained model.
 * Online in ``partial_fit``: each origin whose ``horizon`` targets the new rows
-  complete, forecast with the weights before that call's update.
+  complete, forecast with the weights before that call's update. Where the
+  call's gradient step forecasts them, they are scored only when the
+  calibration is read (:class:`StepForecasts`).
 
 :func:`interval` turns it into an interval at coverage ``c`` per step and
 target: for a point model the forecast plus/minus the conformal quantile of the
