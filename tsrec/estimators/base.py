@@ -70,6 +70,7 @@ from .frame import (
     build_model,
     check_ridge_share,
     coarse_share,
+    coarser_than_daily,
     daily_or_finer,
     frame_of,
     history_rows,
@@ -267,8 +268,10 @@ class BaseForecaster(BaseEstimator):
                     model.partner_rows, model.theta_weight = rows, frame.theta_weight
                     if (frame.period or 1) > 1:  # rows of one season may be forecast less that season; the
                         # partner is blended with seasonal naive where that backtests better
-                        frame = replace(frame, history_one_season=True, history_blend=True)
+                        frame = replace(frame, history_one_season=True, history_blend=True,
+                                        tail_season=coarser_than_daily(freq))
                         model.history_one_season = model.history_blend = True
+                        model.tail_season = frame.tail_season
                     if val is not None:  # validation windows read as forecasts do, with the rows before them
                         val = validation_windows(scaled, L, H, val_fraction, stride, rows)
                 initial = copy.deepcopy(model) if self.refit and val is not None else None

@@ -144,6 +144,13 @@ class Frame:
         what ``theta_weight="auto"`` gives a long single-series fit whose
         validation windows ask for it (:func:`tsrec.training.choose_ridge_share`)
         since format 25; 0.0 in earlier files.
+    tail_season : bool
+        With ``history_one_season``, the partner that reads ``partner_rows``
+        forecasts rows of two to four seasons that fail the seasonality test
+        as their last ``2 * period + 1`` rows, less their one season where that
+        backtests better (:func:`tsrec.nn.damped.history_forecast`): what ``fit``
+        gives a series indexed coarser than daily since format 29; False in
+        earlier files.
     """
 
     context: int | None
@@ -163,6 +170,7 @@ class Frame:
     seasonal_skip: bool = False
     skip_per_window: bool = False
     ridge_share: float = 0.0
+    tail_season: bool = False
 
     @property
     def window_rows(self) -> int | None:
@@ -809,7 +817,8 @@ def _build_model(est: BaseForecaster, c_in: int, c_out: int, frame: Frame, n_nor
                            history_blend=frame.history_blend, naive_share=frame.naive_share,
                            naive_period=frame.naive_period, horizon_errors=frame.horizon_errors,
                            seasonal_skip=frame.seasonal_skip, skip_per_window=frame.skip_per_window,
-                           ridge_share=frame.ridge_share, cross_ridge_rows=est.cross_ridge_rows)
+                           ridge_share=frame.ridge_share, cross_ridge_rows=est.cross_ridge_rows,
+                           tail_season=frame.tail_season)
 
     if est.ensemble_size == 1:
         return member()

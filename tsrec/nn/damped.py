@@ -247,7 +247,7 @@ def naive_blend_forecast(y: Tensor, horizon: int, period: int | None = None,
 
 
 def history_forecast(y: Tensor, horizon: int, period: int | None = None, one_season: bool = True,
-                     horizon_errors: bool = False) -> Tensor:
+                     horizon_errors: bool = False, tail_season: bool = False) -> Tensor:
     """Damped Holt forecasts of the ``horizon`` steps after each row of ``y``, on the row less its leading NaN:
     the partner of a short window read with the rows before it (:class:`tsrec.nn.window.WindowModel`'s
     ``partner_rows``), where NaN pads a series shorter than the rows.
@@ -262,7 +262,11 @@ def history_forecast(y: Tensor, horizon: int, period: int | None = None, one_sea
     ``min(horizon, values - period - 1)`` values from the values before them with a smaller mean absolute error than
     :func:`damped_forecast` did (a regular daily cycle: electricity demand), else without a season (five days of
     weather, led by their trend); see ``benchmarks/rules/2026-12-03_history_one_season_backtest.md``. With
-    ``one_season=False`` such rows are forecast without a season, as before that rule.
+    ``one_season=False`` such rows are forecast without a season, as before that rule. With ``tail_season``, a row
+    of ``2 * period + 2`` to ``4 * period - 1`` values that fails the test on its levels and its differences (on two
+    to four seasons the test has little power) is forecast as its last ``2 * period + 1`` values are: less their
+    one season where that backtests better (the partner of a series indexed coarser than daily, whose period is a
+    year; see ``benchmarks/rules/2026-12-07_coarse_tail_season.md``).
 
     Parameters
     ----------
@@ -276,6 +280,9 @@ def history_forecast(y: Tensor, horizon: int, period: int | None = None, one_sea
         Whether rows of ``period + 2`` to ``2 * period + 1`` values may be forecast less their one season.
     horizon_errors : bool, default=False
         As for :func:`damped_forecast`, on every row and backtest its grid fits.
+    tail_season : bool, default=False
+        Whether rows of ``2 * period + 2`` to ``4 * period - 1`` values that fail the seasonality test may be
+        forecast as their last ``2 * period + 1`` values are (with ``one_season``).
 
     Returns
     -------
@@ -309,6 +316,18 @@ def history_forecast(y: Tensor, horizon: int, period: int | None = None, one_sea
     >>> error = lambda f: round(float((f[0] - season[20:26]).abs().mean()), 2)
     >>> error(f), error(damped_forecast(season[None, :20], 6))
     (0.32, 3.78)
+
+    Thirty rows of a season around a line, with noise: the test misses the season, and ``tail_season`` keeps it
+    where the last season was forecast better with it:
+
+    >>> from tsrec.nn.theta import is_seasonal
+    >>> noisy = season + torch.randn(60, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    >>> is_seasonal(noisy[None, :30], 12).item(), is_seasonal(noisy[None, :30].diff(dim=1), 12).item()
+    (False, False)
+    >>> error = lambda f: round(float((f[0] - season[30:42]).abs().mean()), 2)
+    >>> error(history_forecast(noisy[None, :30], 12, 12)), error(history_forecast(noisy[None, :30], 12, 12,
+    ...                                                                         tail_season=True))
+    (2.74, 0.66)
     """
     if y.dim() != 2:
         raise ValueError(f"y must be (N, L), got shape {tuple(y.shape)}")
@@ -324,15 +343,26 @@ def history_forecast(y: Tensor, horizon: int, period: int | None = None, one_sea
             if len(rows):
                 values = torch.from_numpy(x[rows, start:])
                 out[rows] = _seasonal_damped(values, horizon, period, horizon_errors).numpy()
-                if one_season and period + 1 < values.shape[1] < 2 * period + 2:  # one season: where a backtest
+                n = values.shape[1]
+                if one_season and period + 1 < n < 2 * period + 2:  # one season: where a backtest prefers it
                     season = _one_season_holds(values, horizon, period, horizon_errors)
                     if season.any():
                         out[rows[season.numpy()]] = one_season_forecast(values[season], horizon, period).numpy()
+                elif one_season and tail_season and 2 * period + 2 <= n < 4 * period:  # a season the test missed
+                    missed = ~_is_seasonal(values, period)
+                    if n >= 2 * period + 3:
+                        missed &= ~_is_seasonal(torch.diff(values, dim=1), period)
+                    tail = values[missed, n - 2 * period - 1 :]
+                    season = torch.zeros_like(missed)
+                    season[missed] = _one_season_holds(tail, horizon, period, horizon_errors)
+                    if season.any():
+                        tail = values[season, n - 2 * period - 1 :]
+                        out[rows[season.numpy()]] = one_season_forecast(tail, horizon, period).numpy()
     return torch.from_numpy(out).to(device=y.device, dtype=y.dtype)
 
 
 def history_blend_forecast(y: Tensor, horizon: int, period: int | None = None, one_season: bool = True,
-                           horizon_errors: bool = False) -> Tensor:
+                           horizon_errors: bool = False, tail_season: bool = False) -> Tensor:
     """:func:`history_forecast`, blended with seasonal naive as :func:`naive_blend_forecast` blends the window's
     partner: the partner of a short seasonal window that reads the seasons before it, with ``Frame.history_blend``
     (session 22; see ``benchmarks/rules/2026-12-04_history_blend.md``).
@@ -351,7 +381,7 @@ def history_blend_forecast(y: Tensor, horizon: int, period: int | None = None, o
         Steps to forecast.
     period : int, optional
         The seasonal period; None or 1 for none.
-    one_season, horizon_errors : bool, default=True, False
+    one_season, horizon_errors, tail_season : bool, default=True, False, False
         As for :func:`history_forecast`.
 
     Returns
@@ -372,7 +402,7 @@ def history_blend_forecast(y: Tensor, horizon: int, period: int | None = None, o
     >>> error(history_forecast(rows, 24, 24)), error(history_blend_forecast(rows, 24, 24))
     (1.71, 0.0)
     """
-    out = history_forecast(y, horizon, period, one_season, horizon_errors)
+    out = history_forecast(y, horizon, period, one_season, horizon_errors, tail_season)
     if y.dim() != 2 or period is None or period < 2:
         return out
     x = y.detach().to(torch.float64).cpu()
@@ -385,7 +415,7 @@ def history_blend_forecast(y: Tensor, horizon: int, period: int | None = None, o
         if n < 2 * period + 3 or not torch.isfinite(part).all():
             continue
         method = functools.partial(history_forecast, period=period, one_season=one_season,
-                                   horizon_errors=horizon_errors)
+                                   horizon_errors=horizon_errors, tail_season=tail_season)
         out[rows] = _naive_blend(part, out[rows], method, horizon, period)
     return out.to(device=y.device, dtype=y.dtype)
 
