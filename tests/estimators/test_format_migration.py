@@ -42,7 +42,7 @@ def test_version_1_files_load_and_forecast_as_they_did(name, tmp_path):
     # saved again, the file is of the current version and gives the same forecast
     f.save(tmp_path / "now.safetensors")
     g = BaseForecaster.load(tmp_path / "now.safetensors")
-    assert FORMAT_VERSION == 28
+    assert FORMAT_VERSION == 29
     np.testing.assert_array_equal(g.predict().to_numpy(), forecast.to_numpy())
     # and it keeps streaming
     g.partial_fit(pd.DataFrame({"y": [0.1, 0.2], "x": [0.3, 0.4]},
@@ -757,3 +757,30 @@ def test_a_version_27_file_loads_fitted_without_a_refit(tmp_path):
     spec.loader.exec_module(script)
     now = clone(f).set_params(refit=True).fit(script.rows())
     assert len(now.history_["refit_loss"]) == int(np.argmin(now.history_["val_loss"])) + 1
+
+
+def test_a_version_28_short_monthly_file_keeps_forecasting_without_the_season_the_test_missed(tmp_path):
+    """A version-28 file of 30 monthly rows of a season around a trend (session 51, before format 29,
+    tests/fixtures/format_v28/make_v28_tail_season.py), whose partner reads the rows before its short window and,
+    on two and a half seasons, misses the season. Format 29 lets such a partner keep it (``tail_season``); the file
+    loads with ``tail_season=False``, forecasts as it did, saved again too, and keeps streaming. The flag is what
+    decides: set, the same model forecasts otherwise; refitted on the fixture's rows, the flag is set."""
+    import importlib.util
+
+    f, want = _fixture_and_record("format_v28/LRUForecaster_monthly", "format_v28/expected_monthly.json")
+    assert (f.frame_.context, f.frame_.partner_rows, f.frame_.theta_weight) == (
+        want["context"], want["partner_rows"], want["theta_weight"])
+    assert not f.frame_.tail_season and not f.model_.tail_season and f.frame_.history_one_season
+    forecast = f.predict().to_numpy().ravel()
+    assert_as_recorded(forecast, want["predict"])
+    g = _saved_again(f, forecast, tmp_path)
+    assert not g.frame_.tail_season
+    g.model_.tail_season = True
+    assert np.abs(g.predict().to_numpy().ravel() - forecast).max() > 0.5
+    f.partial_fit(pd.DataFrame({"y": forecast[:3]}, index=pd.date_range(f.predict().index[0], periods=3, freq="MS")))
+    assert np.isfinite(f.predict().to_numpy()).all()
+    spec = importlib.util.spec_from_file_location("make_v28", FIXTURES_DIR / "format_v28" / "make_v28_tail_season.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    assert clone(f).fit(script.rows()).frame_.tail_season
+

@@ -533,6 +533,45 @@ def test_the_seasonal_history_partner_of_one_season_of_rows_removes_it_where_it_
     np.testing.assert_array_equal(g.predict().to_numpy(), f.predict().to_numpy())
 
 
+def test_a_short_coarse_series_keeps_the_season_its_two_to_four_seasons_fail_the_test_for(tmp_path):
+    """30 monthly rows of a season around a trend, with noise: two and a half seasons, too few for the seasonality
+    test to find the season, so the partner that reads the rows before the short window would drop it. A series
+    indexed coarser than daily gets ``frame_.tail_season``: the partner forecasts such rows as their last 25 (less
+    their one season where that backtests better, :func:`history_forecast`'s ``tail_season``), and ``predict``
+    combines the network with that forecast, which here keeps the season and is closer to the truth than the one
+    without it. The file keeps the flag. The same rows indexed hourly (a period of 24: one season) do not get it."""
+    import torch
+
+    from tsrec.estimators import BaseForecaster, LRUForecaster
+    from tsrec.nn.damped import history_blend_forecast
+
+    t = np.arange(42)
+    rng = np.random.default_rng(28)
+    truth = 50 + 0.3 * t + 6 * np.sin(2 * np.pi * t / 12)
+    y = pd.DataFrame({"y": truth[:30] + rng.normal(0, 1.5, 30)},
+                     index=pd.date_range("2020-01-01", periods=30, freq="MS"))
+    f = LRUForecaster(horizon=12, d_model=8, n_layers=1, max_epochs=3, random_state=0).fit(y)
+    assert f.frame_.partner_rows == 96 and f.frame_.tail_season and f.model_.tail_season
+    mean, scale = f.scaler_.mean[0], f.scaler_.scale[0]
+    x = torch.tensor(((y["y"].to_numpy() - mean) / scale).astype(np.float32))[None]
+    partner = history_blend_forecast(x, 12, 12, tail_season=True)[0].numpy() * scale + mean
+    without = history_blend_forecast(x, 12, 12)[0].numpy() * scale + mean
+    w = f.frame_.theta_weight
+    combined = f.predict().to_numpy().ravel()
+    f.model_.theta_weight = 0.0
+    network = f.predict().to_numpy().ravel()
+    f.model_.theta_weight = w
+    np.testing.assert_allclose(combined, (1 - w) * network + w * partner, rtol=1e-5)
+    assert np.abs(partner - truth[30:]).mean() < 0.5 * np.abs(without - truth[30:]).mean()
+    f.save(tmp_path / "m.safetensors")
+    g = BaseForecaster.load(tmp_path / "m.safetensors")
+    assert g.frame_.tail_season and g.model_.tail_season
+    np.testing.assert_array_equal(g.predict().to_numpy(), combined.reshape(-1, 1))
+    hourly = y.set_axis(pd.date_range("2020-01-01", periods=30, freq="h"))
+    assert not LRUForecaster(horizon=12, d_model=8, n_layers=1, max_epochs=1, random_state=0).fit(hourly) \
+        .frame_.tail_season
+
+
 def test_the_damped_partner_of_a_long_seasonal_window_is_blended_with_seasonal_naive(tmp_path):
     """A window of five days of an hourly series (period 24) whose daily cycle doubled two days ago: the
     fitted partner is :func:`naive_blend_forecast` of the window (``frame_.naive_blend``), which here takes in the

@@ -175,6 +175,54 @@ def test_history_forecast_removes_the_season_that_the_rows_or_their_differences_
         assert kinds == every, (period, kinds)
 
 
+def test_history_forecast_with_tail_season_keeps_a_season_the_test_missed_where_it_backtests_better():
+    """With ``tail_season``, a row of ``n`` values, ``2p + 2 <= n < 4p``, that fails statsmodels' Theta seasonality
+    test on its levels and (from ``2p + 3`` values) on its first differences is forecast as its last ``2p + 1``
+    values: by :func:`tsrec.nn.theta.one_season_forecast` where that forecast their last ``m = min(horizon, p)``
+    from the values before them with a smaller mean absolute error than :func:`damped_forecast` did, else by
+    :func:`damped_forecast` of the whole row. Every other row is forecast as without ``tail_season``. Fresh random
+    NaN-led rows (a season under noise and a random walk, too weak on two to four seasons for the test), drawn
+    until each period has seen both outcomes of the backtest."""
+    pytest.importorskip("statsmodels")
+    from tsrec.nn.damped import history_forecast
+    from tsrec.nn.theta import one_season_forecast
+
+    def mae(forecast: torch.Tensor, actual: np.ndarray) -> float:
+        return float(np.mean(np.abs(forecast[0].numpy() - actual)))
+
+    rng = np.random.default_rng()
+    for period in (4, 12):
+        horizon, width = int(rng.integers(1, 2 * period)), 6 * period
+        rows, want, kinds = [], [], set()
+        for i in range(400):
+            if i >= 30 and {"season", "none"} <= kinds:
+                break
+            n = int(rng.integers(2 * period + 2, 4 * period)) if i % 4 else int(rng.integers(period + 2, width + 1))
+            t = np.arange(n)
+            y = rng.uniform(0.5, 3) * np.sin(2 * np.pi * t / period + rng.uniform(0, 6)) + \
+                rng.normal(0, rng.uniform(0.3, 2), n).cumsum()
+            missed = not passes(y, period) and not (n >= 2 * period + 3 and passes(np.diff(y), period))
+            rows.append(np.r_[np.full(width - n, np.nan), y])
+            if not (2 * period + 2 <= n < 4 * period and missed):
+                want.append(None)  # as without tail_season
+                continue
+            tail, m = y[-(2 * period + 1):], min(horizon, period)
+            past = torch.tensor(tail[:-m])[None]
+            if mae(one_season_forecast(past, m, period), tail[-m:]) < mae(damped_forecast(past, m), tail[-m:]):
+                kinds.add("season")
+                want.append(one_season_forecast(torch.tensor(tail)[None], horizon, period)[0].numpy())
+            else:
+                kinds.add("none")
+                want.append(damped_forecast(torch.tensor(y)[None], horizon)[0].numpy())
+        x = torch.tensor(np.stack(rows))
+        got = history_forecast(x, horizon, period, tail_season=True).numpy()
+        before = history_forecast(x, horizon, period).numpy()
+        expected = np.stack([before[i] if w is None else w for i, w in enumerate(want)])
+        np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-9)
+        assert np.isfinite(got).all() and kinds == {"season", "none"}, (period, kinds)
+        assert any(w is None for w in want) and not np.array_equal(got, before)
+
+
 def passes(v: np.ndarray, p: int) -> bool:
     """statsmodels' ThetaModel._test_seasonality: whether ``v``'s autocorrelation at lag ``p`` passes the 10% test."""
     from scipy.stats import chi2
