@@ -536,7 +536,7 @@ def test_the_seasonal_history_partner_of_one_season_of_rows_removes_it_where_it_
 def test_a_short_coarse_series_keeps_the_season_its_two_to_four_seasons_fail_the_test_for(tmp_path):
     """30 monthly rows of a season around a trend, with noise: two and a half seasons, too few for the seasonality
     test to find the season, so the partner that reads the rows before the short window would drop it. A series
-    indexed coarser than daily gets ``frame_.tail_season``: the partner forecasts such rows as their last 25 (less
+    indexed monthly or coarser gets ``frame_.tail_season``: the partner forecasts such rows as their last 25 (less
     their one season where that backtests better, :func:`history_forecast`'s ``tail_season``), and ``predict``
     combines the network with that forecast, which here keeps the season and is closer to the truth than the one
     without it. The file keeps the flag. The same rows indexed hourly (a period of 24: one season) do not get it."""

@@ -70,12 +70,12 @@ from .frame import (
     build_model,
     check_ridge_share,
     coarse_share,
-    coarser_than_daily,
     daily_or_finer,
     frame_of,
     history_rows,
     history_share,
     holds_one_season,
+    monthly_or_coarser,
     wants_seasonal_skip,
 )
 from .params import COMMON_PARAMS, FITTED_ATTRIBUTES, Param, check_params, render_docstring
@@ -269,7 +269,7 @@ class BaseForecaster(BaseEstimator):
                     if (frame.period or 1) > 1:  # rows of one season may be forecast less that season; the
                         # partner is blended with seasonal naive where that backtests better
                         frame = replace(frame, history_one_season=True, history_blend=True,
-                                        tail_season=coarser_than_daily(freq))
+                                        tail_season=monthly_or_coarser(freq))
                         model.history_one_season = model.history_blend = True
                         model.tail_season = frame.tail_season
                     if val is not None:  # validation windows read as forecasts do, with the rows before them

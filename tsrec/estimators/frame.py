@@ -50,7 +50,7 @@ __all__ = ["Frame", "infer_period", "resolve", "auto_stride", "frame_of", "build
            "SMOOTH_SHARE", "step_days", "sub_daily", "daily_or_finer", "coarser_than_daily", "auto_naive_share",
            "NAIVE_SHARE", "NAIVE_RATIO", "LAST_SHARE", "LAST_RATIO", "LAST_WINDOWS", "coarse_share", "COARSE_SHARE",
            "wants_seasonal_skip", "differences_seasonal", "SEASONAL_SKIP_PERIODS", "SEASONAL_SKIP_WINDOWS",
-           "RIDGE_SHARES", "auto_ridge_share", "check_ridge_share"]
+           "monthly_or_coarser", "RIDGE_SHARES", "auto_ridge_share", "check_ridge_share"]
 
 #: the longest automatic look-back
 MAX_AUTO_CONTEXT = 512
@@ -149,8 +149,8 @@ class Frame:
         forecasts rows of two to four seasons that fail the seasonality test
         as their last ``2 * period + 1`` rows, less their one season where that
         backtests better (:func:`tsrec.nn.damped.history_forecast`): what ``fit``
-        gives a series indexed coarser than daily since format 29; False in
-        earlier files.
+        gives a series indexed monthly or coarser since format 29
+        (:func:`monthly_or_coarser`); False in earlier files.
     """
 
     context: int | None
@@ -520,6 +520,19 @@ def coarser_than_daily(freq: str | int | None) -> bool:
     """
     days = step_days(freq)
     return days is not None and days > 1
+
+
+def monthly_or_coarser(freq: str | int | None) -> bool:
+    """Whether an index of frequency ``freq`` steps by 28 days or more (monthly, quarterly, yearly): where the
+    partner that reads the rows before a short window keeps a season that two to four seasons fail the seasonality
+    test for (``Frame.tail_season``). A weekly season of 52 rows is left out: from two to four years of weekly rows a
+    yearly pattern whose timing moves by weeks (a flu season) is repeated at last year's timing.
+
+    >>> [monthly_or_coarser(f) for f in ("h", "D", "W-SUN", "SMS", "MS", "QS", "YS", None)]
+    [False, False, False, False, True, True, True, False]
+    """
+    days = step_days(freq)
+    return days is not None and days >= 28
 
 
 def sub_daily(freq: str | int | None) -> bool:

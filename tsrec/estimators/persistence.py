@@ -72,7 +72,7 @@ hyperparameter ``cross_ridge_rows``, a second, cross-channel ridge map beside th
 (a file of version 26 or earlier loads without it, :data:`V26_PARAMS`). Version 28 added the hyperparameter
 ``refit`` (a file of version 27 or earlier loads with ``refit=False``, :data:`V27_PARAMS`: it was fitted without).
 Version 29 added the frame's ``tail_season``: the partner that reads the rows before a short window of a series
-indexed coarser than daily may keep a season that two to four seasons of rows fail the seasonality test for (a file
+indexed monthly or coarser may keep a season that two to four seasons of rows fail the seasonality test for (a file
 of version 28 or earlier loads without it, ``tail_season=False``).
 :meth:`BaseForecaster.save <tsrec.estimators.BaseForecaster.save>` and
 :meth:`BaseForecaster.load <tsrec.estimators.BaseForecaster.load>` are the

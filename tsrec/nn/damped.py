@@ -265,8 +265,8 @@ def history_forecast(y: Tensor, horizon: int, period: int | None = None, one_sea
     ``one_season=False`` such rows are forecast without a season, as before that rule. With ``tail_season``, a row
     of ``2 * period + 2`` to ``4 * period - 1`` values that fails the test on its levels and its differences (on two
     to four seasons the test has little power) is forecast as its last ``2 * period + 1`` values are: less their
-    one season where that backtests better (the partner of a series indexed coarser than daily, whose period is a
-    year; see ``benchmarks/rules/2026-12-07_coarse_tail_season.md``).
+    one season where that backtests better (the partner of a series indexed monthly or coarser, whose period is a
+    year; see ``benchmarks/rules/2026-12-07_coarse_tail_season_b.md``).
 
     Parameters
     ----------
