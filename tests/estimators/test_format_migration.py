@@ -71,7 +71,8 @@ def test_a_damaged_or_contradicting_frame_is_refused(tmp_path, small_frame):
                                "horizon_errors": True,  # (an hourly index: daily or finer)
                                "seasonal_skip": False,  # (neither monthly nor quarterly)
                                "skip_per_window": False,
-                               "ridge_share": f.frame_.ridge_share}
+                               "ridge_share": f.frame_.ridge_share,
+                               "tail_season": False}  # (hourly: not monthly or coarser)
     for change, message in (({"context": 7}, "patch_len"), ({"direct": False, "context": None}, "does not match"),
                             ({"patch_len": 0}, "patch_len"), ({"period": -1}, "period"), (None, "frame"),
                             ({"theta_weight": 1.5}, "theta_weight"), ({"theta_weight": "0.5"}, "theta_weight"),
@@ -98,6 +99,8 @@ def test_a_damaged_or_contradicting_frame_is_refused(tmp_path, small_frame):
                             ({"seasonal_skip": 1}, "seasonal_skip"),
                             ({"seasonal_skip": "True"}, "seasonal_skip"),
                             ({"skip_per_window": 1}, "skip_per_window"),
+                            ({"tail_season": 1}, "tail_season"),
+                            ({"tail_season": True}, "tail_season"),  # (no history partner)
                             ({"skip_per_window": True}, "skip_per_window"),  # (no seasonal skip)
                             ({"ridge_share": 1.5}, "ridge_share"), ({"ridge_share": "0.25"}, "ridge_share"),
                             ({"ridge_share": 0.25}, "weights do not match"),  # (a share without its saved map)

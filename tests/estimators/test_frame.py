@@ -539,7 +539,7 @@ def test_a_short_coarse_series_keeps_the_season_its_two_to_four_seasons_fail_the
     indexed monthly or coarser gets ``frame_.tail_season``: the partner forecasts such rows as their last 25 (less
     their one season where that backtests better, :func:`history_forecast`'s ``tail_season``), and ``predict``
     combines the network with that forecast, which here keeps the season and is closer to the truth than the one
-    without it. The file keeps the flag. The same rows indexed hourly (a period of 24: one season) do not get it."""
+    without it. The file keeps the flag. The same rows indexed weekly or hourly do not get it."""
     import torch
 
     from tsrec.estimators import BaseForecaster, LRUForecaster
@@ -567,9 +567,10 @@ def test_a_short_coarse_series_keeps_the_season_its_two_to_four_seasons_fail_the
     g = BaseForecaster.load(tmp_path / "m.safetensors")
     assert g.frame_.tail_season and g.model_.tail_season
     np.testing.assert_array_equal(g.predict().to_numpy(), combined.reshape(-1, 1))
-    hourly = y.set_axis(pd.date_range("2020-01-01", periods=30, freq="h"))
-    assert not LRUForecaster(horizon=12, d_model=8, n_layers=1, max_epochs=1, random_state=0).fit(hourly) \
-        .frame_.tail_season
+    for freq in ("W-SUN", "h"):  # a weekly season's timing moves by weeks; a daily cycle from two days
+        other = LRUForecaster(horizon=12, d_model=8, n_layers=1, max_epochs=1, random_state=0)
+        frame = other.fit(y.set_axis(pd.date_range("2020-01-01", periods=30, freq=freq))).frame_
+        assert frame.history_one_season and not frame.tail_season, freq
 
 
 def test_the_damped_partner_of_a_long_seasonal_window_is_blended_with_seasonal_naive(tmp_path):

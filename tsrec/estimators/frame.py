@@ -260,19 +260,19 @@ def resolve(context: int | str | None, patch_len: int | str, head: str, lengths:
     Frame(context=504, patch_len=24, direct=True, period=24, theta_weight=None, one_season=False,
           estimated_rows=20, partner_rows=0, history_one_season=False, naive_blend=False,
           history_blend=False, naive_share=0.0, naive_period=None, horizon_errors=False,
-          seasonal_skip=False, skip_per_window=False, ridge_share=0.0)
+          seasonal_skip=False, skip_per_window=False, ridge_share=0.0, tail_season=False)
     >>> resolve("auto", "auto", "auto", [8000], 24, 0.1, period=24).context  # eight horizons
     192
     >>> resolve("auto", "auto", "auto", [150], 12, 0.1, period=52)  # doctest: +NORMALIZE_WHITESPACE
     Frame(context=40, patch_len=5, direct=True, period=52, theta_weight=None, one_season=False,
           estimated_rows=20, partner_rows=0, history_one_season=False, naive_blend=False,
           history_blend=False, naive_share=0.0, naive_period=None, horizon_errors=False,
-          seasonal_skip=False, skip_per_window=False, ridge_share=0.0)
+          seasonal_skip=False, skip_per_window=False, ridge_share=0.0, tail_season=False)
     >>> resolve(None, "auto", "auto", [500], 12, 0.1, period=12)  # doctest: +NORMALIZE_WHITESPACE
     Frame(context=None, patch_len=1, direct=False, period=12, theta_weight=None, one_season=False,
           estimated_rows=20, partner_rows=0, history_one_season=False, naive_blend=False,
           history_blend=False, naive_share=0.0, naive_period=None, horizon_errors=False,
-          seasonal_skip=False, skip_per_window=False, ridge_share=0.0)
+          seasonal_skip=False, skip_per_window=False, ridge_share=0.0, tail_season=False)
     """
     direct = head == "direct" or (head == "auto" and context is not None)
     if context is None:

@@ -400,7 +400,9 @@ COMMON_PARAMS: tuple[Param, ...] = (
           "- a seasonal window shorter than four seasons: the 8 seasons before the origin (at most 1024 rows), "
           "less their additive index where they or their differences show the season, less their one season "
           "where they hold one but not two and a backtest on their last rows prefers it "
-          "(``frame_.history_one_season``), blended with seasonal naive where that forecast their last rows "
+          "(``frame_.history_one_season``; on a monthly or quarterly series, also where they hold two to four "
+          "seasons that fail the seasonality test, from their last two seasons and a row: ``frame_.tail_season``), "
+          "blended with seasonal naive where that forecast their last rows "
           "better (``frame_.history_blend``; :func:`~tsrec.nn.damped.history_blend_forecast`).\n\n"
           '"theta": the Theta method (simple exponential smoothing plus half the least-squares drift, '
           "deseasonalised; :func:`~tsrec.nn.theta.theta_forecast`). Damped Holt and each of its adaptations were "
