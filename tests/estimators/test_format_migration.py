@@ -786,4 +786,3 @@ def test_a_version_28_short_monthly_file_keeps_forecasting_without_the_season_th
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
     assert clone(f).fit(script.rows()).frame_.tail_season
-
