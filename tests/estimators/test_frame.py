@@ -771,6 +771,33 @@ def test_a_long_coarse_series_gives_three_quarters_to_its_damped_partner(tmp_pat
     assert LRUForecaster(**small, theta_weight=0.5).fit(monthly).frame_.theta_weight == 0.5
 
 
+def test_a_window_of_two_to_four_seasons_gives_its_damped_partner_the_coarse_share_too():
+    """144 months of a season on a trend: a window of two to four seasons, whose damped partner reads the eight
+    seasons before it (``partner_rows``), gets :data:`COARSE_SHARE` as a longer window does
+    (``benchmarks/rules/2026-12-07_coarse_share_history.md``); ``predict`` combines with it. Indexed daily, the
+    same rows keep the default share."""
+    from tsrec.estimators import LRUForecaster
+    from tsrec.estimators.frame import AUTO_THETA_WEIGHT, COARSE_SHARE
+
+    rng = np.random.default_rng()
+    t = np.arange(144)
+    y = 100 + 0.5 * t + 3 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 1, 144)
+    small = dict(horizon=12, d_model=8, n_layers=1, max_epochs=1, random_state=0)
+    monthly = pd.DataFrame({"y": y}, index=pd.date_range("1990-01-01", periods=144, freq="MS"))
+    f = LRUForecaster(**small).fit(monthly)
+    assert 2 * 12 + 2 <= f.frame_.context < 4 * 12 and f.frame_.partner_rows == 8 * 12
+    assert f.frame_.theta_weight == f.model_.theta_weight == COARSE_SHARE
+    f.model_.naive_share = 0.0
+    combined = f.predict().to_numpy().ravel()
+    f.model_.theta_weight = 0.0
+    network = f.predict().to_numpy().ravel()
+    f.model_.theta_weight = 1.0
+    partner = f.predict().to_numpy().ravel()
+    np.testing.assert_allclose(combined, 0.25 * network + 0.75 * partner, rtol=1e-5)
+    daily = monthly.set_axis(pd.date_range("1990-01-01", periods=144, freq="D"))
+    assert LRUForecaster(**small).fit(daily).frame_.theta_weight == AUTO_THETA_WEIGHT
+
+
 def test_a_short_monthly_or_quarterly_fit_gives_its_network_the_seasonal_skip():
     """``frame_.seasonal_skip`` (the network learns the change from seasonal naive) is set for a monthly or
     quarterly fit of fewer than 100 training windows with the "auto" share and ``skip_last`` whose rows' first

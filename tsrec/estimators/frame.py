@@ -647,8 +647,8 @@ SMOOTH_SHARE = 0.25
 SMOOTH_ACF = 0.6
 
 
-#: the partner's share ``fit`` gives a series indexed weekly or coarser whose damped partner reads the window alone,
-#: where the "auto" share is still :data:`AUTO_THETA_WEIGHT` (:func:`coarse_share`)
+#: the partner's share ``fit`` gives a series indexed weekly or coarser where the "auto" share is still
+#: :data:`AUTO_THETA_WEIGHT` (:func:`coarse_share`)
 COARSE_SHARE = 0.75
 
 
@@ -656,28 +656,33 @@ def coarse_share(est: BaseForecaster, frame: Frame, freq: str | int | None) -> f
     """The share ``fit`` gives instead of ``frame.theta_weight`` on a long coarse series, or None for no change.
 
     :data:`COARSE_SHARE` (0.75) where ``est`` has ``theta_weight="auto"`` and ``partner="damped"``, ``frame`` a
-    direct head whose damped partner reads the network's window alone (``partner_rows`` 0: a window of four
-    seasons or more, or a non-seasonal one of over ``estimated_rows`` rows) and the default share
-    :data:`AUTO_THETA_WEIGHT`, and ``freq`` steps by more than a day (:func:`coarser_than_daily`). ``fit`` asks
-    after the share choice and the naive share, for a plain window model (or ensemble) whose share was not chosen
-    on a validation tail.
+    direct head with the default share :data:`AUTO_THETA_WEIGHT`, and ``freq`` steps by more than a day
+    (:func:`coarser_than_daily`). ``fit`` asks after the share choice and the naive share, for a plain window model
+    (or ensemble) whose share was not chosen on a validation tail. The partner may read the network's window (a
+    window of four seasons or more, or a non-seasonal one of over ``estimated_rows`` rows) or the seasons before
+    it (:func:`history_rows`: a window of two to four seasons, where :func:`history_share` keeps the default share;
+    shorter windows give the partner :data:`SEASON_SHARE`).
 
     On long monthly, quarterly and yearly series the network alone trails its partner on smooth trends and rates
     (a price index: a mean absolute error of 8.35 against 0.79 in one block), and the even share carries that
     error. Screened on the validation blocks of 81 such seen series (0.958 of the even share's geometric mean MAE
     / seasonal naive; the partner alone was worse on three of four sets) and judged on 26 it had not seen
-    (0.981, two seeds; ``benchmarks/rules/2026-12-05_coarse_share.md``).
+    (0.981, two seeds; ``benchmarks/rules/2026-12-05_coarse_share.md``). Monthly fits of about 105 to 175 rows,
+    whose windows hold two to four seasons and whose partner reads the eight seasons before them, kept the even
+    share until session 52: on 27 monthly stretches of 155-168 months no earlier choice had read the share raised
+    to 0.75 gave 0.914 of the even share's MAE (geometric mean; 17 series better by 2%, 7 worse;
+    ``benchmarks/rules/2026-12-07_coarse_share_history.md``).
 
     >>> class Est: theta_weight, partner = "auto", "damped"
     >>> monthly = Frame(96, 12, True, 12, theta_weight=0.5)
     >>> coarse_share(Est, monthly, "MS"), coarse_share(Est, monthly, "D"), coarse_share(Est, monthly, None)
     (0.75, None, None)
     >>> from dataclasses import replace
-    >>> coarse_share(Est, replace(monthly, partner_rows=768), "MS"), coarse_share(Est, replace(monthly,
-    ...     theta_weight=0.6), "MS")  # the partner reads more rows / a share raised for few windows
-    (None, None)
+    >>> coarse_share(Est, replace(monthly, context=36, partner_rows=96), "MS")  # three seasons, and eight before
+    0.75
+    >>> coarse_share(Est, replace(monthly, theta_weight=0.6), "MS")  # a share raised for few windows
     """
-    if est.theta_weight != "auto" or est.partner != "damped" or not frame.direct or frame.partner_rows \
+    if est.theta_weight != "auto" or est.partner != "damped" or not frame.direct \
             or frame.theta_weight != AUTO_THETA_WEIGHT or not coarser_than_daily(freq):
         return None
     return COARSE_SHARE
