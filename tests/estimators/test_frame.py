@@ -775,7 +775,7 @@ def test_a_window_of_two_to_four_seasons_gives_its_damped_partner_the_coarse_sha
     """144 months of a season on a trend: a window of two to four seasons, whose damped partner reads the eight
     seasons before it (``partner_rows``), gets :data:`COARSE_SHARE` as a longer window does
     (``benchmarks/rules/2026-12-07_coarse_share_history.md``); ``predict`` combines with it. Indexed daily, the
-    same rows keep the default share."""
+    same rows keep the default share, and so does a panel of two such series (the rule judged fits of one)."""
     from tsrec.estimators import LRUForecaster
     from tsrec.estimators.frame import AUTO_THETA_WEIGHT, COARSE_SHARE
 
@@ -796,6 +796,8 @@ def test_a_window_of_two_to_four_seasons_gives_its_damped_partner_the_coarse_sha
     np.testing.assert_allclose(combined, 0.25 * network + 0.75 * partner, rtol=1e-5)
     daily = monthly.set_axis(pd.date_range("1990-01-01", periods=144, freq="D"))
     assert LRUForecaster(**small).fit(daily).frame_.theta_weight == AUTO_THETA_WEIGHT
+    panel = LRUForecaster(**small).fit([monthly, monthly * 2.0])  # a panel keeps the even share
+    assert panel.frame_.partner_rows == 8 * 12 and panel.frame_.theta_weight == AUTO_THETA_WEIGHT
 
 
 def test_a_short_monthly_or_quarterly_fit_gives_its_network_the_seasonal_skip():

@@ -288,7 +288,8 @@ class BaseForecaster(BaseEstimator):
             if self.theta_weight == "auto":  # a share of (seasonal) naive, if the validation windows ask for it
                 share, period = auto_naive_share(self, frame, model, freq, val, batch.n_targets, cfg, device)
                 frame = replace(frame, naive_share=share, naive_period=period)
-            share = None if chosen or not is_plain_window_model(model) else coarse_share(self, frame, freq)
+            share = None if chosen or not is_plain_window_model(model) else coarse_share(self, frame, freq,
+                                                                                            len(batch.values))
             if share is not None:  # a long coarse series: more to its damped partner
                 frame = replace(frame, theta_weight=share)
                 set_theta_weight(model, share)
