@@ -459,13 +459,14 @@ def test_the_partner_of_a_short_seasonal_window_reads_the_seasons_before_it(tmp_
     ``predict`` combines the network with :func:`history_blend_forecast` of the last 96 rows and the period (that
     partner blended with seasonal naive where that backtests better, ``frame_.history_blend``); the
     validation windows that early stopping scores carry the same rows (NaN before the series' first); the file keeps
-    it. A window of two to four seasons reads them too, at the share of its own window (it shows the network the
-    season); one of four seasons keeps the partner on the window."""
+    it. A window of two to four seasons reads them too, at the share a window that shows the network the season
+    gets on a monthly index (the coarse share since session 52); one of four seasons keeps the partner on the
+    window."""
     import torch
 
     from tsrec import training
     from tsrec.estimators import BaseForecaster, LRUForecaster
-    from tsrec.estimators.frame import SEASON_ROWS, SEASON_SHARE
+    from tsrec.estimators.frame import COARSE_SHARE, SEASON_ROWS, SEASON_SHARE
     from tsrec.nn.damped import history_blend_forecast
 
     t = np.arange(100)
@@ -495,7 +496,7 @@ def test_the_partner_of_a_short_seasonal_window_reads_the_seasons_before_it(tmp_
     assert g.frame_.partner_rows == 96
     np.testing.assert_array_equal(g.predict().to_numpy(), f.predict().to_numpy())
     three = LRUForecaster(**{**kw, "context": 36}).fit(y)  # three seasons: the seasons before, the window's share
-    assert (three.frame_.partner_rows, three.frame_.theta_weight) == (96, 0.5)
+    assert (three.frame_.partner_rows, three.frame_.theta_weight) == (96, COARSE_SHARE)
     assert LRUForecaster(**{**kw, "context": 48}).fit(y).frame_.partner_rows == 0
 
 
