@@ -776,7 +776,8 @@ def test_a_window_of_two_to_four_seasons_gives_its_damped_partner_the_coarse_sha
     """144 months of a season on a trend: a window of two to four seasons, whose damped partner reads the eight
     seasons before it (``partner_rows``), gets :data:`COARSE_SHARE` as a longer window does
     (``benchmarks/rules/2026-12-07_coarse_share_history.md``); ``predict`` combines with it. Indexed daily, the
-    same rows keep the default share, and so does a panel of two such series (the rule judged fits of one)."""
+    same rows keep the default share, and so do a panel of two such series and a weekly series of such windows (the
+    rule judged monthly fits of one series)."""
     from tsrec.estimators import LRUForecaster
     from tsrec.estimators.frame import AUTO_THETA_WEIGHT, COARSE_SHARE
 
@@ -799,6 +800,12 @@ def test_a_window_of_two_to_four_seasons_gives_its_damped_partner_the_coarse_sha
     assert LRUForecaster(**small).fit(daily).frame_.theta_weight == AUTO_THETA_WEIGHT
     panel = LRUForecaster(**small).fit([monthly, monthly * 2.0])  # a panel keeps the even share
     assert panel.frame_.partner_rows == 8 * 12 and panel.frame_.theta_weight == AUTO_THETA_WEIGHT
+    t = np.arange(450)  # nine years of weeks: a window of two to four years, and eight before it
+    weeks = 10 + 3 * np.sin(2 * np.pi * t / 52) + rng.normal(0, 1, 450)
+    weekly = LRUForecaster(**small).fit(pd.DataFrame({"y": weeks}, index=pd.date_range("1990-01-07", periods=450,
+                                                                                          freq="W-SUN")))
+    assert 2 * 52 + 2 <= weekly.frame_.context < 4 * 52 and weekly.frame_.partner_rows == 8 * 52
+    assert weekly.frame_.theta_weight == AUTO_THETA_WEIGHT
 
 
 def test_a_short_monthly_or_quarterly_fit_gives_its_network_the_seasonal_skip():

@@ -660,10 +660,10 @@ def coarse_share(est: BaseForecaster, frame: Frame, freq: str | int | None, n_se
     (:func:`coarser_than_daily`). ``fit`` asks after the share choice and the naive share, for a plain window model
     (or ensemble) whose share was not chosen on a validation tail. The partner may read the network's window (a
     window of four seasons or more, or a non-seasonal one of over ``estimated_rows`` rows) or, in a fit of one
-    series (``n_series``), the rows before it (:func:`history_rows`: a seasonal window of two to four seasons,
-    where :func:`history_share` keeps the default share; shorter windows give the partner :data:`SEASON_SHARE`).
-    A panel whose partner reads the rows before its windows keeps the even share: its network trains on every
-    series' windows, and the rule that raised the share judged fits of one series.
+    series (``n_series``) indexed monthly or coarser (:func:`monthly_or_coarser`), the rows before it
+    (:func:`history_rows`: a seasonal window of two to four seasons, where :func:`history_share` keeps the default
+    share; shorter windows give the partner :data:`SEASON_SHARE`). A panel, or a weekly series, whose partner reads
+    the rows before its windows keeps the even share: the rule that raised it judged monthly fits of one series.
 
     On long monthly, quarterly and yearly series the network alone trails its partner on smooth trends and rates
     (a price index: a mean absolute error of 8.35 against 0.79 in one block), and the even share carries that
@@ -681,13 +681,13 @@ def coarse_share(est: BaseForecaster, frame: Frame, freq: str | int | None, n_se
     (0.75, None, None)
     >>> from dataclasses import replace
     >>> three = replace(monthly, context=36, partner_rows=96)  # three seasons, and eight before them
-    >>> coarse_share(Est, three, "MS"), coarse_share(Est, three, "MS", n_series=100)
-    (0.75, None)
+    >>> coarse_share(Est, three, "MS"), coarse_share(Est, three, "MS", n_series=100), coarse_share(Est, three, "W")
+    (0.75, None, None)
     >>> coarse_share(Est, replace(monthly, theta_weight=0.6), "MS")  # a share raised for few windows
     """
     if est.theta_weight != "auto" or est.partner != "damped" or not frame.direct \
-            or (frame.partner_rows and n_series > 1) or frame.theta_weight != AUTO_THETA_WEIGHT \
-            or not coarser_than_daily(freq):
+            or (frame.partner_rows and (n_series > 1 or not monthly_or_coarser(freq))) \
+            or frame.theta_weight != AUTO_THETA_WEIGHT or not coarser_than_daily(freq):
         return None
     return COARSE_SHARE
 
