@@ -735,6 +735,26 @@ def test_the_damped_partner_of_a_daily_or_finer_series_is_chosen_with_its_horizo
     assert 0 < differ.sum() < len(differ)  # some origins' backtests chose the horizon fit, some the one-step fit
 
 
+def _season_on_trend(n: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """``n`` months of a yearly season on a trend, with noise: the frame and its values."""
+    t = np.arange(n)
+    y = 100 + 0.5 * t + 3 * np.sin(2 * np.pi * t / 12) + np.random.default_rng().normal(0, 1, n)
+    return pd.DataFrame({"y": y}, index=pd.date_range("1990-01-01", periods=n, freq="MS")), y
+
+
+def _assert_combines_at(f, share: float) -> None:
+    """``f.predict()`` is ``(1 - share)`` of the network's forecast and ``share`` of its partner's (the naive share,
+    which moves all three alike, set aside); ``f`` is left as it was."""
+    f.model_.naive_share = 0.0
+    combined = f.predict().to_numpy().ravel()
+    f.model_.theta_weight = 0.0
+    network = f.predict().to_numpy().ravel()
+    f.model_.theta_weight = 1.0
+    partner = f.predict().to_numpy().ravel()
+    f.model_.theta_weight, f.model_.naive_share = share, f.frame_.naive_share
+    np.testing.assert_allclose(combined, (1 - share) * network + share * partner, rtol=1e-5)
+
+
 def test_a_long_coarse_series_gives_three_quarters_to_its_damped_partner(tmp_path):
     """``fit`` gives the damped partner :data:`COARSE_SHARE` of the forecast where the series is indexed weekly or
     coarser, the partner reads the network's window alone and the "auto" share is the default: 300 months of a
@@ -744,22 +764,12 @@ def test_a_long_coarse_series_gives_three_quarters_to_its_damped_partner(tmp_pat
     from tsrec.estimators import BaseForecaster, LRUForecaster
     from tsrec.estimators.frame import AUTO_THETA_WEIGHT, COARSE_SHARE
 
-    rng = np.random.default_rng()
-    t = np.arange(300)
-    y = 100 + 0.5 * t + 3 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 1, 300)
+    monthly, y = _season_on_trend(300)
     small = dict(horizon=12, d_model=8, n_layers=1, max_epochs=1, random_state=0)
-    monthly = pd.DataFrame({"y": y}, index=pd.date_range("1990-01-01", periods=300, freq="MS"))
     f = LRUForecaster(**small).fit(monthly)
     assert f.frame_.partner_rows == 0 and f.frame_.context >= 4 * 12
     assert f.frame_.theta_weight == f.model_.theta_weight == COARSE_SHARE
-    f.model_.naive_share = 0.0  # (the naive share, if the validation windows asked for one, moves all three alike)
-    combined = f.predict().to_numpy().ravel()
-    f.model_.theta_weight = 0.0
-    network = f.predict().to_numpy().ravel()
-    f.model_.theta_weight = 1.0
-    partner = f.predict().to_numpy().ravel()
-    f.model_.theta_weight, f.model_.naive_share = COARSE_SHARE, f.frame_.naive_share
-    np.testing.assert_allclose(combined, 0.25 * network + 0.75 * partner, rtol=1e-5)
+    _assert_combines_at(f, COARSE_SHARE)
     f.save(tmp_path / "m.safetensors")
     g = BaseForecaster.load(tmp_path / "m.safetensors")
     assert g.frame_.theta_weight == g.model_.theta_weight == COARSE_SHARE
@@ -781,27 +791,18 @@ def test_a_window_of_two_to_four_seasons_gives_its_damped_partner_the_coarse_sha
     from tsrec.estimators import LRUForecaster
     from tsrec.estimators.frame import AUTO_THETA_WEIGHT, COARSE_SHARE
 
-    rng = np.random.default_rng()
-    t = np.arange(144)
-    y = 100 + 0.5 * t + 3 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 1, 144)
+    monthly, _ = _season_on_trend(144)
     small = dict(horizon=12, d_model=8, n_layers=1, max_epochs=1, random_state=0)
-    monthly = pd.DataFrame({"y": y}, index=pd.date_range("1990-01-01", periods=144, freq="MS"))
     f = LRUForecaster(**small).fit(monthly)
     assert 2 * 12 + 2 <= f.frame_.context < 4 * 12 and f.frame_.partner_rows == 8 * 12
     assert f.frame_.theta_weight == f.model_.theta_weight == COARSE_SHARE
-    f.model_.naive_share = 0.0
-    combined = f.predict().to_numpy().ravel()
-    f.model_.theta_weight = 0.0
-    network = f.predict().to_numpy().ravel()
-    f.model_.theta_weight = 1.0
-    partner = f.predict().to_numpy().ravel()
-    np.testing.assert_allclose(combined, 0.25 * network + 0.75 * partner, rtol=1e-5)
+    _assert_combines_at(f, COARSE_SHARE)
     daily = monthly.set_axis(pd.date_range("1990-01-01", periods=144, freq="D"))
     assert LRUForecaster(**small).fit(daily).frame_.theta_weight == AUTO_THETA_WEIGHT
     panel = LRUForecaster(**small).fit([monthly, monthly * 2.0])  # a panel keeps the even share
     assert panel.frame_.partner_rows == 8 * 12 and panel.frame_.theta_weight == AUTO_THETA_WEIGHT
     t = np.arange(450)  # nine years of weeks: a window of two to four years, and eight before it
-    weeks = 10 + 3 * np.sin(2 * np.pi * t / 52) + rng.normal(0, 1, 450)
+    weeks = 10 + 3 * np.sin(2 * np.pi * t / 52) + np.random.default_rng().normal(0, 1, 450)
     weekly = LRUForecaster(**small).fit(pd.DataFrame({"y": weeks}, index=pd.date_range("1990-01-07", periods=450,
                                                                                           freq="W-SUN")))
     assert 2 * 52 + 2 <= weekly.frame_.context < 4 * 52 and weekly.frame_.partner_rows == 8 * 52
