@@ -3,7 +3,7 @@
 A diagnosis screen, not a judge: the series below were read to find regimes where the defaults lose, so no choice
 may be judged on them. Session 51 built it for monthly series of two to four years (``defaults.py --set
 two_years`` and ``--set two_years_b`` judged the change it led to); session 52 added the other frequencies. Each
-series is cut at up to ``--cuts`` places into N rows, on which ``LRUForecaster(horizon=H)`` (defaults),
+series is cut at up to ``--cuts`` places into N rows, on which ``LRUForecaster(horizon=H)`` (defaults; ``--model``),
 statsmodels' Holt-Winters (additive trend and season) and Theta are fitted; each forecast's MAE over the next H
 rows is divided by seasonal naive's (cuts where seasonal naive is exact are skipped). Printed per length: the
 geometric mean of each ratio over the cuts, how many cuts the LRU forecasts more than twice as badly as seasonal
@@ -20,6 +20,7 @@ The series, by ``--freq`` (period, horizon):
 
     python benchmarks/short_seasons.py --rows 26 30 36                  # monthly, as in session 51
     python benchmarks/short_seasons.py --freq D --seasons 2.5 3 4 8 16  # N = round(seasons * period)
+    python benchmarks/short_seasons.py --freq W --seasons 3 --model AarenForecaster
 """
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tsrec import LRUForecaster  # noqa: E402
+import tsrec  # noqa: E402
 
 #: period, horizon, pandas frequency and default number of cuts per series, by --freq
 FREQS = {"M": (12, 12, "MS", 5), "Q": (4, 8, "QS", 3), "W": (52, 13, "W-SUN", 3), "D": (7, 14, "D", 3),
@@ -73,9 +74,10 @@ def series(freq: str = "M") -> dict[str, np.ndarray]:
             for c, v in df.resample("D").mean().items()}
 
 
-def ratios(y: np.ndarray, start: int, rows: int, freq: str = "M") -> tuple[float, float, float]:
-    """MAE / seasonal naive's of the LRU, Holt-Winters and Theta on ``y[start : start + rows]``'s next horizon
-    rows (NaN where seasonal naive is exact, and for Holt-Winters where statsmodels cannot fit it)."""
+def ratios(y: np.ndarray, start: int, rows: int, freq: str = "M",
+           model: str = "LRUForecaster") -> tuple[float, float, float]:
+    """MAE / seasonal naive's of ``model`` (defaults), Holt-Winters and Theta on ``y[start : start + rows]``'s next
+    horizon rows (NaN where seasonal naive is exact, and for Holt-Winters where statsmodels cannot fit it)."""
     from statsmodels.tsa.forecasting.theta import ThetaModel
     from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
@@ -85,32 +87,35 @@ def ratios(y: np.ndarray, start: int, rows: int, freq: str = "M") -> tuple[float
     if not naive > 0:
         return (np.nan,) * 3
     index = pd.date_range("2000-01-01", periods=rows, freq=alias)
-    lru = LRUForecaster(horizon=horizon, random_state=0, verbose=False).fit(pd.DataFrame({"y": train}, index=index))
+    est = getattr(tsrec, model)(horizon=horizon, random_state=0, verbose=False)
+    net = est.fit(pd.DataFrame({"y": train}, index=index))
     frame = pd.Series(train, index)
     try:
         hw = ExponentialSmoothing(frame, trend="add", seasonal="add", seasonal_periods=period).fit().forecast(horizon)
     except ValueError:  # under two seasons
         hw = np.full(horizon, np.nan)
     theta = ThetaModel(frame, period=period).fit().forecast(horizon)
-    forecasts = (lru.predict().to_numpy().ravel(), np.asarray(hw), theta)
+    forecasts = (net.predict().to_numpy().ravel(), np.asarray(hw), theta)
     return tuple(float(np.mean(np.abs(np.asarray(f) - test)) / naive) for f in forecasts)
 
 
-def screen(freq: str, rows: int, data: dict[str, np.ndarray], cuts: int) -> str:
+def screen(freq: str, rows: int, data: dict[str, np.ndarray], cuts: int, model: str = "LRUForecaster") -> str:
     """One line: the geometric means over the cuts of ``rows`` rows of every series in ``data``."""
     period, horizon, _, _ = FREQS[freq]
     table = []
     for y in data.values():
         y = y[np.isfinite(y)]
         step = max(period, (len(y) - rows - horizon) // (cuts - 1 if cuts > 1 else 1) + 1)
-        table += [ratios(y, start, rows, freq) for start in list(range(0, len(y) - rows - horizon + 1, step))[:cuts]]
+        starts = list(range(0, len(y) - rows - horizon + 1, step))[:cuts]
+        table += [ratios(y, start, rows, freq, model) for start in starts]
     r = np.array(table)
     r = r[np.isfinite(r[:, 0])]
     geo = np.exp(np.nanmean(np.log(r), axis=0))
     behind = int((r[:, 0] > 1.2 * np.nanmin(r[:, 1:], axis=1)).sum())
+    name = model.removesuffix("Forecaster")
     return (f"{freq} {rows} rows ({rows / period:.1f} seasons), {len(r)} cuts: MAE / seasonal naive's, geometric mean: "
-            f"LRU {geo[0]:.3f}, Holt-Winters {geo[1]:.3f}, Theta {geo[2]:.3f}; LRU over 2x: {(r[:, 0] > 2).sum()}, "
-            f"over 1.2x the better classical: {behind}")
+            f"{name} {geo[0]:.3f}, Holt-Winters {geo[1]:.3f}, Theta {geo[2]:.3f}; {name} over 2x: "
+            f"{(r[:, 0] > 2).sum()}, over 1.2x the better classical: {behind}")
 
 
 def main() -> None:
@@ -119,6 +124,7 @@ def main() -> None:
     ap.add_argument("--rows", type=int, nargs="+", help="training lengths (default: 26 30 36 42 for monthly)")
     ap.add_argument("--seasons", type=float, nargs="+", help="training lengths in seasons, instead of --rows")
     ap.add_argument("--cuts", type=int, help="cuts per series (default: 5 monthly, 3 otherwise)")
+    ap.add_argument("--model", default="LRUForecaster", help="the estimator, with its defaults")
     args = ap.parse_args()
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore")
@@ -126,7 +132,7 @@ def main() -> None:
     rows = args.rows or ([round(s * period) for s in args.seasons] if args.seasons else [26, 30, 36, 42])
     data = series(args.freq)
     for n in rows:
-        print(screen(args.freq, n, data, args.cuts or cuts), flush=True)
+        print(screen(args.freq, n, data, args.cuts or cuts, args.model), flush=True)
 
 
 if __name__ == "__main__":
