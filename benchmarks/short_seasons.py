@@ -87,15 +87,15 @@ def ratios(y: np.ndarray, start: int, rows: int, freq: str = "M",
     if not naive > 0:
         return (np.nan,) * 3
     index = pd.date_range("2000-01-01", periods=rows, freq=alias)
-    est = getattr(tsrec, model)(horizon=horizon, random_state=0, verbose=False)
-    net = est.fit(pd.DataFrame({"y": train}, index=index))
+    fitted = getattr(tsrec, model)(horizon=horizon, random_state=0, verbose=False).fit(pd.DataFrame({"y": train},
+                                                                                                   index=index))
     frame = pd.Series(train, index)
     try:
         hw = ExponentialSmoothing(frame, trend="add", seasonal="add", seasonal_periods=period).fit().forecast(horizon)
     except ValueError:  # under two seasons
         hw = np.full(horizon, np.nan)
     theta = ThetaModel(frame, period=period).fit().forecast(horizon)
-    forecasts = (net.predict().to_numpy().ravel(), np.asarray(hw), theta)
+    forecasts = (fitted.predict().to_numpy().ravel(), np.asarray(hw), theta)
     return tuple(float(np.mean(np.abs(np.asarray(f) - test)) / naive) for f in forecasts)
 
 
@@ -130,6 +130,10 @@ def main() -> None:
     warnings.filterwarnings("ignore")
     period, _, _, cuts = FREQS[args.freq]
     rows = args.rows or ([round(s * period) for s in args.seasons] if args.seasons else [26, 30, 36, 42])
+    short = [n for n in rows if n < FREQS[args.freq][1] + 2]
+    if short:
+        ap.error(f"--rows/--seasons give {short} rows: the estimators need at least the horizon + 2 "
+                 f"({FREQS[args.freq][1] + 2})")
     data = series(args.freq)
     for n in rows:
         print(screen(args.freq, n, data, args.cuts or cuts, args.model), flush=True)
