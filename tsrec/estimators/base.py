@@ -76,9 +76,6 @@ from .frame import (
     history_share,
     holds_one_season,
     monthly_or_coarser,
-    one_scaling,
-    set_partner_zero,
-    wants_multiplicative,
     wants_seasonal_skip,
 )
 from .params import COMMON_PARAMS, FITTED_ATTRIBUTES, Param, check_params, render_docstring
@@ -247,8 +244,6 @@ class BaseForecaster(BaseEstimator):
         freq = batch.meta[0].freq if batch.meta and batch.meta[0].kind == "datetime" else None
         if frame.direct and self.partner == "damped" and daily_or_finer(freq):  # fitted for the horizon ahead
             frame = replace(frame, horizon_errors=True)
-        if wants_multiplicative(self, frame, freq, series):  # a season that grows with the level
-            frame = replace(frame, multiplicative=True)
         fingerprint = None
         if checkpoint_dir is not None:
             # max_epochs may grow between the runs where the learning rate does not follow a schedule over them
@@ -264,7 +259,6 @@ class BaseForecaster(BaseEstimator):
             with seeded(self.random_state):
                 model = self._build_model(c_rows, batch.n_targets, batch.covariate_names, frame, covariates)
                 model = model.to(device)
-                set_partner_zero(model, one_scaling(scaler, series))
                 check_ridge_share(self.ridge_share, model, len(batch.values), val is not None, self.cross_ridge_rows)
                 rows = history_rows(self, frame) if is_plain_window_model(model) else 0
                 if rows:  # the partner reads the rows before the window (a plain window model or ensemble only)
@@ -345,7 +339,6 @@ class BaseForecaster(BaseEstimator):
         self.frame_ = frame
         self.scaler_ = scaler
         self.series_scalers_ = series_scalers
-        set_partner_zero(model, one_scaling(scaler, series_scalers))
         self.history_ = history
         self.device_ = device
         self.target_names_ = list(batch.target_names)
@@ -764,7 +757,6 @@ class BaseForecaster(BaseEstimator):
         try:
             if update_params:
                 self._update_scalers(scaler, series, batch.values)
-                set_partner_zero(self.model_, one_scaling(scaler, series))  # the rows' zero moves with the scaling
             # the state advances with the weights the rows arrive to (truncated BPTT's order), then the weights
             # step; nothing is committed before the step, which leaves everything as it was when it fails
             new = st.continued(batch.values, metas, self.model_, series or scaler, keep=self._keep,
@@ -798,7 +790,6 @@ class BaseForecaster(BaseEstimator):
         except BaseException:
             if update_params and not had_optimizer:
                 self._optimizer = None
-            set_partner_zero(self.model_, one_scaling(self.scaler_, self.series_scalers_))
             raise
         self.scaler_ = scaler
         self.series_scalers_ = series

@@ -32,7 +32,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ..data import Batch, StandardScaler
+from ..data import Batch
 from ..nn.causal_norm import CausalInstanceNorm
 from ..nn.covariates import CovariateModel
 from ..nn.damped import ESTIMATED_ROWS
@@ -50,8 +50,7 @@ __all__ = ["Frame", "infer_period", "resolve", "auto_stride", "frame_of", "build
            "SMOOTH_SHARE", "step_days", "sub_daily", "daily_or_finer", "coarser_than_daily", "auto_naive_share",
            "NAIVE_SHARE", "NAIVE_RATIO", "LAST_SHARE", "LAST_RATIO", "LAST_WINDOWS", "coarse_share", "COARSE_SHARE",
            "wants_seasonal_skip", "differences_seasonal", "SEASONAL_SKIP_PERIODS", "SEASONAL_SKIP_WINDOWS",
-           "monthly_or_coarser", "RIDGE_SHARES", "auto_ridge_share", "check_ridge_share", "wants_multiplicative",
-           "one_scaling", "set_partner_zero"]
+           "monthly_or_coarser", "RIDGE_SHARES", "auto_ridge_share", "check_ridge_share"]
 
 #: the longest automatic look-back
 MAX_AUTO_CONTEXT = 512
@@ -152,13 +151,6 @@ class Frame:
         backtests better (:func:`tsrec.nn.damped.history_forecast`): what ``fit``
         gives a series indexed monthly or coarser since format 29
         (:func:`monthly_or_coarser`); False in earlier files.
-    multiplicative : bool
-        The damped partner divides a row whose season grows with its level by
-        its multiplicative index about the series' zero
-        (:func:`tsrec.nn.multiplicative.multiplicative_forecast`; the zero comes
-        from the scaling, :func:`set_partner_zero`): what ``fit`` gives a series
-        indexed monthly or coarser with one scaling since format 30
-        (:func:`wants_multiplicative`); False in earlier files.
     """
 
     context: int | None
@@ -179,7 +171,6 @@ class Frame:
     skip_per_window: bool = False
     ridge_share: float = 0.0
     tail_season: bool = False
-    multiplicative: bool = False
 
     @property
     def window_rows(self) -> int | None:
@@ -269,22 +260,19 @@ def resolve(context: int | str | None, patch_len: int | str, head: str, lengths:
     Frame(context=504, patch_len=24, direct=True, period=24, theta_weight=None, one_season=False,
           estimated_rows=20, partner_rows=0, history_one_season=False, naive_blend=False,
           history_blend=False, naive_share=0.0, naive_period=None, horizon_errors=False,
-          seasonal_skip=False, skip_per_window=False, ridge_share=0.0, tail_season=False,
-          multiplicative=False)
+          seasonal_skip=False, skip_per_window=False, ridge_share=0.0, tail_season=False)
     >>> resolve("auto", "auto", "auto", [8000], 24, 0.1, period=24).context  # eight horizons
     192
     >>> resolve("auto", "auto", "auto", [150], 12, 0.1, period=52)  # doctest: +NORMALIZE_WHITESPACE
     Frame(context=40, patch_len=5, direct=True, period=52, theta_weight=None, one_season=False,
           estimated_rows=20, partner_rows=0, history_one_season=False, naive_blend=False,
           history_blend=False, naive_share=0.0, naive_period=None, horizon_errors=False,
-          seasonal_skip=False, skip_per_window=False, ridge_share=0.0, tail_season=False,
-          multiplicative=False)
+          seasonal_skip=False, skip_per_window=False, ridge_share=0.0, tail_season=False)
     >>> resolve(None, "auto", "auto", [500], 12, 0.1, period=12)  # doctest: +NORMALIZE_WHITESPACE
     Frame(context=None, patch_len=1, direct=False, period=12, theta_weight=None, one_season=False,
           estimated_rows=20, partner_rows=0, history_one_season=False, naive_blend=False,
           history_blend=False, naive_share=0.0, naive_period=None, horizon_errors=False,
-          seasonal_skip=False, skip_per_window=False, ridge_share=0.0, tail_season=False,
-          multiplicative=False)
+          seasonal_skip=False, skip_per_window=False, ridge_share=0.0, tail_season=False)
     """
     direct = head == "direct" or (head == "auto" and context is not None)
     if context is None:
@@ -545,55 +533,6 @@ def monthly_or_coarser(freq: str | int | None) -> bool:
     """
     days = step_days(freq)
     return days is not None and days >= 28
-
-
-def wants_multiplicative(est: BaseForecaster, frame: Frame, freq: str | int | None,
-                         series: Sequence[StandardScaler] | None) -> bool:
-    """Whether ``fit`` gives ``frame`` a multiplicative season in its damped partner (:attr:`Frame.multiplicative`):
-    where ``est`` has ``partner="damped"``, ``frame`` a direct head and a seasonal period, the index steps monthly
-    or coarser (:func:`monthly_or_coarser`) and every row the model forecasts takes one scaling
-    (:func:`one_scaling`: ``scaling="global"``, or one series). Such a partner row is divided by its multiplicative
-    index where it lies well above the series' zero and shows the season
-    (:func:`tsrec.nn.multiplicative.multiplicative_forecast`). Adopted by
-    ``benchmarks/rules/2026-12-07_multiplicative_season.md``; weekly series are left out: the illness rates, near
-    zero between flu seasons, forecast far worse with it.
-
-    >>> class Est: partner = "damped"
-    >>> monthly = Frame(36, 12, True, 12)
-    >>> wants_multiplicative(Est, monthly, "MS", None), wants_multiplicative(Est, monthly, "W-SUN", None)
-    (True, False)
-    """
-    return est.partner == "damped" and frame.direct and (frame.period or 1) > 1 and monthly_or_coarser(freq) \
-        and (series is None or len(series) == 1)
-
-
-def one_scaling(scaler: StandardScaler, series: Sequence[StandardScaler] | None) -> StandardScaler | None:
-    """The one scaling every row of a fit takes: ``scaler`` where no series has its own, the only series' where
-    one has; None for a panel scaled series by series (no one zero)."""
-    if series is None:
-        return scaler
-    return series[0] if len(series) == 1 else None
-
-
-def set_partner_zero(model: nn.Module, scaler: StandardScaler | None) -> None:
-    """Give every window model in ``model`` whose partner takes a multiplicative season
-    (:attr:`tsrec.nn.window.WindowModel.multiplicative`) each target's zero in the units ``scaler`` scales its
-    rows to, ``-mean / scale`` (NaN without a scaler: the additive index). Called wherever the scaling of the rows
-    the model forecasts from changes: ``fit``, ``partial_fit``, loading.
-
-    >>> from tsrec.nn.lru import LRUModel
-    >>> body = LRUModel(12, 1, horizon=3, d_model=8, d_state=4, n_layers=1, skip_last=False)
-    >>> model = WindowModel(body, 1, 1, horizon=3, context=36, patch_len=12, partner="damped", theta_period=12,
-    ...                     multiplicative=True)
-    >>> set_partner_zero(model, StandardScaler(1).update(np.array([[2.0], [6.0]])))
-    >>> model.partner_zero  # rows (y - 4) / 2: y = 0 at -2
-    tensor([-2.])
-    """
-    for m in model.modules():
-        if isinstance(m, WindowModel) and m.multiplicative:
-            n = m.n_targets
-            zero = np.full(n, np.nan) if scaler is None else -scaler.mean[:n] / scaler.scale[:n]
-            m.partner_zero.copy_(torch.as_tensor(zero, dtype=m.partner_zero.dtype))
 
 
 def sub_daily(freq: str | int | None) -> bool:
@@ -901,7 +840,7 @@ def _build_model(est: BaseForecaster, c_in: int, c_out: int, frame: Frame, n_nor
                            naive_period=frame.naive_period, horizon_errors=frame.horizon_errors,
                            seasonal_skip=frame.seasonal_skip, skip_per_window=frame.skip_per_window,
                            ridge_share=frame.ridge_share, cross_ridge_rows=est.cross_ridge_rows,
-                           tail_season=frame.tail_season, multiplicative=frame.multiplicative)
+                           tail_season=frame.tail_season)
 
     if est.ensemble_size == 1:
         return member()

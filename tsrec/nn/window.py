@@ -54,7 +54,7 @@ import contextvars
 import functools
 import hashlib
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,7 +63,6 @@ from torch import Tensor, nn
 
 from .blocks import Stack
 from .damped import ESTIMATED_ROWS, damped_forecast, history_blend_forecast, history_forecast, naive_blend_forecast
-from .multiplicative import multiplicative_forecast
 from .ridge import cross_forecast, ridge_sums, solve_ridge
 from .theta import is_seasonal, one_season_forecast, theta_forecast
 from .transformer import CausalSelfAttention
@@ -119,15 +118,14 @@ def memoised_partners(max_bytes: int = 256 * 2**20) -> Iterator[None]:
 
 def partner_forecast(partner: str, rows: Tensor, horizon: int, period: int | None,
                      estimated_rows: int = ESTIMATED_ROWS, one_season: bool = True,
-                     horizon_errors: bool = False, tail_season: bool = False, zero: Tensor | None = None) -> Tensor:
+                     horizon_errors: bool = False, tail_season: bool = False) -> Tensor:
     """``PARTNERS[partner](rows, horizon, period)``: the classical forecasts ``(N, horizon)`` of the windows
     ``rows`` ``(N, L)``, from the memo where :func:`memoised_partners` holds them. ``partner="one_season"``:
     :func:`tsrec.nn.theta.one_season_forecast`; ``partner="history"``: :func:`tsrec.nn.damped.history_forecast`
     (rows led by NaN; ``one_season`` and ``tail_season`` its arguments), ``partner="history_blend"``:
     :func:`tsrec.nn.damped.history_blend_forecast` (the same); ``partner="naive_blend"``:
     :func:`tsrec.nn.damped.naive_blend_forecast`; ``estimated_rows`` and ``horizon_errors``: damped Holt's
-    (:func:`tsrec.nn.damped.damped_forecast`; in every partner but Theta's); ``zero`` ``(N,)``, each row's zero:
-    a season that grows with the level is divided out (:func:`tsrec.nn.multiplicative.multiplicative_forecast`)."""
+    (:func:`tsrec.nn.damped.damped_forecast`; in every partner but Theta's)."""
     special = {"one_season": one_season_forecast, "history": history_forecast, "naive_blend": naive_blend_forecast,
                "history_blend": history_blend_forecast}
     method = special[partner] if partner in special else PARTNERS[partner]
@@ -143,16 +141,13 @@ def partner_forecast(partner: str, rows: Tensor, horizon: int, period: int | Non
         method = functools.partial(method, horizon_errors=True)
     else:
         horizon_errors = False
-    if zero is not None:
-        method = functools.partial(multiplicative_forecast, functools.partial(_periodic, method, period), zero=zero)
     memo = _MEMO.get()
     if memo is None:
         return method(rows, horizon, period)
-    digest = hashlib.blake2b(digest_size=32)
-    for t in (rows,) if zero is None else (rows, zero):
-        digest.update(t.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy())  # the bytes, any dtype
+    values = rows.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy()  # the bytes, of any dtype
     key = (partner, estimated_rows, one_season, horizon_errors, tail_season, horizon, period, str(rows.dtype),
-           str(rows.device), tuple(rows.shape), zero is not None, digest.digest())
+           str(rows.device),
+           tuple(rows.shape), hashlib.blake2b(values, digest_size=32).digest())
     if key not in memo.table:
         forecast = method(rows, horizon, period)
         size = forecast.element_size() * forecast.numel()
@@ -161,11 +156,6 @@ def partner_forecast(partner: str, rows: Tensor, horizon: int, period: int | Non
         memo.table[key] = forecast
         memo.used += size
     return memo.table[key]
-
-
-def _periodic(method: Callable, period: int | None, rows: Tensor, horizon: int) -> Tensor:
-    """``method(rows, horizon, period)``: a partner in the form :func:`multiplicative_forecast` calls."""
-    return method(rows, horizon, period)
 
 
 class WindowModel(nn.Module):
@@ -249,15 +239,6 @@ class WindowModel(nn.Module):
         seasonality test as their last ``2 * theta_period + 1`` rows
         (``history_forecast``'s ``tail_season``; models saved before format 29
         forecast them without a season).
-    multiplicative : bool, default=False
-        With ``partner="damped"``, a partner row whose season grows with its
-        level is divided by its multiplicative index about its target's zero,
-        the buffer ``partner_zero`` ``(n_targets,)``: the value the target's
-        rows take where its series is 0 (``-mean / scale`` for standardised
-        rows; :func:`tsrec.nn.multiplicative.multiplicative_forecast`). The
-        buffer is not saved with the weights and starts NaN (unknown: the
-        additive index); the estimators set it from their scaling. Models
-        saved before format 30 have the additive index alone.
     naive_blend : bool, default=False
         With ``partner="damped"``, a window of ``2 * theta_period + 3`` rows
         or more gets damped Holt blended with seasonal naive by their errors
@@ -338,8 +319,7 @@ class WindowModel(nn.Module):
         skip_last: bool = False, channel_independent: bool = False, eps: float = 1e-5, theta_weight: float = 0.0,
         theta_period: int | None = None, median_index: int = 0, partner: str = "theta", one_season: bool = False,
         estimated_rows: int = ESTIMATED_ROWS, partner_rows: int = 0, history_one_season: bool = False,
-        tail_season: bool = False, multiplicative: bool = False, naive_blend: bool = False,
-        history_blend: bool = False, naive_share: float = 0.0,
+        tail_season: bool = False, naive_blend: bool = False, history_blend: bool = False, naive_share: float = 0.0,
         naive_period: int | None = None, horizon_errors: bool = False, seasonal_skip: bool = False,
         skip_per_window: bool = False, ridge_share: float = 0.0, cross_ridge_rows: int = 0,
     ) -> None:
@@ -368,8 +348,6 @@ class WindowModel(nn.Module):
                              f"partner_rows={partner_rows!r}, context={context}, partner={partner!r}")
         if naive_blend and partner != "damped":
             raise ValueError(f"naive_blend needs partner='damped', got partner={partner!r}")
-        if multiplicative and partner != "damped":
-            raise ValueError(f"multiplicative needs partner='damped', got partner={partner!r}")
         if horizon_errors and partner != "damped":
             raise ValueError(f"horizon_errors needs partner='damped', got partner={partner!r}")
         if seasonal_skip and not (skip_last and theta_period is not None and theta_period >= 2):
@@ -404,8 +382,7 @@ class WindowModel(nn.Module):
         self.theta_weight, self.theta_period, self.median_index = float(theta_weight), theta_period, median_index
         self.partner, self.one_season, self.estimated_rows = partner, bool(one_season), int(estimated_rows)
         self.partner_rows, self.history_one_season = int(partner_rows), bool(history_one_season)
-        self.tail_season, self.multiplicative = bool(tail_season), bool(multiplicative)
-        self.register_buffer("partner_zero", torch.full((n_targets,), math.nan), persistent=False)
+        self.tail_season = bool(tail_season)
         self.naive_blend, self.history_blend = bool(naive_blend), bool(history_blend)
         self.naive_share, self.naive_period = float(naive_share), naive_period
         self.horizon_errors, self.seasonal_skip = bool(horizon_errors), bool(seasonal_skip)
@@ -650,9 +627,8 @@ class WindowModel(nn.Module):
             partner = "naive_blend"
         elif partner == "history" and self.history_blend:
             partner = "history_blend"
-        zero = self.partner_zero.repeat(b) if self.multiplicative else None  # rows are (window, target)
         forecast = partner_forecast(partner, rows, self.horizon, self.theta_period, self.estimated_rows,
-                                    self.history_one_season, self.horizon_errors, self.tail_season, zero)
+                                    self.history_one_season, self.horizon_errors, self.tail_season)
         forecast = forecast.reshape(b, nt, self.horizon).transpose(1, 2)
         return self._moved(out, self.theta_weight, forecast)
 
@@ -825,7 +801,6 @@ class WindowEnsemble(nn.Module):
     partner_rows = _shared("partner_rows")
     history_one_season = _shared("history_one_season")
     tail_season = _shared("tail_season")
-    multiplicative = _shared("multiplicative")
     history_blend = _shared("history_blend")
     naive_share = _shared("naive_share")
     naive_period = _shared("naive_period")
