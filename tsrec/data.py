@@ -35,6 +35,7 @@ __all__ = [
     "index_step",
     "full_grid",
     "seam_gap",
+    "business_days",
 ]
 
 LONG_ID, LONG_TIME, LONG_VALUE = "unique_id", "ds", "y"
@@ -238,6 +239,19 @@ def index_step(index: pd.Index) -> Any:
     return step if step > 0 else None
 
 
+def business_days(step: Any) -> bool:
+    """Whether ``step`` (an offset, a frequency string or None) is one business day: the step of trading and
+    banking calendars, whose missing weekdays are holidays, not gaps (:func:`full_grid`).
+
+    >>> business_days("B"), business_days(pd.offsets.BDay()), business_days("D"), business_days(None)
+    (True, True, False, False)
+    """
+    if step is None or isinstance(step, int):
+        return False
+    offset = pd.tseries.frequencies.to_offset(step)
+    return isinstance(offset, (pd.offsets.BusinessDay, pd.offsets.CustomBusinessDay)) and offset.n == 1
+
+
 def full_grid(index: pd.Index, what: str = "X", fill: bool = False) -> pd.Index | None:
     """Check that a sorted index has no gap at its step (:func:`index_step`); None when it has none.
 
@@ -245,13 +259,18 @@ def full_grid(index: pd.Index, what: str = "X", fill: bool = False) -> pd.Index 
     first one and how to fill it, unless ``fill``: then the full grid from the
     first to the last stamp is returned, for the caller to reindex to (rows of
     NaN where stamps were missing). A stamp off the grid (an irregular index)
-    always raises.
+    always raises. An index that steps by business days may skip weekdays
+    (:func:`business_days`): a trading calendar's holidays, so its rows are
+    consecutive as they are (forecasts continue on business days).
 
     Examples
     --------
     >>> idx = pd.DatetimeIndex(["2020-01-01", "2020-01-02", "2020-01-04"])
     >>> list(full_grid(idx, fill=True).day)
     [1, 2, 3, 4]
+    >>> trading = pd.bdate_range("2019-11-04", "2019-12-20").drop(pd.Timestamp("2019-11-28"))  # Thanksgiving
+    >>> full_grid(trading) is None
+    True
     """
     if len(index) < 3 or not (isinstance(index, pd.DatetimeIndex) or pd.api.types.is_integer_dtype(index.dtype)):
         return None
@@ -272,6 +291,8 @@ def full_grid(index: pd.Index, what: str = "X", fill: bool = False) -> pd.Index 
     if len(off):
         raise ValueError(f"{what} has an irregular index: {off[0]} is not on the grid of step {shown} from "
                          f"{index[0]}; resample it to a regular step first")
+    if business_days(step):  # holidays
+        return None
     gap = grid.difference(index)[0]
     before, after = index[index < gap][-1], index[index > gap][0]
     if fill:
@@ -287,6 +308,8 @@ def _meta(df: pd.DataFrame, period: str | None = None) -> SeriesMeta:
     idx = df.index
     if isinstance(idx, pd.DatetimeIndex):
         freq = idx.freqstr or (pd.infer_freq(idx) if len(idx) >= 3 else None)
+        if freq is None and len(idx) >= 3 and business_days(step := index_step(idx)):  # with holidays
+            freq = step.freqstr
         if freq is None and len(idx) >= 2:
             freq = pd.tseries.frequencies.to_offset(pd.Series(idx).diff().median()).freqstr
         if freq is None and period is not None:  # one period: its step is the periods' own
@@ -575,7 +598,9 @@ def advance_meta(meta: SeriesMeta, new: SeriesMeta, n_new: int, what: str = "X")
         expected = future_index(meta, 1)[0]
         if new.freq is not None and not _same_step(new.freq, meta.freq, new.first):
             raise ValueError(f"{what} has frequency {new.freq} but the fitted series has {meta.freq}")
-        if new.first != expected:
+        # a business-day series may resume after holidays: any later business day
+        holidays = business_days(meta.freq) and new.first > expected and new.first == new.first + pd.offsets.BDay(0)
+        if new.first != expected and not holidays:
             got, want = (user_labels(meta, pd.DatetimeIndex([t]))[0] for t in (new.first, expected))
             raise ValueError(f"{what} does not continue the series: it starts at {got}, expected {want} "
                              f"(a gap or an overlap at the seam{_SEAM_HINT if new.first > expected else ''})")
@@ -613,7 +638,7 @@ def seam_gap(meta: SeriesMeta, new: SeriesMeta) -> int:
     if meta.last is None or meta.freq is None or new.first is None or meta.kind != new.kind:
         return 0
     if meta.kind == "datetime":
-        if new.first <= meta.last:
+        if new.first <= meta.last or business_days(meta.freq):  # business days skip holidays: no rows to fill
             return 0
         grid = pd.date_range(meta.last, new.first, freq=meta.freq)
         return len(grid) - 2 if len(grid) > 2 and grid[-1] == new.first else 0

@@ -65,7 +65,8 @@ def test_gap_raises_at_every_entry_point(daily):
 
 def test_step_change_and_regular_calendars(daily):
     """A step changing from 1 to 2 days is a gap; calendar frequencies (months, business days) pass, and
-    their gaps are found; an integer index is checked at its step."""
+    their gaps are found (a missing business day is a holiday, see the next test); an integer index is checked
+    at its step."""
     idx = daily.index[:200].append(pd.date_range(daily.index[200], periods=100, freq="2D"))
     with pytest.raises(ValueError, match="has a gap.*steps by D"):
         to_batch(pd.DataFrame({"y": np.arange(300.0)}, index=idx))
@@ -75,6 +76,9 @@ def test_step_change_and_regular_calendars(daily):
         to_batch(df.set_axis(pd.DatetimeIndex(list(df.index))))  # no freq attribute: inferred
         gappy = df.drop(df.index[20])
         assert index_step(gappy.index) == df.index.freq
+        if df is bdays:
+            assert len(to_batch(gappy).values[0]) == 59
+            continue
         with pytest.raises(ValueError, match=f"no row between {df.index[19]} and {df.index[21]}"):
             to_batch(gappy)
     with pytest.raises(ValueError, match="no row between 4 and 10.*steps by 2"):
@@ -82,6 +86,36 @@ def test_step_change_and_regular_calendars(daily):
     with pytest.raises(ValueError, match="irregular"):
         to_batch(pd.DataFrame({"y": np.arange(6.0)}, index=[0, 2, 4, 6, 7, 9]))
     assert full_grid(daily.index) is None
+
+
+def test_a_trading_calendar_skips_its_holidays(daily):
+    """Closing prices on an exchange's trading days: business days less holidays, with no ``freq``. The missing
+    weekdays are holidays, not gaps: the rows fit as consecutive business days (period 5), the forecast's stamps
+    continue on business days from the last row, and a stream resumes after a holiday at the seam (``missing="mask"``
+    adds no rows either; an overlap is still refused). A daily index's missing day is still a gap, and so
+    are the weekends of business days with a Saturday among them (their step is then a day)."""
+    holidays = pd.to_datetime(["2019-01-01", "2019-01-21", "2019-02-18", "2019-04-19", "2019-05-27", "2019-07-04",
+                               "2019-09-02", "2019-11-28", "2019-12-25", "2020-01-01", "2020-01-20"])
+    days = pd.bdate_range("2019-01-02", "2020-01-31").difference(holidays)
+    y = daily["OT"].to_numpy()[: len(days)]
+    trading = pd.DataFrame({"close": y}, index=pd.DatetimeIndex(list(days)))  # as read from a file: no freq
+    assert trading.index.freq is None and pd.infer_freq(trading.index) is None
+    cut = trading.index.get_loc(pd.Timestamp("2019-11-27")) + 1  # the stream resumes after Thanksgiving
+    for missing in ("raise", "mask"):
+        f = make("LRUForecaster", missing=missing).fit(trading.iloc[:cut])
+        assert f.frame_.period == 5
+        forecast = f.predict()
+        assert list(forecast.index) == list(pd.bdate_range("2019-11-28", periods=f.horizon))
+        assert np.isfinite(forecast.to_numpy()).all()
+        f.partial_fit(trading.iloc[cut : cut + 20])
+        assert f.predict().index[0] == trading.index[cut + 19] + pd.offsets.BDay()
+    with pytest.raises(ValueError, match="overlap"):
+        f.partial_fit(trading.iloc[cut + 10 : cut + 30])
+    with pytest.raises(ValueError, match="gap"):
+        make("LRUForecaster").fit(daily.drop(daily.index[100]))
+    saturday = trading.index[:40].append(pd.DatetimeIndex(["2019-03-02"])).append(trading.index[41:60])
+    with pytest.raises(ValueError, match="gap"):  # no business-day step then: daily, whose weekends are missing
+        to_batch(pd.DataFrame({"y": np.arange(60.0)}, index=saturday))
 
 
 def test_weather_file_index():
