@@ -150,7 +150,9 @@ def _validate_series(X: Any, what: str, missing: str = "raise") -> tuple[np.ndar
     if shape[1] == 0:
         raise ValueError(f"{what} has no columns")
     if non_numeric:
-        raise TypeError(f"{what} has non-numeric columns: {non_numeric}")
+        stamps = [c for c in non_numeric if df is not None and pd.api.types.is_datetime64_any_dtype(df[c])]
+        hint = f"; a column of stamps is the index: df.set_index({stamps[0]!r})" if stamps else ""
+        raise TypeError(f"{what} has non-numeric columns: {non_numeric}{hint}")
     values = df.to_numpy(dtype=np.float64) if df is not None else np.asarray(arr, dtype=np.float64)
     bad = np.isinf(values) if missing == "mask" else ~np.isfinite(values)
     if bad.any():
@@ -193,8 +195,13 @@ def _check_index(index: pd.Index, what: str) -> None:
         return
     if index.dtype == object and len({type(v) for v in index}) > 1:
         raise TypeError(f"{what} has a mixed-type index; use a DatetimeIndex, a PeriodIndex or an integer index")
+    hint = ""
+    if pd.api.types.is_string_dtype(index.dtype) and len(index):
+        with contextlib.suppress(ValueError, TypeError):
+            pd.to_datetime(index[:5])
+            hint = " (its labels read as dates: df.index = pd.to_datetime(df.index))"
     raise TypeError(f"{what} must have a DatetimeIndex, a PeriodIndex or an integer index, "
-                    f"got {type(index).__name__} of {index.dtype}")
+                    f"got {type(index).__name__} of {index.dtype}{hint}")
 
 
 def index_step(index: pd.Index) -> Any:
