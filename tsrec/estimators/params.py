@@ -437,7 +437,8 @@ COMMON_PARAMS: tuple[Param, ...] = (
           "DatetimeIndex (ValueError otherwise).", _calendar_features),
     Param("missing", "raise", '{"raise", "mask"}',
           '"raise": NaN values and gaps in a DatetimeIndex or integer index (a missing stamp at the step the '
-          "index has) raise ValueError naming the first one. "
+          "index has) raise ValueError naming the first one; an index that steps by business days may skip "
+          "weekdays (holidays: its rows are consecutive trading days). "
           '"mask": NaN values (targets and covariates) are accepted at ``fit``, ``partial_fit`` and ``predict``, '
           "and a gap in an index is filled with rows of NaN (the index reindexed to its full grid). A NaN target "
           "is left out of the loss; in the model's input each NaN is replaced by the last observed value of its "
