@@ -150,7 +150,7 @@ def _validate_series(X: Any, what: str, missing: str = "raise") -> tuple[np.ndar
     if shape[1] == 0:
         raise ValueError(f"{what} has no columns")
     if non_numeric:
-        stamps = [c for c in non_numeric if df is not None and pd.api.types.is_datetime64_any_dtype(df[c])]
+        stamps = [] if df is None else [c for c, dt in df.dtypes.items() if pd.api.types.is_datetime64_any_dtype(dt)]
         hint = f"; a column of stamps is the index: df.set_index({stamps[0]!r})" if stamps else ""
         raise TypeError(f"{what} has non-numeric columns: {non_numeric}{hint}")
     values = df.to_numpy(dtype=np.float64) if df is not None else np.asarray(arr, dtype=np.float64)
