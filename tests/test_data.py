@@ -80,9 +80,12 @@ def test_errors_name_the_problem():
 
 def test_a_column_of_stamps_is_named_as_the_index_to_set():
     """A frame whose stamps are a column, not the index, is refused with the ``set_index`` call that fixes it,
-    its column named as the frame names it (an integer too); other non-numeric columns get no such hint."""
+    its column named as the frame names it (an integer too); other non-numeric columns get no such hint, nor does
+    an index of labels that do not read as dates (the bad-input matrix checks the hint for date strings)."""
     stamps = pd.date_range("2020-01-01", periods=30, freq="D")
     with pytest.raises(TypeError, match=r"non-numeric columns: \['0'\]; .*df\.set_index\(0\)"):
         to_batch(pd.DataFrame({0: stamps, 1: np.arange(30.0)}))
     with pytest.raises(TypeError, match=r"non-numeric columns: \['kind'\]$"):
         to_batch(pd.DataFrame({"kind": ["a"] * 30, "y": np.arange(30.0)}, index=stamps))
+    with pytest.raises(TypeError, match=r"an integer index, got Index of (str|object)$"):  # labels, not dates
+        to_batch(pd.DataFrame({"y": np.arange(30.0)}, index=[f"row {i}" for i in range(30)]))

@@ -140,8 +140,6 @@ CONTENT_CASES = {
     "mixed_type_index": (_mixed_index, TypeError, "mixed-type"),
     "string_index": (lambda d: d.set_axis(d.index.astype(str)), TypeError,
                      r"PeriodIndex or an integer index.*df\.index = pd\.to_datetime\(df\.index\)"),
-    "string_labels": (lambda d: d.set_axis([f"row {i}" for i in range(len(d))]), TypeError,
-                      r"PeriodIndex or an integer index, got Index of (str|object)$"),
     "float_index": (lambda d: d.set_axis(np.arange(len(d)) + 0.5), TypeError, "PeriodIndex or an integer index"),
     "unsorted_period_index": (lambda d: d.set_axis(d.index.to_period("h")).iloc[::-1], ValueError, "unsorted"),
     "empty_frame": (lambda d: d.iloc[:0], ValueError, "empty"),
