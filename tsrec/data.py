@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import numbers
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -197,7 +198,8 @@ def _check_index(index: pd.Index, what: str) -> None:
         raise TypeError(f"{what} has a mixed-type index; use a DatetimeIndex, a PeriodIndex or an integer index")
     hint = ""
     if pd.api.types.is_string_dtype(index.dtype) and len(index):
-        with contextlib.suppress(ValueError, TypeError):
+        with contextlib.suppress(ValueError, TypeError), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pandas warns where it guesses a format; only the error is wanted
             pd.to_datetime(index[:5])
             hint = " (its labels read as dates: df.index = pd.to_datetime(df.index))"
     raise TypeError(f"{what} must have a DatetimeIndex, a PeriodIndex or an integer index, "
