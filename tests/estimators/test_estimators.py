@@ -109,12 +109,12 @@ def test_clone_params_pipeline(name, small_frame):
 
 
 def test_gridsearch_time_series_split(name, small_frame):
-    scores = cross_val_score(make(name), small_frame, cv=TimeSeriesSplit(2))
-    assert scores.shape == (2,) and np.isfinite(scores).all() and (scores < 0).all()
     grid = [1e-3, 3e-3]
+    scores = {lr: cross_val_score(make(name, lr=lr), small_frame, cv=TimeSeriesSplit(2)) for lr in grid}
+    assert all(s.shape == (2,) and np.isfinite(s).all() and (s < 0).all() for s in scores.values())
     gs = GridSearchCV(make(name), {"lr": grid}, cv=TimeSeriesSplit(2)).fit(small_frame)
     # the search picked the learning rate that scores best when each is cross-validated on its own
-    means = {lr: cross_val_score(make(name, lr=lr), small_frame, cv=TimeSeriesSplit(2)).mean() for lr in grid}
+    means = {lr: s.mean() for lr, s in scores.items()}
     assert gs.best_params_["lr"] == max(means, key=means.get)
     assert gs.best_score_ == pytest.approx(max(means.values()), rel=1e-9)
     assert gs.best_estimator_.lr == gs.best_params_["lr"]

@@ -167,12 +167,12 @@ def test_state_size_does_not_grow(name, etth1):
             f.partial_fit(frame.iloc[pos : pos + 40])
             pos += 40
         sizes.append(stream_size(f))
-    f.partial_fit(frame.iloc[pos : pos + 2000], update_params=False)  # one long chunk
+    f.partial_fit(frame.iloc[pos : pos + 500], update_params=False)  # one long chunk, many buffers long
     sizes.append(stream_size(f))
     assert len(set(sizes)) == 1, sizes
     assert len(f._stream.replay) == 3 and f._stream.replay_seen == 12
     assert all(len(b) == f._keep for b in f._stream.buffers)
-    assert f.predict().index[0] == frame.index[pos + 2000]
+    assert f.predict().index[0] == frame.index[pos + 500]
 
 
 def test_small_chunks_fill_the_replay_buffer(etth1):
