@@ -174,3 +174,25 @@ def test_a_failed_call_keeps_the_deferred_origins(small_frame):
     for a in (400, 416):
         g.partial_fit(small_frame.iloc[a : a + 16])
     np.testing.assert_array_equal(f._flush_calibration().errors, g._calibration.errors)
+
+
+@pytest.mark.parametrize("case", ["one series", "panel", "stateful panel"])
+def test_a_chunk_longer_than_the_calibration_window_scores_what_it_keeps(case, etth1):
+    """A chunk with more origins than the calibration keeps scores only the last ones of each series, and the
+    calibration is the one that scoring every origin gives: its newest errors (a panel's in series order)."""
+    frame = etth1[["HUFL", "MUFL", "OT"]]
+    data = [frame.iloc[:700], frame.iloc[2000:2700] * 1.5 + 3.0] if case.endswith("panel") else [frame.iloc[:700]]
+    kw = {"context": None} if case.startswith("stateful") else {}
+
+    def chunk(a, b):
+        return [d.iloc[a:b] for d in data] if len(data) > 1 else data[0].iloc[a:b]
+
+    kept = make("LRUForecaster", max_epochs=1, **kw).fit(chunk(0, 300))
+    every = copy.deepcopy(kept)  # a window longer than the stream: every origin scored
+    kept._calibration = Calibration.empty(4, 3, kept._n_quantiles, size=60).added(kept._calibration.errors)
+    every._calibration = Calibration.empty(4, 3, kept._n_quantiles, size=10_000).added(every._calibration.errors)
+    for f in (kept, every):
+        f.partial_fit(chunk(300, 700), update_params=False)  # 396 new origins per series
+    one, all_ = kept._flush_calibration().errors, every._flush_calibration().errors  # the pending origins scored
+    assert len(one) == 60 and len(all_) > 396 * len(data)
+    np.testing.assert_allclose(one, all_[-60:], rtol=1e-5, atol=1e-6)

