@@ -179,7 +179,7 @@ def test_a_failed_call_keeps_the_deferred_origins(small_frame):
 @pytest.mark.parametrize("case", ["one series", "panel", "stateful panel"])
 def test_a_chunk_longer_than_the_calibration_window_scores_what_it_keeps(case, etth1):
     """A chunk with more origins than the calibration keeps scores only the last ones of each series, and the
-    calibration is the one that scoring every origin gives: its newest errors (a panel's in series order)."""
+    calibration is the one that scoring every origin gives: its newest errors (a panel's, every series')."""
     frame = etth1[["HUFL", "MUFL", "OT"]]
     data = [frame.iloc[:700], frame.iloc[2000:2700] * 1.5 + 3.0] if case.endswith("panel") else [frame.iloc[:700]]
     kw = {"context": None} if case.startswith("stateful") else {}
@@ -196,3 +196,17 @@ def test_a_chunk_longer_than_the_calibration_window_scores_what_it_keeps(case, e
     one, all_ = kept._flush_calibration().errors, every._flush_calibration().errors  # the pending origins scored
     assert len(one) == 60 and len(all_) > 396 * len(data)
     np.testing.assert_allclose(one, all_[-60:], rtol=1e-5, atol=1e-6)
+
+
+def test_a_panels_long_state_only_chunk_leaves_every_series_errors_in_the_calibration(etth1):
+    """One scoring pass over a panel's long chunk keeps the newest errors of every series, in turn, not those of the
+    last series alone: here a series 100 times the other under one global scaling, whose errors are far larger."""
+    ot = etth1[["OT"]]
+    data = [ot.iloc[:700], ot.iloc[:700] * 100.0]
+    f = make("LRUForecaster", max_epochs=1, scaling="global").fit([d.iloc[:300] for d in data])
+    f._calibration = Calibration.empty(4, 1, f._n_quantiles, size=60).added(f._calibration.errors)
+    f.partial_fit([d.iloc[300:700] for d in data], update_params=False)  # 396 new origins per series
+    size = np.abs(f._flush_calibration().errors).mean(axis=(1, 2, 3))
+    assert len(size) == 60
+    small, large = size[0::2], size[1::2]  # the series in turn, the first one first
+    assert large.min() > 10 * small.max()

@@ -56,6 +56,7 @@ from .conformal import (
     errors_of,
     interval,
     interval_output,
+    newest_last,
     validation_origins,
 )
 from .covariates import Covariates, resolve_covariates
@@ -471,7 +472,7 @@ class BaseForecaster(BaseEstimator):
                 actual = np.stack([rows[k + 1 : k + 1 + H, :n_t] for k in o])
                 out.append(errors_of(f, actual, scaler.scale[:n_t], self._n_quantiles))
         calibration = self._settled()
-        return calibration.added(np.concatenate(out)) if out else calibration
+        return calibration.added(newest_last(out)) if out else calibration
 
     def _ridge_scored(self, pending: list[tuple], n_new: list[int]) -> tuple[Calibration, tuple]:
         """An updating call of ``online_update="ridge"``: the calibration as :meth:`_scored` gives it (the
@@ -939,9 +940,12 @@ class BaseForecaster(BaseEstimator):
             scale.append(np.repeat(old.scale[None, None, :n_t], len(o), axis=0))
         if not at:
             return None
-        at = torch.as_tensor(np.concatenate(at), device=forecasts.device)
-        return StepForecasts(forecasts[at], windows[at], np.concatenate(to_scaled, axis=1),
-                             np.concatenate(to_user, axis=1), np.concatenate(targets), np.concatenate(scale), n_q)
+        # in the order _scored gives the series' errors: every series' newest last
+        order = newest_last(np.split(np.arange(sum(len(a) for a in at)), np.cumsum([len(a) for a in at])[:-1]))
+        at = torch.as_tensor(np.concatenate(at)[order], device=forecasts.device)
+        return StepForecasts(forecasts[at], windows[at], np.concatenate(to_scaled, axis=1)[:, order],
+                             np.concatenate(to_user, axis=1)[:, order], np.concatenate(targets)[order],
+                             np.concatenate(scale)[order], n_q)
 
     # ----------------------------------------------------------------- score
     def rolling_forecasts(self, X: Any, y: Any = None) -> tuple[list[np.ndarray], list[np.ndarray]]:

@@ -28,6 +28,7 @@ least ``c / (1 - c)``.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,8 +40,8 @@ from torch import Tensor, nn
 from ..data import SeriesMeta, to_output
 from .params import is_real
 
-__all__ = ["CALIBRATION_SIZE", "Calibration", "StepForecasts", "calibration_size", "validation_origins", "errors_of",
-           "interval", "min_origins", "check_coverage", "interval_output"]
+__all__ = ["CALIBRATION_SIZE", "Calibration", "StepForecasts", "calibration_size", "newest_last", "validation_origins",
+           "errors_of", "interval", "min_origins", "check_coverage", "interval_output"]
 
 #: Forecast origins a calibration keeps at most (fewer when ``horizon * n_targets * n_q`` is large: see
 #: :func:`calibration_size`).
@@ -155,6 +156,20 @@ class StepForecasts:
             f = model.with_theta(self.raw, self.windows).cpu().numpy()
         f = (f * self.to_scaled[0][:, None] + self.to_scaled[1][:, None]) * self.to_user[0][:, None]
         return errors_of(f + self.to_user[1][:, None], self.targets, self.scale, self.n_q)
+
+
+def newest_last(blocks: Sequence[np.ndarray]) -> np.ndarray:
+    """The rows of ``blocks`` (each a series' errors, oldest first) in one array whose newest rows are every block's
+    newest: ordered by their age in their block, oldest first, the blocks in turn among rows of one age. A
+    calibration keeps the last rows it is given, so a panel's long chunk leaves every series' newest errors in it,
+    not the last series' alone.
+
+    >>> newest_last([np.array([1, 2, 3]), np.array([10, 20])]).tolist()
+    [1, 2, 10, 3, 20]
+    """
+    ages = np.concatenate([np.arange(len(b))[::-1] for b in blocks])
+    turns = np.concatenate([np.full(len(b), i) for i, b in enumerate(blocks)])
+    return np.concatenate(blocks)[np.lexsort((turns, -ages))]
 
 
 def validation_origins(n_rows: int, length: int, horizon: int, validation_fraction: float) -> np.ndarray:
