@@ -456,8 +456,9 @@ class BaseForecaster(BaseEstimator):
 
     def _with_errors(self, pending: list[tuple], origins: list[np.ndarray],
                      scaled: list[np.ndarray] | None) -> Calibration:
-        """The calibration plus the errors at ``origins`` of each pending series: their scaled forecasts
-        ``scaled`` (per series; None: forecast here, from each series' state)."""
+        """The calibration plus the errors at ``origins`` of each pending series (every series' newest last,
+        :func:`~tsrec.estimators.conformal.newest_last`): their scaled forecasts ``scaled`` (per series; None:
+        forecast here, from each series' state)."""
         H, n_t = self.horizon, len(self.target_names_)
         if scaled is None and self._batched_state_scoring:  # a stateful model: the series' forwards batched
             scaled = forecast_states(self.model_, [self._scaler_of(i) for i in range(len(pending))],
