@@ -57,6 +57,7 @@ from .conformal import (
     interval,
     interval_output,
     newest_last,
+    newest_last_order,
     validation_origins,
 )
 from .covariates import Covariates, resolve_covariates
@@ -942,7 +943,7 @@ class BaseForecaster(BaseEstimator):
         if not at:
             return None
         # in the order _scored gives the series' errors: every series' newest last
-        order = newest_last(np.split(np.arange(sum(len(a) for a in at)), np.cumsum([len(a) for a in at])[:-1]))
+        order = newest_last_order([len(a) for a in at])
         at = torch.as_tensor(np.concatenate(at)[order], device=forecasts.device)
         return StepForecasts(forecasts[at], windows[at], np.concatenate(to_scaled, axis=1)[:, order],
                              np.concatenate(to_user, axis=1)[:, order], np.concatenate(targets)[order],

@@ -40,8 +40,8 @@ from torch import Tensor, nn
 from ..data import SeriesMeta, to_output
 from .params import is_real
 
-__all__ = ["CALIBRATION_SIZE", "Calibration", "StepForecasts", "calibration_size", "newest_last", "validation_origins",
-           "errors_of", "interval", "min_origins", "check_coverage", "interval_output"]
+__all__ = ["CALIBRATION_SIZE", "Calibration", "StepForecasts", "calibration_size", "newest_last", "newest_last_order",
+           "validation_origins", "errors_of", "interval", "min_origins", "check_coverage", "interval_output"]
 
 #: Forecast origins a calibration keeps at most (fewer when ``horizon * n_targets * n_q`` is large: see
 #: :func:`calibration_size`).
@@ -167,9 +167,18 @@ def newest_last(blocks: Sequence[np.ndarray]) -> np.ndarray:
     >>> newest_last([np.array([1, 2, 3]), np.array([10, 20])]).tolist()
     [1, 2, 10, 3, 20]
     """
-    ages = np.concatenate([np.arange(len(b))[::-1] for b in blocks])
-    turns = np.concatenate([np.full(len(b), i) for i, b in enumerate(blocks)])
-    return np.concatenate(blocks)[np.lexsort((turns, -ages))]
+    return np.concatenate(blocks)[newest_last_order([len(b) for b in blocks])]
+
+
+def newest_last_order(lengths: Sequence[int]) -> np.ndarray:
+    """The positions, in blocks of ``lengths`` rows laid end to end, that :func:`newest_last` takes in turn.
+
+    >>> newest_last_order([3, 2]).tolist()
+    [0, 1, 3, 2, 4]
+    """
+    ages = np.concatenate([np.arange(n)[::-1] for n in lengths])
+    turns = np.repeat(np.arange(len(lengths)), lengths)
+    return np.lexsort((turns, -ages))
 
 
 def validation_origins(n_rows: int, length: int, horizon: int, validation_fraction: float) -> np.ndarray:
