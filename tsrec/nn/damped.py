@@ -254,7 +254,8 @@ def history_forecast(y: Tensor, horizon: int, period: int | None = None, one_sea
 
     Without a seasonal ``period`` each row is estimated as statsmodels estimates damped Holt. With one, each row
     that holds at least ``2 * period + 2`` values and passes the seasonality test, or whose first differences
-    pass it (from ``2 * period + 3`` values; a short seasonal series often shows its season only there), is
+    pass it with an autocorrelation above zero at lag ``period`` (from ``2 * period + 3`` values; a short seasonal
+    series often shows its season only there, and a negative one is no season that repeats), is
     forecast less its classical additive seasonal index, which is added back; the rest as they are; both by
     :func:`damped_forecast` (estimated on at most :data:`ESTIMATED_ROWS` values, the grid beyond). A row of
     ``period + 2`` to ``2 * period + 1`` values, too few for the test, is forecast by
@@ -452,7 +453,7 @@ def _one_season_holds(x: Tensor, horizon: int, period: int, horizon_errors: bool
 def _seasonal_damped(x: Tensor, horizon: int, period: int, horizon_errors: bool = False) -> Tensor:
     """:func:`damped_forecast` of the finite float64 rows ``x`` (N, L) less their additive seasonal index, where
     they hold ``2 * period + 2`` rows and they or (from ``2 * period + 3`` rows) their first differences pass the
-    seasonality test (else as they are)."""
+    seasonality test, the differences with a positive autocorrelation (else as they are)."""
     z, seasonal_future = _deseasonalise(x, horizon, period, differences=True)
     return damped_forecast(z, horizon, horizon_errors=horizon_errors) + seasonal_future
 
@@ -536,13 +537,13 @@ def _damped_torch(x: Tensor, horizon: int, period: int, horizon_errors: bool = F
 def _deseasonalise(x: Tensor, horizon: int, period: int, differences: bool = False) -> tuple[Tensor, Tensor]:
     """(``x`` less its seasonal index, the index of the ``horizon`` steps after it), each row deseasonalised
     where it holds ``2 * period + 2`` rows and passes the seasonality test, or, with ``differences``, its first
-    differences pass it (from ``2 * period + 3`` rows); else zeros."""
+    differences pass it with an autocorrelation above zero (from ``2 * period + 3`` rows); else zeros."""
     n, length = x.shape
     if not (period > 1 and length >= 2 * period + 2):
         return x, x.new_zeros(n, horizon)
     seasonal = _is_seasonal(x, period)
     if differences and length >= 2 * period + 3:
-        seasonal = seasonal | _is_seasonal(torch.diff(x, dim=1), period)
+        seasonal = seasonal | _is_seasonal(torch.diff(x, dim=1), period, positive=True)
     index = _seasonal_index(x, period)
     index = torch.where(seasonal[:, None], index, torch.zeros_like(index))
     steps = torch.arange(horizon, device=x.device)

@@ -208,8 +208,10 @@ def is_seasonal(y: Tensor, period: int) -> Tensor:
     return _is_seasonal(x, period)
 
 
-def _is_seasonal(x: Tensor, period: int) -> Tensor:
-    """(N,) bool: the autocorrelation at lag ``period`` passes the 10% test (statsmodels' ThetaModel test)."""
+def _is_seasonal(x: Tensor, period: int, positive: bool = False) -> Tensor:
+    """(N,) bool: the autocorrelation at lag ``period`` passes the 10% test (statsmodels' ThetaModel test); with
+    ``positive``, only where that autocorrelation is above zero (a season repeats: a strongly negative one passes the
+    two-sided test too)."""
     n = x.shape[1]
     z = x - x.mean(dim=1, keepdim=True)
     spectrum = torch.fft.rfft(z, n=2 * n)
@@ -217,7 +219,8 @@ def _is_seasonal(x: Tensor, period: int) -> Tensor:
     variance = autocov[:, :1]
     rho = torch.where(variance > 0, autocov / variance.clamp_min(torch.finfo(x.dtype).tiny), 0.0)
     stat = n * rho[:, -1] ** 2 / (rho[:, :-1] ** 2).sum(dim=1).clamp_min(1.0)
-    return (variance[:, 0] > 0) & (stat > SEASONALITY_CRITICAL)
+    passed = (variance[:, 0] > 0) & (stat > SEASONALITY_CRITICAL)
+    return passed & (rho[:, -1] > 0) if positive else passed
 
 
 def _seasonal_index(x: Tensor, period: int) -> Tensor:
