@@ -27,7 +27,7 @@ def test_save_load_partial_fit_is_partial_fit(name, context, small_frame, tmp_pa
     assert f._optimizer is not None and f._stream.replay and f._stream.n_updates == 1
     f.save(tmp_path / "m.safetensors")
     g = BaseForecaster.load(tmp_path / "m.safetensors")
-    assert FORMAT_VERSION == 29
+    assert FORMAT_VERSION == 30
     np.testing.assert_array_equal(g._calibration.errors, f._calibration.errors)
     for model in (f, g):
         model.partial_fit(small_frame.iloc[500:530])

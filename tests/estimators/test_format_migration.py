@@ -42,7 +42,7 @@ def test_version_1_files_load_and_forecast_as_they_did(name, tmp_path):
     # saved again, the file is of the current version and gives the same forecast
     f.save(tmp_path / "now.safetensors")
     g = BaseForecaster.load(tmp_path / "now.safetensors")
-    assert FORMAT_VERSION == 29
+    assert FORMAT_VERSION == 30
     np.testing.assert_array_equal(g.predict().to_numpy(), forecast.to_numpy())
     # and it keeps streaming
     g.partial_fit(pd.DataFrame({"y": [0.1, 0.2], "x": [0.3, 0.4]},
@@ -72,7 +72,8 @@ def test_a_damaged_or_contradicting_frame_is_refused(tmp_path, small_frame):
                                "seasonal_skip": False,  # (neither monthly nor quarterly)
                                "skip_per_window": False,
                                "ridge_share": f.frame_.ridge_share,
-                               "tail_season": False}  # (hourly: not monthly or coarser)
+                               "tail_season": False,  # (hourly: not monthly or coarser)
+                               "positive_differences": False}  # (no partner that reads the rows before)
     for change, message in (({"context": 7}, "patch_len"), ({"direct": False, "context": None}, "does not match"),
                             ({"patch_len": 0}, "patch_len"), ({"period": -1}, "period"), (None, "frame"),
                             ({"theta_weight": 1.5}, "theta_weight"), ({"theta_weight": "0.5"}, "theta_weight"),
@@ -101,6 +102,8 @@ def test_a_damaged_or_contradicting_frame_is_refused(tmp_path, small_frame):
                             ({"skip_per_window": 1}, "skip_per_window"),
                             ({"tail_season": 1}, "tail_season"),
                             ({"tail_season": True}, "tail_season"),  # (no history partner)
+                            ({"positive_differences": 1}, "positive_differences"),
+                            ({"positive_differences": True}, "positive_differences"),  # (no history partner)
                             ({"skip_per_window": True}, "skip_per_window"),  # (no seasonal skip)
                             ({"ridge_share": 1.5}, "ridge_share"), ({"ridge_share": "0.25"}, "ridge_share"),
                             ({"ridge_share": 0.25}, "weights do not match"),  # (a share without its saved map)
@@ -785,3 +788,30 @@ def test_a_version_28_short_monthly_file_keeps_forecasting_without_the_season_th
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
     assert clone(f).fit(script.rows()).frame_.tail_season
+
+
+def test_a_version_29_file_keeps_a_season_its_differences_show_by_a_negative_autocorrelation(tmp_path):
+    """A version-29 file of 60 monthly rows of a random walk whose steps correlate negatively at lag 12 (session 55,
+    before format 30, tests/fixtures/format_v29/make_v29_positive_differences.py), whose partner reads the rows
+    before its short window: their levels fail the seasonality test and their differences pass its two-sided form.
+    Format 30 takes a season from the differences only where they correlate positively (``positive_differences``);
+    the file loads with ``positive_differences=False``, forecasts as it did, saved again too, and keeps streaming.
+    The flag is what decides: set, the same model forecasts otherwise; refitted on the fixture's rows, it is set."""
+    import importlib.util
+
+    f, want = _fixture_and_record("format_v29/LRUForecaster_monthly", "format_v29/expected_monthly.json")
+    assert (f.frame_.context, f.frame_.partner_rows, f.frame_.theta_weight) == (
+        want["context"], want["partner_rows"], want["theta_weight"])
+    assert not f.frame_.positive_differences and not f.model_.positive_differences and f.frame_.history_one_season
+    forecast = f.predict().to_numpy().ravel()
+    assert_as_recorded(forecast, want["predict"])
+    g = _saved_again(f, forecast, tmp_path)
+    assert not g.frame_.positive_differences
+    g.model_.positive_differences = True
+    assert np.abs(g.predict().to_numpy().ravel() - forecast).max() > 0.1
+    _keeps_streaming(f, forecast, freq="MS")
+    spec = importlib.util.spec_from_file_location("make_v29",
+                                                  FIXTURES_DIR / "format_v29" / "make_v29_positive_differences.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    assert clone(f).fit(script.rows()).frame_.positive_differences

@@ -271,8 +271,8 @@ class BaseForecaster(BaseEstimator):
                     if (frame.period or 1) > 1:  # rows of one season may be forecast less that season; the
                         # partner is blended with seasonal naive where that backtests better
                         frame = replace(frame, history_one_season=True, history_blend=True,
-                                        tail_season=monthly_or_coarser(freq))
-                        model.history_one_season = model.history_blend = True
+                                        tail_season=monthly_or_coarser(freq), positive_differences=True)
+                        model.history_one_season = model.history_blend = model.positive_differences = True
                         model.tail_season = frame.tail_season
                     if val is not None:  # validation windows read as forecasts do, with the rows before them
                         val = validation_windows(scaled, L, H, val_fraction, stride, rows)

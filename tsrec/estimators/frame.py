@@ -151,6 +151,12 @@ class Frame:
         backtests better (:func:`tsrec.nn.damped.history_forecast`): what ``fit``
         gives a series indexed monthly or coarser since format 29
         (:func:`monthly_or_coarser`); False in earlier files.
+    positive_differences : bool
+        With ``history_one_season``, that partner takes a season that only the
+        rows' first differences show only where they correlate positively at
+        the period (:func:`tsrec.nn.damped.history_forecast`): what ``fit``
+        gives every such partner since format 30; False in earlier files, whose
+        partners take it of either sign.
     """
 
     context: int | None
@@ -171,6 +177,7 @@ class Frame:
     skip_per_window: bool = False
     ridge_share: float = 0.0
     tail_season: bool = False
+    positive_differences: bool = False
 
     @property
     def window_rows(self) -> int | None:
@@ -260,19 +267,22 @@ def resolve(context: int | str | None, patch_len: int | str, head: str, lengths:
     Frame(context=504, patch_len=24, direct=True, period=24, theta_weight=None, one_season=False,
           estimated_rows=20, partner_rows=0, history_one_season=False, naive_blend=False,
           history_blend=False, naive_share=0.0, naive_period=None, horizon_errors=False,
-          seasonal_skip=False, skip_per_window=False, ridge_share=0.0, tail_season=False)
+          seasonal_skip=False, skip_per_window=False, ridge_share=0.0, tail_season=False,
+          positive_differences=False)
     >>> resolve("auto", "auto", "auto", [8000], 24, 0.1, period=24).context  # eight horizons
     192
     >>> resolve("auto", "auto", "auto", [150], 12, 0.1, period=52)  # doctest: +NORMALIZE_WHITESPACE
     Frame(context=40, patch_len=5, direct=True, period=52, theta_weight=None, one_season=False,
           estimated_rows=20, partner_rows=0, history_one_season=False, naive_blend=False,
           history_blend=False, naive_share=0.0, naive_period=None, horizon_errors=False,
-          seasonal_skip=False, skip_per_window=False, ridge_share=0.0, tail_season=False)
+          seasonal_skip=False, skip_per_window=False, ridge_share=0.0, tail_season=False,
+          positive_differences=False)
     >>> resolve(None, "auto", "auto", [500], 12, 0.1, period=12)  # doctest: +NORMALIZE_WHITESPACE
     Frame(context=None, patch_len=1, direct=False, period=12, theta_weight=None, one_season=False,
           estimated_rows=20, partner_rows=0, history_one_season=False, naive_blend=False,
           history_blend=False, naive_share=0.0, naive_period=None, horizon_errors=False,
-          seasonal_skip=False, skip_per_window=False, ridge_share=0.0, tail_season=False)
+          seasonal_skip=False, skip_per_window=False, ridge_share=0.0, tail_season=False,
+          positive_differences=False)
     """
     direct = head == "direct" or (head == "auto" and context is not None)
     if context is None:
@@ -840,7 +850,7 @@ def _build_model(est: BaseForecaster, c_in: int, c_out: int, frame: Frame, n_nor
                            naive_period=frame.naive_period, horizon_errors=frame.horizon_errors,
                            seasonal_skip=frame.seasonal_skip, skip_per_window=frame.skip_per_window,
                            ridge_share=frame.ridge_share, cross_ridge_rows=est.cross_ridge_rows,
-                           tail_season=frame.tail_season)
+                           tail_season=frame.tail_season, positive_differences=frame.positive_differences)
 
     if est.ensemble_size == 1:
         return member()

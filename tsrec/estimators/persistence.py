@@ -73,7 +73,10 @@ hyperparameter ``cross_ridge_rows``, a second, cross-channel ridge map beside th
 ``refit`` (a file of version 27 or earlier loads with ``refit=False``, :data:`V27_PARAMS`: it was fitted without).
 Version 29 added the frame's ``tail_season``: the partner that reads the rows before a short window of a series
 indexed monthly or coarser may keep a season that two to four seasons of rows fail the seasonality test for (a file
-of version 28 or earlier loads without it, ``tail_season=False``).
+of version 28 or earlier loads without it, ``tail_season=False``). Version 30 added the frame's
+``positive_differences``: that partner takes a season that only the rows' first differences show only where they
+correlate positively at the period (a file of version 29 or earlier loads without it, ``positive_differences=False``:
+its partner takes such a season of either sign, as it was fitted).
 :meth:`BaseForecaster.save <tsrec.estimators.BaseForecaster.save>` and
 :meth:`BaseForecaster.load <tsrec.estimators.BaseForecaster.load>` are the
 public face of this module.
@@ -106,7 +109,7 @@ if TYPE_CHECKING:
 __all__ = ["FORMAT_VERSION", "save", "load"]
 
 #: The version this tsrec writes (every later version reads every earlier one).
-FORMAT_VERSION = 29
+FORMAT_VERSION = 30
 #: The versions this tsrec reads.
 READABLE_VERSIONS = tuple(str(v) for v in range(1, FORMAT_VERSION + 1))
 #: The metadata keys of a file, and the keys of its "fitted" JSON object.
@@ -557,10 +560,10 @@ def _frame(d: Any, est: BaseForecaster) -> Frame:
     # version 6 added theta_weight, version 8 one_season, version 9 estimated_rows, version 10 partner_rows,
     # version 12 history_one_season, version 13 naive_blend, version 15 history_blend, version 18 naive_share,
     # version 19 naive_period, version 21 horizon_errors, version 22 seasonal_skip, version 23 skip_per_window,
-    # version 25 ridge_share, version 29 tail_season
+    # version 25 ridge_share, version 29 tail_season, version 30 positive_differences
     added = ("theta_weight", "one_season", "estimated_rows", "partner_rows", "history_one_season", "naive_blend",
              "history_blend", "naive_share", "naive_period", "horizon_errors", "seasonal_skip", "skip_per_window",
-             "ridge_share", "tail_season")
+             "ridge_share", "tail_season", "positive_differences")
     later = [set(added[:k]) for k in range(1, len(added) + 1)]
     if not isinstance(d, dict) or set(d) not in (keys, *(keys | k for k in later)):
         raise ValueError("the saved frame is damaged")
@@ -570,7 +573,7 @@ def _frame(d: Any, est: BaseForecaster) -> Frame:
                   d.get("naive_share", 0.0), d.get("naive_period"), d.get("horizon_errors", False),
                   d.get("seasonal_skip", False),
                   d.get("skip_per_window", d.get("seasonal_skip", False)),  # version 22: the skip per window
-                  d.get("ridge_share", 0.0), d.get("tail_season", False))
+                  d.get("ridge_share", 0.0), d.get("tail_season", False), d.get("positive_differences", False))
     ok_context = frame.context is None or (is_int(frame.context) and frame.context >= 1)
     if not ok_context or (est.context != "auto" and est.context != frame.context):
         raise ValueError(f"the saved context {frame.context!r} does not match context={est.context!r}")
@@ -605,6 +608,9 @@ def _frame(d: Any, est: BaseForecaster) -> Frame:
                          f"partner={est.partner!r}")
     if not isinstance(frame.tail_season, bool) or (frame.tail_season and not frame.history_one_season):
         raise ValueError(f"the saved tail_season {frame.tail_season!r} does not match the frame")
+    if not isinstance(frame.positive_differences, bool) or \
+            (frame.positive_differences and not frame.history_one_season):
+        raise ValueError(f"the saved positive_differences {frame.positive_differences!r} does not match the frame")
     if not isinstance(frame.history_blend, bool) or \
             (frame.history_blend and not (frame.partner_rows and (frame.period or 1) > 1)):
         raise ValueError(f"the saved history_blend {frame.history_blend!r} does not match the frame")

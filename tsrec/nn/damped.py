@@ -247,7 +247,8 @@ def naive_blend_forecast(y: Tensor, horizon: int, period: int | None = None,
 
 
 def history_forecast(y: Tensor, horizon: int, period: int | None = None, one_season: bool = True,
-                     horizon_errors: bool = False, tail_season: bool = False) -> Tensor:
+                     horizon_errors: bool = False, tail_season: bool = False,
+                     positive_differences: bool = True) -> Tensor:
     """Damped Holt forecasts of the ``horizon`` steps after each row of ``y``, on the row less its leading NaN:
     the partner of a short window read with the rows before it (:class:`tsrec.nn.window.WindowModel`'s
     ``partner_rows``), where NaN pads a series shorter than the rows.
@@ -255,7 +256,8 @@ def history_forecast(y: Tensor, horizon: int, period: int | None = None, one_sea
     Without a seasonal ``period`` each row is estimated as statsmodels estimates damped Holt. With one, each row
     that holds at least ``2 * period + 2`` values and passes the seasonality test, or whose first differences
     pass it with an autocorrelation above zero at lag ``period`` (from ``2 * period + 3`` values; a short seasonal
-    series often shows its season only there, and a negative one is no season that repeats), is
+    series often shows its season only there, and a negative one is no season that repeats; of either sign with
+    ``positive_differences=False``, as before ``benchmarks/rules/2026-12-07_positive_differences_season.md``), is
     forecast less its classical additive seasonal index, which is added back; the rest as they are; both by
     :func:`damped_forecast` (estimated on at most :data:`ESTIMATED_ROWS` values, the grid beyond). A row of
     ``period + 2`` to ``2 * period + 1`` values, too few for the test, is forecast by
@@ -284,6 +286,8 @@ def history_forecast(y: Tensor, horizon: int, period: int | None = None, one_sea
     tail_season : bool, default=False
         Whether rows of ``2 * period + 2`` to ``4 * period - 1`` values that fail the seasonality test may be
         forecast as their last ``2 * period + 1`` values are (with ``one_season``).
+    positive_differences : bool, default=True
+        Whether first differences show a season only with a positive autocorrelation at lag ``period``.
 
     Returns
     -------
@@ -343,7 +347,7 @@ def history_forecast(y: Tensor, horizon: int, period: int | None = None, one_sea
             rows = rows[np.isfinite(x[rows, start:]).all(axis=1)]
             if len(rows):
                 values = torch.from_numpy(x[rows, start:])
-                out[rows] = _seasonal_damped(values, horizon, period, horizon_errors).numpy()
+                out[rows] = _seasonal_damped(values, horizon, period, horizon_errors, positive_differences).numpy()
                 n = values.shape[1]
                 if one_season and period + 1 < n < 2 * period + 2:  # one season: where a backtest prefers it
                     season = _one_season_holds(values, horizon, period, horizon_errors)
@@ -363,7 +367,8 @@ def history_forecast(y: Tensor, horizon: int, period: int | None = None, one_sea
 
 
 def history_blend_forecast(y: Tensor, horizon: int, period: int | None = None, one_season: bool = True,
-                           horizon_errors: bool = False, tail_season: bool = False) -> Tensor:
+                           horizon_errors: bool = False, tail_season: bool = False,
+                           positive_differences: bool = True) -> Tensor:
     """:func:`history_forecast`, blended with seasonal naive as :func:`naive_blend_forecast` blends the window's
     partner: the partner of a short seasonal window that reads the seasons before it, with ``Frame.history_blend``
     (session 22; see ``benchmarks/rules/2026-12-04_history_blend.md``).
@@ -382,7 +387,7 @@ def history_blend_forecast(y: Tensor, horizon: int, period: int | None = None, o
         Steps to forecast.
     period : int, optional
         The seasonal period; None or 1 for none.
-    one_season, horizon_errors, tail_season : bool, default=True, False, False
+    one_season, horizon_errors, tail_season, positive_differences : bool, default=True, False, False, True
         As for :func:`history_forecast`.
 
     Returns
@@ -403,7 +408,7 @@ def history_blend_forecast(y: Tensor, horizon: int, period: int | None = None, o
     >>> error(history_forecast(rows, 24, 24)), error(history_blend_forecast(rows, 24, 24))
     (1.71, 0.0)
     """
-    out = history_forecast(y, horizon, period, one_season, horizon_errors, tail_season)
+    out = history_forecast(y, horizon, period, one_season, horizon_errors, tail_season, positive_differences)
     if y.dim() != 2 or period is None or period < 2:
         return out
     x = y.detach().to(torch.float64).cpu()
@@ -416,7 +421,8 @@ def history_blend_forecast(y: Tensor, horizon: int, period: int | None = None, o
         if n < 2 * period + 3 or not torch.isfinite(part).all():
             continue
         method = functools.partial(history_forecast, period=period, one_season=one_season,
-                                   horizon_errors=horizon_errors, tail_season=tail_season)
+                                   horizon_errors=horizon_errors, tail_season=tail_season,
+                                   positive_differences=positive_differences)
         out[rows] = _naive_blend(part, out[rows], method, horizon, period)
     return out.to(device=y.device, dtype=y.dtype)
 
@@ -450,11 +456,13 @@ def _one_season_holds(x: Tensor, horizon: int, period: int, horizon_errors: bool
     return season < plain
 
 
-def _seasonal_damped(x: Tensor, horizon: int, period: int, horizon_errors: bool = False) -> Tensor:
+def _seasonal_damped(x: Tensor, horizon: int, period: int, horizon_errors: bool = False,
+                     positive_differences: bool = True) -> Tensor:
     """:func:`damped_forecast` of the finite float64 rows ``x`` (N, L) less their additive seasonal index, where
     they hold ``2 * period + 2`` rows and they or (from ``2 * period + 3`` rows) their first differences pass the
-    seasonality test, the differences with a positive autocorrelation (else as they are)."""
-    z, seasonal_future = _deseasonalise(x, horizon, period, differences=True)
+    seasonality test (the differences with a positive autocorrelation, with ``positive_differences``); else as they
+    are."""
+    z, seasonal_future = _deseasonalise(x, horizon, period, differences=True, positive=positive_differences)
     return damped_forecast(z, horizon, horizon_errors=horizon_errors) + seasonal_future
 
 
@@ -534,16 +542,18 @@ def _damped_torch(x: Tensor, horizon: int, period: int, horizon_errors: bool = F
     return level[rows, pick][:, None] + damp * trend[rows, pick][:, None] + seasonal_future
 
 
-def _deseasonalise(x: Tensor, horizon: int, period: int, differences: bool = False) -> tuple[Tensor, Tensor]:
+def _deseasonalise(x: Tensor, horizon: int, period: int, differences: bool = False,
+                   positive: bool = True) -> tuple[Tensor, Tensor]:
     """(``x`` less its seasonal index, the index of the ``horizon`` steps after it), each row deseasonalised
     where it holds ``2 * period + 2`` rows and passes the seasonality test, or, with ``differences``, its first
-    differences pass it with an autocorrelation above zero (from ``2 * period + 3`` rows); else zeros."""
+    differences pass it (from ``2 * period + 3`` rows; with ``positive``, with an autocorrelation above zero); else
+    zeros."""
     n, length = x.shape
     if not (period > 1 and length >= 2 * period + 2):
         return x, x.new_zeros(n, horizon)
     seasonal = _is_seasonal(x, period)
     if differences and length >= 2 * period + 3:
-        seasonal = seasonal | _is_seasonal(torch.diff(x, dim=1), period, positive=True)
+        seasonal = seasonal | _is_seasonal(torch.diff(x, dim=1), period, positive=positive)
     index = _seasonal_index(x, period)
     index = torch.where(seasonal[:, None], index, torch.zeros_like(index))
     steps = torch.arange(horizon, device=x.device)

@@ -118,11 +118,13 @@ def memoised_partners(max_bytes: int = 256 * 2**20) -> Iterator[None]:
 
 def partner_forecast(partner: str, rows: Tensor, horizon: int, period: int | None,
                      estimated_rows: int = ESTIMATED_ROWS, one_season: bool = True,
-                     horizon_errors: bool = False, tail_season: bool = False) -> Tensor:
+                     horizon_errors: bool = False, tail_season: bool = False,
+                     positive_differences: bool = False) -> Tensor:
     """``PARTNERS[partner](rows, horizon, period)``: the classical forecasts ``(N, horizon)`` of the windows
     ``rows`` ``(N, L)``, from the memo where :func:`memoised_partners` holds them. ``partner="one_season"``:
     :func:`tsrec.nn.theta.one_season_forecast`; ``partner="history"``: :func:`tsrec.nn.damped.history_forecast`
-    (rows led by NaN; ``one_season`` and ``tail_season`` its arguments), ``partner="history_blend"``:
+    (rows led by NaN; ``one_season``, ``tail_season`` and ``positive_differences`` its arguments),
+    ``partner="history_blend"``:
     :func:`tsrec.nn.damped.history_blend_forecast` (the same); ``partner="naive_blend"``:
     :func:`tsrec.nn.damped.naive_blend_forecast`; ``estimated_rows`` and ``horizon_errors``: damped Holt's
     (:func:`tsrec.nn.damped.damped_forecast`; in every partner but Theta's)."""
@@ -134,9 +136,10 @@ def partner_forecast(partner: str, rows: Tensor, horizon: int, period: int | Non
     else:
         estimated_rows = 0
     if partner in ("history", "history_blend"):
-        method = functools.partial(method, one_season=one_season, tail_season=tail_season)
+        method = functools.partial(method, one_season=one_season, tail_season=tail_season,
+                                   positive_differences=positive_differences)
     else:
-        one_season, tail_season = True, False
+        one_season, tail_season, positive_differences = True, False, False
     if horizon_errors and partner in ("damped", "naive_blend", "history", "history_blend"):
         method = functools.partial(method, horizon_errors=True)
     else:
@@ -145,7 +148,8 @@ def partner_forecast(partner: str, rows: Tensor, horizon: int, period: int | Non
     if memo is None:
         return method(rows, horizon, period)
     values = rows.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy()  # the bytes, of any dtype
-    key = (partner, estimated_rows, one_season, horizon_errors, tail_season, horizon, period, str(rows.dtype),
+    key = (partner, estimated_rows, one_season, horizon_errors, tail_season, positive_differences, horizon, period,
+           str(rows.dtype),
            str(rows.device),
            tuple(rows.shape), hashlib.blake2b(values, digest_size=32).digest())
     if key not in memo.table:
@@ -239,6 +243,11 @@ class WindowModel(nn.Module):
         seasonality test as their last ``2 * theta_period + 1`` rows
         (``history_forecast``'s ``tail_season``; models saved before format 29
         forecast them without a season).
+    positive_differences : bool, default=False
+        That partner takes a season that only the rows' first differences
+        show only where they correlate positively at lag ``theta_period``
+        (``history_forecast``'s ``positive_differences``; models saved before
+        format 30 take it of either sign).
     naive_blend : bool, default=False
         With ``partner="damped"``, a window of ``2 * theta_period + 3`` rows
         or more gets damped Holt blended with seasonal naive by their errors
@@ -319,7 +328,7 @@ class WindowModel(nn.Module):
         skip_last: bool = False, channel_independent: bool = False, eps: float = 1e-5, theta_weight: float = 0.0,
         theta_period: int | None = None, median_index: int = 0, partner: str = "theta", one_season: bool = False,
         estimated_rows: int = ESTIMATED_ROWS, partner_rows: int = 0, history_one_season: bool = False,
-        tail_season: bool = False, naive_blend: bool = False, history_blend: bool = False, naive_share: float = 0.0,
+        tail_season: bool = False, positive_differences: bool = False, naive_blend: bool = False, history_blend: bool = False, naive_share: float = 0.0,
         naive_period: int | None = None, horizon_errors: bool = False, seasonal_skip: bool = False,
         skip_per_window: bool = False, ridge_share: float = 0.0, cross_ridge_rows: int = 0,
     ) -> None:
@@ -382,7 +391,7 @@ class WindowModel(nn.Module):
         self.theta_weight, self.theta_period, self.median_index = float(theta_weight), theta_period, median_index
         self.partner, self.one_season, self.estimated_rows = partner, bool(one_season), int(estimated_rows)
         self.partner_rows, self.history_one_season = int(partner_rows), bool(history_one_season)
-        self.tail_season = bool(tail_season)
+        self.tail_season, self.positive_differences = bool(tail_season), bool(positive_differences)
         self.naive_blend, self.history_blend = bool(naive_blend), bool(history_blend)
         self.naive_share, self.naive_period = float(naive_share), naive_period
         self.horizon_errors, self.seasonal_skip = bool(horizon_errors), bool(seasonal_skip)
@@ -628,7 +637,8 @@ class WindowModel(nn.Module):
         elif partner == "history" and self.history_blend:
             partner = "history_blend"
         forecast = partner_forecast(partner, rows, self.horizon, self.theta_period, self.estimated_rows,
-                                    self.history_one_season, self.horizon_errors, self.tail_season)
+                                    self.history_one_season, self.horizon_errors, self.tail_season,
+                                    self.positive_differences)
         forecast = forecast.reshape(b, nt, self.horizon).transpose(1, 2)
         return self._moved(out, self.theta_weight, forecast)
 
@@ -801,6 +811,7 @@ class WindowEnsemble(nn.Module):
     partner_rows = _shared("partner_rows")
     history_one_season = _shared("history_one_season")
     tail_season = _shared("tail_season")
+    positive_differences = _shared("positive_differences")
     history_blend = _shared("history_blend")
     naive_share = _shared("naive_share")
     naive_period = _shared("naive_period")
