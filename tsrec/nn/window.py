@@ -328,9 +328,10 @@ class WindowModel(nn.Module):
         skip_last: bool = False, channel_independent: bool = False, eps: float = 1e-5, theta_weight: float = 0.0,
         theta_period: int | None = None, median_index: int = 0, partner: str = "theta", one_season: bool = False,
         estimated_rows: int = ESTIMATED_ROWS, partner_rows: int = 0, history_one_season: bool = False,
-        tail_season: bool = False, positive_differences: bool = False, naive_blend: bool = False, history_blend: bool = False, naive_share: float = 0.0,
-        naive_period: int | None = None, horizon_errors: bool = False, seasonal_skip: bool = False,
-        skip_per_window: bool = False, ridge_share: float = 0.0, cross_ridge_rows: int = 0,
+        tail_season: bool = False, positive_differences: bool = False, naive_blend: bool = False,
+        history_blend: bool = False, naive_share: float = 0.0, naive_period: int | None = None,
+        horizon_errors: bool = False, seasonal_skip: bool = False, skip_per_window: bool = False,
+        ridge_share: float = 0.0, cross_ridge_rows: int = 0,
     ) -> None:
         super().__init__()
         if c_out % n_quantiles:
