@@ -765,29 +765,37 @@ def test_a_version_27_file_loads_fitted_without_a_refit(tmp_path):
     assert len(now.history_["refit_loss"]) == int(np.argmin(now.history_["val_loss"])) + 1
 
 
+def _a_partner_flag_file(folder: str, script: str, flag: str, change: float, tmp_path) -> None:
+    """The file ``fixtures/<folder>/LRUForecaster_monthly.safetensors``, of a monthly series whose partner reads the
+    rows before its short window, saved before the frame's ``flag`` (a bool of the history partner) existed: it loads
+    with the flag False, forecasts as it did, saved again too, and keeps streaming. The flag is what decides: set, the
+    same model's forecast moves by more than ``change``; refitted on the rows of ``fixtures/<folder>/<script>``, the
+    flag is set."""
+    import importlib.util
+
+    f, want = _fixture_and_record(f"{folder}/LRUForecaster_monthly", f"{folder}/expected_monthly.json")
+    assert (f.frame_.context, f.frame_.partner_rows, f.frame_.theta_weight) == (
+        want["context"], want["partner_rows"], want["theta_weight"])
+    assert not getattr(f.frame_, flag) and not getattr(f.model_, flag) and f.frame_.history_one_season
+    forecast = f.predict().to_numpy().ravel()
+    assert_as_recorded(forecast, want["predict"])
+    g = _saved_again(f, forecast, tmp_path)
+    assert not getattr(g.frame_, flag)
+    setattr(g.model_, flag, True)
+    assert np.abs(g.predict().to_numpy().ravel() - forecast).max() > change
+    _keeps_streaming(f, forecast, freq="MS")
+    spec = importlib.util.spec_from_file_location(f"make_{folder}", FIXTURES_DIR / folder / script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert getattr(clone(f).fit(module.rows()).frame_, flag)
+
+
 def test_a_version_28_short_monthly_file_keeps_forecasting_without_the_season_the_test_missed(tmp_path):
     """A version-28 file of 30 monthly rows of a season around a trend (session 51, before format 29,
     tests/fixtures/format_v28/make_v28_tail_season.py), whose partner reads the rows before its short window and,
     on two and a half seasons, misses the season. Format 29 lets such a partner keep it (``tail_season``); the file
-    loads with ``tail_season=False``, forecasts as it did, saved again too, and keeps streaming. The flag is what
-    decides: set, the same model forecasts otherwise; refitted on the fixture's rows, the flag is set."""
-    import importlib.util
-
-    f, want = _fixture_and_record("format_v28/LRUForecaster_monthly", "format_v28/expected_monthly.json")
-    assert (f.frame_.context, f.frame_.partner_rows, f.frame_.theta_weight) == (
-        want["context"], want["partner_rows"], want["theta_weight"])
-    assert not f.frame_.tail_season and not f.model_.tail_season and f.frame_.history_one_season
-    forecast = f.predict().to_numpy().ravel()
-    assert_as_recorded(forecast, want["predict"])
-    g = _saved_again(f, forecast, tmp_path)
-    assert not g.frame_.tail_season
-    g.model_.tail_season = True
-    assert np.abs(g.predict().to_numpy().ravel() - forecast).max() > 0.5
-    _keeps_streaming(f, forecast, freq="MS")
-    spec = importlib.util.spec_from_file_location("make_v28", FIXTURES_DIR / "format_v28" / "make_v28_tail_season.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
-    assert clone(f).fit(script.rows()).frame_.tail_season
+    keeps forecasting without it (:func:`_a_partner_flag_file`)."""
+    _a_partner_flag_file("format_v28", "make_v28_tail_season.py", "tail_season", 0.5, tmp_path)
 
 
 def test_a_version_29_file_keeps_a_season_its_differences_show_by_a_negative_autocorrelation(tmp_path):
@@ -795,23 +803,5 @@ def test_a_version_29_file_keeps_a_season_its_differences_show_by_a_negative_aut
     before format 30, tests/fixtures/format_v29/make_v29_positive_differences.py), whose partner reads the rows
     before its short window: their levels fail the seasonality test and their differences pass its two-sided form.
     Format 30 takes a season from the differences only where they correlate positively (``positive_differences``);
-    the file loads with ``positive_differences=False``, forecasts as it did, saved again too, and keeps streaming.
-    The flag is what decides: set, the same model forecasts otherwise; refitted on the fixture's rows, it is set."""
-    import importlib.util
-
-    f, want = _fixture_and_record("format_v29/LRUForecaster_monthly", "format_v29/expected_monthly.json")
-    assert (f.frame_.context, f.frame_.partner_rows, f.frame_.theta_weight) == (
-        want["context"], want["partner_rows"], want["theta_weight"])
-    assert not f.frame_.positive_differences and not f.model_.positive_differences and f.frame_.history_one_season
-    forecast = f.predict().to_numpy().ravel()
-    assert_as_recorded(forecast, want["predict"])
-    g = _saved_again(f, forecast, tmp_path)
-    assert not g.frame_.positive_differences
-    g.model_.positive_differences = True
-    assert np.abs(g.predict().to_numpy().ravel() - forecast).max() > 0.1
-    _keeps_streaming(f, forecast, freq="MS")
-    spec = importlib.util.spec_from_file_location("make_v29",
-                                                  FIXTURES_DIR / "format_v29" / "make_v29_positive_differences.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
-    assert clone(f).fit(script.rows()).frame_.positive_differences
+    the file keeps taking it (:func:`_a_partner_flag_file`)."""
+    _a_partner_flag_file("format_v29", "make_v29_positive_differences.py", "positive_differences", 0.1, tmp_path)
