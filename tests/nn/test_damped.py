@@ -132,10 +132,10 @@ def test_history_forecast_removes_the_season_that_the_rows_or_their_differences_
     :func:`tsrec.nn.theta.one_season_forecast` where that forecast its last ``m = min(horizon, values - p - 1)``
     values from the values before them with a smaller mean absolute error than :func:`damped_forecast` did; else by
     :func:`damped_forecast` of the row. Fresh random rows of 1 to ``8p`` values, drawn until each period has seen all
-    four kinds (a random walk under a season often shows it in its differences only; 36 rows miss that kind in about
-    one draw of ten). Differences that pass the two-sided test with a negative autocorrelation are no season; some
-    rows of white noise (whose differences correlate negatively at short lags) are among the draws, so that kind
-    is seen too."""
+    five kinds (a random walk under a season often shows it in its differences only; 36 rows miss that kind in about
+    one draw of ten). Differences that pass the two-sided test with a negative autocorrelation are no season: one
+    draw in six is a random walk whose steps ``e_t - 0.8 e_(t-p)`` correlate negatively at lag ``p``, so that kind is
+    seen too."""
     pytest.importorskip("statsmodels")
     from statsmodels.tsa.seasonal import seasonal_decompose
 
