@@ -6,9 +6,12 @@ A diagnosis screen on seen data (session 55), offline: no network is trained. Fo
 window of 152 rows), and so do the same partner without the differences' season and the Theta method. The origins
 are grouped by what the seasonality test says of their rows: on the levels, on the differences, and the sign of the
 differences' autocorrelation at the period. Printed per group: the geometric mean of each forecast's MAE over
-seasonal naive's.
+seasonal naive's. ``--lag1`` (session 56) keeps the rows whose levels and differences both fail the test and groups
+them by the lag-1 autocorrelation of their last three seasons' first differences, with the naive forecast (the last
+value) beside the others.
 
     python benchmarks/differences_season.py --sets fresh_r fresh_s short_W
+    python benchmarks/differences_season.py --sets fresh_r fresh_s fresh_u short_W --lag1
 """
 from __future__ import annotations
 
@@ -72,9 +75,23 @@ def group(rows: np.ndarray) -> str:
     return f"levels {'pass' if levels else 'fail'}, differences {'pass' if differences else 'fail'}{sign}"
 
 
+def lag1_band(rows: np.ndarray) -> str | None:
+    """The band of the lag-1 autocorrelation of the first differences of the last three seasons of ``rows`` whose
+    levels and differences both fail the seasonality test; None for other rows."""
+    if not group(rows).startswith("levels fail, differences fail"):
+        return None
+    d = np.diff(rows[-3 * PERIOD:])
+    d = d - d.mean()
+    r1 = float((d[1:] * d[:-1]).sum() / (d * d).sum()) if (d * d).sum() > 0 else 0.0
+    edges = [(0.1, "< 0.1"), (0.3, "0.1-0.3"), (0.6, "0.3-0.6"), (np.inf, ">= 0.6")]
+    return "both fail, lag-1 autocorrelation " + next(label for edge, label in edges if r1 < edge)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sets", nargs="+", default=["fresh_r", "fresh_s", "short_W"])
+    ap.add_argument("--lag1", action="store_true", help="the rows that fail both tests, by the lag-1 "
+                    "autocorrelation of their differences")
     args = ap.parse_args()
     methods = {
         "partner": lambda r: history_forecast(torch.tensor(r)[None], HORIZON, PERIOD)[0].numpy(),
@@ -83,14 +100,20 @@ def main() -> None:
         "levels only": without_differences,
         "Theta": lambda r: theta_forecast(torch.tensor(r)[None], HORIZON, PERIOD)[0].numpy(),
     }
+    if args.lag1:
+        methods = {k: methods[k] for k in ("partner", "Theta")} | {"naive": lambda r: np.full(HORIZON, r[-1])}
+    key_of = lag1_band if args.lag1 else group
     for name in args.sets:
         table = collections.defaultdict(lambda: collections.defaultdict(list))
         for _, rows, actual in cases(name):
             naive = np.mean(np.abs(np.resize(rows[-PERIOD:], HORIZON) - actual))
             if not naive > 0:
                 continue
+            key = key_of(rows)
+            if key is None:
+                continue
             for label, method in methods.items():
-                table[group(rows)][label].append(np.log(np.mean(np.abs(method(rows) - actual)) / naive))
+                table[key][label].append(np.log(np.mean(np.abs(method(rows) - actual)) / naive))
         for key, scores in sorted(table.items()):
             line = "  ".join(f"{label} {np.exp(np.mean(v)):.3f}" for label, v in scores.items())
             print(f"{name:10s} {key:48s} {len(scores['partner']):4d}  {line}", flush=True)

@@ -1,0 +1,154 @@
+"""Screens for the ETT cells at H = 96 on validation rows only: three ideas that session 56 tried and rejected.
+
+A diagnosis screen, not a figure of record. It never reads a test row. Each run is one LRU fit (seed 0, one
+thread, look-back 336) with ``long_horizon.py``'s protocol one level down (``--split val``: fit on the training
+rows, score every validation origin) or two levels down (``--split inner``). It prints the MSE and MAE.
+
+Two bases:
+- the estimator's defaults (``long_horizon.py --defaults``);
+- the long-horizon recipe (``--recipe``: ``long_horizon.RECIPE``, without the refit so that the variants stay
+  comparable).
+
+The variants (``--variant``):
+
+- ``base``: the setting as it is.
+- ``resid``: the network learns the residual of a ridge map (:func:`tsrec.nn.ridge.window_ridge`) solved on the
+  training windows before training. Its forecast is the ridge's plus the network's instance-normalised output
+  scaled back; ``skip_last`` is off.
+- ``huber05``, ``huber1``: the MAE loss replaced by a Huber loss with that delta, divided by the delta (MAE's
+  slope for large errors).
+- ``mse``: ``loss="mse"``.
+- ``pooled``: one model fitted on ETTh1's and ETTh2's training rows, a panel of two seven-channel frames with the
+  same borders. It is scored on the ``--dataset``'s rows.
+
+``resid``, ``huber05`` and ``huber1`` patch the package for the run (the ridge residual's forward, the loss); the
+package's code is unchanged.
+
+    python benchmarks/long_horizon_screens.py --dataset ETTh1 --split inner --variant resid
+    python benchmarks/long_horizon_screens.py --dataset ETTh2 --split val --variant huber05 --recipe
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import long_horizon as lh  # noqa: E402
+
+import tsrec  # noqa: E402
+import tsrec.estimators.base as base  # noqa: E402
+from tsrec import training  # noqa: E402
+from tsrec.nn import window  # noqa: E402
+from tsrec.nn.ridge import window_ridge  # noqa: E402
+
+VARIANTS = ("base", "resid", "huber05", "huber1", "mse", "pooled")
+
+
+def rows(name: str, split: str):
+    """(the rows a fit reads, the rows it is scored on) of dataset ``name`` at ``split``."""
+    z, b = lh.scaled_splits(name)
+    if split == "val":
+        return z.iloc[: b.train_end], z.iloc[b.train_end : b.val_end]
+    cut = b.train_end - (b.val_end - b.train_end)
+    return z.iloc[:cut], z.iloc[cut : b.train_end]
+
+
+def patch_residual() -> None:
+    """Make every plain window model learn the residual of a ridge map solved before its training."""
+    fit_windows = base.fit_windows
+
+    def with_ridge(model, train, val, horizon, n_targets, cfg, device):
+        if isinstance(model, window.WindowModel):
+            weight, bias, _ = window_ridge(train, val if val is not None else train, model.context, horizon,
+                                           n_targets)
+            model._residual_of = (weight.float(), bias.float())
+            model.skip_last = False
+        return fit_windows(model, train, val, horizon, n_targets, cfg, device)
+
+    network_forecast = window.WindowModel.network_forecast
+
+    def residual_forecast(self, x):
+        if getattr(self, "_residual_of", None) is None:
+            return network_forecast(self, x)
+        if not self.instance_norm or self.instance_norm == "last" or self.affine_weight is not None \
+                or self.n_quantiles != 1:
+            raise SystemExit("the residual screen covers robust or mean/std instance norm without affine only")
+        x = x[:, -self.context:]
+        mean, std = window.window_moments(x, self.eps, robust=self.instance_norm == "robust")
+        z, nt = (x - mean) / std, self.n_targets
+        pad = self.n_segments * self.patch_len - self.context
+        zp = nn.functional.pad(z, (0, 0, pad, 0)) if pad else z
+        series = window.split_channels(zp, nt) if self.channel_independent else zp
+        segments = series.reshape(series.shape[0], self.n_segments, -1)
+        if isinstance(self.body, window.Stack) and not (self.training and self._dropout):
+            out = self.body.forward_last(segments)
+        else:
+            out = self.body(segments)[0][:, -1]
+        if self.channel_independent:
+            out = window.merge_channels(out, nt)
+        if self.linear is not None:
+            out = out + self.linear(z[..., :nt].transpose(1, 2)).transpose(1, 2)
+        weight, bias = self._residual_of
+        ridge = torch.einsum("blc,lh->bhc", x[..., :nt], weight) + bias[None, :, None]
+        return out * std[..., :nt] + ridge
+
+    base.fit_windows = with_ridge
+    window.WindowModel.network_forecast = residual_forecast
+
+
+def patch_huber(delta: float) -> None:
+    """Train (and stop early) on a Huber loss where the settings ask for MAE, divided by ``delta``."""
+    forecast_loss = training.forecast_loss
+
+    def huber(yhat, target, mask, cfg):
+        if cfg.loss != "mae" or mask is not None or bool(torch.isnan(target).any()):
+            return forecast_loss(yhat, target, mask, cfg)
+        return nn.functional.huber_loss(yhat, target, delta=delta) / delta
+
+    training.forecast_loss = huber
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--dataset", default="ETTh1", choices=["ETTh1", "ETTh2"])
+    ap.add_argument("--split", default="val", choices=["val", "inner"])
+    ap.add_argument("--variant", default="base", choices=VARIANTS)
+    ap.add_argument("--recipe", action="store_true", help="the long-horizon recipe (no refit), not the defaults")
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    if args.variant == "resid":
+        patch_residual()
+    elif args.variant.startswith("huber"):
+        patch_huber({"huber05": 0.5, "huber1": 1.0}[args.variant])
+    names = [args.dataset] + ([n for n in ("ETTh1", "ETTh2") if n != args.dataset] if args.variant == "pooled" else [])
+    fits, scored = zip(*(rows(n, args.split) for n in names))
+    params = dict(horizon=96, context=336, validation_fraction=0.25, random_state=0, device="cpu")
+    if args.recipe:
+        params.update(max_epochs=10, stride=1, patience=3, **lh.RECIPE, **lh.DEFAULTS["LRUForecaster"])
+        params["refit"] = False
+    if args.variant == "mse":
+        params["loss"] = "mse"
+    est = tsrec.LRUForecaster(**params)
+    t0 = time.perf_counter()
+    est.fit(list(fits) if len(fits) > 1 else fits[0])
+    fit_s = time.perf_counter() - t0
+    preds, actual = est.rolling_forecasts(list(scored) if len(scored) > 1 else scored[0])
+    P, A = preds[0], actual[0]
+    full = ~np.isnan(A).any(axis=(1, 2))
+    P, A = P[full], A[full]
+    setting = "recipe" if args.recipe else "defaults + 336"
+    print(f"{args.dataset}-96 {args.split} {setting} {args.variant}: MSE {np.mean((P - A) ** 2):.4f}, "
+          f"MAE {np.mean(np.abs(P - A)):.4f} ({len(P)} origins, {len(est.history_['loss'])} epochs, "
+          f"fit {fit_s:.0f} s)", flush=True)
+
+
+if __name__ == "__main__":
+    main()
