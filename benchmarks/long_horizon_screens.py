@@ -76,29 +76,17 @@ def patch_residual() -> None:
     network_forecast = window.WindowModel.network_forecast
 
     def residual_forecast(self, x):
+        out = network_forecast(self, x)  # without skip_last: the network's output times std, plus mean
         if getattr(self, "_residual_of", None) is None:
-            return network_forecast(self, x)
+            return out
         if not self.instance_norm or self.instance_norm == "last" or self.affine_weight is not None \
                 or self.n_quantiles != 1:
             raise SystemExit("the residual screen covers robust or mean/std instance norm without affine only")
-        x = x[:, -self.context:]
-        mean, std = window.window_moments(x, self.eps, robust=self.instance_norm == "robust")
-        z, nt = (x - mean) / std, self.n_targets
-        pad = self.n_segments * self.patch_len - self.context
-        zp = nn.functional.pad(z, (0, 0, pad, 0)) if pad else z
-        series = window.split_channels(zp, nt) if self.channel_independent else zp
-        segments = series.reshape(series.shape[0], self.n_segments, -1)
-        if isinstance(self.body, window.Stack) and not (self.training and self._dropout):
-            out = self.body.forward_last(segments)
-        else:
-            out = self.body(segments)[0][:, -1]
-        if self.channel_independent:
-            out = window.merge_channels(out, nt)
-        if self.linear is not None:
-            out = out + self.linear(z[..., :nt].transpose(1, 2)).transpose(1, 2)
+        x, nt = x[:, -self.context:], self.n_targets
+        mean, _ = window.window_moments(x, self.eps, robust=self.instance_norm == "robust")
         weight, bias = self._residual_of
         ridge = torch.einsum("blc,lh->bhc", x[..., :nt], weight) + bias[None, :, None]
-        return out * std[..., :nt] + ridge
+        return out - mean[..., :nt] + ridge
 
     base.fit_windows = with_ridge
     window.WindowModel.network_forecast = residual_forecast
