@@ -1,5 +1,11 @@
 """Screen classical partners for the defaults' combination, offline, from saved network forecasts.
 
+Dated (session 56): ``today`` below is the partner of sessions 14-16, damped Holt or the one-season Theta on the
+network's window. Since then the defaults have gained a history partner that reads the seasons before the window,
+its seasonal-naive blends, naive and ridge shares and a coarse share, none of which ``mix`` reproduces. Its "today"
+row is no longer the defaults' forecast. For a partner candidate in today's pipeline, patch :mod:`tsrec.nn.window`
+and run ``defaults.py`` as ``benchmarks/holt_winters_partner.py`` does.
+
 The defaults forecast ``(1 - w) * network + w * partner``, with ``partner`` a classical
 forecast of the network's own window (``theta_weight``, ``partner``). This script asks which
 classical partner, on which history, would serve the combination better,
