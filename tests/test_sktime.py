@@ -49,6 +49,23 @@ def test_fit_predict_fh_with_gaps(ot):
         f.predict(fh=[6])
 
 
+def test_dated_data_reach_the_forecaster_with_their_dates(ot):
+    """A dated y is fitted as the frame it is, so the defaults read the season and the step from the dates: the
+    adapter forecasts what a direct fit on the same frame forecasts. An integer index goes as an array."""
+    from sktime.datasets import load_shampoo_sales
+
+    y = load_shampoo_sales()  # 36 months, a PeriodIndex; the autocorrelation of its trending levels peaks at lag 2
+    est = LRUForecaster(horizon=6, d_model=8, n_layers=1, max_epochs=2, device="cpu", random_state=0)
+    f = TsrecForecaster(est).fit(y, fh=range(1, 7))
+    direct = est.fit(y.to_frame())
+    assert f.forecaster_.frame_.period == direct.frame_.period == 12
+    np.testing.assert_allclose(f.predict().to_numpy(), direct.predict().to_numpy()[:, 0], rtol=1e-6)
+    g = TsrecForecaster(est).fit(y.reset_index(drop=True), fh=range(1, 7))
+    on_array = LRUForecaster(**est.get_params()).fit(y.to_numpy())
+    assert g.forecaster_.frame_.period == on_array.frame_.period == 2
+    np.testing.assert_allclose(g.predict().to_numpy(), on_array.predict()[:, 0], rtol=1e-6)
+
+
 def test_fh_only_in_predict_uses_the_forecasters_horizon(ot):
     f = TsrecForecaster(lru(horizon=3)).fit(ot)
     assert f.predict(fh=[1, 2, 3]).shape == (3,)
@@ -61,8 +78,8 @@ def test_quantiles_and_intervals(ot):
     assert f.get_tag("capability:pred_int")
     q = f.predict_quantiles(alpha=[0.05, 0.1, 0.5, 0.9, 0.95])
     assert q.shape == (6, 5) and (np.diff(q.to_numpy(), axis=1) >= 0).all()
-    inner = f.forecaster_.predict_quantiles()  # (horizon, n_targets, n_quantiles): fitted on arrays
-    np.testing.assert_allclose(q[("OT", 0.1)].to_numpy(), inner[:, 0, 0])
+    inner = f.forecaster_.predict_quantiles()  # columns (target, quantile): fitted on the dated frame
+    np.testing.assert_allclose(q[("OT", 0.1)].to_numpy(), inner[("OT", 0.1)].to_numpy())
     np.testing.assert_allclose(q[("OT", 0.5)].to_numpy(), f.predict().to_numpy())
     iv = f.predict_interval(coverage=[0.8, 0.9])
     np.testing.assert_allclose(iv[("OT", 0.8, "lower")].to_numpy(), q[("OT", 0.1)].to_numpy())
@@ -133,7 +150,7 @@ def test_exogenous_are_past_covariates(etth1):
     df = etth1.iloc[:400]
     y, X = df[["OT"]], df[["HUFL", "MUFL"]]
     f = TsrecForecaster(lru()).fit(y.iloc[:380], X=X.iloc[:380], fh=[1, 2, 3])
-    assert f.forecaster_.covariate_names_ == ["0", "1"] and f.forecaster_.n_features_in_ == 2
+    assert f.forecaster_.covariate_names_ == ["HUFL", "MUFL"] and f.forecaster_.n_features_in_ == 2
     p1 = f.predict(X=X.iloc[380:383])
     p2 = f.predict(X=X.iloc[380:383] * 100.0)  # the future X is not used
     pd.testing.assert_frame_equal(p1, p2)

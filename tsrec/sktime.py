@@ -91,11 +91,15 @@ class TsrecForecaster(_SktimeBaseForecaster):
     ``future_covariates`` are also known ahead: the future ``X`` that sktime
     hands to ``predict`` must then cover the ``horizon`` steps after the cutoff
     (whatever ``fh``), and their values there are the model's ``X_future``;
-    otherwise the future ``X`` is ignored. With ``future_covariates`` or
-    ``calendar_features`` the data reach the forecaster as frames with their
-    index (a PeriodIndex as its start timestamps), so calendar features see the
-    dates. ``fh`` must be out of sample and at most the fitted horizon (pass
-    ``fh`` to ``fit`` to set it); it may have gaps.
+    otherwise the future ``X`` is ignored. Data indexed by dates (a
+    DatetimeIndex or a PeriodIndex) reach the forecaster as frames with their
+    index (a PeriodIndex as its start timestamps), so its defaults take the
+    season and the step from the dates as a direct ``fit`` does, and calendar
+    features see them; data with an integer index reach it as arrays (as do
+    their covariates, then named by position), unless ``future_covariates`` or
+    ``calendar_features`` need the frames. ``fh`` must be out of sample and at
+    most the fitted horizon (pass ``fh`` to ``fit`` to set it); it may have
+    gaps.
 
     Probabilistic forecasts need a forecaster trained with
     ``loss="quantile"``: the ``capability:pred_int`` tag follows the wrapped
@@ -181,8 +185,12 @@ class TsrecForecaster(_SktimeBaseForecaster):
                              f"X must be observed at the steps of y")
         return X.loc[index].to_numpy(dtype=np.float64)
 
-    def _with_index(self) -> bool:
-        """Whether the data go to the forecaster as frames with their index (its covariates need names or dates)."""
+    def _with_index(self, index: pd.Index) -> bool:
+        """Whether data indexed by ``index`` go to the forecaster as frames with their index: where it holds dates
+        (the defaults read the season and the step from them, as a direct ``fit`` on the same frame does) or
+        where the covariates need names or dates; else as arrays."""
+        if isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex)):
+            return True
         inner = self.forecaster_ if hasattr(self, "forecaster_") else self.forecaster
         return inner is not None and bool(getattr(inner, "future_covariates", None) or
                                           getattr(inner, "calendar_features", None))
@@ -196,7 +204,7 @@ class TsrecForecaster(_SktimeBaseForecaster):
     def _inputs(self, y: pd.DataFrame, X: pd.DataFrame | None) -> tuple[Any, Any]:
         """``(X, y)`` as the wrapped forecaster's ``fit`` / ``partial_fit`` take them (X None: ``(y, None)``)."""
         cov = self._covariates(X, y.index)
-        if self._with_index():
+        if self._with_index(y.index):
             target = self._frame(y)
             cov = None if cov is None else self._frame(X.loc[y.index])
         else:
@@ -262,7 +270,8 @@ class TsrecForecaster(_SktimeBaseForecaster):
     def _predict_quantiles(self, fh, X: pd.DataFrame | None, alpha: list[float]) -> pd.DataFrame:
         steps = self._steps(fh)
         inner = self.forecaster_
-        q = np.asarray(inner.predict_quantiles(X_future=self._future(X)))  # (horizon, n_targets, n_trained), sorted
+        q = np.asarray(inner.predict_quantiles(X_future=self._future(X)))  # sorted; a frame's (target, quantile)
+        q = q.reshape(len(q), len(self._columns), -1)  # columns, or an array: (horizon, n_targets, n_trained)
         values = interpolate_quantiles(q[steps - 1], inner.quantiles, alpha)
         columns = self._get_columns(method="predict_quantiles", alpha=alpha)
         index = fh.to_absolute_index(self.cutoff)
