@@ -64,6 +64,8 @@ def test_dated_data_reach_the_forecaster_with_their_dates(ot):
     on_array = LRUForecaster(**est.get_params()).fit(y.to_numpy())
     assert g.forecaster_.frame_.period == on_array.frame_.period == 2
     np.testing.assert_allclose(g.predict().to_numpy(), on_array.predict()[:, 0], rtol=1e-6)
+    with pytest.raises(ValueError, match="gap"):  # dates with a gap: the direct fit's error, not a silent seam
+        TsrecForecaster(est).fit(y.drop(y.index[20]), fh=range(1, 7))
 
 
 def test_fh_only_in_predict_uses_the_forecasters_horizon(ot):

@@ -95,8 +95,10 @@ class TsrecForecaster(_SktimeBaseForecaster):
     DatetimeIndex or a PeriodIndex) reach the forecaster as frames with their
     index (a PeriodIndex as its start timestamps), so its defaults take the
     season and the step from the dates as a direct ``fit`` does, and calendar
-    features see them; data with an integer index reach it as arrays (as do
-    their covariates, then named by position), unless ``future_covariates`` or
+    features see them; such an index must be regular, as for a direct ``fit``
+    (trading days may skip holidays), and ``update`` must continue it without a
+    gap. Data with an integer index reach it as arrays (as do their
+    covariates, then named by position), unless ``future_covariates`` or
     ``calendar_features`` need the frames. ``fh`` must be out of sample and at
     most the fitted horizon (pass ``fh`` to ``fit`` to set it); it may have
     gaps.
