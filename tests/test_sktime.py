@@ -49,7 +49,7 @@ def test_fit_predict_fh_with_gaps(ot):
         f.predict(fh=[6])
 
 
-def test_dated_data_reach_the_forecaster_with_their_dates(ot):
+def test_dated_data_reach_the_forecaster_with_their_dates():
     """A dated y is fitted as the frame it is, so the defaults read the season and the step from the dates: the
     adapter forecasts what a direct fit on the same frame forecasts. An integer index goes as an array."""
     from sktime.datasets import load_shampoo_sales
@@ -190,6 +190,9 @@ def test_multivariate(etth1):
     assert list(f.predict().columns) == ["HUFL", "OT"]
     q = f.predict_quantiles(alpha=[0.1, 0.9])
     assert list(q.columns) == [("HUFL", 0.1), ("HUFL", 0.9), ("OT", 0.1), ("OT", 0.9)]
+    inner = f.forecaster_.predict_quantiles()  # the dated frame's (target, quantile) columns, each in its place
+    for column in q.columns:
+        np.testing.assert_allclose(q[column].to_numpy(), inner[column].to_numpy()[:2], rtol=1e-6)
 
 
 def test_transformed_target_and_pipeline(etth1):
